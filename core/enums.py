@@ -1,0 +1,162 @@
+"""Vocabularies of the domain. Values are stable codes; faces translate them for display."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    CASE_MANAGER = "case_manager"
+    SERVICE_MANAGER = "service_manager"
+    PANEL_COORDINATOR = "panel_coordinator"
+    POLICE_FELLOW = "police_fellow"
+    IDVA = "idva"
+    PANEL_MEMBER = "panel_member"
+    ADMIN = "admin"
+
+
+class Agency(StrEnum):
+    DRIVE = "drive"
+    POLICE = "police"
+    PROBATION = "probation"
+    SOCIAL_CARE = "social_care"
+    HOUSING = "housing"
+    HEALTH = "health"
+    IDVA_SERVICE = "idva_service"
+    SUBSTANCE_MISUSE = "substance_misuse"
+    MENTAL_HEALTH = "mental_health"
+    OTHER = "other"
+
+
+class Face(StrEnum):
+    """Through which entry point an action came; recorded on every audit event."""
+
+    WEB = "web"
+    BOT = "bot"
+    CLI = "cli"
+    WORKER = "worker"
+    SYSTEM = "system"
+
+
+class ReferralSource(StrEnum):
+    MARAC = "marac"
+    MATAC = "matac"
+    POLICE = "police"
+    OTHER = "other"
+
+
+class ReferralReason(StrEnum):
+    HIGH_RISK = "high_risk"
+    SERIAL = "serial"
+
+
+class Stage(StrEnum):
+    REFERRED = "referred"
+    ALLOCATED = "allocated"
+    ENGAGING = "engaging"
+    ACTIVE = "active"
+    INDIRECT = "indirect"
+    CLOSED = "closed"
+
+
+OPEN_STAGES = frozenset(s for s in Stage if s is not Stage.CLOSED)
+
+
+class ClosureReason(StrEnum):
+    COMPLETED = "completed"
+    DISENGAGED = "disengaged"
+    CUSTODY = "custody"
+    MOVED_AWAY = "moved_away"
+    DIED = "died"
+    OTHER = "other"
+
+
+class RiskLevel(StrEnum):
+    STANDARD = "standard"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class AbuseType(StrEnum):
+    PHYSICAL = "physical"
+    SEXUAL = "sexual"
+    HARASSMENT_STALKING = "harassment_stalking"
+    JEALOUS_CONTROLLING = "jealous_controlling"
+
+
+class PersonKind(StrEnum):
+    """A person linked to a case: an adult victim or a child."""
+
+    VICTIM = "victim"
+    CHILD = "child"
+
+
+class PlaceKind(StrEnum):
+    OFFICE = "office"
+    HOME_VISIT = "home_visit"
+    COMMUNITY_VENUE = "community_venue"
+    PHONE = "phone"
+    VIDEO = "video"
+    CUSTODY = "custody"
+    OTHER = "other"
+
+
+class AppointmentStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    ATTENDED = "attended"
+    DID_NOT_ATTEND = "did_not_attend"
+    CANCELLED = "cancelled"
+    RESCHEDULED = "rescheduled"
+
+
+class ContactType(StrEnum):
+    FACE_TO_FACE = "face_to_face"
+    PHONE = "phone"
+    VIDEO = "video"
+    TEXT = "text"
+    LETTER = "letter"
+    HOME_VISIT = "home_visit"
+    ATTEMPT_NO_ANSWER = "attempt_no_answer"
+
+
+DIRECT_CONTACT_TYPES = frozenset(
+    {ContactType.FACE_TO_FACE, ContactType.PHONE, ContactType.VIDEO, ContactType.HOME_VISIT}
+)
+
+
+class WorkCategory(StrEnum):
+    DISRUPTION = "disruption"
+    SUPPORT = "support"
+    BEHAVIOUR_CHANGE = "behaviour_change"
+
+
+class InterventionStatus(StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    NOT_PURSUED = "not_pursued"
+
+
+class PanelMeetingStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    HELD = "held"
+    CANCELLED = "cancelled"
+
+
+class PanelActionStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class AttendanceStatus(StrEnum):
+    INVITED = "invited"
+    ATTENDING = "attending"
+    APOLOGIES = "apologies"
+    ATTENDED = "attended"
+    ABSENT = "absent"
+
+
+class Locale(StrEnum):
+    EN_GB = "en_GB"
+    CY = "cy"

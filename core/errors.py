@@ -1,0 +1,70 @@
+"""Typed errors raised by core. Each carries a stable ``code``; faces translate codes to text.
+
+Core never writes user-facing words: ``details`` holds values a face may put into its message.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    code: ClassVar[str] = "error"
+
+    def __init__(self, **details: Any) -> None:
+        self.details = details
+        super().__init__(f"{self.code} {details}" if details else self.code)
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class NotPermitted(DomainError):
+    code = "not_permitted"
+
+
+class ValidationFailed(DomainError):
+    """Input broke a rule. ``details['field']`` names the field, ``details['rule']`` the rule."""
+
+    code = "validation_failed"
+
+
+class CaseClosed(DomainError):
+    code = "case_closed"
+
+
+class InvalidStageTransition(DomainError):
+    code = "invalid_stage_transition"
+
+
+class ClosureReasonRequired(DomainError):
+    code = "closure_reason_required"
+
+
+class AppointmentEndsBeforeStart(DomainError):
+    code = "appointment_ends_before_start"
+
+
+class StaleVersion(DomainError):
+    """Someone else changed the record since it was read: reload and apply the change again."""
+
+    code = "stale_version"
+
+
+class DuplicateReference(DomainError):
+    code = "duplicate_reference"
+
+
+class DuplicateEmail(DomainError):
+    code = "duplicate_email"
+
+
+class InvalidPlannedEnd(DomainError):
+    code = "invalid_planned_end"
+
+
+class DatabaseNotReady(DomainError):
+    """The schema is missing or behind: run ``drive-assist db upgrade``."""
+
+    code = "database_not_ready"

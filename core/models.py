@@ -1,0 +1,351 @@
+"""ORM mappings (SQLAlchemy 2 typed). Only services touch these; faces see pydantic read models.
+
+Fields marked *restricted* hold personal data about victims and children: only the victim
+services return them, to the roles the policy allows, and every read is audited.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db.base import Base, str_enum
+from core.db.types import UTCDateTime
+from core.enums import (
+    Agency,
+    AppointmentStatus,
+    AttendanceStatus,
+    ClosureReason,
+    ContactType,
+    Face,
+    InterventionStatus,
+    Locale,
+    PanelActionStatus,
+    PanelMeetingStatus,
+    PersonKind,
+    PlaceKind,
+    ReferralReason,
+    ReferralSource,
+    RiskLevel,
+    Role,
+    Stage,
+    WorkCategory,
+)
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    locale: Mapped[Locale] = mapped_column(str_enum(Locale, 8), default=Locale.EN_GB)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class Membership(Base):
+    """A role a user holds at one site. A user may hold several roles at several sites."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "site_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    agency: Mapped[Agency | None] = mapped_column(str_enum(Agency))
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    site: Mapped[Site] = relationship(lazy="joined")
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("site_id", "reference"),
+        Index("ix_cases_case_manager_stage", "case_manager_id", "stage"),
+        Index("ix_cases_site_stage", "site_id", "stage"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    reference: Mapped[str] = mapped_column(String(16))
+    # The perpetrator's own identity: visible to the site's staff, never sent in a chat message.
+    subject_name: Mapped[str | None] = mapped_column(String(200))
+    subject_date_of_birth: Mapped[date | None] = mapped_column(Date)
+    subject_address: Mapped[str | None] = mapped_column(Text)
+
+    referral_date: Mapped[date] = mapped_column(Date)
+    referral_source: Mapped[ReferralSource] = mapped_column(str_enum(ReferralSource))
+    referral_reason: Mapped[ReferralReason] = mapped_column(str_enum(ReferralReason))
+    dash_score: Mapped[int | None] = mapped_column(SmallInteger)
+
+    stage: Mapped[Stage] = mapped_column(str_enum(Stage))
+    stage_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    case_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    allocated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    planned_end: Mapped[date | None] = mapped_column(Date)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closure_reason: Mapped[ClosureReason | None] = mapped_column(str_enum(ClosureReason))
+
+    # The four abuse types the evaluation tracked; None means not yet recorded.
+    start_physical: Mapped[bool | None] = mapped_column(Boolean)
+    start_sexual: Mapped[bool | None] = mapped_column(Boolean)
+    start_harassment_stalking: Mapped[bool | None] = mapped_column(Boolean)
+    start_jealous_controlling: Mapped[bool | None] = mapped_column(Boolean)
+    closure_physical: Mapped[bool | None] = mapped_column(Boolean)
+    closure_sexual: Mapped[bool | None] = mapped_column(Boolean)
+    closure_harassment_stalking: Mapped[bool | None] = mapped_column(Boolean)
+    closure_jealous_controlling: Mapped[bool | None] = mapped_column(Boolean)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    site: Mapped[Site] = relationship(lazy="joined")
+    case_manager: Mapped[User | None] = relationship(lazy="joined")
+
+
+class CaseStageChange(Base):
+    """The dated history of a case's stage: one row per move, including the first."""
+
+    __tablename__ = "case_stage_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    from_stage: Mapped[Stage | None] = mapped_column(str_enum(Stage))
+    to_stage: Mapped[Stage] = mapped_column(str_enum(Stage))
+    closure_reason: Mapped[ClosureReason | None] = mapped_column(str_enum(ClosureReason))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class LinkedPerson(Base):
+    """An adult victim or a child linked to a case. Every field but the kind is restricted."""
+
+    __tablename__ = "linked_people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[PersonKind] = mapped_column(str_enum(PersonKind))
+    name: Mapped[str | None] = mapped_column(String(200))  # restricted
+    date_of_birth: Mapped[date | None] = mapped_column(Date)  # restricted
+    address: Mapped[str | None] = mapped_column(Text)  # restricted
+    contact: Mapped[str | None] = mapped_column(Text)  # restricted
+    safety_notes: Mapped[str | None] = mapped_column(Text)  # restricted
+    relationship_to_subject: Mapped[str | None] = mapped_column(String(60))  # restricted
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RiskAssessment(Base):
+    __tablename__ = "risk_assessments"
+    __table_args__ = (Index("ix_risk_assessments_case_assessed", "case_id", "assessed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    assessed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    level: Mapped[RiskLevel] = mapped_column(str_enum(RiskLevel))
+    dash_score: Mapped[int | None] = mapped_column(SmallInteger)
+    reason: Mapped[str | None] = mapped_column(Text)
+    assessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assessor_role: Mapped[Role | None] = mapped_column(str_enum(Role))
+
+
+class MaracAppearance(Base):
+    __tablename__ = "marac_appearances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    heard_on: Mapped[date] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class PoliceIncident(Base):
+    __tablename__ = "police_incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    occurred_on: Mapped[date] = mapped_column(Date)
+    police_reference: Mapped[str | None] = mapped_column(String(40))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+    __table_args__ = (
+        Index("ix_appointments_case_starts", "case_id", "starts_at"),
+        Index("ix_appointments_staff_starts", "staff_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    place_kind: Mapped[PlaceKind] = mapped_column(str_enum(PlaceKind))
+    status: Mapped[AppointmentStatus] = mapped_column(str_enum(AppointmentStatus))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    rescheduled_to_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Contact(Base):
+    """A contact with the perpetrator, or an attempt at one."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (Index("ix_contacts_case_occurred", "case_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    contact_type: Mapped[ContactType] = mapped_column(str_enum(ContactType))
+    duration_minutes: Mapped[int] = mapped_column(SmallInteger)
+    is_disruption: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_support: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_behaviour_change: Mapped[bool] = mapped_column(Boolean, default=False)
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+    next_steps: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def categories(self) -> list[WorkCategory]:
+        flags = (
+            (self.is_disruption, WorkCategory.DISRUPTION),
+            (self.is_support, WorkCategory.SUPPORT),
+            (self.is_behaviour_change, WorkCategory.BEHAVIOUR_CHANGE),
+        )
+        return [category for flag, category in flags if flag]
+
+
+class InterventionKind(Base):
+    """The seeded catalogue of interventions, per category. Faces translate ``code``."""
+
+    __tablename__ = "intervention_kinds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    category: Mapped[WorkCategory] = mapped_column(str_enum(WorkCategory))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Intervention(Base):
+    __tablename__ = "interventions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind_id: Mapped[int] = mapped_column(ForeignKey("intervention_kinds.id"))
+    agency: Mapped[Agency] = mapped_column(str_enum(Agency))
+    status: Mapped[InterventionStatus] = mapped_column(str_enum(InterventionStatus))
+    started_on: Mapped[date | None] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    kind: Mapped[InterventionKind] = relationship(lazy="joined")
+
+
+class PanelMeeting(Base):
+    __tablename__ = "panel_meetings"
+    __table_args__ = (Index("ix_panel_meetings_site_starts", "site_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    place: Mapped[str | None] = mapped_column(String(200))
+    link: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[PanelMeetingStatus] = mapped_column(str_enum(PanelMeetingStatus))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PanelAgendaItem(Base):
+    __tablename__ = "panel_agenda_items"
+    __table_args__ = (UniqueConstraint("meeting_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("panel_meetings.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class PanelAction(Base):
+    __tablename__ = "panel_actions"
+    __table_args__ = (Index("ix_panel_actions_status_due", "status", "due_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("panel_meetings.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    owner_agency: Mapped[Agency | None] = mapped_column(str_enum(Agency))
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[PanelActionStatus] = mapped_column(str_enum(PanelActionStatus))
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PanelAttendance(Base):
+    __tablename__ = "panel_attendance"
+    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("panel_meetings.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    agency: Mapped[Agency | None] = mapped_column(str_enum(Agency))
+    status: Mapped[AttendanceStatus] = mapped_column(str_enum(AttendanceStatus))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEvent(Base):
+    """Append-only record of who did or saw what, through which face. Never updated or deleted.
+
+    ``details`` holds codes and ids only, never names, addresses or notes.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_case_occurred", "case_id", "occurred_at"),
+        Index("ix_audit_events_actor_occurred", "actor_user_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    face: Mapped[Face] = mapped_column(str_enum(Face, 16))
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    case_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

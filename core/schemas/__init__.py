@@ -1,0 +1,1 @@
+"""Pydantic models at the boundary of core: ``XCreate`` and ``XUpdate`` in, ``XRead`` out."""
