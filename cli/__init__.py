@@ -1,0 +1,1 @@
+"""The ``drive-assist`` command line: a thin face over core services."""

@@ -1,0 +1,41 @@
+"""Shared plumbing for CLI commands: the container, running coroutines, printing errors."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+
+from core.bootstrap import Container, bootstrap
+from core.errors import DomainError
+from ui.errors import error_message
+from ui.i18n import Translator
+
+T = TypeVar("T")
+
+console = Console()
+err_console = Console(stderr=True)
+# The CLI speaks the operator's language: en-GB unless DRIVE_ASSIST_LOCALE says otherwise
+# (read through Settings like every other option).
+translator = Translator()
+_ = translator.gettext
+
+
+def run_with_container(work: Callable[[Container], Awaitable[T]]) -> T:
+    """Build the container, run ``work`` on it, dispose of it, and turn core errors into text."""
+
+    async def _main() -> T:
+        container = bootstrap()
+        try:
+            return await work(container)
+        finally:
+            await container.dispose()
+
+    try:
+        return asyncio.run(_main())
+    except DomainError as error:
+        err_console.print(f"[red]{error_message(error, translator)}[/red]")
+        raise typer.Exit(code=1) from None
