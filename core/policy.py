@@ -95,7 +95,9 @@ POLICY: dict[Action, dict[Role, Scope]] = {
 
 
 # What the host operator (``Actor.system()``) may do: set up sites and accounts, never case data.
-SYSTEM_ACTIONS = frozenset({Action.SITE_CREATE, Action.SITE_VIEW, Action.USER_MANAGE, Action.USER_VIEW})
+SYSTEM_ACTIONS = frozenset(
+    {Action.SITE_CREATE, Action.SITE_VIEW, Action.USER_MANAGE, Action.USER_VIEW}
+)
 
 
 def is_allowed(

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
         url = self.database_url
         for plain in ("postgresql://", "postgres://"):
             if url.startswith(plain):
-                return "postgresql+asyncpg://" + url[len(plain):]
+                return "postgresql+asyncpg://" + url[len(plain) :]
         if url.startswith("sqlite:///"):
-            return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
+            return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
         return url

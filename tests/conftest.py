@@ -118,3 +118,10 @@ async def container(database_url: str, clock: FixedClock) -> AsyncIterator[Conta
 @pytest.fixture
 def backend(database_url: str) -> str:
     return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
+
+@pytest.fixture
+async def world(container: Container):  # type: ignore[no-untyped-def]
+    from tests.factories import build_world
+
+    return await build_world(container)

@@ -1,0 +1,60 @@
+"""Domain rules as plain functions: no database, no clock, easy to test on their own."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime
+
+from core.enums import RiskLevel, Stage
+from core.errors import AppointmentEndsBeforeStart, InvalidPlannedEnd, InvalidStageTransition
+
+# Where a case may go from each stage. Allocation and closure have their own services
+# (they need a case manager, or a reason), but the moves they make are checked here too.
+ALLOWED_TRANSITIONS: dict[Stage, frozenset[Stage]] = {
+    Stage.REFERRED: frozenset({Stage.ALLOCATED, Stage.CLOSED}),
+    Stage.ALLOCATED: frozenset({Stage.ENGAGING, Stage.ACTIVE, Stage.INDIRECT, Stage.CLOSED}),
+    Stage.ENGAGING: frozenset({Stage.ACTIVE, Stage.INDIRECT, Stage.CLOSED}),
+    Stage.ACTIVE: frozenset({Stage.ENGAGING, Stage.INDIRECT, Stage.CLOSED}),
+    Stage.INDIRECT: frozenset({Stage.ENGAGING, Stage.ACTIVE, Stage.CLOSED}),
+    Stage.CLOSED: frozenset(),
+}
+
+# A case manager holds a case for 3 to 12 months.
+MIN_INTERVENTION_MONTHS = 3
+MAX_INTERVENTION_MONTHS = 12
+DEFAULT_INTERVENTION_MONTHS = 6
+
+
+def check_transition(from_stage: Stage, to_stage: Stage) -> None:
+    if to_stage not in ALLOWED_TRANSITIONS[from_stage]:
+        raise InvalidStageTransition(from_stage=from_stage.value, to_stage=to_stage.value)
+
+
+def risk_level_for_dash(score: int | None) -> RiskLevel | None:
+    """SafeLives DASH: 14 or more ticks is high risk, 10 to 13 medium, 0 to 9 standard."""
+    if score is None:
+        return None
+    if score >= 14:
+        return RiskLevel.HIGH
+    if score >= 10:
+        return RiskLevel.MEDIUM
+    return RiskLevel.STANDARD
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day when it is shorter."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def check_planned_end(allocated_on: date, planned_end: date) -> None:
+    earliest = add_months(allocated_on, MIN_INTERVENTION_MONTHS)
+    latest = add_months(allocated_on, MAX_INTERVENTION_MONTHS)
+    if not earliest <= planned_end <= latest:
+        raise InvalidPlannedEnd(earliest=earliest.isoformat(), latest=latest.isoformat())
+
+
+def check_appointment_times(starts_at: datetime, ends_at: datetime) -> None:
+    if ends_at <= starts_at:
+        raise AppointmentEndsBeforeStart()

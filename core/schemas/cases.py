@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import Field
+
+from core.enums import ClosureReason, ReferralReason, ReferralSource, RiskLevel, Stage
+from core.schemas.common import InputModel, LongText, ReadModel, ShortText
+
+DashScore = Annotated[int, Field(ge=0, le=24)]
+
+
+class AbuseProfile(ReadModel):
+    """The four abuse types the evaluation tracked. None: not recorded."""
+
+    physical: bool | None = None
+    sexual: bool | None = None
+    harassment_stalking: bool | None = None
+    jealous_controlling: bool | None = None
+
+
+class CaseCreate(InputModel):
+    site_id: int
+    referral_date: date
+    referral_source: ReferralSource
+    referral_reason: ReferralReason
+    dash_score: DashScore | None = None
+    reference: Annotated[str, Field(pattern=r"^[A-Z]{2,5}-\d{4,6}$")] | None = None
+    subject_name: ShortText | None = None
+    subject_date_of_birth: date | None = None
+    subject_address: LongText | None = None
+    abuse_at_start: AbuseProfile | None = None
+
+
+class CaseUpdate(InputModel):
+    """Only the fields given are changed. ``version`` is the one the editor read."""
+
+    version: int
+    referral_date: date | None = None
+    referral_source: ReferralSource | None = None
+    referral_reason: ReferralReason | None = None
+    dash_score: DashScore | None = None
+    subject_name: ShortText | None = None
+    subject_date_of_birth: date | None = None
+    subject_address: LongText | None = None
+    planned_end: date | None = None
+    abuse_at_start: AbuseProfile | None = None
+
+
+class CaseAllocate(InputModel):
+    version: int
+    case_manager_id: int
+    planned_end: date | None = None
+
+
+class StageMove(InputModel):
+    version: int
+    to_stage: Stage
+
+
+class CaseClose(InputModel):
+    version: int
+    reason: ClosureReason | None = None
+    abuse_at_closure: AbuseProfile | None = None
+
+
+class StageChangeRead(ReadModel):
+    from_stage: Stage | None
+    to_stage: Stage
+    closure_reason: ClosureReason | None
+    changed_at: datetime
+    changed_by_id: int | None
+
+
+class CaseSummary(ReadModel):
+    id: int
+    site_id: int
+    site_code: str
+    reference: str
+    stage: Stage
+    referral_date: date
+    referral_reason: ReferralReason
+    dash_score: int | None
+    case_manager_id: int | None
+
+
+class CaseRead(ReadModel):
+    id: int
+    site_id: int
+    site_code: str
+    reference: str
+    subject_name: str | None
+    subject_date_of_birth: date | None
+    subject_address: str | None
+    referral_date: date
+    referral_source: ReferralSource
+    referral_reason: ReferralReason
+    dash_score: int | None
+    dash_risk_level: RiskLevel | None
+    stage: Stage
+    stage_changed_at: datetime
+    case_manager_id: int | None
+    case_manager_name: str | None
+    allocated_at: datetime | None
+    planned_end: date | None
+    closed_at: datetime | None
+    closure_reason: ClosureReason | None
+    abuse_at_start: AbuseProfile
+    abuse_at_closure: AbuseProfile
+    linked_people_count: int
+    version: int

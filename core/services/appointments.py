@@ -1,0 +1,190 @@
+"""Appointments: booking, rescheduling, cancelling and recording what happened."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from core.enums import AppointmentStatus, Role
+from core.errors import ValidationFailed
+from core.models import Appointment, Case, Membership
+from core.policy import Action
+from core.rules import check_appointment_times
+from core.schemas.actor import Actor
+from core.schemas.appointments import (
+    AppointmentCreate,
+    AppointmentOutcome,
+    AppointmentRead,
+    AppointmentReschedule,
+)
+from core.services.access import ensure_open, get_or_404, load_case
+from core.services.audit import record_audit
+from core.uow import UnitOfWork
+
+OUTCOME_STATUSES = frozenset({AppointmentStatus.ATTENDED, AppointmentStatus.DID_NOT_ATTEND})
+
+
+def _read(appointment: Appointment, reference: str) -> AppointmentRead:
+    return AppointmentRead(
+        id=appointment.id,
+        case_id=appointment.case_id,
+        case_reference=reference,
+        staff_id=appointment.staff_id,
+        starts_at=appointment.starts_at,
+        ends_at=appointment.ends_at,
+        place_kind=appointment.place_kind,
+        status=appointment.status,
+        outcome=appointment.outcome,
+        rescheduled_to_id=appointment.rescheduled_to_id,
+    )
+
+
+async def _check_staff(uow: UnitOfWork, staff_id: int, site_id: int) -> None:
+    works_here = await uow.session.scalar(
+        select(Membership.id).where(
+            Membership.user_id == staff_id,
+            Membership.site_id == site_id,
+            Membership.role.in_([Role.CASE_MANAGER, Role.SERVICE_MANAGER]),
+        )
+    )
+    if works_here is None:
+        raise ValidationFailed(field="staff_id", rule="not_staff_at_site")
+
+
+async def _load_for_change(
+    uow: UnitOfWork, actor: Actor, appointment_id: int
+) -> tuple[Appointment, Case]:
+    appointment = await get_or_404(uow, Appointment, appointment_id)
+    case = await load_case(uow, actor, appointment.case_id, Action.APPOINTMENT_MANAGE)
+    if appointment.status is not AppointmentStatus.SCHEDULED:
+        raise ValidationFailed(field="status", rule="not_scheduled")
+    return appointment, case
+
+
+def _audit(
+    uow: UnitOfWork, actor: Actor, action: str, appointment: Appointment, case: Case
+) -> None:
+    record_audit(
+        uow,
+        actor,
+        action,
+        entity_type="appointment",
+        entity_id=appointment.id,
+        site_id=case.site_id,
+        case_id=case.id,
+        details={"status": appointment.status.value},
+    )
+
+
+async def book_appointment(
+    *, uow: UnitOfWork, actor: Actor, data: AppointmentCreate
+) -> AppointmentRead:
+    check_appointment_times(data.starts_at, data.ends_at)
+    async with uow:
+        case = await load_case(uow, actor, data.case_id, Action.APPOINTMENT_MANAGE)
+        ensure_open(case)
+        staff_id = data.staff_id or actor.user_id
+        await _check_staff(uow, staff_id, case.site_id)
+        appointment = Appointment(
+            case_id=case.id,
+            staff_id=staff_id,
+            starts_at=data.starts_at,
+            ends_at=data.ends_at,
+            place_kind=data.place_kind,
+            status=AppointmentStatus.SCHEDULED,
+            created_at=uow.clock.now(),
+        )
+        uow.session.add(appointment)
+        await uow.flush()
+        _audit(uow, actor, "appointment.book", appointment, case)
+        await uow.commit()
+        return _read(appointment, case.reference)
+
+
+async def reschedule_appointment(
+    *, uow: UnitOfWork, actor: Actor, appointment_id: int, data: AppointmentReschedule
+) -> AppointmentRead:
+    """Book the new time and mark the old appointment *rescheduled*, pointing at the new one."""
+    check_appointment_times(data.starts_at, data.ends_at)
+    async with uow:
+        old, case = await _load_for_change(uow, actor, appointment_id)
+        ensure_open(case)
+        new = Appointment(
+            case_id=case.id,
+            staff_id=old.staff_id,
+            starts_at=data.starts_at,
+            ends_at=data.ends_at,
+            place_kind=data.place_kind or old.place_kind,
+            status=AppointmentStatus.SCHEDULED,
+            created_at=uow.clock.now(),
+        )
+        uow.session.add(new)
+        await uow.flush()
+        old.status = AppointmentStatus.RESCHEDULED
+        old.rescheduled_to_id = new.id
+        _audit(uow, actor, "appointment.reschedule", old, case)
+        _audit(uow, actor, "appointment.book", new, case)
+        await uow.commit()
+        return _read(new, case.reference)
+
+
+async def cancel_appointment(
+    *, uow: UnitOfWork, actor: Actor, appointment_id: int
+) -> AppointmentRead:
+    async with uow:
+        appointment, case = await _load_for_change(uow, actor, appointment_id)
+        appointment.status = AppointmentStatus.CANCELLED
+        _audit(uow, actor, "appointment.cancel", appointment, case)
+        await uow.commit()
+        return _read(appointment, case.reference)
+
+
+async def record_appointment_outcome(
+    *, uow: UnitOfWork, actor: Actor, appointment_id: int, data: AppointmentOutcome
+) -> AppointmentRead:
+    """Attended or did not attend. Only for an appointment that has started."""
+    if data.status not in OUTCOME_STATUSES:
+        raise ValidationFailed(field="status", rule="not_an_outcome")
+    async with uow:
+        appointment, case = await _load_for_change(uow, actor, appointment_id)
+        if appointment.starts_at > uow.clock.now():
+            raise ValidationFailed(field="status", rule="not_started_yet")
+        appointment.status = data.status
+        appointment.outcome = data.outcome or None
+        _audit(uow, actor, "appointment.outcome", appointment, case)
+        await uow.commit()
+        return _read(appointment, case.reference)
+
+
+async def list_case_appointments(
+    *, uow: UnitOfWork, actor: Actor, case_id: int
+) -> list[AppointmentRead]:
+    async with uow:
+        case = await load_case(uow, actor, case_id, Action.CASE_VIEW)
+        rows = await uow.session.scalars(
+            select(Appointment)
+            .where(Appointment.case_id == case_id)
+            .order_by(Appointment.starts_at, Appointment.id)
+        )
+        return [_read(row, case.reference) for row in rows]
+
+
+async def list_my_appointments(
+    *, uow: UnitOfWork, actor: Actor, starts_from: datetime, starts_before: datetime
+) -> list[AppointmentRead]:
+    """The actor's own scheduled appointments in a window (today's list, the next few)."""
+    async with uow:
+        rows = await uow.session.execute(
+            select(Appointment, Case.reference)
+            .join(Case, Case.id == Appointment.case_id)
+            .where(
+                Appointment.staff_id == actor.user_id,
+                Appointment.status == AppointmentStatus.SCHEDULED,
+                Appointment.starts_at >= starts_from,
+                Appointment.starts_at < starts_before,
+                Case.site_id.in_(actor.site_ids),
+            )
+            .order_by(Appointment.starts_at)
+        )
+        return [_read(appointment, reference) for appointment, reference in rows]

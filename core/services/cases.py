@@ -1,0 +1,375 @@
+"""Cases: referral, allocation, stage moves, closure and edits with an optimistic version check."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from core.enums import Role, Stage
+from core.errors import (
+    ClosureReasonRequired,
+    DuplicateReference,
+    InvalidStageTransition,
+    NotFound,
+    StaleVersion,
+    ValidationFailed,
+)
+from core.models import Case, CaseStageChange, LinkedPerson, Membership, Site
+from core.policy import Action, authorize, sites_where
+from core.rules import (
+    DEFAULT_INTERVENTION_MONTHS,
+    add_months,
+    check_planned_end,
+    check_transition,
+    risk_level_for_dash,
+)
+from core.schemas.actor import Actor
+from core.schemas.cases import (
+    AbuseProfile,
+    CaseAllocate,
+    CaseClose,
+    CaseCreate,
+    CaseRead,
+    CaseSummary,
+    CaseUpdate,
+    StageChangeRead,
+    StageMove,
+)
+from core.services.access import ensure_open, get_or_404, load_case
+from core.services.audit import record_audit
+from core.uow import UnitOfWork
+
+_ABUSE_FIELDS = ("physical", "sexual", "harassment_stalking", "jealous_controlling")
+
+
+def _abuse(case: Case, point: str) -> AbuseProfile:
+    return AbuseProfile(**{name: getattr(case, f"{point}_{name}") for name in _ABUSE_FIELDS})
+
+
+def _set_abuse(case: Case, point: str, profile: AbuseProfile) -> None:
+    for name in _ABUSE_FIELDS:
+        setattr(case, f"{point}_{name}", getattr(profile, name))
+
+
+async def _case_read(uow: UnitOfWork, case: Case) -> CaseRead:
+    people = await uow.session.scalar(
+        select(func.count()).select_from(LinkedPerson).where(LinkedPerson.case_id == case.id)
+    )
+    return CaseRead(
+        id=case.id,
+        site_id=case.site_id,
+        site_code=case.site.code,
+        reference=case.reference,
+        subject_name=case.subject_name,
+        subject_date_of_birth=case.subject_date_of_birth,
+        subject_address=case.subject_address,
+        referral_date=case.referral_date,
+        referral_source=case.referral_source,
+        referral_reason=case.referral_reason,
+        dash_score=case.dash_score,
+        dash_risk_level=risk_level_for_dash(case.dash_score),
+        stage=case.stage,
+        stage_changed_at=case.stage_changed_at,
+        case_manager_id=case.case_manager_id,
+        case_manager_name=case.case_manager.display_name if case.case_manager else None,
+        allocated_at=case.allocated_at,
+        planned_end=case.planned_end,
+        closed_at=case.closed_at,
+        closure_reason=case.closure_reason,
+        abuse_at_start=_abuse(case, "start"),
+        abuse_at_closure=_abuse(case, "closure"),
+        linked_people_count=people or 0,
+        version=case.version,
+    )
+
+
+def _summary(case: Case) -> CaseSummary:
+    return CaseSummary(
+        id=case.id,
+        site_id=case.site_id,
+        site_code=case.site.code,
+        reference=case.reference,
+        stage=case.stage,
+        referral_date=case.referral_date,
+        referral_reason=case.referral_reason,
+        dash_score=case.dash_score,
+        case_manager_id=case.case_manager_id,
+    )
+
+
+def _check_version(case: Case, expected: int) -> None:
+    if case.version != expected:
+        raise StaleVersion(reference=case.reference, current=case.version, given=expected)
+
+
+def _move(uow: UnitOfWork, actor: Actor, case: Case, to_stage: Stage, now: datetime) -> None:
+    """Move the case and write the dated history row (the caller has checked the transition)."""
+    uow.session.add(
+        CaseStageChange(
+            case_id=case.id,
+            from_stage=case.stage,
+            to_stage=to_stage,
+            closure_reason=case.closure_reason if to_stage is Stage.CLOSED else None,
+            changed_at=now,
+            changed_by_id=None if actor.is_system else actor.user_id,
+        )
+    )
+    case.stage = to_stage
+    case.stage_changed_at = now
+
+
+async def _next_reference(uow: UnitOfWork, site: Site) -> str:
+    last = await uow.session.scalar(
+        select(Case.reference)
+        .where(Case.site_id == site.id)
+        .order_by(func.length(Case.reference).desc(), Case.reference.desc())
+        .limit(1)
+    )
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{site.code}-{number:04d}"
+
+
+async def create_case(*, uow: UnitOfWork, actor: Actor, data: CaseCreate) -> CaseRead:
+    """Record a referral. The case starts at stage *referred*."""
+    authorize(actor, Action.CASE_CREATE, site_id=data.site_id)
+    async with uow:
+        site = await get_or_404(uow, Site, data.site_id)
+        reference = data.reference or await _next_reference(uow, site)
+        if not reference.startswith(f"{site.code}-"):
+            raise ValidationFailed(field="reference", rule="site_prefix")
+        taken = await uow.session.scalar(
+            select(Case.id).where(Case.site_id == site.id, Case.reference == reference)
+        )
+        if taken is not None:
+            raise DuplicateReference(reference=reference)
+        now = uow.clock.now()
+        case = Case(
+            site=site,
+            reference=reference,
+            subject_name=data.subject_name,
+            subject_date_of_birth=data.subject_date_of_birth,
+            subject_address=data.subject_address,
+            referral_date=data.referral_date,
+            referral_source=data.referral_source,
+            referral_reason=data.referral_reason,
+            dash_score=data.dash_score,
+            stage=Stage.REFERRED,
+            stage_changed_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        _set_abuse(case, "start", data.abuse_at_start or AbuseProfile())
+        uow.session.add(case)
+        await uow.flush()
+        uow.session.add(
+            CaseStageChange(
+                case_id=case.id,
+                from_stage=None,
+                to_stage=Stage.REFERRED,
+                changed_at=now,
+                changed_by_id=actor.user_id,
+            )
+        )
+        record_audit(
+            uow,
+            actor,
+            "case.create",
+            entity_type="case",
+            entity_id=case.id,
+            site_id=site.id,
+            case_id=case.id,
+        )
+        await uow.commit()
+        return await _case_read(uow, case)
+
+
+async def get_case(*, uow: UnitOfWork, actor: Actor, case_id: int) -> CaseRead:
+    async with uow:
+        case = await load_case(uow, actor, case_id, Action.CASE_VIEW)
+        return await _case_read(uow, case)
+
+
+async def find_case(*, uow: UnitOfWork, actor: Actor, reference: str) -> CaseRead:
+    """A case by its reference, among the sites where the actor may see cases."""
+    async with uow:
+        case = await uow.session.scalar(
+            select(Case).where(
+                Case.reference == reference.strip().upper(),
+                Case.site_id.in_(sites_where(actor, Action.CASE_VIEW)),
+            )
+        )
+        if case is None:
+            raise NotFound(entity="case", id=reference)
+        authorize(actor, Action.CASE_VIEW, site_id=case.site_id)
+        return await _case_read(uow, case)
+
+
+async def list_cases(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    site_id: int | None = None,
+    stages: set[Stage] | None = None,
+    case_manager_id: int | None = None,
+    reference_contains: str | None = None,
+    limit: int = 200,
+) -> list[CaseSummary]:
+    """Cases at the sites where the actor may see cases, filtered, ordered by reference."""
+    visible = sites_where(actor, Action.CASE_VIEW)
+    if site_id is not None:
+        authorize(actor, Action.CASE_VIEW, site_id=site_id)
+        visible = {site_id}
+    query = select(Case).where(Case.site_id.in_(visible))
+    if stages:
+        query = query.where(Case.stage.in_(stages))
+    if case_manager_id is not None:
+        query = query.where(Case.case_manager_id == case_manager_id)
+    if reference_contains:
+        needle = reference_contains.strip().upper().replace("%", "").replace("_", "")
+        query = query.where(Case.reference.contains(needle))
+    query = query.order_by(Case.reference).limit(max(1, min(limit, 1000)))
+    async with uow:
+        cases = (await uow.session.scalars(query)).all()
+        return [_summary(case) for case in cases]
+
+
+async def update_case(*, uow: UnitOfWork, actor: Actor, case_id: int, data: CaseUpdate) -> CaseRead:
+    """Change the fields given. A stale ``version`` raises ``StaleVersion``; nothing is lost."""
+    async with uow:
+        case = await load_case(uow, actor, case_id, Action.CASE_UPDATE)
+        ensure_open(case)
+        _check_version(case, data.version)
+        changes = data.model_dump(exclude_unset=True, exclude={"version", "abuse_at_start"})
+        if "planned_end" in changes and changes["planned_end"] is not None:
+            allocated_on = (case.allocated_at or uow.clock.now()).date()
+            check_planned_end(allocated_on, changes["planned_end"])
+        for field, value in changes.items():
+            setattr(case, field, value)
+        if data.abuse_at_start is not None:
+            _set_abuse(case, "start", data.abuse_at_start)
+        case.updated_at = uow.clock.now()
+        fields = sorted(changes) + (["abuse_at_start"] if data.abuse_at_start else [])
+        record_audit(
+            uow,
+            actor,
+            "case.update",
+            entity_type="case",
+            entity_id=case.id,
+            site_id=case.site_id,
+            case_id=case.id,
+            details={"fields": fields},
+        )
+        await uow.commit()
+        return await _case_read(uow, case)
+
+
+async def allocate_case(
+    *, uow: UnitOfWork, actor: Actor, case_id: int, data: CaseAllocate
+) -> CaseRead:
+    """Give the case to a case manager (or to another one). A referred case becomes allocated."""
+    async with uow:
+        case = await load_case(uow, actor, case_id, Action.CASE_ALLOCATE)
+        ensure_open(case)
+        _check_version(case, data.version)
+        is_case_manager_here = await uow.session.scalar(
+            select(Membership.id).where(
+                Membership.user_id == data.case_manager_id,
+                Membership.site_id == case.site_id,
+                Membership.role == Role.CASE_MANAGER,
+            )
+        )
+        if is_case_manager_here is None:
+            raise ValidationFailed(field="case_manager_id", rule="not_a_case_manager_at_site")
+        now = uow.clock.now()
+        if case.stage is Stage.REFERRED:
+            check_transition(case.stage, Stage.ALLOCATED)
+            _move(uow, actor, case, Stage.ALLOCATED, now)
+            case.allocated_at = now
+        allocated_on = (case.allocated_at or now).date()
+        planned_end = data.planned_end or case.planned_end
+        if planned_end is None:
+            planned_end = add_months(allocated_on, DEFAULT_INTERVENTION_MONTHS)
+        check_planned_end(allocated_on, planned_end)
+        case.planned_end = planned_end
+        case.case_manager_id = data.case_manager_id
+        case.updated_at = now
+        record_audit(
+            uow,
+            actor,
+            "case.allocate",
+            entity_type="case",
+            entity_id=case.id,
+            site_id=case.site_id,
+            case_id=case.id,
+            details={"case_manager_id": data.case_manager_id},
+        )
+        await uow.commit()
+        await uow.session.refresh(case, ["case_manager"])
+        return await _case_read(uow, case)
+
+
+async def change_stage(*, uow: UnitOfWork, actor: Actor, case_id: int, data: StageMove) -> CaseRead:
+    """Move between the working stages. Allocation and closure have their own services."""
+    if data.to_stage in (Stage.ALLOCATED, Stage.CLOSED, Stage.REFERRED):
+        raise InvalidStageTransition(from_stage=None, to_stage=data.to_stage.value)
+    async with uow:
+        case = await load_case(uow, actor, case_id, Action.CASE_CHANGE_STAGE)
+        _check_version(case, data.version)
+        check_transition(case.stage, data.to_stage)
+        from_stage = case.stage
+        now = uow.clock.now()
+        _move(uow, actor, case, data.to_stage, now)
+        case.updated_at = now
+        record_audit(
+            uow,
+            actor,
+            "case.change_stage",
+            entity_type="case",
+            entity_id=case.id,
+            site_id=case.site_id,
+            case_id=case.id,
+            details={"from": from_stage.value, "to": data.to_stage.value},
+        )
+        await uow.commit()
+        return await _case_read(uow, case)
+
+
+async def close_case(*, uow: UnitOfWork, actor: Actor, case_id: int, data: CaseClose) -> CaseRead:
+    """Close the case. A reason is required; the abuse types at closure are recorded."""
+    if data.reason is None:
+        raise ClosureReasonRequired()
+    async with uow:
+        case = await load_case(uow, actor, case_id, Action.CASE_CLOSE)
+        _check_version(case, data.version)
+        check_transition(case.stage, Stage.CLOSED)
+        now = uow.clock.now()
+        case.closure_reason = data.reason
+        case.closed_at = now
+        if data.abuse_at_closure is not None:
+            _set_abuse(case, "closure", data.abuse_at_closure)
+        _move(uow, actor, case, Stage.CLOSED, now)
+        case.updated_at = now
+        record_audit(
+            uow,
+            actor,
+            "case.close",
+            entity_type="case",
+            entity_id=case.id,
+            site_id=case.site_id,
+            case_id=case.id,
+            details={"reason": data.reason.value},
+        )
+        await uow.commit()
+        return await _case_read(uow, case)
+
+
+async def stage_history(*, uow: UnitOfWork, actor: Actor, case_id: int) -> list[StageChangeRead]:
+    async with uow:
+        await load_case(uow, actor, case_id, Action.CASE_VIEW)
+        rows = await uow.session.scalars(
+            select(CaseStageChange)
+            .where(CaseStageChange.case_id == case_id)
+            .order_by(CaseStageChange.changed_at, CaseStageChange.id)
+        )
+        return [StageChangeRead.model_validate(row) for row in rows]

@@ -1,0 +1,89 @@
+"""Contacts with the perpetrator and attempts at contact: the bread and butter of a case log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from core.enums import WorkCategory
+from core.errors import ValidationFailed
+from core.models import Contact
+from core.policy import Action
+from core.schemas.actor import Actor
+from core.schemas.contacts import ContactCreate, ContactRead
+from core.services.access import ensure_open, load_case
+from core.services.audit import record_audit
+from core.uow import UnitOfWork
+
+# Phones drift: allow a contact stamped a few minutes ahead of the server's clock.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def contact_read(contact: Contact) -> ContactRead:
+    return ContactRead(
+        id=contact.id,
+        case_id=contact.case_id,
+        staff_id=contact.staff_id,
+        occurred_at=contact.occurred_at,
+        contact_type=contact.contact_type,
+        duration_minutes=contact.duration_minutes,
+        categories=tuple(contact.categories()),
+        topics=tuple(contact.topics or ()),
+        notes=contact.notes,
+        next_steps=contact.next_steps,
+    )
+
+
+async def log_contact(*, uow: UnitOfWork, actor: Actor, data: ContactCreate) -> ContactRead:
+    """Log a contact or attempt on an open case. The same service serves the bot and the web."""
+    async with uow:
+        case = await load_case(uow, actor, data.case_id, Action.CONTACT_LOG)
+        ensure_open(case)
+        now = uow.clock.now()
+        occurred_at = data.occurred_at or now
+        if occurred_at > now + FUTURE_TOLERANCE:
+            raise ValidationFailed(field="occurred_at", rule="in_future")
+        contact = Contact(
+            case_id=case.id,
+            staff_id=actor.user_id,
+            occurred_at=occurred_at,
+            contact_type=data.contact_type,
+            duration_minutes=data.duration_minutes,
+            is_disruption=WorkCategory.DISRUPTION in data.categories,
+            is_support=WorkCategory.SUPPORT in data.categories,
+            is_behaviour_change=WorkCategory.BEHAVIOUR_CHANGE in data.categories,
+            topics=list(data.topics),
+            notes=data.notes or None,
+            next_steps=data.next_steps or None,
+            created_at=now,
+        )
+        uow.session.add(contact)
+        await uow.flush()
+        record_audit(
+            uow,
+            actor,
+            "contact.log",
+            entity_type="contact",
+            entity_id=contact.id,
+            site_id=case.site_id,
+            case_id=case.id,
+            details={"contact_type": data.contact_type.value},
+        )
+        await uow.commit()
+        return contact_read(contact)
+
+
+async def list_contacts(
+    *, uow: UnitOfWork, actor: Actor, case_id: int, limit: int = 100
+) -> list[ContactRead]:
+    """The case's contacts, newest first."""
+    async with uow:
+        await load_case(uow, actor, case_id, Action.CASE_VIEW)
+        contacts = await uow.session.scalars(
+            select(Contact)
+            .where(Contact.case_id == case_id)
+            .order_by(Contact.occurred_at.desc(), Contact.id.desc())
+            .limit(max(1, min(limit, 1000)))
+        )
+        return [contact_read(contact) for contact in contacts]

@@ -1,0 +1,295 @@
+"""The multi-agency panel: meetings, agenda, actions with owners and due dates, attendance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from core.enums import AttendanceStatus, PanelActionStatus, PanelMeetingStatus
+from core.errors import ValidationFailed
+from core.models import (
+    Case,
+    Membership,
+    PanelAction,
+    PanelAgendaItem,
+    PanelAttendance,
+    PanelMeeting,
+    Site,
+)
+from core.policy import Action, authorize, sites_where
+from core.schemas.actor import Actor
+from core.schemas.panels import (
+    AgendaItemRead,
+    AttendanceRead,
+    PanelActionCreate,
+    PanelActionRead,
+    PanelMeetingCreate,
+    PanelMeetingDetail,
+    PanelMeetingRead,
+)
+from core.services.access import get_or_404
+from core.services.audit import record_audit
+from core.uow import UnitOfWork
+
+RSVP_STATUSES = frozenset({AttendanceStatus.ATTENDING, AttendanceStatus.APOLOGIES})
+
+
+def _meeting_read(meeting: PanelMeeting, site_code: str) -> PanelMeetingRead:
+    return PanelMeetingRead(
+        id=meeting.id,
+        site_id=meeting.site_id,
+        site_code=site_code,
+        starts_at=meeting.starts_at,
+        place=meeting.place,
+        link=meeting.link,
+        status=meeting.status,
+    )
+
+
+def _action_read(action: PanelAction, reference: str) -> PanelActionRead:
+    return PanelActionRead(
+        id=action.id,
+        meeting_id=action.meeting_id,
+        case_id=action.case_id,
+        case_reference=reference,
+        description=action.description,
+        owner_agency=action.owner_agency,
+        owner_user_id=action.owner_user_id,
+        due_on=action.due_on,
+        status=action.status,
+        completed_on=action.completed_on,
+    )
+
+
+async def _case_at_site(uow: UnitOfWork, case_id: int, site_id: int) -> Case:
+    case = await get_or_404(uow, Case, case_id)
+    if case.site_id != site_id:
+        raise ValidationFailed(field="case_id", rule="other_site")
+    return case
+
+
+async def schedule_panel_meeting(
+    *, uow: UnitOfWork, actor: Actor, data: PanelMeetingCreate
+) -> PanelMeetingRead:
+    authorize(actor, Action.PANEL_MANAGE, site_id=data.site_id)
+    async with uow:
+        site = await get_or_404(uow, Site, data.site_id)
+        meeting = PanelMeeting(
+            site_id=site.id,
+            starts_at=data.starts_at,
+            place=data.place,
+            link=data.link,
+            status=PanelMeetingStatus.SCHEDULED,
+            created_at=uow.clock.now(),
+        )
+        uow.session.add(meeting)
+        await uow.flush()
+        record_audit(
+            uow,
+            actor,
+            "panel.schedule",
+            entity_type="panel_meeting",
+            entity_id=meeting.id,
+            site_id=site.id,
+        )
+        await uow.commit()
+        return _meeting_read(meeting, site.code)
+
+
+async def list_panel_meetings(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    starts_from: datetime | None = None,
+    site_id: int | None = None,
+    limit: int = 50,
+) -> list[PanelMeetingRead]:
+    visible = sites_where(actor, Action.PANEL_VIEW)
+    if site_id is not None:
+        authorize(actor, Action.PANEL_VIEW, site_id=site_id)
+        visible = {site_id}
+    query = (
+        select(PanelMeeting, Site.code)
+        .join(Site, Site.id == PanelMeeting.site_id)
+        .where(PanelMeeting.site_id.in_(visible))
+        .order_by(PanelMeeting.starts_at)
+        .limit(max(1, min(limit, 500)))
+    )
+    if starts_from is not None:
+        query = query.where(PanelMeeting.starts_at >= starts_from)
+    async with uow:
+        rows = await uow.session.execute(query)
+        return [_meeting_read(meeting, code) for meeting, code in rows]
+
+
+async def get_panel_meeting(
+    *, uow: UnitOfWork, actor: Actor, meeting_id: int
+) -> PanelMeetingDetail:
+    async with uow:
+        meeting = await get_or_404(uow, PanelMeeting, meeting_id)
+        authorize(actor, Action.PANEL_VIEW, site_id=meeting.site_id)
+        site = await get_or_404(uow, Site, meeting.site_id)
+        agenda = await uow.session.execute(
+            select(PanelAgendaItem, Case.reference)
+            .join(Case, Case.id == PanelAgendaItem.case_id)
+            .where(PanelAgendaItem.meeting_id == meeting_id)
+            .order_by(PanelAgendaItem.position)
+        )
+        actions = await uow.session.execute(
+            select(PanelAction, Case.reference)
+            .join(Case, Case.id == PanelAction.case_id)
+            .where(PanelAction.meeting_id == meeting_id)
+            .order_by(PanelAction.due_on, PanelAction.id)
+        )
+        attendance = await uow.session.scalars(
+            select(PanelAttendance)
+            .where(PanelAttendance.meeting_id == meeting_id)
+            .order_by(PanelAttendance.user_id)
+        )
+        return PanelMeetingDetail(
+            meeting=_meeting_read(meeting, site.code),
+            agenda=tuple(
+                AgendaItemRead(case_id=item.case_id, case_reference=ref, position=item.position)
+                for item, ref in agenda
+            ),
+            actions=tuple(_action_read(action, ref) for action, ref in actions),
+            attendance=tuple(AttendanceRead.model_validate(row) for row in attendance),
+        )
+
+
+async def add_agenda_item(
+    *, uow: UnitOfWork, actor: Actor, meeting_id: int, case_id: int
+) -> AgendaItemRead:
+    async with uow:
+        meeting = await get_or_404(uow, PanelMeeting, meeting_id)
+        authorize(actor, Action.PANEL_MANAGE, site_id=meeting.site_id)
+        case = await _case_at_site(uow, case_id, meeting.site_id)
+        existing = (
+            await uow.session.scalars(
+                select(PanelAgendaItem).where(PanelAgendaItem.meeting_id == meeting_id)
+            )
+        ).all()
+        if any(item.case_id == case_id for item in existing):
+            raise ValidationFailed(field="case_id", rule="already_on_agenda")
+        item = PanelAgendaItem(meeting_id=meeting_id, case_id=case_id, position=len(existing) + 1)
+        uow.session.add(item)
+        await uow.flush()
+        record_audit(
+            uow,
+            actor,
+            "panel.agenda_add",
+            entity_type="panel_meeting",
+            entity_id=meeting_id,
+            site_id=meeting.site_id,
+            case_id=case.id,
+        )
+        await uow.commit()
+        return AgendaItemRead(
+            case_id=case.id, case_reference=case.reference, position=item.position
+        )
+
+
+async def add_panel_action(
+    *, uow: UnitOfWork, actor: Actor, data: PanelActionCreate
+) -> PanelActionRead:
+    if data.owner_agency is None and data.owner_user_id is None:
+        raise ValidationFailed(field="owner", rule="required")
+    async with uow:
+        meeting = await get_or_404(uow, PanelMeeting, data.meeting_id)
+        authorize(actor, Action.PANEL_MANAGE, site_id=meeting.site_id)
+        case = await _case_at_site(uow, data.case_id, meeting.site_id)
+        if data.owner_user_id is not None:
+            member = await uow.session.scalar(
+                select(Membership.id).where(
+                    Membership.user_id == data.owner_user_id,
+                    Membership.site_id == meeting.site_id,
+                )
+            )
+            if member is None:
+                raise ValidationFailed(field="owner_user_id", rule="not_at_site")
+        action = PanelAction(
+            **data.model_dump(),
+            status=PanelActionStatus.OPEN,
+            created_at=uow.clock.now(),
+        )
+        uow.session.add(action)
+        await uow.flush()
+        record_audit(
+            uow,
+            actor,
+            "panel_action.add",
+            entity_type="panel_action",
+            entity_id=action.id,
+            site_id=meeting.site_id,
+            case_id=case.id,
+        )
+        await uow.commit()
+        return _action_read(action, case.reference)
+
+
+async def update_panel_action_status(
+    *, uow: UnitOfWork, actor: Actor, action_id: int, status: PanelActionStatus
+) -> PanelActionRead:
+    async with uow:
+        action = await get_or_404(uow, PanelAction, action_id)
+        case = await get_or_404(uow, Case, action.case_id)
+        authorize(
+            actor,
+            Action.PANEL_ACTION_UPDATE,
+            site_id=case.site_id,
+            case_manager_id=case.case_manager_id,
+            owner_user_id=action.owner_user_id,
+        )
+        action.status = status
+        action.completed_on = uow.clock.now().date() if status is PanelActionStatus.DONE else None
+        record_audit(
+            uow,
+            actor,
+            "panel_action.update",
+            entity_type="panel_action",
+            entity_id=action.id,
+            site_id=case.site_id,
+            case_id=case.id,
+            details={"status": status.value},
+        )
+        await uow.commit()
+        return _action_read(action, case.reference)
+
+
+async def rsvp_panel_meeting(
+    *, uow: UnitOfWork, actor: Actor, meeting_id: int, status: AttendanceStatus
+) -> AttendanceRead:
+    """The actor says they will attend, or sends apologies."""
+    if status not in RSVP_STATUSES:
+        raise ValidationFailed(field="status", rule="not_an_rsvp")
+    async with uow:
+        meeting = await get_or_404(uow, PanelMeeting, meeting_id)
+        authorize(actor, Action.PANEL_RSVP, site_id=meeting.site_id, owner_user_id=actor.user_id)
+        row = await uow.session.scalar(
+            select(PanelAttendance).where(
+                PanelAttendance.meeting_id == meeting_id,
+                PanelAttendance.user_id == actor.user_id,
+            )
+        )
+        agency = next(
+            (m.agency for m in actor.memberships if m.site_id == meeting.site_id and m.agency),
+            None,
+        )
+        if row is None:
+            row = PanelAttendance(meeting_id=meeting_id, user_id=actor.user_id, agency=agency)
+            uow.session.add(row)
+        row.status = status
+        row.updated_at = uow.clock.now()
+        await uow.flush()
+        record_audit(
+            uow,
+            actor,
+            "panel.rsvp",
+            entity_type="panel_meeting",
+            entity_id=meeting_id,
+            site_id=meeting.site_id,
+            details={"status": status.value},
+        )
+        await uow.commit()
+        return AttendanceRead.model_validate(row)

@@ -1,0 +1,116 @@
+"""Risk history, MARAC appearances and police incidents for a case."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.enums import Role
+from core.models import MaracAppearance, PoliceIncident, RiskAssessment
+from core.policy import Action
+from core.schemas.actor import Actor
+from core.schemas.risk import (
+    MaracAppearanceCreate,
+    MaracAppearanceRead,
+    PoliceIncidentCreate,
+    PoliceIncidentRead,
+    RiskAssessmentCreate,
+    RiskAssessmentRead,
+)
+from core.services.access import load_case
+from core.services.audit import record_audit
+from core.uow import UnitOfWork
+
+
+async def record_risk_assessment(
+    *, uow: UnitOfWork, actor: Actor, data: RiskAssessmentCreate
+) -> RiskAssessmentRead:
+    async with uow:
+        case = await load_case(uow, actor, data.case_id, Action.RISK_RECORD)
+        roles = actor.roles_at(case.site_id)
+        # Record which hat the assessor wore: reports count the IDVA's view of risk separately.
+        assessor_role = next(
+            (r for r in (Role.IDVA, Role.CASE_MANAGER, Role.SERVICE_MANAGER) if r in roles), None
+        )
+        assessment = RiskAssessment(
+            case_id=case.id,
+            assessed_at=data.assessed_at or uow.clock.now(),
+            level=data.level,
+            dash_score=data.dash_score,
+            reason=data.reason or None,
+            assessed_by_id=actor.user_id,
+            assessor_role=assessor_role,
+        )
+        uow.session.add(assessment)
+        await uow.flush()
+        record_audit(
+            uow,
+            actor,
+            "risk.record",
+            entity_type="risk_assessment",
+            entity_id=assessment.id,
+            site_id=case.site_id,
+            case_id=case.id,
+            details={"level": data.level.value},
+        )
+        await uow.commit()
+        return RiskAssessmentRead.model_validate(assessment)
+
+
+async def risk_history(*, uow: UnitOfWork, actor: Actor, case_id: int) -> list[RiskAssessmentRead]:
+    async with uow:
+        await load_case(uow, actor, case_id, Action.CASE_VIEW)
+        rows = await uow.session.scalars(
+            select(RiskAssessment)
+            .where(RiskAssessment.case_id == case_id)
+            .order_by(RiskAssessment.assessed_at, RiskAssessment.id)
+        )
+        return [RiskAssessmentRead.model_validate(row) for row in rows]
+
+
+async def record_marac_appearance(
+    *, uow: UnitOfWork, actor: Actor, data: MaracAppearanceCreate
+) -> MaracAppearanceRead:
+    async with uow:
+        case = await load_case(uow, actor, data.case_id, Action.MARAC_RECORD)
+        appearance = MaracAppearance(
+            case_id=case.id, heard_on=data.heard_on, recorded_by_id=actor.user_id
+        )
+        uow.session.add(appearance)
+        await uow.flush()
+        record_audit(
+            uow,
+            actor,
+            "marac.record",
+            entity_type="marac_appearance",
+            entity_id=appearance.id,
+            site_id=case.site_id,
+            case_id=case.id,
+        )
+        await uow.commit()
+        return MaracAppearanceRead.model_validate(appearance)
+
+
+async def record_police_incident(
+    *, uow: UnitOfWork, actor: Actor, data: PoliceIncidentCreate
+) -> PoliceIncidentRead:
+    async with uow:
+        case = await load_case(uow, actor, data.case_id, Action.INCIDENT_RECORD)
+        incident = PoliceIncident(
+            case_id=case.id,
+            occurred_on=data.occurred_on,
+            police_reference=data.police_reference,
+            recorded_by_id=actor.user_id,
+        )
+        uow.session.add(incident)
+        await uow.flush()
+        record_audit(
+            uow,
+            actor,
+            "incident.record",
+            entity_type="police_incident",
+            entity_id=incident.id,
+            site_id=case.site_id,
+            case_id=case.id,
+        )
+        await uow.commit()
+        return PoliceIncidentRead.model_validate(incident)

@@ -1,0 +1,131 @@
+"""Staff accounts, their roles per site, and resolving an authenticated person to an ``Actor``."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from core.enums import Face
+from core.errors import DuplicateEmail, NotFound, NotPermitted, ValidationFailed
+from core.models import Membership, Site, User
+from core.passwords import hash_password
+from core.policy import Action, authorize, sites_where
+from core.schemas.actor import Actor, MembershipRead
+from core.schemas.users import UserCreate, UserMembershipRead, UserRead
+from core.services.audit import record_audit
+from core.uow import UnitOfWork
+
+
+def _user_read(user: User) -> UserRead:
+    memberships = tuple(
+        UserMembershipRead(site_id=m.site_id, site_code=m.site.code, role=m.role, agency=m.agency)
+        for m in sorted(user.memberships, key=lambda m: (m.site.code, m.role))
+    )
+    return UserRead(
+        id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        locale=user.locale,
+        is_active=user.is_active,
+        created_at=user.created_at,
+        memberships=memberships,
+    )
+
+
+async def add_user(*, uow: UnitOfWork, actor: Actor, data: UserCreate) -> UserRead:
+    """Create an account with its roles. The actor must manage users at every site named."""
+    email = data.email.lower()
+    async with uow:
+        codes = {m.site_code for m in data.memberships}
+        sites = {
+            site.code: site
+            for site in (await uow.session.scalars(select(Site).where(Site.code.in_(codes)))).all()
+        }
+        missing = codes - sites.keys()
+        if missing:
+            raise ValidationFailed(field="site_code", rule="unknown_site", value=sorted(missing)[0])
+        for site in sites.values():
+            authorize(actor, Action.USER_MANAGE, site_id=site.id)
+        if not codes and not actor.is_system and not sites_where(actor, Action.USER_MANAGE):
+            raise NotPermitted(action=str(Action.USER_MANAGE))
+        if await uow.session.scalar(select(User.id).where(User.email == email)) is not None:
+            raise DuplicateEmail(email=email)
+        user = User(
+            email=email,
+            display_name=data.display_name,
+            locale=data.locale,
+            password_hash=hash_password(data.password) if data.password else None,
+            is_active=True,
+            created_at=uow.clock.now(),
+        )
+        user.memberships = [
+            Membership(site=sites[m.site_code], role=m.role, agency=m.agency)
+            for m in data.memberships
+        ]
+        uow.session.add(user)
+        await uow.flush()
+        for membership in user.memberships:
+            record_audit(
+                uow,
+                actor,
+                "user.add",
+                entity_type="user",
+                entity_id=user.id,
+                site_id=membership.site_id,
+                details={"role": membership.role.value},
+            )
+        if not user.memberships:
+            record_audit(uow, actor, "user.add", entity_type="user", entity_id=user.id)
+        await uow.commit()
+        return _user_read(user)
+
+
+async def list_users(
+    *, uow: UnitOfWork, actor: Actor, site_id: int | None = None
+) -> list[UserRead]:
+    """Staff at the sites where the actor may see staff (one site if ``site_id`` is given)."""
+    async with uow:
+        query = select(User).options(selectinload(User.memberships)).order_by(User.email)
+        if not actor.is_system:
+            visible = sites_where(actor, Action.USER_VIEW)
+            if site_id is not None:
+                authorize(actor, Action.USER_VIEW, site_id=site_id)
+                visible = {site_id}
+            query = query.where(
+                User.id.in_(select(Membership.user_id).where(Membership.site_id.in_(visible)))
+            )
+        elif site_id is not None:
+            query = query.where(
+                User.id.in_(select(Membership.user_id).where(Membership.site_id == site_id))
+            )
+        users = (await uow.session.scalars(query)).unique().all()
+        return [_user_read(user) for user in users]
+
+
+async def actor_for_email(*, uow: UnitOfWork, email: str, face: Face) -> Actor:
+    """The ``Actor`` for an account that a face has already authenticated."""
+    async with uow:
+        user = await uow.session.scalar(
+            select(User)
+            .options(selectinload(User.memberships))
+            .where(User.email == email.strip().lower())
+        )
+        if user is None:
+            raise NotFound(entity="user", id=email)
+        if not user.is_active:
+            raise NotPermitted(action="sign_in")
+        return actor_from_user(user, face)
+
+
+def actor_from_user(user: User, face: Face) -> Actor:
+    return Actor(
+        user_id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        locale=user.locale,
+        face=face,
+        memberships=tuple(
+            MembershipRead(site_id=m.site_id, site_code=m.site.code, role=m.role, agency=m.agency)
+            for m in user.memberships
+        ),
+    )
