@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from core.bootstrap import Container, bootstrap
@@ -39,3 +40,12 @@ def run_with_container(work: Callable[[Container], Awaitable[T]]) -> T:
     except DomainError as error:
         err_console.print(f"[red]{error_message(error, translator)}[/red]")
         raise typer.Exit(code=1) from None
+
+
+def validation_message(error: ValidationError) -> str:
+    """Name each field that was refused, in the operator's language."""
+    fields = sorted({".".join(str(part) for part in issue["loc"]) for issue in error.errors()})
+    return _(
+        "These values are not valid: {fields}. Check them and try again.",
+        fields=", ".join(fields),
+    )

@@ -81,22 +81,25 @@ async def add_user(*, uow: UnitOfWork, actor: Actor, data: UserCreate) -> UserRe
 
 
 async def list_users(
-    *, uow: UnitOfWork, actor: Actor, site_id: int | None = None
+    *, uow: UnitOfWork, actor: Actor, site_id: int | None = None, site_code: str | None = None
 ) -> list[UserRead]:
-    """Staff at the sites where the actor may see staff (one site if ``site_id`` is given)."""
+    """Staff at the sites where the actor may see staff, optionally one site (by id or code)."""
     async with uow:
-        query = select(User).options(selectinload(User.memberships)).order_by(User.email)
-        if not actor.is_system:
+        if site_code is not None:
+            site_id = await uow.session.scalar(select(Site.id).where(Site.code == site_code.upper()))
+            if site_id is None:
+                raise NotFound(entity="site", id=site_code)
+        if actor.is_system:
+            visible = None if site_id is None else {site_id}
+        else:
             visible = sites_where(actor, Action.USER_VIEW)
             if site_id is not None:
                 authorize(actor, Action.USER_VIEW, site_id=site_id)
                 visible = {site_id}
+        query = select(User).options(selectinload(User.memberships)).order_by(User.email)
+        if visible is not None:
             query = query.where(
                 User.id.in_(select(Membership.user_id).where(Membership.site_id.in_(visible)))
-            )
-        elif site_id is not None:
-            query = query.where(
-                User.id.in_(select(Membership.user_id).where(Membership.site_id == site_id))
             )
         users = (await uow.session.scalars(query)).unique().all()
         return [_user_read(user) for user in users]

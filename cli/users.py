@@ -1,0 +1,100 @@
+"""``drive-assist users``: staff accounts, as the host operator."""
+
+from __future__ import annotations
+
+import typer
+from pydantic import ValidationError
+from rich.table import Table
+
+from cli.common import _, console, err_console, run_with_container, validation_message
+from core.bootstrap import Container
+from core.enums import Agency, Locale, Role
+from core.schemas.actor import Actor
+from core.schemas.users import MembershipCreate, UserCreate, UserRead
+from core.services import users as user_services
+
+
+def _parse_membership(text: str) -> MembershipCreate:
+    """``SITE:ROLE`` or ``SITE:ROLE:AGENCY``, e.g. ``HER:case_manager``."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3):
+        raise typer.BadParameter(
+            _("Write roles as SITE:ROLE or SITE:ROLE:AGENCY, for example HER:case_manager.")
+        )
+    try:
+        role = Role(parts[1])
+        agency = Agency(parts[2]) if len(parts) == 3 else None
+    except ValueError:
+        raise typer.BadParameter(
+            _(
+                "Unknown role or agency in {text}. Roles: {roles}. Agencies: {agencies}.",
+                text=text,
+                roles=", ".join(r.value for r in Role),
+                agencies=", ".join(a.value for a in Agency),
+            )
+        ) from None
+    return MembershipCreate(site_code=parts[0], role=role, agency=agency)
+
+
+def register(app: typer.Typer) -> None:
+    users = typer.Typer(no_args_is_help=True, help=_("Staff accounts."))
+    app.add_typer(users, name="users")
+
+    @users.command("add", help=_("Add a staff account with its roles at one or more sites."))
+    def add_command(
+        email: str = typer.Argument(..., help=_("Work email address.")),
+        name: str = typer.Option(..., "--name", help=_("Name shown to colleagues.")),
+        role: list[str] = typer.Option(
+            [], "--role", help=_("SITE:ROLE or SITE:ROLE:AGENCY; repeat for more.")
+        ),
+        locale: Locale = typer.Option(Locale.EN_GB, "--locale", help=_("en_GB or cy.")),
+        set_password: bool = typer.Option(
+            False, "--password", help=_("Ask for a password (at least 12 characters).")
+        ),
+    ) -> None:
+        password = (
+            typer.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
+            if set_password
+            else None
+        )
+        try:
+            data = UserCreate(
+                email=email,
+                display_name=name,
+                password=password,
+                locale=locale,
+                memberships=[_parse_membership(text) for text in role],
+            )
+        except ValidationError as error:
+            err_console.print(f"[red]{validation_message(error)}[/red]")
+            raise typer.Exit(code=2) from None
+
+        async def work(container: Container) -> UserRead:
+            return await user_services.add_user(
+                uow=container.uow(), actor=Actor.system(), data=data
+            )
+
+        user = run_with_container(work)
+        console.print(_("Added {email}.", email=user.email))
+
+    @users.command("list", help=_("List staff accounts and their roles."))
+    def list_command(
+        site: str | None = typer.Option(None, "--site", help=_("Only this site, e.g. HER.")),
+    ) -> None:
+        async def work(container: Container) -> list[UserRead]:
+            return await user_services.list_users(
+                uow=container.uow(), actor=Actor.system(), site_code=site
+            )
+
+        people = run_with_container(work)
+        table = Table(_("Email"), _("Name"), _("Roles"), _("Active"))
+        for person in people:
+            roles = ", ".join(
+                f"{m.site_code}:{m.role.value}" + (f":{m.agency.value}" if m.agency else "")
+                for m in person.memberships
+            )
+            table.add_row(
+                person.email, person.display_name, roles, _("yes") if person.is_active else _("no")
+            )
+        console.print(table)
+        console.print(_("{count} accounts.", count=len(people)))

@@ -1,0 +1,159 @@
+"""The permission policy, checked against a table written out by hand.
+
+The table below is the specification; ``core.policy.POLICY`` is the implementation. Every
+role x action x (own site, other site) x (my case or not, my record or not) is tried, and any
+difference, an allow the table does not state or a refusal it does not expect, fails.
+
+Cells: ``S`` any record at my site, ``C`` only cases allocated to me at my site,
+``O`` only my own records at my site, ``A`` wherever I hold the role, ``-`` never.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from core.enums import Face, Role
+from core.errors import NotPermitted
+from core.policy import POLICY, Action, authorize, is_allowed
+from core.schemas.actor import Actor, MembershipRead
+
+ROLES = [
+    Role.CASE_MANAGER,
+    Role.SERVICE_MANAGER,
+    Role.PANEL_COORDINATOR,
+    Role.POLICE_FELLOW,
+    Role.IDVA,
+    Role.PANEL_MEMBER,
+    Role.ADMIN,
+]
+#                          CM   SM   PC   PF   IDVA PM   ADMIN
+EXPECTED = """
+site.create                -    -    -    -    -    -    A
+site.view                  S    S    S    S    S    S    S
+user.manage                -    -    -    -    -    -    S
+user.view                  -    S    S    -    -    -    S
+case.create                S    S    -    -    -    -    -
+case.view                  S    S    S    S    S    -    S
+case.update                C    S    -    -    -    -    -
+case.allocate              -    S    -    -    -    -    -
+case.change_stage          C    S    -    -    -    -    -
+case.close                 C    S    -    -    -    -    -
+victim.view                -    S    -    -    S    -    S
+victim.manage              -    S    -    -    S    -    -
+risk.record                C    S    -    -    S    -    -
+marac.record               C    S    S    -    S    -    -
+incident.record            C    S    -    S    -    -    -
+appointment.manage         C    S    -    -    -    -    -
+contact.log                C    S    -    -    -    -    -
+intervention.manage        C    S    -    S    -    -    -
+panel.view                 S    S    S    S    S    S    S
+panel.manage               -    S    S    -    -    -    -
+panel_action.update        C    S    S    O    O    O    -
+panel.rsvp                 O    O    O    O    O    O    O
+audit.view                 -    -    -    -    -    -    S
+"""
+
+ME, SOMEONE_ELSE = 7, 8
+MY_SITE, OTHER_SITE = 1, 2
+
+
+def _table() -> dict[tuple[Action, Role], str]:
+    table = {}
+    for line in EXPECTED.strip().splitlines():
+        action, *cells = line.split()
+        assert len(cells) == len(ROLES), line
+        for role, cell in zip(ROLES, cells, strict=True):
+            table[(Action(action), role)] = cell
+    return table
+
+
+TABLE = _table()
+
+
+def _actor(role: Role) -> Actor:
+    return Actor(
+        user_id=ME,
+        email="someone@test.invalid",
+        display_name="Someone",
+        face=Face.WEB,
+        memberships=(MembershipRead(site_id=MY_SITE, site_code="HER", role=role),),
+    )
+
+
+def _expected(cell: str, *, own_site: bool, my_case: bool, my_record: bool) -> bool:
+    if cell == "A":
+        return True
+    if not own_site:
+        return False
+    return {"S": True, "C": my_case, "O": my_record, "-": False}[cell]
+
+
+def test_the_table_names_every_action_and_every_role() -> None:
+    assert {action for action, _ in TABLE} == set(Action)
+    assert set(ROLES) == set(Role)
+
+
+CONTEXTS = list(itertools.product([True, False], repeat=3))
+
+
+@pytest.mark.parametrize(("action", "role"), sorted(TABLE, key=str))
+def test_the_policy_allows_exactly_what_the_table_states(action: Action, role: Role) -> None:
+    actor = _actor(role)
+    for own_site, my_case, my_record in CONTEXTS:
+        allowed = is_allowed(
+            actor,
+            action,
+            site_id=MY_SITE if own_site else OTHER_SITE,
+            case_manager_id=ME if my_case else SOMEONE_ELSE,
+            owner_user_id=ME if my_record else SOMEONE_ELSE,
+        )
+        expected = _expected(
+            TABLE[(action, role)], own_site=own_site, my_case=my_case, my_record=my_record
+        )
+        context = f"own_site={own_site} my_case={my_case} my_record={my_record}"
+        assert allowed is expected, f"{role} {action} {context}"
+
+
+def test_the_policy_states_no_action_the_table_does_not_know() -> None:
+    assert set(POLICY) <= set(Action)
+
+
+def test_victim_details_are_only_for_idvas_service_managers_and_admins() -> None:
+    allowed = {role for role in Role if is_allowed(_actor(role), Action.VICTIM_VIEW, site_id=1)}
+    assert allowed == {Role.IDVA, Role.SERVICE_MANAGER, Role.ADMIN}
+
+
+def test_a_role_at_one_site_grants_nothing_at_another() -> None:
+    actor = _actor(Role.SERVICE_MANAGER)
+    with pytest.raises(NotPermitted) as refused:
+        authorize(actor, Action.CASE_VIEW, site_id=OTHER_SITE)
+    assert refused.value.code == "not_permitted"
+    assert refused.value.details == {"action": "case.view"}
+
+
+def test_the_host_operator_may_set_up_sites_and_accounts_but_not_read_cases() -> None:
+    system = Actor.system()
+    assert is_allowed(system, Action.SITE_CREATE)
+    assert is_allowed(system, Action.USER_MANAGE, site_id=MY_SITE)
+    assert not any(
+        is_allowed(system, action, site_id=MY_SITE)
+        for action in (Action.CASE_VIEW, Action.VICTIM_VIEW, Action.CONTACT_LOG, Action.AUDIT_VIEW)
+    )
+
+
+def test_roles_held_at_two_sites_each_apply_at_their_own_site() -> None:
+    actor = Actor(
+        user_id=ME,
+        email="two@test.invalid",
+        display_name="Two Sites",
+        face=Face.BOT,
+        memberships=(
+            MembershipRead(site_id=MY_SITE, site_code="HER", role=Role.SERVICE_MANAGER),
+            MembershipRead(site_id=OTHER_SITE, site_code="WOR", role=Role.PANEL_MEMBER),
+        ),
+    )
+    assert is_allowed(actor, Action.CASE_VIEW, site_id=MY_SITE)
+    assert not is_allowed(actor, Action.CASE_VIEW, site_id=OTHER_SITE)
+    assert is_allowed(actor, Action.PANEL_VIEW, site_id=OTHER_SITE)
