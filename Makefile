@@ -24,11 +24,17 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 # Extract every marked string, merge it into each catalog, and check the catalogs compile.
+# No source locations (line numbers would churn every catalog on each edit); the template is
+# replaced only when a message changed, so a rerun with nothing new leaves every file as it was.
 i18n: setup
-	$(VENV)/bin/pybabel extract --no-wrap --sort-by-file -F babel.cfg -k N_ -k ngettext:1,2 \
-		--project=drive-assist --copyright-holder="Drive Assist" -o locales/messages.pot .
-	$(VENV)/bin/pybabel update --no-wrap -i locales/messages.pot -d locales -l en_GB
-	$(VENV)/bin/pybabel update --no-wrap -i locales/messages.pot -d locales -l cy
+	$(VENV)/bin/pybabel extract --no-wrap --no-location --sort-by-file -F babel.cfg -k N_ -k ngettext:1,2 \
+		--add-comments=Translators: --project=drive-assist --copyright-holder="Drive Assist" \
+		-o locales/messages.pot.new .
+	if test -f locales/messages.pot && diff -I '^"POT-Creation-Date: ' locales/messages.pot locales/messages.pot.new >/dev/null; \
+		then rm locales/messages.pot.new; else mv locales/messages.pot.new locales/messages.pot; fi
+	$(VENV)/bin/pybabel update --no-wrap --init-missing --ignore-obsolete -i locales/messages.pot -d locales -l en_GB
+	$(VENV)/bin/pybabel update --no-wrap --init-missing --ignore-obsolete -i locales/messages.pot -d locales -l cy
+	$(PY) scripts/fill_en_gb.py
 	$(VENV)/bin/pybabel compile --statistics -d locales
 
 bench: setup

@@ -1,19 +1,123 @@
-"""Core error codes turned into words a person can act on: what went wrong, what to do."""
+"""Core error codes turned into words a person can act on: what went wrong, what to do.
+
+Every code has a plain message that needs nothing from the error. Some codes also have a fuller
+message naming the case or the dates involved; it is used only when the error carries every
+value it needs, so a missing detail never shows a raw ``{placeholder}`` to anyone.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+from string import Formatter
+
+from core.enums import Stage
 from core.errors import DomainError
+from core.rules import MAX_INTERVENTION_MONTHS, MIN_INTERVENTION_MONTHS
 from ui.i18n import N_, Translator
+from ui.labels import label
 
 ERROR_MESSAGES: dict[str, str] = {
-    "error": N_("Something went wrong. Try again, and tell your administrator if it keeps happening."),
+    "error": N_(
+        "Something went wrong. Try again, and tell your administrator if it keeps happening."
+    ),
+    "not_found": N_("We could not find that record. Check the reference and try again."),
+    "not_permitted": N_(
+        "You do not have permission to do that. If you need to, ask your service manager"
+        " or administrator."
+    ),
+    "validation_failed": N_(
+        "Something you entered is not valid. Check what you entered and try again."
+    ),
+    "case_closed": N_(
+        "This case is closed, so it can no longer be changed. If that looks wrong, talk to"
+        " your service manager."
+    ),
+    "invalid_stage_transition": N_(
+        "A case cannot move to that stage from the stage it is at now. Choose a stage that"
+        " can follow the current one."
+    ),
+    "closure_reason_required": N_("To close a case, choose a reason for closing it and try again."),
+    "appointment_ends_before_start": N_(
+        "The appointment must end after it starts. Check the start and end times and try again."
+    ),
+    "stale_version": N_(
+        "Someone else changed this case while you were editing. Reload it and make your"
+        " change again."
+    ),
+    "duplicate_reference": N_(
+        "There is already a case with that reference. Check the reference and try again."
+    ),
+    "duplicate_email": N_(
+        "There is already an account with that email address. Use that account, or enter"
+        " a different email address."
+    ),
+    "invalid_planned_end": N_(
+        "The planned end date must be {min_months} to {max_months} months after the case was"
+        " allocated. Choose a date in that range."
+    ),
+    "database_not_ready": N_("The database is not set up yet. Run: drive-assist db upgrade"),
 }
+
+# Fuller messages, used when the error's details fill every placeholder.
+DETAILED_ERROR_MESSAGES: dict[str, str] = {
+    "case_closed": N_(
+        "Case {reference} is closed, so it can no longer be changed. If that looks wrong,"
+        " talk to your service manager."
+    ),
+    "invalid_stage_transition": N_(
+        "A case cannot move from '{from_stage}' to '{to_stage}'. Choose a stage that can"
+        " follow '{from_stage}'."
+    ),
+    "duplicate_reference": N_(
+        "There is already a case with the reference {reference}. Check the reference and try again."
+    ),
+    "duplicate_email": N_(
+        "There is already an account with the email address {email}. Use that account, or"
+        " enter a different email address."
+    ),
+    "invalid_planned_end": N_(
+        "The planned end date must be between {earliest} and {latest}: {min_months} to"
+        " {max_months} months after the case was allocated. Choose a date in that range."
+    ),
+}
+
+# Values the face always knows, whatever the error carries.
+_FIXED_PARAMS: dict[str, object] = {
+    "min_months": MIN_INTERVENTION_MONTHS,
+    "max_months": MAX_INTERVENTION_MONTHS,
+}
+_STAGE_DETAILS = frozenset({"from_stage", "to_stage"})
+_DATE_DETAILS = frozenset({"earliest", "latest"})
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in Formatter().parse(template) if name}
+
+
+def _shown(key: str, value: object, translator: Translator) -> str:
+    """A detail as the reader should see it: stage codes as labels, ISO dates as local dates."""
+    try:
+        if key in _STAGE_DETAILS:
+            return label(Stage(str(value)), translator)
+        if key in _DATE_DETAILS:
+            day = value if isinstance(value, date) else date.fromisoformat(str(value))
+            return translator.format_date(day, "long")
+    except ValueError:
+        pass
+    return str(value)
 
 
 def error_message(error: DomainError, translator: Translator) -> str:
-    template = ERROR_MESSAGES.get(error.code, ERROR_MESSAGES["error"])
-    params = {k: str(v) for k, v in error.details.items()}
-    try:
-        return translator.gettext(template, **params)
-    except (KeyError, IndexError):
-        return translator.gettext(template)
+    generic = ERROR_MESSAGES["error"]
+    plain = ERROR_MESSAGES.get(error.code, generic)
+    params: dict[str, object] = dict(_FIXED_PARAMS)
+    params.update({k: _shown(k, v, translator) for k, v in error.details.items()})
+    candidates = (DETAILED_ERROR_MESSAGES.get(error.code), plain)
+    for template in candidates:
+        if template is None or not _placeholders(template) <= params.keys():
+            continue
+        try:
+            return translator.gettext(template, **params)
+        except (KeyError, IndexError, ValueError):
+            continue  # a translation that names a value this error lacks
+    return translator.gettext(generic)
