@@ -49,5 +49,4 @@ def register(app: typer.Typer) -> None:
                 "" if row.dash_score is None else str(row.dash_score),
             )
         console.print(table)
-        console.print(_("{count} cases.", count=len(rows)))
-
+        console.print(translator.ngettext("{n} case.", "{n} cases.", len(rows)))

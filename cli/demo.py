@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -59,8 +60,8 @@ def seed(
     summary = run_with_container(lambda container: _migrate_and_seed(container, seed))
     if summary is None:
         raise typer.Exit(code=1)
-    _print_counts(summary)
-    _print_sign_ins(summary)
+    print_counts(summary)
+    print_sign_ins(summary.accounts, summary.password)
 
 
 async def _migrate_and_seed(container: Container, seed: int) -> DemoSummary | None:
@@ -69,6 +70,15 @@ async def _migrate_and_seed(container: Container, seed: int) -> DemoSummary | No
     if not await database_is_empty(container):
         _say_data_present(container)
         return None
+    try:
+        return await seed_with_progress(container, seed)
+    except DemoDataPresent:  # someone else filled it since we looked
+        _say_data_present(container)
+        return None
+
+
+async def seed_with_progress(container: Container, seed: int) -> DemoSummary:
+    """Seed the demo with a progress bar on the console (the database must be empty)."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=console) as bar:
         task = bar.add_task(_("Adding demo data"), total=None)
@@ -77,11 +87,7 @@ async def _migrate_and_seed(container: Container, seed: int) -> DemoSummary | No
             description = _(STEP_LABELS[step]) if step in STEP_LABELS else step
             bar.update(task, description=description, completed=done, total=total)
 
-        try:
-            return await seed_demo(container, seed=seed, progress=report)
-        except DemoDataPresent:  # someone else filled it since we looked
-            _say_data_present(container)
-            return None
+        return await seed_demo(container, seed=seed, progress=report)
 
 
 def _say_data_present(container: Container) -> None:
@@ -101,7 +107,7 @@ def _say_data_present(container: Container) -> None:
     err_console.print(f"[red]{message}[/red]")
 
 
-def _print_counts(summary: DemoSummary) -> None:
+def print_counts(summary: DemoSummary) -> None:
     table = Table(title=_("Demo data added (seed {seed})", seed=summary.seed))
     table.add_column(_("Records"))
     table.add_column(_("Count"), justify="right")
@@ -110,20 +116,19 @@ def _print_counts(summary: DemoSummary) -> None:
     console.print(table)
 
 
-def _print_sign_ins(summary: DemoSummary) -> None:
+def print_sign_ins(accounts: Sequence[DemoAccount], password: str) -> None:
     table = Table(title=_("Demo sign-ins"))
     table.add_column(_("Email"), no_wrap=True)
     table.add_column(_("Name"))
     table.add_column(_("Roles"))
-    table.add_column(_("Password"), no_wrap=True)
-    for account in summary.accounts:
-        table.add_row(account.email, account.display_name, _roles(account), summary.password)
+    for account in accounts:
+        table.add_row(account.email, account.display_name, _roles(account))
     console.print(table)
     console.print(
         _(
             "Every demo account uses the password {password}. All names, addresses and "
             "cases are fictional.",
-            password=summary.password,
+            password=password,
         )
     )
 

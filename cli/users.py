@@ -6,7 +6,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from cli.common import _, console, err_console, run_with_container, validation_message
+from cli.common import _, console, err_console, run_with_container, translator, validation_message
 from core.bootstrap import Container
 from core.enums import Agency, Locale, Role
 from core.schemas.actor import Actor
@@ -97,4 +97,4 @@ def register(app: typer.Typer) -> None:
                 person.email, person.display_name, roles, _("yes") if person.is_active else _("no")
             )
         console.print(table)
-        console.print(_("{count} accounts.", count=len(people)))
+        console.print(translator.ngettext("{n} account.", "{n} accounts.", len(people)))

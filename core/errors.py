@@ -56,6 +56,12 @@ class DuplicateReference(DomainError):
     code = "duplicate_reference"
 
 
+class UnknownAccount(DomainError):
+    """No active staff account has that email address."""
+
+    code = "unknown_account"
+
+
 class DuplicateEmail(DomainError):
     code = "duplicate_email"
 

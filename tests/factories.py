@@ -59,7 +59,9 @@ class World:
             data=CaseCreate(**data),
         )
 
-    async def allocated_case(self, site: str = "HER", case_manager: Actor | None = None) -> CaseRead:
+    async def allocated_case(
+        self, site: str = "HER", case_manager: Actor | None = None
+    ) -> CaseRead:
         case = await self.referral(site)
         manager = case_manager or self.actor(Role.CASE_MANAGER, site)
         return await case_services.allocate_case(

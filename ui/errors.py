@@ -56,10 +56,25 @@ ERROR_MESSAGES: dict[str, str] = {
         " allocated. Choose a date in that range."
     ),
     "database_not_ready": N_("The database is not set up yet. Run: drive-assist db upgrade"),
+    "unknown_account": N_(
+        "There is no account with that email address. Check the address, or ask an"
+        " administrator to add the account."
+    ),
+    "demo_data_present": N_(
+        "The database already holds data, so no demo data was added. Use a new, empty database."
+    ),
+    "bench_database_not_empty": N_(
+        "The database already holds cases, so no benchmark data was added. Use a new, empty"
+        " database."
+    ),
 }
 
 # Fuller messages, used when the error's details fill every placeholder.
 DETAILED_ERROR_MESSAGES: dict[str, str] = {
+    "unknown_account": N_(
+        "There is no account with the email address {email}. Check the address, or ask an"
+        " administrator to add the account."
+    ),
     "case_closed": N_(
         "Case {reference} is closed, so it can no longer be changed. If that looks wrong,"
         " talk to your service manager."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from core.enums import Role, Stage
 from core.errors import (
@@ -40,6 +41,7 @@ from core.services.access import ensure_open, get_or_404, load_case
 from core.services.audit import record_audit
 from core.uow import UnitOfWork
 
+_REQUIRED_ON_UPDATE = ("referral_date", "referral_source", "referral_reason")
 _ABUSE_FIELDS = ("physical", "sexual", "harassment_stalking", "jealous_controlling")
 
 
@@ -130,9 +132,30 @@ async def _next_reference(uow: UnitOfWork, site: Site) -> str:
     return f"{site.code}-{number:04d}"
 
 
+# Two referrals recorded at the same moment can pick the same next number; the unique
+# constraint catches it and the loser takes the next one.
+_REFERENCE_ATTEMPTS = 5
+
+
 async def create_case(*, uow: UnitOfWork, actor: Actor, data: CaseCreate) -> CaseRead:
     """Record a referral. The case starts at stage *referred*."""
     authorize(actor, Action.CASE_CREATE, site_id=data.site_id)
+    attempt = 1
+    while True:
+        try:
+            return await _create_case_once(uow, actor, data)
+        except _ReferenceTaken as taken:
+            if data.reference is not None or attempt == _REFERENCE_ATTEMPTS:
+                raise DuplicateReference(reference=taken.reference) from None
+            attempt += 1
+
+
+class _ReferenceTaken(Exception):
+    def __init__(self, reference: str) -> None:
+        self.reference = reference
+
+
+async def _create_case_once(uow: UnitOfWork, actor: Actor, data: CaseCreate) -> CaseRead:
     async with uow:
         site = await get_or_404(uow, Site, data.site_id)
         reference = data.reference or await _next_reference(uow, site)
@@ -161,7 +184,12 @@ async def create_case(*, uow: UnitOfWork, actor: Actor, data: CaseCreate) -> Cas
         )
         _set_abuse(case, "start", data.abuse_at_start or AbuseProfile())
         uow.session.add(case)
-        await uow.flush()
+        try:
+            await uow.flush()
+        except IntegrityError as error:
+            if "reference" in str(error.orig).lower():
+                raise _ReferenceTaken(reference) from error
+            raise
         uow.session.add(
             CaseStageChange(
                 case_id=case.id,
@@ -241,6 +269,9 @@ async def update_case(*, uow: UnitOfWork, actor: Actor, case_id: int, data: Case
         ensure_open(case)
         _check_version(case, data.version)
         changes = data.model_dump(exclude_unset=True, exclude={"version", "abuse_at_start"})
+        for field in _REQUIRED_ON_UPDATE:
+            if field in changes and changes[field] is None:
+                raise ValidationFailed(field=field, rule="required")
         if "planned_end" in changes and changes["planned_end"] is not None:
             allocated_on = (case.allocated_at or uow.clock.now()).date()
             check_planned_end(allocated_on, changes["planned_end"])

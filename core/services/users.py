@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from core.enums import Face
-from core.errors import DuplicateEmail, NotFound, NotPermitted, ValidationFailed
+from core.errors import DuplicateEmail, NotFound, NotPermitted, UnknownAccount, ValidationFailed
 from core.models import Membership, Site, User
 from core.passwords import hash_password
 from core.policy import Action, authorize, sites_where
@@ -86,7 +86,9 @@ async def list_users(
     """Staff at the sites where the actor may see staff, optionally one site (by id or code)."""
     async with uow:
         if site_code is not None:
-            site_id = await uow.session.scalar(select(Site.id).where(Site.code == site_code.upper()))
+            site_id = await uow.session.scalar(
+                select(Site.id).where(Site.code == site_code.upper())
+            )
             if site_id is None:
                 raise NotFound(entity="site", id=site_code)
         if actor.is_system:
@@ -114,7 +116,7 @@ async def actor_for_email(*, uow: UnitOfWork, email: str, face: Face) -> Actor:
             .where(User.email == email.strip().lower())
         )
         if user is None:
-            raise NotFound(entity="user", id=email)
+            raise UnknownAccount(email=email.strip().lower())
         if not user.is_active:
             raise NotPermitted(action="sign_in")
         return actor_from_user(user, face)

@@ -1,0 +1,5 @@
+"""``python -m cli`` runs the same command line as ``drive-assist``."""
+
+from cli.main import main
+
+main()

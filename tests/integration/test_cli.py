@@ -1,0 +1,117 @@
+"""The ``drive-assist`` command line, run as a person runs it: a subprocess with an environment.
+
+These use a SQLite file of their own; the services under them are tested on both backends.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.demo import demo_accounts
+from core.enums import Role
+
+CLI = [sys.executable, "-m", "cli"]
+
+
+def run_cli(
+    *args: str, database: Path, input_text: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{database}", "COLUMNS": "200"}
+    return subprocess.run(
+        [*CLI, *args], env=env, capture_output=True, text=True, timeout=120, input=input_text
+    )
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    path = tmp_path / "cli.sqlite3"
+    result = run_cli("db", "upgrade", database=path)
+    assert result.returncode == 0, result.stderr
+    assert "Database is at schema revision" in result.stdout
+    return path
+
+
+def test_a_command_on_a_database_that_was_never_migrated_says_to_run_db_upgrade(
+    tmp_path: Path,
+) -> None:
+    result = run_cli("users", "list", database=tmp_path / "empty.sqlite3")
+    assert result.returncode == 1
+    assert "drive-assist db upgrade" in result.stderr
+
+
+def test_an_operator_adds_a_member_of_staff_and_sees_them_listed(database: Path) -> None:
+    seeded = run_cli("demo", "seed", "--seed", "7", database=database)
+    assert seeded.returncode == 0, seeded.stderr
+    added = run_cli(
+        "users",
+        "add",
+        "new.person@test.invalid",
+        "--name",
+        "New Person",
+        "--role",
+        "HER:case_manager",
+        "--role",
+        "WOR:panel_member:housing",
+        database=database,
+    )
+    assert added.returncode == 0, added.stderr
+    assert "Added new.person@test.invalid" in added.stdout
+    listed = run_cli("users", "list", "--site", "WOR", database=database)
+    assert "new.person@test.invalid" in listed.stdout
+    assert "WOR:panel_member:housing" in listed.stdout
+
+
+def test_a_bad_role_is_refused_with_the_roles_to_choose_from_and_adds_nobody(
+    database: Path,
+) -> None:
+    result = run_cli(
+        "users", "add", "x@test.invalid", "--name", "X", "--role", "HER:chief", database=database
+    )
+    assert result.returncode == 2
+    assert "case_manager" in result.stderr
+    listed = run_cli("users", "list", database=database)
+    assert "x@test.invalid" not in listed.stdout
+    assert "0 accounts" in listed.stdout
+
+
+def test_an_unknown_site_is_refused_and_adds_nobody(database: Path) -> None:
+    result = run_cli(
+        "users", "add", "y@test.invalid", "--name", "Y", "--role", "ZZZ:idva", database=database
+    )
+    assert result.returncode == 1
+    assert "y@test.invalid" not in run_cli("users", "list", database=database).stdout
+
+
+def test_a_second_account_with_the_same_email_is_refused(database: Path) -> None:
+    run_cli("demo", "seed", database=database)
+    first = run_cli(
+        "users", "add", "z@test.invalid", "--name", "Z", "--role", "HER:idva", database=database
+    )
+    assert first.returncode == 0, first.stderr
+    second = run_cli(
+        "users", "add", "Z@test.invalid", "--name", "Z", "--role", "HER:idva", database=database
+    )
+    assert second.returncode == 1
+    assert "z@test.invalid" in second.stderr
+
+
+def test_a_case_manager_lists_only_the_cases_of_their_own_site(database: Path) -> None:
+    assert run_cli("demo", "seed", database=database).returncode == 0
+    case_manager = next(
+        account for account in demo_accounts() if account.roles == ((Role.CASE_MANAGER, "HER"),)
+    )
+    result = run_cli("cases", "list", "--as", case_manager.email, database=database)
+    assert result.returncode == 0, result.stderr
+    assert "HER-0001" in result.stdout
+    assert "WOR-" not in result.stdout
+
+
+def test_listing_cases_as_someone_unknown_says_so(database: Path) -> None:
+    result = run_cli("cases", "list", "--as", "nobody@test.invalid", database=database)
+    assert result.returncode == 1
+    assert "There is no account with the email address nobody@test.invalid" in result.stderr
