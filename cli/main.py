@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import typer
 
+from cli import bench as cli_bench
+from cli import cases as cli_cases
+from cli import db as cli_db
+from cli import demo as cli_demo
+from cli import run as cli_run
+from cli import users as cli_users
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Drive Assist")
 
 
-def _register() -> None:
-    import importlib
-
-    for module_name in ("cli.db", "cli.users", "cli.cases", "cli.demo", "cli.bench", "cli.run"):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:  # a command group not written yet
-            if exc.name == module_name:
-                continue
-            raise
-        module.register(app)
-
-
-_register()
+for command_group in (cli_run, cli_db, cli_users, cli_cases, cli_demo, cli_bench):
+    command_group.register(app)
 
 
 def main() -> None:
