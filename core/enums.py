@@ -160,3 +160,43 @@ class AttendanceStatus(StrEnum):
 class Locale(StrEnum):
     EN_GB = "en_GB"
     CY = "cy"
+
+
+class Channel(StrEnum):
+    TELEGRAM = "telegram"
+    INBOX = "inbox"
+
+
+class Lane(StrEnum):
+    """Priority lanes, drained in this order: critical before high before normal."""
+
+    CRITICAL = "critical"  # disruption alerts and escalations
+    HIGH = "high"  # reminders and prompts
+    NORMAL = "normal"  # broadcasts and digests
+
+
+LANE_ORDER = {Lane.CRITICAL: 0, Lane.HIGH: 1, Lane.NORMAL: 2}
+
+
+class OutboxState(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class NotificationKind(StrEnum):
+    APPOINTMENT_REMINDER = "appointment_reminder"
+    DAILY_DIGEST = "daily_digest"
+    MISSED_APPOINTMENT = "missed_appointment"
+    PANEL_REMINDER = "panel_reminder"
+    PANEL_BROADCAST = "panel_broadcast"
+    DISRUPTION_ALERT = "disruption_alert"
+    ESCALATION = "escalation"
+
+
+class AlertStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    ACTIONED = "actioned"

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -27,13 +28,18 @@ from core.db.base import Base, str_enum
 from core.db.types import UTCDateTime
 from core.enums import (
     Agency,
+    AlertStatus,
     AppointmentStatus,
     AttendanceStatus,
+    Channel,
     ClosureReason,
     ContactType,
     Face,
     InterventionStatus,
+    Lane,
     Locale,
+    NotificationKind,
+    OutboxState,
     PanelActionStatus,
     PanelMeetingStatus,
     PersonKind,
@@ -65,6 +71,9 @@ class User(Base):
     locale: Mapped[Locale] = mapped_column(str_enum(Locale, 8), default=Locale.EN_GB)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Minutes before an appointment to remind this person; None: the default (a day and an
+    # hour before, see core.notifications).
+    reminder_lead_minutes: Mapped[list[int] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     memberships: Mapped[list[Membership]] = relationship(
@@ -349,3 +358,96 @@ class AuditEvent(Base):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     case_id: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class TelegramLink(Base):
+    """A staff account's link to one Telegram user and chat. Nothing else from the profile."""
+
+    __tablename__ = "telegram_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deactivation_reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class DisruptionAlert(Base):
+    """A case manager's call for police disruption, for the site's police fellow to act on."""
+
+    __tablename__ = "disruption_alerts"
+    __table_args__ = (Index("ix_disruption_alerts_status_raised", "status", "raised_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[AlertStatus] = mapped_column(str_enum(AlertStatus))
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    action_taken: Mapped[str | None] = mapped_column(Text)
+    actioned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxMessage(Base):
+    """One message to one person through one channel: the only way anything is sent.
+
+    ``message_key`` and ``params`` are rendered in the recipient's language at send time;
+    ``params`` hold case references, times and place kinds, never names or addresses.
+    ``dedupe_key`` is unique, so a scheduler that runs twice queues a message once.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        Index("ix_outbox_messages_due", "state", "lane_rank", "not_before"),
+        Index("ix_outbox_messages_recipient", "recipient_user_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    recipient_user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel, 16))
+    kind: Mapped[NotificationKind] = mapped_column(str_enum(NotificationKind))
+    lane: Mapped[Lane] = mapped_column(str_enum(Lane, 16))
+    lane_rank: Mapped[int] = mapped_column(SmallInteger)  # LANE_ORDER[lane], for claim order
+    message_key: Mapped[str] = mapped_column(String(80))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[OutboxState] = mapped_column(str_enum(OutboxState, 16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # What the message is about, so a reschedule, a cancellation or a closure can find it.
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class InboxItem(Base):
+    """The in-app inbox: what the bot would send, for staff who do not use Telegram."""
+
+    __tablename__ = "inbox_items"
+    __table_args__ = (Index("ix_inbox_items_user_created", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    outbox_message_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("outbox_messages.id", ondelete="SET NULL"),
+        unique=True,
+    )
+    kind: Mapped[NotificationKind] = mapped_column(str_enum(NotificationKind))
+    message_key: Mapped[str] = mapped_column(String(80))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
