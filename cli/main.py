@@ -10,11 +10,12 @@ from cli import db as cli_db
 from cli import demo as cli_demo
 from cli import run as cli_run
 from cli import users as cli_users
+from cli import worker as cli_worker
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Drive Assist")
 
 
-for command_group in (cli_run, cli_db, cli_users, cli_cases, cli_demo, cli_bench):
+for command_group in (cli_run, cli_db, cli_users, cli_cases, cli_demo, cli_bench, cli_worker):
     command_group.register(app)
 
 

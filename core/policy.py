@@ -43,6 +43,8 @@ class Action(StrEnum):
     PANEL_ACTION_UPDATE = "panel_action.update"
     PANEL_RSVP = "panel.rsvp"
     AUDIT_VIEW = "audit.view"
+    ALERT_RAISE = "alert.raise"
+    ALERT_RESPOND = "alert.respond"
 
 
 class Scope(StrEnum):
@@ -91,6 +93,10 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.PANEL_ACTION_UPDATE: {PC: SITE, SM: SITE, CM: CASELOAD, PF: SELF, IDVA: SELF, PM: SELF},
     Action.PANEL_RSVP: {r: SELF for r in Role},
     Action.AUDIT_VIEW: {ADMIN: SITE},
+    # Disruption alerts: a case manager calls for police disruption on their case; the police
+    # fellow (or the service manager) acknowledges and acts.
+    Action.ALERT_RAISE: {SM: SITE, CM: CASELOAD},
+    Action.ALERT_RESPOND: {PF: SITE, SM: SITE},
 }
 
 

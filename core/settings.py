@@ -43,3 +43,22 @@ class Settings(BaseSettings):
         if url.startswith("sqlite:///"):
             return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
         return url
+
+    # Telegram and the outbox dispatcher (core.notifications.dispatcher).
+    telegram_bot_token: str | None = Field(
+        default=None, description="The bot's token from BotFather; none: the inbox only."
+    )
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org/bot", description="Bot API base URL (a fake in tests)."
+    )
+    dispatch_global_rate: float = Field(default=30.0, description="Messages a second, overall.")
+    dispatch_per_chat_interval: float = Field(
+        default=1.0, description="Seconds between two messages to one chat."
+    )
+    dispatch_pacing: bool = Field(default=True, description="Pace sends (off only in tests).")
+    dispatch_max_attempts: int = Field(default=5, description="Tries before a message fails.")
+    dispatch_lease_seconds: float = Field(
+        default=60.0, description="How long a claimed message is held before another worker may."
+    )
+    dispatch_concurrency: int = Field(default=16, description="Sends in flight per worker.")
+    dispatch_batch_size: int = Field(default=50, description="Messages claimed at once.")

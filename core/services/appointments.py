@@ -9,6 +9,7 @@ from sqlalchemy import select
 from core.enums import AppointmentStatus, Role
 from core.errors import ValidationFailed
 from core.models import Appointment, Case, Membership
+from core.notifications.outbox import cancel_pending
 from core.policy import Action
 from core.rules import check_appointment_times
 from core.schemas.actor import Actor
@@ -105,7 +106,11 @@ async def book_appointment(
 async def reschedule_appointment(
     *, uow: UnitOfWork, actor: Actor, appointment_id: int, data: AppointmentReschedule
 ) -> AppointmentRead:
-    """Book the new time and mark the old appointment *rescheduled*, pointing at the new one."""
+    """Book the new time and mark the old appointment *rescheduled*, pointing at the new one.
+
+    The old time's pending reminders are cancelled here; the reminder scheduler queues the new
+    time's on its next run (one place decides who is reminded when).
+    """
     check_appointment_times(data.starts_at, data.ends_at)
     async with uow:
         old, case = await _load_for_change(uow, actor, appointment_id)
@@ -123,6 +128,7 @@ async def reschedule_appointment(
         await uow.flush()
         old.status = AppointmentStatus.RESCHEDULED
         old.rescheduled_to_id = new.id
+        await cancel_pending(uow, appointment_id=old.id)
         _audit(uow, actor, "appointment.reschedule", old, case)
         _audit(uow, actor, "appointment.book", new, case)
         await uow.commit()
@@ -135,6 +141,7 @@ async def cancel_appointment(
     async with uow:
         appointment, case = await _load_for_change(uow, actor, appointment_id)
         appointment.status = AppointmentStatus.CANCELLED
+        await cancel_pending(uow, appointment_id=appointment.id)
         _audit(uow, actor, "appointment.cancel", appointment, case)
         await uow.commit()
         return _read(appointment, case.reference)
@@ -152,6 +159,8 @@ async def record_appointment_outcome(
             raise ValidationFailed(field="status", rule="not_started_yet")
         appointment.status = data.status
         appointment.outcome = data.outcome or None
+        # No more "did it happen?" prompt (nor any reminder) once the answer is in.
+        await cancel_pending(uow, appointment_id=appointment.id)
         _audit(uow, actor, "appointment.outcome", appointment, case)
         await uow.commit()
         return _read(appointment, case.reference)

@@ -17,6 +17,7 @@ from core.errors import (
     ValidationFailed,
 )
 from core.models import Case, CaseStageChange, LinkedPerson, Membership, Site
+from core.notifications.outbox import cancel_pending
 from core.policy import Action, authorize, sites_where
 from core.rules import (
     DEFAULT_INTERVENTION_MONTHS,
@@ -367,7 +368,10 @@ async def change_stage(*, uow: UnitOfWork, actor: Actor, case_id: int, data: Sta
 
 
 async def close_case(*, uow: UnitOfWork, actor: Actor, case_id: int, data: CaseClose) -> CaseRead:
-    """Close the case. A reason is required; the abuse types at closure are recorded."""
+    """Close the case. A reason is required; the abuse types at closure are recorded.
+
+    Every message still queued about the case (reminders, prompts, alerts) is cancelled.
+    """
     if data.reason is None:
         raise ClosureReasonRequired()
     async with uow:
@@ -381,6 +385,7 @@ async def close_case(*, uow: UnitOfWork, actor: Actor, case_id: int, data: CaseC
             _set_abuse(case, "closure", data.abuse_at_closure)
         _move(uow, actor, case, Stage.CLOSED, now)
         case.updated_at = now
+        await cancel_pending(uow, case_id=case.id)
         record_audit(
             uow,
             actor,

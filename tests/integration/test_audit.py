@@ -73,6 +73,7 @@ from core.schemas.people import LinkedPersonCreate
 from core.schemas.risk import MaracAppearanceCreate, PoliceIncidentCreate, RiskAssessmentCreate
 from core.schemas.sites import SiteCreate
 from core.schemas.users import MembershipCreate, UserCreate
+from core.services import alerts as alert_services
 from core.services import appointments as appointment_services
 from core.services import cases as case_services
 from core.services import contacts as contact_services
@@ -653,6 +654,66 @@ async def rsvp_panel(world: World) -> tuple[Actor, Write]:
     return actor, write
 
 
+async def raise_alert(world: World) -> tuple[Actor, Write]:
+    case = await world.allocated_case()
+    actor = via_bot(world.actor(Role.CASE_MANAGER))
+
+    async def write() -> list[Expected]:
+        alert = await alert_services.raise_disruption_alert(
+            uow=world.container.uow(), actor=actor, case_id=case.id
+        )
+        details = {"status": "open"}
+        return [
+            Expected("alert.raise", "disruption_alert", alert.id, case.site_id, case.id, details)
+        ]
+
+    return actor, write
+
+
+async def acknowledge_alert(world: World) -> tuple[Actor, Write]:
+    case = await world.allocated_case()
+    alert = await alert_services.raise_disruption_alert(
+        uow=world.container.uow(), actor=world.actor(Role.CASE_MANAGER), case_id=case.id
+    )
+    actor = via_bot(world.actor(Role.POLICE_FELLOW))
+
+    async def write() -> list[Expected]:
+        await alert_services.acknowledge_alert(
+            uow=world.container.uow(), actor=actor, alert_id=alert.id
+        )
+        details = {"status": "acknowledged"}
+        return [
+            Expected(
+                "alert.acknowledge", "disruption_alert", alert.id, case.site_id, case.id, details
+            )
+        ]
+
+    return actor, write
+
+
+async def record_alert_action(world: World) -> tuple[Actor, Write]:
+    case = await world.allocated_case()
+    alert = await alert_services.raise_disruption_alert(
+        uow=world.container.uow(), actor=world.actor(Role.CASE_MANAGER), case_id=case.id
+    )
+    actor = via_bot(world.actor(Role.POLICE_FELLOW))
+
+    async def write() -> list[Expected]:
+        await alert_services.record_alert_action(
+            uow=world.container.uow(),
+            actor=actor,
+            alert_id=alert.id,
+            action_taken="Bail conditions checked with the custody sergeant",
+        )
+        # The free text stays on the alert; the trail carries the status only.
+        details = {"status": "actioned"}
+        return [
+            Expected("alert.action", "disruption_alert", alert.id, case.site_id, case.id, details)
+        ]
+
+    return actor, write
+
+
 SCENARIOS: dict[str, Scenario] = {
     "site.create": create_site,
     "user.add": add_user_at_two_sites,
@@ -679,6 +740,9 @@ SCENARIOS: dict[str, Scenario] = {
     "panel_action.add": add_panel_action,
     "panel_action.update": update_panel_action,
     "panel.rsvp": rsvp_panel,
+    "alert.raise": raise_alert,
+    "alert.acknowledge": acknowledge_alert,
+    "alert.action": record_alert_action,
 }
 
 

@@ -53,6 +53,8 @@ panel.manage               -    S    S    -    -    -    -
 panel_action.update        C    S    S    O    O    O    -
 panel.rsvp                 O    O    O    O    O    O    O
 audit.view                 -    -    -    -    -    -    S
+alert.raise                C    S    -    -    -    -    -
+alert.respond              -    S    -    S    -    -    -
 """
 
 ME, SOMEONE_ELSE = 7, 8

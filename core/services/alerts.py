@@ -1,0 +1,161 @@
+"""Disruption alerts: raising one, and the police fellow's acknowledgement and action.
+
+Raising an alert queues a CRITICAL message to every police fellow of the case's site, inside the
+same transaction; an alert still open four hours later is escalated to the site's service
+managers by ``core.notifications.schedulers.escalate_unacknowledged_alerts``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.enums import AlertStatus, Channel, Lane, NotificationKind, Role
+from core.errors import ValidationFailed
+from core.models import Case, DisruptionAlert, Membership, User
+from core.notifications.outbox import enqueue
+from core.notifications.schedulers import message_key
+from core.policy import Action, is_allowed, sites_where
+from core.schemas.actor import Actor
+from core.schemas.alerts import AlertRead
+from core.services.access import ensure_open, get_or_404, load_case
+from core.services.audit import record_audit
+from core.uow import UnitOfWork
+
+# Not yet actioned: still waiting on someone.
+UNRESOLVED = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+
+
+def _read(alert: DisruptionAlert, case: Case) -> AlertRead:
+    return AlertRead(
+        id=alert.id,
+        case_id=case.id,
+        case_reference=case.reference,
+        site_id=case.site_id,
+        status=alert.status,
+        raised_by_id=alert.raised_by_id,
+        raised_at=alert.raised_at,
+        acknowledged_by_id=alert.acknowledged_by_id,
+        acknowledged_at=alert.acknowledged_at,
+        action_taken=alert.action_taken,
+        actioned_at=alert.actioned_at,
+    )
+
+
+def _audit(uow: UnitOfWork, actor: Actor, action: str, alert: DisruptionAlert, case: Case) -> None:
+    record_audit(
+        uow,
+        actor,
+        action,
+        entity_type="disruption_alert",
+        entity_id=alert.id,
+        site_id=case.site_id,
+        case_id=case.id,
+        details={"status": alert.status.value},
+    )
+
+
+async def _load_for_response(
+    uow: UnitOfWork, actor: Actor, alert_id: int
+) -> tuple[DisruptionAlert, Case]:
+    alert = await get_or_404(uow, DisruptionAlert, alert_id)
+    case = await load_case(uow, actor, alert.case_id, Action.ALERT_RESPOND)
+    return alert, case
+
+
+async def raise_disruption_alert(*, uow: UnitOfWork, actor: Actor, case_id: int) -> AlertRead:
+    async with uow:
+        case = await load_case(uow, actor, case_id, Action.ALERT_RAISE)
+        ensure_open(case)
+        alert = DisruptionAlert(
+            case_id=case.id,
+            raised_by_id=actor.user_id,
+            raised_at=uow.clock.now(),
+            status=AlertStatus.OPEN,
+        )
+        uow.session.add(alert)
+        await uow.flush()
+        _audit(uow, actor, "alert.raise", alert, case)
+        fellows = await uow.session.scalars(
+            select(Membership.user_id)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Membership.site_id == case.site_id,
+                Membership.role == Role.POLICE_FELLOW,
+                User.is_active,
+            )
+            .order_by(Membership.user_id)
+        )
+        for user_id in fellows:
+            await enqueue(
+                uow,
+                recipient_user_id=user_id,
+                channel=Channel.TELEGRAM,
+                kind=NotificationKind.DISRUPTION_ALERT,
+                lane=Lane.CRITICAL,
+                message_key=message_key(NotificationKind.DISRUPTION_ALERT),
+                params={"reference": case.reference, "alert_id": alert.id},
+                dedupe_key=f"alert:{alert.id}:{user_id}",
+                case_id=case.id,
+            )
+        await uow.commit()
+        return _read(alert, case)
+
+
+async def acknowledge_alert(*, uow: UnitOfWork, actor: Actor, alert_id: int) -> AlertRead:
+    """The police fellow (or service manager) has seen it: no escalation from now on."""
+    async with uow:
+        alert, case = await _load_for_response(uow, actor, alert_id)
+        if alert.status is not AlertStatus.OPEN:
+            raise ValidationFailed(field="status", rule="not_open")
+        alert.status = AlertStatus.ACKNOWLEDGED
+        alert.acknowledged_by_id = actor.user_id
+        alert.acknowledged_at = uow.clock.now()
+        _audit(uow, actor, "alert.acknowledge", alert, case)
+        await uow.commit()
+        return _read(alert, case)
+
+
+async def record_alert_action(
+    *, uow: UnitOfWork, actor: Actor, alert_id: int, action_taken: str
+) -> AlertRead:
+    """Record what was done. Acting on an alert not yet acknowledged acknowledges it too."""
+    text = action_taken.strip()
+    if not text:
+        raise ValidationFailed(field="action_taken", rule="required")
+    async with uow:
+        alert, case = await _load_for_response(uow, actor, alert_id)
+        if alert.status not in UNRESOLVED:
+            raise ValidationFailed(field="status", rule="already_actioned")
+        now = uow.clock.now()
+        if alert.status is AlertStatus.OPEN:
+            alert.acknowledged_by_id = actor.user_id
+            alert.acknowledged_at = now
+        alert.status = AlertStatus.ACTIONED
+        alert.action_taken = text
+        alert.actioned_at = now
+        _audit(uow, actor, "alert.action", alert, case)
+        await uow.commit()
+        return _read(alert, case)
+
+
+async def list_open_alerts(*, uow: UnitOfWork, actor: Actor) -> list[AlertRead]:
+    """Alerts not yet actioned that the actor may respond to, or raised on their caseload."""
+    site_ids = sites_where(actor, Action.ALERT_RESPOND) | sites_where(actor, Action.ALERT_RAISE)
+    async with uow:
+        rows = await uow.session.execute(
+            select(DisruptionAlert, Case)
+            .join(Case, Case.id == DisruptionAlert.case_id)
+            .where(DisruptionAlert.status.in_(UNRESOLVED), Case.site_id.in_(site_ids))
+            .order_by(DisruptionAlert.raised_at, DisruptionAlert.id)
+        )
+        return [
+            _read(alert, case)
+            for alert, case in rows
+            if is_allowed(actor, Action.ALERT_RESPOND, site_id=case.site_id)
+            or is_allowed(
+                actor,
+                Action.ALERT_RAISE,
+                site_id=case.site_id,
+                case_manager_id=case.case_manager_id,
+            )
+        ]

@@ -1,0 +1,504 @@
+"""The outbox dispatcher on both databases, with an in-process fake channel in place of Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from itertools import count
+
+import pytest
+from sqlalchemy import func, select, update
+from telegram import error as telegram_error
+
+from bot.channel import TelegramChannel
+from core.bootstrap import Container, bootstrap
+from core.clock import FixedClock
+from core.enums import Channel, Lane, Locale, NotificationKind, OutboxState
+from core.models import InboxItem, OutboxMessage, TelegramLink, User
+from core.notifications import outbox
+from core.notifications.channels import (
+    InboxChannel,
+    OutboundMessage,
+    PermanentFailure,
+    RecipientBlocked,
+    RetryLater,
+    SendError,
+    SendResult,
+)
+from core.notifications.dispatcher import Dispatcher, DispatchSettings, Pacer
+
+UNPACED = DispatchSettings(pacing=False, batch_size=10, concurrency=4, max_attempts=3)
+_numbers: Iterator[int] = count(1)
+
+
+class FakeTelegram:
+    """Records every send; raises the errors it is told to, one per send, in order."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.sent: list[OutboundMessage] = []
+        self.failures: list[SendError] = []
+        self.delay = delay
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(message)
+        return SendResult(provider_message_id=1000 + message.id)
+
+    @property
+    def sent_ids(self) -> list[int]:
+        return [message.id for message in self.sent]
+
+
+async def add_user(container: Container, *, chat_id: int | None = None) -> int:
+    number = next(_numbers)
+    now = container.clock.now()
+    async with container.session_factory() as session:
+        user = User(
+            email=f"dispatch{number}@example.org",
+            display_name=f"Dispatch tester {number}",
+            locale=Locale.CY,
+            is_active=True,
+            created_at=now,
+        )
+        session.add(user)
+        await session.flush()
+        if chat_id is not None:
+            session.add(
+                TelegramLink(
+                    user_id=user.id,
+                    telegram_user_id=chat_id,
+                    chat_id=chat_id,
+                    is_active=True,
+                    linked_at=now,
+                )
+            )
+        await session.commit()
+        return user.id
+
+
+async def queue(
+    container: Container,
+    user_id: int,
+    key: str,
+    *,
+    lane: Lane = Lane.HIGH,
+    channel: Channel = Channel.TELEGRAM,
+    not_before_in: timedelta | None = None,
+) -> bool:
+    uow = container.uow()
+    async with uow:
+        added = await outbox.enqueue(
+            uow,
+            recipient_user_id=user_id,
+            channel=channel,
+            kind=NotificationKind.APPOINTMENT_REMINDER,
+            lane=lane,
+            message_key=NotificationKind.APPOINTMENT_REMINDER,
+            params={"reference": "HER-0042", "time": "2026-03-03T10:00:00+00:00"},
+            dedupe_key=key,
+            not_before=container.clock.now() + not_before_in if not_before_in else None,
+        )
+        await uow.commit()
+    return added
+
+
+async def row(container: Container, key: str) -> OutboxMessage:
+    async with container.session_factory() as session:
+        return (
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
+        ).one()
+
+
+async def inbox_count(container: Container, user_id: int | None = None) -> int:
+    statement = select(func.count()).select_from(InboxItem)
+    if user_id is not None:
+        statement = statement.where(InboxItem.user_id == user_id)
+    async with container.session_factory() as session:
+        return int(await session.scalar(statement) or 0)
+
+
+def dispatcher(
+    container: Container,
+    telegram: FakeTelegram,
+    settings: DispatchSettings = UNPACED,
+    worker_id: str = "worker-a",
+) -> Dispatcher:
+    channels = {
+        Channel.TELEGRAM: telegram,
+        Channel.INBOX: InboxChannel(container.session_factory, container.clock),
+    }
+    return Dispatcher(container, container.clock, channels, settings, worker_id)
+
+
+async def test_critical_messages_go_before_high_before_normal_when_all_are_due(
+    container: Container,
+) -> None:
+    user = await add_user(container, chat_id=501)
+    for key, lane in (("n", Lane.NORMAL), ("h", Lane.HIGH), ("c", Lane.CRITICAL)):
+        await queue(container, user, f"lanes:{key}", lane=lane)
+    telegram = FakeTelegram()
+    one_at_a_time = DispatchSettings(pacing=False, batch_size=1, concurrency=1)
+    worker = dispatcher(container, telegram, one_at_a_time)
+
+    assert [await worker.run_once() for _ in range(4)] == [1, 1, 1, 0]
+
+    assert [message.lane for message in telegram.sent] == [Lane.CRITICAL, Lane.HIGH, Lane.NORMAL]
+
+
+async def test_a_batch_is_sent_in_lane_order_too(container: Container) -> None:
+    user = await add_user(container, chat_id=502)
+    for index, lane in enumerate([Lane.NORMAL] * 5 + [Lane.CRITICAL]):
+        await queue(container, user, f"batch:{index}", lane=lane)
+    telegram = FakeTelegram()
+
+    assert (
+        await dispatcher(
+            container, telegram, DispatchSettings(pacing=False, concurrency=1)
+        ).run_once()
+        == 6
+    )
+
+    assert telegram.sent[0].lane is Lane.CRITICAL
+
+
+async def test_a_message_is_not_sent_before_its_not_before(
+    container: Container, clock: FixedClock
+) -> None:
+    user = await add_user(container, chat_id=503)
+    await queue(container, user, "later", not_before_in=timedelta(minutes=10))
+    telegram = FakeTelegram()
+    worker = dispatcher(container, telegram)
+
+    assert await worker.run_once() == 0
+    clock.advance(timedelta(minutes=10))
+    assert await worker.run_once() == 1
+
+    sent = await row(container, "later")
+    assert sent.state is OutboxState.SENT
+    assert sent.sent_at == clock.now()
+    assert sent.telegram_message_id == 1000 + sent.id
+    assert telegram.sent[0].chat_id == 503
+    assert telegram.sent[0].locale is Locale.CY
+
+
+async def test_queueing_the_same_key_twice_leaves_one_row_and_sends_once(
+    container: Container,
+) -> None:
+    user = await add_user(container, chat_id=504)
+    assert await queue(container, user, "dedupe:1") is True
+    assert await queue(container, user, "dedupe:1") is False
+    telegram = FakeTelegram()
+    worker = dispatcher(container, telegram)
+
+    await worker.run_once()
+    await worker.run_once()
+
+    async with container.session_factory() as session:
+        rows = await session.scalar(select(func.count()).select_from(OutboxMessage))
+    assert rows == 1
+    assert len(telegram.sent) == 1
+
+
+async def test_a_passing_failure_is_retried_after_a_backoff_and_then_sent(
+    container: Container, clock: FixedClock
+) -> None:
+    user = await add_user(container, chat_id=505)
+    await queue(container, user, "retry")
+    telegram = FakeTelegram()
+    telegram.failures.append(RetryLater(None, "TimedOut: read timeout"))
+    worker = dispatcher(container, telegram)
+    failed_at = clock.now()
+
+    assert await worker.run_once() == 1
+    waiting = await row(container, "retry")
+    assert waiting.state is OutboxState.QUEUED
+    assert waiting.attempts == 1
+    assert waiting.last_error == "TimedOut: read timeout"
+    base = UNPACED.backoff_base_seconds
+    assert failed_at + timedelta(seconds=base / 2) <= waiting.not_before
+    assert waiting.not_before <= failed_at + timedelta(seconds=base)
+
+    assert await worker.run_once() == 0  # not due yet
+    clock.advance(timedelta(seconds=base))
+    assert await worker.run_once() == 1
+
+    sent = await row(container, "retry")
+    assert sent.state is OutboxState.SENT
+    assert sent.attempts == 2
+    assert telegram.sent_ids == [sent.id]
+
+
+async def test_flood_control_waits_at_least_as_long_as_telegram_asked(
+    container: Container, clock: FixedClock
+) -> None:
+    user = await add_user(container, chat_id=506)
+    await queue(container, user, "flood")
+    telegram = FakeTelegram()
+    telegram.failures.append(RetryLater(42, "Flood control exceeded. Retry in 42 seconds"))
+
+    await dispatcher(container, telegram).run_once()
+
+    waiting = await row(container, "flood")
+    assert waiting.state is OutboxState.QUEUED
+    assert clock.now() + timedelta(seconds=42) <= waiting.not_before
+    assert waiting.not_before <= clock.now() + timedelta(seconds=44)
+
+
+async def test_a_message_fails_after_the_last_attempt_and_keeps_its_error(
+    container: Container, clock: FixedClock
+) -> None:
+    user = await add_user(container, chat_id=507)
+    await queue(container, user, "hopeless")
+    telegram = FakeTelegram()
+    telegram.failures.extend(RetryLater(None, f"NetworkError: Bad Gateway {n}") for n in range(5))
+    worker = dispatcher(container, telegram)
+
+    for _ in range(UNPACED.max_attempts):
+        assert await worker.run_once() == 1
+        clock.advance(timedelta(hours=1))
+    assert await worker.run_once() == 0
+
+    failed = await row(container, "hopeless")
+    assert failed.state is OutboxState.FAILED
+    assert failed.attempts == UNPACED.max_attempts
+    assert failed.last_error == "NetworkError: Bad Gateway 2"
+    assert telegram.sent == []
+
+
+async def test_a_permanent_failure_fails_at_once(container: Container) -> None:
+    user = await add_user(container, chat_id=508)
+    await queue(container, user, "bad")
+    telegram = FakeTelegram()
+    telegram.failures.append(PermanentFailure("BadRequest: chat not found"))
+
+    await dispatcher(container, telegram).run_once()
+
+    failed = await row(container, "bad")
+    assert failed.state is OutboxState.FAILED
+    assert failed.attempts == 1
+    assert failed.last_error == "BadRequest: chat not found"
+
+
+async def test_a_blocked_bot_switches_the_link_off_and_later_messages_go_to_the_inbox(
+    container: Container, clock: FixedClock
+) -> None:
+    user = await add_user(container, chat_id=509)
+    await queue(container, user, "blocked:1")
+    telegram = FakeTelegram()
+    telegram.failures.append(RecipientBlocked("Forbidden: bot was blocked by the user"))
+    worker = dispatcher(container, telegram)
+
+    await worker.run_once()
+
+    failed = await row(container, "blocked:1")
+    assert failed.state is OutboxState.FAILED
+    assert failed.last_error == "Forbidden: bot was blocked by the user"
+    async with container.session_factory() as session:
+        link = (
+            await session.scalars(select(TelegramLink).where(TelegramLink.user_id == user))
+        ).one()
+    assert link.is_active is False
+    assert link.deactivation_reason == "blocked"
+    assert link.deactivated_at == clock.now()
+
+    await queue(container, user, "blocked:2")
+    await worker.run_once()
+
+    assert (await row(container, "blocked:2")).state is OutboxState.SENT
+    assert telegram.sent == []
+    assert await inbox_count(container, user) == 1
+
+
+async def test_a_telegram_message_for_someone_without_a_link_goes_to_the_inbox(
+    container: Container,
+) -> None:
+    user = await add_user(container)
+    await queue(container, user, "unlinked")
+    telegram = FakeTelegram()
+
+    await dispatcher(container, telegram).run_once()
+
+    sent = await row(container, "unlinked")
+    assert sent.state is OutboxState.SENT
+    assert sent.telegram_message_id is None
+    assert telegram.sent == []
+    async with container.session_factory() as session:
+        item = (await session.scalars(select(InboxItem).where(InboxItem.user_id == user))).one()
+    assert item.outbox_message_id == sent.id
+    assert item.params["reference"] == "HER-0042"
+
+
+async def test_a_message_left_sending_by_a_crashed_dispatcher_is_claimed_again_after_its_lease(
+    container: Container, clock: FixedClock
+) -> None:
+    user = await add_user(container, chat_id=510)
+    await queue(container, user, "lease")
+    crashed = dispatcher(container, FakeTelegram(), worker_id="crashed")
+    claimed = await crashed.claim_batch(10)  # claims, then "dies" before sending
+    assert [message.id for message in claimed] == [(await row(container, "lease")).id]
+    telegram = FakeTelegram()
+    survivor = dispatcher(container, telegram, worker_id="survivor")
+
+    assert await survivor.run_once() == 0  # the lease still holds
+    clock.advance(timedelta(seconds=UNPACED.lease_seconds + 1))
+    assert await survivor.run_once() == 1
+    assert await survivor.run_once() == 0
+
+    sent = await row(container, "lease")
+    assert sent.state is OutboxState.SENT
+    assert sent.claimed_by == "survivor"
+    assert sent.attempts == 2
+    assert telegram.sent_ids == [sent.id]
+
+
+async def test_the_inbox_holds_one_item_per_message_even_when_it_is_sent_twice(
+    container: Container,
+) -> None:
+    user = await add_user(container)
+    await queue(container, user, "inbox", channel=Channel.INBOX)
+    worker = dispatcher(container, FakeTelegram())
+    await worker.run_once()
+    message_id = (await row(container, "inbox")).id
+    async with container.session_factory() as session:  # as if the send were never recorded
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(state=OutboxState.QUEUED)
+        )
+        await session.commit()
+
+    assert await worker.run_once() == 1
+
+    assert await inbox_count(container, user) == 1
+    assert (await row(container, "inbox")).state is OutboxState.SENT
+
+
+async def test_two_dispatchers_draining_one_outbox_send_each_message_exactly_once(
+    container: Container, database_url: str, clock: FixedClock
+) -> None:
+    users = [await add_user(container, chat_id=600 + n) for n in range(20)]
+    uow = container.uow()
+    async with uow:
+        for n in range(500):
+            await outbox.enqueue(
+                uow,
+                recipient_user_id=users[n % len(users)],
+                channel=Channel.TELEGRAM,
+                kind=NotificationKind.PANEL_BROADCAST,
+                lane=[Lane.CRITICAL, Lane.HIGH, Lane.NORMAL][n % 3],
+                message_key=NotificationKind.PANEL_BROADCAST,
+                params={"time": "2026-03-10T10:00:00+00:00"},
+                dedupe_key=f"drain:{n}",
+            )
+        await uow.commit()
+    # A second container: its own engine and connection pool, as a second process would have.
+    other = bootstrap(container.settings, clock=clock)
+    telegram = FakeTelegram(delay=0.001)  # one shared record of every send
+    settings = DispatchSettings(pacing=False, batch_size=25, concurrency=8)
+    workers = [
+        dispatcher(container, telegram, settings, "worker-a"),
+        dispatcher(other, telegram, settings, "worker-b"),
+    ]
+    handled: Counter[str] = Counter()
+
+    async def drain(worker: Dispatcher) -> None:
+        while claimed := await worker.run_once():
+            handled[worker.worker_id] += claimed
+
+    try:
+        await asyncio.gather(*(drain(worker) for worker in workers))
+    finally:
+        await other.dispose()
+    print(f"handled per worker on {container.engine.dialect.name}: {dict(handled)}")
+
+    sends = Counter(telegram.sent_ids)
+    assert len(sends) == 500
+    assert set(sends.values()) == {1}
+    assert sum(handled.values()) == 500
+    async with container.session_factory() as session:
+        states = (await session.scalars(select(OutboxMessage.state).distinct())).all()
+    assert states == [OutboxState.SENT]
+
+
+async def test_pacing_spaces_sends_overall_and_per_chat() -> None:
+    clock_now = [0.0]
+
+    async def fake_sleep(seconds: float) -> None:
+        clock_now[0] += seconds
+
+    pacer = Pacer(rate=10, per_chat_interval=1.0, monotonic=lambda: clock_now[0], sleep=fake_sleep)
+
+    async def send_at(chat: int) -> float:
+        await pacer.wait(chat)
+        return clock_now[0]
+
+    moments = [await send_at(chat) for chat in (1, 2, 3)]
+    assert moments == pytest.approx([0.0, 0.1, 0.2])
+    # The same chat again: a second after its last message, not a tenth.
+    assert await send_at(1) == pytest.approx(1.0)
+    assert await send_at(4) == pytest.approx(1.1)
+
+
+async def test_switching_pacing_off_never_waits() -> None:
+    async def no_sleep(seconds: float) -> None:
+        raise AssertionError("pacing is off")
+
+    pacer = Pacer(rate=1, per_chat_interval=60, enabled=False, sleep=no_sleep)
+    for _ in range(3):
+        await pacer.wait(7)
+
+
+class RaisingBot:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def send_message(self, **_kwargs: object) -> object:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("make_error", "outcome"),
+    [
+        (lambda: telegram_error.RetryAfter(7), RetryLater),
+        (
+            lambda: telegram_error.Forbidden("Forbidden: bot was blocked by the user"),
+            RecipientBlocked,
+        ),
+        (lambda: telegram_error.BadRequest("Bad Request: chat not found"), PermanentFailure),
+        (lambda: telegram_error.TimedOut(), RetryLater),
+        (lambda: telegram_error.NetworkError("Bad Gateway (502)"), RetryLater),
+        (lambda: telegram_error.TelegramError("Invalid server response"), RetryLater),
+    ],
+)
+async def test_the_telegram_channel_turns_bot_api_errors_into_core_outcomes(
+    make_error: Callable[[], Exception], outcome: type[SendError]
+) -> None:
+    with warnings.catch_warnings():  # PTB 22 warns about retry_after's coming type change
+        warnings.simplefilter("ignore")
+        error = make_error()
+    channel = TelegramChannel(RaisingBot(error), lambda key, params, locale: "text")  # type: ignore[arg-type]
+    message = OutboundMessage(
+        id=1,
+        recipient_user_id=1,
+        channel=Channel.TELEGRAM,
+        chat_id=42,
+        locale=Locale.EN_GB,
+        kind=NotificationKind.ESCALATION,
+        message_key=NotificationKind.ESCALATION,
+        params={"reference": "HER-0001"},
+        lane=Lane.CRITICAL,
+        attempts=1,
+    )
+
+    with pytest.raises(outcome) as raised:
+        await channel.send(message)
+
+    if isinstance(error, telegram_error.RetryAfter):
+        assert isinstance(raised.value, RetryLater)
+        assert raised.value.retry_after == 7

@@ -1,0 +1,94 @@
+"""Notification text: an outbox message's key and params in the recipient's language.
+
+The outbox stores only ``message_key`` (a ``NotificationKind`` code) and params that may leave
+the system: a case reference, an instant as an ISO string, a place kind, a count. Rendering
+shows instants in Europe/London through the Translator and place kinds through their labels;
+a message whose params are missing or malformed falls back to a plain prompt rather than
+showing a raw ``{placeholder}`` or failing the send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from core.enums import NotificationKind, PlaceKind
+from ui.i18n import N_, Translator
+from ui.labels import label
+
+# Keys are NotificationKind codes, bare or as "notification.<kind>" (core.notifications.schedulers).
+KEY_PREFIX = "notification."
+FALLBACK = N_("You have a new notification. Open Drive Assist to see it.")
+
+TEMPLATES: dict[str, str] = {
+    NotificationKind.APPOINTMENT_REMINDER: N_(
+        "Reminder: appointment for {reference} at {time} ({place})."
+    ),
+    NotificationKind.MISSED_APPOINTMENT: N_(
+        "The appointment for {reference} at {time} has no outcome yet. Record whether it went"
+        " ahead."
+    ),
+    NotificationKind.PANEL_REMINDER: N_("Reminder: the panel meets at {time}."),
+    NotificationKind.PANEL_BROADCAST: N_("The next panel meeting is at {time}."),
+    NotificationKind.DISRUPTION_ALERT: N_(
+        "Disruption alert for {reference}. Open Drive Assist to acknowledge it."
+    ),
+    NotificationKind.ESCALATION: N_(
+        "The disruption alert for {reference} has not been acknowledged yet. Please act on it."
+    ),
+}
+
+
+
+def _time(params: Mapping[str, Any], translator: Translator) -> str:
+    raw = params["time"] if "time" in params else params["starts_at"]
+    moment = datetime.fromisoformat(str(raw))
+    return translator.format_datetime(moment, "EEE d MMM, HH:mm")
+
+
+def _place(params: Mapping[str, Any], translator: Translator) -> str:
+    return label(PlaceKind(params["place_kind"]), translator)
+
+
+# Each placeholder a template may use, and how to make it from the params.
+_FIELDS: dict[str, Callable[[Mapping[str, Any], Translator], str]] = {
+    "reference": lambda params, _translator: str(params["reference"]),
+    "time": _time,
+    "place": _place,
+}
+
+
+def render(message_key: str, params: Mapping[str, Any], locale: str) -> str:
+    """The text of one notification for a reader of ``locale``.
+
+    Params by key: ``reference`` (a case reference), ``time`` or ``starts_at`` (an ISO 8601
+    instant with its offset), ``place_kind`` (a ``PlaceKind`` code), ``appointments_today``
+    or ``count`` (the daily digest).
+    """
+    translator = Translator(locale)
+    message_key = message_key.removeprefix(KEY_PREFIX)
+    if message_key == NotificationKind.DAILY_DIGEST:
+        try:
+            count = int(
+                params["appointments_today"] if "appointments_today" in params else params["count"]
+            )
+        except (KeyError, TypeError, ValueError):
+            return translator.gettext(FALLBACK)
+        return translator.ngettext(
+            "Good morning. You have {n} appointment today.",
+            "Good morning. You have {n} appointments today.",
+            count,
+        )
+    template = TEMPLATES.get(message_key)
+    if template is None:
+        return translator.gettext(FALLBACK)
+    try:
+        values = {
+            name: make(params, translator)
+            for name, make in _FIELDS.items()
+            if "{" + name + "}" in template
+        }
+    except (KeyError, TypeError, ValueError):
+        return translator.gettext(FALLBACK)
+    return translator.gettext(template, **values)
