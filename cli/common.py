@@ -12,6 +12,7 @@ from rich.console import Console
 
 from core.bootstrap import Container, bootstrap
 from core.errors import DomainError
+from core.settings import Settings
 from ui.errors import error_message
 from ui.i18n import Translator
 
@@ -19,9 +20,10 @@ T = TypeVar("T")
 
 console = Console()
 err_console = Console(stderr=True)
-# The CLI speaks the operator's language: en-GB unless DRIVE_ASSIST_LOCALE says otherwise
+# The CLI speaks the operator's language: en-GB unless DEFAULT_LOCALE says otherwise
 # (read through Settings like every other option).
-translator = Translator()
+_settings = Settings()
+translator = Translator(_settings.default_locale, _settings.timezone)
 _ = translator.gettext
 
 

@@ -100,6 +100,16 @@ def lead_minutes_for(user: User) -> list[int]:
     return sorted({int(minutes) for minutes in chosen if int(minutes) > 0}, reverse=True)
 
 
+def _appointment_params(appointment: Appointment, reference: str) -> dict[str, object]:
+    """What a message about an appointment may carry: reference, time and kind of place."""
+    return {
+        "reference": reference,
+        "starts_at": appointment.starts_at.isoformat(),
+        "place_kind": appointment.place_kind.value,
+        "appointment_id": appointment.id,
+    }
+
+
 async def _active_users(uow: UnitOfWork, user_ids: Iterable[int]) -> dict[int, User]:
     ids = set(user_ids)
     if not ids:
@@ -148,13 +158,7 @@ async def schedule_appointment_reminders(
                     kind=NotificationKind.APPOINTMENT_REMINDER,
                     lane=Lane.HIGH,
                     message_key=message_key(NotificationKind.APPOINTMENT_REMINDER),
-                    params={
-                        "reference": reference,
-                        "starts_at": appointment.starts_at.isoformat(),
-                        "place_kind": appointment.place_kind.value,
-                        "appointment_id": appointment.id,
-                        "lead_minutes": lead,
-                    },
+                    params=_appointment_params(appointment, reference) | {"lead_minutes": lead},
                     dedupe_key=f"reminder:appointment:{appointment.id}:{lead}",
                     not_before=due,
                     case_id=appointment.case_id,
@@ -280,12 +284,7 @@ async def schedule_missed_appointment_prompts(*, uow: UnitOfWork) -> int:
                 kind=NotificationKind.MISSED_APPOINTMENT,
                 lane=Lane.HIGH,
                 message_key=message_key(NotificationKind.MISSED_APPOINTMENT),
-                params={
-                    "reference": reference,
-                    "starts_at": appointment.starts_at.isoformat(),
-                    "place_kind": appointment.place_kind.value,
-                    "appointment_id": appointment.id,
-                },
+                params=_appointment_params(appointment, reference),
                 dedupe_key=f"missed:appointment:{appointment.id}",
                 not_before=appointment.starts_at + MISSED_PROMPT_AFTER,
                 case_id=appointment.case_id,
