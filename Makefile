@@ -39,3 +39,4 @@ i18n: setup
 
 bench: setup
 	$(PY) bench/caseload.py
+	$(PY) bench/outbox.py

@@ -16,12 +16,14 @@ Errors become core's typed outcomes, so the dispatcher decides what happens next
 
 from __future__ import annotations
 
+import json
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -31,6 +33,7 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot.keyboards import needs_keyboard, notification_keyboard
 from core.notifications.channels import (
     OutboundMessage,
     PermanentFailure,
@@ -38,6 +41,7 @@ from core.notifications.channels import (
     RetryLater,
     SendResult,
 )
+from ui.i18n import Translator
 
 Render = Callable[[str, dict[str, Any], str], str]
 
@@ -53,16 +57,47 @@ def _retry_after_seconds(error: RetryAfter) -> float:
 
 
 class TelegramChannel:
-    def __init__(self, bot: Bot, render: Render) -> None:
+    """``render`` must be a pure function of its arguments: texts are cached by them, so a
+    broadcast to a thousand people in one language is rendered once."""
+
+    def __init__(self, bot: Bot, render: Render, *, cache_size: int = 1024) -> None:
         self.bot = bot
         self.render = render
+        self._texts: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+        self._cache_size = cache_size
+        self._translators: dict[str, Translator] = {}
+
+    def text(self, message: OutboundMessage) -> str:
+        params = dict(message.params)
+        key = (message.message_key, json.dumps(params, sort_keys=True, default=str),
+               message.locale.value)  # fmt: skip
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = self.render(message.message_key, params, key[2])
+            if len(self._texts) > self._cache_size:
+                self._texts.popitem(last=False)
+        else:
+            self._texts.move_to_end(key)
+        return text
+
+    def keyboard(self, message: OutboundMessage) -> InlineKeyboardMarkup | None:
+        """Answer buttons for messages about one appointment (``bot.keyboards``), else None."""
+        if not needs_keyboard(message.kind):
+            return None
+        locale = message.locale.value
+        translator = self._translators.get(locale)
+        if translator is None:
+            translator = self._translators[locale] = Translator(locale)
+        return notification_keyboard(message.kind, message.params, translator)
 
     async def send(self, message: OutboundMessage) -> SendResult:
         if message.chat_id is None:
             raise PermanentFailure("no active Telegram link")
-        text = self.render(message.message_key, dict(message.params), message.locale.value)
+        text = self.text(message)
         try:
-            sent = await self.bot.send_message(chat_id=message.chat_id, text=text)
+            sent = await self.bot.send_message(
+                chat_id=message.chat_id, text=text, reply_markup=self.keyboard(message)
+            )
         except RetryAfter as error:
             raise RetryLater(_retry_after_seconds(error), str(error)) from error
         except Forbidden as error:

@@ -61,4 +61,24 @@ class Settings(BaseSettings):
         default=60.0, description="How long a claimed message is held before another worker may."
     )
     dispatch_concurrency: int = Field(default=16, description="Sends in flight per worker.")
-    dispatch_batch_size: int = Field(default=50, description="Messages claimed at once.")
+    dispatch_batch_size: int = Field(default=200, description="Messages claimed at once.")
+    scheduler_interval_seconds: float = Field(
+        default=60.0, description="Seconds between two rounds of the notification schedulers."
+    )
+
+    # The bot's webhook mode (``drive-assist bot run --webhook``) and old-message deletion.
+    telegram_webhook_url: str | None = Field(
+        default=None, description="Public HTTPS URL Telegram posts updates to (webhook mode)."
+    )
+    telegram_webhook_secret: str | None = Field(
+        default=None,
+        description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token; 32-256 characters"
+        " of A-Z, a-z, 0-9, _ and -. Required for webhook mode.",
+    )
+    telegram_webhook_listen: str = Field(
+        default="127.0.0.1", description="Address the webhook server listens on."
+    )
+    telegram_webhook_port: int = Field(default=8443, description="Port the webhook server uses.")
+    bot_message_deletion_interval_seconds: float = Field(
+        default=300.0, description="Seconds between two rounds of deleting old bot messages."
+    )

@@ -93,3 +93,21 @@ async def cancel_pending(
         statement.values(state=OutboxState.CANCELLED).execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)
+
+
+async def cancel_pending_with_key_prefix(uow: UnitOfWork, prefix: str) -> int:
+    """Cancel queued messages whose dedupe key starts with ``prefix`` (e.g. one alert's
+    escalations, ``escalation:alert:42:``). Returns how many."""
+    if not prefix.endswith(":"):
+        raise ValueError("a prefix ends with ':' so alert 4 does not match alert 42")
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    result = await uow.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.state.in_(PENDING_STATES),
+            OutboxMessage.dedupe_key.like(escaped + "%", escape="\\"),
+        )
+        .values(state=OutboxState.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)

@@ -168,6 +168,11 @@ async def schedule_appointment_reminders(
         return queued
 
 
+def escalation_key_prefix(alert_id: int) -> str:
+    """The start of every escalation's dedupe key for one alert (one per service manager)."""
+    return f"escalation:alert:{alert_id}:"
+
+
 def digest_day(now: datetime) -> date:
     """The local date whose digest is due next: today's until 20:00 London time, then tomorrow's."""
     today = now.astimezone(LONDON).date()
@@ -294,7 +299,8 @@ async def schedule_missed_appointment_prompts(*, uow: UnitOfWork) -> int:
         return queued
 
 
-async def _panel_recipients(uow: UnitOfWork, meeting: PanelMeeting) -> list[int]:
+async def panel_recipients(uow: UnitOfWork, meeting: PanelMeeting) -> list[int]:
+    """The active people a message about this panel meeting goes to (see PANEL_REMINDER_ROLES)."""
     standing = await uow.session.scalars(
         select(Membership.user_id).where(
             Membership.site_id == meeting.site_id, Membership.role.in_(PANEL_REMINDER_ROLES)
@@ -354,7 +360,7 @@ async def schedule_panel_reminders(
             }
             if moments["2d"] < now:
                 del moments["2d"]
-            for user_id in await _panel_recipients(uow, meeting):
+            for user_id in await panel_recipients(uow, meeting):
                 for when, due in moments.items():
                     queued += await enqueue(
                         uow,
@@ -417,7 +423,7 @@ async def escalate_unacknowledged_alerts(*, uow: UnitOfWork) -> int:
                         "alert_id": alert.id,
                         "raised_at": alert.raised_at.isoformat(),
                     },
-                    dedupe_key=f"escalation:alert:{alert.id}:{user_id}",
+                    dedupe_key=escalation_key_prefix(alert.id) + str(user_id),
                     case_id=alert.case_id,
                 )
         await uow.commit()

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from core.enums import AlertStatus, Channel, Lane, NotificationKind, Role
 from core.errors import ValidationFailed
 from core.models import Case, DisruptionAlert, Membership, User
-from core.notifications.outbox import enqueue
-from core.notifications.schedulers import message_key
+from core.notifications.outbox import cancel_pending_with_key_prefix, enqueue
+from core.notifications.schedulers import escalation_key_prefix, message_key
 from core.policy import Action, is_allowed, sites_where
 from core.schemas.actor import Actor
 from core.schemas.alerts import AlertRead
@@ -63,9 +63,22 @@ async def _load_for_response(
 
 
 async def raise_disruption_alert(*, uow: UnitOfWork, actor: Actor, case_id: int) -> AlertRead:
+    """Ask the site's police fellows for disruption on a case.
+
+    One unresolved alert per case: raising again while one is open or acknowledged returns that
+    alert and tells nobody twice (a double tap, or two colleagues at once, is one call for help).
+    """
     async with uow:
         case = await load_case(uow, actor, case_id, Action.ALERT_RAISE)
         ensure_open(case)
+        existing = await uow.session.scalar(
+            select(DisruptionAlert)
+            .where(DisruptionAlert.case_id == case.id, DisruptionAlert.status.in_(UNRESOLVED))
+            .order_by(DisruptionAlert.raised_at)
+            .limit(1)
+        )
+        if existing is not None:
+            return _read(existing, case)
         alert = DisruptionAlert(
             case_id=case.id,
             raised_by_id=actor.user_id,
@@ -110,6 +123,7 @@ async def acknowledge_alert(*, uow: UnitOfWork, actor: Actor, alert_id: int) -> 
         alert.status = AlertStatus.ACKNOWLEDGED
         alert.acknowledged_by_id = actor.user_id
         alert.acknowledged_at = uow.clock.now()
+        await cancel_pending_with_key_prefix(uow, escalation_key_prefix(alert.id))
         _audit(uow, actor, "alert.acknowledge", alert, case)
         await uow.commit()
         return _read(alert, case)
@@ -133,6 +147,7 @@ async def record_alert_action(
         alert.status = AlertStatus.ACTIONED
         alert.action_taken = text
         alert.actioned_at = now
+        await cancel_pending_with_key_prefix(uow, escalation_key_prefix(alert.id))
         _audit(uow, actor, "alert.action", alert, case)
         await uow.commit()
         return _read(alert, case)

@@ -9,7 +9,15 @@ from sqlalchemy import select
 
 from core.bootstrap import Container
 from core.clock import FixedClock
-from core.enums import AlertStatus, Channel, ClosureReason, Lane, NotificationKind, Role
+from core.enums import (
+    AlertStatus,
+    Channel,
+    ClosureReason,
+    Lane,
+    NotificationKind,
+    OutboxState,
+    Role,
+)
 from core.errors import CaseClosed, NotPermitted, ValidationFailed
 from core.models import OutboxMessage
 from core.notifications import schedulers
@@ -58,6 +66,38 @@ async def test_raising_an_alert_tells_every_police_fellow_of_the_site_in_the_cri
     }
     assert {row.dedupe_key for row in rows} == {f"alert:{alert.id}:{uid}" for uid in fellows}
     assert [row.params for row in rows] == [{"reference": case.reference, "alert_id": alert.id}] * 2
+
+
+async def test_raising_again_while_an_alert_is_unresolved_returns_it_and_tells_nobody_twice(
+    world: World, clock: FixedClock
+) -> None:
+    case, alert = await raised(world)
+    clock.advance(timedelta(minutes=5))
+    again = await alert_services.raise_disruption_alert(
+        uow=world.container.uow(), actor=world.actor(Role.SERVICE_MANAGER), case_id=case.id
+    )
+    await alert_services.acknowledge_alert(
+        uow=world.container.uow(), actor=world.actor(Role.POLICE_FELLOW), alert_id=alert.id
+    )
+    while_acknowledged = await alert_services.raise_disruption_alert(
+        uow=world.container.uow(), actor=world.actor(Role.CASE_MANAGER), case_id=case.id
+    )
+    await alert_services.record_alert_action(
+        uow=world.container.uow(),
+        actor=world.actor(Role.POLICE_FELLOW),
+        alert_id=alert.id,
+        action_taken="Fictional: bail conditions checked",
+    )
+    after_action = await alert_services.raise_disruption_alert(
+        uow=world.container.uow(), actor=world.actor(Role.CASE_MANAGER), case_id=case.id
+    )
+
+    assert again.id == while_acknowledged.id == alert.id
+    assert again.raised_at == alert.raised_at
+    assert after_action.id != alert.id
+    assert after_action.status is AlertStatus.OPEN
+    rows = await messages(world.container, NotificationKind.DISRUPTION_ALERT)
+    assert [row.params["alert_id"] for row in rows] == [alert.id, after_action.id]
 
 
 @pytest.mark.parametrize(
@@ -232,6 +272,25 @@ async def test_an_alert_unacknowledged_for_four_hours_escalates_to_the_service_m
         "alert_id": alert.id,
         "raised_at": raised_at.isoformat(),
     }
+
+
+async def test_an_acknowledgement_after_the_escalation_was_queued_cancels_it_before_it_is_sent(
+    world: World, clock: FixedClock
+) -> None:
+    _, alert = await raised(world)
+    _, other_alert = await raised(world)
+    clock.advance(timedelta(hours=4))
+    assert await schedulers.escalate_unacknowledged_alerts(uow=world.container.uow()) == 2
+
+    await alert_services.acknowledge_alert(
+        uow=world.container.uow(), actor=world.actor(Role.POLICE_FELLOW), alert_id=alert.id
+    )
+
+    states = {
+        message.params["alert_id"]: message.state
+        for message in await messages(world.container, NotificationKind.ESCALATION)
+    }
+    assert states == {alert.id: OutboxState.CANCELLED, other_alert.id: OutboxState.QUEUED}
 
 
 async def test_an_acknowledged_alert_does_not_escalate(world: World, clock: FixedClock) -> None:

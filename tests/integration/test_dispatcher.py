@@ -432,10 +432,17 @@ async def test_pacing_spaces_sends_overall_and_per_chat() -> None:
     async def fake_sleep(seconds: float) -> None:
         clock_now[0] += seconds
 
-    pacer = Pacer(rate=10, per_chat_interval=1.0, monotonic=lambda: clock_now[0], sleep=fake_sleep)
+    pacer = Pacer(
+        rate=10,
+        per_chat_interval=1.0,
+        margin=0.0,
+        monotonic=lambda: clock_now[0],
+        sleep=fake_sleep,
+    )
 
     async def send_at(chat: int) -> float:
         await pacer.wait(chat)
+        pacer.sent(chat)  # the answer comes back at once
         return clock_now[0]
 
     moments = [await send_at(chat) for chat in (1, 2, 3)]
@@ -502,3 +509,122 @@ async def test_the_telegram_channel_turns_bot_api_errors_into_core_outcomes(
     if isinstance(error, telegram_error.RetryAfter):
         assert isinstance(raised.value, RetryLater)
         assert raised.value.retry_after == 7
+
+
+class OvertakenTelegram:
+    """A send so slow that the lease runs out and another worker sends the message meanwhile;
+    then it fails with ``error`` (or succeeds when None)."""
+
+    def __init__(self, clock: FixedClock, overtaker: Dispatcher, error: SendError | None) -> None:
+        self.clock = clock
+        self.overtaker = overtaker
+        self.error = error
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        self.clock.advance(timedelta(seconds=UNPACED.lease_seconds + 1))
+        assert await self.overtaker.run_once() == 1
+        if self.error is not None:
+            raise self.error
+        return SendResult(provider_message_id=1)
+
+
+@pytest.mark.parametrize(
+    "late_outcome",
+    [
+        None,
+        RetryLater(None, "TimedOut: far too late"),
+        PermanentFailure("BadRequest: far too late"),
+        RecipientBlocked("Forbidden: bot was blocked by the user"),
+    ],
+)
+async def test_a_late_result_is_not_recorded_once_another_worker_has_sent_the_message(
+    container: Container, clock: FixedClock, late_outcome: SendError | None
+) -> None:
+    user = await add_user(container, chat_id=520)
+    await queue(container, user, "overtaken")
+    fast_telegram = FakeTelegram()
+    fast = dispatcher(container, fast_telegram, worker_id="fast")
+    slow = dispatcher(
+        container,
+        OvertakenTelegram(clock, fast, late_outcome),
+        worker_id="slow",  # type: ignore[arg-type]
+    )
+
+    assert await slow.run_once() == 1
+
+    sent = await row(container, "overtaken")
+    assert sent.state is OutboxState.SENT
+    assert sent.claimed_by == "fast"
+    assert sent.attempts == 2
+    assert sent.last_error is None
+    assert fast_telegram.sent_ids == [sent.id]
+    async with container.session_factory() as session:
+        link = (
+            await session.scalars(select(TelegramLink).where(TelegramLink.user_id == user))
+        ).one()
+    assert link.is_active is True  # a stale "blocked" switches nothing off
+
+
+async def test_one_batch_with_every_kind_of_outcome_is_recorded_together(
+    container: Container, clock: FixedClock
+) -> None:
+    users = [await add_user(container, chat_id=530 + n) for n in range(4)]
+    for n, user in enumerate(users):
+        await queue(container, user, f"mixed:{n}")
+    telegram = FakeTelegram()
+    telegram.failures.extend(
+        [
+            RetryLater(None, "NetworkError: Bad Gateway"),
+            PermanentFailure("BadRequest: chat not found"),
+            RecipientBlocked("Forbidden: bot was blocked by the user"),
+        ]
+    )
+    one_at_a_time = DispatchSettings(pacing=False, concurrency=1, max_attempts=3)
+
+    assert await dispatcher(container, telegram, one_at_a_time).run_once() == 4
+
+    states = [(await row(container, f"mixed:{n}")).state for n in range(4)]
+    assert states == [
+        OutboxState.QUEUED,
+        OutboxState.FAILED,
+        OutboxState.FAILED,
+        OutboxState.SENT,
+    ]
+    assert (await row(container, "mixed:0")).not_before > clock.now()
+    assert (await row(container, "mixed:3")).telegram_message_id == 1000 + (
+        await row(container, "mixed:3")
+    ).id
+    async with container.session_factory() as session:
+        active = (
+            await session.scalars(
+                select(TelegramLink.is_active)
+                .where(TelegramLink.user_id.in_(users))
+                .order_by(TelegramLink.user_id)
+            )
+        ).all()
+    assert active == [True, True, False, True]
+
+
+async def test_the_pipelined_loop_delivers_every_message_once_and_records_it(
+    container: Container,
+) -> None:
+    users = [await add_user(container, chat_id=540 + n) for n in range(10)]
+    for n in range(95):
+        await queue(container, users[n % 10], f"pipelined:{n}", lane=Lane.NORMAL)
+    telegram = FakeTelegram(delay=0.001)
+    worker = dispatcher(container, telegram, DispatchSettings(pacing=False, batch_size=10))
+    stop = asyncio.Event()
+    batches: list[int] = []
+
+    def on_batch(claimed: int) -> None:
+        batches.append(claimed)
+        if sum(batches) >= 95:
+            stop.set()
+
+    await asyncio.wait_for(worker.run_forever(stop, on_batch), timeout=60)
+
+    assert sorted(Counter(telegram.sent_ids).values()) == [1] * 95
+    async with container.session_factory() as session:
+        states = (await session.scalars(select(OutboxMessage.state).distinct())).all()
+    assert states == [OutboxState.SENT]  # every batch recorded before run_forever returned
+    assert batches == [10] * 9 + [5]
