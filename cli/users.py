@@ -10,7 +10,9 @@ from cli.common import _, console, err_console, run_with_container, translator, 
 from core.bootstrap import Container
 from core.enums import Agency, Locale, Role
 from core.schemas.actor import Actor
+from core.schemas.telegram import LinkCodeRead
 from core.schemas.users import MembershipCreate, UserCreate, UserRead
+from core.services import telegram_links as link_services
 from core.services import users as user_services
 
 
@@ -98,3 +100,42 @@ def register(app: typer.Typer) -> None:
             )
         console.print(table)
         console.print(translator.ngettext("{n} account.", "{n} accounts.", len(people)))
+
+    @users.command(
+        "link-code", help=_("Give someone a one-time code that links their Telegram account.")
+    )
+    def link_code_command(
+        email: str = typer.Argument(..., help=_("Work email address.")),
+    ) -> None:
+        async def work(container: Container) -> LinkCodeRead:
+            user_id = await user_services.user_id_for_email(uow=container.uow(), email=email)
+            return await link_services.issue_link_code(
+                uow=container.uow(), actor=Actor.system(), user_id=user_id
+            )
+
+        issued = run_with_container(work)
+        console.print(_("Link code: {code}", code=issued.code))
+        console.print(
+            _(
+                "It works once and expires at {time}.",
+                time=translator.format_datetime(issued.expires_at, "short"),
+            )
+        )
+        console.print(_("Send this message to the Drive Assist bot in Telegram:"))
+        console.print(f"/start {issued.code}", highlight=False, soft_wrap=True)
+
+    @users.command("unlink", help=_("End someone's Telegram link to their account."))
+    def unlink_command(
+        email: str = typer.Argument(..., help=_("Work email address.")),
+    ) -> None:
+        async def work(container: Container) -> bool:
+            user_id = await user_services.user_id_for_email(uow=container.uow(), email=email)
+            return await link_services.revoke_telegram_link(
+                uow=container.uow(), actor=Actor.system(), user_id=user_id
+            )
+
+        address = email.strip().lower()
+        if run_with_container(work):
+            console.print(_("Unlinked {email} from Telegram.", email=address))
+        else:
+            console.print(_("{email} was not linked to Telegram.", email=address))

@@ -74,3 +74,18 @@ class DatabaseNotReady(DomainError):
     """The schema is missing or behind: run ``drive-assist db upgrade``."""
 
     code = "database_not_ready"
+
+
+class LinkCodeInvalid(DomainError):
+    """A Telegram link code is unknown, already used, expired, or its account is inactive.
+
+    One error for every case, so a wrong guess learns nothing about which it was.
+    """
+
+    code = "link_code_invalid"
+
+
+class LinkAttemptsExceeded(DomainError):
+    """Too many wrong link codes from one Telegram account lately; wait and try again."""
+
+    code = "link_attempts_exceeded"

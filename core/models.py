@@ -60,6 +60,9 @@ class Site(Base):
     code: Mapped[str] = mapped_column(String(8), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Delete the bot's messages to this site's staff once they are this many hours old;
+    # None: keep them.
+    bot_message_retention_hours: Mapped[int | None] = mapped_column(Integer)
 
 
 class User(Base):
@@ -451,3 +454,78 @@ class InboxItem(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TelegramLinkCode(Base):
+    """A one-time code that links a staff account to a Telegram account (``/start CODE``).
+
+    Only the SHA-256 of the code is stored: the code itself is shown once, to its owner.
+    """
+
+    __tablename__ = "telegram_link_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TelegramLinkAttempt(Base):
+    """A wrong link code sent by a Telegram account, for the rate limit. Nothing else is kept."""
+
+    __tablename__ = "telegram_link_attempts"
+    __table_args__ = (
+        Index("ix_telegram_link_attempts_user_attempted", "telegram_user_id", "attempted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class BotProcessedUpdate(Base):
+    """A Telegram ``update_id`` the bot has taken on, so a redelivered update is done once."""
+
+    __tablename__ = "bot_processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class BotConversation(Base):
+    """Where a Telegram user is in a multi-step flow, so a restart resumes it.
+
+    ``data`` holds ids and codes only; the one exception is a note the user is typing, which
+    is deleted when the flow is saved or cancelled.
+    """
+
+    __tablename__ = "bot_conversations"
+
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    flow: Mapped[str] = mapped_column(String(40))
+    step: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class BotMessage(Base):
+    """A message the bot sent as a reply, so a site's retention rule can delete it later.
+
+    Only ids and the time are kept, never the text. ``user_id`` is the linked account the chat
+    belongs to, when there is one. A row is forgotten once the message is deleted (or gone).
+    Notifications sent through the outbox are found from ``outbox_messages`` instead.
+    """
+
+    __tablename__ = "bot_messages"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "message_id"),
+        Index("ix_bot_messages_user_sent", "user_id", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -22,6 +22,7 @@ from core.schemas.actor import Actor
 class Action(StrEnum):
     SITE_CREATE = "site.create"
     SITE_VIEW = "site.view"
+    SITE_MANAGE = "site.manage"
     USER_MANAGE = "user.manage"
     USER_VIEW = "user.view"
     CASE_CREATE = "case.create"
@@ -45,6 +46,7 @@ class Action(StrEnum):
     AUDIT_VIEW = "audit.view"
     ALERT_RAISE = "alert.raise"
     ALERT_RESPOND = "alert.respond"
+    TELEGRAM_LINK_MANAGE = "telegram_link.manage"
 
 
 class Scope(StrEnum):
@@ -71,6 +73,8 @@ _CASE_READERS = {CM: SITE, SM: SITE, PC: SITE, PF: SITE, IDVA: SITE, ADMIN: SITE
 POLICY: dict[Action, dict[Role, Scope]] = {
     Action.SITE_CREATE: {ADMIN: ANY_SITE},
     Action.SITE_VIEW: {r: SITE for r in Role},
+    # Site settings, such as how long the bot's messages are kept.
+    Action.SITE_MANAGE: {ADMIN: SITE},
     Action.USER_MANAGE: {ADMIN: SITE},
     Action.USER_VIEW: {ADMIN: SITE, SM: SITE, PC: SITE},
     Action.CASE_CREATE: {SM: SITE, CM: SITE},
@@ -97,12 +101,22 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     # fellow (or the service manager) acknowledges and acts.
     Action.ALERT_RAISE: {SM: SITE, CM: CASELOAD},
     Action.ALERT_RESPOND: {PF: SITE, SM: SITE},
+    # Issuing a Telegram link code or revoking a link: anyone for their own account, an admin
+    # for any account at their site.
+    Action.TELEGRAM_LINK_MANAGE: {r: SELF for r in Role} | {ADMIN: SITE},
 }
 
 
 # What the host operator (``Actor.system()``) may do: set up sites and accounts, never case data.
 SYSTEM_ACTIONS = frozenset(
-    {Action.SITE_CREATE, Action.SITE_VIEW, Action.USER_MANAGE, Action.USER_VIEW}
+    {
+        Action.SITE_CREATE,
+        Action.SITE_VIEW,
+        Action.SITE_MANAGE,
+        Action.USER_MANAGE,
+        Action.USER_VIEW,
+        Action.TELEGRAM_LINK_MANAGE,
+    }
 )
 
 
@@ -163,3 +177,14 @@ def sites_where(actor: Actor, action: Action) -> set[int]:
     """The sites at which the actor may do ``action`` with at least some scope (for listings)."""
     grants = POLICY.get(action, {})
     return {m.site_id for m in actor.memberships if m.role in grants}
+
+
+def allowed_somewhere(actor: Actor, action: Action) -> bool:
+    """True when the actor may do ``action`` at some site (to offer a command or a listing)."""
+    return bool(sites_where(actor, action))
+
+
+def authorize_somewhere(actor: Actor, action: Action) -> None:
+    """Raise ``NotPermitted`` unless the actor may do ``action`` at some site at least."""
+    if not allowed_somewhere(actor, action):
+        raise NotPermitted(action=str(action))

@@ -13,6 +13,7 @@ from string import Formatter
 from core.enums import Stage
 from core.errors import DomainError
 from core.rules import MAX_INTERVENTION_MONTHS, MIN_INTERVENTION_MONTHS
+from core.services.telegram_links import ATTEMPT_WINDOW, CODE_LIFETIME
 from ui.i18n import N_, Translator
 from ui.labels import label
 
@@ -63,6 +64,14 @@ ERROR_MESSAGES: dict[str, str] = {
     "demo_data_present": N_(
         "The database already holds data, so no demo data was added. Use a new, empty database."
     ),
+    "link_code_invalid": N_(
+        "That link code does not work: it may be mistyped, already used or out of date."
+        " Ask for a new code and send it within {link_code_minutes} minutes."
+    ),
+    "link_attempts_exceeded": N_(
+        "Too many wrong link codes have been sent from this Telegram account. Wait"
+        " {link_attempt_window_minutes} minutes, then send your code again."
+    ),
     "bench_database_not_empty": N_(
         "The database already holds cases, so no benchmark data was added. Use a new, empty"
         " database."
@@ -100,6 +109,8 @@ DETAILED_ERROR_MESSAGES: dict[str, str] = {
 _FIXED_PARAMS: dict[str, object] = {
     "min_months": MIN_INTERVENTION_MONTHS,
     "max_months": MAX_INTERVENTION_MONTHS,
+    "link_code_minutes": int(CODE_LIFETIME.total_seconds() // 60),
+    "link_attempt_window_minutes": int(ATTEMPT_WINDOW.total_seconds() // 60),
 }
 _STAGE_DETAILS = frozenset({"from_stage", "to_stage"})
 _DATE_DETAILS = frozenset({"earliest", "latest"})

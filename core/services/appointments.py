@@ -197,3 +197,15 @@ async def list_my_appointments(
             .order_by(Appointment.starts_at)
         )
         return [_read(appointment, reference) for appointment, reference in rows]
+
+
+async def my_appointment(*, uow: UnitOfWork, actor: Actor, appointment_id: int) -> AppointmentRead:
+    """One appointment, whatever its status, if the actor may manage it (``NotPermitted`` if not).
+
+    For faces that hold an appointment id from elsewhere (the bot's reminder buttons): the id is
+    authorised again on every use, like any other.
+    """
+    async with uow:
+        appointment = await get_or_404(uow, Appointment, appointment_id)
+        case = await load_case(uow, actor, appointment.case_id, Action.APPOINTMENT_MANAGE)
+        return _read(appointment, case.reference)

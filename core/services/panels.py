@@ -19,6 +19,7 @@ from core.models import (
 )
 from core.policy import Action, authorize, sites_where
 from core.schemas.actor import Actor
+from core.schemas.broadcasts import PanelInvitationRead
 from core.schemas.panels import (
     AgendaItemRead,
     AttendanceRead,
@@ -293,3 +294,31 @@ async def rsvp_panel_meeting(
         )
         await uow.commit()
         return AttendanceRead.model_validate(row)
+
+
+async def my_upcoming_panel_meetings(
+    *, uow: UnitOfWork, actor: Actor, limit: int = 5
+) -> list[PanelInvitationRead]:
+    """The next scheduled panel meetings at my sites, each with my RSVP if I have sent one."""
+    visible = sites_where(actor, Action.PANEL_VIEW)
+    async with uow:
+        rows = await uow.session.execute(
+            select(PanelMeeting, Site.code, PanelAttendance.status)
+            .join(Site, Site.id == PanelMeeting.site_id)
+            .outerjoin(
+                PanelAttendance,
+                (PanelAttendance.meeting_id == PanelMeeting.id)
+                & (PanelAttendance.user_id == actor.user_id),
+            )
+            .where(
+                PanelMeeting.site_id.in_(visible),
+                PanelMeeting.status == PanelMeetingStatus.SCHEDULED,
+                PanelMeeting.starts_at > uow.clock.now(),
+            )
+            .order_by(PanelMeeting.starts_at, PanelMeeting.id)
+            .limit(max(1, min(limit, 50)))
+        )
+        return [
+            PanelInvitationRead(meeting=_meeting_read(meeting, code), my_rsvp=status)
+            for meeting, code, status in rows
+        ]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from core.enums import Face
+from core.enums import Face, Locale
 from core.errors import DuplicateEmail, NotFound, NotPermitted, UnknownAccount, ValidationFailed
 from core.models import Membership, Site, User
 from core.passwords import hash_password
@@ -134,3 +134,32 @@ def actor_from_user(user: User, face: Face) -> Actor:
             for m in user.memberships
         ),
     )
+
+
+async def user_id_for_email(*, uow: UnitOfWork, email: str) -> int:
+    """The id of the account with this email address (active or not); ``UnknownAccount`` if none.
+
+    Only a lookup: what may be done with the account is checked by the service that uses it.
+    """
+    address = email.strip().lower()
+    async with uow:
+        user_id = await uow.session.scalar(select(User.id).where(User.email == address))
+        if user_id is None:
+            raise UnknownAccount(email=address)
+        return user_id
+
+
+async def set_my_locale(*, uow: UnitOfWork, actor: Actor, locale: Locale) -> None:
+    """The language the actor's own messages and screens use. Not audited: a preference only."""
+    if actor.is_system:
+        raise NotPermitted(action="user.set_locale")
+    async with uow:
+        result = await uow.session.execute(
+            update(User)
+            .where(User.id == actor.user_id)
+            .values(locale=locale)
+            .execution_options(synchronize_session=False)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            raise NotFound(entity="users", id=actor.user_id)
+        await uow.commit()

@@ -50,7 +50,7 @@ from core.errors import (
     StaleVersion,
     ValidationFailed,
 )
-from core.models import AuditEvent
+from core.models import AuditEvent, TelegramLinkCode
 from core.schemas.actor import Actor
 from core.schemas.appointments import (
     AppointmentCreate,
@@ -75,6 +75,8 @@ from core.schemas.sites import SiteCreate
 from core.schemas.users import MembershipCreate, UserCreate
 from core.services import alerts as alert_services
 from core.services import appointments as appointment_services
+from core.services import bot_messages as bot_message_services
+from core.services import broadcasts as broadcast_services
 from core.services import cases as case_services
 from core.services import contacts as contact_services
 from core.services import interventions as intervention_services
@@ -82,6 +84,7 @@ from core.services import panels as panel_services
 from core.services import people as people_services
 from core.services import risk as risk_services
 from core.services import sites as site_services
+from core.services import telegram_links as link_services
 from core.services import users as user_services
 from core.uow import UnitOfWork
 from tests.factories import World
@@ -654,6 +657,29 @@ async def rsvp_panel(world: World) -> tuple[Actor, Write]:
     return actor, write
 
 
+async def broadcast_panel(world: World) -> tuple[Actor, Write]:
+    meeting_id, case = await meeting_with_case(world)
+    actor = via_bot(world.actor(Role.PANEL_COORDINATOR))
+
+    async def write() -> list[Expected]:
+        preview = await broadcast_services.preview_panel_broadcast(
+            uow=world.container.uow(), actor=actor, meeting_id=meeting_id
+        )
+        await broadcast_services.broadcast_panel_meeting(
+            uow=world.container.uow(),
+            actor=actor,
+            meeting_id=meeting_id,
+            broadcast_key=preview.broadcast_key,
+        )
+        # Counts only: who got it is in the outbox, not the trail. The preview is not audited.
+        details = {"recipients": 5, "queued": 5}
+        return [
+            Expected("panel.broadcast", "panel_meeting", meeting_id, case.site_id, None, details)
+        ]
+
+    return actor, write
+
+
 async def raise_alert(world: World) -> tuple[Actor, Write]:
     case = await world.allocated_case()
     actor = via_bot(world.actor(Role.CASE_MANAGER))
@@ -714,6 +740,139 @@ async def record_alert_action(world: World) -> tuple[Actor, Write]:
     return actor, write
 
 
+async def latest_link_code_id(world: World, user_id: int) -> int:
+    async with world.container.session_factory() as session:
+        code_id = await session.scalar(
+            select(func.max(TelegramLinkCode.id)).where(TelegramLinkCode.user_id == user_id)
+        )
+    assert code_id is not None
+    return code_id
+
+
+async def issue_link_code(world: World) -> tuple[Actor, Write]:
+    actor = world.actor(Role.ADMIN)
+    case_manager = world.actor(Role.CASE_MANAGER)
+
+    async def write() -> list[Expected]:
+        await link_services.issue_link_code(
+            uow=world.container.uow(), actor=actor, user_id=case_manager.user_id
+        )
+        # Ids only: the code itself never reaches the trail (or the database).
+        details = {"code_id": await latest_link_code_id(world, case_manager.user_id)}
+        site_id = world.sites["HER"].id
+        return [
+            Expected(
+                "telegram_link.issue_code", "user", case_manager.user_id, site_id, None, details
+            )
+        ]
+
+    return actor, write
+
+
+async def link_telegram(world: World) -> tuple[Actor, Write]:
+    case_manager = world.actor(Role.CASE_MANAGER)
+    issued = await link_services.issue_link_code(
+        uow=world.container.uow(), actor=case_manager, user_id=case_manager.user_id
+    )
+    code_id = await latest_link_code_id(world, case_manager.user_id)
+    # Whoever redeems the code is its owner, coming through the bot.
+    actor = via_bot(case_manager)
+
+    async def write() -> list[Expected]:
+        await link_services.redeem_link_code(
+            uow=world.container.uow(), code=issued.code, telegram_user_id=9001, chat_id=9001
+        )
+        details = {"code_id": code_id, "telegram_user_id": 9001}
+        site_id = world.sites["HER"].id
+        return [
+            Expected("telegram_link.link", "user", case_manager.user_id, site_id, None, details)
+        ]
+
+    return actor, write
+
+
+async def move_telegram_link(world: World) -> tuple[Actor, Write]:
+    case_manager, fellow = world.actor(Role.CASE_MANAGER), world.actor(Role.POLICE_FELLOW)
+    earlier = await link_services.issue_link_code(
+        uow=world.container.uow(), actor=case_manager, user_id=case_manager.user_id
+    )
+    await link_services.redeem_link_code(
+        uow=world.container.uow(), code=earlier.code, telegram_user_id=9001, chat_id=9001
+    )
+    issued = await link_services.issue_link_code(
+        uow=world.container.uow(), actor=fellow, user_id=fellow.user_id
+    )
+    code_id = await latest_link_code_id(world, fellow.user_id)
+    actor = via_bot(fellow)
+
+    async def write() -> list[Expected]:
+        await link_services.redeem_link_code(
+            uow=world.container.uow(), code=issued.code, telegram_user_id=9001, chat_id=9001
+        )
+        # Documented: the Telegram account moves, so the earlier holder's link is revoked.
+        site_id = world.sites["HER"].id
+        return [
+            Expected(
+                "telegram_link.revoke",
+                "user",
+                case_manager.user_id,
+                site_id,
+                None,
+                {"reason": "relinked"},
+            ),
+            Expected(
+                "telegram_link.link",
+                "user",
+                fellow.user_id,
+                site_id,
+                None,
+                {"code_id": code_id, "telegram_user_id": 9001},
+            ),
+        ]
+
+    return actor, write
+
+
+async def revoke_telegram_link(world: World) -> tuple[Actor, Write]:
+    case_manager = world.actor(Role.CASE_MANAGER)
+    issued = await link_services.issue_link_code(
+        uow=world.container.uow(), actor=case_manager, user_id=case_manager.user_id
+    )
+    await link_services.redeem_link_code(
+        uow=world.container.uow(), code=issued.code, telegram_user_id=9001, chat_id=9001
+    )
+    actor = Actor.system()
+
+    async def write() -> list[Expected]:
+        await link_services.revoke_telegram_link(
+            uow=world.container.uow(), actor=actor, user_id=case_manager.user_id
+        )
+        site_id = world.sites["HER"].id
+        details = {"reason": "revoked"}
+        return [
+            Expected("telegram_link.revoke", "user", case_manager.user_id, site_id, None, details)
+        ]
+
+    return actor, write
+
+
+async def set_bot_message_retention(world: World) -> tuple[Actor, Write]:
+    actor = world.actor(Role.ADMIN)
+    site_id = world.sites["HER"].id
+    await bot_message_services.set_bot_message_retention(
+        uow=world.container.uow(), actor=Actor.system(), site_code="HER", hours=24
+    )
+
+    async def write() -> list[Expected]:
+        await bot_message_services.set_bot_message_retention(
+            uow=world.container.uow(), actor=actor, site_code="HER", hours=6
+        )
+        details = {"hours": 6, "previous_hours": 24}
+        return [Expected("site.bot_message_retention", "site", site_id, site_id, None, details)]
+
+    return actor, write
+
+
 SCENARIOS: dict[str, Scenario] = {
     "site.create": create_site,
     "user.add": add_user_at_two_sites,
@@ -740,9 +899,15 @@ SCENARIOS: dict[str, Scenario] = {
     "panel_action.add": add_panel_action,
     "panel_action.update": update_panel_action,
     "panel.rsvp": rsvp_panel,
+    "panel.broadcast": broadcast_panel,
     "alert.raise": raise_alert,
     "alert.acknowledge": acknowledge_alert,
     "alert.action": record_alert_action,
+    "telegram_link.issue_code": issue_link_code,
+    "telegram_link.link": link_telegram,
+    "telegram_link.link-moved": move_telegram_link,
+    "telegram_link.revoke": revoke_telegram_link,
+    "site.bot_message_retention": set_bot_message_retention,
 }
 
 
@@ -1098,8 +1263,23 @@ async def case_in_another_site_by_a_case_manager(world: World) -> Refused:
     )
 
 
+async def link_code_for_a_colleague(world: World) -> Refused:
+    return lambda: link_services.issue_link_code(
+        uow=world.container.uow(),
+        actor=world.actor(Role.SERVICE_MANAGER),
+        user_id=world.actor(Role.CASE_MANAGER).user_id,
+    )
+
+
+async def retention_set_by_another_sites_admin(world: World) -> Refused:
+    return lambda: bot_message_services.set_bot_message_retention(
+        uow=world.container.uow(), actor=world.actor(Role.ADMIN, "WOR"), site_code="HER", hours=6
+    )
+
+
 REFUSALS: dict[str, tuple[Refusal, type[DomainError]]] = {
     "contact-by-other-site": (contact_by_another_sites_case_manager, NotPermitted),
+    "retention-by-other-sites-admin": (retention_set_by_another_sites_admin, NotPermitted),
     "victims-read-by-case-manager": (victims_read_by_a_case_manager, NotPermitted),
     "case-at-other-site": (case_in_another_site_by_a_case_manager, NotPermitted),
     "contact-on-closed-case": (contact_on_a_closed_case, CaseClosed),
@@ -1112,6 +1292,7 @@ REFUSALS: dict[str, tuple[Refusal, type[DomainError]]] = {
     "panel-by-panel-member": (panel_scheduled_by_a_panel_member, NotPermitted),
     "user-at-other-site": (user_added_at_another_site, NotPermitted),
     "unknown-intervention": (unknown_intervention, ValidationFailed),
+    "link-code-for-a-colleague": (link_code_for_a_colleague, NotPermitted),
 }
 
 

@@ -6,14 +6,18 @@ These use a SQLite file of their own; the services under them are tested on both
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from core.bootstrap import bootstrap
 from core.demo import demo_accounts
 from core.enums import Role
+from core.services import telegram_links
+from core.settings import Settings
 
 CLI = [sys.executable, "-m", "cli"]
 
@@ -115,3 +119,63 @@ def test_listing_cases_as_someone_unknown_says_so(database: Path) -> None:
     result = run_cli("cases", "list", "--as", "nobody@test.invalid", database=database)
     assert result.returncode == 1
     assert "There is no account with the email address nobody@test.invalid" in result.stderr
+
+
+def add_case_manager(database: Path, email: str) -> None:
+    assert run_cli("demo", "seed", database=database).returncode == 0
+    added = run_cli(
+        "users",
+        "add",
+        email,
+        "--name",
+        "Link Tester",
+        "--role",
+        "HER:case_manager",
+        database=database,
+    )
+    assert added.returncode == 0, added.stderr
+
+
+async def test_an_operator_gives_a_link_code_that_links_once_and_then_unlinks_it(
+    database: Path,
+) -> None:
+    add_case_manager(database, "link.tester@test.invalid")
+
+    issued = run_cli("users", "link-code", "Link.Tester@test.invalid", database=database)
+
+    assert issued.returncode == 0, issued.stderr
+    assert "Send this message to the Drive Assist bot in Telegram:" in issued.stdout
+    assert "expires at" in issued.stdout
+    found = re.search(r"^/start ([A-Z2-9]{8,})$", issued.stdout, re.MULTILINE)
+    assert found is not None, issued.stdout
+    container = bootstrap(Settings(database_url=f"sqlite+aiosqlite:///{database}"))
+    try:
+        linked = await telegram_links.redeem_link_code(
+            uow=container.uow(), code=found.group(1), telegram_user_id=4242, chat_id=4242
+        )
+        actor = await telegram_links.actor_for_telegram_user(
+            uow=container.uow(), telegram_user_id=4242
+        )
+        assert actor is not None and actor.user_id == linked.user_id
+
+        unlinked = run_cli("users", "unlink", "link.tester@test.invalid", database=database)
+        assert unlinked.returncode == 0, unlinked.stderr
+        assert "Unlinked link.tester@test.invalid from Telegram." in unlinked.stdout
+        assert (
+            await telegram_links.actor_for_telegram_user(uow=container.uow(), telegram_user_id=4242)
+            is None
+        )
+    finally:
+        await container.dispose()
+
+    again = run_cli("users", "unlink", "link.tester@test.invalid", database=database)
+    assert again.returncode == 0, again.stderr
+    assert "link.tester@test.invalid was not linked to Telegram." in again.stdout
+
+
+def test_a_link_code_for_an_unknown_address_is_refused_in_words(database: Path) -> None:
+    result = run_cli("users", "link-code", "nobody@test.invalid", database=database)
+
+    assert result.returncode == 1
+    assert "There is no account with the email address nobody@test.invalid" in result.stderr
+    assert "/start" not in result.stdout

@@ -16,7 +16,14 @@ import pytest
 
 from core.enums import Face, Role
 from core.errors import NotPermitted
-from core.policy import POLICY, Action, authorize, is_allowed
+from core.policy import (
+    POLICY,
+    Action,
+    allowed_somewhere,
+    authorize,
+    authorize_somewhere,
+    is_allowed,
+)
 from core.schemas.actor import Actor, MembershipRead
 
 ROLES = [
@@ -32,6 +39,7 @@ ROLES = [
 EXPECTED = """
 site.create                -    -    -    -    -    -    A
 site.view                  S    S    S    S    S    S    S
+site.manage                -    -    -    -    -    -    S
 user.manage                -    -    -    -    -    -    S
 user.view                  -    S    S    -    -    -    S
 case.create                S    S    -    -    -    -    -
@@ -55,6 +63,7 @@ panel.rsvp                 O    O    O    O    O    O    O
 audit.view                 -    -    -    -    -    -    S
 alert.raise                C    S    -    -    -    -    -
 alert.respond              -    S    -    S    -    -    -
+telegram_link.manage       O    O    O    O    O    O    S
 """
 
 ME, SOMEONE_ELSE = 7, 8
@@ -159,3 +168,23 @@ def test_roles_held_at_two_sites_each_apply_at_their_own_site() -> None:
     assert is_allowed(actor, Action.CASE_VIEW, site_id=MY_SITE)
     assert not is_allowed(actor, Action.CASE_VIEW, site_id=OTHER_SITE)
     assert is_allowed(actor, Action.PANEL_VIEW, site_id=OTHER_SITE)
+
+
+def test_the_host_operator_may_issue_and_revoke_telegram_links_at_any_site() -> None:
+    system = Actor.system()
+    assert is_allowed(system, Action.TELEGRAM_LINK_MANAGE, site_id=MY_SITE)
+    assert is_allowed(system, Action.TELEGRAM_LINK_MANAGE, site_id=OTHER_SITE)
+
+
+def test_an_action_allowed_somewhere_is_one_some_role_of_mine_grants_at_some_site() -> None:
+    fellow, case_manager = _actor(Role.POLICE_FELLOW), _actor(Role.CASE_MANAGER)
+    assert allowed_somewhere(fellow, Action.ALERT_RESPOND)
+    assert not allowed_somewhere(case_manager, Action.ALERT_RESPOND)
+    assert not allowed_somewhere(Actor.system(), Action.ALERT_RESPOND)
+    authorize_somewhere(fellow, Action.ALERT_RESPOND)
+    with pytest.raises(NotPermitted):
+        authorize_somewhere(case_manager, Action.PANEL_MANAGE)
+
+
+def test_the_host_operator_may_change_a_sites_settings() -> None:
+    assert is_allowed(Actor.system(), Action.SITE_MANAGE, site_id=MY_SITE)

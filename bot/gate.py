@@ -1,0 +1,93 @@
+"""The gate: runs before every handler (group -1) and decides whether an update goes further.
+
+In this order, for every update:
+
+1. claim its ``update_id`` in the database; one seen before is dropped, so an update delivered
+   twice (a retry, a restart) is handled once;
+2. refuse group, supergroup and channel chats: one polite reply, nothing else;
+3. resolve the actor from the Telegram user id, fresh each time, so a revoked link or a
+   deactivated account takes effect on the very next update;
+4. an unlinked Telegram user gets one generic reply for anything but ``/start CODE``.
+
+Handlers then read ``context.actor`` (never None after the gate, except in ``/start``) and
+``context.t``, the translator in the user's language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop, TypeHandler
+
+from bot.context import BotContext, locale_from_telegram
+from bot.render import esc
+from core.bootstrap import Container
+from core.schemas.actor import Actor
+from core.services import bot_state, telegram_links
+
+GATE_GROUP = -1
+RESOLVER_KEY = "resolve_actor"
+_START_WITH_CODE = re.compile(r"^/start(@\w+)?\s+\S+", re.IGNORECASE)
+
+ActorResolver = Callable[[Container, int], Awaitable[Actor | None]]
+
+
+async def linked_actor(container: Container, telegram_user_id: int) -> Actor | None:
+    """Production: the account linked to this Telegram user, if the link is active."""
+    return await telegram_links.actor_for_telegram_user(
+        uow=container.uow(), telegram_user_id=telegram_user_id
+    )
+
+
+def _is_start_with_code(update: Update) -> bool:
+    return bool(update.message and update.message.text and
+                _START_WITH_CODE.match(update.message.text))  # fmt: skip
+
+
+async def _answer_once(update: Update, text: str) -> None:
+    """One reply in whatever form the update allows: a message, or a button-press notice."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.effective_message is not None and update.effective_chat is not None:
+        await update.effective_chat.send_message(esc(text))
+
+
+async def gate(update: object, context: BotContext) -> None:
+    if not isinstance(update, Update):
+        raise ApplicationHandlerStop
+    container = context.container
+    if not await bot_state.claim_update(uow=container.uow(), update_id=update.update_id):
+        raise ApplicationHandlerStop
+    user, chat = update.effective_user, update.effective_chat
+    telegram_locale = locale_from_telegram(user.language_code if user else None)
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        context.act_as(update, None, telegram_locale)
+        if update.message is not None or update.callback_query is not None:
+            await _answer_once(
+                update,
+                context.t.gettext(
+                    "This bot works only in a private chat. Message it directly, not in a group."
+                ),
+            )
+        raise ApplicationHandlerStop
+    if user is None:
+        raise ApplicationHandlerStop
+    resolve: ActorResolver = context.bot_data.get(RESOLVER_KEY, linked_actor)
+    actor = await resolve(container, user.id)
+    context.act_as(update, actor, actor.locale.value if actor else telegram_locale)
+    if actor is None and not _is_start_with_code(update):
+        await _answer_once(
+            update,
+            context.t.gettext(
+                "This bot is for Drive staff. Ask your manager for a link code, then send"
+                " /start CODE."
+            ),
+        )
+        raise ApplicationHandlerStop
+
+
+def gate_handler() -> TypeHandler[Update, BotContext]:
+    return TypeHandler(Update, gate)  # type: ignore[arg-type]

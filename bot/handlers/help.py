@@ -1,0 +1,27 @@
+"""``/help``: the commands this bot answers, described in the user's language."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from telegram import Update
+
+from bot.context import MENU_KEY, BotContext
+from bot.render import bold, esc, reply
+from core.policy import allowed_somewhere
+
+if TYPE_CHECKING:
+    from bot.menu import MenuEntry
+
+
+async def show_help(update: Update, context: BotContext) -> None:
+    t = context.t
+    menu: tuple[MenuEntry, ...] = context.bot_data[MENU_KEY]
+    lines = [bold(t.gettext("What this bot can do"))]
+    lines += [
+        f"/{entry.command} · {esc(t.gettext(entry.description))}"
+        for entry in menu
+        if entry.action is None
+        or (context.actor is not None and allowed_somewhere(context.actor, entry.action))
+    ]
+    await reply(update, "\n".join(lines))

@@ -1,0 +1,66 @@
+"""``drive-assist sites``: site settings, as the host operator."""
+
+from __future__ import annotations
+
+import typer
+
+from cli.common import _, console, run_with_container, translator
+from core.bootstrap import Container
+from core.schemas.actor import Actor
+from core.schemas.bot_messages import MAX_RETENTION_HOURS, SiteRetentionRead
+from core.services import bot_messages
+
+
+def _parse_hours(text: str) -> int | None:
+    if text.strip().lower() == "off":
+        return None
+    try:
+        hours = int(text)
+    except ValueError:
+        hours = 0
+    if not 1 <= hours <= MAX_RETENTION_HOURS:
+        raise typer.BadParameter(
+            _(
+                "Give a whole number of hours from 1 to {max}, or off.",
+                max=MAX_RETENTION_HOURS,
+            )
+        )
+    return hours
+
+
+def register(app: typer.Typer) -> None:
+    sites = typer.Typer(no_args_is_help=True, help=_("Site settings."))
+    app.add_typer(sites, name="sites")
+
+    @sites.command(
+        "set-retention",
+        help=_(
+            "Delete the bot's Telegram messages to a site's staff after this many hours"
+            " (off: keep them)."
+        ),
+    )
+    def set_retention_command(
+        site_code: str = typer.Argument(..., help=_("Site code, for example HER.")),
+        hours: str = typer.Argument(
+            ..., help=_("Hours from 1 to {max}, or off.", max=MAX_RETENTION_HOURS)
+        ),
+    ) -> None:
+        parsed = _parse_hours(hours)
+
+        async def work(container: Container) -> SiteRetentionRead:
+            return await bot_messages.set_bot_message_retention(
+                uow=container.uow(), actor=Actor.system(), site_code=site_code, hours=parsed
+            )
+
+        site = run_with_container(work)
+        if site.bot_message_retention_hours is None:
+            console.print(_("The bot's messages to {site} staff are kept.", site=site.site_code))
+        else:
+            console.print(
+                translator.ngettext(
+                    "The bot's messages to {site} staff are deleted after {n} hour.",
+                    "The bot's messages to {site} staff are deleted after {n} hours.",
+                    site.bot_message_retention_hours,
+                    site=site.site_code,
+                )
+            )

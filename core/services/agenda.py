@@ -1,0 +1,99 @@
+"""A staff member's own agenda: today's appointments, the next few, and overdue panel actions.
+
+"Today" is the Europe/London day (see ``core.notifications.schedulers.local_day_bounds``, which
+the daily digest uses too). Overdue actions follow the digest's rule: open actions due before
+the day that the person owns, that sit on their caseload, or (a service manager) that are at a
+site they manage; only cases at the person's own sites, and never closed ones.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import ColumnElement, or_, select
+
+from core.enums import AppointmentStatus, PanelActionStatus, Role, Stage
+from core.models import Appointment, Case, PanelAction
+from core.notifications.schedulers import local_day_bounds
+from core.schemas.actor import Actor
+from core.schemas.agenda import MyDayRead, OverdueActionRead
+from core.schemas.appointments import AppointmentRead
+from core.services.appointments import _read as appointment_read
+from core.uow import UnitOfWork
+
+NEXT_APPOINTMENTS_LIMIT = 5
+
+
+def overdue_panel_action_conditions(
+    user_id: int, managed_site_ids: set[int], day: date
+) -> list[ColumnElement[bool]]:
+    """The digest's rule for "my overdue panel actions" as SQL conditions (join ``Case``)."""
+    mine = [PanelAction.owner_user_id == user_id, Case.case_manager_id == user_id]
+    if managed_site_ids:
+        mine.append(Case.site_id.in_(managed_site_ids))
+    return [
+        PanelAction.status == PanelActionStatus.OPEN,
+        PanelAction.due_on < day,
+        Case.stage != Stage.CLOSED,
+        or_(*mine),
+    ]
+
+
+def _my_scheduled_appointments(actor: Actor):  # type: ignore[no-untyped-def]
+    return (
+        select(Appointment, Case.reference)
+        .join(Case, Case.id == Appointment.case_id)
+        .where(
+            Appointment.staff_id == actor.user_id,
+            Appointment.status == AppointmentStatus.SCHEDULED,
+            Case.site_id.in_(actor.site_ids),
+        )
+        .order_by(Appointment.starts_at, Appointment.id)
+    )
+
+
+async def my_day(*, uow: UnitOfWork, actor: Actor, day: date) -> MyDayRead:
+    """The actor's scheduled appointments on ``day`` (London) and their overdue panel actions."""
+    start, end = local_day_bounds(day)
+    managed = {m.site_id for m in actor.memberships if m.role == Role.SERVICE_MANAGER}
+    async with uow:
+        appointments = await uow.session.execute(
+            _my_scheduled_appointments(actor).where(
+                Appointment.starts_at >= start, Appointment.starts_at < end
+            )
+        )
+        actions = await uow.session.execute(
+            select(PanelAction, Case.reference)
+            .join(Case, Case.id == PanelAction.case_id)
+            .where(
+                Case.site_id.in_(actor.site_ids),
+                *overdue_panel_action_conditions(actor.user_id, managed, day),
+            )
+            .order_by(PanelAction.due_on, PanelAction.id)
+        )
+        return MyDayRead(
+            day=day,
+            appointments=tuple(appointment_read(a, reference) for a, reference in appointments),
+            overdue_actions=tuple(
+                OverdueActionRead(
+                    id=action.id,
+                    case_id=action.case_id,
+                    case_reference=reference,
+                    owner_agency=action.owner_agency,
+                    due_on=action.due_on,
+                )
+                for action, reference in actions
+            ),
+        )
+
+
+async def my_next_appointments(
+    *, uow: UnitOfWork, actor: Actor, limit: int = NEXT_APPOINTMENTS_LIMIT
+) -> list[AppointmentRead]:
+    """The actor's next ``limit`` scheduled appointments from now on."""
+    async with uow:
+        now = uow.clock.now()
+        rows = await uow.session.execute(
+            _my_scheduled_appointments(actor).where(Appointment.starts_at >= now).limit(limit)
+        )
+        return [appointment_read(appointment, reference) for appointment, reference in rows]

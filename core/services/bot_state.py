@@ -1,0 +1,116 @@
+"""The bot's own state, kept in the database so a restart loses nothing and repeats nothing.
+
+- Processed updates: each Telegram ``update_id`` is claimed once (a unique insert), so an update
+  delivered twice is acted on once. Claims are kept for ``UPDATE_MEMORY`` (Telegram does not
+  redeliver older ones) and pruned on every ``PRUNE_EVERY``-th update id.
+- Conversations: where a Telegram user is in a multi-step flow (``/log`` and the like), one row
+  per Telegram user, so a restart in the middle of a flow resumes at the same step. A
+  conversation untouched for ``CONVERSATION_LIFETIME`` counts as gone.
+
+Conversation ``data`` is JSON and holds ids and codes only (case ids, enum codes, minutes,
+message ids), never a name, an address or any other free text, with one exception: a note the
+user is typing for the record being built. The flow deletes it with the conversation when the
+record is saved or the flow is cancelled (``clear_conversation``).
+
+Each function opens its own unit of work, so a claim is committed before the update is handled:
+an update that fails half-way is not handled again (at most once, never twice).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from core.models import BotConversation, BotProcessedUpdate
+from core.schemas.telegram import ConversationRead
+from core.uow import UnitOfWork
+
+UPDATE_MEMORY = timedelta(days=7)
+PRUNE_EVERY = 100
+CONVERSATION_LIFETIME = timedelta(hours=24)
+
+
+def _insert(uow: UnitOfWork, model: type[Any]) -> Any:
+    dialect = uow.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return pg_insert(model)
+    if dialect == "sqlite":
+        return sqlite_insert(model)
+    return insert(model)  # pragma: no cover - only the two supported databases
+
+
+async def claim_update(*, uow: UnitOfWork, update_id: int) -> bool:
+    """True the first time this update id is seen, False every time after."""
+    async with uow:
+        now = uow.clock.now()
+        statement = (
+            _insert(uow, BotProcessedUpdate)
+            .values(update_id=update_id, processed_at=now)
+            .on_conflict_do_nothing(index_elements=["update_id"])
+        )
+        claimed = bool((await uow.session.execute(statement)).rowcount)
+        if claimed and update_id % PRUNE_EVERY == 0:
+            await prune_bot_state(uow)
+        await uow.commit()
+        return claimed
+
+
+async def prune_bot_state(uow: UnitOfWork) -> None:
+    """Forget old update claims and stale conversations, inside the caller's unit of work."""
+    now = uow.clock.now()
+    await uow.session.execute(
+        delete(BotProcessedUpdate).where(BotProcessedUpdate.processed_at < now - UPDATE_MEMORY)
+    )
+    await uow.session.execute(
+        delete(BotConversation).where(BotConversation.updated_at < now - CONVERSATION_LIFETIME)
+    )
+
+
+async def load_conversation(*, uow: UnitOfWork, telegram_user_id: int) -> ConversationRead | None:
+    """The user's conversation, or None when there is none or it is older than a day."""
+    async with uow:
+        row = await uow.session.get(BotConversation, telegram_user_id)
+        if row is None:
+            return None
+        if row.updated_at <= uow.clock.now() - CONVERSATION_LIFETIME:
+            await uow.session.delete(row)
+            await uow.commit()
+            return None
+        return ConversationRead.model_validate(row)
+
+
+async def save_conversation(
+    *, uow: UnitOfWork, telegram_user_id: int, flow: str, step: str, data: dict[str, Any]
+) -> None:
+    """Start or move on the user's conversation (one per Telegram user; a new flow replaces it).
+
+    ``data`` must be JSON and hold ids and codes only (see the module docstring).
+    """
+    async with uow:
+        values = {
+            "telegram_user_id": telegram_user_id,
+            "flow": flow,
+            "step": step,
+            "data": dict(data),
+            "updated_at": uow.clock.now(),
+        }
+        statement = _insert(uow, BotConversation).values(values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["telegram_user_id"],
+            set_={key: statement.excluded[key] for key in ("flow", "step", "data", "updated_at")},
+        )
+        await uow.session.execute(statement)
+        await uow.commit()
+
+
+async def clear_conversation(*, uow: UnitOfWork, telegram_user_id: int) -> None:
+    """End the user's conversation, deleting whatever it held (a typed note included)."""
+    async with uow:
+        await uow.session.execute(
+            delete(BotConversation).where(BotConversation.telegram_user_id == telegram_user_id)
+        )
+        await uow.commit()
