@@ -108,8 +108,6 @@ def build_application(
             appointment_buttons.on_button, pattern=appointment_buttons.CALLBACK_PATTERN
         )
     )
-    # Takes text only during "Action taken" and passes anything else on (see its docstring).
-    application.add_handler(alerts.action_text_handler())
     # Typed text goes to the flow waiting for it; anything else on to the fallback's answer.
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, conversations.on_text))
     # Last in group 0: only what no handler above took (new features register above this).

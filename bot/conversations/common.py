@@ -14,7 +14,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
 from bot.conversations import log
-from bot.handlers import fallback
+from bot.handlers import alerts, fallback
 from bot.render import esc, reply
 from core.schemas.telegram import ConversationRead
 from core.services import bot_state
@@ -24,6 +24,7 @@ TextStep = Callable[[Update, BotContext, ConversationRead], Awaitable[None]]
 # flow -> (steps that expect typed text, the handler for them)
 TEXT_STEPS: dict[str, tuple[frozenset[str], TextStep]] = {
     log.FLOW: (log.TEXT_STEPS, log.on_text),
+    alerts.FLOW: (frozenset({alerts.STEP}), alerts.on_text),
 }
 
 

@@ -10,15 +10,12 @@ ends it. The typed text goes to core and the conversation is deleted with it.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, MessageHandler, filters
 
 from bot.context import BotContext
 from bot.render import bold, esc, keyboard, reply
 from core.enums import AlertStatus
-from core.policy import Action, authorize, authorize_somewhere
 from core.schemas.alerts import AlertRead
 from core.schemas.telegram import ConversationRead
 from core.services import alerts, bot_state
@@ -55,8 +52,9 @@ def alert_buttons(alert: AlertRead, t: Translator) -> list[list[tuple[str, str]]
 async def show_alerts(update: Update, context: BotContext) -> None:
     assert context.actor is not None
     t = context.t
-    authorize_somewhere(context.actor, Action.ALERT_RESPOND)
-    open_alerts = await alerts.list_open_alerts(uow=context.container.uow(), actor=context.actor)
+    open_alerts = await alerts.list_alerts_to_answer(
+        uow=context.container.uow(), actor=context.actor
+    )
     if not open_alerts:
         await reply(update, esc(t.gettext("There are no open disruption alerts.")))
         return
@@ -83,12 +81,10 @@ async def alert_pressed(update: Update, context: BotContext) -> None:
         )
         return
     # Action taken: check now that this alert is one the actor may act on, before asking.
-    mine = {a.id: a for a in await alerts.list_open_alerts(uow=container.uow(), actor=actor)}
-    alert = mine.get(alert_id)
+    alert = await alerts.open_alert_to_answer(uow=container.uow(), actor=actor, alert_id=alert_id)
     if alert is None:
         await query.answer(t.gettext("That alert is no longer open. Send /alerts again."))
         return
-    authorize(actor, Action.ALERT_RESPOND, site_id=alert.site_id)
     assert update.effective_user is not None
     await bot_state.save_conversation(
         uow=container.uow(),
@@ -127,47 +123,3 @@ async def on_text(update: Update, context: BotContext, conversation: Conversatio
         )
     text = t.gettext("Action recorded for {reference}.", reference=alert.case_reference)
     await reply(update, esc(text))
-
-
-class PendingFlowTextHandler(MessageHandler[BotContext, None]):
-    """Plain text, taken only while the sender's stored conversation is in ``flow``.
-
-    Otherwise the update goes on to the next handler of the same group that wants it (another
-    flow's text handler, or the fallback), as if this handler were not there, so the order in
-    which features register their text handlers does not matter.
-    """
-
-    def __init__(self, flow: str, step_callback: Any) -> None:
-        super().__init__(filters.TEXT & ~filters.COMMAND, step_callback)
-        self.flow = flow
-
-    async def handle_update(
-        self,
-        update: Update,
-        application: Application[Any, BotContext, Any, Any, Any, Any],
-        check_result: object,
-        context: BotContext,
-    ) -> None:
-        user = update.effective_user
-        conversation = None
-        if user is not None and context.actor is not None:
-            conversation = await bot_state.load_conversation(
-                uow=context.container.uow(), telegram_user_id=user.id
-            )
-        if conversation is not None and conversation.flow == self.flow:
-            self.collect_additional_context(context, update, application, check_result)
-            await self.callback(update, context, conversation)
-            return
-        for handlers in application.handlers.values():
-            if self not in handlers:
-                continue
-            for handler in handlers[handlers.index(self) + 1 :]:
-                check = handler.check_update(update)
-                if check is not None and check is not False:
-                    await handler.handle_update(update, application, check, context)
-                    return
-            return
-
-
-def action_text_handler() -> PendingFlowTextHandler:
-    return PendingFlowTextHandler(FLOW, on_text)

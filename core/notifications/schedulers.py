@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from core.enums import (
     AlertStatus,
@@ -181,23 +181,30 @@ def digest_day(now: datetime) -> date:
     return today
 
 
-async def _overdue_panel_actions(
-    uow: UnitOfWork, user_id: int, managed_site_ids: set[int], day: date
-) -> int:
+def overdue_panel_action_conditions(
+    user_id: int, managed_site_ids: set[int], day: date
+) -> list[ColumnElement[bool]]:
     """Open panel actions due before ``day`` that the user owns, are on their caseload, or (for
-    a service manager) are at a site they manage."""
+    a service manager) are at a site they manage, as SQL conditions (join ``Case``). The digest
+    counts them; ``core.services.agenda`` lists them."""
     mine = [PanelAction.owner_user_id == user_id, Case.case_manager_id == user_id]
     if managed_site_ids:
         mine.append(Case.site_id.in_(managed_site_ids))
+    return [
+        PanelAction.status == PanelActionStatus.OPEN,
+        PanelAction.due_on < day,
+        Case.stage != Stage.CLOSED,
+        or_(*mine),
+    ]
+
+
+async def _overdue_panel_actions(
+    uow: UnitOfWork, user_id: int, managed_site_ids: set[int], day: date
+) -> int:
     count = await uow.session.scalar(
         select(func.count(PanelAction.id))
         .join(Case, Case.id == PanelAction.case_id)
-        .where(
-            PanelAction.status == PanelActionStatus.OPEN,
-            PanelAction.due_on < day,
-            Case.stage != Stage.CLOSED,
-            or_(*mine),
-        )
+        .where(*overdue_panel_action_conditions(user_id, managed_site_ids, day))
     )
     return int(count or 0)
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import select
 
-from core.enums import AppointmentStatus, PanelActionStatus, Role, Stage
+from core.enums import AppointmentStatus, Role
 from core.models import Appointment, Case, PanelAction
-from core.notifications.schedulers import local_day_bounds
+from core.notifications.schedulers import local_day_bounds, overdue_panel_action_conditions
 from core.schemas.actor import Actor
 from core.schemas.agenda import MyDayRead, OverdueActionRead
 from core.schemas.appointments import AppointmentRead
@@ -22,21 +22,6 @@ from core.services.appointments import _read as appointment_read
 from core.uow import UnitOfWork
 
 NEXT_APPOINTMENTS_LIMIT = 5
-
-
-def overdue_panel_action_conditions(
-    user_id: int, managed_site_ids: set[int], day: date
-) -> list[ColumnElement[bool]]:
-    """The digest's rule for "my overdue panel actions" as SQL conditions (join ``Case``)."""
-    mine = [PanelAction.owner_user_id == user_id, Case.case_manager_id == user_id]
-    if managed_site_ids:
-        mine.append(Case.site_id.in_(managed_site_ids))
-    return [
-        PanelAction.status == PanelActionStatus.OPEN,
-        PanelAction.due_on < day,
-        Case.stage != Stage.CLOSED,
-        or_(*mine),
-    ]
 
 
 def _my_scheduled_appointments(actor: Actor):  # type: ignore[no-untyped-def]

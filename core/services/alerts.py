@@ -14,7 +14,7 @@ from core.errors import ValidationFailed
 from core.models import Case, DisruptionAlert, Membership, User
 from core.notifications.outbox import cancel_pending_with_key_prefix, enqueue
 from core.notifications.schedulers import escalation_key_prefix, message_key
-from core.policy import Action, is_allowed, sites_where
+from core.policy import Action, authorize, authorize_somewhere, is_allowed, sites_where
 from core.schemas.actor import Actor
 from core.schemas.alerts import AlertRead
 from core.services.access import ensure_open, get_or_404, load_case
@@ -174,3 +174,20 @@ async def list_open_alerts(*, uow: UnitOfWork, actor: Actor) -> list[AlertRead]:
                 case_manager_id=case.case_manager_id,
             )
         ]
+
+
+async def list_alerts_to_answer(*, uow: UnitOfWork, actor: Actor) -> list[AlertRead]:
+    """The unresolved alerts for someone who answers them (a police fellow or service manager);
+    anyone else is refused, though they may see the list through ``list_open_alerts``."""
+    authorize_somewhere(actor, Action.ALERT_RESPOND)
+    return await list_open_alerts(uow=uow, actor=actor)
+
+
+async def open_alert_to_answer(*, uow: UnitOfWork, actor: Actor, alert_id: int) -> AlertRead | None:
+    """The alert a face is about to ask "what was done?" about: None when it is no longer
+    unresolved (or not at the actor's sites); refused when the actor may see but not answer it."""
+    for alert in await list_open_alerts(uow=uow, actor=actor):
+        if alert.id == alert_id:
+            authorize(actor, Action.ALERT_RESPOND, site_id=alert.site_id)
+            return alert
+    return None
