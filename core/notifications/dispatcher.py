@@ -6,11 +6,14 @@ One loop, run inside the default single-machine process or as any number of
 1. **Claim** a small batch of due rows (``queued`` with ``not_before <= now``, or ``sending``
    whose lease ran out because a dispatcher died mid-send), ordered by lane, then
    ``not_before``, then id. Claiming marks them ``sending`` with ``lease_until``,
-   ``claimed_by`` and one more attempt, and commits before anything is sent. Batches are small
-   so a critical message queued behind thousands of normal ones waits one batch at most.
+   ``claimed_by`` and one more attempt, and commits before anything is sent. While a batch
+   sends, ``run_forever`` also claims from the critical lane alone every
+   ``critical_poll_seconds``, and a critical message jumps the normal ones already claimed, so
+   one queued behind thousands of normal ones waits about one poll, not for the backlog.
 
-   - *PostgreSQL*: ``SELECT ... FOR UPDATE SKIP LOCKED`` then ``UPDATE`` in one transaction:
-     concurrent workers each lock different rows and never wait on each other.
+   - *PostgreSQL*: one statement, one round trip: ``SELECT ... FOR UPDATE SKIP LOCKED`` in a
+     CTE, then ``UPDATE ... RETURNING`` with the recipient's locale and active chat: concurrent
+     workers each lock different rows and never wait on each other.
    - *SQLite*: the claim is a single ``UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING``
      statement, the first of its transaction. SQLite takes its one database-wide write lock
      before that statement reads, so the claim is atomic across processes: a second dispatcher
@@ -19,20 +22,23 @@ One loop, run inside the default single-machine process or as any number of
      on the file lock. In short: one dispatcher holds the write lock while it claims.
 
 2. **Send** each claimed message through its channel, up to ``concurrency`` at once, paced by a
-   global rate (a token bucket, Telegram's 30 messages a second) and a minimum interval per
-   chat (1 s). A Telegram message whose recipient has no active link goes to the in-app inbox
-   instead, as does every message when no Telegram channel is configured.
+   global rate (a strict sliding window: at most 30 sends start in any second, Telegram's
+   limit) and a minimum interval per chat (1 s); see :class:`Pacer`. A Telegram message whose
+   recipient has no active link goes to the in-app inbox instead, as does every message when no
+   Telegram channel is configured.
 
 3. **Record**: ``sent`` (with ``sent_at`` and Telegram's message id); back to ``queued`` with
    exponential backoff and jitter (or the provider's ``retry_after``) for a passing failure;
    ``failed`` with ``last_error`` for a permanent one or after ``max_attempts``; and when the
-   recipient blocked the bot, ``failed`` plus their Telegram link switched off, so what follows
-   goes to their inbox. A result is recorded only while this worker still holds the claim:
-   each write is guarded by ``state = sending``, ``claimed_by`` and ``attempts`` as claimed.
-   Results are written a batch at a time, one transaction per batch and one statement per
-   kind of outcome (PostgreSQL: one ``UPDATE ... FROM unnest(...)`` over arrays; SQLite: an
-   ``executemany``), while later batches send (``run_forever`` pipelines claim, send and
-   record; ``run_once`` does one batch start to finish).
+   recipient blocked the bot, their Telegram link switched off, so what follows goes to their
+   inbox, and the message ``failed``, or, for a critical one, back to ``queued`` on the inbox
+   channel, so an alert is never lost with the link. A result is recorded only while this
+   worker still holds the claim: each write is guarded by ``state = sending``, ``claimed_by``
+   and ``attempts`` as claimed.
+   Results are written together, one transaction for whatever batches have finished and one
+   statement per kind of outcome (PostgreSQL: one ``UPDATE ... FROM unnest(...) RETURNING id``
+   over arrays; SQLite: an ``executemany``), while later batches send (``run_forever``
+   pipelines claim, send and record; ``run_once`` does one batch start to finish).
 
 **Crash safety.** A dispatcher killed mid-batch leaves its claimed rows in ``sending``: some
 were sent, some not, none recorded. After their lease they are claimed again and sent, so
@@ -49,16 +55,17 @@ import logging
 import math
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, and_, any_, bindparam, or_, select, text, update
+from sqlalchemy import and_, bindparam, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import Clock
-from core.enums import Channel, Locale, OutboxState
+from core.enums import LANE_ORDER, Channel, Lane, Locale, OutboxState
 from core.models import OutboxMessage, TelegramLink, User
 from core.notifications.channels import (
     ChannelAdapter,
@@ -74,14 +81,6 @@ log = logging.getLogger(__name__)
 BLOCKED_REASON = "blocked"
 NO_CHANNEL_ERROR = "no channel configured for {channel}"
 _ERROR_LIMIT = 2000  # last_error is for admins; a provider's essay is cut short
-
-
-def _among(column: Any, ids: list[int], dialect: str) -> Any:
-    """``column IN ids``; on PostgreSQL ``= ANY(array)``, one parameter however many ids (an
-    expanded ``IN`` is rendered anew for every batch)."""
-    if dialect == "postgresql":
-        return column == any_(bindparam("ids", ids, type_=ARRAY(BigInteger)))
-    return column.in_(ids)
 
 
 # One claim at a time per SQLite database inside this process (see the module docstring).
@@ -100,6 +99,7 @@ class DispatchSettings:
     backoff_base_seconds: float = 5.0  # first retry after 2.5-5 s, then doubling
     backoff_max_seconds: float = 3600.0
     idle_poll_seconds: float = 1.0  # run_forever's wait when nothing is due
+    critical_poll_seconds: float = 0.2  # busy, run_forever checks the critical lane this often
     max_batch_seconds: float = 0.35  # paced, a batch holds about this many seconds of sends
     max_chat_wait_seconds: float = 1.0  # longer than this for a busy chat: give the message back
 
@@ -127,18 +127,22 @@ def backoff_seconds(
 
 
 class Pacer:
-    """A global rate plus a minimum interval per chat, as reservations on a monotonic clock.
+    """A global rate plus a minimum interval per chat, on a monotonic clock.
 
-    The global limit is a token bucket one token deep: sends are spaced ``1/rate`` apart, so no
-    one-second window ever holds more than ``rate`` of them (Telegram counts per second, and a
-    deeper bucket would let a burst after a quiet spell break that). Each call reserves its slot
-    before sleeping, so concurrent tasks in one event loop never take the same slot.
+    Globally, a strict sliding window: no more than ``limit`` sends (``rate`` a second, rounded
+    down) *start* in any window of ``window`` seconds (one second, stretched by ``margin``), so
+    Telegram's "30 a second" holds however late the event loop wakes a send. The window is kept
+    on the moments sends actually start (the last ``limit`` of them), not on a plan: a plan of
+    evenly spaced slots lets sends that woke late bunch up with the ones on time after them.
+    Sends are also spread over evenly spaced slots (``window / limit`` apart, reserved before
+    sleeping, so concurrent tasks never take the same one), so they leave evenly rather than
+    in bursts of ``limit``; the window is what makes the cap strict.
 
     A chat has one send in flight at most, and its next send starts no sooner than one interval
     after the previous one *came back* (``sent``), so two arrivals at Telegram are at least an
-    interval apart however late the first left. Both spacings are stretched by ``margin``
-    (2 %): sends leave on their slots but arrive a few milliseconds early or late, and without
-    it two arrivals one interval apart can fall inside one of Telegram's one-second windows.
+    interval apart however late the first left. Both limits are stretched by ``margin`` (3 %):
+    a send arrives a few milliseconds after it starts, and without it two arrivals one window
+    apart can fall inside one of Telegram's one-second windows.
     """
 
     def __init__(
@@ -147,16 +151,19 @@ class Pacer:
         rate: float,
         per_chat_interval: float,
         enabled: bool = True,
-        margin: float = 0.02,
+        margin: float = 0.03,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.enabled = enabled and rate > 0
-        self._interval = (1.0 + margin) / rate if rate > 0 else 0.0
+        self.limit = max(1, math.floor(rate)) if rate > 0 else 1
+        self.window = max(1.0, self.limit / rate if rate > 0 else 1.0) * (1.0 + margin)
+        self._interval = self.window / self.limit
         self._per_chat_interval = per_chat_interval * (1.0 + margin)
         self._monotonic = monotonic
         self._sleep = sleep
-        self._global_next = 0.0  # theoretical arrival time of the next global token
+        self._global_next = 0.0  # the next evenly spaced slot
+        self._starts: deque[float] = deque(maxlen=self.limit)  # the last ``limit`` starts
         self._chat_next: dict[int, float] = {}
         self._chat_free: dict[int, float] = {}  # interval after the last answer; inf in flight
 
@@ -181,8 +188,9 @@ class Pacer:
             self._chat_free[chat_id] = self._monotonic() + self._per_chat_interval
 
     async def wait(self, chat_id: int | None) -> None:
-        """Wait for this chat's turn, then for a global token (taken only once the chat is free,
-        so a busy chat does not hold up everyone else's tokens)."""
+        """Wait for this chat's turn, then for the global window (entered only once the chat is
+        free, so a busy chat does not hold up everyone else's sends). On return the send has
+        started, as far as the window is concerned: call the channel at once."""
         if not self.enabled:
             return
         if chat_id is not None:
@@ -199,10 +207,18 @@ class Pacer:
             if len(self._chat_free) > 10_000:
                 self._chat_free = {c: t for c, t in self._chat_free.items() if t > now}
         now = self._monotonic()
-        send_at = max(self._global_next, now)
-        self._global_next = send_at + self._interval
-        if send_at > now:
-            await self._sleep(send_at - now)
+        slot = max(self._global_next, now)
+        self._global_next = slot + self._interval
+        if slot > now:
+            await self._sleep(slot - now)
+        # The strict part: no await between the last check and taking the start.
+        starts = self._starts
+        while True:
+            now = self._monotonic()
+            if len(starts) < self.limit or starts[0] + self.window <= now:
+                break
+            await self._sleep(starts[0] + self.window - now)
+        starts.append(now)
 
 
 class Dispatcher:
@@ -233,85 +249,86 @@ class Dispatcher:
 
     # -- claiming -------------------------------------------------------------------------
 
-    async def claim_batch(self, limit: int | None = None) -> list[OutboundMessage]:
-        """Claim up to ``limit`` due messages for this worker, committed before returning."""
+    async def claim_batch(
+        self, limit: int | None = None, *, critical_only: bool = False
+    ) -> list[OutboundMessage]:
+        """Claim up to ``limit`` due messages for this worker, committed before returning;
+        ``critical_only`` claims from the critical lane alone (a cheap index range scan)."""
         limit = limit or self.settings.batch_size
+        max_rank = LANE_ORDER[Lane.CRITICAL] if critical_only else max(LANE_ORDER.values())
         async with self._session_factory() as session:
             dialect = session.get_bind().dialect.name
-            if dialect == "sqlite":
-                url = str(session.get_bind().url)
-                lock = _sqlite_claim_locks.setdefault(url, asyncio.Lock())
-                async with lock:
-                    return await self._claim(session, limit, skip_locked=False)
-            return await self._claim(session, limit, skip_locked=True)
+            if dialect == "postgresql":
+                return await self._claim_postgresql(session, limit, max_rank)
+            url = str(session.get_bind().url)
+            lock = _sqlite_claim_locks.setdefault(url, asyncio.Lock())
+            async with lock:
+                return await self._claim_sqlite(session, limit, max_rank)
 
-    async def _claim(
-        self, session: AsyncSession, limit: int, *, skip_locked: bool
+    async def _claim_postgresql(
+        self, session: AsyncSession, limit: int, max_rank: int
+    ) -> list[OutboundMessage]:
+        """One statement, one round trip: lock, mark and read the batch (``_POSTGRESQL_CLAIM``)."""
+        now = self.clock.now()
+        connection = await session.connection()
+        rows = (
+            await connection.execute(
+                _POSTGRESQL_CLAIM,
+                {
+                    "now": now,
+                    "lease_until": now + timedelta(seconds=self.settings.lease_seconds),
+                    "worker": self.worker_id,
+                    "limit": limit,
+                    "max_rank": max_rank,
+                },
+            )
+        ).all()
+        await session.commit()
+        rows.sort(key=lambda row: (row.lane_rank, row.not_before, row.id))
+        return [_outbound(row) for row in rows]
+
+    async def _claim_sqlite(
+        self, session: AsyncSession, limit: int, max_rank: int
     ) -> list[OutboundMessage]:
         now = self.clock.now()
-        order = (OutboxMessage.lane_rank, OutboxMessage.not_before, OutboxMessage.id)
-        queued = (OutboxMessage.state == OutboxState.QUEUED, OutboxMessage.not_before <= now)
-        expired = (OutboxMessage.state == OutboxState.SENDING, OutboxMessage.lease_until < now)
-        claim = update(OutboxMessage).values(
-            state=OutboxState.SENDING,
-            lease_until=now + timedelta(seconds=self.settings.lease_seconds),
-            claimed_by=self.worker_id,
-            attempts=OutboxMessage.attempts + 1,
-        )
-        if skip_locked:
-            # Two index range scans (ix_outbox_messages_due), not one scan-and-sort of every
-            # due row that an OR of the two states would cost; merged here in lane order. Rows
-            # locked and not taken are released at the commit below.
-            candidates: list[Any] = []
-            for where in (expired, queued):
-                candidates += (
-                    await session.execute(
-                        select(*order)
-                        .where(*where)
-                        .order_by(*order[:2])  # the index's order; ties in index order
-                        .limit(limit)
-                        .with_for_update(skip_locked=True)
-                    )
-                ).all()
-            ids = [row.id for row in sorted(candidates)[:limit]]
-            if not ids:
-                await session.rollback()
-                return []
-            await session.execute(
-                claim.where(_among(OutboxMessage.id, ids, "postgresql")).execution_options(
-                    synchronize_session=False
-                )
-            )
-        else:
-            due = (
-                select(OutboxMessage.id)
-                .where(or_(and_(*queued), and_(*expired)))
-                .order_by(*order)
-                .limit(limit)
-            )
-            result = await session.execute(
-                claim.where(OutboxMessage.id.in_(due.scalar_subquery()))
-                .returning(OutboxMessage.id)
-                .execution_options(synchronize_session=False)
-            )
-            ids = list(result.scalars().all())
-            if not ids:
-                await session.commit()
-                return []
         table = OutboxMessage.__table__
+        due = (
+            select(table.c.id)
+            .where(
+                or_(
+                    and_(table.c.state == OutboxState.QUEUED, table.c.not_before <= now),
+                    and_(table.c.state == OutboxState.SENDING, table.c.lease_until < now),
+                ),
+                table.c.lane_rank <= max_rank,
+            )
+            .order_by(table.c.lane_rank, table.c.not_before, table.c.id)
+            .limit(limit)
+        )
+        connection = await session.connection()
+        ids = list(
+            (
+                await connection.execute(
+                    update(table)
+                    .where(table.c.id.in_(due.scalar_subquery()))
+                    .values(
+                        state=OutboxState.SENDING,
+                        lease_until=now + timedelta(seconds=self.settings.lease_seconds),
+                        claimed_by=self.worker_id,
+                        attempts=table.c.attempts + 1,
+                    )
+                    .returning(table.c.id)
+                )
+            ).scalars()
+        )
+        if not ids:
+            await session.commit()
+            return []
         rows = (
-            await session.execute(
+            await connection.execute(
                 select(
-                    table.c.id,
-                    table.c.recipient_user_id,
-                    table.c.channel,
-                    table.c.kind,
-                    table.c.message_key,
-                    table.c.params,
-                    table.c.lane,
-                    table.c.attempts,
-                    User.locale,
-                    TelegramLink.chat_id,
+                    *(table.c[name] for name in _CLAIMED_COLUMNS),
+                    User.__table__.c.locale,
+                    TelegramLink.__table__.c.chat_id,
                 )
                 .join(User, User.id == table.c.recipient_user_id)
                 .outerjoin(
@@ -321,26 +338,12 @@ class Dispatcher:
                         TelegramLink.is_active.is_(True),
                     ),
                 )
-                .where(_among(table.c.id, ids, session.get_bind().dialect.name))
+                .where(table.c.id.in_(ids))
                 .order_by(table.c.lane_rank, table.c.not_before, table.c.id)
             )
         ).all()
         await session.commit()
-        return [
-            OutboundMessage(
-                id=row.id,
-                recipient_user_id=row.recipient_user_id,
-                channel=row.channel,
-                chat_id=row.chat_id,
-                locale=row.locale or Locale.EN_GB,
-                kind=row.kind,
-                message_key=row.message_key,
-                params=dict(row.params or {}),
-                lane=row.lane,
-                attempts=row.attempts,
-            )
-            for row in rows
-        ]
+        return [_outbound(row) for row in rows]
 
     # -- sending --------------------------------------------------------------------------
 
@@ -365,30 +368,23 @@ class Dispatcher:
         return len(messages)
 
     async def _send_batch(
-        self,
-        messages: list[OutboundMessage],
-        gate: asyncio.Semaphore,
-        on_tail: Callable[[], None] | None = None,
+        self, messages: list[OutboundMessage], gate: asyncio.Semaphore
     ) -> list[_Result]:
-        """Send a batch through ``gate``'s slots; ``on_tail`` is called once the last message
-        holds a slot (the batch's tail: from then on slots fall free)."""
-        results: list[_Result] = []
-        last = messages[-1].id
+        """Send a batch, ``gate`` many at once, in lane order (tasks take the semaphore's slots
+        in the order they asked for them)."""
 
-        async def deliver(message: OutboundMessage) -> None:
+        async def deliver(message: OutboundMessage) -> _Result:
             async with gate:
-                if on_tail is not None and message.id == last:
-                    on_tail()
-                try:
-                    results.append(await self._deliver(message))
-                except Exception as error:  # one bad row must not stop the batch
-                    log.exception("outbox message %s: delivery failed", message.id)
-                    results.append(self._retry(message, f"{type(error).__name__}: {error}", None))
+                return await self._deliver_safely(message)
 
-        # Lane order holds within a batch (and from one batch to the next): tasks take the
-        # semaphore's slots in the order they asked for them.
-        await asyncio.gather(*(deliver(message) for message in messages))
-        return results
+        return list(await asyncio.gather(*(deliver(message) for message in messages)))
+
+    async def _deliver_safely(self, message: OutboundMessage) -> _Result:
+        try:
+            return await self._deliver(message)
+        except Exception as error:  # one bad row must not stop the batch
+            log.exception("outbox message %s: delivery failed", message.id)
+            return self._retry(message, f"{type(error).__name__}: {error}", None)
 
     async def _record_safely(self, results: list[_Result]) -> None:
         try:
@@ -398,59 +394,34 @@ class Dispatcher:
                 "dispatcher %s: recording %d results failed", self.worker_id, len(results)
             )
 
-    async def _send_then_record(
-        self,
-        messages: list[OutboundMessage],
-        gate: asyncio.Semaphore,
-        on_tail: Callable[[], None],
-        previous: asyncio.Future[None] | None,
-    ) -> None:
-        results = await self._send_batch(messages, gate, on_tail)
-        if previous is not None:
-            await previous  # one write at a time, in batch order
-        await self._record_safely(results)
-
     async def run_forever(
         self, stop_event: asyncio.Event, on_batch: Callable[[int], None] | None = None
     ) -> None:
-        """Dispatch until ``stop_event`` is set; batches in flight are finished and recorded.
+        """Dispatch until ``stop_event`` is set; messages claimed by then are sent and recorded.
 
-        ``on_batch`` is told how many messages each non-empty batch held (the worker prints it).
+        ``on_batch`` is told how many messages each non-empty claim held (the worker prints it).
 
-        Pipelined: the next batch is claimed as soon as the current one is down to its tail,
-        its messages queue for the same ``concurrency`` slots behind the current one's, and
-        each batch's results are written while later ones send. The database round trips
-        overlap the sending and no slot idles between batches. A critical message queued
-        meanwhile waits for at most the current batch and the one claimed at its tail, which
-        is why batches are small (and, paced, about ``max_batch_seconds`` long).
+        Pipelined, with three kinds of task: this one claims, ``concurrency`` senders send, one
+        recorder writes results. Claimed messages wait in a local queue ordered by lane, then
+        claim order, so a critical message claimed later still goes before every normal one
+        claimed earlier. The next batch is claimed as soon as the local queue is down to
+        ``concurrency`` messages, so no sender idles on a claim's round trip; while the queue is
+        longer, the critical lane alone is checked every ``critical_poll_seconds``. A critical
+        message queued behind any number of normal ones therefore waits at most one poll, one
+        claim and the sends already in flight (paced: the global window as well). A batch's
+        results go to the recorder when its last message is done; the recorder writes whatever
+        has come in, one transaction at a time, while sending goes on.
         """
-        gate = asyncio.Semaphore(max(1, self.settings.concurrency))
-        chain: asyncio.Future[None] | None = None  # the latest batch's send-then-record
+        run = _Run(self, on_batch)
+        senders = [asyncio.ensure_future(run.send_loop()) for _ in range(run.concurrency)]
+        recorder = asyncio.ensure_future(run.record_loop())
         try:
-            while not stop_event.is_set():
-                try:
-                    messages = await self.claim_batch(self.claim_limit())
-                except Exception:  # the database went away; keep the worker alive, try again
-                    log.exception("dispatcher %s: claiming failed", self.worker_id)
-                    messages = []
-                if not messages:
-                    try:
-                        await asyncio.wait_for(stop_event.wait(), self.settings.idle_poll_seconds)
-                    except TimeoutError:
-                        pass
-                    continue
-                tail = asyncio.Event()
-                chain = asyncio.ensure_future(
-                    self._send_then_record(messages, gate, tail.set, chain)
-                )
-                if on_batch is not None:
-                    on_batch(len(messages))
-                tail_reached = asyncio.ensure_future(tail.wait())
-                await asyncio.wait([chain, tail_reached], return_when=asyncio.FIRST_COMPLETED)
-                tail_reached.cancel()
+            await run.claim_loop(stop_event)
         finally:
-            if chain is not None:
-                await chain
+            run.close()
+            await asyncio.gather(*senders)
+            run.recorded.put_nowait(None)
+            await recorder
 
     def _route(self, message: OutboundMessage) -> tuple[Channel, ChannelAdapter | None]:
         """Telegram when the recipient has an active link and a bot is configured; else inbox."""
@@ -484,6 +455,9 @@ class Dispatcher:
                 self.pacer.hold_chat(message.chat_id, error.retry_after)
             return self._retry(message, error.error, error.retry_after)
         except RecipientBlocked as error:
+            if message.lane is Lane.CRITICAL:
+                # An alert must not be lost with the link: queue it again for the inbox.
+                return _Result(_REROUTED, message, self.clock.now(), error.error[:_ERROR_LIMIT])
             return _Result(_BLOCKED, message, error=error.error[:_ERROR_LIMIT])
         except PermanentFailure as error:
             return self._failed(message, error.error)
@@ -491,7 +465,7 @@ class Dispatcher:
             log.exception("outbox message %s: unexpected error from %s", message.id, channel)
             return self._retry(message, f"{type(error).__name__}: {error}", None)
         provider_id = result.provider_message_id if channel is Channel.TELEGRAM else None
-        return _Result(_SENT, message, at=self.clock.now(), provider_message_id=provider_id)
+        return _Result(_SENT, message, self.clock.now(), None, provider_id)
 
     def _after(self, seconds: float) -> datetime:
         return self.clock.now() + timedelta(seconds=seconds)
@@ -511,42 +485,29 @@ class Dispatcher:
     # -- recording ------------------------------------------------------------------------
 
     async def record(self, results: list[_Result]) -> None:
-        """Write a batch's results in one transaction, one executemany per kind of outcome.
+        """Write results in one transaction, one statement per kind of outcome.
 
         Each UPDATE is guarded (``state = sending``, ``claimed_by`` this worker, ``attempts``
         as claimed), so a result whose claim another worker took over after the lease ran out
         changes nothing; a blocked recipient's link is switched off only with a result that
-        was still ours.
+        was still ours. PostgreSQL: one ``UPDATE ... FROM unnest(arrays) RETURNING id`` per
+        outcome; SQLite: a ``SELECT`` of the rows still held, then an ``executemany``.
         """
         if not results:
             return
-        table = OutboxMessage.__table__
-        by_id = {result.message.id: result for result in results}
         async with self._session_factory() as session:
             connection = await session.connection()
-            dialect = connection.dialect.name
-            held = await connection.execute(
-                select(table.c.id, table.c.attempts).where(
-                    _among(table.c.id, list(by_id), dialect),
-                    table.c.state == OutboxState.SENDING,
-                    table.c.claimed_by == self.worker_id,
-                )
-            )
-            ours = {row.id for row in held if row.attempts == by_id[row.id].message.attempts}
-            if len(ours) < len(by_id):
+            if connection.dialect.name == "postgresql":
+                ours = await self._record_postgresql(connection, results)
+            else:
+                ours = await self._record_sqlite(connection, results)
+            if len(ours) < len(results):
                 log.warning(
                     "dispatcher %s: %d outbox results not recorded: the claims were taken over",
                     self.worker_id,
-                    len(by_id) - len(ours),
+                    len(results) - len(ours),
                 )
-            grouped: dict[str, list[dict[str, Any]]] = {}
-            for result in results:
-                if result.message.id in ours:
-                    grouped.setdefault(result.outcome, []).append(result.parameters())
-            for outcome, parameters in grouped.items():
-                statement = _RECORD_STATEMENTS[outcome].where(table.c.claimed_by == self.worker_id)
-                await connection.execute(statement, parameters)
-            blocked = [r for r in results if r.outcome == _BLOCKED and r.message.id in ours]
+            blocked = [r for r in results if r.outcome in _LINK_LOST and r.message.id in ours]
             if blocked:
                 now: datetime = self.clock.now()
                 for result in blocked:
@@ -563,13 +524,56 @@ class Dispatcher:
                     )
             await session.commit()
 
+    async def _record_postgresql(self, connection: Any, results: list[_Result]) -> set[int]:
+        grouped: dict[str, list[_Result]] = {}
+        for result in results:
+            grouped.setdefault(result.outcome, []).append(result)
+        ours: set[int] = set()
+        for outcome, group in grouped.items():
+            written = await connection.execute(
+                _POSTGRESQL_RECORD[outcome],
+                {
+                    "ids": [r.message.id for r in group],
+                    "attempts": [r.message.attempts for r in group],
+                    "ats": [r.at for r in group],
+                    "errors": [r.error for r in group],
+                    "provider_ids": [r.provider_message_id for r in group],
+                    "worker": self.worker_id,
+                },
+            )
+            ours.update(written.scalars())
+        return ours
 
-_SENT, _RETRY, _DEFERRED, _FAILED, _BLOCKED = "sent", "retry", "deferred", "failed", "blocked"
+    async def _record_sqlite(self, connection: Any, results: list[_Result]) -> set[int]:
+        table = OutboxMessage.__table__
+        by_id = {result.message.id: result for result in results}
+        held = await connection.execute(
+            select(table.c.id, table.c.attempts).where(
+                table.c.id.in_(list(by_id)),
+                table.c.state == OutboxState.SENDING,
+                table.c.claimed_by == self.worker_id,
+            )
+        )
+        ours = {row.id for row in held if row.attempts == by_id[row.id].message.attempts}
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for result in results:
+            if result.message.id in ours:
+                grouped.setdefault(result.outcome, []).append(result.parameters())
+        for outcome, parameters in grouped.items():
+            statement = _RECORD_STATEMENTS[outcome].where(table.c.claimed_by == self.worker_id)
+            await connection.execute(statement, parameters)
+        return ours
 
 
-@dataclass(frozen=True)
+_SENT, _RETRY, _DEFERRED, _FAILED = "sent", "retry", "deferred", "failed"
+_BLOCKED = "blocked"  # failed, and the recipient's Telegram link switched off
+_REROUTED = "rerouted"  # a critical message to a blocked recipient: link off, queued for the inbox
+_LINK_LOST = (_BLOCKED, _REROUTED)
+
+
+@dataclass(slots=True)
 class _Result:
-    """What happened to one claimed message, waiting to be written with the rest of its batch."""
+    """What happened to one claimed message, waiting to be written with others."""
 
     outcome: str
     message: OutboundMessage
@@ -585,6 +589,101 @@ class _Result:
             "b_error": self.error,
             "b_provider_id": self.provider_message_id,
         }
+
+
+class _Run:
+    """One ``run_forever``: the local queue between the claimer, the senders and the recorder."""
+
+    def __init__(self, dispatcher: Dispatcher, on_batch: Callable[[int], None] | None) -> None:
+        self.dispatcher = dispatcher
+        self.settings = dispatcher.settings
+        self.on_batch = on_batch
+        self.concurrency = max(1, self.settings.concurrency)
+        # (lane rank, claim order, message, its batch); a None message tells a sender to stop.
+        self.waiting: asyncio.PriorityQueue[
+            tuple[float, int, OutboundMessage | None, _Batch | None]
+        ] = asyncio.PriorityQueue()
+        self.recorded: asyncio.Queue[list[_Result] | None] = asyncio.Queue()
+        self.hungry = asyncio.Event()  # the local queue is down to ``concurrency`` messages
+        self._order = 0
+
+    def _put(self, messages: list[OutboundMessage]) -> None:
+        batch = _Batch(len(messages))
+        for message in messages:
+            self._order += 1
+            self.waiting.put_nowait((LANE_ORDER[message.lane], self._order, message, batch))
+        if self.on_batch is not None:
+            self.on_batch(len(messages))
+
+    async def _claim(self, *, critical_only: bool) -> int:
+        dispatcher = self.dispatcher
+        try:
+            messages = await dispatcher.claim_batch(
+                dispatcher.claim_limit(), critical_only=critical_only
+            )
+        except Exception:  # the database went away; keep the worker alive, try again
+            log.exception("dispatcher %s: claiming failed", dispatcher.worker_id)
+            return 0
+        if messages:
+            self._put(messages)
+        return len(messages)
+
+    async def claim_loop(self, stop_event: asyncio.Event) -> None:
+        settings = self.settings
+        while not stop_event.is_set():
+            if self.waiting.qsize() > self.concurrency:
+                # Busy: wait to get hungry, looking at the critical lane meanwhile.
+                self.hungry.clear()
+                try:
+                    await asyncio.wait_for(self.hungry.wait(), settings.critical_poll_seconds)
+                except TimeoutError:
+                    if not stop_event.is_set():
+                        await self._claim(critical_only=True)
+                continue
+            if not await self._claim(critical_only=False):
+                try:
+                    await asyncio.wait_for(stop_event.wait(), settings.idle_poll_seconds)
+                except TimeoutError:
+                    pass
+
+    def close(self) -> None:
+        """Let the senders finish what is queued, then stop (stop markers sort last)."""
+        for _ in range(self.concurrency):
+            self._order += 1
+            self.waiting.put_nowait((math.inf, self._order, None, None))
+
+    async def send_loop(self) -> None:
+        waiting, deliver = self.waiting, self.dispatcher._deliver_safely
+        while True:
+            _rank, _order, message, batch = await waiting.get()
+            if message is None or batch is None:
+                return
+            if waiting.qsize() <= self.concurrency:
+                self.hungry.set()
+            result = await deliver(message)
+            batch.results.append(result)
+            if len(batch.results) == batch.size:
+                self.recorded.put_nowait(batch.results)
+
+    async def record_loop(self) -> None:
+        while True:
+            results = await self.recorded.get()
+            last = results is None
+            batch = list(results or [])
+            while not self.recorded.empty():  # whatever else came in meanwhile, in one go
+                more = self.recorded.get_nowait()
+                last = last or more is None
+                batch.extend(more or [])
+            if batch:
+                await self.dispatcher._record_safely(batch)
+            if last:
+                return
+
+
+@dataclass(slots=True)
+class _Batch:
+    size: int
+    results: list[_Result] = field(default_factory=list)
 
 
 def _record_statements() -> dict[str, Any]:
@@ -618,6 +717,13 @@ def _record_statements() -> dict[str, Any]:
         ),
         _FAILED: failed,
         _BLOCKED: failed,
+        _REROUTED: guarded.values(
+            state=OutboxState.QUEUED,
+            channel=Channel.INBOX,
+            not_before=bindparam("b_at"),
+            lease_until=None,
+            last_error=bindparam("b_error"),
+        ),
     }
 
 
@@ -631,7 +737,8 @@ def _postgresql_record(assignments: str) -> Any:
                     CAST(:ats AS TIMESTAMPTZ[]), CAST(:errors AS TEXT[]),
                     CAST(:provider_ids AS BIGINT[])) AS r(id, attempts, at, error, provider_id)
         WHERE o.id = r.id AND o.state = '{OutboxState.SENDING.value}'
-          AND o.claimed_by = :worker AND o.attempts = r.attempts"""
+          AND o.claimed_by = :worker AND o.attempts = r.attempts
+        RETURNING o.id"""
     )
 
 
@@ -651,5 +758,67 @@ _POSTGRESQL_RECORD = {
     _FAILED: _postgresql_record(
         f"state = '{OutboxState.FAILED.value}', lease_until = NULL, last_error = r.error"
     ),
+    _REROUTED: _postgresql_record(
+        f"state = '{OutboxState.QUEUED.value}', channel = '{Channel.INBOX.value}', "
+        "not_before = r.at, lease_until = NULL, last_error = r.error"
+    ),
 }
 _POSTGRESQL_RECORD[_BLOCKED] = _POSTGRESQL_RECORD[_FAILED]
+
+# What a claim reads of each row (the recipient's locale and active chat come with it).
+_CLAIMED_COLUMNS = (
+    "id", "recipient_user_id", "channel", "kind", "message_key", "params", "lane", "lane_rank",
+    "not_before", "attempts",
+)  # fmt: skip
+
+
+def _postgresql_claim() -> Any:
+    """Lock, mark and read a batch in one statement. Two index range scans on
+    ``ix_outbox_messages_due`` (expired leases, then due queued rows), each ``FOR UPDATE SKIP
+    LOCKED`` so concurrent workers take different rows and never wait; not an ``OR`` of the two,
+    which makes PostgreSQL scan and sort every due row. Rows locked and not picked are
+    released at the commit."""
+    table = OutboxMessage.__table__
+    sending, queued = OutboxState.SENDING.value, OutboxState.QUEUED.value
+    due = """SELECT id, lane_rank, not_before FROM outbox_messages
+        WHERE state = '{state}' AND {when} AND lane_rank <= :max_rank
+        ORDER BY lane_rank, not_before LIMIT :limit FOR UPDATE SKIP LOCKED"""
+    returned = ", ".join(f"o.{name}" for name in _CLAIMED_COLUMNS)
+    return text(
+        f"""WITH expired AS ({due.format(state=sending, when="lease_until < :now")}),
+        queued AS ({due.format(state=queued, when="not_before <= :now")}),
+        picked AS (
+            SELECT id FROM (SELECT * FROM expired UNION ALL SELECT * FROM queued) AS c
+            ORDER BY lane_rank, not_before, id LIMIT :limit)
+        UPDATE outbox_messages AS o
+        SET state = '{sending}', lease_until = :lease_until, claimed_by = :worker,
+            attempts = o.attempts + 1
+        FROM picked, users AS u
+            LEFT JOIN telegram_links AS l ON l.user_id = u.id AND l.is_active
+        WHERE o.id = picked.id AND u.id = o.recipient_user_id
+        RETURNING {returned}, u.locale, l.chat_id"""
+    ).columns(
+        *(table.c[name] for name in _CLAIMED_COLUMNS),
+        User.__table__.c.locale,
+        TelegramLink.__table__.c.chat_id,
+    )
+
+
+_POSTGRESQL_CLAIM = _postgresql_claim()
+
+
+def _outbound(row: Any) -> OutboundMessage:
+    """A claimed row as the channels see it (pydantic's validation is cheaper than its
+    ``model_construct``)."""
+    return OutboundMessage(
+        id=row.id,
+        recipient_user_id=row.recipient_user_id,
+        channel=row.channel,
+        chat_id=row.chat_id,
+        locale=row.locale or Locale.EN_GB,
+        kind=row.kind,
+        message_key=row.message_key,
+        params=row.params or {},
+        lane=row.lane,
+        attempts=row.attempts,
+    )

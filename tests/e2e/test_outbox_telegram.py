@@ -233,7 +233,7 @@ async def test_a_reply_slower_than_the_read_timeout_is_retried_and_then_delivere
     assert_valid_and_private(fake, 4)
 
 
-async def test_a_user_who_blocked_the_bot_loses_the_link_and_gets_later_messages_in_the_inbox(
+async def test_a_user_who_blocked_the_bot_loses_the_link_and_their_alerts_go_to_the_inbox(
     container: Container, clock: FixedClock, fake: FakeBotApi, bot: Bot
 ) -> None:
     chat = 810005
@@ -244,8 +244,10 @@ async def test_a_user_who_blocked_the_bot_loses_the_link_and_gets_later_messages
 
     assert await worker.run_once() == 1
 
+    # A critical alert is not lost with the link: it is queued again for the inbox.
     refused = await outbox_row(container, first)
-    assert refused.state is OutboxState.FAILED
+    assert refused.state is OutboxState.QUEUED
+    assert refused.channel is Channel.INBOX
     assert refused.last_error is not None and "blocked" in refused.last_error
     async with container.session_factory() as session:
         link = (
@@ -257,15 +259,23 @@ async def test_a_user_who_blocked_the_bot_loses_the_link_and_gets_later_messages
 
     clock.advance(timedelta(minutes=5))
     second = await queue_alert(container, user, 6)
-    assert await worker.run_once() == 1
+    assert await worker.run_once() == 2
 
-    delivered = await outbox_row(container, second)
-    assert delivered.state is OutboxState.SENT
-    assert delivered.telegram_message_id is None
+    for row_id in (first, second):
+        delivered = await outbox_row(container, row_id)
+        assert delivered.state is OutboxState.SENT
+        assert delivered.telegram_message_id is None
     async with container.session_factory() as session:
-        items = (await session.scalars(select(InboxItem).where(InboxItem.user_id == user))).all()
+        items = (
+            await session.scalars(
+                select(InboxItem)
+                .where(InboxItem.user_id == user)
+                .order_by(InboxItem.outbox_message_id)
+            )
+        ).all()
     assert [(item.outbox_message_id, item.params) for item in items] == [
-        (second, {"reference": reference(6)})
+        (first, {"reference": reference(5)}),
+        (second, {"reference": reference(6)}),
     ]
     assert texts_to(fake, chat) == []
     assert [failure.chat_id for failure in fake.failed_calls] == [chat]  # one try, no more

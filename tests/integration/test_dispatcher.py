@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from itertools import count
+from itertools import count, cycle
 
 import pytest
 from sqlalchemy import func, select, update
@@ -628,3 +629,112 @@ async def test_the_pipelined_loop_delivers_every_message_once_and_records_it(
         states = (await session.scalars(select(OutboxMessage.state).distinct())).all()
     assert states == [OutboxState.SENT]  # every batch recorded before run_forever returned
     assert batches == [10] * 9 + [5]
+
+
+async def test_a_critical_message_to_someone_who_blocked_the_bot_goes_to_their_inbox_instead(
+    container: Container,
+) -> None:
+    user = await add_user(container, chat_id=560)
+    await queue(container, user, "blocked-alert", lane=Lane.CRITICAL)
+    telegram = FakeTelegram()
+    telegram.failures.append(RecipientBlocked("Forbidden: bot was blocked by the user"))
+    worker = dispatcher(container, telegram)
+
+    assert await worker.run_once() == 1
+
+    requeued = await row(container, "blocked-alert")
+    assert requeued.state is OutboxState.QUEUED
+    assert requeued.channel is Channel.INBOX
+    assert requeued.last_error == "Forbidden: bot was blocked by the user"
+    assert await inbox_count(container, user) == 0
+
+    assert await worker.run_once() == 1
+
+    delivered = await row(container, "blocked-alert")
+    assert delivered.state is OutboxState.SENT
+    assert delivered.telegram_message_id is None
+    assert telegram.sent == []
+    assert await inbox_count(container, user) == 1
+    async with container.session_factory() as session:
+        link_active = await session.scalar(
+            select(TelegramLink.is_active).where(TelegramLink.user_id == user)
+        )
+    assert link_active is False
+
+
+async def test_a_critical_message_queued_during_a_long_broadcast_overtakes_the_claimed_backlog(
+    container: Container,
+) -> None:
+    users = [await add_user(container, chat_id=570 + n) for n in range(10)]
+    for n in range(120):
+        await queue(container, users[n % 10], f"backlog:{n}", lane=Lane.NORMAL)
+    alert_user = await add_user(container, chat_id=590)
+    telegram = FakeTelegram(delay=0.005)
+    settings = DispatchSettings(
+        pacing=False, batch_size=60, concurrency=2, critical_poll_seconds=0.02
+    )
+    worker = dispatcher(container, telegram, settings)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run_forever(stop))
+    while not telegram.sent:  # noqa: ASYNC110 (the fake records sends; poll it)
+        await asyncio.sleep(0.001)
+    await queue(container, alert_user, "alert-during-backlog", lane=Lane.CRITICAL)
+    alert_id = (await row(container, "alert-during-backlog")).id
+    while alert_id not in telegram.sent_ids:  # noqa: ASYNC110
+        await asyncio.sleep(0.005)
+    stop.set()
+    await asyncio.wait_for(running, timeout=60)
+
+    # Without the critical check and the lane-ordered local queue, the first batch's 60
+    # claimed broadcasts would all have gone first.
+    assert telegram.sent_ids.index(alert_id) < 60
+    assert sorted(Counter(telegram.sent_ids).values()) == [1] * len(telegram.sent_ids)
+
+
+class LateTimeline:
+    """A virtual clock whose sleepers wake in time order, each late by the next of ``lateness``
+    (a busy event loop), so concurrent tasks can be paced without real time passing."""
+
+    def __init__(self, lateness: Iterator[float]) -> None:
+        self.now = 0.0
+        self.lateness = lateness
+        self.sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self.order = count()
+
+    async def sleep(self, seconds: float) -> None:
+        woken = asyncio.get_running_loop().create_future()
+        wake_at = self.now + seconds + next(self.lateness)
+        heapq.heappush(self.sleepers, (wake_at, next(self.order), woken))
+        await woken
+
+    async def run(self, tasks: list[asyncio.Task[None]]) -> None:
+        while not all(task.done() for task in tasks):
+            for _ in range(10):  # let every task that can run reach its next sleep
+                await asyncio.sleep(0)
+            if self.sleepers:
+                wake_at, _, woken = heapq.heappop(self.sleepers)
+                self.now = max(self.now, wake_at)
+                woken.set_result(None)
+
+
+async def test_no_more_sends_start_in_one_second_than_the_rate_even_when_sleeps_wake_late() -> None:
+    timeline = LateTimeline(cycle([0.35, 0.0, 0.0, 0.2, 0.0]))
+    pacer = Pacer(
+        rate=10,
+        per_chat_interval=0.0,
+        margin=0.0,
+        monotonic=lambda: timeline.now,
+        sleep=timeline.sleep,
+    )
+    starts: list[float] = []
+
+    async def send(chat: int) -> None:
+        await pacer.wait(chat)
+        starts.append(timeline.now)
+
+    tasks = [asyncio.ensure_future(send(chat)) for chat in range(60)]
+    await timeline.run(tasks)
+
+    assert len(starts) == 60
+    most = max(sum(1 for moment in starts if first <= moment < first + 1.0) for first in starts)
+    assert most == 10
