@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 OnSent = Callable[[Message], Awaitable[None]]
 DELETION_BATCH = 100
+# Bot API methods that go through ``_send_message`` but change a message already sent.
+_CHANGES_A_SENT_MESSAGE = ("edit", "stopMessageLiveLocation", "setGameScore")
 
 
 class RecordingBot(ExtBot[Any]):
@@ -43,7 +45,9 @@ class RecordingBot(ExtBot[Any]):
 
     async def _send_message(self, endpoint: str, data: Any, *args: Any, **kwargs: Any) -> Any:
         result = await super()._send_message(endpoint, data, *args, **kwargs)
-        if isinstance(result, Message):
+        # Edits come through here too, but an edited message was recorded when it was sent
+        # (recording it again would break the unique (chat, message) and log an error).
+        if isinstance(result, Message) and not endpoint.startswith(_CHANGES_A_SENT_MESSAGE):
             try:
                 await self._on_sent(result)
             except Exception:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from core.clock import FixedClock
 from core.enums import AlertStatus, AttendanceStatus, NotificationKind, OutboxState, Role
+from core.errors import NotPermitted
 from core.models import AuditEvent, DisruptionAlert, OutboxMessage, PanelAttendance
 from core.notifications.schedulers import escalate_unacknowledged_alerts
 from core.schemas.alerts import AlertRead
@@ -161,10 +162,12 @@ async def test_a_case_manager_cannot_see_or_acknowledge_alerts(bot: Harness, wor
     alert = await raised_alert(world)
     await bot.link(world.actor(Role.CASE_MANAGER), MANAGER, world.container)
 
-    [refused] = await bot.say(MANAGER, "/alerts")
     forged = {"text": "Disruption alert", "reply_markup": {"inline_keyboard": [[
         {"text": "Acknowledge", "callback_data": f"alert:ack:{alert.id}"}]]}}  # fmt: skip
-    await bot.deliver(bot.press(MANAGER, f"alert:ack:{alert.id}", forged))
+    with bot.expect_error(NotPermitted) as refusals:
+        [refused] = await bot.say(MANAGER, "/alerts")
+        await bot.deliver(bot.press(MANAGER, f"alert:ack:{alert.id}", forged))
+    assert len(refusals) == 2
 
     assert refused.startswith(REFUSAL)
     assert bot.fake.sent_messages(MANAGER)[-1].params["text"].startswith(REFUSAL)
@@ -276,10 +279,12 @@ async def test_a_case_managers_broadcast_is_refused(bot: Harness, world: World) 
     meeting = await panel_meeting(world)
     await bot.link(world.actor(Role.CASE_MANAGER), MANAGER, world.container)
 
-    [refused] = await bot.say(MANAGER, "/broadcast")
     forged = {"text": "Which panel meeting?", "reply_markup": {"inline_keyboard": [[
         {"text": "HER", "callback_data": f"bcast:meeting:{meeting.id}"}]]}}  # fmt: skip
-    await bot.deliver(bot.press(MANAGER, f"bcast:meeting:{meeting.id}", forged))
+    with bot.expect_error(NotPermitted) as refusals:
+        [refused] = await bot.say(MANAGER, "/broadcast")
+        await bot.deliver(bot.press(MANAGER, f"bcast:meeting:{meeting.id}", forged))
+    assert len(refusals) == 2
 
     assert refused.startswith(REFUSAL)
     assert bot.fake.sent_messages(MANAGER)[-1].params["text"].startswith(REFUSAL)

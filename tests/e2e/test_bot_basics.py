@@ -4,7 +4,10 @@ Each test builds the production ``Application`` (``bot.app.build_application``) 
 Bot API on 127.0.0.1, on both databases. Most updates go in through
 ``Application.process_update`` (after ``FakeBotApi.push_update``, which makes their messages
 known to the fake); one test runs real long polling. Every test ends by checking that no request
-broke the Bot API spec.
+broke the Bot API spec and that no exception reached the bot's error handler unannounced: PTB
+hands a handler's exception to the error handler and carries on, so without ``ErrorWatch`` a
+crashed handler would pass as long as its polite reply looked right. A test that provokes an
+error on purpose says so with ``harness.expect_error(SomeError)`` and asserts the reply.
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+import traceback
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,12 +27,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from telegram import Update
+from telegram.ext import ApplicationHandlerStop
 
 from bot.app import BotApplication, build_application
+from bot.context import CONTAINER_KEY
 from bot.handlers.today import today
 from bot.menu import MENU, MenuEntry
 from core.clock import FixedClock
 from core.enums import PlaceKind, Role
+from core.errors import LinkAttemptsExceeded, LinkCodeInvalid
 from core.schemas.actor import Actor
 from core.schemas.appointments import AppointmentCreate
 from core.schemas.cases import CaseRead, CaseUpdate
@@ -53,11 +62,115 @@ async def explode(update: Update, context: Any) -> None:
     raise RuntimeError("a bug in a handler")
 
 
+class UnexpectedBotError(AssertionError):
+    """An exception reached the bot's error handler and the test had not declared it."""
+
+
+@dataclass
+class _Expectation:
+    types: tuple[type[BaseException], ...]
+    hits: list[BaseException] = field(default_factory=list)
+
+
+class ErrorWatch:
+    """Records every exception that reaches an application's error handlers.
+
+    ``attach`` puts a recorder in front of the production error handler (``bot.errors.on_error``
+    ends the chain with ``ApplicationHandlerStop``) and guards that handler, so an exception it
+    raises itself (which PTB would only log) is recorded too. ``check`` fails with every error
+    that no ``expect`` block declared; call it after each update and at teardown.
+    """
+
+    def __init__(self) -> None:
+        self.seen: list[BaseException] = []
+        self._unreported: list[BaseException] = []
+        self._expected: list[_Expectation] = []
+        self._watched: list[BotApplication] = []
+
+    @property
+    def watching(self) -> int:
+        """How many applications this watch is attached to."""
+        return len(self._watched)
+
+    def attach(self, application: BotApplication) -> None:
+        if any(watched is application for watched in self._watched):
+            return
+        self._watched.append(application)
+        originals = dict(application.error_handlers)
+        application.error_handlers.clear()
+        application.add_error_handler(self._record)
+        for callback, block in originals.items():
+            application.add_error_handler(self._guarded(callback), block=block)
+
+    async def _record(self, update: object, context: Any) -> None:
+        error = context.error
+        if error is None:
+            return
+        self.seen.append(error)
+        for expectation in reversed(self._expected):
+            if isinstance(error, expectation.types):
+                expectation.hits.append(error)
+                return
+        self._unreported.append(error)
+
+    def _guarded(self, callback: Any) -> Any:
+        async def guarded(update: object, context: Any) -> None:
+            try:
+                await callback(update, context)
+            except ApplicationHandlerStop:
+                raise
+            except Exception as error:  # the error handler itself broke: never expected
+                self.seen.append(error)
+                self._unreported.append(error)
+                raise
+
+        return guarded
+
+    @contextmanager
+    def expect(self, *types: type[BaseException]) -> Iterator[list[BaseException]]:
+        """Errors of these types may reach the error handler inside the block; one must."""
+        expectation = _Expectation(types)
+        self._expected.append(expectation)
+        try:
+            yield expectation.hits
+        finally:
+            self._expected.remove(expectation)
+        if not expectation.hits:
+            names = ", ".join(t.__name__ for t in types)
+            raise AssertionError(f"expected {names} to reach the bot's error handler; none did")
+
+    def check(self) -> None:
+        """Fail with the errors nobody expected (each is reported once)."""
+        if not self._unreported:
+            return
+        errors, self._unreported = self._unreported, []
+        details = "\n".join("".join(traceback.format_exception(error)) for error in errors)
+        raise UnexpectedBotError(
+            f"{len(errors)} unexpected error(s) reached the bot's error handler:\n{details}"
+        )
+
+
 class Harness:
     def __init__(self, fake: FakeBotApi, application: BotApplication) -> None:
         self.fake = fake
+        self.errors = ErrorWatch()
         self.application = application
         self._message_id = 100
+
+    @property
+    def application(self) -> BotApplication:
+        return self._application
+
+    @application.setter
+    def application(self, application: BotApplication) -> None:
+        """A new application (a simulated restart) is watched like the first."""
+        self.errors.attach(application)
+        self._application = application
+
+    def expect_error(
+        self, *types: type[BaseException]
+    ) -> AbstractContextManager[list[BaseException]]:
+        return self.errors.expect(*types)
 
     def message(self, user_id: int, text: str, *, chat: dict[str, Any] | None = None) -> dict:
         self._message_id += 1
@@ -95,6 +208,7 @@ class Harness:
     async def deliver(self, update: dict[str, Any]) -> dict[str, Any]:
         update = self.fake.push_update(update)
         await self.application.process_update(Update.de_json(update, self.application.bot))
+        self.errors.check()
         return update
 
     async def say(self, user_id: int, text: str) -> list[str]:
@@ -118,7 +232,9 @@ async def make_harness(
             container, token=fake.token, base_url=fake.base_url, menu=menu
         )
         async with application:
-            yield Harness(fake, application)
+            harness = Harness(fake, application)
+            yield harness
+        harness.errors.check()
         assert fake.invalid_requests == []
 
 
@@ -228,7 +344,11 @@ async def test_a_wrong_code_is_refused_and_the_sixth_try_is_blocked(
     bot: Harness, world: World
 ) -> None:
     t = Translator()
-    replies = [await bot.say(BRYN, "/start WRONGCODE") for _ in range(6)]
+    with bot.expect_error(LinkCodeInvalid) as wrong:
+        replies = [await bot.say(BRYN, "/start WRONGCODE") for _ in range(5)]
+    with bot.expect_error(LinkAttemptsExceeded):
+        replies.append(await bot.say(BRYN, "/start WRONGCODE"))
+    assert len(wrong) == 5
     assert all("does not work" in reply for [reply] in replies[:5])
     [sixth] = replies[5]
     assert "Too many wrong link codes" in sixth
@@ -328,7 +448,56 @@ async def test_an_exception_inside_a_handler_gets_the_polite_reply(
     menu = (*MENU, MenuEntry("boom", "Break on purpose", explode))
     async for harness in make_harness(container, menu):
         await harness.link(world.actor(Role.CASE_MANAGER), ALICE, container)
-        assert await harness.say(ALICE, "/boom") == [OOPS]
+        with harness.expect_error(RuntimeError) as errors:
+            assert await harness.say(ALICE, "/boom") == [OOPS]
+        assert [str(error) for error in errors] == ["a bug in a handler"]
+
+
+async def test_an_exception_nobody_expected_fails_the_test_at_the_update_that_raised_it(
+    container: Any, world: World
+) -> None:
+    menu = (*MENU, MenuEntry("boom", "Break on purpose", explode))
+    async for harness in make_harness(container, menu):
+        await harness.link(world.actor(Role.CASE_MANAGER), ALICE, container)
+        with pytest.raises(UnexpectedBotError, match="a bug in a handler"):
+            await harness.say(ALICE, "/boom")
+        # The user still got the apology; the harness is what refused to let it pass.
+        assert harness.fake.sent_messages(ALICE)[-1].params["text"] == OOPS
+        with pytest.raises(AssertionError, match="expected ValueError"):
+            with harness.expect_error(ValueError):  # declared, then not provoked: also a failure
+                await harness.say(ALICE, "/help")
+
+
+async def test_an_error_that_bypassed_deliver_fails_the_harness_at_teardown(
+    container: Any, world: World
+) -> None:
+    menu = (*MENU, MenuEntry("boom", "Break on purpose", explode))
+    harnesses = make_harness(container, menu)
+    harness = await anext(harnesses)
+    await harness.link(world.actor(Role.CASE_MANAGER), ALICE, container)
+    update = harness.fake.push_update(harness.message(ALICE, "/boom"))
+    # Straight to PTB, as polling would: nothing checks until the harness is torn down.
+    await harness.application.process_update(Update.de_json(update, harness.application.bot))
+    with pytest.raises(UnexpectedBotError, match="RuntimeError: a bug in a handler"):
+        await anext(harnesses)
+
+
+async def test_an_exception_inside_the_error_handler_itself_is_reported(
+    container: Any, world: World
+) -> None:
+    async def break_the_error_handler_too(update: Update, context: Any) -> None:
+        context.application.bot_data.pop(CONTAINER_KEY)  # on_error needs it: KeyError there
+        raise RuntimeError("a bug in a handler")
+
+    menu = (*MENU, MenuEntry("boom", "Break on purpose", break_the_error_handler_too))
+    async for harness in make_harness(container, menu):
+        await harness.link(world.actor(Role.CASE_MANAGER), ALICE, container)
+        with (
+            pytest.raises(UnexpectedBotError, match="KeyError"),
+            harness.expect_error(RuntimeError),
+        ):
+            await harness.say(ALICE, "/boom")
+        harness.application.bot_data[CONTAINER_KEY] = container
 
 
 async def test_the_menu_is_published_in_english_and_welsh(bot: Harness, world: World) -> None:

@@ -21,6 +21,7 @@ from telegram import Update
 
 from bot.app import build_application
 from core.enums import ContactType, NotificationKind, PersonKind, Role, WorkCategory
+from core.errors import NotPermitted
 from core.models import AuditEvent, Contact, DisruptionAlert, OutboxMessage
 from core.schemas.cases import CaseRead
 from core.schemas.people import LinkedPersonCreate
@@ -342,7 +343,8 @@ async def test_a_restart_in_the_middle_of_log_resumes_where_it_was(
             await tap(harness, "60 min")
             await harness.say(ALICE, NOTE)
             await tap(harness, "Save")
-        assert fake.invalid_requests == []
+        harness.errors.check()
+        assert harness.errors.watching == 2 and fake.invalid_requests == []
     [contact] = await contacts_in(world)
     assert contact.case_id == case.id and contact.contact_type is ContactType.HOME_VISIT
     assert contact.categories == {WorkCategory.SUPPORT}
@@ -380,7 +382,8 @@ async def test_a_forged_case_button_is_refused_audited_and_saves_nothing(
         shown = screens(bot.fake)[-1]
         assert list(buttons(shown)) == [mine.reference]
         before = len(screens(bot.fake))
-        await bot.deliver(bot.press(ALICE, f"log:case:{forged.id}", shown))
+        with bot.expect_error(NotPermitted):
+            await bot.deliver(bot.press(ALICE, f"log:case:{forged.id}", shown))
         [refusal] = screens(bot.fake)[before:]
         assert NOT_PERMITTED in refusal["text"] and forged.reference not in refusal["text"]
         assert (await conversation(world)).step == "case"
@@ -426,7 +429,8 @@ async def test_a_forged_alert_button_is_refused_and_audited(bot: Harness, world:
     forged = {"text": "Raise a disruption alert", "callback_data": f"log:alert:{elsewhere.id}"}
     shown = {"text": "Logged", "reply_markup": {"inline_keyboard": [[forged]]}}
     before = len(screens(bot.fake))
-    await bot.deliver(bot.press(ALICE, f"log:alert:{elsewhere.id}", shown))
+    with bot.expect_error(NotPermitted):
+        await bot.deliver(bot.press(ALICE, f"log:alert:{elsewhere.id}", shown))
     [refusal] = screens(bot.fake)[before:]
     assert NOT_PERMITTED in refusal["text"]
     assert await count(world, DisruptionAlert) == 0

@@ -3,7 +3,8 @@
 The reminder is queued by the real scheduler and sent by the real ``Dispatcher`` through
 ``bot.channel.TelegramChannel`` to the fake Bot API; the taps go to the production
 ``Application`` (``bot.app.build_application``) on both databases. Every test ends by checking
-that no request broke the Bot API spec.
+that no request broke the Bot API spec, and every update by checking that no exception reached
+the bot's error handler unannounced (``ErrorWatch`` of ``test_bot_basics``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bot.channel import TelegramChannel
 from core.bootstrap import Container
 from core.clock import FixedClock
 from core.enums import AppointmentStatus, Channel, OutboxState, PlaceKind, Role
+from core.errors import NotPermitted
 from core.models import Appointment, AuditEvent, OutboxMessage
 from core.notifications.channels import InboxChannel
 from core.notifications.dispatcher import Dispatcher, DispatchSettings
@@ -35,6 +37,7 @@ from core.services import appointments as appointment_services
 from core.services import telegram_links
 from core.services.refusals import REFUSED
 from tests.e2e.outbox_support import make_bot
+from tests.e2e.test_bot_basics import ErrorWatch
 from tests.factories import World
 from tests.fakes import FakeBotApi
 from ui.notifications import render
@@ -69,6 +72,7 @@ class Phone:
         self.fake = fake
         self.container = container
         self.application: BotApplication | None = None
+        self.errors = ErrorWatch()
         channels = {
             Channel.TELEGRAM: TelegramChannel(sender, render),
             Channel.INBOX: InboxChannel(container.session_factory, container.clock),
@@ -82,6 +86,7 @@ class Phone:
         assert self.application is not None
         update = self.fake.push_update(update)
         await self.application.process_update(Update.de_json(update, self.application.bot))
+        self.errors.check()
 
     async def say(self, text: str) -> None:
         self._update_id += 1
@@ -156,6 +161,7 @@ async def start_bot(phone: Phone) -> BotApplication:
     application = build_application(
         phone.container, token=phone.fake.token, base_url=phone.fake.base_url
     )
+    phone.errors.attach(application)
     await application.initialize()
     phone.application = application
     return application
@@ -176,6 +182,7 @@ async def phone(container: Container, world: World) -> AsyncIterator[Phone]:
         finally:
             if phone.application is not None:
                 await phone.application.shutdown()
+        phone.errors.check()
         assert fake.invalid_requests == []
 
 
@@ -313,7 +320,8 @@ async def test_a_forged_tap_on_another_managers_appointment_is_refused_and_audit
     mine = await book(world, utc(2026, 3, 3, 14, 0))
     reminder = await reminder_for(phone, clock, mine)
     before = len(phone.replies())
-    await phone.tap(reminder, f"appt:att:{theirs.id}")
+    with phone.errors.expect(NotPermitted):
+        await phone.tap(reminder, f"appt:att:{theirs.id}")
     [refusal] = phone.replies()[before:]
     assert refusal.startswith(NOT_PERMITTED)
     assert theirs.case_reference not in refusal

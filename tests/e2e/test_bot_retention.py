@@ -7,6 +7,7 @@ calls deleteMessage for it, on both databases.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -95,3 +96,22 @@ async def test_a_user_at_a_site_without_retention_keeps_every_message(
     assert await delete_all_due_messages(bot.application.bot, world.container.uow) == 0
     assert deleted(bot) == []
     assert len(await recorded(world)) == 2
+
+
+async def test_a_reply_the_bot_edits_later_is_recorded_once_and_no_error_is_logged(
+    bot: Harness, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    await bot.link(world.actor(Role.CASE_MANAGER), ALICE, world.container)
+    await bot.say(ALICE, "/lang")
+    [choice] = bot.fake.sent_messages(ALICE)[-1:]
+    [_link_reply, shown] = await recorded(world)
+    english = choice.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    press = bot.press(ALICE, english, choice.params)
+    press["callback_query"]["message"]["message_id"] = shown  # the button on the bot's own reply
+
+    with caplog.at_level(logging.WARNING):
+        await bot.deliver(press)
+
+    assert bot.fake.count("editMessageText") == 1
+    assert await recorded(world) == [_link_reply, shown]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []

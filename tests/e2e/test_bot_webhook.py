@@ -3,6 +3,8 @@
 Webhook mode runs PTB's own webhook server on 127.0.0.1: Telegram's POSTs must carry the
 secret token in ``X-Telegram-Bot-Api-Secret-Token``, anything else gets 403 and is not handled.
 Polling mode first clears a webhook left from before, as Telegram refuses getUpdates otherwise.
+The application ``serve_bot`` builds is watched (``ErrorWatch`` of ``test_bot_basics``): an
+exception reaching its error handler fails the test.
 """
 
 from __future__ import annotations
@@ -10,19 +12,38 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import select
 
+import bot.app
 from cli.bot import serve_bot
 from core.bootstrap import Container
 from core.models import BotProcessedUpdate
-from tests.e2e.test_bot_basics import ALICE, UNLINKED_REPLY
+from tests.e2e.test_bot_basics import ALICE, UNLINKED_REPLY, ErrorWatch
 from tests.fakes import FakeBotApi
 
 SECRET = "a-test-secret_0123456789abcdefghijklmnop"
+
+
+@pytest.fixture(autouse=True)
+def errors(monkeypatch: pytest.MonkeyPatch) -> Iterator[ErrorWatch]:
+    """Watch every application ``serve_bot`` builds; fail at teardown on an unexpected error."""
+    watch = ErrorWatch()
+    build = bot.app.build_application
+
+    def watched(*args: Any, **kwargs: Any) -> bot.app.BotApplication:
+        application = build(*args, **kwargs)
+        watch.attach(application)
+        return application
+
+    monkeypatch.setattr(bot.app, "build_application", watched)
+    yield watch
+    assert watch.watching == 1
+    watch.check()
 
 
 def free_port() -> int:

@@ -503,6 +503,16 @@ class FakeBotApi:
             if c.method == "sendMessage" and (wanted is None or c.chat_id == wanted)
         ]  # fmt: skip
 
+    def every_payload(self) -> list[tuple[str, dict[str, Any]]]:
+        """(method, params) of every request that reached the fake: accepted, failed on purpose,
+        or rejected as invalid; for checks over everything the client sent."""
+        requests: list[Call | FailedCall | InvalidRequest] = [
+            *self.calls,
+            *self.failed_calls,
+            *self.invalid_requests,
+        ]
+        return [(request.method, request.params) for request in requests]
+
     def count(self, method: str) -> int:
         canonical = self._spec.by_lower.get(method.lower(), method)
         return sum(1 for c in self.calls if c.method == canonical)
