@@ -1,4 +1,5 @@
-"""``drive-assist demo seed``: fill an empty database with obviously fictional demo data."""
+"""``drive-assist demo seed``: fill an empty database with obviously fictional demo data;
+``drive-assist demo code EMAIL``: a demo account's current sign-in code (demo mode only)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from rich.table import Table
 from cli.common import _, console, err_console, run_with_container, translator
 from core.bootstrap import Container
 from core.db.migrate import upgrade
-from core.demo import DemoAccount, DemoDataPresent, DemoSummary, database_is_empty, seed_demo
+from core.demo import (
+    DemoAccount,
+    DemoDataPresent,
+    DemoSummary,
+    database_is_empty,
+    demo_totp_code,
+    seed_demo,
+)
 from ui.i18n import N_
 from ui.labels import label
 
@@ -51,6 +59,9 @@ TABLE_LABELS = {
 def register(app: typer.Typer) -> None:
     demo_app = typer.Typer(no_args_is_help=True, help=_("Demo data for trying Drive Assist."))
     demo_app.command("seed", help=_("Fill an empty database with fictional demo data."))(seed)
+    demo_app.command(
+        "code", help=_("Print a demo account's current authenticator code (demo mode only).")
+    )(code)
     app.add_typer(demo_app, name="demo")
 
 
@@ -62,6 +73,15 @@ def seed(
         raise typer.Exit(code=1)
     print_counts(summary)
     print_sign_ins(summary.accounts, summary.password)
+
+
+def code(email: str = typer.Argument(..., help=_("The demo account's email address."))) -> None:
+    result = run_with_container(
+        lambda container: demo_totp_code(
+            uow=container.uow(), email=email, demo_mode=container.settings.demo_mode
+        )
+    )
+    typer.echo(result)  # alone on its line and unstyled, so a script can read it
 
 
 async def _migrate_and_seed(container: Container, seed: int) -> DemoSummary | None:
@@ -121,14 +141,21 @@ def print_sign_ins(accounts: Sequence[DemoAccount], password: str) -> None:
     table.add_column(_("Email"), no_wrap=True)
     table.add_column(_("Name"))
     table.add_column(_("Roles"))
+    table.add_column(_("Authenticator secret"), no_wrap=True)
     for account in accounts:
-        table.add_row(account.email, account.display_name, _roles(account))
+        table.add_row(account.email, account.display_name, _roles(account), account.totp_secret)
     console.print(table)
     console.print(
         _(
             "Every demo account uses the password {password}. All names, addresses and "
             "cases are fictional.",
             password=password,
+        )
+    )
+    console.print(
+        _(
+            "To sign in to the web app, add an account's authenticator secret to an "
+            "authenticator app, or run: drive-assist demo code EMAIL (with DEMO_MODE=true)."
         )
     )
 

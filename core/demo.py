@@ -9,11 +9,17 @@ months after closure than in the six months before allocation.
 
 Nobody here is a real person: names start with "Demo", emails end in ``.invalid``, phone
 numbers sit in Ofcom's range for drama (07700 900xxx), addresses are in Testville and Nowhere.
+
+Every demo account shares one password and has an authenticator (TOTP) secret derived from its
+email address alone, so anyone can sign in to a demo: ``drive-assist demo code EMAIL`` prints
+the current code, in demo mode only (``DEMO_MODE=true``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import math
 import random
 from collections import Counter
@@ -50,7 +56,7 @@ from core.enums import (
     Stage,
     WorkCategory,
 )
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
 from core.models import (
     Appointment,
     Case,
@@ -71,6 +77,7 @@ from core.models import (
     User,
 )
 from core.passwords import hash_password
+from core.services.auth import current_totp_code
 from core.uow import UnitOfWork
 
 Progress = Callable[[str, int, int], None]
@@ -86,8 +93,28 @@ class DemoDataPresent(DomainError):
     code = "demo_data_present"
 
 
+class DemoModeOff(DomainError):
+    """A demo-only convenience (such as printing a demo account's sign-in code) was asked for
+    while ``DEMO_MODE`` is off."""
+
+    code = "demo_mode_off"
+
+
+class NotADemoAccount(DomainError):
+    """The account is not one of the demo accounts, or no longer has its demo authenticator."""
+
+    code = "not_a_demo_account"
+
+
+def demo_totp_secret(email: str) -> str:
+    """The account's authenticator secret: public by design (derived from the email address
+    alone), so it must never protect anything but demo data."""
+    digest = hashlib.sha256(f"drive-assist demo totp: {email.lower()}".encode()).digest()
+    return base64.b32encode(digest[:20]).decode("ascii")
+
+
 class DemoAccount(BaseModel):
-    """A demo sign-in: every account uses ``DEMO_PASSWORD``."""
+    """A demo sign-in: every account uses ``DEMO_PASSWORD`` and its own public TOTP secret."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -95,6 +122,7 @@ class DemoAccount(BaseModel):
     display_name: str
     locale: Locale
     roles: tuple[tuple[Role, str], ...]  # (role, site code)
+    totp_secret: str
 
 
 class DemoSummary(BaseModel):
@@ -151,6 +179,7 @@ def demo_accounts() -> tuple[DemoAccount, ...]:
             display_name=member.display_name,
             locale=member.locale,
             roles=tuple((member.role, code) for code in member.site_codes),
+            totp_secret=demo_totp_secret(member.email),
         )
         for member in STAFF
     )
@@ -486,6 +515,8 @@ async def _seed_staff(s: _Seeding) -> None:
             password_hash=password_hash,
             is_active=True,
             created_at=s.now,
+            totp_secret=demo_totp_secret(member.email),
+            totp_enrolled_at=s.now,
         )
         user.memberships = [
             Membership(site=s.sites[code], role=member.role, agency=member.agency)
@@ -1395,3 +1426,23 @@ async def seed_demo(
         await uow.commit()
     report("done", total, total)
     return DemoSummary(seed=seed, now=moment, counts=dict(seeding.counts), accounts=demo_accounts())
+
+
+async def demo_totp_code(*, uow: UnitOfWork, email: str, demo_mode: bool) -> str:
+    """The current authenticator code of a demo account, for ``drive-assist demo code``.
+
+    Refused (``DemoModeOff``) unless demo mode is on, and (``NotADemoAccount``) for any account
+    that is not a demo account still holding its public demo secret.
+    """
+    if not demo_mode:
+        raise DemoModeOff()
+    address = email.strip().lower()
+    if address not in {account.email for account in demo_accounts()}:
+        raise NotADemoAccount(email=address)
+    async with uow:
+        user = await uow.session.scalar(select(User).where(User.email == address))
+        if user is None:
+            raise NotFound(entity="users", id=address)
+        if user.totp_secret != demo_totp_secret(address) or user.totp_enrolled_at is None:
+            raise NotADemoAccount(email=address)
+        return current_totp_code(user.totp_secret, uow.clock.now())

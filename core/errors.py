@@ -89,3 +89,22 @@ class LinkAttemptsExceeded(DomainError):
     """Too many wrong link codes from one Telegram account lately; wait and try again."""
 
     code = "link_attempts_exceeded"
+
+
+class SignInFailed(DomainError):
+    """A web sign-in did not succeed: unknown email, wrong password or code, inactive account, or a
+    handoff or enrolment token that is unknown, used or out of date.
+
+    One error for every case, so a wrong guess learns nothing about which it was.
+    """
+
+    code = "sign_in_failed"
+
+
+class SignInLocked(DomainError):
+    """Too many failed sign-ins for this account lately; ``details['minutes']`` is the wait.
+
+    Unknown email addresses lock the same way, so a lock does not show that an account exists.
+    """
+
+    code = "sign_in_locked"

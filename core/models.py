@@ -78,6 +78,12 @@ class User(Base):
     # hour before, see core.notifications).
     reminder_lead_minutes: Mapped[list[int] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Web sign-in's second factor (RFC 6238, base32). Set when enrolment starts, confirmed by
+    # ``totp_enrolled_at``; ``totp_last_step`` is the last 30-second step accepted, so a code
+    # cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -529,3 +535,57 @@ class BotMessage(Base):
     message_id: Mapped[int] = mapped_column(BigInteger)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebSession(Base):
+    """A signed-in browser. Only the SHA-256 of the cookie's token is stored.
+
+    A session ends when it is revoked (sign-out, an idle or too old session, an account made
+    inactive); a revoked row is kept for the audit trail's sake and never comes back.
+    """
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_user_revoked", "user_id", "revoked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+class WebSignInToken(Base):
+    """A one-time token of the web sign-in: a ``handoff`` code (60 seconds, exchanged for a
+    session by the HTTP endpoint that sets the cookie) or an ``enrolment`` token (10 minutes,
+    between a right password and the first TOTP code). Only the SHA-256 is stored.
+    """
+
+    __tablename__ = "web_sign_in_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebSignInAttempt(Base):
+    """A web sign-in under way or failed, for the per-account rate limit.
+
+    ``account_key`` is the SHA-256 of the email address as typed (lower case): unknown addresses
+    count too, so a lock says nothing about whether an account exists, and whatever someone
+    types into the email box (a password, say) is never stored.
+    """
+
+    __tablename__ = "web_sign_in_attempts"
+    __table_args__ = (
+        Index("ix_web_sign_in_attempts_account_attempted", "account_key", "attempted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -13,6 +13,7 @@ from string import Formatter
 from core.enums import Stage
 from core.errors import DomainError
 from core.rules import MAX_INTERVENTION_MONTHS, MIN_INTERVENTION_MONTHS
+from core.services.auth import ATTEMPT_WINDOW as SIGN_IN_WINDOW
 from core.services.telegram_links import ATTEMPT_WINDOW, CODE_LIFETIME
 from ui.i18n import N_, Translator
 from ui.labels import label
@@ -72,6 +73,18 @@ ERROR_MESSAGES: dict[str, str] = {
         "Too many wrong link codes have been sent from this Telegram account. Wait"
         " {link_attempt_window_minutes} minutes, then send your code again."
     ),
+    "sign_in_failed": N_(
+        "We could not sign you in. Check your email address, password and the code from your"
+        " authenticator app, then try again."
+    ),
+    "sign_in_locked": N_(
+        "Too many failed sign-ins for this account. Wait up to {sign_in_window_minutes}"
+        " minutes, then try again."
+    ),
+    "demo_mode_off": N_(
+        "This only works in demo mode. Set DEMO_MODE=true to use it with demo data."
+    ),
+    "not_a_demo_account": N_("That is not a demo account, so its sign-in code cannot be shown."),
     "bench_database_not_empty": N_(
         "The database already holds cases, so no benchmark data was added. Use a new, empty"
         " database."
@@ -111,6 +124,7 @@ _FIXED_PARAMS: dict[str, object] = {
     "max_months": MAX_INTERVENTION_MONTHS,
     "link_code_minutes": int(CODE_LIFETIME.total_seconds() // 60),
     "link_attempt_window_minutes": int(ATTEMPT_WINDOW.total_seconds() // 60),
+    "sign_in_window_minutes": int(SIGN_IN_WINDOW.total_seconds() // 60),
 }
 _STAGE_DETAILS = frozenset({"from_stage", "to_stage"})
 _DATE_DETAILS = frozenset({"earliest", "latest"})

@@ -1,0 +1,27 @@
+"""What the web sign-in services hand out. Tokens and secrets here are shown once, never stored
+in the clear (only their SHA-256 is kept), and never logged."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.schemas.common import ReadModel
+
+
+class SignInResult(ReadModel):
+    """Signed in: send the browser to the cookie endpoint with ``handoff_code`` before
+    ``expires_at``; ``redeem_handoff`` exchanges it, once, for the session token."""
+
+    handoff_code: str
+    expires_at: datetime
+
+
+class TotpEnrolmentRequired(ReadModel):
+    """The password was right but the account has no authenticator yet: show ``otpauth_uri`` as a
+    QR code (and ``secret`` for typing in), then pass the first code with ``enrolment_token`` to
+    ``confirm_totp_enrolment`` before ``expires_at``."""
+
+    enrolment_token: str
+    secret: str
+    otpauth_uri: str
+    expires_at: datetime

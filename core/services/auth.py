@@ -1,0 +1,555 @@
+"""Web sign-in: password (argon2id) and TOTP, one-time handoff codes, and server-side sessions.
+
+The flow: ``sign_in`` checks the email, password and authenticator code and returns a handoff
+code (60 seconds, single use). The web app's event handler cannot set an HttpOnly cookie over
+its websocket, so it sends the browser to an HTTP endpoint with that code; the endpoint calls
+``redeem_handoff`` for the session token and puts it in the cookie. Every event handler then
+calls ``actor_for_session`` with the cookie's token. An account without an authenticator yet
+gets ``TotpEnrolmentRequired`` instead, and ``confirm_totp_enrolment`` finishes the sign-in.
+
+Every failure raises the one ``SignInFailed``, whatever was wrong, in about the same time (an
+unknown address is checked against a dummy hash). Each email address may fail
+``MAX_FAILED_SIGN_INS`` times in ``ATTEMPT_WINDOW``; then ``SignInLocked``, even with the right
+password, until the window has passed. An attempt is recorded *before* the password is checked
+and removed again if it succeeds, so a burst of parallel guesses cannot slip past the count.
+Tokens are random (256 bits) and only their SHA-256 is stored. Nothing here logs or audits a
+password, a code, a token or a secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import math
+import secrets
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+import pyotp
+import segno
+from sqlalchemy import delete, or_, select, update
+
+from core.enums import Face
+from core.errors import SignInFailed, SignInLocked
+from core.models import Membership, Site, User, WebSession, WebSignInAttempt, WebSignInToken
+from core.passwords import hash_password, verify_password
+from core.schemas.actor import Actor, MembershipRead
+from core.schemas.auth import SignInResult, TotpEnrolmentRequired
+from core.services.audit import record_audit
+from core.services.users import actor_from_user
+from core.settings import Settings
+from core.uow import UnitOfWork
+
+MAX_FAILED_SIGN_INS = 5
+ATTEMPT_WINDOW = timedelta(minutes=15)
+HANDOFF_LIFETIME = timedelta(seconds=60)
+ENROLMENT_LIFETIME = timedelta(minutes=10)
+TOTP_ISSUER = "Drive Assist"
+TOTP_STEP_SECONDS = 30
+TOTP_VALID_WINDOW = 1  # one step either side: clocks drift and people type slowly
+# ``last_seen_at`` is written at most this often, so most events only read. A session may
+# therefore end up to this much before the idle limit measured from the very last event.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+HANDOFF = "handoff"
+ENROLMENT = "enrolment"
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()
+
+
+def account_key(email: str) -> str:
+    """What the rate limit counts by: the address as typed, normalised, hashed."""
+    return _sha256(email.strip().lower())
+
+
+def hash_token(token: str) -> str:
+    return _sha256(token.strip())
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+# --- TOTP -------------------------------------------------------------------------------------
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()  # 32 base32 characters: 160 bits, as RFC 4226 recommends
+
+
+def totp_uri(secret: str, email: str) -> str:
+    """The ``otpauth://`` URI an authenticator app reads from the QR code."""
+    return pyotp.TOTP(secret, interval=TOTP_STEP_SECONDS).provisioning_uri(
+        name=email, issuer_name=TOTP_ISSUER
+    )
+
+
+def totp_qr_svg(uri: str, *, title: str | None = None) -> str:
+    """An inline SVG QR code of ``uri``, black on white whatever the page's colours.
+
+    ``title`` is the SVG's accessible name; the face passes it already translated.
+    """
+    qr = segno.make(uri, error="m")
+    return str(qr.svg_inline(scale=4, border=4, dark="#000", light="#fff", title=title))
+
+
+def current_totp_code(secret: str, now: datetime) -> str:
+    return pyotp.TOTP(secret, interval=TOTP_STEP_SECONDS).at(now)
+
+
+def _matching_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step ``code`` belongs to, within one step of ``now``; None if it matches none."""
+    code = "".join(code.split())
+    if len(code) != 6 or not code.isascii() or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret, interval=TOTP_STEP_SECONDS)
+    current = totp.timecode(now)
+    found = None
+    for step in range(current - TOTP_VALID_WINDOW, current + TOTP_VALID_WINDOW + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            found = step  # no early return: every code costs the same
+    return found
+
+
+# --- Passwords --------------------------------------------------------------------------------
+
+
+@cache
+def _dummy_password_hash() -> str:
+    """Checked instead when there is no account, so an unknown address takes as long."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def _password_matches(password_hash: str | None, password: str) -> bool:
+    if password_hash is None:
+        verify_password(_dummy_password_hash(), password)
+        return False
+    return verify_password(password_hash, password)
+
+
+# --- Audit ------------------------------------------------------------------------------------
+
+
+def _audit(
+    uow: UnitOfWork,
+    action: str,
+    *,
+    user_id: int | None,
+    site_ids: set[int],
+    actor: Actor | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """One event per site of the account (as ``user.add``), so each site's admin sees it.
+
+    Failures are recorded as the web face itself: whoever typed them is not known to be the
+    account's owner.
+    """
+    for site_id in sorted(site_ids) or [None]:
+        record_audit(
+            uow,
+            actor or Actor.system(Face.WEB),
+            action,
+            entity_type="user",
+            entity_id=user_id,
+            site_id=site_id,
+            details=details,
+        )
+
+
+def _site_ids(user: User | None) -> set[int]:
+    return {m.site_id for m in user.memberships} if user is not None else set()
+
+
+# --- The rate limit ---------------------------------------------------------------------------
+
+
+async def _open_attempt(uow: UnitOfWork, key: str, user: User | None) -> int:
+    """Record an attempt for ``key`` and commit it, then count; ``SignInLocked`` if the
+    account already has ``MAX_FAILED_SIGN_INS`` others in the window (the new one is removed
+    again, so being locked out does not prolong the lock). Returns the attempt's id.
+    """
+    now = uow.clock.now()
+    window_start = now - ATTEMPT_WINDOW
+    await uow.session.execute(
+        delete(WebSignInAttempt).where(
+            WebSignInAttempt.account_key == key, WebSignInAttempt.attempted_at <= window_start
+        )
+    )
+    attempt = WebSignInAttempt(account_key=key, attempted_at=now)
+    uow.session.add(attempt)
+    await uow.flush()
+    attempt_id = attempt.id
+    await uow.commit()
+    # Counted after our own row is committed: of any number of parallel attempts, the k-th to
+    # commit sees at least k rows, so no more than the limit get through.
+    others = (
+        await uow.session.scalars(
+            select(WebSignInAttempt.attempted_at)
+            .where(
+                WebSignInAttempt.account_key == key,
+                WebSignInAttempt.attempted_at > window_start,
+                WebSignInAttempt.id != attempt_id,
+            )
+            .order_by(WebSignInAttempt.attempted_at)
+        )
+    ).all()
+    if len(others) < MAX_FAILED_SIGN_INS:
+        return attempt_id
+    await uow.session.execute(delete(WebSignInAttempt).where(WebSignInAttempt.id == attempt_id))
+    # Unlocked once all but MAX - 1 of these have left the window.
+    unlocks_at = others[len(others) - MAX_FAILED_SIGN_INS] + ATTEMPT_WINDOW
+    minutes = max(1, math.ceil((unlocks_at - now).total_seconds() / 60))
+    _audit(
+        uow,
+        "auth.sign_in_locked",
+        user_id=user.id if user else None,
+        site_ids=_site_ids(user),
+        details={"minutes": minutes},
+    )
+    await uow.commit()
+    raise SignInLocked(minutes=minutes)
+
+
+async def _fail(uow: UnitOfWork, user: User | None, reason: str) -> SignInFailed:
+    """Audit a failure (its attempt row stays, counting towards the limit) and commit."""
+    _audit(
+        uow,
+        "auth.sign_in_failed",
+        user_id=user.id if user else None,
+        site_ids=_site_ids(user),
+        details={"reason": reason},
+    )
+    await uow.commit()
+    return SignInFailed()
+
+
+async def _forget_attempt(uow: UnitOfWork, attempt_id: int) -> None:
+    await uow.session.execute(delete(WebSignInAttempt).where(WebSignInAttempt.id == attempt_id))
+
+
+# --- One-time tokens --------------------------------------------------------------------------
+
+
+async def _issue_token(
+    uow: UnitOfWork, user_id: int, kind: str, lifetime: timedelta
+) -> tuple[str, datetime]:
+    """A new token of ``kind`` for the account; its older unused ones of that kind stop working."""
+    now = uow.clock.now()
+    await uow.session.execute(
+        delete(WebSignInToken).where(
+            WebSignInToken.user_id == user_id,
+            or_(
+                WebSignInToken.kind == kind,
+                WebSignInToken.used_at.is_not(None),
+                WebSignInToken.expires_at <= now,
+            ),
+        )
+    )
+    token = _new_token()
+    expires_at = now + lifetime
+    uow.session.add(
+        WebSignInToken(
+            user_id=user_id,
+            kind=kind,
+            token_hash=hash_token(token),
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    return token, expires_at
+
+
+async def _live_token(uow: UnitOfWork, token: str, kind: str) -> tuple[int, User] | None:
+    """The unused, unexpired token of ``kind`` and its active account, if there is one."""
+    found = (
+        await uow.session.execute(
+            select(WebSignInToken.id, User)
+            .join(User, User.id == WebSignInToken.user_id)
+            .where(
+                WebSignInToken.token_hash == hash_token(token),
+                WebSignInToken.kind == kind,
+                WebSignInToken.used_at.is_(None),
+                WebSignInToken.expires_at > uow.clock.now(),
+                User.is_active.is_(True),
+            )
+        )
+    ).first()
+    return None if found is None else (found[0], found[1])
+
+
+async def _claim_token(uow: UnitOfWork, token_id: int) -> bool:
+    """Mark the token used; False if someone else did first (two redeems racing)."""
+    result = await uow.session.execute(
+        update(WebSignInToken)
+        .where(WebSignInToken.id == token_id, WebSignInToken.used_at.is_(None))
+        .values(used_at=uow.clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def _accept_step(uow: UnitOfWork, user_id: int, step: int) -> bool:
+    """Record ``step`` as the account's last code; False if it (or a later one) was used."""
+    result = await uow.session.execute(
+        update(User)
+        .where(
+            User.id == user_id,
+            or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+# --- Signing in -------------------------------------------------------------------------------
+
+
+async def sign_in(
+    *, uow: UnitOfWork, email: str, password: str, totp_code: str
+) -> SignInResult | TotpEnrolmentRequired:
+    """Check email, password and authenticator code; a handoff code for the cookie endpoint.
+
+    An account without an authenticator yet gets ``TotpEnrolmentRequired`` once its password
+    is right (``totp_code`` is not looked at). ``SignInFailed`` for anything wrong,
+    ``SignInLocked`` after too many failures for this address.
+    """
+    address = email.strip().lower()
+    key = account_key(address)
+    async with uow:
+        user = await uow.session.scalar(select(User).where(User.email == address))
+        attempt_id = await _open_attempt(uow, key, user)
+        user_id, password_hash = (user.id, user.password_hash) if user else (None, None)
+    # The slow hash runs in a thread and outside any transaction.
+    password_ok = await asyncio.to_thread(_password_matches, password_hash, password)
+    async with uow:
+        user = None if user_id is None else await uow.session.get(User, user_id)
+        if user is None:
+            raise await _fail(uow, None, "unknown_account")
+        if not password_ok:
+            raise await _fail(uow, user, "wrong_password")
+        if not user.is_active:
+            raise await _fail(uow, user, "inactive_account")
+        if user.totp_secret is None or user.totp_enrolled_at is None:
+            return await _start_enrolment(uow, user, attempt_id)
+        step = _matching_step(user.totp_secret, totp_code, uow.clock.now())
+        if step is None:
+            raise await _fail(uow, user, "wrong_code")
+        if not await _accept_step(uow, user.id, step):
+            raise await _fail(uow, user, "code_reused")
+        await _forget_attempt(uow, attempt_id)
+        handoff, expires_at = await _issue_token(uow, user.id, HANDOFF, HANDOFF_LIFETIME)
+        _audit(
+            uow,
+            "auth.sign_in",
+            user_id=user.id,
+            site_ids=_site_ids(user),
+            actor=actor_from_user(user, Face.WEB),
+        )
+        await uow.commit()
+        return SignInResult(handoff_code=handoff, expires_at=expires_at)
+
+
+async def _start_enrolment(uow: UnitOfWork, user: User, attempt_id: int) -> TotpEnrolmentRequired:
+    """The right password, no authenticator yet: a secret (kept until it is confirmed, so the
+    QR code shown stays valid if the page is reloaded) and a token to confirm it with."""
+    await _forget_attempt(uow, attempt_id)
+    if user.totp_secret is None:
+        user.totp_secret = new_totp_secret()
+    token, expires_at = await _issue_token(uow, user.id, ENROLMENT, ENROLMENT_LIFETIME)
+    _audit(
+        uow,
+        "auth.totp_enrolment_started",
+        user_id=user.id,
+        site_ids=_site_ids(user),
+        actor=actor_from_user(user, Face.WEB),
+    )
+    secret = user.totp_secret
+    await uow.commit()
+    return TotpEnrolmentRequired(
+        enrolment_token=token,
+        secret=secret,
+        otpauth_uri=totp_uri(secret, user.email),
+        expires_at=expires_at,
+    )
+
+
+async def confirm_totp_enrolment(
+    *, uow: UnitOfWork, enrolment_token: str, totp_code: str
+) -> SignInResult:
+    """The first code from the new authenticator: enrols it and signs in (a handoff code).
+
+    A wrong code counts as a failed sign-in and leaves the token usable until it expires;
+    an unknown, used or expired token is ``SignInFailed``.
+    """
+    async with uow:
+        found = await _live_token(uow, enrolment_token, ENROLMENT)
+        if found is None or found[1].totp_secret is None:
+            raise SignInFailed()
+        token_id, user = found
+        attempt_id = await _open_attempt(uow, account_key(user.email), user)
+        assert user.totp_secret is not None
+        step = _matching_step(user.totp_secret, totp_code, uow.clock.now())
+        if step is None:
+            raise await _fail(uow, user, "wrong_code")
+        if not await _claim_token(uow, token_id) or not await _accept_step(uow, user.id, step):
+            raise await _fail(uow, user, "token_used")
+        await _forget_attempt(uow, attempt_id)
+        user.totp_enrolled_at = uow.clock.now()
+        handoff, expires_at = await _issue_token(uow, user.id, HANDOFF, HANDOFF_LIFETIME)
+        actor = actor_from_user(user, Face.WEB)
+        _audit(uow, "auth.totp_enrolled", user_id=user.id, site_ids=_site_ids(user), actor=actor)
+        _audit(uow, "auth.sign_in", user_id=user.id, site_ids=_site_ids(user), actor=actor)
+        await uow.commit()
+        return SignInResult(handoff_code=handoff, expires_at=expires_at)
+
+
+# --- Sessions ---------------------------------------------------------------------------------
+
+
+async def redeem_handoff(*, uow: UnitOfWork, code: str) -> str:
+    """Exchange a handoff code, once, for a new session's token (for the HttpOnly cookie)."""
+    async with uow:
+        found = await _live_token(uow, code, HANDOFF)
+        if found is None or not await _claim_token(uow, found[0]):
+            raise SignInFailed()
+        now = uow.clock.now()
+        token = _new_token()
+        uow.session.add(
+            WebSession(
+                user_id=found[1].id, token_hash=hash_token(token), created_at=now, last_seen_at=now
+            )
+        )
+        await uow.commit()
+        return token
+
+
+def _session_limits(settings: Settings | None) -> tuple[timedelta, timedelta]:
+    settings = settings or Settings.model_construct()
+    return (
+        timedelta(minutes=settings.web_session_idle_minutes),
+        timedelta(hours=settings.web_session_max_hours),
+    )
+
+
+async def actor_for_session(
+    *, uow: UnitOfWork, token: str | None, settings: Settings | None = None
+) -> Actor | None:
+    """The signed-in account behind a session token, as a web ``Actor``; None when there is
+    no such session, or it was revoked, or has been idle longer than
+    ``web_session_idle_minutes``, or is older than ``web_session_max_hours``, or its account
+    is inactive (these last three end the session for good). Every web event calls this.
+    """
+    if not token:
+        return None
+    idle_limit, age_limit = _session_limits(settings)
+    async with uow:
+        rows = (
+            await uow.session.execute(
+                select(
+                    WebSession.id.label("session_id"),
+                    WebSession.created_at,
+                    WebSession.last_seen_at,
+                    User.id,
+                    User.email,
+                    User.display_name,
+                    User.locale,
+                    User.is_active,
+                    Membership.site_id,
+                    Site.code,
+                    Membership.role,
+                    Membership.agency,
+                )
+                .select_from(WebSession)
+                .join(User, User.id == WebSession.user_id)
+                .outerjoin(Membership, Membership.user_id == User.id)
+                .outerjoin(Site, Site.id == Membership.site_id)
+                .where(WebSession.token_hash == hash_token(token), WebSession.revoked_at.is_(None))
+            )
+        ).all()
+        if not rows:
+            return None
+        first = rows[0]
+        site_ids = {row.site_id for row in rows if row.site_id is not None}
+        now = uow.clock.now()
+        reason = None
+        if not first.is_active:
+            reason = "user_inactive"
+        elif now - first.last_seen_at > idle_limit:
+            reason = "idle"
+        elif now - first.created_at > age_limit:
+            reason = "too_old"
+        if reason is not None:
+            await _revoke(uow, first.session_id, first.id, site_ids, reason, actor=None)
+            await uow.commit()
+            return None
+        if now - first.last_seen_at >= LAST_SEEN_RESOLUTION:
+            await uow.session.execute(
+                update(WebSession)
+                .where(WebSession.id == first.session_id)
+                .values(last_seen_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            await uow.commit()
+    return Actor(
+        user_id=first.id,
+        email=first.email,
+        display_name=first.display_name,
+        locale=first.locale,
+        face=Face.WEB,
+        memberships=tuple(
+            MembershipRead(
+                site_id=row.site_id, site_code=row.code, role=row.role, agency=row.agency
+            )
+            for row in rows
+            if row.site_id is not None
+        ),
+    )
+
+
+async def _revoke(
+    uow: UnitOfWork,
+    session_id: int,
+    user_id: int,
+    site_ids: set[int],
+    reason: str,
+    *,
+    actor: Actor | None,
+) -> None:
+    result = await uow.session.execute(
+        update(WebSession)
+        .where(WebSession.id == session_id, WebSession.revoked_at.is_(None))
+        .values(revoked_at=uow.clock.now(), revoked_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        _audit(
+            uow,
+            "auth.session_end",
+            user_id=user_id,
+            site_ids=site_ids,
+            actor=actor,
+            details={"reason": reason, "session_id": session_id},
+        )
+
+
+async def sign_out(*, uow: UnitOfWork, token: str) -> None:
+    """End the session for good. An unknown or already ended session is left as it is."""
+    async with uow:
+        found = (
+            await uow.session.execute(
+                select(WebSession.id, User)
+                .join(User, User.id == WebSession.user_id)
+                .where(WebSession.token_hash == hash_token(token), WebSession.revoked_at.is_(None))
+            )
+        ).first()
+        if found is None:
+            return
+        session_id, user = found
+        actor = actor_from_user(user, Face.WEB) if user.is_active else None
+        await _revoke(uow, session_id, user.id, _site_ids(user), "signed_out", actor=actor)
+        await uow.commit()
