@@ -31,6 +31,7 @@ class Action(StrEnum):
     CASE_ALLOCATE = "case.allocate"
     CASE_CHANGE_STAGE = "case.change_stage"
     CASE_CLOSE = "case.close"
+    CASE_NOTES_VIEW = "case_notes.view"
     VICTIM_VIEW = "victim.view"
     VICTIM_MANAGE = "victim.manage"
     RISK_RECORD = "risk.record"
@@ -47,6 +48,8 @@ class Action(StrEnum):
     ALERT_RAISE = "alert.raise"
     ALERT_RESPOND = "alert.respond"
     TELEGRAM_LINK_MANAGE = "telegram_link.manage"
+    TEAM_VIEW = "team.view"
+    NOTIFICATION_ADMIN = "notification.admin"
 
 
 class Scope(StrEnum):
@@ -83,6 +86,10 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.CASE_ALLOCATE: {SM: SITE},
     Action.CASE_CHANGE_STAGE: {SM: SITE, CM: CASELOAD},
     Action.CASE_CLOSE: {SM: SITE, CM: CASELOAD},
+    # The free text of the case work (contact notes and next steps, appointment outcomes, the
+    # reasons for a risk level, what was done about an alert): the staff who work the case.
+    # Panel coordinators and admins see that the work happened, not what was said.
+    Action.CASE_NOTES_VIEW: {CM: SITE, SM: SITE, PF: SITE, IDVA: SITE},
     # Victims' and children's details: IDVAs, service managers and admins only.
     Action.VICTIM_VIEW: {IDVA: SITE, SM: SITE, ADMIN: SITE},
     Action.VICTIM_MANAGE: {IDVA: SITE, SM: SITE},
@@ -104,6 +111,10 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     # Issuing a Telegram link code or revoking a link: anyone for their own account, an admin
     # for any account at their site.
     Action.TELEGRAM_LINK_MANAGE: {r: SELF for r in Role} | {ADMIN: SITE},
+    # The team view: each case manager's caseload at the site, and new referrals to allocate.
+    Action.TEAM_VIEW: {SM: SITE},
+    # Failed notifications to the site's staff: see them (never their contents) and send again.
+    Action.NOTIFICATION_ADMIN: {ADMIN: SITE},
 }
 
 

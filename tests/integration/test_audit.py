@@ -25,10 +25,14 @@ from core.enums import (
     Agency,
     AppointmentStatus,
     AttendanceStatus,
+    Channel,
     ClosureReason,
     ContactType,
     Face,
     InterventionStatus,
+    Lane,
+    NotificationKind,
+    OutboxState,
     PanelActionStatus,
     PersonKind,
     PlaceKind,
@@ -50,7 +54,8 @@ from core.errors import (
     StaleVersion,
     ValidationFailed,
 )
-from core.models import AuditEvent, TelegramLinkCode
+from core.models import AuditEvent, OutboxMessage, TelegramLinkCode
+from core.notifications.outbox import enqueue
 from core.schemas.actor import Actor
 from core.schemas.appointments import (
     AppointmentCreate,
@@ -80,6 +85,7 @@ from core.services import broadcasts as broadcast_services
 from core.services import cases as case_services
 from core.services import contacts as contact_services
 from core.services import interventions as intervention_services
+from core.services import notifications_admin as notification_admin_services
 from core.services import panels as panel_services
 from core.services import people as people_services
 from core.services import risk as risk_services
@@ -873,6 +879,43 @@ async def set_bot_message_retention(world: World) -> tuple[Actor, Write]:
     return actor, write
 
 
+async def retry_failed_notification(world: World) -> tuple[Actor, Write]:
+    actor = world.actor(Role.ADMIN)
+    recipient = world.actor(Role.CASE_MANAGER)
+    site_id = world.sites["HER"].id
+    uow = world.container.uow()
+    async with uow:
+        await enqueue(
+            uow,
+            recipient_user_id=recipient.user_id,
+            channel=Channel.TELEGRAM,
+            kind=NotificationKind.DAILY_DIGEST,
+            lane=Lane.NORMAL,
+            message_key="digest",
+            params={},
+            dedupe_key="audit:retry:1",
+        )
+        message = await uow.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key == "audit:retry:1")
+        )
+        assert message is not None
+        message.state = OutboxState.FAILED
+        message.attempts = 5
+        message_id = message.id
+        await uow.commit()
+
+    async def write() -> list[Expected]:
+        await notification_admin_services.retry_failed_notification(
+            uow=world.container.uow(), actor=actor, message_id=message_id
+        )
+        details = {"kind": "daily_digest", "attempts_before": 5}
+        return [
+            Expected("notification.retry", "outbox_message", message_id, site_id, None, details)
+        ]
+
+    return actor, write
+
+
 SCENARIOS: dict[str, Scenario] = {
     "site.create": create_site,
     "user.add": add_user_at_two_sites,
@@ -908,6 +951,7 @@ SCENARIOS: dict[str, Scenario] = {
     "telegram_link.link-moved": move_telegram_link,
     "telegram_link.revoke": revoke_telegram_link,
     "site.bot_message_retention": set_bot_message_retention,
+    "notification.retry": retry_failed_notification,
 }
 
 

@@ -48,6 +48,7 @@ case.update                C    S    -    -    -    -    -
 case.allocate              -    S    -    -    -    -    -
 case.change_stage          C    S    -    -    -    -    -
 case.close                 C    S    -    -    -    -    -
+case_notes.view            S    S    -    S    S    -    -
 victim.view                -    S    -    -    S    -    S
 victim.manage              -    S    -    -    S    -    -
 risk.record                C    S    -    -    S    -    -
@@ -64,6 +65,8 @@ audit.view                 -    -    -    -    -    -    S
 alert.raise                C    S    -    -    -    -    -
 alert.respond              -    S    -    S    -    -    -
 telegram_link.manage       O    O    O    O    O    O    S
+team.view                  -    S    -    -    -    -    -
+notification.admin         -    -    -    -    -    -    S
 """
 
 ME, SOMEONE_ELSE = 7, 8
@@ -188,3 +191,23 @@ def test_an_action_allowed_somewhere_is_one_some_role_of_mine_grants_at_some_sit
 
 def test_the_host_operator_may_change_a_sites_settings() -> None:
     assert is_allowed(Actor.system(), Action.SITE_MANAGE, site_id=MY_SITE)
+
+
+def test_whoever_may_read_a_cases_notes_may_read_the_case_itself() -> None:
+    for role in Role:
+        actor = _actor(role)
+        if is_allowed(actor, Action.CASE_NOTES_VIEW, site_id=MY_SITE):
+            assert is_allowed(actor, Action.CASE_VIEW, site_id=MY_SITE), role
+
+
+def test_panel_coordinators_and_admins_read_a_case_but_not_its_notes() -> None:
+    for role in (Role.PANEL_COORDINATOR, Role.ADMIN):
+        actor = _actor(role)
+        assert is_allowed(actor, Action.CASE_VIEW, site_id=MY_SITE)
+        assert not is_allowed(actor, Action.CASE_NOTES_VIEW, site_id=MY_SITE)
+
+
+def test_the_host_operator_may_neither_view_a_team_nor_retry_notifications() -> None:
+    system = Actor.system()
+    assert not is_allowed(system, Action.TEAM_VIEW, site_id=MY_SITE)
+    assert not is_allowed(system, Action.NOTIFICATION_ADMIN, site_id=MY_SITE)
