@@ -12,7 +12,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
+# bun (for the web app's build) comes from the npm registry into .tools/; skipped when present.
 setup: $(STAMP)
+	./scripts/install_bun.sh
 
 run: setup
 	$(VENV)/bin/drive-assist run
@@ -40,3 +42,4 @@ i18n: setup
 bench: setup
 	$(PY) bench/caseload.py
 	$(PY) bench/outbox.py
+	$(PY) bench/bot_log.py

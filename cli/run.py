@@ -1,15 +1,21 @@
 """``drive-assist run``: what ``make run`` starts, the single-machine default process.
 
 It makes a usable database (migrate, seed the demo when it is empty, show who can sign in) and
-then keeps running: it sends the notifications the data calls for, through the in-app inbox or
-Telegram when a bot token is set, until Ctrl+C. With a bot token it also runs the bot itself
-(long polling) in the same event loop, with the deletion of old bot messages.
-``--setup-only`` stops after the database part.
+then serves the web app (Reflex, production build, front and back end on one port). The web
+backend also sends the notifications the data calls for, through the in-app inbox or Telegram
+when a bot token is set, and with a token runs the bot itself (long polling): see
+``webapp.backend.notifications_lifespan``, which calls :func:`serve_notifications`.
+
+``--setup-only`` stops after the database part; ``--no-web`` runs the notifications (and bot)
+in this process instead of the web app, until Ctrl+C.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
+from pathlib import Path
 
 import typer
 
@@ -20,6 +26,11 @@ from cli.worker import serve_outbox, stop_on_signals
 from core.bootstrap import Container
 from core.db.migrate import current_revision, upgrade
 from core.demo import DEMO_PASSWORD, DemoSummary, database_is_empty, demo_accounts
+from core.settings import PROJECT_ROOT
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 3000
+LOCAL_BUN = PROJECT_ROOT / ".tools" / "bun" / "node_modules" / "bun" / "bin" / "bun.exe"
 
 
 async def _prepare(container: Container, seed: int) -> tuple[str | None, DemoSummary | None]:
@@ -42,7 +53,44 @@ def _print_ready(revision: str | None, summary: DemoSummary | None) -> None:
     )
 
 
-async def _serve(container: Container, stop: asyncio.Event) -> None:
+def reflex_command(host: str, port: int) -> list[str]:
+    """``reflex run`` in production mode: builds the frontend when it changed, then serves
+    front and back end on ``port`` (Reflex 0.10 always uses one port in production)."""
+    return [
+        sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
+        "--frontend-port", str(port), "--backend-host", host, "--loglevel", "info",
+    ]  # fmt: skip
+
+
+def reflex_environment(base: dict[str, str]) -> dict[str, str]:
+    """``base`` plus what Reflex needs here: the project's own bun, no telemetry, no version
+    check (rxconfig.py sets these too; the variables also cover Reflex's own subprocesses)."""
+    env = dict(base)
+    if LOCAL_BUN.exists():
+        env.setdefault("REFLEX_BUN_PATH", str(LOCAL_BUN))
+    env.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
+    env.setdefault("REFLEX_CHECK_LATEST_VERSION", "false")
+    return env
+
+
+def serve_web(host: str, port: int) -> None:
+    """Replace this process with Reflex serving the web app; it stops on Ctrl+C or SIGTERM."""
+    if not LOCAL_BUN.exists():
+        console.print(_("bun is not installed yet: run make setup first."))
+        raise typer.Exit(code=1)
+    console.print(
+        _(
+            "Building the web app (the first build takes a few minutes), then serving it at {url}",
+            url=f"http://{host}:{port}",
+        )
+    )
+    sys.stdout.flush()
+    # os.environ is handed on whole: Reflex and its workers read their own settings from it.
+    os.chdir(Path(PROJECT_ROOT))
+    os.execve(sys.executable, reflex_command(host, port), reflex_environment(dict(os.environ)))
+
+
+async def serve_notifications(container: Container, stop: asyncio.Event) -> None:
     """The outbox and schedulers, and the bot when a token is set, until ``stop``."""
     if not container.settings.telegram_bot_token:
         await serve_outbox(container, stop, schedulers=True)
@@ -61,20 +109,29 @@ async def _serve(container: Container, stop: asyncio.Event) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("run", help=_("Migrate, seed the demo on first run, then send notifications."))
+    @app.command("run", help=_("Migrate, seed the demo on first run, then serve the web app."))
     def run_command(
         seed: int = typer.Option(42, "--seed", help=_("The same seed gives the same demo data.")),
         setup_only: bool = typer.Option(
             False, "--setup-only", help=_("Prepare the database, then stop.")
         ),
+        web: bool = typer.Option(
+            True,
+            "--web/--no-web",
+            help=_("Serve the web app; --no-web only sends notifications (and runs the bot)."),
+        ),
+        host: str = typer.Option(DEFAULT_HOST, "--host", help=_("Address the web app listens on.")),
+        port: int = typer.Option(DEFAULT_PORT, "--port", help=_("Port the web app listens on.")),
     ) -> None:
         async def work(container: Container) -> None:
             _print_ready(*await _prepare(container, seed))
-            if setup_only:
+            if setup_only or web:
                 return
             stop = stop_on_signals()
             console.print(_("Drive Assist is running. Stop it with Ctrl+C."))
-            await _serve(container, stop)
+            await serve_notifications(container, stop)
             console.print(_("Stopped after finishing the messages in flight."))
 
         run_with_container(work)
+        if web and not setup_only:
+            serve_web(host, port)

@@ -82,3 +82,24 @@ class Settings(BaseSettings):
     bot_message_deletion_interval_seconds: float = Field(
         default=300.0, description="Seconds between two rounds of deleting old bot messages."
     )
+
+    # The web app (webapp/, rxconfig.py).
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db: the web app keeps its state in Redis and runs several"
+        " backend workers; none: one worker, state on disk.",
+    )
+    web_run_notifications: bool = Field(
+        default=True,
+        description="The web backend also sends notifications (and runs the bot when a token is"
+        " set): the single-machine default. Turn off when `drive-assist worker` does it.",
+    )
+
+    # Web sign-in (core.services.auth). The limits on failed sign-ins and the lifetimes of the
+    # one-time handoff and enrolment tokens are fixed rules there, not settings.
+    web_session_idle_minutes: int = Field(
+        default=15, ge=1, description="Minutes without activity before a web session ends."
+    )
+    web_session_max_hours: int = Field(
+        default=12, ge=1, description="Hours after sign-in a web session ends, however active."
+    )

@@ -112,7 +112,7 @@ def test_the_default_process_sends_a_due_notification_to_the_inbox_and_stops_cle
 
     recipient = _query(database, queue_one)
     process = subprocess.Popen(
-        [*CLI, "run"],
+        [*CLI, "run", "--no-web"],
         env=_env(database),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -242,7 +242,11 @@ def test_the_default_process_with_a_bot_token_answers_telegram_and_stops_cleanly
             "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}/bot",
         }
         process = subprocess.Popen(
-            [*CLI, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            [*CLI, "run", "--no-web"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         try:
             stranger = 7_123_456

@@ -1,0 +1,222 @@
+"""Browser tests of the web app: the real entry point in production mode, and Debian's chromium.
+
+``web_app`` starts ``drive-assist run`` (migrate, seed the demo into a fresh SQLite file, build
+and serve the Reflex app on one free port) once per test session. The first build of a clone
+installs the frontend packages and takes about a minute; later ones reuse ``.web/``.
+
+Chromium is Debian's (``/usr/bin/chromium``, installed by ``.ci/run``); never
+``playwright install``. With ``CI=true`` a missing browser fails the run instead of skipping.
+Screenshots go to ``var/test-artefacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from core.settings import PROJECT_ROOT
+from tests.conftest import IN_CI
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = PROJECT_ROOT / "var" / "test-artefacts" / "screenshots"
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
+START_TIMEOUT_SECONDS = 900  # a first build on a slow machine; a warm start takes seconds
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _missing(message: str) -> None:
+    if IN_CI:
+        pytest.fail(message + " (CI=true: a missing dependency fails the run)", pytrace=False)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class RunningApp:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    database_url: str
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def start_app(workdir: Path, *, extra_env: dict[str, str] | None = None) -> RunningApp:
+    """``drive-assist run`` on a fresh SQLite file and a free port, once it answers."""
+    port = free_port()
+    log = workdir / "app.log"
+    database_url = f"sqlite+aiosqlite:///{workdir / 'web.sqlite3'}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "COLUMNS": "200",
+        **(extra_env or {}),
+    }
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    if "REDIS_URL" not in (extra_env or {}):
+        env.pop("REDIS_URL", None)
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cli", "run", "--port", str(port)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # stop() signals Reflex and its workers as one group
+        )
+    app = RunningApp(
+        url=f"http://127.0.0.1:{port}", process=process, log=log, database_url=database_url
+    )
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited with {process.returncode}:\n{app.output()}")
+        if _answers(f"{app.url}/ping") and _answers(f"{app.url}/sign-in/"):
+            return app
+        time.sleep(1)
+    stop_app(app)
+    raise RuntimeError(f"the app did not answer within {START_TIMEOUT_SECONDS} s:\n{app.output()}")
+
+
+def stop_app(app: RunningApp) -> None:
+    if app.process.poll() is not None:
+        return
+    os.killpg(app.process.pid, signal.SIGINT)
+    try:
+        app.process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(app.process.pid, signal.SIGKILL)
+        app.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    if not os.access(CHROMIUM, os.X_OK):
+        _missing(f"{CHROMIUM} is missing; install Debian's chromium (apt-get install chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def running_app(
+    chromium_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningApp]:
+    """The app with the demo data (SQLite, state on disk, one backend worker)."""
+    app = start_app(tmp_path_factory.mktemp("web"))
+    try:
+        yield app
+    finally:
+        stop_app(app)
+
+
+@pytest.fixture(scope="session")
+def web_app(running_app: RunningApp) -> str:
+    """The running app's base URL."""
+    return running_app.url
+
+
+def redis_reachable(url: str) -> bool:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=3)
+        client.ping()
+        client.close()
+    except redis.RedisError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+async def browser(chromium_path: Path) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(chromium_path))
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+async def context(
+    browser: Browser, request: pytest.FixtureRequest
+) -> AsyncIterator[BrowserContext]:
+    """A fresh browser (no cookies) at phone and at desktop size: each test runs at both."""
+    made = await browser.new_context(viewport=VIEWPORTS[request.param], locale="en-GB")
+    made.viewport_name = request.param  # type: ignore[attr-defined]
+    yield made
+    await made.close()
+
+
+@pytest.fixture
+async def page(context: BrowserContext) -> AsyncIterator[Page]:
+    yield await context.new_page()
+
+
+async def screenshot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot as a test artefact; its path."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    path = SCREENSHOTS / f"{name}-{width}px.png"
+    await page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+# --- Signing in as a demo account -----------------------------------------------------------
+
+_last_step: dict[str, int] = {}
+
+
+def next_totp_code(email: str) -> str:
+    """A code core will accept now for the demo account ``email``.
+
+    Core refuses a code whose 30 s step is not later than the last one it accepted for the
+    account, and accepts one step either side of now; so a test that signs in twice within one
+    step uses the next step's code instead of waiting.
+    """
+    import pyotp
+
+    from core.demo import demo_totp_secret
+
+    now_step = int(time.time() // 30)
+    step = max(now_step, _last_step.get(email, now_step - 1) + 1)
+    if step > now_step + 1:  # two sign-ins in this step already: wait for the clock
+        time.sleep((step - 1) * 30 - time.time() + 0.5)
+        now_step = step - 1
+    _last_step[email] = step
+    return pyotp.TOTP(demo_totp_secret(email)).at(step * 30)
+
+
+async def sign_in_as(page: Page, base_url: str, email: str) -> None:
+    """Sign in through the sign-in page as a demo account; returns on the Today page."""
+    from core.demo import DEMO_PASSWORD
+
+    await page.goto(f"{base_url}/sign-in")
+    await page.get_by_label("Email address").fill(email)
+    await page.get_by_label("Password").fill(DEMO_PASSWORD)
+    await page.get_by_label("6-digit code").fill(next_totp_code(email))
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(f"{base_url}/", timeout=30_000)

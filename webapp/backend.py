@@ -1,0 +1,166 @@
+"""The web app's server side: its one ``Container``, the notification service it runs, and
+the HTTP route that turns a sign-in hand-off code into the session cookie.
+
+One ``Container`` per backend process, built on first use through ``core.bootstrap`` (the
+Reflex CLI imports this module to compile the pages, and that must not open a database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import hashlib
+import logging
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import IO
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+from starlette.routing import Route
+
+from core.bootstrap import Container, bootstrap
+from core.errors import SignInFailed
+from core.services import auth
+from webapp import routes
+from webapp.state import SESSION_COOKIE, session_token_from_cookie_header
+
+log = logging.getLogger(__name__)
+
+_container: Container | None = None
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+# The session lives on the server (idle timeout there); the cookie only lasts the browser session.
+SESSION_COOKIE_PATH = "/"
+
+
+def container() -> Container:
+    """This process's container, built on first use."""
+    global _container
+    if _container is None:
+        _container = bootstrap()
+    return _container
+
+
+def _notifications_lock_path(database_url: str) -> Path:
+    digest = hashlib.sha256(database_url.encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"drive-assist-notifications-{digest}.lock"
+
+
+def _take_notifications_lock(database_url: str) -> IO[bytes] | None:
+    """An exclusive lock per database on this machine; None when another worker holds it.
+
+    With Redis, Reflex runs several backend workers, each with this lifespan task. Only one
+    of them may run the service: the bot's long polling must be one process, and on SQLite one
+    dispatcher is enough. The operating system drops the lock when its holder exits.
+    """
+    handle = _notifications_lock_path(database_url).open("ab")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
+@contextlib.asynccontextmanager
+async def notifications_lifespan() -> AsyncIterator[None]:
+    """Send notifications (and run the bot with a token) while the backend is up.
+
+    Off with ``WEB_RUN_NOTIFICATIONS=false``, for deployments where ``drive-assist worker``
+    (and ``drive-assist bot run``) do it in processes of their own.
+    """
+    app_container = container()
+    settings = app_container.settings
+    lock = None
+    if settings.web_run_notifications:
+        lock = _take_notifications_lock(settings.normalised_database_url())
+        if lock is None:
+            log.info("another backend worker sends the notifications")
+    if lock is None:
+        try:
+            yield
+        finally:
+            await app_container.dispose()
+        return
+    from cli.run import serve_notifications  # the same service `drive-assist run` used to run
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve_notifications(app_container, stop), name="notifications")
+    task.add_done_callback(_log_failure)
+    try:
+        yield
+    finally:
+        stop.set()  # the dispatcher finishes the sends in flight, then the task ends
+        with contextlib.suppress(Exception):  # a failure was logged when it happened
+            await task
+        lock.close()
+        await app_container.dispose()
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    """Say at once when the notification service stops early (the web app goes on)."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("the notification service stopped", exc_info=error)
+
+
+def _is_local(request: Request) -> bool:
+    return (request.url.hostname or "") in LOCAL_HOSTS
+
+
+async def session_from_handoff(request: Request) -> RedirectResponse:
+    """``GET /auth/session?code=...``: swap a one-time hand-off code for the session cookie.
+
+    The cookie is HttpOnly (no script can read it), SameSite=Strict, and Secure everywhere but
+    on localhost (plain HTTP there in development and tests).
+    """
+    code = request.query_params.get("code", "")
+    if not code:
+        return RedirectResponse(routes.SIGN_IN, status_code=303)
+    try:
+        token = await auth.redeem_handoff(uow=container().uow(), code=code)
+    except SignInFailed:  # used, expired or made up: sign in again
+        return RedirectResponse(routes.SIGN_IN, status_code=303)
+    response = RedirectResponse(routes.TODAY, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        str(token),
+        path=SESSION_COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=not _is_local(request),
+    )
+    return response
+
+
+async def sign_out(request: Request) -> RedirectResponse:
+    """``POST /auth/sign-out``: end the session on the server and drop the cookie.
+
+    A POST (a form button), so a link or an image on another site cannot sign anyone out; the
+    cookie is SameSite=Strict as well.
+    """
+    token = session_token_from_cookie_header(request.headers.get("cookie"))
+    if token:
+        await auth.sign_out(uow=container().uow(), token=token)
+    response = RedirectResponse(routes.SIGN_IN, status_code=303)
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path=SESSION_COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=not _is_local(request),
+    )
+    return response
+
+
+def api() -> Starlette:
+    """Routes served beside Reflex's own, on the same port."""
+    return Starlette(
+        routes=[
+            Route(routes.AUTH_SESSION, session_from_handoff, methods=["GET"]),
+            Route(routes.SIGN_OUT, sign_out, methods=["POST"]),
+        ]
+    )

@@ -1,0 +1,1 @@
+"""Components shared by the pages: the page shell and GOV.UK-style form parts."""

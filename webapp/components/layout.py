@@ -1,0 +1,88 @@
+"""The page shell: skip link, header (banner) with the service name, navigation, the language
+switch, and main.
+
+Every page renders through ``page()`` so landmarks are the same everywhere and each page
+has exactly one ``h1`` (its title).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import reflex as rx
+
+from core.enums import Locale
+from ui.i18n import SOURCE_LOCALE
+from ui.labels import LANGUAGE_NAMES
+from webapp import routes
+from webapp.i18n import BCP47, _, html_lang
+from webapp.state import AppState
+
+MAIN_ID = "main-content"
+
+
+def _language_button(locale: str, reload: Sequence[Any]) -> rx.Component:
+    """A button naming ``locale`` in its own words (GOV.UK's "English | Cymraeg" switch)."""
+    code = Locale(locale)
+    return rx.el.button(
+        LANGUAGE_NAMES[code],
+        type="button",
+        lang=BCP47[locale],
+        on_click=[AppState.set_locale(locale), *reload],
+        class_name="header-button language-switch",
+    )
+
+
+def _language_switch(reload: Sequence[Any]) -> rx.Component:
+    """Offers the other language; ``reload`` re-runs the page's loader so text the server
+    built (times, labels) follows the switch too."""
+    return rx.cond(
+        AppState.locale == "cy",
+        _language_button(SOURCE_LOCALE, reload),
+        _language_button("cy", reload),
+    )
+
+
+def _header(show_navigation: bool, reload: Sequence[Any]) -> rx.Component:
+    parts = [rx.el.a(_("Drive Assist"), href=routes.TODAY, class_name="service-name")]
+    if show_navigation:
+        links = [
+            rx.el.li(rx.el.a(_("Today"), href=routes.TODAY, class_name="nav-link")),
+            rx.el.li(rx.el.a(_("Caseload"), href=routes.CASELOAD, class_name="nav-link")),
+            rx.el.li(rx.el.a(_("Inbox"), href=routes.INBOX, class_name="nav-link")),
+        ]
+        parts.append(rx.el.nav(rx.el.ul(*links, class_name="nav-list"), aria_label=_("Main menu")))
+        parts.append(
+            rx.el.button(
+                _("Sign out"), type="button", on_click=AppState.sign_out, class_name="header-button"
+            )
+        )
+    parts.append(_language_switch(reload))
+    return rx.el.header(rx.el.div(*parts, class_name="header-inner"), class_name="header")
+
+
+def page(
+    title: rx.Var | str,
+    *children: rx.Component,
+    navigation: bool = True,
+    on_language_change: Sequence[Any] = (),
+) -> rx.Component:
+    """A whole page: ``title`` is its one ``h1``; ``children`` go inside ``main``.
+
+    ``on_language_change``: the page's loaders, run again after the language switch so text
+    made on the server (dates, labels) changes language as well.
+    """
+    return rx.el.div(
+        rx.el.a(_("Skip to main content"), href=f"#{MAIN_ID}", class_name="skip-link"),
+        _header(navigation, on_language_change),
+        rx.el.main(
+            rx.el.h1(title, class_name="heading-xl"),
+            *children,
+            id=MAIN_ID,
+            class_name="main",
+            tab_index=-1,
+        ),
+        lang=html_lang(),
+        class_name="page",
+    )

@@ -1,0 +1,34 @@
+"""Translated words in the web app, from the same Babel catalogs as the bot (``ui.i18n``).
+
+``_(msgid)`` (extracted by ``make i18n`` like every ``_``) is for fixed text in a component:
+both languages are compiled into the page and the user's ``AppState.locale`` picks one, so
+switching language needs no round trip. Text made in an event handler (with values in it)
+uses ``translator(locale)`` on the server instead.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ui.i18n import SOURCE_LOCALE, SUPPORTED_LOCALES, Translator
+from webapp.state import AppState
+
+BCP47 = {"en_GB": "en-GB", "cy": "cy"}
+
+
+def translator(locale: str) -> Translator:
+    return Translator(locale if locale in SUPPORTED_LOCALES else SOURCE_LOCALE)
+
+
+def _(message: str) -> rx.Var | str:
+    """``message`` in the user's language (a plain string when no catalog changes it)."""
+    source = translator(SOURCE_LOCALE).gettext(message)
+    welsh = translator("cy").gettext(message)
+    if welsh == source:
+        return source
+    return rx.cond(AppState.locale == "cy", welsh, source)
+
+
+def html_lang() -> rx.Var:
+    """The BCP 47 tag of the user's language, for a ``lang`` attribute."""
+    return rx.cond(AppState.locale == "cy", BCP47["cy"], BCP47[SOURCE_LOCALE])

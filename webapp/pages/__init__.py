@@ -1,0 +1,1 @@
+"""One module per page: the page component and its own substate."""

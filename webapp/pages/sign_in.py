@@ -1,0 +1,194 @@
+"""Sign in: email address, password and the 6-digit code from an authenticator app.
+
+The form follows the GOV.UK pattern: visible labels, hints, an error summary linking to each
+field in error. Authentication itself is core's (``core.services.auth``); this page only
+checks that each answer is there and well formed before asking core.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import quote
+
+import reflex as rx
+
+from core.errors import DomainError
+from core.schemas.auth import TotpEnrolmentRequired
+from core.services import auth
+from ui.errors import error_message
+from ui.i18n import N_
+from webapp import routes
+from webapp.components.forms import button, error_summary, text_field
+from webapp.components.layout import page
+from webapp.i18n import _, translator
+from webapp.state import AppState
+
+_CODE = re.compile(r"\d{6}")
+
+MISSING_EMAIL = N_("Enter your email address")
+BAD_EMAIL = N_("Enter an email address in the correct format, like name@example.org")
+MISSING_PASSWORD = N_("Enter your password")
+BAD_CODE = N_("Enter the 6-digit code from your authenticator app")
+
+
+class SignInState(AppState):
+    email_error: str = ""
+    password_error: str = ""
+    code_error: str = ""
+    errors: list[dict[str, str]] = []
+    enrol_secret: str = ""
+    enrol_qr_svg: str = ""
+    enrol_code_error: str = ""
+    _enrolment: TotpEnrolmentRequired | None = None  # backend only: never sent to the browser
+
+    @rx.event
+    async def submit(self, form: dict[str, str]) -> rx.event.EventSpec | None:
+        words = translator(self.locale)
+        email = (form.get("email") or "").strip()
+        code = re.sub(r"\s", "", form.get("code") or "")
+        problems: dict[str, str] = {}
+        if not email:
+            problems["email"] = MISSING_EMAIL
+        elif "@" not in email.strip("@"):
+            problems["email"] = BAD_EMAIL
+        if not form.get("password"):
+            problems["password"] = MISSING_PASSWORD
+        if not _CODE.fullmatch(code):
+            problems["code"] = BAD_CODE
+        shown = {field: words.gettext(message) for field, message in problems.items()}
+        self.email_error = shown.get("email", "")
+        self.password_error = shown.get("password", "")
+        self.code_error = shown.get("code", "")
+        self.errors = [{"field": field, "message": message} for field, message in shown.items()]
+        if problems:
+            return
+        from webapp.backend import container  # the backend module imports the pages
+
+        try:
+            result = await auth.sign_in(
+                uow=container().uow(),
+                email=email,
+                password=form.get("password") or "",
+                totp_code=code,
+            )
+        except DomainError as error:  # SignInFailed or SignInLocked: one message, no field
+            self.errors = [{"field": "email", "message": error_message(error, words)}]
+            return
+        if isinstance(result, TotpEnrolmentRequired):
+            self._enrolment = result
+            self.enrol_secret = result.secret
+            self.enrol_qr_svg = auth.totp_qr_svg(
+                result.otpauth_uri, title=words.gettext("QR code for your authenticator app")
+            )
+            return
+        return _go_to_session(result.handoff_code)
+
+    @rx.event
+    async def confirm_enrolment(self, form: dict[str, str]) -> rx.event.EventSpec | None:
+        words = translator(self.locale)
+        code = re.sub(r"\s", "", form.get("enrol_code") or "")
+        if self._enrolment is None:
+            return rx.redirect(routes.SIGN_IN, replace=True)
+        if not _CODE.fullmatch(code):
+            self.enrol_code_error = words.gettext(BAD_CODE)
+            self.errors = [{"field": "enrol_code", "message": self.enrol_code_error}]
+            return None
+        from webapp.backend import container
+
+        try:
+            result = await auth.confirm_totp_enrolment(
+                uow=container().uow(),
+                enrolment_token=self._enrolment.enrolment_token,
+                totp_code=code,
+            )
+        except DomainError as error:
+            self.enrol_code_error = error_message(error, words)
+            self.errors = [{"field": "enrol_code", "message": self.enrol_code_error}]
+            return None
+        self._enrolment = None
+        self.enrol_secret = ""
+        self.enrol_qr_svg = ""
+        return _go_to_session(result.handoff_code)
+
+
+def _go_to_session(handoff_code: str) -> rx.event.EventSpec:
+    """A full page load of the cookie endpoint, so the server can set the HttpOnly cookie."""
+    url = f"{routes.AUTH_SESSION}?code={quote(handoff_code)}"
+    return rx.call_script(f"window.location.assign({json.dumps(url)})")
+
+
+def _enrolment() -> rx.Component:
+    return rx.el.div(
+        rx.el.h2(_("Set up your authenticator app"), class_name="heading-m"),
+        rx.el.p(
+            _(
+                "Scan this QR code with an authenticator app on your phone, or type in the key"
+                " below. Then enter the 6-digit code it shows."
+            )
+        ),
+        rx.el.div(rx.html(SignInState.enrol_qr_svg), class_name="qr-code"),
+        rx.el.p(_("Key:"), " ", rx.el.code(SignInState.enrol_secret, class_name="secret")),
+        rx.el.form(
+            text_field(
+                name="enrol_code",
+                label=_("6-digit code"),
+                error=SignInState.enrol_code_error,
+                type="text",
+                input_mode="numeric",
+                auto_complete="one-time-code",
+                max_length=6,
+                width_class="input-code",
+            ),
+            button(_("Continue"), type="submit"),
+            on_submit=SignInState.confirm_enrolment,
+            no_validate=True,
+        ),
+    )
+
+
+def sign_in() -> rx.Component:
+    return page(
+        _("Sign in"),
+        error_summary(SignInState.errors),
+        rx.cond(
+            SignInState.enrol_secret != "",
+            _enrolment(),
+            rx.el.form(
+                text_field(
+                    name="email",
+                    label=_("Email address"),
+                    error=SignInState.email_error,
+                    type="email",
+                    auto_complete="username",
+                    spell_check=False,
+                    width_class="input-wide",
+                ),
+                text_field(
+                    name="password",
+                    label=_("Password"),
+                    error=SignInState.password_error,
+                    type="password",
+                    auto_complete="current-password",
+                    width_class="input-wide",
+                ),
+                text_field(
+                    name="code",
+                    label=_("6-digit code"),
+                    hint=_("The code your authenticator app shows for Drive Assist."),
+                    error=SignInState.code_error,
+                    type="text",
+                    input_mode="numeric",
+                    auto_complete="one-time-code",
+                    max_length=6,
+                    width_class="input-code",
+                ),
+                button(_("Sign in"), type="submit"),
+                on_submit=SignInState.submit,
+                no_validate=True,
+                action=routes.SIGN_IN,
+                method="post",
+            ),
+        ),
+        navigation=False,
+    )

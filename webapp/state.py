@@ -1,0 +1,107 @@
+"""The base state every page's state inherits: who is signed in, and their language.
+
+Pages guard themselves with ``on_load=AppState.require_session``. The session cookie is
+HttpOnly, so no script can read it: the server reads it from the headers of the page's
+connection and asks core who it belongs to (``auth.actor_for_session``), on every page load
+and again in every event handler that reads or changes data (``await self.actor()``), so an
+idle, signed-out or revoked session stops working on the next event.
+"""
+
+from __future__ import annotations
+
+import json
+from http.cookies import CookieError, SimpleCookie
+
+import reflex as rx
+
+from core.schemas.actor import Actor
+from core.services import auth
+from ui.i18n import SOURCE_LOCALE, SUPPORTED_LOCALES
+
+SESSION_COOKIE = "da_session"  # HttpOnly, set by webapp.backend; JavaScript never sees it
+LOCALE_COOKIE = "da_locale"
+
+
+def session_token_from_cookie_header(header: str | None) -> str | None:
+    """The session token in a ``Cookie`` header, or None (a malformed header is no session)."""
+    if not header:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        return None
+    morsel = jar.get(SESSION_COOKIE)
+    return morsel.value if morsel is not None and morsel.value else None
+
+
+class AppState(rx.State):
+    """Shared by every page: the user's language (remembered in a cookie) and the session."""
+
+    locale: str = rx.Cookie(
+        SOURCE_LOCALE, name=LOCALE_COOKIE, same_site="strict", max_age=365 * 24 * 3600
+    )
+    # What the page shell shows; never used to decide anything (core decides, per event).
+    signed_in_name: str = ""
+
+    @rx.event
+    async def set_locale(self, locale: str) -> None:
+        """Show the pages in ``locale`` and, when someone is signed in, remember it for them
+        (core keeps it per user; ``require_session`` loads it on their next page)."""
+        if locale not in SUPPORTED_LOCALES:
+            return
+        self.locale = locale
+        actor = await self.actor()
+        if actor is None:  # signed out: the cookie alone remembers it in this browser
+            return
+        from core.enums import Locale
+        from core.errors import DomainError
+        from core.services import users
+        from webapp.backend import container
+
+        try:
+            await users.set_my_locale(uow=container().uow(), actor=actor, locale=Locale(locale))
+        except DomainError:  # a preference only: the page still changes language
+            return
+
+    def _session_token(self) -> str | None:
+        return session_token_from_cookie_header(self.router.headers.cookie)
+
+    async def actor(self) -> Actor | None:
+        """Who this connection's session belongs to now, or None (core checks it every time)."""
+        from webapp.backend import container  # the backend module imports this one
+
+        app_container = container()
+        return await auth.actor_for_session(
+            uow=app_container.uow(), token=self._session_token(), settings=app_container.settings
+        )
+
+    @rx.event
+    async def require_session(self) -> rx.event.EventSpec | None:
+        """Send anyone without a live session to the sign-in page."""
+        from webapp import routes
+
+        actor = await self.actor()
+        if actor is None:
+            self.signed_in_name = ""
+            return rx.redirect(routes.SIGN_IN, replace=True)
+        self.signed_in_name = actor.display_name
+        if str(actor.locale) in SUPPORTED_LOCALES:
+            self.locale = str(actor.locale)
+        return None
+
+    @rx.event
+    async def sign_out(self) -> rx.event.EventSpec:
+        """End the session on the server, then let the backend drop the cookie (HttpOnly, so
+        only a response can remove it) and show the sign-in page."""
+        from webapp import routes
+        from webapp.backend import container
+
+        token = self._session_token()
+        if token:
+            await auth.sign_out(uow=container().uow(), token=token)
+        self.signed_in_name = ""
+        return rx.call_script(
+            f"fetch({json.dumps(routes.SIGN_OUT)}, {{method: 'POST', credentials: 'same-origin'}})"
+            f".finally(() => window.location.assign({json.dumps(routes.SIGN_IN)}))"
+        )
