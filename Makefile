@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 	./scripts/install_bun.sh
 
+# The demo: DEMO_MODE lets `drive-assist demo code EMAIL` print a demo account's sign-in code.
 run: setup
-	$(VENV)/bin/drive-assist run
+	DEMO_MODE=$${DEMO_MODE:-true} $(VENV)/bin/drive-assist run
 
 test: setup
 	$(PY) -m pytest
