@@ -1,13 +1,15 @@
 """Bot benchmark: the ``/log`` confirm update against a bare PTB echo handler, in the same run.
 
 A case manager taps Save at the end of ``/log``. This times that one update through the
-production bot (``bot.app.build_application``: the gate claiming the update id and resolving
-the Telegram link, the conversation loaded from the database, ``core.services.contacts.
-log_contact``, the conversation cleared, the reply recorded for retention) with PTB's real HTTP
+production bot (``bot.app.build_application``: in one transaction, ``core.services.bot_state.
+confirm_log_from_conversation`` claims the update id, resolves the Telegram link, takes the
+conversation, logs the contact with its audit event and ends the conversation) with PTB's real HTTP
 stack (``bot.request.AiohttpRequest``) answering the button and editing the message on the fake
 Bot API (``tests/fakes/bot_api.py``, in a process of its own on 127.0.0.1, checking every
 request against the Bot API spec). Each timed update is ``Application.process_update`` from
-start to the reply's answer from the fake server.
+start to the reply's answer from the fake server. The run also counts the database work of the
+timed confirm updates (SQL statements, connection checkouts, commits, rollbacks) and prints it
+per update.
 
 Before each timed update, untimed, the same case manager goes through ``/log`` up to the
 summary: ``/log``, the typed case reference (a national caseload has more than 8 open cases),
@@ -52,7 +54,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.engine import make_url
 from telegram import Update
 from telegram.constants import ParseMode
@@ -302,6 +304,33 @@ async def latest_bot_message(container: Container, chat_id: int) -> int:
     return int(message_id)
 
 
+# -- what a confirm costs the database --------------------------------------------------------
+
+
+class DatabaseWork:
+    """Counts, while ``counting``: SQL statements, connection checkouts, commits and rollbacks.
+
+    Each checkout also costs a ping round trip when the engine pings (``pool_pre_ping``), and
+    each transaction a ``BEGIN`` the driver sends itself; neither shows as a statement.
+    """
+
+    def __init__(self, container: Container) -> None:
+        self.counting = False
+        self.counts = {"statements": 0, "checkouts": 0, "commits": 0, "rollbacks": 0}
+        engine = container.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", self._on("statements"))
+        event.listen(engine.pool, "checkout", self._on("checkouts"))
+        event.listen(engine, "commit", self._on("commits"))
+        event.listen(engine, "rollback", self._on("rollbacks"))
+
+    def _on(self, key: str) -> Any:
+        def count(*_args: Any, **_kwargs: Any) -> None:
+            if self.counting:
+                self.counts[key] += 1
+
+        return count
+
+
 # -- the two sides ---------------------------------------------------------------------------
 
 
@@ -384,6 +413,7 @@ class BotLogBenchmark:
     confirm: Timings
     bare: Timings
     contacts_written: int
+    per_confirm: dict[str, float]
 
 
 async def run_bot_log_benchmark(
@@ -404,6 +434,7 @@ async def run_bot_log_benchmark(
     marks = await high_water_marks(container)
     fake = FakeServer()
     errors: list[str] = []
+    work = DatabaseWork(container)
 
     async def collect(update: object, context: Any) -> None:
         errors.append(repr(context.error))
@@ -432,7 +463,9 @@ async def run_bot_log_benchmark(
                         raw = updates.press(chat, visit.message_id, "log:confirm:save")
                         if profiler is not None and i >= warmup:
                             profiler.enable()
+                        work.counting = i >= warmup
                         elapsed = await deliver(bot, raw)
+                        work.counting = False
                         if profiler is not None:
                             profiler.disable()
                         confirms += 1
@@ -461,6 +494,7 @@ async def run_bot_log_benchmark(
         confirm=Timings.of(confirm_times),
         bare=Timings.of(bare_times),
         contacts_written=written,
+        per_confirm={key: n / runs for key, n in work.counts.items()},
     )
 
 
@@ -488,6 +522,9 @@ def report_lines(result: BotLogBenchmark, command: str, load: str) -> list[str]:
         f"Ratio to the bare handler: p50 {p50_ratio:.2f}, p95 {p95_ratio:.2f} "
         f"(target <= {RATIO_TARGET:.0f}: {verdict(p95_ratio <= RATIO_TARGET)}).",
         f"Contacts written and removed again: {result.contacts_written:,}.",
+        "Database work per confirm update: "
+        + ", ".join(f"{n:g} {key}" for key, n in result.per_confirm.items())
+        + ".",
         f"Load average (1, 5, 15 min) at the end: {load}.",
         f"Command: {command}",
     ]

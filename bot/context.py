@@ -35,6 +35,10 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     ) -> None:
         super().__init__(application, chat_id=chat_id, user_id=user_id)
         self.actor: Actor | None = None
+        # Set by the gate when the handler claims the update and resolves the actor itself,
+        # in the same transaction as its write (the Save at the end of /log): until then
+        # ``actor`` is None.
+        self.claim_left_to_handler = False
         self._translator: Translator | None = None
 
     @property

@@ -11,6 +11,12 @@ In this order, for every update:
 
 Handlers then read ``context.actor`` (never None after the gate, except in ``/start``) and
 ``context.t``, the translator in the user's language.
+
+One exception: a button registered under ``HANDLER_CLAIMS_KEY`` (the Save at the end of
+``/log``), in a private chat, with the production resolver. Its handler does steps 1, 3 and 4
+itself, in the same transaction as its write (``core.services.bot_state.
+confirm_log_from_conversation``), so the write happens exactly once and costs one transaction;
+the gate only sets ``context.claim_left_to_handler`` and the Telegram language.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from core.services import bot_state, telegram_links
 
 GATE_GROUP = -1
 RESOLVER_KEY = "resolve_actor"
+HANDLER_CLAIMS_KEY = "handler_claims"  # callback data whose handler claims the update itself
 _START_WITH_CODE = re.compile(r"^/start(@\w+)?\s+\S+", re.IGNORECASE)
 
 ActorResolver = Callable[[Container, int], Awaitable[Actor | None]]
@@ -55,9 +62,36 @@ async def _answer_once(update: Update, text: str) -> None:
         await update.effective_chat.send_message(esc(text))
 
 
+def _handler_claims(update: Update, context: BotContext) -> bool:
+    query, chat = update.callback_query, update.effective_chat
+    return (
+        query is not None
+        and query.data in context.bot_data.get(HANDLER_CLAIMS_KEY, ())
+        and chat is not None
+        and chat.type == ChatType.PRIVATE
+        and update.effective_user is not None
+        and RESOLVER_KEY not in context.bot_data
+    )
+
+
+async def refuse_unlinked(update: Update, context: BotContext) -> None:
+    """The one answer an unlinked Telegram user gets."""
+    await _answer_once(
+        update,
+        context.t.gettext(
+            "This bot is for Drive staff. Ask your manager for a link code, then send /start CODE."
+        ),
+    )
+
+
 async def gate(update: object, context: BotContext) -> None:
     if not isinstance(update, Update):
         raise ApplicationHandlerStop
+    if _handler_claims(update, context):
+        user = update.effective_user
+        context.act_as(update, None, locale_from_telegram(user.language_code if user else None))
+        context.claim_left_to_handler = True
+        return
     container = context.container
     if not await bot_state.claim_update(uow=container.uow(), update_id=update.update_id):
         raise ApplicationHandlerStop
@@ -79,13 +113,7 @@ async def gate(update: object, context: BotContext) -> None:
     actor = await resolve(container, user.id)
     context.act_as(update, actor, actor.locale.value if actor else telegram_locale)
     if actor is None and not _is_start_with_code(update):
-        await _answer_once(
-            update,
-            context.t.gettext(
-                "This bot is for Drive staff. Ask your manager for a link code, then send"
-                " /start CODE."
-            ),
-        )
+        await refuse_unlinked(update, context)
         raise ApplicationHandlerStop
 
 

@@ -43,15 +43,30 @@ async def refusal_on_record(
     try:
         return await call()
     except NotPermitted as error:
-        await refusals.record_refusal(
-            uow=container.uow(),
-            actor=actor,
-            action=action,
-            entity_type=entity_type,
-            entity_id=entity_id,
+        await put_refusal_on_record(
+            container, actor, error, action=action, entity_type=entity_type, entity_id=entity_id
         )
-        setattr(error, _RECORDED, True)
         raise
+
+
+async def put_refusal_on_record(
+    container: Container,
+    actor: Actor,
+    error: NotPermitted,
+    *,
+    action: Action,
+    entity_type: str,
+    entity_id: int | None,
+) -> None:
+    """Record the refusal ``error`` (once: the error handler will not record it again)."""
+    await refusals.record_refusal(
+        uow=container.uow(),
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+    )
+    setattr(error, _RECORDED, True)
 
 
 def _button(update: Update) -> tuple[str, int | None]:

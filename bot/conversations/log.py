@@ -19,19 +19,24 @@ is one.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import BotContext
-from bot.refusals import refusal_on_record
+from bot.gate import refuse_unlinked
+from bot.refusals import put_refusal_on_record, refusal_on_record
 from bot.render import bold, esc, keyboard, reply
 from core.enums import ContactType, WorkCategory
+from core.errors import NotPermitted
 from core.policy import Action
+from core.schemas.actor import Actor
 from core.schemas.contacts import ContactCreate
 from core.schemas.telegram import ConversationRead
-from core.services import alerts, bot_state, caseload_lookup, contacts
+from core.services import alerts, bot_state, caseload_lookup
+from core.services.bot_state import ConfirmOutcome
 from ui.i18n import Translator
 from ui.labels import choices, label
 
@@ -52,9 +57,11 @@ CALLBACK_PATTERN = r"^log:"
 MAX_CASE_BUTTONS = 8
 DURATIONS = (15, 30, 45, 60, 90)
 DONE, SKIP, SAVE, CANCEL = "done", "skip", "save", "cancel"
+SAVE_BUTTON = f"{FLOW}:{CONFIRM}:{SAVE}"  # its update is claimed in the save's own transaction
 TICK = "✓ "
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def _data(step: str, value: object) -> str:
@@ -213,9 +220,13 @@ async def on_text(update: Update, context: BotContext, conversation: Conversatio
 async def on_button(update: Update, context: BotContext) -> None:
     """Any ``log:`` button: checked against the step the user is at, then one step on."""
     query = update.callback_query
-    assert query is not None and context.actor is not None
+    assert query is not None
     parts = (query.data or "").split(":", 2)
     step, value = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+    if step == CONFIRM and value == SAVE:
+        await _save_contact(update, context)
+        return
+    assert context.actor is not None
     if step == ALERT:
         await _raise_alert(update, context, value)
         return
@@ -325,29 +336,74 @@ async def _note_skipped(
 async def _confirmed(
     update: Update, context: BotContext, data: dict[str, Any], value: str
 ) -> Screen | None:
-    assert context.actor is not None
-    t = context.t
-    if value == CANCEL:
-        await _clear(update, context)
-        return esc(t.gettext("Cancelled. Nothing was saved.")), None
-    if value != SAVE:
+    """Cancel on the summary (Save is :func:`_save_contact`)."""
+    if value != CANCEL:
         await _expired(update, context)
         return None
-    actor, uow, case_id = context.actor, context.container.uow(), int(data["case_id"])
-    contact = ContactCreate(
-        case_id=case_id,
+    await _clear(update, context)
+    return esc(context.t.gettext("Cancelled. Nothing was saved.")), None
+
+
+def _contact_from(data: dict[str, Any]) -> ContactCreate:
+    return ContactCreate(
+        case_id=int(data["case_id"]),
         contact_type=ContactType(data["contact_type"]),
         duration_minutes=int(data["minutes"]),
         categories=frozenset(WorkCategory(code) for code in data["categories"]),
         notes=data.get("note") or None,
     )
-    await _audited(
-        context,
-        Action.CONTACT_LOG,
-        case_id,
-        lambda: contacts.log_contact(uow=uow, actor=actor, data=contact),
-    )
-    await _clear(update, context)
+
+
+async def _save_contact(update: Update, context: BotContext) -> None:
+    """Save: one core call claims the update (when the gate left it), authorises, saves, ends."""
+    query = update.callback_query
+    assert query is not None
+    pending = context.claim_left_to_handler
+    case_ids: list[int] = []
+
+    def contact_from(data: dict[str, Any]) -> ContactCreate:
+        case_ids.append(int(data["case_id"]))
+        return _contact_from(data)
+
+    def heard(actor: Actor) -> None:
+        context.act_as(update, actor, actor.locale.value)
+
+    try:
+        saved = await bot_state.confirm_log_from_conversation(
+            uow=context.container.uow(),
+            telegram_user_id=_user_id(update),
+            flow=FLOW,
+            step=CONFIRM,
+            contact_from=contact_from,
+            update_id=update.update_id if pending else None,
+            actor=None if pending else context.actor,
+            on_actor=heard if pending else None,
+        )
+    except Exception as error:
+        # Rolled back, claim and all: claim the update now, as the gate does for any other,
+        # so a redelivery is not refused (and put on record) a second time.
+        if pending:
+            try:
+                await bot_state.claim_update(
+                    uow=context.container.uow(), update_id=update.update_id
+                )
+            except Exception:  # the first failure is the one to answer and to log
+                log.warning("Could not claim failed update %s", update.update_id, exc_info=True)
+        if isinstance(error, NotPermitted) and context.actor is not None and case_ids:
+            await put_refusal_on_record(
+                context.container, context.actor, error,
+                action=Action.CONTACT_LOG, entity_type="case", entity_id=case_ids[0],
+            )  # fmt: skip
+        raise
+    if saved.outcome is ConfirmOutcome.DUPLICATE:
+        return
+    if saved.outcome is ConfirmOutcome.UNLINKED:
+        await refuse_unlinked(update, context)
+        return
+    if saved.outcome is ConfirmOutcome.EXPIRED or saved.data is None:
+        await _expired(update, context)
+        return
+    data, t = saved.data, context.t
     text = esc(
         t.gettext(
             "Logged {minutes} min contact on {reference}.",
@@ -355,10 +411,12 @@ async def _confirmed(
             reference=data["reference"],
         )
     )
-    if WorkCategory.DISRUPTION.value not in data["categories"]:
-        return text, None
-    button = [[(t.gettext("Raise a disruption alert"), _data(ALERT, case_id))]]
-    return text, keyboard(button)
+    markup = None
+    if WorkCategory.DISRUPTION.value in data["categories"]:
+        button = [[(t.gettext("Raise a disruption alert"), _data(ALERT, data["case_id"]))]]
+        markup = keyboard(button)
+    await query.answer()
+    await query.edit_message_text(text, reply_markup=markup)
 
 
 async def _raise_alert(update: Update, context: BotContext, value: str) -> None:

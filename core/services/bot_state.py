@@ -13,12 +13,18 @@ user is typing for the record being built. The flow deletes it with the conversa
 record is saved or the flow is cancelled (``clear_conversation``).
 
 Each function opens its own unit of work, so a claim is committed before the update is handled:
-an update that fails half-way is not handled again (at most once, never twice).
+an update that fails half-way is not handled again (at most once, never twice). The exception
+is :func:`confirm_log_from_conversation`, the Save at the end of ``/log``: it claims the update,
+resolves the actor, takes the conversation and writes the contact in one unit of work, so the
+contact is written exactly once however often the update comes (the claim and the contact
+commit together or not at all).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, insert
@@ -26,7 +32,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.models import BotConversation, BotProcessedUpdate
+from core.schemas.actor import Actor
+from core.schemas.common import ReadModel
+from core.schemas.contacts import ContactCreate, ContactRead
 from core.schemas.telegram import ConversationRead
+from core.services.contacts import log_contact_in
+from core.services.telegram_links import linked_actor_in
 from core.uow import UnitOfWork
 
 UPDATE_MEMORY = timedelta(days=7)
@@ -46,17 +57,21 @@ def _insert(uow: UnitOfWork, model: type[Any]) -> Any:
 async def claim_update(*, uow: UnitOfWork, update_id: int) -> bool:
     """True the first time this update id is seen, False every time after."""
     async with uow:
-        now = uow.clock.now()
-        statement = (
-            _insert(uow, BotProcessedUpdate)
-            .values(update_id=update_id, processed_at=now)
-            .on_conflict_do_nothing(index_elements=["update_id"])
-        )
-        claimed = bool((await uow.session.execute(statement)).rowcount)
-        if claimed and update_id % PRUNE_EVERY == 0:
-            await prune_bot_state(uow)
+        claimed = await _claim_in(uow, update_id)
         await uow.commit()
         return claimed
+
+
+async def _claim_in(uow: UnitOfWork, update_id: int) -> bool:
+    statement = (
+        _insert(uow, BotProcessedUpdate)
+        .values(update_id=update_id, processed_at=uow.clock.now())
+        .on_conflict_do_nothing(index_elements=["update_id"])
+    )
+    claimed = bool((await uow.session.execute(statement)).rowcount)
+    if claimed and update_id % PRUNE_EVERY == 0:
+        await prune_bot_state(uow)
+    return claimed
 
 
 async def prune_bot_state(uow: UnitOfWork) -> None:
@@ -114,3 +129,78 @@ async def clear_conversation(*, uow: UnitOfWork, telegram_user_id: int) -> None:
             delete(BotConversation).where(BotConversation.telegram_user_id == telegram_user_id)
         )
         await uow.commit()
+
+
+class ConfirmOutcome(StrEnum):
+    SAVED = "saved"
+    DUPLICATE = "duplicate"  # the update was handled before: nothing to do, nothing to say
+    UNLINKED = "unlinked"  # no active link to an active account
+    EXPIRED = "expired"  # no conversation at that flow and step (finished, older, cancelled)
+
+
+class ConfirmedLog(ReadModel):
+    outcome: ConfirmOutcome
+    actor: Actor | None = None
+    data: dict[str, Any] | None = None  # the conversation's data, when saved
+    contact: ContactRead | None = None
+
+
+async def confirm_log_from_conversation(
+    *,
+    uow: UnitOfWork,
+    telegram_user_id: int,
+    flow: str,
+    step: str,
+    contact_from: Callable[[dict[str, Any]], ContactCreate],
+    update_id: int | None = None,
+    actor: Actor | None = None,
+    on_actor: Callable[[Actor], None] | None = None,
+) -> ConfirmedLog:
+    """Save the contact a conversation has built, and end the conversation: one transaction.
+
+    In order: claim ``update_id`` (unless None: the caller claimed it), resolve the actor from
+    the Telegram link (unless given; ``on_actor`` hears who it is before anything can fail),
+    take the conversation if it is at ``flow``/``step`` and younger than a day, log the contact
+    ``contact_from`` makes of its data (authorised again, audited), commit. A refusal or any
+    other error rolls it all back, the claim included; an update already claimed, an unlinked
+    user or no such conversation commits the claim and changes nothing else.
+    """
+    async with uow:
+        if update_id is not None and not await _claim_in(uow, update_id):
+            return ConfirmedLog(outcome=ConfirmOutcome.DUPLICATE)
+        if actor is None:
+            actor = await linked_actor_in(uow, telegram_user_id)
+            if actor is None:
+                await uow.commit()
+                return ConfirmedLog(outcome=ConfirmOutcome.UNLINKED)
+        if on_actor is not None:
+            on_actor(actor)
+        data = await _take_conversation(uow, telegram_user_id, flow, step)
+        if data is None:
+            await uow.commit()
+            return ConfirmedLog(outcome=ConfirmOutcome.EXPIRED, actor=actor)
+        contact = await log_contact_in(uow, actor, contact_from(data))
+        await uow.commit()
+        return ConfirmedLog(outcome=ConfirmOutcome.SAVED, actor=actor, data=data, contact=contact)
+
+
+async def _take_conversation(
+    uow: UnitOfWork, telegram_user_id: int, flow: str, step: str
+) -> dict[str, Any] | None:
+    """Delete the conversation if it is at ``flow``/``step`` and alive; its data, or None.
+
+    One statement (``DELETE ... RETURNING``); the delete stands only if the caller commits.
+    """
+    returned = await uow.session.execute(
+        delete(BotConversation)
+        .where(
+            BotConversation.telegram_user_id == telegram_user_id,
+            BotConversation.flow == flow,
+            BotConversation.step == step,
+            BotConversation.updated_at > uow.clock.now() - CONVERSATION_LIFETIME,
+        )
+        .returning(BotConversation.data)
+        .execution_options(synchronize_session=False)
+    )
+    data = returned.scalar_one_or_none()
+    return None if data is None else dict(data)

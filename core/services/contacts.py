@@ -12,7 +12,7 @@ from core.models import Contact
 from core.policy import Action
 from core.schemas.actor import Actor
 from core.schemas.contacts import ContactCreate, ContactRead
-from core.services.access import ensure_open, load_case
+from core.services.access import ensure_open, load_case, load_case_key
 from core.services.audit import record_audit
 from core.uow import UnitOfWork
 
@@ -38,40 +38,50 @@ def contact_read(contact: Contact) -> ContactRead:
 async def log_contact(*, uow: UnitOfWork, actor: Actor, data: ContactCreate) -> ContactRead:
     """Log a contact or attempt on an open case. The same service serves the bot and the web."""
     async with uow:
-        case = await load_case(uow, actor, data.case_id, Action.CONTACT_LOG)
-        ensure_open(case)
-        now = uow.clock.now()
-        occurred_at = data.occurred_at or now
-        if occurred_at > now + FUTURE_TOLERANCE:
-            raise ValidationFailed(field="occurred_at", rule="in_future")
-        contact = Contact(
-            case_id=case.id,
-            staff_id=actor.user_id,
-            occurred_at=occurred_at,
-            contact_type=data.contact_type,
-            duration_minutes=data.duration_minutes,
-            is_disruption=WorkCategory.DISRUPTION in data.categories,
-            is_support=WorkCategory.SUPPORT in data.categories,
-            is_behaviour_change=WorkCategory.BEHAVIOUR_CHANGE in data.categories,
-            topics=list(data.topics),
-            notes=data.notes or None,
-            next_steps=data.next_steps or None,
-            created_at=now,
-        )
-        uow.session.add(contact)
-        await uow.flush()
-        record_audit(
-            uow,
-            actor,
-            "contact.log",
-            entity_type="contact",
-            entity_id=contact.id,
-            site_id=case.site_id,
-            case_id=case.id,
-            details={"contact_type": data.contact_type.value},
-        )
+        contact = await log_contact_in(uow, actor, data)
         await uow.commit()
-        return contact_read(contact)
+        return contact
+
+
+async def log_contact_in(uow: UnitOfWork, actor: Actor, data: ContactCreate) -> ContactRead:
+    """:func:`log_contact` inside the caller's open unit of work, which commits (or not).
+
+    Three statements: the case (its key only), the contact (its id returned by the insert),
+    and the audit event (written when the caller commits).
+    """
+    case = await load_case_key(uow, actor, data.case_id, Action.CONTACT_LOG)
+    ensure_open(case)
+    now = uow.clock.now()
+    occurred_at = data.occurred_at or now
+    if occurred_at > now + FUTURE_TOLERANCE:
+        raise ValidationFailed(field="occurred_at", rule="in_future")
+    contact = Contact(
+        case_id=case.id,
+        staff_id=actor.user_id,
+        occurred_at=occurred_at,
+        contact_type=data.contact_type,
+        duration_minutes=data.duration_minutes,
+        is_disruption=WorkCategory.DISRUPTION in data.categories,
+        is_support=WorkCategory.SUPPORT in data.categories,
+        is_behaviour_change=WorkCategory.BEHAVIOUR_CHANGE in data.categories,
+        topics=list(data.topics),
+        notes=data.notes or None,
+        next_steps=data.next_steps or None,
+        created_at=now,
+    )
+    uow.session.add(contact)
+    await uow.flush()
+    record_audit(
+        uow,
+        actor,
+        "contact.log",
+        entity_type="contact",
+        entity_id=contact.id,
+        site_id=case.site_id,
+        case_id=case.id,
+        details={"contact_type": data.contact_type.value},
+    )
+    return contact_read(contact)
 
 
 async def list_contacts(

@@ -276,29 +276,34 @@ async def actor_for_telegram_user(*, uow: UnitOfWork, telegram_user_id: int) -> 
     One query (link, account and roles together): the bot asks on every update.
     """
     async with uow:
-        rows = (
-            await uow.session.execute(
-                select(
-                    User.id,
-                    User.email,
-                    User.display_name,
-                    User.locale,
-                    Membership.site_id,
-                    Site.code,
-                    Membership.role,
-                    Membership.agency,
-                )
-                .select_from(TelegramLink)
-                .join(User, User.id == TelegramLink.user_id)
-                .outerjoin(Membership, Membership.user_id == User.id)
-                .outerjoin(Site, Site.id == Membership.site_id)
-                .where(
-                    TelegramLink.telegram_user_id == telegram_user_id,
-                    TelegramLink.is_active.is_(True),
-                    User.is_active.is_(True),
-                )
+        return await linked_actor_in(uow, telegram_user_id)
+
+
+async def linked_actor_in(uow: UnitOfWork, telegram_user_id: int) -> Actor | None:
+    """:func:`actor_for_telegram_user` inside the caller's open unit of work."""
+    rows = (
+        await uow.session.execute(
+            select(
+                User.id,
+                User.email,
+                User.display_name,
+                User.locale,
+                Membership.site_id,
+                Site.code,
+                Membership.role,
+                Membership.agency,
             )
-        ).all()
+            .select_from(TelegramLink)
+            .join(User, User.id == TelegramLink.user_id)
+            .outerjoin(Membership, Membership.user_id == User.id)
+            .outerjoin(Site, Site.id == Membership.site_id)
+            .where(
+                TelegramLink.telegram_user_id == telegram_user_id,
+                TelegramLink.is_active.is_(True),
+                User.is_active.is_(True),
+            )
+        )
+    ).all()
     if not rows:
         return None
     first = rows[0]

@@ -23,9 +23,9 @@ from bot.app import build_application
 from core.enums import ContactType, NotificationKind, PersonKind, Role, WorkCategory
 from core.errors import NotPermitted
 from core.models import AuditEvent, Contact, DisruptionAlert, OutboxMessage
-from core.schemas.cases import CaseRead
+from core.schemas.cases import CaseAllocate, CaseRead
 from core.schemas.people import LinkedPersonCreate
-from core.services import bot_state, people
+from core.services import bot_state, cases, people, telegram_links
 from core.services.refusals import REFUSED
 from tests.e2e.test_bot_basics import (
     ALICE,
@@ -362,6 +362,77 @@ async def test_the_save_update_delivered_twice_creates_one_contact(
     await bot.application.process_update(Update.de_json(save, bot.application.bot))
     assert len(await contacts_in(world)) == 1
     assert sum("Logged 30 min" in s["text"] for s in screens(bot.fake)) == 1
+
+
+async def test_the_same_save_delivered_twice_at_once_creates_one_contact_and_one_reply(
+    bot: Harness, world: World
+) -> None:
+    case = await world.allocated_case()
+    await bot.link(world.actor(Role.CASE_MANAGER), ALICE, world.container)
+    await log_up_to_the_note(bot, case)
+    await tap(bot, "Skip")
+    shown = screens(bot.fake)[-1]
+    save = bot.fake.push_update(bot.press(ALICE, buttons(shown)["Save"], shown))
+    await asyncio.gather(
+        *(bot.application.process_update(Update.de_json(save, bot.application.bot))
+          for _ in range(2))
+    )  # fmt: skip
+    bot.errors.check()
+    assert len(await contacts_in(world)) == 1
+    assert sum("Logged 30 min" in s["text"] for s in screens(bot.fake)) == 1
+    assert await conversation(world) is None
+
+
+async def test_a_save_after_the_link_is_revoked_is_refused_and_saves_nothing(
+    bot: Harness, world: World
+) -> None:
+    case = await world.allocated_case()
+    manager = world.actor(Role.CASE_MANAGER)
+    await bot.link(manager, ALICE, world.container)
+    await log_up_to_the_note(bot, case)
+    await tap(bot, "Skip")
+    await telegram_links.revoke_telegram_link(
+        uow=world.container.uow(), actor=manager, user_id=manager.user_id
+    )
+    save = await tap(bot, "Save")
+
+    assert answers(bot.fake)[-1].startswith("This bot is for Drive staff.")
+    assert await contacts_in(world) == []
+    assert not any("Logged" in s["text"] for s in screens(bot.fake))
+    # The update is claimed all the same: delivered again, it is not answered again.
+    before = len(bot.fake.calls)
+    await bot.application.process_update(Update.de_json(save, bot.application.bot))
+    assert len(bot.fake.calls) == before
+
+
+async def test_a_save_on_a_case_given_to_a_colleague_meanwhile_is_refused_audited_once(
+    bot: Harness, world: World
+) -> None:
+    case = await world.allocated_case()
+    manager = world.actor(Role.CASE_MANAGER)
+    colleague = await world.add_actor("cm2.her@test.invalid", [("HER", Role.CASE_MANAGER)])
+    await bot.link(manager, ALICE, world.container)
+    await log_up_to_the_note(bot, case)
+    await tap(bot, "Skip")
+    await cases.allocate_case(
+        uow=world.container.uow(),
+        actor=world.actor(Role.SERVICE_MANAGER),
+        case_id=case.id,
+        data=CaseAllocate(version=case.version, case_manager_id=colleague.user_id),
+    )
+    shown = screens(bot.fake)[-1]
+    save = bot.fake.push_update(bot.press(ALICE, buttons(shown)["Save"], shown))
+    with bot.expect_error(NotPermitted):
+        await bot.application.process_update(Update.de_json(save, bot.application.bot))
+        bot.errors.check()
+
+    assert NOT_PERMITTED in screens(bot.fake)[-1]["text"]
+    assert await contacts_in(world) == []
+    assert (await conversation(world)).step == "confirm"
+    assert await refusals_in(world) == [(case.id, manager.user_id, {"action": "contact.log"})]
+    # Delivered again: dropped, not refused and put on record a second time.
+    await bot.application.process_update(Update.de_json(save, bot.application.bot))
+    assert len(await refusals_in(world)) == 1
 
 
 # --- permissions ------------------------------------------------------------------------------
