@@ -8,6 +8,8 @@ CASELOAD = "/caseload"
 CASE = "/case/[case_id]"  # the page; links use case_path()
 LOG_CONTACT = "/log"  # ?case=ID picks the case (the case page links here)
 INBOX = "/inbox"
+ALERTS = "/alerts"
+PANEL = "/panel"
 # Served by the backend (webapp.backend), not a page: swaps a one-time hand-off code for the
 # session cookie, then redirects to TODAY.
 AUTH_SESSION = "/auth/session"

@@ -50,7 +50,10 @@ def _header(show_navigation: bool, reload: Sequence[Any]) -> rx.Component:
         links = [
             rx.el.li(rx.el.a(_("Today"), href=routes.TODAY, class_name="nav-link")),
             rx.el.li(rx.el.a(_("Caseload"), href=routes.CASELOAD, class_name="nav-link")),
+            rx.el.li(rx.el.a(_("Log a contact"), href=routes.LOG_CONTACT, class_name="nav-link")),
             rx.el.li(rx.el.a(_("Inbox"), href=routes.INBOX, class_name="nav-link")),
+            rx.el.li(rx.el.a(_("Alerts"), href=routes.ALERTS, class_name="nav-link")),
+            rx.el.li(rx.el.a(_("Panel"), href=routes.PANEL, class_name="nav-link")),
         ]
         parts.append(rx.el.nav(rx.el.ul(*links, class_name="nav-list"), aria_label=_("Main menu")))
         parts.append(

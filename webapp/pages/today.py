@@ -1,15 +1,233 @@
 """Today: the first page after signing in (appointments, overdue actions, alerts, inbox).
 
-A placeholder for now; the content comes with the Today work in issue 5.
+One core call (``core.services.today.my_today``, the same parts the bot's /today uses). Each
+line shows a case reference, a time or date and a kind of place: never a name or an address.
+Phone first: each item is a card with a short list of details, never a wide table.
 """
 
 from __future__ import annotations
 
 import reflex as rx
 
+from core.errors import DomainError
+from core.schemas.agenda import OverdueActionRead
+from core.schemas.alerts import AlertRead
+from core.schemas.appointments import AppointmentRead
+from core.services import today as today_service
+from ui.errors import error_message
+from ui.i18n import Translator
+from ui.labels import label
+from webapp import routes
 from webapp.components.layout import page
-from webapp.i18n import _
+from webapp.i18n import _, translator
+from webapp.state import AppState
+
+MOMENT = "EEE d MMM, HH:mm"
+
+
+def _appointment(item: AppointmentRead, words: Translator) -> dict[str, str]:
+    return {
+        "time": words.format_time(item.starts_at),
+        "datetime": item.starts_at.isoformat(),
+        "reference": item.case_reference,
+        "place": label(item.place_kind, words),
+        "status": label(item.status, words),
+    }
+
+
+def _overdue(item: OverdueActionRead, words: Translator) -> dict[str, str]:
+    return {
+        "reference": item.case_reference,
+        "due": words.format_date(item.due_on),
+        "owner": label(item.owner_agency, words) if item.owner_agency else "",
+    }
+
+
+def _alert(item: AlertRead, words: Translator) -> dict[str, str]:
+    return {
+        "reference": item.case_reference,
+        "status": label(item.status, words),
+        "raised": words.format_datetime(item.raised_at, MOMENT),
+        "datetime": item.raised_at.isoformat(),
+    }
+
+
+class TodayState(AppState):
+    day_text: str = ""
+    appointments: list[dict[str, str]] = []
+    overdue_actions: list[dict[str, str]] = []
+    open_alerts: list[dict[str, str]] = []
+    unread_inbox: int = 0
+    unread_text: str = ""
+    problem: str = ""
+    loaded: bool = False
+
+    @rx.event
+    async def load(self) -> rx.event.EventSpec | None:
+        actor = await self.actor()
+        if actor is None:
+            return rx.redirect(routes.SIGN_IN, replace=True)
+        from webapp.backend import container  # the backend module imports the pages
+
+        words = translator(self.locale)
+        try:
+            mine = await today_service.my_today(uow=container().uow(), actor=actor)
+        except DomainError as error:
+            self.problem = error_message(error, words)
+            self.loaded = True
+            return None
+        self.problem = ""
+        self.day_text = words.format_date(mine.my_day.day, "full")
+        self.appointments = [_appointment(item, words) for item in mine.my_day.appointments]
+        self.overdue_actions = [_overdue(item, words) for item in mine.my_day.overdue_actions]
+        self.open_alerts = [_alert(item, words) for item in mine.open_alerts]
+        self.unread_inbox = mine.unread_inbox
+        self.unread_text = (
+            words.ngettext(
+                "You have {n} unread message.", "You have {n} unread messages.", mine.unread_inbox
+            )
+            if mine.unread_inbox
+            else words.gettext("You have no unread messages.")
+        )
+        self.loaded = True
+        return None
+
+
+def _detail(term: rx.Var | str, value: rx.Var | str) -> rx.Component:
+    return rx.el.div(rx.el.dt(term), rx.el.dd(value), class_name="card-row")
+
+
+def _empty(text: rx.Var | str) -> rx.Component:
+    return rx.el.p(text, class_name="empty-state")
+
+
+def _appointments() -> rx.Component:
+    return rx.el.section(
+        rx.el.h2(_("Appointments"), id="appointments-heading", class_name="heading-m"),
+        rx.cond(
+            TodayState.appointments.length() > 0,  # type: ignore[attr-defined]
+            rx.el.ul(
+                rx.foreach(
+                    TodayState.appointments,
+                    lambda item: rx.el.li(
+                        rx.el.h3(
+                            rx.el.time(item["time"], date_time=item["datetime"]),
+                            class_name="card-title",
+                        ),
+                        rx.el.dl(
+                            _detail(_("Case reference"), item["reference"]),
+                            _detail(_("Place"), item["place"]),
+                            _detail(_("Status"), item["status"]),
+                            class_name="card-details",
+                        ),
+                        class_name="card",
+                    ),
+                ),
+                class_name="card-list",
+            ),
+            _empty(
+                _("You have no appointments today. To book one, open the case from your caseload.")
+            ),
+        ),
+        aria_labelledby="appointments-heading",
+        class_name="today-section",
+    )
+
+
+def _overdue_actions() -> rx.Component:
+    return rx.el.section(
+        rx.el.h2(_("Overdue panel actions"), id="overdue-heading", class_name="heading-m"),
+        rx.cond(
+            TodayState.overdue_actions.length() > 0,  # type: ignore[attr-defined]
+            rx.el.ul(
+                rx.foreach(
+                    TodayState.overdue_actions,
+                    lambda item: rx.el.li(
+                        rx.el.h3(item["reference"], class_name="card-title"),
+                        rx.el.dl(
+                            _detail(_("Was due"), item["due"]),
+                            rx.cond(item["owner"] != "", _detail(_("Agency"), item["owner"])),
+                            class_name="card-details",
+                        ),
+                        class_name="card card-overdue",
+                    ),
+                ),
+                class_name="card-list",
+            ),
+            _empty(
+                _(
+                    "You have no overdue panel actions. Panel actions you own show here once"
+                    " their due date has passed."
+                )
+            ),
+        ),
+        aria_labelledby="overdue-heading",
+        class_name="today-section",
+    )
+
+
+def _open_alerts() -> rx.Component:
+    return rx.el.section(
+        rx.el.h2(_("Open alerts"), id="alerts-heading", class_name="heading-m"),
+        rx.cond(
+            TodayState.open_alerts.length() > 0,  # type: ignore[attr-defined]
+            rx.el.ul(
+                rx.foreach(
+                    TodayState.open_alerts,
+                    lambda item: rx.el.li(
+                        rx.el.h3(item["reference"], class_name="card-title"),
+                        rx.el.dl(
+                            _detail(_("Status"), item["status"]),
+                            _detail(
+                                _("Raised"),
+                                rx.el.time(item["raised"], date_time=item["datetime"]),
+                            ),
+                            class_name="card-details",
+                        ),
+                        class_name="card card-alert",
+                    ),
+                ),
+                class_name="card-list",
+            ),
+            _empty(
+                _(
+                    "There are no open disruption alerts for you. New alerts show here and in"
+                    " your inbox."
+                )
+            ),
+        ),
+        aria_labelledby="alerts-heading",
+        class_name="today-section",
+    )
+
+
+def _inbox() -> rx.Component:
+    return rx.el.section(
+        rx.el.h2(_("Inbox"), id="inbox-heading", class_name="heading-m"),
+        rx.el.p(TodayState.unread_text, id="unread-summary"),
+        rx.el.p(rx.el.a(_("Open your inbox"), href=routes.INBOX, class_name="link-action")),
+        aria_labelledby="inbox-heading",
+        class_name="today-section",
+    )
 
 
 def today() -> rx.Component:
-    return page(_("Today"), rx.el.p(_("Your appointments, actions and alerts will show here.")))
+    return page(
+        _("Today"),
+        rx.cond(
+            TodayState.problem != "",
+            rx.el.div(TodayState.problem, role="alert", class_name="error-summary"),
+        ),
+        rx.cond(
+            TodayState.loaded,
+            rx.fragment(
+                rx.el.p(TodayState.day_text, class_name="caption"),
+                _appointments(),
+                _overdue_actions(),
+                _open_alerts(),
+                _inbox(),
+            ),
+            rx.el.p(_("Loading your day…"), role="status"),
+        ),
+        on_language_change=[TodayState.load],
+    )
