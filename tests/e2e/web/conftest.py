@@ -2,7 +2,8 @@
 
 ``web_app`` starts ``drive-assist run`` (migrate, seed the demo into a fresh SQLite file, build
 and serve the Reflex app on one free port) once per test session. The first build of a clone
-installs the frontend packages and takes about a minute; later ones reuse ``.web/``.
+installs the frontend packages and takes about a minute; later ones use bun's cache. Every
+started app builds in its own temporary folder, never the repository's ``.web/``.
 
 Chromium is Debian's (``/usr/bin/chromium``, installed by ``.ci/run``); never
 ``playwright install``. With ``CI=true`` a missing browser fails the run instead of skipping.
@@ -76,6 +77,11 @@ def start_app(workdir: Path, *, extra_env: dict[str, str] | None = None) -> Runn
         **os.environ,
         "DATABASE_URL": database_url,
         "COLUMNS": "200",
+        # Each app builds its frontend in its own folder: a production build bakes in the
+        # backend's port, so a second app building into a shared .web would repoint the pages
+        # the first app is still serving at the second one's backend.
+        "REFLEX_WEB_WORKDIR": str(workdir / ".web"),
+        "REFLEX_STATES_WORKDIR": str(workdir / ".states"),
         **(extra_env or {}),
     }
     env.pop("TELEGRAM_BOT_TOKEN", None)
