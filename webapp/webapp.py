@@ -26,46 +26,18 @@ app = rx.App(
 )
 app.register_lifespan_task(backend.notifications_lifespan)
 
-app.add_page(
-    today,
-    route=routes.TODAY,
-    title="Drive Assist",
-    on_load=[AppState.require_session, TodayState.load],
+# Every signed-in page: its component, route, and the loader that runs after the session check.
+SIGNED_IN_PAGES = (
+    (today, routes.TODAY, TodayState.load),
+    (inbox_page, routes.INBOX, InboxState.load),
+    (alerts_page, routes.ALERTS, AlertsState.load),
+    (panel_page, routes.PANEL, PanelState.load),
+    (log_contact, routes.LOG_CONTACT, LogContactState.load),
+    (caseload_page, routes.CASELOAD, CaseloadState.load),
+    (case_page, routes.CASE, CaseState.load),
 )
-app.add_page(
-    inbox_page,
-    route=routes.INBOX,
-    title="Drive Assist",
-    on_load=[AppState.require_session, InboxState.load],
-)
-app.add_page(
-    alerts_page,
-    route=routes.ALERTS,
-    title="Drive Assist",
-    on_load=[AppState.require_session, AlertsState.load],
-)
-app.add_page(
-    panel_page,
-    route=routes.PANEL,
-    title="Drive Assist",
-    on_load=[AppState.require_session, PanelState.load],
-)
+for component, route, load in SIGNED_IN_PAGES:
+    app.add_page(
+        component, route=route, title="Drive Assist", on_load=[AppState.require_session, load]
+    )
 app.add_page(sign_in, route=routes.SIGN_IN, title="Drive Assist")
-app.add_page(
-    log_contact,
-    route=routes.LOG_CONTACT,
-    title="Drive Assist",
-    on_load=[AppState.require_session, LogContactState.load],
-)
-app.add_page(
-    caseload_page,
-    route=routes.CASELOAD,
-    title="Drive Assist",
-    on_load=[AppState.require_session, CaseloadState.load],
-)
-app.add_page(
-    case_page,
-    route=routes.CASE,
-    title="Drive Assist",
-    on_load=[AppState.require_session, CaseState.load],
-)

@@ -29,18 +29,7 @@ def text_field(
     if hint is not None:
         parts.append(rx.el.div(hint, id=f"{field_id}-hint", class_name="hint"))
     if error is not None:
-        parts.append(
-            rx.cond(
-                error != "",
-                rx.el.p(
-                    rx.el.span(_("Error:"), class_name="visually-hidden"),
-                    " ",
-                    error,
-                    id=f"{field_id}-error",
-                    class_name="error-message",
-                ),
-            )
-        )
+        parts.append(field_error(error, f"{field_id}-error"))
         has_error = error != ""
         aria_describedby = rx.cond(
             has_error,
@@ -63,6 +52,23 @@ def text_field(
         )
     )
     return rx.el.div(*parts, class_name=group_class)
+
+
+def field_error(
+    message: rx.Var, element_id: rx.Var | str, shown: rx.Var | None = None
+) -> rx.Component:
+    """A field's own error line ("Error:" for screen readers, then ``message``), shown while
+    ``shown`` holds (by default: while ``message`` is not empty)."""
+    return rx.cond(
+        shown if shown is not None else message != "",
+        rx.el.p(
+            rx.el.span(_("Error:"), class_name="visually-hidden"),
+            " ",
+            message,
+            id=element_id,
+            class_name="error-message",
+        ),
+    )
 
 
 def error_summary(errors: rx.Var) -> rx.Component:

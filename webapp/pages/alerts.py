@@ -21,7 +21,7 @@ from ui.errors import error_message
 from ui.i18n import N_, Translator
 from ui.labels import label
 from webapp import routes
-from webapp.components.forms import button, error_summary
+from webapp.components.forms import button, error_summary, field_error
 from webapp.components.layout import page
 from webapp.i18n import _, translator
 from webapp.state import AppState
@@ -212,16 +212,7 @@ def _action_form(row: rx.Var) -> rx.Component:
                 id=field_id.to(str) + "-hint",
                 class_name="hint",
             ),
-            rx.cond(
-                in_error,
-                rx.el.p(
-                    rx.el.span(_("Error:"), class_name="visually-hidden"),
-                    " ",
-                    AlertsState.error_text,
-                    id=field_id.to(str) + "-error",
-                    class_name="error-message",
-                ),
-            ),
+            field_error(AlertsState.error_text, field_id.to(str) + "-error", in_error),
             rx.el.textarea(
                 id=field_id,
                 name="action_taken",
@@ -279,15 +270,10 @@ def _raise_section() -> rx.Component:
                         id=f"{RAISE_FIELD}-hint",
                         class_name="hint",
                     ),
-                    rx.cond(
+                    field_error(
+                        AlertsState.error_text,
+                        f"{RAISE_FIELD}-error",
                         AlertsState.error_field == RAISE_FIELD,
-                        rx.el.p(
-                            rx.el.span(_("Error:"), class_name="visually-hidden"),
-                            " ",
-                            AlertsState.error_text,
-                            id=f"{RAISE_FIELD}-error",
-                            class_name="error-message",
-                        ),
                     ),
                     rx.el.select(
                         rx.el.option(_("Choose a case"), value=""),

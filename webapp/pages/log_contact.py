@@ -31,7 +31,7 @@ from ui.errors import error_message
 from ui.i18n import N_, SOURCE_LOCALE, Translator
 from ui.labels import LABELS
 from webapp import routes
-from webapp.components.forms import error_summary
+from webapp.components.forms import error_summary, field_error
 from webapp.components.layout import page
 from webapp.i18n import _, translator
 from webapp.state import AppState
@@ -292,16 +292,7 @@ def _focus(element_id: str) -> rx.event.EventSpec:
 
 
 def _error_line(error: rx.Var, field_id: str) -> rx.Component:
-    return rx.cond(
-        error != "",
-        rx.el.p(
-            rx.el.span(_("Error:"), class_name="visually-hidden"),
-            " ",
-            error,
-            id=f"{field_id}-error",
-            class_name="error-message",
-        ),
-    )
+    return field_error(error, f"{field_id}-error")
 
 
 def _group_class(error: rx.Var) -> rx.Var:

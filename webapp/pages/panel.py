@@ -22,7 +22,7 @@ from ui.i18n import N_, Translator
 from ui.labels import label
 from ui.notifications import render
 from webapp import routes
-from webapp.components.forms import button, error_summary
+from webapp.components.forms import button, error_summary, field_error
 from webapp.components.layout import page
 from webapp.i18n import _, translator
 from webapp.state import AppState
@@ -364,16 +364,7 @@ def _broadcast_section() -> rx.Component:
                         id=f"{MEETING_FIELD}-hint",
                         class_name="hint",
                     ),
-                    rx.cond(
-                        in_error,
-                        rx.el.p(
-                            rx.el.span(_("Error:"), class_name="visually-hidden"),
-                            " ",
-                            PanelState.meeting_error,
-                            id=f"{MEETING_FIELD}-error",
-                            class_name="error-message",
-                        ),
-                    ),
+                    field_error(PanelState.meeting_error, f"{MEETING_FIELD}-error", in_error),
                     rx.el.select(
                         rx.el.option(_("Choose a meeting"), value=""),
                         rx.foreach(
