@@ -521,7 +521,7 @@ def _form() -> rx.Component:
         rx.el.button(
             rx.cond(state.saving, _("Saving…"), _("Save contact")),
             type="submit",
-            disabled=state.saving,
+            disabled=state.saving | ~rx.State.is_hydrated,
             aria_disabled=state.saving,
             class_name="button",
         ),
