@@ -63,6 +63,9 @@ class Site(Base):
     # Delete the bot's messages to this site's staff once they are this many hours old;
     # None: keep them.
     bot_message_retention_hours: Mapped[int | None] = mapped_column(Integer)
+    # Anonymise this site's cases this many whole years after they closed (see
+    # core.services.retention); None: keep them.
+    closed_case_retention_years: Mapped[int | None] = mapped_column(SmallInteger)
 
 
 class User(Base):
@@ -148,6 +151,8 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # When the retention policy removed this case's personal data; None: not anonymised.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -349,15 +354,23 @@ class AuditEvent(Base):
     """Append-only record of who did or saw what, through which face. Never updated or deleted.
 
     ``details`` holds codes and ids only, never names, addresses or notes.
+
+    The events form a hash chain (see core.services.audit): ``seq`` runs 1, 2, 3... without
+    gaps, ``prev_hash`` is the ``hash`` of event ``seq - 1`` and ``hash`` is the SHA-256 of this
+    event's canonical form, so an edited, inserted or deleted row shows up on verification.
     """
 
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_case_occurred", "case_id", "occurred_at"),
         Index("ix_audit_events_actor_occurred", "actor_user_id", "occurred_at"),
+        Index("ix_audit_events_site_occurred", "site_id", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     face: Mapped[Face] = mapped_column(str_enum(Face, 16))
@@ -367,6 +380,20 @@ class AuditEvent(Base):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     case_id: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AuditChainHead(Base):
+    """The one row that holds the end of the audit chain: its last ``seq`` and ``hash``.
+
+    Every append moves it in the same transaction, so deleting the last events (which leaves a
+    chain that is whole as far as it goes) is still found: the head is ahead of the last row.
+    """
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
 
 
 class TelegramLink(Base):

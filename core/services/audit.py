@@ -1,15 +1,111 @@
-"""Audit events: written inside the caller's transaction, so a rolled-back change leaves none.
+"""Audit events: a tamper-evident, append-only hash chain written inside the caller's transaction.
 
 ``details`` carries codes and ids only; never a name, an address or a note.
+
+The chain
+    Every event has a ``seq`` (1, 2, 3... without gaps), the ``prev_hash`` of event ``seq - 1``
+    (64 zeros for the first) and its own ``hash``: SHA-256 over a canonical JSON form of
+    (seq, prev_hash, occurred_at, actor, face, action, entity, site, case, details). The one
+    row of ``audit_chain_head`` holds the last seq and hash, so deleting the *last* events is
+    found too. ``verify_audit_chain`` walks the events in seq order, in batches, and names the
+    first event that was altered, inserted or deleted.
+
+How an append stays one chain under concurrency
+    ``record_audit`` does not touch the database: it queues the event on the session. When the
+    unit of work commits, a ``before_commit`` hook appends the queued events with two short
+    statements, and the commit's own flush inserts them:
+
+    1. ``UPDATE audit_chain_head SET last_seq = last_seq + n RETURNING last_seq, last_hash``:
+       this takes the head row's write lock (PostgreSQL: a row lock held to the end of the
+       transaction; a second writer waits on it, then reads the head the first one committed,
+       as READ COMMITTED re-evaluates the row; SQLite: the database write lock, writes being
+       serialised anyway). It hands back the seqs to use and the hash to link to.
+    2. ``UPDATE audit_chain_head SET last_hash = ...`` once the new hashes are computed.
+
+    The lock is taken at commit, the latest point possible, so it is held only for the final
+    flush and the COMMIT itself and never while a service is reading or waiting. A rolled-back
+    unit of work leaves neither events nor a moved head, as before.
+
+What this does and does not protect against
+    Anyone who edits, adds or removes some rows without recomputing the chain is found. Someone
+    with write access to the database who rewrites every later hash *and* the head is not: no
+    secret key is involved. ``drive-assist audit verify`` prints the head's hash; keeping that
+    figure somewhere else (a ticket, a printout) lets a later check show the past was not
+    rewritten.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from hashlib import sha256
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from core.models import AuditEvent
+from sqlalchemy import event, func, insert, select, tuple_, update
+from sqlalchemy.orm import Session, SessionTransaction
+
+from core.enums import Face
+from core.errors import NotPermitted, ValidationFailed
+from core.models import AuditChainHead, AuditEvent, Case, Site
+from core.policy import Action, allowed_somewhere, authorize_somewhere, sites_where
 from core.schemas.actor import Actor
+from core.schemas.audit import (
+    AuditEventRead,
+    AuditPage,
+    ChainBreak,
+    ChainBreakKind,
+    ChainBreakReason,
+    ChainVerification,
+)
 from core.uow import UnitOfWork
+
+GENESIS_HASH = "0" * 64
+HEAD_ROW_ID = 1
+# Bump when the canonical form changes; it is hashed, so old events keep verifying only while
+# their version's form is still known.
+CHAIN_FORMAT = 1
+VERIFY_BATCH = 5000
+MAX_PAGE = 500
+_PENDING_KEY = "drive_assist.pending_audit"
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def event_hash(
+    *,
+    seq: int,
+    prev_hash: str,
+    occurred_at: datetime,
+    actor_user_id: int | None,
+    face: Face | str,
+    action: str,
+    entity_type: str,
+    entity_id: int | None,
+    site_id: int | None,
+    case_id: int | None,
+    details: dict[str, Any],
+) -> str:
+    """The SHA-256 of an event's canonical form (the same on SQLite and PostgreSQL)."""
+    payload = [
+        CHAIN_FORMAT,
+        seq,
+        prev_hash,
+        occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        actor_user_id,
+        str(face),
+        action,
+        entity_type,
+        entity_id,
+        site_id,
+        case_id,
+        details,
+    ]
+    canonical = json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    return sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def record_audit(
@@ -23,7 +119,11 @@ def record_audit(
     case_id: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    uow.session.add(
+    """Queue an event; it is appended to the chain when the unit of work commits."""
+    # Round-trip through JSON now, so the hash covers exactly what the database will give back.
+    stored_details = json.loads(json.dumps(details or {}, allow_nan=False))
+    pending: list[AuditEvent] = uow.session.info.setdefault(_PENDING_KEY, [])
+    pending.append(
         AuditEvent(
             occurred_at=uow.clock.now(),
             actor_user_id=None if actor.is_system else actor.user_id,
@@ -33,6 +133,345 @@ def record_audit(
             entity_id=entity_id,
             site_id=site_id,
             case_id=case_id,
-            details=details or {},
+            details=stored_details,
         )
+    )
+
+
+# --- appending ------------------------------------------------------------------------------
+
+_head = AuditChainHead.__table__
+_events = AuditEvent.__table__
+_VERIFIED_COLUMNS = (
+    AuditEvent.id,
+    AuditEvent.seq,
+    AuditEvent.prev_hash,
+    AuditEvent.hash,
+    AuditEvent.occurred_at,
+    AuditEvent.actor_user_id,
+    AuditEvent.face,
+    AuditEvent.action,
+    AuditEvent.entity_type,
+    AuditEvent.entity_id,
+    AuditEvent.site_id,
+    AuditEvent.case_id,
+    AuditEvent.details,
+)
+
+
+def _append_to_chain(session: Session, events: list[AuditEvent]) -> None:
+    row = session.execute(
+        update(_head)
+        .where(_head.c.id == HEAD_ROW_ID)
+        .values(last_seq=_head.c.last_seq + len(events))
+        .returning(_head.c.last_seq, _head.c.last_hash)
+    ).first()
+    if row is None:
+        # No head yet (an empty database, or a test that emptied every table): start from the
+        # last stored event, so the chain goes on rather than restarting at 1.
+        last = session.execute(
+            select(_events.c.seq, _events.c.hash).order_by(_events.c.seq.desc()).limit(1)
+        ).first()
+        base_seq, prev_hash = (last.seq, last.hash) if last is not None else (0, GENESIS_HASH)
+    else:
+        base_seq, prev_hash = row.last_seq - len(events), row.last_hash
+    for offset, audit_event in enumerate(events, start=1):
+        audit_event.seq = base_seq + offset
+        audit_event.prev_hash = prev_hash
+        audit_event.hash = prev_hash = event_hash(
+            seq=audit_event.seq,
+            prev_hash=audit_event.prev_hash,
+            occurred_at=audit_event.occurred_at,
+            actor_user_id=audit_event.actor_user_id,
+            face=audit_event.face,
+            action=audit_event.action,
+            entity_type=audit_event.entity_type,
+            entity_id=audit_event.entity_id,
+            site_id=audit_event.site_id,
+            case_id=audit_event.case_id,
+            details=audit_event.details,
+        )
+        session.add(audit_event)
+    if row is None:
+        session.execute(
+            insert(_head).values(
+                id=HEAD_ROW_ID, last_seq=base_seq + len(events), last_hash=prev_hash
+            )
+        )
+    else:
+        session.execute(update(_head).where(_head.c.id == HEAD_ROW_ID).values(last_hash=prev_hash))
+
+
+@event.listens_for(Session, "before_commit")
+def _append_queued_events(session: Session) -> None:
+    pending: list[AuditEvent] | None = session.info.pop(_PENDING_KEY, None)
+    if pending:
+        _append_to_chain(session, pending)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_queued_events(session: Session, transaction: SessionTransaction) -> None:
+    # A rollback (or a close without commit) drops what was queued with the change.
+    if transaction.parent is None:
+        session.info.pop(_PENDING_KEY, None)
+
+
+# --- verifying ------------------------------------------------------------------------------
+
+
+def _broken(
+    kind: ChainBreakKind, reason: ChainBreakReason, seq: int | None, event_id: int | None
+) -> ChainBreak:
+    return ChainBreak(kind=kind, reason=reason, seq=seq, event_id=event_id)
+
+
+def _check_row(row: Any, expected_seq: int, prev_hash: str) -> ChainBreak | None:
+    if row.seq < expected_seq:
+        return _broken(ChainBreakKind.INSERTED, ChainBreakReason.DUPLICATE_SEQ, row.seq, row.id)
+    if row.seq > expected_seq:
+        return _broken(ChainBreakKind.DELETED, ChainBreakReason.SEQ_GAP, expected_seq, None)
+    recomputed = event_hash(
+        seq=row.seq,
+        prev_hash=row.prev_hash,
+        occurred_at=row.occurred_at,
+        actor_user_id=row.actor_user_id,
+        face=row.face,
+        action=row.action,
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
+        site_id=row.site_id,
+        case_id=row.case_id,
+        details=row.details,
+    )
+    if recomputed != row.hash:
+        return _broken(ChainBreakKind.ALTERED, ChainBreakReason.HASH_MISMATCH, row.seq, row.id)
+    if row.prev_hash != prev_hash:
+        # The row is consistent with itself but not with the chain: it was made elsewhere.
+        return _broken(
+            ChainBreakKind.INSERTED, ChainBreakReason.PREV_HASH_MISMATCH, row.seq, row.id
+        )
+    return None
+
+
+async def verify_audit_chain(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    batch_size: int = VERIFY_BATCH,
+    progress: ProgressCallback | None = None,
+) -> ChainVerification:
+    """Walk the chain in seq order, ``batch_size`` rows at a time, and report its first break.
+
+    Events appended while the walk runs are left for the next one: the walk stops at the head
+    it read first, then checks that no row lies beyond the head as it is at the end.
+    """
+    if not actor.is_system and not allowed_somewhere(actor, Action.AUDIT_VIEW):
+        raise NotPermitted(action=str(Action.AUDIT_VIEW))
+    async with uow:
+        session = uow.session
+        head = (
+            await session.execute(
+                select(_head.c.last_seq, _head.c.last_hash).where(_head.c.id == HEAD_ROW_ID)
+            )
+        ).first()
+        total = head.last_seq if head is not None else 0
+        expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+        after: tuple[int, int] = (0, 0)  # (seq, id) of the last row read: keyset paging
+        first_break: ChainBreak | None = None
+        if progress is not None:
+            progress(0, total)
+        while first_break is None:
+            query = (
+                select(*_VERIFIED_COLUMNS)
+                .where(tuple_(AuditEvent.seq, AuditEvent.id) > tuple_(*after))
+                .order_by(AuditEvent.seq, AuditEvent.id)
+                .limit(batch_size)
+            )
+            if head is not None:
+                query = query.where(AuditEvent.seq <= head.last_seq)
+            rows = (await session.execute(query)).all()
+            if not rows:
+                break
+            for row in rows:
+                first_break = _check_row(row, expected_seq, prev_hash)
+                if first_break is not None:
+                    break
+                expected_seq, prev_hash = row.seq + 1, row.hash
+                checked += 1
+            after = (rows[-1].seq, rows[-1].id)
+            if progress is not None:
+                progress(checked, total)
+        if first_break is None:
+            first_break = await _check_against_head(session, head, expected_seq - 1, prev_hash)
+        return ChainVerification(
+            ok=first_break is None,
+            checked=checked,
+            head_seq=head.last_seq if head is not None else None,
+            head_hash=head.last_hash if head is not None else None,
+            first_break=first_break,
+        )
+
+
+async def _check_against_head(
+    session: Any, head: Any, last_seq: int, last_hash: str
+) -> ChainBreak | None:
+    if head is None:
+        if last_seq > 0:
+            return _broken(ChainBreakKind.DELETED, ChainBreakReason.HEAD_MISSING, None, None)
+        head_seq = 0
+    else:
+        if head.last_seq > last_seq:
+            return _broken(ChainBreakKind.DELETED, ChainBreakReason.HEAD_AHEAD, last_seq + 1, None)
+        if last_seq and head.last_hash != last_hash:
+            last_id = await session.scalar(
+                select(AuditEvent.id).where(AuditEvent.seq == last_seq).limit(1)
+            )
+            return _broken(
+                ChainBreakKind.ALTERED, ChainBreakReason.HEAD_HASH_MISMATCH, last_seq, last_id
+            )
+        head_seq = head.last_seq
+    # Rows beyond the head: appended outside the chain. The head is read again, so events
+    # appended properly while the walk ran are not taken for forgeries.
+    current_head = await session.scalar(select(_head.c.last_seq).where(_head.c.id == HEAD_ROW_ID))
+    beyond = await session.execute(
+        select(AuditEvent.id, AuditEvent.seq)
+        .where(AuditEvent.seq > max(head_seq, current_head or 0))
+        .order_by(AuditEvent.seq)
+        .limit(1)
+    )
+    forged = beyond.first()
+    if forged is not None:
+        return _broken(ChainBreakKind.INSERTED, ChainBreakReason.BEYOND_HEAD, forged.seq, forged.id)
+    return None
+
+
+async def record_chain_verification(
+    *, uow: UnitOfWork, actor: Actor, result: ChainVerification
+) -> None:
+    """Leave a trace that the chain was checked, and what was found (seqs and codes only)."""
+    # As ``verify_audit_chain``: only someone who may check the chain may say it was checked.
+    if not actor.is_system and not allowed_somewhere(actor, Action.AUDIT_VIEW):
+        raise NotPermitted(action=str(Action.AUDIT_VIEW))
+    async with uow:
+        details: dict[str, Any] = {"ok": result.ok, "checked": result.checked}
+        if result.first_break is not None:
+            details |= {
+                "kind": result.first_break.kind.value,
+                "reason": result.first_break.reason.value,
+                "seq": result.first_break.seq,
+            }
+        record_audit(
+            uow, actor, "audit.verify", entity_type="audit_chain", entity_id=None, details=details
+        )
+        await uow.commit()
+
+
+# --- searching ------------------------------------------------------------------------------
+
+
+def _day_start(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+
+async def search_audit(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    case_id: int | None = None,
+    user_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    up_to_seq: int | None = None,
+    zone: str = "Europe/London",
+) -> AuditPage:
+    """Events at the sites the actor may audit, newest first, by case, user and period.
+
+    ``date_from`` and ``date_to`` are whole days (both included) in ``zone``. The search is
+    itself audited, once per site searched, with the filters (ids and dates) it used.
+
+    Being audited, every search adds to the trail; pass the first page's ``up_to_seq`` when
+    asking for the next pages, so they page through the trail as it was then.
+    """
+    authorize_somewhere(actor, Action.AUDIT_VIEW)
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationFailed(field="limit", rule="range")
+    if offset < 0:
+        raise ValidationFailed(field="offset", rule="range")
+    if date_from is not None and date_to is not None and date_to < date_from:
+        raise ValidationFailed(field="date_to", rule="before_date_from")
+    site_ids = sorted(sites_where(actor, Action.AUDIT_VIEW))
+    tz = ZoneInfo(zone)
+    async with uow:
+        if up_to_seq is None:
+            up_to_seq = await uow.session.scalar(select(func.max(AuditEvent.seq))) or 0
+        query = (
+            select(AuditEvent, Site.code, Case.reference)
+            .outerjoin(Site, Site.id == AuditEvent.site_id)
+            .outerjoin(Case, Case.id == AuditEvent.case_id)
+            .where(AuditEvent.site_id.in_(site_ids), AuditEvent.seq <= up_to_seq)
+        )
+        if case_id is not None:
+            query = query.where(AuditEvent.case_id == case_id)
+        if user_id is not None:
+            query = query.where(AuditEvent.actor_user_id == user_id)
+        if date_from is not None:
+            query = query.where(AuditEvent.occurred_at >= _day_start(date_from, tz))
+        if date_to is not None:
+            query = query.where(
+                AuditEvent.occurred_at < _day_start(date_to + timedelta(days=1), tz)
+            )
+        rows = (
+            await uow.session.execute(
+                query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.seq.desc())
+                .limit(limit + 1)
+                .offset(offset)
+            )
+        ).all()
+        items = [_read(audit_event, code, ref) for audit_event, code, ref in rows[:limit]]
+        filters = {
+            "case_id": case_id,
+            "user_id": user_id,
+            "date_from": date_from.isoformat() if date_from else None,
+            "date_to": date_to.isoformat() if date_to else None,
+            "offset": offset,
+            "results": len(items),
+        }
+        for site_id in site_ids:
+            record_audit(
+                uow,
+                actor,
+                "audit.search",
+                entity_type="audit_event",
+                entity_id=None,
+                site_id=site_id,
+                case_id=case_id,
+                details=filters,
+            )
+        await uow.commit()
+        return AuditPage(
+            items=items,
+            offset=offset,
+            limit=limit,
+            has_more=len(rows) > limit,
+            up_to_seq=up_to_seq,
+        )
+
+
+def _read(audit_event: AuditEvent, site_code: str | None, reference: str | None) -> AuditEventRead:
+    return AuditEventRead(
+        id=audit_event.id,
+        seq=audit_event.seq,
+        occurred_at=audit_event.occurred_at,
+        actor_user_id=audit_event.actor_user_id,
+        face=audit_event.face,
+        action=audit_event.action,
+        entity_type=audit_event.entity_type,
+        entity_id=audit_event.entity_id,
+        site_id=audit_event.site_id,
+        site_code=site_code,
+        case_id=audit_event.case_id,
+        case_reference=reference,
+        details=dict(audit_event.details),
     )

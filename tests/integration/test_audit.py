@@ -77,9 +77,10 @@ from core.schemas.panels import PanelActionCreate, PanelMeetingCreate
 from core.schemas.people import LinkedPersonCreate
 from core.schemas.risk import MaracAppearanceCreate, PoliceIncidentCreate, RiskAssessmentCreate
 from core.schemas.sites import SiteCreate
-from core.schemas.users import MembershipCreate, UserCreate
+from core.schemas.users import MembershipCreate, RoleChange, UserCreate
 from core.services import alerts as alert_services
 from core.services import appointments as appointment_services
+from core.services import audit as audit_services
 from core.services import bot_messages as bot_message_services
 from core.services import broadcasts as broadcast_services
 from core.services import cases as case_services
@@ -88,7 +89,9 @@ from core.services import interventions as intervention_services
 from core.services import notifications_admin as notification_admin_services
 from core.services import panels as panel_services
 from core.services import people as people_services
+from core.services import retention as retention_services
 from core.services import risk as risk_services
+from core.services import sar as sar_services
 from core.services import sites as site_services
 from core.services import telegram_links as link_services
 from core.services import users as user_services
@@ -916,6 +919,142 @@ async def retry_failed_notification(world: World) -> tuple[Actor, Write]:
     return actor, write
 
 
+async def search_the_audit(world: World) -> tuple[Actor, Write]:
+    actor = world.actor(Role.ADMIN)
+    site_id = world.sites["HER"].id
+
+    async def write() -> list[Expected]:
+        page = await audit_services.search_audit(uow=world.container.uow(), actor=actor)
+        details = {
+            "case_id": None,
+            "user_id": None,
+            "date_from": None,
+            "date_to": None,
+            "offset": 0,
+            "results": len(page.items),
+        }
+        return [Expected("audit.search", "audit_event", None, site_id, None, details)]
+
+    return actor, write
+
+
+async def verify_the_audit_chain(world: World) -> tuple[Actor, Write]:
+    actor = Actor.system()
+
+    async def write() -> list[Expected]:
+        result = await audit_services.verify_audit_chain(uow=world.container.uow(), actor=actor)
+        await audit_services.record_chain_verification(
+            uow=world.container.uow(), actor=actor, result=result
+        )
+        details = {"ok": True, "checked": result.checked}
+        return [Expected("audit.verify", "audit_chain", None, None, None, details)]
+
+    return actor, write
+
+
+async def set_case_retention(world: World) -> tuple[Actor, Write]:
+    actor = world.actor(Role.ADMIN)
+    site_id = world.sites["HER"].id
+
+    async def write() -> list[Expected]:
+        await retention_services.set_case_retention(
+            uow=world.container.uow(), actor=actor, site_code="HER", years=3
+        )
+        details = {"years": 3, "previous_years": None}
+        return [Expected("retention.set", "site", site_id, site_id, None, details)]
+
+    return actor, write
+
+
+async def anonymise_closed_cases(world: World) -> tuple[Actor, Write]:
+    actor = Actor.system()
+    site_id = world.sites["HER"].id
+    case = await world.allocated_case()
+    await case_services.close_case(
+        uow=world.container.uow(),
+        actor=world.actor(Role.CASE_MANAGER),
+        case_id=case.id,
+        data=CaseClose(version=case.version, reason=ClosureReason.COMPLETED),
+    )
+    await retention_services.set_case_retention(
+        uow=world.container.uow(), actor=actor, site_code="HER", years=1
+    )
+    clock = world.container.clock
+    assert isinstance(clock, FixedClock)
+    clock.advance(timedelta(days=400))
+
+    async def write() -> list[Expected]:
+        await retention_services.apply_retention(uow=world.container.uow(), actor=actor)
+        details = {"years": 1, "cases": 1, "fields": 0}
+        return [Expected("retention.anonymise", "site", site_id, site_id, None, details)]
+
+    return actor, write
+
+
+async def change_a_staff_members_role(world: World) -> tuple[Actor, Write]:
+    actor = world.actor(Role.ADMIN)
+    site_id = world.sites["HER"].id
+    target = world.actor(Role.PANEL_MEMBER)
+
+    async def write() -> list[Expected]:
+        await user_services.change_role(
+            uow=world.container.uow(),
+            actor=actor,
+            user_id=target.user_id,
+            data=RoleChange(site_id=site_id, role=Role.IDVA),
+        )
+        details = {"from_roles": ["panel_member"], "to_role": "idva"}
+        return [Expected("user.change_role", "user", target.user_id, site_id, None, details)]
+
+    return actor, write
+
+
+async def switch_an_account_off(world: World) -> tuple[Actor, Write]:
+    actor = world.actor(Role.ADMIN)
+    site_id = world.sites["HER"].id
+    target = world.actor(Role.PANEL_MEMBER)
+
+    async def write() -> list[Expected]:
+        await user_services.set_user_active(
+            uow=world.container.uow(), actor=actor, user_id=target.user_id, is_active=False
+        )
+        return [Expected("user.deactivate", "user", target.user_id, site_id, None, {})]
+
+    return actor, write
+
+
+async def switch_an_account_back_on(world: World) -> tuple[Actor, Write]:
+    actor = world.actor(Role.ADMIN)
+    site_id = world.sites["HER"].id
+    target = world.actor(Role.PANEL_MEMBER)
+    await user_services.set_user_active(
+        uow=world.container.uow(), actor=actor, user_id=target.user_id, is_active=False
+    )
+
+    async def write() -> list[Expected]:
+        await user_services.set_user_active(
+            uow=world.container.uow(), actor=actor, user_id=target.user_id, is_active=True
+        )
+        return [Expected("user.reactivate", "user", target.user_id, site_id, None, {})]
+
+    return actor, write
+
+
+async def export_a_subject_access_bundle(world: World) -> tuple[Actor, Write]:
+    actor = world.actor(Role.ADMIN)
+    site_id = world.sites["HER"].id
+    case = await world.allocated_case()
+
+    async def write() -> list[Expected]:
+        bundle = await sar_services.export_subject_access(
+            uow=world.container.uow(), actor=actor, reference=case.reference
+        )
+        details = {"counts": bundle.record_counts()}
+        return [Expected("sar.export", "case", case.id, site_id, case.id, details)]
+
+    return actor, write
+
+
 SCENARIOS: dict[str, Scenario] = {
     "site.create": create_site,
     "user.add": add_user_at_two_sites,
@@ -952,6 +1091,14 @@ SCENARIOS: dict[str, Scenario] = {
     "telegram_link.revoke": revoke_telegram_link,
     "site.bot_message_retention": set_bot_message_retention,
     "notification.retry": retry_failed_notification,
+    "audit.search": search_the_audit,
+    "audit.verify": verify_the_audit_chain,
+    "retention.set": set_case_retention,
+    "user.change_role": change_a_staff_members_role,
+    "user.deactivate": switch_an_account_off,
+    "user.reactivate": switch_an_account_back_on,
+    "sar.export": export_a_subject_access_bundle,
+    "retention.anonymise": anonymise_closed_cases,
 }
 
 

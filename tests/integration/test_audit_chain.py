@@ -1,0 +1,475 @@
+"""The audit trail as a hash chain: verification finds an altered, inserted or deleted event,
+many writers at once still make one chain, the migration chains the events it finds, and an
+admin searches the trail of their own sites (and is audited for it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import JSON, Integer, String, column, func, select, table, text
+
+from core.bootstrap import Container, bootstrap
+from core.clock import FixedClock
+from core.db.engine import make_engine
+from core.db.migrate import upgrade
+from core.db.types import UTCDateTime
+from core.enums import Role
+from core.errors import NotPermitted
+from core.models import AuditChainHead, AuditEvent
+from core.schemas.actor import Actor
+from core.schemas.audit import ChainBreakKind, ChainBreakReason, ChainVerification
+from core.schemas.sites import SiteCreate
+from core.services import audit as audit_services
+from core.services import sites as site_services
+from core.settings import Settings
+from core.uow import UnitOfWork
+from tests.conftest import START, create_postgres_database, drop_postgres_database, require_postgres
+from tests.factories import World
+
+CLI = [sys.executable, "-m", "cli"]
+
+
+async def verify(container: Container, batch_size: int = 4) -> ChainVerification:
+    return await audit_services.verify_audit_chain(
+        uow=container.uow(), actor=Actor.system(), batch_size=batch_size
+    )
+
+
+async def sql(container: Container, statement: str, **params: object) -> None:
+    async with container.engine.begin() as connection:
+        await connection.execute(text(statement), params)
+
+
+async def stored_chain(container: Container) -> list[tuple[int, int, str, str]]:
+    async with container.engine.connect() as connection:
+        rows = await connection.execute(
+            select(AuditEvent.id, AuditEvent.seq, AuditEvent.prev_hash, AuditEvent.hash).order_by(
+                AuditEvent.seq
+            )
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+async def chain_with_some_work(world: World) -> list[tuple[int, int, str, str]]:
+    await world.allocated_case()
+    await world.allocated_case("WOR")
+    chain = await stored_chain(world.container)
+    assert len(chain) > 10
+    return chain
+
+
+# --- verification ---------------------------------------------------------------------------
+
+
+async def test_an_untouched_trail_verifies_and_every_event_links_to_the_one_before(
+    world: World,
+) -> None:
+    chain = await chain_with_some_work(world)
+
+    result = await verify(world.container)
+
+    assert (result.ok, result.first_break, result.checked) == (True, None, len(chain))
+    assert [seq for _, seq, _, _ in chain] == list(range(1, len(chain) + 1))
+    assert chain[0][2] == audit_services.GENESIS_HASH
+    assert all(chain[i][2] == chain[i - 1][3] for i in range(1, len(chain)))
+    assert (result.head_seq, result.head_hash) == (len(chain), chain[-1][3])
+
+
+async def test_an_event_whose_details_were_edited_in_the_database_is_named_as_altered(
+    world: World,
+) -> None:
+    chain = await chain_with_some_work(world)
+    event_id, seq, _, _ = chain[len(chain) // 2]
+    await sql(
+        world.container,
+        "UPDATE audit_events SET details = :details WHERE id = :id",
+        details=json.dumps({"role": "admin"}),
+        id=event_id,
+    )
+
+    result = await verify(world.container)
+
+    assert result.ok is False
+    assert result.first_break is not None
+    assert (result.first_break.kind, result.first_break.reason) == (
+        ChainBreakKind.ALTERED,
+        ChainBreakReason.HASH_MISMATCH,
+    )
+    assert (result.first_break.seq, result.first_break.event_id) == (seq, event_id)
+    assert result.checked == seq - 1
+
+
+async def test_a_deleted_event_in_the_middle_is_named_by_its_place_in_the_chain(
+    world: World,
+) -> None:
+    chain = await chain_with_some_work(world)
+    event_id, seq, _, _ = chain[5]
+    await sql(world.container, "DELETE FROM audit_events WHERE id = :id", id=event_id)
+
+    result = await verify(world.container)
+
+    assert result.first_break is not None
+    assert (result.first_break.kind, result.first_break.reason, result.first_break.seq) == (
+        ChainBreakKind.DELETED,
+        ChainBreakReason.SEQ_GAP,
+        seq,
+    )
+
+
+async def test_deleting_the_last_events_is_found_because_the_head_is_ahead(
+    world: World,
+) -> None:
+    chain = await chain_with_some_work(world)
+    last_two = [event_id for event_id, _, _, _ in chain[-2:]]
+    await sql(
+        world.container, f"DELETE FROM audit_events WHERE id IN ({last_two[0]}, {last_two[1]})"
+    )
+
+    result = await verify(world.container)
+
+    assert result.first_break is not None
+    assert (result.first_break.kind, result.first_break.reason, result.first_break.seq) == (
+        ChainBreakKind.DELETED,
+        ChainBreakReason.HEAD_AHEAD,
+        len(chain) - 1,
+    )
+
+
+async def test_a_forged_event_after_the_last_one_is_found_even_with_a_correct_hash(
+    world: World, clock: FixedClock
+) -> None:
+    chain = await chain_with_some_work(world)
+    last_hash, seq = chain[-1][3], len(chain) + 1
+    forged = dict(
+        seq=seq,
+        prev_hash=last_hash,
+        occurred_at=clock.now(),
+        actor_user_id=None,
+        face="cli",
+        action="case.update",
+        entity_type="case",
+        entity_id=1,
+        site_id=None,
+        case_id=1,
+        details={},
+    )
+    async with world.container.session_factory() as session:
+        session.add(AuditEvent(**forged, hash=audit_services.event_hash(**forged)))
+        await session.commit()
+
+    result = await verify(world.container)
+
+    assert result.first_break is not None
+    assert (result.first_break.kind, result.first_break.reason, result.first_break.seq) == (
+        ChainBreakKind.INSERTED,
+        ChainBreakReason.BEYOND_HEAD,
+        seq,
+    )
+
+
+async def test_an_event_replaced_by_one_made_elsewhere_is_found_as_not_linking(
+    world: World,
+) -> None:
+    chain = await chain_with_some_work(world)
+    event_id, seq, _, _ = chain[3]
+    async with world.container.session_factory() as session:
+        stored = await session.get(AuditEvent, event_id)
+        assert stored is not None
+        # A self-consistent row, hashed as if it followed some other event.
+        stored.prev_hash = "f" * 64
+        stored.hash = audit_services.event_hash(
+            seq=stored.seq,
+            prev_hash=stored.prev_hash,
+            occurred_at=stored.occurred_at,
+            actor_user_id=stored.actor_user_id,
+            face=stored.face,
+            action=stored.action,
+            entity_type=stored.entity_type,
+            entity_id=stored.entity_id,
+            site_id=stored.site_id,
+            case_id=stored.case_id,
+            details=stored.details,
+        )
+        await session.commit()
+
+    result = await verify(world.container)
+
+    assert result.first_break is not None
+    assert (result.first_break.kind, result.first_break.reason, result.first_break.seq) == (
+        ChainBreakKind.INSERTED,
+        ChainBreakReason.PREV_HASH_MISMATCH,
+        seq,
+    )
+
+
+async def test_verification_reports_its_progress_up_to_the_head(world: World) -> None:
+    chain = await chain_with_some_work(world)
+    seen: list[tuple[int, int]] = []
+
+    await audit_services.verify_audit_chain(
+        uow=world.container.uow(),
+        actor=Actor.system(),
+        batch_size=5,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+
+    assert seen[0] == (0, len(chain))
+    assert seen[-1] == (len(chain), len(chain))
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+async def test_a_case_manager_may_not_verify_the_trail(world: World) -> None:
+    with pytest.raises(NotPermitted):
+        await audit_services.verify_audit_chain(
+            uow=world.container.uow(), actor=world.actor(Role.CASE_MANAGER)
+        )
+
+
+# --- many writers at once -------------------------------------------------------------------
+
+WRITERS = 12  # below the smallest connection pool (15), as each holds one at the barrier
+EVENTS_EACH = 5
+
+
+class HeldAtCommit(UnitOfWork):
+    """Waits for every other writer before committing, so all of them append at once."""
+
+    def __init__(self, container: Container, barrier: asyncio.Barrier) -> None:
+        super().__init__(container.session_factory, container.clock)
+        self._barrier = barrier
+
+    async def commit(self) -> None:
+        await self._barrier.wait()
+        await super().commit()
+
+
+async def test_many_writers_appending_at_the_same_moment_make_one_valid_chain(
+    world: World, backend: str
+) -> None:
+    # Runs on both backends: on PostgreSQL the writers really commit concurrently and meet on
+    # the chain head's row lock; on SQLite the database lock serialises them.
+    before = len(await stored_chain(world.container))
+    barrier = asyncio.Barrier(WRITERS)
+    site_id = world.sites["HER"].id
+
+    async def writer(number: int) -> None:
+        uow = HeldAtCommit(world.container, barrier)
+        async with uow:
+            # Some real work in the same transaction, so the lock is taken beside other writes.
+            await uow.session.execute(select(func.count()).select_from(AuditEvent))
+            for index in range(EVENTS_EACH):
+                audit_services.record_audit(
+                    uow,
+                    Actor.system(),
+                    "test.concurrent",
+                    entity_type="writer",
+                    entity_id=number,
+                    site_id=site_id,
+                    details={"index": index},
+                )
+            await uow.commit()
+
+    await asyncio.wait_for(asyncio.gather(*(writer(n) for n in range(WRITERS))), timeout=120)
+
+    chain = await stored_chain(world.container)
+    assert len(chain) == before + WRITERS * EVENTS_EACH
+    assert [seq for _, seq, _, _ in chain] == list(range(1, len(chain) + 1))
+    result = await verify(world.container, batch_size=17)
+    assert (result.ok, result.checked, result.head_seq) == (True, len(chain), len(chain))
+    # Each writer's events sit together, in the order it recorded them.
+    async with world.container.session_factory() as session:
+        rows = (
+            await session.execute(
+                select(AuditEvent.entity_id, AuditEvent.details)
+                .where(AuditEvent.action == "test.concurrent")
+                .order_by(AuditEvent.seq)
+            )
+        ).all()
+    runs = [rows[i : i + EVENTS_EACH] for i in range(0, len(rows), EVENTS_EACH)]
+    assert all(len({writer for writer, _ in run}) == 1 for run in runs)
+    assert all([d["index"] for _, d in run] == list(range(EVENTS_EACH)) for run in runs)
+
+
+async def test_a_rolled_back_unit_of_work_neither_appends_nor_moves_the_head(
+    world: World,
+) -> None:
+    chain = await stored_chain(world.container)
+    uow = world.container.uow()
+    async with uow:
+        audit_services.record_audit(
+            uow, Actor.system(), "test.rolled_back", entity_type="writer", entity_id=None
+        )
+    async with world.container.session_factory() as session:
+        head = await session.get(AuditChainHead, audit_services.HEAD_ROW_ID)
+    assert head is not None
+    assert (head.last_seq, head.last_hash) == (len(chain), chain[-1][3])
+    assert await stored_chain(world.container) == chain
+
+
+# --- the migration chains what it finds -----------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'chain.sqlite3'}"
+        return
+    await require_postgres()
+    url = await create_postgres_database("da_chain")
+    try:
+        yield url
+    finally:
+        await drop_postgres_database(url)
+
+
+async def test_upgrading_chains_the_events_already_stored_in_id_order(fresh_url: str) -> None:
+    engine = make_engine(fresh_url)
+    try:
+        await upgrade(engine, "0005")
+        old_events = table(
+            "audit_events",
+            column("occurred_at", UTCDateTime()),
+            column("face", String()),
+            column("action", String()),
+            column("entity_type", String()),
+            column("entity_id", Integer()),
+            column("details", JSON()),
+        )
+        async with engine.begin() as connection:
+            await connection.execute(
+                old_events.insert(),
+                [
+                    {
+                        "occurred_at": START - timedelta(days=30 - n, microseconds=n),
+                        "face": "cli",
+                        "action": "site.create",
+                        "entity_type": "site",
+                        "entity_id": n,
+                        "details": {"n": n, "ok": True, "name": "Ünïcode"},
+                    }
+                    for n in range(7)
+                ],
+            )
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    container = bootstrap(Settings(database_url=fresh_url), clock=FixedClock(START))
+    try:
+        result = await verify(container)
+        assert (result.ok, result.checked, result.head_seq) == (True, 7, 7)
+        # And the chain goes on from there.
+        await site_services.create_site(
+            uow=container.uow(), actor=Actor.system(), data=SiteCreate(code="NEW", name="New")
+        )
+        after = await verify(container)
+        assert (after.ok, after.checked) == (True, 8)
+    finally:
+        await container.dispose()
+
+
+# --- searching ------------------------------------------------------------------------------
+
+
+async def test_an_admin_searches_their_own_sites_events_by_case_user_and_period(
+    world: World, clock: FixedClock
+) -> None:
+    her_case = await world.allocated_case("HER")
+    await world.allocated_case("WOR")
+    admin = world.actor(Role.ADMIN, "HER")
+    manager = world.actor(Role.SERVICE_MANAGER, "HER")
+
+    by_case = await audit_services.search_audit(
+        uow=world.container.uow(), actor=admin, case_id=her_case.id
+    )
+    everything = await audit_services.search_audit(
+        uow=world.container.uow(), actor=admin, limit=500
+    )
+    by_user = await audit_services.search_audit(
+        uow=world.container.uow(), actor=admin, user_id=manager.user_id
+    )
+    tomorrow = clock.now().date() + timedelta(days=1)
+    nothing_yet = await audit_services.search_audit(
+        uow=world.container.uow(), actor=admin, date_from=tomorrow, date_to=tomorrow
+    )
+
+    assert [(e.action, e.case_reference) for e in by_case.items] == [
+        ("case.allocate", her_case.reference),
+        ("case.create", her_case.reference),
+    ]
+    assert {e.site_code for e in everything.items} == {"HER"}
+    assert {e.action for e in by_user.items} == {"case.create", "case.allocate"}
+    assert nothing_yet.items == []
+    searches = [e for e in everything.items if e.action == "audit.search"]
+    assert [(s.details["case_id"], s.actor_user_id) for s in searches] == [
+        (her_case.id, admin.user_id)
+    ]
+
+
+async def test_the_search_pages_newest_first_through_the_trail_as_it_was_at_the_first_page(
+    world: World,
+) -> None:
+    admin = world.actor(Role.ADMIN, "HER")
+    first = await audit_services.search_audit(uow=world.container.uow(), actor=admin, limit=3)
+    second = await audit_services.search_audit(
+        uow=world.container.uow(), actor=admin, limit=3, offset=3, up_to_seq=first.up_to_seq
+    )
+    whole = await audit_services.search_audit(
+        uow=world.container.uow(), actor=admin, limit=6, up_to_seq=first.up_to_seq
+    )
+
+    assert first.has_more is True
+    assert [e.seq for e in first.items + second.items] == [e.seq for e in whole.items]
+    assert [e.seq for e in whole.items] == sorted((e.seq for e in whole.items), reverse=True)
+
+
+async def test_only_admins_may_search_the_trail(world: World) -> None:
+    with pytest.raises(NotPermitted):
+        await audit_services.search_audit(
+            uow=world.container.uow(), actor=world.actor(Role.SERVICE_MANAGER)
+        )
+
+
+# --- the command line -----------------------------------------------------------------------
+
+
+def run_cli(*args: str, database: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{database}", "COLUMNS": "200"}
+    return subprocess.run(
+        [*CLI, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+async def test_audit_verify_exits_non_zero_and_names_the_altered_event(tmp_path: Path) -> None:
+    database = tmp_path / "cli.sqlite3"
+    assert run_cli("db", "upgrade", database=database).returncode == 0
+    container = bootstrap(Settings(database_url=f"sqlite+aiosqlite:///{database}"))
+    try:
+        for code in ("AAA", "BBB", "CCC"):
+            await site_services.create_site(
+                uow=container.uow(), actor=Actor.system(), data=SiteCreate(code=code, name=code)
+            )
+    finally:
+        await container.dispose()
+
+    intact = run_cli("audit", "verify", database=database)
+    assert intact.returncode == 0, intact.stderr
+    assert "The audit trail is intact: 3 events checked." in intact.stdout
+
+    # The verify was itself recorded (event 4); now someone edits event 2.
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE audit_events SET entity_id = 99 WHERE seq = 2")
+    broken = run_cli("audit", "verify", database=database)
+
+    assert broken.returncode == 1
+    assert "event 2" in broken.stderr
+    assert "was altered" in broken.stderr
