@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 import typer
 
 from cli.common import _, console, err_console, run_with_container
+from cli.startup_checks import refuse_unsafe_secrets
 from cli.worker import stop_on_signals
 from core.bootstrap import Container
 from core.enums import Face
@@ -128,6 +129,7 @@ def register(app: typer.Typer) -> None:
         if problem is not None:
             err_console.print(f"[red]{problem}[/red]")
             raise typer.Exit(code=1)
+        refuse_unsafe_secrets(needs_bot_token=True, needs_webhook_secret=webhook)
 
         async def work(container: Container) -> None:
             _log_to_console()

@@ -22,6 +22,7 @@ import typer
 from cli.bot import serve_bot
 from cli.common import _, console, run_with_container
 from cli.demo import print_counts, print_sign_ins, seed_with_progress
+from cli.startup_checks import refuse_unsafe_secrets
 from cli.worker import serve_outbox, stop_on_signals
 from core.bootstrap import Container
 from core.db.migrate import current_revision, upgrade
@@ -34,15 +35,25 @@ LOCAL_BUN = PROJECT_ROOT / ".tools" / "bun" / "node_modules" / "bun" / "bin" / "
 
 
 async def _prepare(container: Container, seed: int) -> tuple[str | None, DemoSummary | None]:
+    """Migrate; in demo mode, seed the demo into an empty database. Outside demo mode nothing
+    is seeded: the demo's accounts share a published password."""
     await upgrade(container.engine)
     summary = None
-    if await database_is_empty(container):
+    if container.settings.demo_mode and await database_is_empty(container):
         summary = await seed_with_progress(container, seed)
     return await current_revision(container.engine), summary
 
 
-def _print_ready(revision: str | None, summary: DemoSummary | None) -> None:
+def _print_ready(revision: str | None, summary: DemoSummary | None, demo_mode: bool) -> None:
     console.print(_("Database is at schema revision {revision}.", revision=revision))
+    if not demo_mode:
+        console.print(
+            _(
+                "Demo mode is off: no demo data or demo sign-ins. Add sites and staff with"
+                " drive-assist sites and drive-assist users."
+            )
+        )
+        return
     if summary is not None:
         print_counts(summary)
     else:
@@ -123,8 +134,10 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option(DEFAULT_HOST, "--host", help=_("Address the web app listens on.")),
         port: int = typer.Option(DEFAULT_PORT, "--port", help=_("Port the web app listens on.")),
     ) -> None:
+        refuse_unsafe_secrets()
+
         async def work(container: Container) -> None:
-            _print_ready(*await _prepare(container, seed))
+            _print_ready(*await _prepare(container, seed), container.settings.demo_mode)
             if setup_only or web:
                 return
             stop = stop_on_signals()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import typer
+from pydantic import ValidationError
 
 from cli.common import _, console, run_with_container, translator
 from core.bootstrap import Container
 from core.schemas.actor import Actor
 from core.schemas.bot_messages import MAX_RETENTION_HOURS, SiteRetentionRead
+from core.schemas.sites import SiteCreate, SiteRead
 from core.services import bot_messages
+from core.services import sites as site_services
 
 
 def _parse_hours(text: str) -> int | None:
@@ -31,6 +34,26 @@ def _parse_hours(text: str) -> int | None:
 def register(app: typer.Typer) -> None:
     sites = typer.Typer(no_args_is_help=True, help=_("Site settings."))
     app.add_typer(sites, name="sites")
+
+    @sites.command("add", help=_("Add a site (a Drive service area) as the host operator."))
+    def add_site_command(
+        code: str = typer.Argument(..., help=_("Site code, for example HER.")),
+        name: str = typer.Argument(..., help=_("Site name, for example Herefordshire.")),
+    ) -> None:
+        try:
+            data = SiteCreate(code=code, name=name)
+        except ValidationError as error:
+            raise typer.BadParameter(
+                _("Give a site code of 2 to 5 capital letters and a name.")
+            ) from error
+
+        async def work(container: Container) -> SiteRead:
+            return await site_services.create_site(
+                uow=container.uow(), actor=Actor.system(), data=data
+            )
+
+        site = run_with_container(work)
+        console.print(_("Site {code} added.", code=site.code))
 
     @sites.command(
         "set-retention",

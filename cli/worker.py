@@ -19,6 +19,7 @@ from contextlib import AsyncExitStack
 import typer
 
 from cli.common import _, console, run_with_container, translator
+from cli.startup_checks import refuse_unsafe_secrets
 from core.bootstrap import Container
 from core.enums import Channel
 from core.notifications.channels import ChannelAdapter, InboxChannel
@@ -129,6 +130,7 @@ def register(app: typer.Typer) -> None:
             help=_("Also queue the reminders, digests and escalations the data calls for."),
         ),
     ) -> None:
+        refuse_unsafe_secrets()
         handled = run_with_container(lambda container: _work(container, once, schedulers))
         if once:
             _print_handled(handled)

@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.clock import Clock, SystemClock
 from core.db.engine import make_engine, make_session_factory
-from core.settings import Settings
+from core.errors import DomainError
+from core.settings import SecretProblem, Settings, secret_problems
 from core.uow import UnitOfWork
 
 
@@ -24,6 +25,34 @@ class Container:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class UnsafeSecrets(DomainError):
+    """Outside demo mode, a secret is missing or set to a published value.
+
+    ``details['problems']`` lists :class:`core.settings.SecretProblem` (setting names only).
+    """
+
+    code = "unsafe_secrets"
+
+    @property
+    def problems(self) -> list[SecretProblem]:
+        return list(self.details["problems"])
+
+
+def check_production_secrets(
+    settings: Settings, *, needs_bot_token: bool = False, needs_webhook_secret: bool = False
+) -> None:
+    """Raise :class:`UnsafeSecrets` unless the secrets are fit to start a process with.
+
+    Every entry point that serves (``drive-assist run``, ``worker``, ``bot run``) calls this
+    before it starts; demo mode (``DEMO_MODE=true``) allows anything.
+    """
+    problems = secret_problems(
+        settings, needs_bot_token=needs_bot_token, needs_webhook_secret=needs_webhook_secret
+    )
+    if problems:
+        raise UnsafeSecrets(problems=problems)
 
 
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:

@@ -7,6 +7,8 @@ builds a ``Settings``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, NamedTuple
+from urllib.parse import urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -103,3 +105,70 @@ class Settings(BaseSettings):
     web_session_max_hours: int = Field(
         default=12, ge=1, description="Hours after sign-in a web session ends, however active."
     )
+
+
+# Secrets anyone can read: placeholders people copy from documentation, the examples in
+# Telegram's own docs, and the demo password. Outside demo mode none of them may guard a service.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {
+        "",
+        "admin",
+        "change-me",
+        "change_me",
+        "changeme",
+        "drive",
+        "drive-assist",
+        "drive-demo-2026",  # core.demo.DEMO_PASSWORD
+        "example",
+        "password",
+        "postgres",
+        "secret",
+        "test",
+        "token",
+        "your-token-here",
+        "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11",  # BotFather's documented example
+        "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",  # the Bot API docs' example
+    }
+)
+
+
+class SecretProblem(NamedTuple):
+    """A secret setting that keeps a process from starting: its variable name, never its value."""
+
+    setting: str
+    problem: Literal["missing", "default"]
+
+
+def _is_default(value: str) -> bool:
+    return value.strip().lower() in {secret.lower() for secret in KNOWN_DEFAULT_SECRETS}
+
+
+def secret_problems(
+    settings: Settings, *, needs_bot_token: bool = False, needs_webhook_secret: bool = False
+) -> list[SecretProblem]:
+    """What is wrong with the secrets for a process outside demo mode (in demo mode: nothing).
+
+    A secret that is set must not be a published value; one the process needs must be set. The
+    database password is checked only when the URL holds one: PostgreSQL may authenticate
+    without one (peer, ``.pgpass``, a client certificate), and SQLite has none.
+    """
+    if settings.demo_mode:
+        return []
+    problems: list[SecretProblem] = []
+    for setting, value, needed in (
+        ("TELEGRAM_BOT_TOKEN", settings.telegram_bot_token, needs_bot_token),
+        ("TELEGRAM_WEBHOOK_SECRET", settings.telegram_webhook_secret, needs_webhook_secret),
+    ):
+        if value is None or not value.strip():
+            if needed:
+                problems.append(SecretProblem(setting, "missing"))
+        elif _is_default(value):
+            problems.append(SecretProblem(setting, "default"))
+    if not settings.is_sqlite:
+        try:
+            password = urlsplit(settings.normalised_database_url()).password
+        except ValueError:
+            password = None
+        if password is not None and _is_default(password):
+            problems.append(SecretProblem("DATABASE_URL", "default"))
+    return problems

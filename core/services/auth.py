@@ -37,6 +37,7 @@ from core.models import Membership, Site, User, WebSession, WebSignInAttempt, We
 from core.passwords import hash_password, verify_password
 from core.schemas.actor import Actor, MembershipRead
 from core.schemas.auth import SignInResult, TotpEnrolmentRequired
+from core.schemas.common import has_nul
 from core.services.audit import record_audit
 from core.services.users import actor_from_user
 from core.settings import Settings
@@ -319,6 +320,8 @@ async def sign_in(
     ``SignInLocked`` after too many failures for this address.
     """
     address = email.strip().lower()
+    if has_nul(address):  # no account's address holds NUL (and PostgreSQL cannot compare it)
+        address = ""
     key = account_key(address)
     async with uow:
         user = await uow.session.scalar(select(User).where(User.email == address))

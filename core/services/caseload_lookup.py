@@ -15,6 +15,7 @@ from core.models import Case
 from core.policy import Action, is_allowed
 from core.schemas.actor import Actor
 from core.schemas.case_choice import CaseChoice
+from core.schemas.common import has_nul
 from core.services.access import ensure_open
 from core.uow import UnitOfWork
 
@@ -47,7 +48,7 @@ async def my_case_by_reference(
 ) -> CaseChoice | None:
     """The open case on the actor's caseload with this reference (any letter case), or None."""
     wanted = reference.strip().upper()
-    if not wanted:
+    if not wanted or has_nul(wanted):  # PostgreSQL cannot compare text holding NUL
         return None
     async with uow:
         rows = await uow.session.execute(

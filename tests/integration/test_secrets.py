@@ -1,0 +1,153 @@
+"""Secrets: outside demo mode no process starts with a missing or published secret, the refusal
+names the setting and never its value, and secrets come from the environment only."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.bootstrap import UnsafeSecrets, check_production_secrets
+from core.settings import SecretProblem, Settings, secret_problems
+
+CLI = [sys.executable, "-m", "cli"]
+DOCUMENTED_TOKEN = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"
+OWN_TOKEN = "987654321:own-token-nobody-has-published-xyz"
+SECRET_NAMES = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_URL")
+
+
+def _run(*args: str, database: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{database}", "COLUMNS": "200"}
+    for name in (*SECRET_NAMES, "DEMO_MODE"):
+        env.pop(name, None)
+    env.update(variables)
+    return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=180)
+
+
+def test_run_refuses_a_published_bot_token_outside_demo_mode_naming_the_setting_only(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "run.sqlite3"
+
+    result = _run(
+        "run",
+        "--setup-only",
+        database=database,
+        DEMO_MODE="false",
+        TELEGRAM_BOT_TOKEN=DOCUMENTED_TOKEN,
+    )
+
+    assert result.returncode == 1
+    assert "TELEGRAM_BOT_TOKEN holds a published example or default secret" in result.stderr
+    assert "DEMO_MODE=true" in result.stderr
+    assert DOCUMENTED_TOKEN not in result.stdout + result.stderr
+    assert not database.exists()  # refused before anything was touched
+
+
+def test_demo_mode_starts_with_the_same_published_token(tmp_path: Path) -> None:
+    result = _run(
+        "run",
+        "--setup-only",
+        database=tmp_path / "demo.sqlite3",
+        DEMO_MODE="true",
+        TELEGRAM_BOT_TOKEN=DOCUMENTED_TOKEN,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "Database is at schema revision" in result.stdout
+
+
+def test_a_worker_with_no_secrets_at_all_still_starts_outside_demo_mode(tmp_path: Path) -> None:
+    database = tmp_path / "worker.sqlite3"
+    assert _run("db", "upgrade", database=database).returncode == 0
+
+    result = _run("worker", "--once", "--no-schedulers", database=database, DEMO_MODE="false")
+
+    assert result.returncode == 0, result.stderr
+    assert "every message goes to the in-app inbox" in result.stdout
+
+
+def test_a_worker_refuses_a_database_url_with_a_default_password(tmp_path: Path) -> None:
+    result = _run(
+        "worker",
+        "--once",
+        database=tmp_path / "unused.sqlite3",
+        DEMO_MODE="false",
+        DATABASE_URL="postgresql://drive:ChangeMe@127.0.0.1:1/drive",
+    )
+
+    assert result.returncode == 1
+    assert "DATABASE_URL holds a published example or default secret" in result.stderr
+    assert "ChangeMe" not in result.stdout + result.stderr
+
+
+def test_the_bot_refuses_a_published_token_and_still_explains_a_missing_one(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "bot.sqlite3"
+
+    published = _run(
+        "bot", "run", database=database, DEMO_MODE="false", TELEGRAM_BOT_TOKEN="changeme"
+    )
+    missing = _run("bot", "run", database=database, DEMO_MODE="false")
+
+    assert published.returncode == 1
+    assert "TELEGRAM_BOT_TOKEN holds a published example or default secret" in published.stderr
+    assert "changeme" not in published.stdout + published.stderr
+    assert missing.returncode == 1
+    assert "TELEGRAM_BOT_TOKEN is not set" in missing.stderr
+
+
+def test_only_published_or_missing_needed_secrets_are_problems_and_demo_mode_has_none() -> None:
+    base = Settings(demo_mode=False)
+
+    assert secret_problems(base) == []
+    assert secret_problems(base, needs_bot_token=True) == [
+        SecretProblem("TELEGRAM_BOT_TOKEN", "missing")
+    ]
+    assert secret_problems(base.model_copy(update={"telegram_bot_token": OWN_TOKEN})) == []
+    assert secret_problems(base.model_copy(update={"telegram_bot_token": " Secret "})) == [
+        SecretProblem("TELEGRAM_BOT_TOKEN", "default")
+    ]
+    assert (
+        secret_problems(
+            base.model_copy(update={"telegram_webhook_secret": "x" * 40}), needs_webhook_secret=True
+        )
+        == []
+    )
+    assert secret_problems(base, needs_bot_token=True, needs_webhook_secret=True) == [
+        SecretProblem("TELEGRAM_BOT_TOKEN", "missing"),
+        SecretProblem("TELEGRAM_WEBHOOK_SECRET", "missing"),
+    ]
+    passwordless = base.model_copy(update={"database_url": "postgresql://drive@db:5432/drive"})
+    assert secret_problems(passwordless) == []
+    demo = base.model_copy(update={"demo_mode": True, "telegram_bot_token": "changeme"})
+    assert secret_problems(demo, needs_webhook_secret=True) == []
+
+
+def test_the_typed_error_carries_setting_names_and_never_a_value() -> None:
+    settings = Settings(demo_mode=False, telegram_bot_token="password")
+
+    with pytest.raises(UnsafeSecrets) as caught:
+        check_production_secrets(settings)
+
+    assert caught.value.code == "unsafe_secrets"
+    assert caught.value.problems == [SecretProblem("TELEGRAM_BOT_TOKEN", "default")]
+    assert "password" not in str(caught.value).replace("TELEGRAM_BOT_TOKEN", "")
+
+
+def test_secrets_come_from_the_environment_and_never_from_a_dotenv_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text(f"TELEGRAM_BOT_TOKEN={OWN_TOKEN}\nDEMO_MODE=true\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("DEMO_MODE", raising=False)
+
+    assert Settings().telegram_bot_token is None
+    assert Settings().demo_mode is False
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", OWN_TOKEN)
+    assert Settings().telegram_bot_token == OWN_TOKEN
