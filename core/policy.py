@@ -50,6 +50,9 @@ class Action(StrEnum):
     TELEGRAM_LINK_MANAGE = "telegram_link.manage"
     TEAM_VIEW = "team.view"
     NOTIFICATION_ADMIN = "notification.admin"
+    REPORT_VIEW = "report.view"
+    SAR_EXPORT = "sar.export"
+    RETENTION_MANAGE = "retention.manage"
 
 
 class Scope(StrEnum):
@@ -115,6 +118,12 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.TEAM_VIEW: {SM: SITE},
     # Failed notifications to the site's staff: see them (never their contents) and send again.
     Action.NOTIFICATION_ADMIN: {ADMIN: SITE},
+    # Funder returns and outcome measures: aggregate figures, never a person's details.
+    Action.REPORT_VIEW: {SM: SITE, ADMIN: SITE},
+    # A subject access bundle (everything held about the person, third parties redacted).
+    Action.SAR_EXPORT: {ADMIN: SITE},
+    # The site's retention policy, and running it.
+    Action.RETENTION_MANAGE: {ADMIN: SITE},
 }
 
 

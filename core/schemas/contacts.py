@@ -33,3 +33,5 @@ class ContactRead(ReadModel):
     topics: tuple[str, ...]
     notes: str | None
     next_steps: str | None
+    # True when there are notes or next steps the reader may not see (``case_notes.view``).
+    notes_withheld: bool = False

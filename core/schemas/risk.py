@@ -27,6 +27,8 @@ class RiskAssessmentRead(ReadModel):
     reason: str | None
     assessed_by_id: int | None
     assessor_role: Role | None
+    # True when there is a reason the reader may not see (``case_notes.view``).
+    reason_withheld: bool = False
 
 
 class MaracAppearanceCreate(InputModel):

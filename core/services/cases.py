@@ -16,7 +16,7 @@ from core.errors import (
     StaleVersion,
     ValidationFailed,
 )
-from core.models import Case, CaseStageChange, LinkedPerson, Membership, Site
+from core.models import Case, CaseStageChange, LinkedPerson, Membership, Site, User
 from core.notifications.outbox import cancel_pending
 from core.policy import Action, authorize, sites_where
 from core.rules import (
@@ -38,6 +38,7 @@ from core.schemas.cases import (
     StageChangeRead,
     StageMove,
 )
+from core.schemas.common import has_nul
 from core.services.access import ensure_open, get_or_404, load_case
 from core.services.audit import record_audit
 from core.uow import UnitOfWork
@@ -221,6 +222,8 @@ async def get_case(*, uow: UnitOfWork, actor: Actor, case_id: int) -> CaseRead:
 
 async def find_case(*, uow: UnitOfWork, actor: Actor, reference: str) -> CaseRead:
     """A case by its reference, among the sites where the actor may see cases."""
+    if has_nul(reference):  # no reference holds one, and PostgreSQL cannot compare it
+        raise NotFound(entity="case", id=reference.replace("\x00", ""))
     async with uow:
         case = await uow.session.scalar(
             select(Case).where(
@@ -304,11 +307,15 @@ async def allocate_case(
         case = await load_case(uow, actor, case_id, Action.CASE_ALLOCATE)
         ensure_open(case)
         _check_version(case, data.version)
+        # An active account holding the case manager role at the case's own site.
         is_case_manager_here = await uow.session.scalar(
-            select(Membership.id).where(
+            select(Membership.id)
+            .join(User, User.id == Membership.user_id)
+            .where(
                 Membership.user_id == data.case_manager_id,
                 Membership.site_id == case.site_id,
                 Membership.role == Role.CASE_MANAGER,
+                User.is_active.is_(True),
             )
         )
         if is_case_manager_here is None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core.enums import WorkCategory
 from core.errors import ValidationFailed
 from core.models import Contact
-from core.policy import Action
+from core.policy import Action, is_allowed
 from core.schemas.actor import Actor
 from core.schemas.contacts import ContactCreate, ContactRead
 from core.services.access import ensure_open, load_case, load_case_key
@@ -20,7 +20,8 @@ from core.uow import UnitOfWork
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
-def contact_read(contact: Contact) -> ContactRead:
+def contact_read(contact: Contact, *, notes: bool = True) -> ContactRead:
+    """The contact; its free text only when ``notes`` (the reader has ``case_notes.view``)."""
     return ContactRead(
         id=contact.id,
         case_id=contact.case_id,
@@ -30,8 +31,9 @@ def contact_read(contact: Contact) -> ContactRead:
         duration_minutes=contact.duration_minutes,
         categories=tuple(contact.categories()),
         topics=tuple(contact.topics or ()),
-        notes=contact.notes,
-        next_steps=contact.next_steps,
+        notes=contact.notes if notes else None,
+        next_steps=contact.next_steps if notes else None,
+        notes_withheld=not notes and bool(contact.notes or contact.next_steps),
     )
 
 
@@ -87,13 +89,19 @@ async def log_contact_in(uow: UnitOfWork, actor: Actor, data: ContactCreate) -> 
 async def list_contacts(
     *, uow: UnitOfWork, actor: Actor, case_id: int, limit: int = 100
 ) -> list[ContactRead]:
-    """The case's contacts, newest first."""
+    """The case's contacts, newest first; their notes only for ``case_notes.view``."""
     async with uow:
-        await load_case(uow, actor, case_id, Action.CASE_VIEW)
+        case = await load_case(uow, actor, case_id, Action.CASE_VIEW)
+        notes = is_allowed(
+            actor,
+            Action.CASE_NOTES_VIEW,
+            site_id=case.site_id,
+            case_manager_id=case.case_manager_id,
+        )
         contacts = await uow.session.scalars(
             select(Contact)
             .where(Contact.case_id == case_id)
             .order_by(Contact.occurred_at.desc(), Contact.id.desc())
             .limit(max(1, min(limit, 1000)))
         )
-        return [contact_read(contact) for contact in contacts]
+        return [contact_read(contact, notes=notes) for contact in contacts]

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from core.enums import Role
 from core.models import MaracAppearance, PoliceIncident, RiskAssessment
-from core.policy import Action
+from core.policy import Action, is_allowed
 from core.schemas.actor import Actor
 from core.schemas.risk import (
     MaracAppearanceCreate,
@@ -57,14 +57,28 @@ async def record_risk_assessment(
 
 
 async def risk_history(*, uow: UnitOfWork, actor: Actor, case_id: int) -> list[RiskAssessmentRead]:
+    """The case's risk assessments, oldest first; the reasons only for ``case_notes.view``."""
     async with uow:
-        await load_case(uow, actor, case_id, Action.CASE_VIEW)
+        case = await load_case(uow, actor, case_id, Action.CASE_VIEW)
+        notes = is_allowed(
+            actor,
+            Action.CASE_NOTES_VIEW,
+            site_id=case.site_id,
+            case_manager_id=case.case_manager_id,
+        )
         rows = await uow.session.scalars(
             select(RiskAssessment)
             .where(RiskAssessment.case_id == case_id)
             .order_by(RiskAssessment.assessed_at, RiskAssessment.id)
         )
-        return [RiskAssessmentRead.model_validate(row) for row in rows]
+        return [_assessment_read(row, notes=notes) for row in rows]
+
+
+def _assessment_read(row: RiskAssessment, *, notes: bool) -> RiskAssessmentRead:
+    read = RiskAssessmentRead.model_validate(row)
+    if notes or not read.reason:
+        return read
+    return read.model_copy(update={"reason": None, "reason_withheld": True})
 
 
 async def record_marac_appearance(

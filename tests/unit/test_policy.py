@@ -67,6 +67,9 @@ alert.respond              -    S    -    S    -    -    -
 telegram_link.manage       O    O    O    O    O    O    S
 team.view                  -    S    -    -    -    -    -
 notification.admin         -    -    -    -    -    -    S
+report.view                -    S    -    -    -    -    S
+sar.export                 -    -    -    -    -    -    S
+retention.manage           -    -    -    -    -    -    S
 """
 
 ME, SOMEONE_ELSE = 7, 8

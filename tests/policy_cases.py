@@ -1,0 +1,1624 @@
+"""Every public service operation that takes an ``actor``, with the permission it needs and a
+builder that makes valid arguments aimed at a record at a given place.
+
+Used by ``tests/integration/test_policy_matrix.py``, which calls each operation as every role,
+on a record at the actor's own site (someone else's, and where it matters the actor's own) and
+at the other site, and compares what happened with ``core.policy``.
+
+A builder makes a fresh record for every call (straight into the database, one transaction), so
+an allowed write never finds the record already changed by an earlier cell of the matrix. Every
+case built carries restricted data that must not leak: a victim and a child whose names hold
+``VICTIM_SENTINEL``, and case notes (a contact's notes, a risk reason, an appointment outcome,
+what was done about an alert) that hold ``NOTES_SENTINEL``. All of it is obviously fictional.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+
+from core.bootstrap import Container
+from core.enums import (
+    LANE_ORDER,
+    Agency,
+    AlertStatus,
+    AppointmentStatus,
+    AttendanceStatus,
+    Channel,
+    ClosureReason,
+    ContactType,
+    InterventionStatus,
+    Lane,
+    Locale,
+    NotificationKind,
+    OutboxState,
+    PanelActionStatus,
+    PanelMeetingStatus,
+    PersonKind,
+    PlaceKind,
+    ReferralReason,
+    ReferralSource,
+    RiskLevel,
+    Role,
+    Stage,
+)
+from core.models import (
+    Appointment,
+    AuditEvent,
+    Case,
+    Contact,
+    DisruptionAlert,
+    InboxItem,
+    Intervention,
+    InterventionKind,
+    LinkedPerson,
+    Membership,
+    OutboxMessage,
+    PanelAction,
+    PanelMeeting,
+    RiskAssessment,
+    Site,
+    TelegramLink,
+    User,
+)
+from core.policy import Action, allowed_somewhere, is_allowed
+from core.schemas.actor import Actor
+from core.schemas.appointments import AppointmentCreate, AppointmentOutcome, AppointmentReschedule
+from core.schemas.cases import CaseAllocate, CaseClose, CaseCreate, CaseUpdate, StageMove
+from core.schemas.contacts import ContactCreate
+from core.schemas.interventions import InterventionCreate, InterventionStatusUpdate
+from core.schemas.panels import PanelActionCreate, PanelMeetingCreate
+from core.schemas.people import LinkedPersonCreate
+from core.schemas.risk import MaracAppearanceCreate, PoliceIncidentCreate, RiskAssessmentCreate
+from core.schemas.sites import SiteCreate
+from core.schemas.users import MembershipCreate, RoleChange, UserCreate
+from core.services import (
+    access,
+    agenda,
+    alerts,
+    appointments,
+    audit,
+    bot_messages,
+    bot_state,
+    broadcasts,
+    caseload,
+    caseload_lookup,
+    cases,
+    contacts,
+    inbox,
+    interventions,
+    notifications_admin,
+    panels,
+    people,
+    reports,
+    retention,
+    risk,
+    sar,
+    sites,
+    team,
+    telegram_links,
+    timeline,
+    today,
+    users,
+)
+from core.uow import UnitOfWork
+from tests.conftest import START
+from tests.factories import World
+
+VICTIM_SENTINEL = "Victimsentinel"
+NOTES_SENTINEL = "Notesentinel"
+OWN, OTHER = "HER", "WOR"
+
+
+class Where(StrEnum):
+    """Where the record an operation names sits, from the actor's point of view."""
+
+    OWN_SITE = "own_site"  # at the actor's site; a colleague's case, someone else's record
+    MY_CASE = "own_site_my_case"  # at the actor's site, the case allocated to the actor
+    MY_RECORD = "own_site_my_record"  # at the actor's site, the record the actor's own
+    OTHER_SITE = "other_site"  # at a site where the actor holds no role
+    ANYWHERE = "anywhere"  # not tied to a site
+
+
+CASE_WHERES = (Where.OWN_SITE, Where.MY_CASE, Where.OTHER_SITE)
+RECORD_WHERES = (Where.OWN_SITE, Where.MY_RECORD, Where.OTHER_SITE)
+SITE_WHERES = (Where.OWN_SITE, Where.OTHER_SITE)
+
+
+@dataclass
+class Target:
+    """The record a call names, and what the policy needs to judge it."""
+
+    where: Where
+    site_id: int | None
+    case_manager_id: int | None = None
+    owner_user_id: int | None = None
+    id: int | None = None  # the record named by the call (a case, an appointment, a meeting...)
+    case_id: int | None = None  # the case it belongs to, if any
+    reference: str | None = None
+    site_code: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Bench:
+    """The shared world of the matrix, and fresh records made to order."""
+
+    def __init__(self, container: Container, world: World) -> None:
+        self.container = container
+        self.world = world
+        self.colleagues: dict[str, int] = {}  # a second case manager at each site
+        # Counting down: ``create_case`` numbers its references upwards from the highest, so the
+        # references made here never meet its own.
+        self._numbers = itertools.count(999_999, -1)
+
+    def uow(self) -> UnitOfWork:
+        return self.container.uow()
+
+    def number(self) -> int:
+        return next(self._numbers)
+
+    def actor(self, role: Role) -> Actor:
+        return self.world.actor(role, OWN)
+
+    async def setup(self) -> None:
+        for code in (OWN, OTHER):
+            colleague = await self.world.add_actor(
+                f"colleague.{code.lower()}@test.invalid", [(code, Role.CASE_MANAGER)]
+            )
+            self.colleagues[code] = colleague.user_id
+
+    def site_code(self, where: Where) -> str:
+        return OTHER if where is Where.OTHER_SITE else OWN
+
+    def site_id(self, where: Where) -> int:
+        return self.world.sites[self.site_code(where)].id
+
+    def case_manager(self, actor: Actor, where: Where) -> int:
+        return actor.user_id if where is Where.MY_CASE else self.colleagues[self.site_code(where)]
+
+    def owner(self, actor: Actor, where: Where) -> int:
+        return actor.user_id if where is Where.MY_RECORD else self.colleagues[self.site_code(where)]
+
+    async def add(self, *rows: Any) -> list[int]:
+        async with self.uow() as uow:
+            uow.session.add_all(rows)
+            await uow.flush()
+            ids = [row.id for row in rows]
+            await uow.commit()
+        return ids
+
+    async def case(
+        self, actor: Actor, where: Where, *, stage: Stage = Stage.ALLOCATED, allocated: bool = True
+    ) -> Target:
+        """A fresh case with its restricted data (victim, child, notes) at ``where``."""
+        code = self.site_code(where)
+        site_id = self.site_id(where)
+        manager = self.case_manager(actor, where) if allocated else None
+        now = START
+        reference = f"{code}-{self.number():06d}"
+        async with self.uow() as uow:
+            case = Case(
+                site_id=site_id,
+                reference=reference,
+                subject_name="Test Subject",
+                referral_date=date(2026, 2, 20),
+                referral_source=ReferralSource.MARAC,
+                referral_reason=ReferralReason.HIGH_RISK,
+                dash_score=16,
+                stage=stage,
+                stage_changed_at=now,
+                case_manager_id=manager,
+                allocated_at=now if manager else None,
+                planned_end=date(2026, 9, 1) if manager else None,
+                created_at=now,
+                updated_at=now,
+            )
+            uow.session.add(case)
+            await uow.flush()
+            staff = manager or self.colleagues[code]
+            uow.session.add_all(
+                [
+                    LinkedPerson(
+                        case_id=case.id,
+                        kind=PersonKind.VICTIM,
+                        name=f"{VICTIM_SENTINEL} Adult",
+                        safety_notes=f"{VICTIM_SENTINEL} safety plan",
+                        created_at=now,
+                    ),
+                    LinkedPerson(
+                        case_id=case.id,
+                        kind=PersonKind.CHILD,
+                        name=f"{VICTIM_SENTINEL} Child",
+                        created_at=now,
+                    ),
+                    Contact(
+                        case_id=case.id,
+                        staff_id=staff,
+                        occurred_at=now - timedelta(days=3),
+                        contact_type=ContactType.PHONE,
+                        duration_minutes=15,
+                        topics=[],
+                        notes=f"{NOTES_SENTINEL} contact note",
+                        next_steps=f"{NOTES_SENTINEL} next step",
+                        created_at=now,
+                    ),
+                    RiskAssessment(
+                        case_id=case.id,
+                        assessed_at=now - timedelta(days=3),
+                        level=RiskLevel.HIGH,
+                        dash_score=16,
+                        reason=f"{NOTES_SENTINEL} risk reason",
+                        assessed_by_id=staff,
+                    ),
+                    Appointment(
+                        case_id=case.id,
+                        staff_id=staff,
+                        starts_at=now - timedelta(days=5),
+                        ends_at=now - timedelta(days=5, minutes=-60),
+                        place_kind=PlaceKind.OFFICE,
+                        status=AppointmentStatus.ATTENDED,
+                        outcome=f"{NOTES_SENTINEL} outcome",
+                        created_at=now,
+                    ),
+                    DisruptionAlert(
+                        case_id=case.id,
+                        raised_by_id=staff,
+                        raised_at=now - timedelta(days=4),
+                        status=AlertStatus.ACTIONED,
+                        action_taken=f"{NOTES_SENTINEL} action taken",
+                        actioned_at=now - timedelta(days=4),
+                    ),
+                ]
+            )
+            await uow.commit()
+            return Target(
+                where=where,
+                site_id=site_id,
+                case_manager_id=manager,
+                id=case.id,
+                case_id=case.id,
+                reference=reference,
+                site_code=code,
+            )
+
+    async def appointment(
+        self, actor: Actor, where: Where, *, past: bool = False, staff: int | None = None
+    ) -> Target:
+        target = await self.case(actor, where)
+        staff_id = staff or target.case_manager_id
+        starts = START + (timedelta(hours=-2) if past else timedelta(days=1, hours=2))
+        (target.id,) = await self.add(
+            Appointment(
+                case_id=target.case_id,
+                staff_id=staff_id,
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=1),
+                place_kind=PlaceKind.OFFICE,
+                status=AppointmentStatus.SCHEDULED,
+                created_at=START,
+            )
+        )
+        target.owner_user_id = staff_id
+        return target
+
+    async def my_appointment(self, actor: Actor, where: Where, *, past: bool = False) -> Target:
+        """An appointment at ``where`` whose staff member is the actor (MY_RECORD) or not."""
+        target = await self.appointment(actor, where, past=past, staff=self.owner(actor, where))
+        return target
+
+    async def alert(self, actor: Actor, where: Where) -> Target:
+        target = await self.case(actor, where)
+        (target.id,) = await self.add(
+            DisruptionAlert(
+                case_id=target.case_id,
+                raised_by_id=target.case_manager_id,
+                raised_at=START - timedelta(hours=1),
+                status=AlertStatus.OPEN,
+            )
+        )
+        return target
+
+    async def meeting(self, actor: Actor, where: Where, *, days: int = 7) -> Target:
+        site_id = self.site_id(where)
+        (meeting_id,) = await self.add(
+            PanelMeeting(
+                site_id=site_id,
+                starts_at=START + timedelta(days=days),
+                place="Test room",
+                status=PanelMeetingStatus.SCHEDULED,
+                created_at=START,
+            )
+        )
+        return Target(where=where, site_id=site_id, id=meeting_id, site_code=self.site_code(where))
+
+    async def panel_action(self, actor: Actor, where: Where) -> Target:
+        case_where = Where.MY_CASE if where is Where.MY_CASE else where
+        target = await self.case(actor, case_where)
+        owner = self.owner(actor, where)
+        meeting = await self.meeting(actor, where, days=-7)
+        (target.id,) = await self.add(
+            PanelAction(
+                meeting_id=meeting.id,
+                case_id=target.case_id,
+                description="Test action",
+                owner_user_id=owner,
+                due_on=date(2026, 3, 20),
+                status=PanelActionStatus.OPEN,
+                created_at=START,
+            )
+        )
+        target.owner_user_id = owner
+        target.where = where
+        return target
+
+    async def user(self, actor: Actor, where: Where) -> Target:
+        """The actor themself (MY_RECORD), or a fresh case manager at the site."""
+        site_id = self.site_id(where)
+        if where is Where.MY_RECORD:
+            user_id = actor.user_id
+        else:
+            n = self.number()
+            code = self.site_code(where)
+            (user_id,) = await self.add(
+                User(
+                    email=f"staff{n}.{code.lower()}@test.invalid",
+                    display_name=f"Test Staff {n}",
+                    is_active=True,
+                    created_at=START,
+                    memberships=[Membership(site_id=site_id, role=Role.CASE_MANAGER)],
+                )
+            )
+        return Target(
+            where=where,
+            site_id=site_id,
+            owner_user_id=user_id,
+            id=user_id,
+            site_code=self.site_code(where),
+        )
+
+    async def failed_message(self, actor: Actor, where: Where) -> Target:
+        recipient = await self.user(actor, where)
+        n = self.number()
+        (recipient.id,) = await self.add(
+            OutboxMessage(
+                recipient_user_id=recipient.owner_user_id,
+                channel=Channel.TELEGRAM,
+                kind=NotificationKind.PANEL_BROADCAST,
+                lane=Lane.NORMAL,
+                lane_rank=LANE_ORDER[Lane.NORMAL],
+                message_key="test.message",
+                params={},
+                dedupe_key=f"policy-matrix:{n}",
+                not_before=START,
+                state=OutboxState.FAILED,
+                attempts=5,
+                last_error="test failure",
+                created_at=START,
+            )
+        )
+        return recipient
+
+    async def inbox_item(self, actor: Actor, where: Where) -> Target:
+        owner = self.owner(actor, where)
+        target = Target(where=where, site_id=self.site_id(where), owner_user_id=owner)
+        target.extra["unread_before"] = await self.unread(actor.user_id)
+        (target.id,) = await self.add(
+            InboxItem(
+                user_id=owner,
+                kind=NotificationKind.PANEL_BROADCAST,
+                message_key="test.message",
+                params={},
+                created_at=START,
+            )
+        )
+        return target
+
+    async def unread(self, user_id: int) -> int:
+        async with self.uow() as uow:
+            count = await uow.session.scalar(
+                select(func.count(InboxItem.id)).where(
+                    InboxItem.user_id == user_id, InboxItem.read_at.is_(None)
+                )
+            )
+            return int(count or 0)
+
+    async def scalar(self, statement: Any) -> Any:
+        async with self.uow() as uow:
+            return await uow.session.scalar(statement)
+
+    async def audit_count(self, actor: Actor, case_id: int | None = None) -> int:
+        query = select(func.count(AuditEvent.id)).where(AuditEvent.actor_user_id == actor.user_id)
+        if case_id is not None:
+            query = query.where(AuditEvent.case_id == case_id)
+        return int(await self.scalar(query) or 0)
+
+    async def telegram_link(self, user_id: int) -> None:
+        n = self.number()
+        async with self.uow() as uow:
+            await uow.session.execute(delete(TelegramLink).where(TelegramLink.user_id == user_id))
+            uow.session.add(
+                TelegramLink(
+                    user_id=user_id,
+                    telegram_user_id=900_000 + n,
+                    chat_id=900_000 + n,
+                    is_active=True,
+                    linked_at=START,
+                )
+            )
+            await uow.commit()
+
+
+Builder = Callable[[Bench, Actor, Where], Awaitable[Target]]
+Call = Callable[[Bench, Actor, Target], Awaitable[Any]]
+Shows = Callable[[Bench, Actor, Target, Any], Awaitable[bool]]
+Expected = Callable[[Actor, Target], bool]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One way of calling one service function.
+
+    ``expected`` says whether the actor may reach the target (by default: ``core.policy``
+    for ``action`` with the target's site, case manager and owner). An operation that filters
+    rather than refuses (a listing) has ``shows``: whether the result showed (or changed) the
+    target. ``tolerated`` names domain errors an allowed call may meet (none by default: the
+    builders make valid arguments, so an allowed call must succeed).
+    """
+
+    name: str  # "module.function", or "module.function[variant]"
+    action: Action | None
+    build: Builder
+    call: Call
+    wheres: tuple[Where, ...] = CASE_WHERES
+    shows: Shows | None = None
+    expected: Expected | None = None
+    tolerated: tuple[type[Exception], ...] = ()
+    # Why this operation may hand case notes to someone without ``case_notes.view``, if it may.
+    notes_by_design: str | None = None
+
+    @property
+    def function(self) -> str:
+        return self.name.split("[", 1)[0]
+
+    def allows(self, actor: Actor, target: Target) -> bool:
+        if self.expected is not None:
+            return self.expected(actor, target)
+        assert self.action is not None, self.name
+        return is_allowed(
+            actor,
+            self.action,
+            site_id=target.site_id,
+            case_manager_id=target.case_manager_id,
+            owner_user_id=target.owner_user_id,
+        )
+
+
+def _case(bench: Bench, actor: Actor, where: Where) -> Awaitable[Target]:
+    return bench.case(actor, where)
+
+
+def _site(bench: Bench, actor: Actor, where: Where) -> Awaitable[Target]:
+    async def build() -> Target:
+        return Target(where=where, site_id=bench.site_id(where), site_code=bench.site_code(where))
+
+    return build()
+
+
+def _owned_by_actor(actor: Actor, target: Target) -> bool:
+    """Operations on "my" things: no policy action; only the actor's own records, ever."""
+    return target.owner_user_id == actor.user_id
+
+
+def _ids(items: Sequence[Any]) -> set[int]:
+    return {item.id for item in items}
+
+
+async def _contains_id(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    return target.id in _ids(result)
+
+
+async def _contains_case(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    return target.case_id in {getattr(row, "case_id", getattr(row, "id", None)) for row in result}
+
+
+def _on_my_caseload(action: Action) -> Expected:
+    """The strict "my caseload" pickers: allocated to the actor, and the policy allows it."""
+
+    def expected(actor: Actor, target: Target) -> bool:
+        return target.case_manager_id == actor.user_id and is_allowed(
+            actor, action, site_id=target.site_id, case_manager_id=target.case_manager_id
+        )
+
+    return expected
+
+
+def _alert_visible(actor: Actor, target: Target) -> bool:
+    return is_allowed(actor, Action.ALERT_RESPOND, site_id=target.site_id) or is_allowed(
+        actor, Action.ALERT_RAISE, site_id=target.site_id, case_manager_id=target.case_manager_id
+    )
+
+
+async def _allocated_case_target(bench: Bench, actor: Actor, where: Where) -> Target:
+    target = await bench.case(actor, where)
+    # Somebody else who is an active case manager at the case's site.
+    code = target.site_code or OWN
+    candidates = [bench.colleagues[code], bench.world.actor(Role.CASE_MANAGER, code).user_id]
+    target.extra["to"] = next(c for c in candidates if c != target.case_manager_id)
+    return target
+
+
+async def _referred_case(bench: Bench, actor: Actor, where: Where) -> Target:
+    return await bench.case(actor, where, stage=Stage.REFERRED, allocated=False)
+
+
+async def _case_with_conversation(bench: Bench, actor: Actor, where: Where) -> Target:
+    target = await bench.case(actor, where)
+    telegram_user_id = 800_000 + bench.number()
+    await bot_state.save_conversation(
+        uow=bench.uow(),
+        telegram_user_id=telegram_user_id,
+        flow="log",
+        step="confirm",
+        data={"case_id": target.case_id},
+    )
+    target.extra["telegram_user_id"] = telegram_user_id
+    return target
+
+
+async def _intervention(bench: Bench, actor: Actor, where: Where) -> Target:
+    target = await bench.case(actor, where)
+    kind_id = await bench.scalar(select(InterventionKind.id).order_by(InterventionKind.id))
+    (target.id,) = await bench.add(
+        Intervention(
+            case_id=target.case_id,
+            kind_id=kind_id,
+            agency=Agency.POLICE,
+            status=InterventionStatus.PLANNED,
+            created_at=START,
+        )
+    )
+    return target
+
+
+async def _meeting_with_case(bench: Bench, actor: Actor, where: Where) -> Target:
+    meeting = await bench.meeting(actor, where)
+    case = await bench.case(actor, where)
+    meeting.case_id = case.case_id
+    return meeting
+
+
+async def _rsvp_meeting(bench: Bench, actor: Actor, where: Where) -> Target:
+    meeting = await bench.meeting(actor, where)
+    meeting.owner_user_id = actor.user_id  # an RSVP is always the actor's own
+    return meeting
+
+
+async def _linked_user(bench: Bench, actor: Actor, where: Where) -> Target:
+    target = await bench.user(actor, where)
+    await bench.telegram_link(target.id or 0)
+    return target
+
+
+async def _inbox_read(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    read_at = await bench.scalar(select(InboxItem.read_at).where(InboxItem.id == target.id))
+    return read_at is not None
+
+
+async def _any_site(bench: Bench, actor: Actor, where: Where) -> Target:
+    return Target(where=where, site_id=None)
+
+
+def _contact(target: Target) -> ContactCreate:
+    return ContactCreate(
+        case_id=target.case_id or 0, contact_type=ContactType.PHONE, duration_minutes=10
+    )
+
+
+async def _log_contact_in(bench: Bench, actor: Actor, target: Target) -> Any:
+    async with bench.uow() as uow:
+        contact = await contacts.log_contact_in(uow, actor, _contact(target))
+        await uow.commit()
+        return contact
+
+
+async def _load_case(bench: Bench, actor: Actor, target: Target) -> Any:
+    async with bench.uow() as uow:
+        case = await access.load_case(uow, actor, target.case_id or 0, Action.CASE_VIEW)
+        return case.id
+
+
+async def _load_case_key(bench: Bench, actor: Actor, target: Target) -> Any:
+    async with bench.uow() as uow:
+        return await access.load_case_key(uow, actor, target.case_id or 0, Action.CASE_VIEW)
+
+
+async def _confirm_log(bench: Bench, actor: Actor, target: Target) -> Any:
+    result = await bot_state.confirm_log_from_conversation(
+        uow=bench.uow(),
+        telegram_user_id=target.extra["telegram_user_id"],
+        flow="log",
+        step="confirm",
+        contact_from=lambda data: ContactCreate(
+            case_id=data["case_id"], contact_type=ContactType.PHONE, duration_minutes=10
+        ),
+        actor=actor,
+    )
+    return result
+
+
+async def _my_day_shows(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    return target.id in _ids(result.appointments)
+
+
+async def _my_today_shows(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    return target.id in _ids(result.my_day.appointments)
+
+
+async def _unread_shows(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    return bool(result > target.extra["unread_before"])
+
+
+async def _users_show(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    return bench.colleagues[target.site_code or OWN] in _ids(result)
+
+
+async def _team_shows(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    return bench.colleagues[target.site_code or OWN] in {load.user_id for load in result}
+
+
+async def _sites_show(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    return target.site_id in _ids(result)
+
+
+async def _meetings_show(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    return target.id in {getattr(row, "meeting", row).id for row in result}
+
+
+async def _planning_shows(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    return target.site_id in {choices.site_id for choices in result}
+
+
+async def _locale_set(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    locale = await bench.scalar(select(User.locale).where(User.id == actor.user_id))
+    return locale is Locale.CY
+
+
+async def _sar_bundle_shows(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    return target.reference in repr(result)
+
+
+def _everyone(actor: Actor, target: Target) -> bool:
+    return not actor.is_system
+
+
+def _responds_somewhere_and_sees(actor: Actor, target: Target) -> bool:
+    return allowed_somewhere(actor, Action.ALERT_RESPOND) and _alert_visible(actor, target)
+
+
+def _sar_allowed(actor: Actor, target: Target) -> bool:
+    return is_allowed(actor, Action.SAR_EXPORT, site_id=target.site_id)
+
+
+def _future(hours: int = 26) -> Any:
+    return START + timedelta(hours=hours)
+
+
+def _appointment_create(target: Target) -> AppointmentCreate:
+    return AppointmentCreate(
+        case_id=target.case_id or 0,
+        starts_at=_future(),
+        ends_at=_future(27),
+        place_kind=PlaceKind.OFFICE,
+        staff_id=target.case_manager_id,
+    )
+
+
+async def _case_with_audit_event(bench: Bench, actor: Actor, where: Where) -> Target:
+    target = await bench.case(actor, where)
+    async with bench.uow() as uow:
+        audit.record_audit(
+            uow,
+            Actor.system(),
+            "case.update",
+            entity_type="case",
+            entity_id=target.case_id,
+            site_id=target.site_id,
+            case_id=target.case_id,
+        )
+        await uow.commit()
+    return target
+
+
+async def _audit_shows(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    return any(item.case_id == target.case_id for item in result.items)
+
+
+async def _report_sites_show(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    return target.site_id in {site.site_id for site in result}
+
+
+def _audits_somewhere(actor: Actor, target: Target) -> bool:
+    return allowed_somewhere(actor, Action.AUDIT_VIEW)
+
+
+async def _verification(bench: Bench, actor: Actor, target: Target) -> Any:
+    result = await audit.verify_audit_chain(uow=bench.uow(), actor=Actor.system())
+    await audit.record_chain_verification(uow=bench.uow(), actor=actor, result=result)
+    return result
+
+
+def _report_call(function: Callable[..., Awaitable[Any]]) -> Call:
+    def call(bench: Bench, actor: Actor, target: Target) -> Awaitable[Any]:
+        return function(
+            uow=bench.uow(),
+            actor=actor,
+            site_id=target.site_id,
+            period_from=date(2026, 1, 1),
+            period_to=date(2026, 3, 31),
+        )
+
+    return call
+
+
+async def _site_with_retention(bench: Bench, actor: Actor, where: Where) -> Target:
+    target = await _site(bench, actor, where)
+    async with bench.uow() as uow:
+        await uow.session.execute(
+            update(Site).where(Site.id == target.site_id).values(closed_case_retention_years=7)
+        )
+        await uow.commit()
+    return target
+
+
+async def _retention_shows(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    return target.site_id in {site.site_id for site in result.sites}
+
+
+# --- the registry --------------------------------------------------------------------------
+
+OPERATIONS: tuple[Operation, ...] = (
+    # access: the building blocks every case service uses.
+    Operation("access.load_case", Action.CASE_VIEW, _case, _load_case),
+    Operation("access.load_case_key", Action.CASE_VIEW, _case, _load_case_key),
+    # agenda: my own day.
+    Operation(
+        "agenda.my_day",
+        None,
+        lambda b, a, w: b.my_appointment(a, w),
+        lambda b, a, t: agenda.my_day(uow=b.uow(), actor=a, day=date(2026, 3, 3)),
+        wheres=RECORD_WHERES,
+        shows=_my_day_shows,
+        expected=_owned_by_actor,
+    ),
+    Operation(
+        "agenda.my_next_appointments",
+        None,
+        lambda b, a, w: b.my_appointment(a, w),
+        lambda b, a, t: agenda.my_next_appointments(uow=b.uow(), actor=a, limit=50),
+        wheres=RECORD_WHERES,
+        shows=_contains_id,
+        expected=_owned_by_actor,
+    ),
+    # alerts
+    Operation(
+        "alerts.raise_disruption_alert",
+        Action.ALERT_RAISE,
+        _case,
+        lambda b, a, t: alerts.raise_disruption_alert(uow=b.uow(), actor=a, case_id=t.id),
+    ),
+    Operation(
+        "alerts.acknowledge_alert",
+        Action.ALERT_RESPOND,
+        lambda b, a, w: b.alert(a, w),
+        lambda b, a, t: alerts.acknowledge_alert(uow=b.uow(), actor=a, alert_id=t.id),
+    ),
+    Operation(
+        "alerts.record_alert_action",
+        Action.ALERT_RESPOND,
+        lambda b, a, w: b.alert(a, w),
+        lambda b, a, t: alerts.record_alert_action(
+            uow=b.uow(), actor=a, alert_id=t.id, action_taken="Test warning issued"
+        ),
+    ),
+    Operation(
+        "alerts.list_open_alerts",
+        None,
+        lambda b, a, w: b.alert(a, w),
+        lambda b, a, t: alerts.list_open_alerts(uow=b.uow(), actor=a),
+        shows=_contains_id,
+        expected=_alert_visible,
+    ),
+    Operation(
+        "alerts.list_alerts_to_answer",
+        None,
+        lambda b, a, w: b.alert(a, w),
+        lambda b, a, t: alerts.list_alerts_to_answer(uow=b.uow(), actor=a),
+        shows=_contains_id,
+        expected=_responds_somewhere_and_sees,
+    ),
+    Operation(
+        "alerts.open_alert_to_answer",
+        Action.ALERT_RESPOND,
+        lambda b, a, w: b.alert(a, w),
+        lambda b, a, t: alerts.open_alert_to_answer(uow=b.uow(), actor=a, alert_id=t.id),
+        shows=lambda b, a, t, r: _awaitable(r is not None and r.id == t.id),
+    ),
+    # appointments
+    Operation(
+        "appointments.book_appointment",
+        Action.APPOINTMENT_MANAGE,
+        _case,
+        lambda b, a, t: appointments.book_appointment(
+            uow=b.uow(), actor=a, data=_appointment_create(t)
+        ),
+    ),
+    Operation(
+        "appointments.reschedule_appointment",
+        Action.APPOINTMENT_MANAGE,
+        lambda b, a, w: b.appointment(a, w),
+        lambda b, a, t: appointments.reschedule_appointment(
+            uow=b.uow(),
+            actor=a,
+            appointment_id=t.id,
+            data=AppointmentReschedule(starts_at=_future(50), ends_at=_future(51)),
+        ),
+    ),
+    Operation(
+        "appointments.cancel_appointment",
+        Action.APPOINTMENT_MANAGE,
+        lambda b, a, w: b.appointment(a, w),
+        lambda b, a, t: appointments.cancel_appointment(uow=b.uow(), actor=a, appointment_id=t.id),
+    ),
+    Operation(
+        "appointments.record_appointment_outcome",
+        Action.APPOINTMENT_MANAGE,
+        lambda b, a, w: b.appointment(a, w, past=True),
+        lambda b, a, t: appointments.record_appointment_outcome(
+            uow=b.uow(),
+            actor=a,
+            appointment_id=t.id,
+            data=AppointmentOutcome(status=AppointmentStatus.ATTENDED),
+        ),
+    ),
+    Operation(
+        "appointments.my_appointment",
+        Action.APPOINTMENT_MANAGE,
+        lambda b, a, w: b.appointment(a, w),
+        lambda b, a, t: appointments.my_appointment(uow=b.uow(), actor=a, appointment_id=t.id),
+    ),
+    Operation(
+        "appointments.list_case_appointments",
+        Action.CASE_VIEW,
+        _case,
+        lambda b, a, t: appointments.list_case_appointments(uow=b.uow(), actor=a, case_id=t.id),
+    ),
+    Operation(
+        "appointments.list_my_appointments",
+        None,
+        lambda b, a, w: b.my_appointment(a, w),
+        lambda b, a, t: appointments.list_my_appointments(
+            uow=b.uow(), actor=a, starts_from=START, starts_before=START + timedelta(days=7)
+        ),
+        wheres=RECORD_WHERES,
+        shows=_contains_id,
+        expected=_owned_by_actor,
+    ),
+    Operation(
+        "appointments.list_my_appointments_awaiting_outcome",
+        None,
+        lambda b, a, w: b.my_appointment(a, w, past=True),
+        lambda b, a, t: appointments.list_my_appointments_awaiting_outcome(
+            uow=b.uow(), actor=a, limit=500
+        ),
+        wheres=RECORD_WHERES,
+        shows=_contains_id,
+        expected=_owned_by_actor,
+    ),
+    # audit: searching and verifying the trail (admins, at their sites).
+    Operation(
+        "audit.search_audit",
+        Action.AUDIT_VIEW,
+        _case_with_audit_event,
+        lambda b, a, t: audit.search_audit(uow=b.uow(), actor=a, case_id=t.case_id),
+        shows=_audit_shows,
+        wheres=SITE_WHERES,
+    ),
+    Operation(
+        "audit.verify_audit_chain",
+        Action.AUDIT_VIEW,
+        _any_site,
+        lambda b, a, t: audit.verify_audit_chain(uow=b.uow(), actor=a),
+        wheres=(Where.ANYWHERE,),
+        expected=_audits_somewhere,
+    ),
+    Operation(
+        "audit.record_chain_verification",
+        Action.AUDIT_VIEW,
+        _any_site,
+        _verification,
+        wheres=(Where.ANYWHERE,),
+        expected=_audits_somewhere,
+    ),
+    # bot_messages
+    Operation(
+        "bot_messages.set_bot_message_retention",
+        Action.SITE_MANAGE,
+        _site,
+        lambda b, a, t: bot_messages.set_bot_message_retention(
+            uow=b.uow(), actor=a, site_code=t.site_code or "", hours=24
+        ),
+        wheres=SITE_WHERES,
+    ),
+    # bot_state: the bot's /log confirm step (logs a contact as the actor).
+    Operation(
+        "bot_state.confirm_log_from_conversation",
+        Action.CONTACT_LOG,
+        _case_with_conversation,
+        _confirm_log,
+    ),
+    # broadcasts
+    Operation(
+        "broadcasts.broadcastable_meetings",
+        Action.PANEL_MANAGE,
+        lambda b, a, w: b.meeting(a, w),
+        lambda b, a, t: broadcasts.broadcastable_meetings(uow=b.uow(), actor=a, limit=50),
+        wheres=SITE_WHERES,
+        shows=_meetings_show,
+    ),
+    Operation(
+        "broadcasts.preview_panel_broadcast",
+        Action.PANEL_MANAGE,
+        lambda b, a, w: b.meeting(a, w),
+        lambda b, a, t: broadcasts.preview_panel_broadcast(uow=b.uow(), actor=a, meeting_id=t.id),
+        wheres=SITE_WHERES,
+    ),
+    Operation(
+        "broadcasts.broadcast_panel_meeting",
+        Action.PANEL_MANAGE,
+        lambda b, a, w: b.meeting(a, w),
+        lambda b, a, t: broadcasts.broadcast_panel_meeting(
+            uow=b.uow(), actor=a, meeting_id=t.id, broadcast_key=f"matrix{b.number()}"
+        ),
+        wheres=SITE_WHERES,
+    ),
+    # caseload
+    Operation(
+        "caseload.list_caseload",
+        Action.CASE_VIEW,
+        _case,
+        lambda b, a, t: caseload.list_caseload(
+            uow=b.uow(), actor=a, case_manager_id=t.case_manager_id
+        ),
+        shows=_contains_case,
+    ),
+    Operation(
+        "caseload_lookup.my_open_case_choices",
+        Action.CONTACT_LOG,
+        _case,
+        lambda b, a, t: caseload_lookup.my_open_case_choices(uow=b.uow(), actor=a),
+        shows=_contains_case,
+        expected=_on_my_caseload(Action.CONTACT_LOG),
+    ),
+    Operation(
+        "caseload_lookup.my_case_by_reference",
+        Action.CONTACT_LOG,
+        _case,
+        lambda b, a, t: caseload_lookup.my_case_by_reference(
+            uow=b.uow(), actor=a, reference=t.reference or ""
+        ),
+        shows=lambda b, a, t, r: _awaitable(r is not None and r.case_id == t.case_id),
+        expected=_on_my_caseload(Action.CONTACT_LOG),
+    ),
+    Operation(
+        "caseload_lookup.my_case_for_contact",
+        Action.CONTACT_LOG,
+        _case,
+        lambda b, a, t: caseload_lookup.my_case_for_contact(uow=b.uow(), actor=a, case_id=t.id),
+        expected=_on_my_caseload(Action.CONTACT_LOG),
+    ),
+    # cases
+    Operation(
+        "cases.create_case",
+        Action.CASE_CREATE,
+        _site,
+        lambda b, a, t: cases.create_case(
+            uow=b.uow(),
+            actor=a,
+            data=CaseCreate(
+                site_id=t.site_id or 0,
+                referral_date=date(2026, 2, 25),
+                referral_source=ReferralSource.POLICE,
+                referral_reason=ReferralReason.SERIAL,
+            ),
+        ),
+        wheres=SITE_WHERES,
+    ),
+    Operation(
+        "cases.get_case",
+        Action.CASE_VIEW,
+        _case,
+        lambda b, a, t: cases.get_case(uow=b.uow(), actor=a, case_id=t.id),
+    ),
+    Operation(
+        "cases.find_case",
+        Action.CASE_VIEW,
+        _case,
+        lambda b, a, t: cases.find_case(uow=b.uow(), actor=a, reference=t.reference or ""),
+    ),
+    Operation(
+        "cases.list_cases",
+        Action.CASE_VIEW,
+        _case,
+        lambda b, a, t: cases.list_cases(uow=b.uow(), actor=a, reference_contains=t.reference),
+        shows=_contains_case,
+    ),
+    Operation(
+        "cases.list_cases[site_id]",
+        Action.CASE_VIEW,
+        _case,
+        lambda b, a, t: cases.list_cases(
+            uow=b.uow(), actor=a, site_id=t.site_id, reference_contains=t.reference
+        ),
+        shows=_contains_case,
+    ),
+    Operation(
+        "cases.update_case",
+        Action.CASE_UPDATE,
+        _case,
+        lambda b, a, t: cases.update_case(
+            uow=b.uow(), actor=a, case_id=t.id, data=CaseUpdate(version=1, dash_score=12)
+        ),
+    ),
+    Operation(
+        "cases.allocate_case",
+        Action.CASE_ALLOCATE,
+        _allocated_case_target,
+        lambda b, a, t: cases.allocate_case(
+            uow=b.uow(),
+            actor=a,
+            case_id=t.id,
+            data=CaseAllocate(version=1, case_manager_id=t.extra["to"]),
+        ),
+    ),
+    Operation(
+        "cases.change_stage",
+        Action.CASE_CHANGE_STAGE,
+        _case,
+        lambda b, a, t: cases.change_stage(
+            uow=b.uow(), actor=a, case_id=t.id, data=StageMove(version=1, to_stage=Stage.ENGAGING)
+        ),
+    ),
+    Operation(
+        "cases.close_case",
+        Action.CASE_CLOSE,
+        _case,
+        lambda b, a, t: cases.close_case(
+            uow=b.uow(),
+            actor=a,
+            case_id=t.id,
+            data=CaseClose(version=1, reason=ClosureReason.COMPLETED),
+        ),
+    ),
+    Operation(
+        "cases.stage_history",
+        Action.CASE_VIEW,
+        _case,
+        lambda b, a, t: cases.stage_history(uow=b.uow(), actor=a, case_id=t.id),
+    ),
+    # contacts
+    Operation(
+        "contacts.log_contact",
+        Action.CONTACT_LOG,
+        _case,
+        lambda b, a, t: contacts.log_contact(uow=b.uow(), actor=a, data=_contact(t)),
+    ),
+    Operation("contacts.log_contact_in", Action.CONTACT_LOG, _case, _log_contact_in),
+    Operation(
+        "contacts.list_contacts",
+        Action.CASE_VIEW,
+        _case,
+        lambda b, a, t: contacts.list_contacts(uow=b.uow(), actor=a, case_id=t.id),
+    ),
+    # inbox: my own items only; there is no policy action, nobody else's item is reachable.
+    Operation(
+        "inbox.list_my_inbox",
+        None,
+        lambda b, a, w: b.inbox_item(a, w),
+        lambda b, a, t: _inbox_items(b, a),
+        wheres=RECORD_WHERES,
+        shows=_contains_id,
+        expected=_owned_by_actor,
+    ),
+    Operation(
+        "inbox.unread_inbox_count",
+        None,
+        lambda b, a, w: b.inbox_item(a, w),
+        lambda b, a, t: inbox.unread_inbox_count(uow=b.uow(), actor=a),
+        wheres=RECORD_WHERES,
+        shows=_unread_shows,
+        expected=_owned_by_actor,
+    ),
+    Operation(
+        "inbox.mark_inbox_read",
+        None,
+        lambda b, a, w: b.inbox_item(a, w),
+        lambda b, a, t: inbox.mark_inbox_read(uow=b.uow(), actor=a, item_ids=[t.id or 0]),
+        wheres=RECORD_WHERES,
+        shows=_inbox_read,
+        expected=_owned_by_actor,
+    ),
+    Operation(
+        "inbox.mark_all_inbox_read",
+        None,
+        lambda b, a, w: b.inbox_item(a, w),
+        lambda b, a, t: inbox.mark_all_inbox_read(uow=b.uow(), actor=a),
+        wheres=RECORD_WHERES,
+        shows=_inbox_read,
+        expected=_owned_by_actor,
+    ),
+    # interventions
+    Operation(
+        "interventions.add_intervention",
+        Action.INTERVENTION_MANAGE,
+        _case,
+        lambda b, a, t: _add_intervention(b, a, t),
+    ),
+    Operation(
+        "interventions.update_intervention_status",
+        Action.INTERVENTION_MANAGE,
+        _intervention,
+        lambda b, a, t: interventions.update_intervention_status(
+            uow=b.uow(),
+            actor=a,
+            intervention_id=t.id,
+            data=InterventionStatusUpdate(status=InterventionStatus.IN_PROGRESS),
+        ),
+    ),
+    Operation(
+        "interventions.list_case_interventions",
+        Action.CASE_VIEW,
+        _case,
+        lambda b, a, t: interventions.list_case_interventions(uow=b.uow(), actor=a, case_id=t.id),
+    ),
+    # notifications_admin
+    Operation(
+        "notifications_admin.list_failed_notifications",
+        Action.NOTIFICATION_ADMIN,
+        lambda b, a, w: b.failed_message(a, w),
+        lambda b, a, t: notifications_admin.list_failed_notifications(
+            uow=b.uow(), actor=a, limit=500
+        ),
+        wheres=SITE_WHERES,
+        shows=_contains_id,
+    ),
+    Operation(
+        "notifications_admin.list_failed_notifications[site_id]",
+        Action.NOTIFICATION_ADMIN,
+        lambda b, a, w: b.failed_message(a, w),
+        lambda b, a, t: notifications_admin.list_failed_notifications(
+            uow=b.uow(), actor=a, site_id=t.site_id, limit=500
+        ),
+        wheres=SITE_WHERES,
+        shows=_contains_id,
+    ),
+    Operation(
+        "notifications_admin.retry_failed_notification",
+        Action.NOTIFICATION_ADMIN,
+        lambda b, a, w: b.failed_message(a, w),
+        lambda b, a, t: notifications_admin.retry_failed_notification(
+            uow=b.uow(), actor=a, message_id=t.id
+        ),
+        wheres=SITE_WHERES,
+        expected=lambda a, t: is_allowed(a, Action.NOTIFICATION_ADMIN, site_id=t.site_id),
+    ),
+    # panels
+    Operation(
+        "panels.schedule_panel_meeting",
+        Action.PANEL_MANAGE,
+        _site,
+        lambda b, a, t: panels.schedule_panel_meeting(
+            uow=b.uow(),
+            actor=a,
+            data=PanelMeetingCreate(site_id=t.site_id or 0, starts_at=_future(24 * 20)),
+        ),
+        wheres=SITE_WHERES,
+    ),
+    Operation(
+        "panels.list_panel_meetings",
+        Action.PANEL_VIEW,
+        lambda b, a, w: b.meeting(a, w),
+        lambda b, a, t: panels.list_panel_meetings(
+            uow=b.uow(), actor=a, starts_from=START + timedelta(days=7), limit=500
+        ),
+        wheres=SITE_WHERES,
+        shows=_meetings_show,
+    ),
+    Operation(
+        "panels.list_panel_meetings[site_id]",
+        Action.PANEL_VIEW,
+        lambda b, a, w: b.meeting(a, w),
+        lambda b, a, t: panels.list_panel_meetings(
+            uow=b.uow(),
+            actor=a,
+            site_id=t.site_id,
+            starts_from=START + timedelta(days=7),
+            limit=500,
+        ),
+        wheres=SITE_WHERES,
+        shows=_meetings_show,
+    ),
+    Operation(
+        "panels.get_panel_meeting",
+        Action.PANEL_VIEW,
+        lambda b, a, w: b.meeting(a, w),
+        lambda b, a, t: panels.get_panel_meeting(uow=b.uow(), actor=a, meeting_id=t.id),
+        wheres=SITE_WHERES,
+    ),
+    Operation(
+        "panels.get_panel_meetings",
+        Action.PANEL_VIEW,
+        lambda b, a, w: b.meeting(a, w),
+        lambda b, a, t: panels.get_panel_meetings(uow=b.uow(), actor=a, meeting_ids=[t.id]),
+        wheres=SITE_WHERES,
+        shows=_meetings_show,
+    ),
+    Operation(
+        "panels.panel_planning_choices",
+        Action.PANEL_MANAGE,
+        _site,
+        lambda b, a, t: panels.panel_planning_choices(uow=b.uow(), actor=a),
+        wheres=SITE_WHERES,
+        shows=_planning_shows,
+    ),
+    Operation(
+        "panels.add_agenda_item",
+        Action.PANEL_MANAGE,
+        _meeting_with_case,
+        lambda b, a, t: panels.add_agenda_item(
+            uow=b.uow(), actor=a, meeting_id=t.id, case_id=t.case_id
+        ),
+        wheres=SITE_WHERES,
+    ),
+    Operation(
+        "panels.add_panel_action",
+        Action.PANEL_MANAGE,
+        _meeting_with_case,
+        lambda b, a, t: panels.add_panel_action(
+            uow=b.uow(),
+            actor=a,
+            data=PanelActionCreate(
+                meeting_id=t.id or 0,
+                case_id=t.case_id or 0,
+                description="Test action to share",
+                owner_agency=Agency.POLICE,
+                due_on=date(2026, 3, 30),
+            ),
+        ),
+        wheres=SITE_WHERES,
+    ),
+    Operation(
+        "panels.update_panel_action_status",
+        Action.PANEL_ACTION_UPDATE,
+        lambda b, a, w: b.panel_action(a, w),
+        lambda b, a, t: panels.update_panel_action_status(
+            uow=b.uow(), actor=a, action_id=t.id, status=PanelActionStatus.DONE
+        ),
+        wheres=(Where.OWN_SITE, Where.MY_CASE, Where.MY_RECORD, Where.OTHER_SITE),
+    ),
+    Operation(
+        "panels.rsvp_panel_meeting",
+        Action.PANEL_RSVP,
+        _rsvp_meeting,
+        lambda b, a, t: panels.rsvp_panel_meeting(
+            uow=b.uow(), actor=a, meeting_id=t.id, status=AttendanceStatus.ATTENDING
+        ),
+        wheres=SITE_WHERES,
+    ),
+    Operation(
+        "panels.my_upcoming_panel_meetings",
+        Action.PANEL_VIEW,
+        lambda b, a, w: b.meeting(a, w, days=1),
+        lambda b, a, t: panels.my_upcoming_panel_meetings(uow=b.uow(), actor=a, limit=50),
+        wheres=SITE_WHERES,
+        shows=_meetings_show,
+    ),
+    # people: victims and children
+    Operation(
+        "people.add_linked_person",
+        Action.VICTIM_MANAGE,
+        _case,
+        lambda b, a, t: people.add_linked_person(
+            uow=b.uow(),
+            actor=a,
+            data=LinkedPersonCreate(case_id=t.case_id or 0, kind=PersonKind.CHILD),
+        ),
+    ),
+    Operation(
+        "people.list_linked_people",
+        Action.VICTIM_VIEW,
+        _case,
+        lambda b, a, t: people.list_linked_people(uow=b.uow(), actor=a, case_id=t.id),
+    ),
+    # reports: aggregate figures per site.
+    Operation(
+        "reports.report_sites",
+        Action.REPORT_VIEW,
+        _site,
+        lambda b, a, t: reports.report_sites(uow=b.uow(), actor=a),
+        wheres=SITE_WHERES,
+        shows=_report_sites_show,
+    ),
+    Operation(
+        "reports.build_report",
+        Action.REPORT_VIEW,
+        _site,
+        _report_call(reports.build_report),
+        wheres=SITE_WHERES,
+    ),
+    Operation(
+        "reports.funder_return",
+        Action.REPORT_VIEW,
+        _site,
+        _report_call(reports.funder_return),
+        wheres=SITE_WHERES,
+    ),
+    Operation(
+        "reports.outcome_measures",
+        Action.REPORT_VIEW,
+        _site,
+        _report_call(reports.outcome_measures),
+        wheres=SITE_WHERES,
+    ),
+    # retention: anonymising closed cases after the site's period (nothing is due here).
+    Operation(
+        "retention.set_case_retention",
+        Action.RETENTION_MANAGE,
+        _site,
+        lambda b, a, t: retention.set_case_retention(
+            uow=b.uow(), actor=a, site_code=t.site_code or "", years=7
+        ),
+        wheres=SITE_WHERES,
+    ),
+    Operation(
+        "retention.plan_retention",
+        Action.RETENTION_MANAGE,
+        _site_with_retention,
+        lambda b, a, t: retention.plan_retention(uow=b.uow(), actor=a, site_code=t.site_code),
+        wheres=SITE_WHERES,
+        shows=_retention_shows,
+    ),
+    Operation(
+        "retention.apply_retention",
+        Action.RETENTION_MANAGE,
+        _site_with_retention,
+        lambda b, a, t: retention.apply_retention(uow=b.uow(), actor=a, site_code=t.site_code),
+        wheres=SITE_WHERES,
+        shows=_retention_shows,
+    ),
+    # risk
+    Operation(
+        "risk.record_risk_assessment",
+        Action.RISK_RECORD,
+        _case,
+        lambda b, a, t: risk.record_risk_assessment(
+            uow=b.uow(),
+            actor=a,
+            data=RiskAssessmentCreate(case_id=t.case_id or 0, level=RiskLevel.MEDIUM),
+        ),
+    ),
+    Operation(
+        "risk.risk_history",
+        Action.CASE_VIEW,
+        _case,
+        lambda b, a, t: risk.risk_history(uow=b.uow(), actor=a, case_id=t.id),
+    ),
+    Operation(
+        "risk.record_marac_appearance",
+        Action.MARAC_RECORD,
+        _case,
+        lambda b, a, t: risk.record_marac_appearance(
+            uow=b.uow(),
+            actor=a,
+            data=MaracAppearanceCreate(case_id=t.case_id or 0, heard_on=date(2026, 2, 26)),
+        ),
+    ),
+    Operation(
+        "risk.record_police_incident",
+        Action.INCIDENT_RECORD,
+        _case,
+        lambda b, a, t: risk.record_police_incident(
+            uow=b.uow(),
+            actor=a,
+            data=PoliceIncidentCreate(case_id=t.case_id or 0, occurred_on=date(2026, 2, 27)),
+        ),
+    ),
+    # sar
+    Operation(
+        "sar.export_subject_access",
+        Action.SAR_EXPORT,
+        _case,
+        lambda b, a, t: sar.export_subject_access(
+            uow=b.uow(), actor=a, reference=t.reference or ""
+        ),
+        shows=_sar_bundle_shows,
+        expected=_sar_allowed,
+        notes_by_design="a subject access bundle holds everything recorded about the subject",
+    ),
+    # sites
+    Operation(
+        "sites.create_site",
+        Action.SITE_CREATE,
+        _any_site,
+        lambda b, a, t: sites.create_site(
+            uow=b.uow(), actor=a, data=SiteCreate(code=_site_code(b), name="Test Site")
+        ),
+        wheres=(Where.ANYWHERE,),
+    ),
+    Operation(
+        "sites.list_sites",
+        Action.SITE_VIEW,
+        _site,
+        lambda b, a, t: sites.list_sites(uow=b.uow(), actor=a),
+        wheres=SITE_WHERES,
+        shows=_sites_show,
+    ),
+    # team
+    Operation(
+        "team.team_caseloads",
+        Action.TEAM_VIEW,
+        _site,
+        lambda b, a, t: team.team_caseloads(uow=b.uow(), actor=a, site_id=t.site_id or 0),
+        wheres=SITE_WHERES,
+        shows=_team_shows,
+    ),
+    Operation(
+        "team.unallocated_referrals",
+        Action.CASE_ALLOCATE,
+        _referred_case,
+        lambda b, a, t: team.unallocated_referrals(uow=b.uow(), actor=a, site_id=t.site_id or 0),
+        wheres=SITE_WHERES,
+        shows=_contains_case,
+    ),
+    # telegram_links
+    Operation(
+        "telegram_links.issue_link_code",
+        Action.TELEGRAM_LINK_MANAGE,
+        lambda b, a, w: b.user(a, w),
+        lambda b, a, t: telegram_links.issue_link_code(uow=b.uow(), actor=a, user_id=t.id),
+        wheres=RECORD_WHERES,
+    ),
+    Operation(
+        "telegram_links.revoke_telegram_link",
+        Action.TELEGRAM_LINK_MANAGE,
+        _linked_user,
+        lambda b, a, t: telegram_links.revoke_telegram_link(uow=b.uow(), actor=a, user_id=t.id),
+        wheres=RECORD_WHERES,
+        shows=lambda b, a, t, r: _awaitable(r is True),
+    ),
+    # timeline
+    Operation(
+        "timeline.case_timeline",
+        Action.CASE_VIEW,
+        _case,
+        lambda b, a, t: timeline.case_timeline(uow=b.uow(), actor=a, case_id=t.id),
+    ),
+    # today: my day, my alerts, my inbox
+    Operation(
+        "today.my_today",
+        None,
+        lambda b, a, w: b.my_appointment(a, w),
+        lambda b, a, t: today.my_today(uow=b.uow(), actor=a, day=date(2026, 3, 3)),
+        wheres=RECORD_WHERES,
+        shows=_my_today_shows,
+        expected=_owned_by_actor,
+    ),
+    # users
+    Operation(
+        "users.add_user",
+        Action.USER_MANAGE,
+        _site,
+        lambda b, a, t: users.add_user(
+            uow=b.uow(),
+            actor=a,
+            data=UserCreate(
+                email=f"new{b.number()}@test.invalid",
+                display_name="Test Newcomer",
+                memberships=[MembershipCreate(site_code=t.site_code or "", role=Role.IDVA)],
+            ),
+        ),
+        wheres=SITE_WHERES,
+    ),
+    Operation(
+        "users.list_users",
+        Action.USER_VIEW,
+        _site,
+        lambda b, a, t: users.list_users(uow=b.uow(), actor=a),
+        wheres=SITE_WHERES,
+        shows=_users_show,
+    ),
+    Operation(
+        "users.list_users[site_id]",
+        Action.USER_VIEW,
+        _site,
+        lambda b, a, t: users.list_users(uow=b.uow(), actor=a, site_id=t.site_id),
+        wheres=SITE_WHERES,
+        shows=_users_show,
+    ),
+    Operation(
+        "users.change_role",
+        Action.USER_MANAGE,
+        lambda b, a, w: b.user(a, w),
+        lambda b, a, t: users.change_role(
+            uow=b.uow(),
+            actor=a,
+            user_id=t.id,
+            data=RoleChange(site_id=t.site_id or 0, role=Role.SERVICE_MANAGER),
+        ),
+        wheres=SITE_WHERES,
+        expected=lambda a, t: is_allowed(a, Action.USER_MANAGE, site_id=t.site_id),
+    ),
+    Operation(
+        "users.set_user_active",
+        Action.USER_MANAGE,
+        lambda b, a, w: b.user(a, w),
+        lambda b, a, t: users.set_user_active(uow=b.uow(), actor=a, user_id=t.id, is_active=False),
+        wheres=SITE_WHERES,
+        expected=lambda a, t: is_allowed(a, Action.USER_MANAGE, site_id=t.site_id),
+    ),
+    Operation(
+        "users.set_my_locale",
+        None,
+        _any_site,
+        lambda b, a, t: users.set_my_locale(uow=b.uow(), actor=a, locale=Locale.CY),
+        wheres=(Where.ANYWHERE,),
+        shows=_locale_set,
+        expected=_everyone,
+    ),
+)
+
+
+# Public service functions that take an ``actor`` but are not decided by the policy, and why.
+NOT_POLICY_CHECKED: dict[str, str] = {
+    # Writes the audit event for an attempt the policy has already refused, in the face's own
+    # transaction; it must work for exactly the actors who were refused. Reads nothing back.
+    "refusals.record_refusal": "records a refusal; takes no decision of its own",
+}
+
+
+async def _awaitable(value: bool) -> bool:
+    return value
+
+
+def _site_code(bench: Bench) -> str:
+    n = bench.number()
+    letters = ""
+    while True:
+        n, digit = divmod(n, 26)
+        letters += chr(ord("A") + digit)
+        if n == 0:
+            break
+    return ("Q" + letters)[:5]
+
+
+async def _inbox_items(bench: Bench, actor: Actor) -> Any:
+    page = await inbox.list_my_inbox(uow=bench.uow(), actor=actor, limit=200)
+    return page.items
+
+
+async def _add_intervention(bench: Bench, actor: Actor, target: Target) -> Any:
+    code = await bench.scalar(
+        select(InterventionKind.code)
+        .where(InterventionKind.is_active.is_(True))
+        .order_by(InterventionKind.id)
+    )
+    return await interventions.add_intervention(
+        uow=bench.uow(),
+        actor=actor,
+        data=InterventionCreate(case_id=target.case_id or 0, kind_code=code, agency=Agency.POLICE),
+    )
