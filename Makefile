@@ -44,3 +44,5 @@ bench: setup
 	$(PY) bench/caseload.py
 	$(PY) bench/outbox.py
 	$(PY) bench/bot_log.py
+	$(PY) bench/reports.py
+	$(PY) bench/lighthouse.py

@@ -40,7 +40,6 @@ TEMPLATES: dict[str, str] = {
 }
 
 
-
 def _time(params: Mapping[str, Any], translator: Translator) -> str:
     raw = params["time"] if "time" in params else params["starts_at"]
     moment = datetime.fromisoformat(str(raw))

@@ -10,6 +10,12 @@ LOG_CONTACT = "/log"  # ?case=ID picks the case (the case page links here)
 INBOX = "/inbox"
 ALERTS = "/alerts"
 PANEL = "/panel"
+APPOINTMENTS = "/appointments"  # ?case=ID books for that case
+TEAM = "/team"  # service managers: caseloads and allocation
+ADMIN = "/admin"  # admins: staff, roles, sites, Telegram links, failed notifications
+AUDIT = "/admin/audit"  # admins: search the audit by case, staff member and period
+SAR = "/admin/sar"  # admins: a case subject's access bundle (JSON and HTML)
+REPORTS = "/reports"  # service managers and admins: funder return and outcome measures
 # Served by the backend (webapp.backend), not a page: swaps a one-time hand-off code for the
 # session cookie, then redirects to TODAY.
 AUTH_SESSION = "/auth/session"

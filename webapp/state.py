@@ -14,6 +14,7 @@ from http.cookies import CookieError, SimpleCookie
 
 import reflex as rx
 
+from core.areas import areas_for
 from core.schemas.actor import Actor
 from core.services import auth
 from ui.i18n import SOURCE_LOCALE, SUPPORTED_LOCALES
@@ -43,6 +44,8 @@ class AppState(rx.State):
     )
     # What the page shell shows; never used to decide anything (core decides, per event).
     signed_in_name: str = ""
+    # The areas the menu offers (core.areas); offering only, every handler still asks core.
+    areas: list[str] = []
 
     @rx.event
     async def set_locale(self, locale: str) -> None:
@@ -76,6 +79,22 @@ class AppState(rx.State):
             uow=app_container.uow(), token=self._session_token(), settings=app_container.settings
         )
 
+    def _forget_pages(self) -> None:
+        """Empty every page's stored state for this tab, keeping only the language.
+
+        Reflex keeps a tab's state on the server (on disk or in Redis) and sends all of it
+        back when the tab reconnects; without this, the back button after signing out could
+        bring a case's details (or an IDVA's victim details) back into the browser.
+        """
+        locale = self.locale
+        root: rx.State = self
+        while root.parent_state is not None:
+            root = root.parent_state
+        hydrated = root.is_hydrated  # Reflex's own flag: the page stays connected
+        root.reset()
+        root.is_hydrated = hydrated
+        self.locale = locale
+
     @rx.event
     async def require_session(self) -> rx.event.EventSpec | None:
         """Send anyone without a live session to the sign-in page."""
@@ -83,9 +102,10 @@ class AppState(rx.State):
 
         actor = await self.actor()
         if actor is None:
-            self.signed_in_name = ""
+            self._forget_pages()
             return rx.redirect(routes.SIGN_IN, replace=True)
         self.signed_in_name = actor.display_name
+        self.areas = [str(area) for area in areas_for(actor)]
         if str(actor.locale) in SUPPORTED_LOCALES:
             self.locale = str(actor.locale)
         return None
@@ -100,7 +120,7 @@ class AppState(rx.State):
         token = self._session_token()
         if token:
             await auth.sign_out(uow=container().uow(), token=token)
-        self.signed_in_name = ""
+        self._forget_pages()
         return rx.call_script(
             f"fetch({json.dumps(routes.SIGN_OUT)}, {{method: 'POST', credentials: 'same-origin'}})"
             f".finally(() => window.location.assign({json.dumps(routes.SIGN_IN)}))"

@@ -5,13 +5,19 @@ from __future__ import annotations
 import reflex as rx
 
 from webapp import backend, routes
+from webapp.pages.admin import AdminState, admin_page
 from webapp.pages.alerts import AlertsState, alerts_page
+from webapp.pages.appointments import AppointmentsState, appointments_page
+from webapp.pages.audit import AuditState, audit_page
 from webapp.pages.case import CaseState, case_page
 from webapp.pages.caseload import CaseloadState, caseload_page
 from webapp.pages.inbox import InboxState, inbox_page
 from webapp.pages.log_contact import LogContactState, log_contact
 from webapp.pages.panel import PanelState, panel_page
+from webapp.pages.reports import ReportsState, reports_page
+from webapp.pages.sar import SarState, sar_page
 from webapp.pages.sign_in import sign_in
+from webapp.pages.team import TeamState, team_page
 from webapp.pages.today import TodayState, today
 from webapp.state import AppState
 
@@ -35,6 +41,12 @@ SIGNED_IN_PAGES = (
     (log_contact, routes.LOG_CONTACT, LogContactState.load),
     (caseload_page, routes.CASELOAD, CaseloadState.load),
     (case_page, routes.CASE, CaseState.load),
+    (team_page, routes.TEAM, TeamState.load),
+    (admin_page, routes.ADMIN, AdminState.load),
+    (audit_page, routes.AUDIT, AuditState.load),
+    (sar_page, routes.SAR, SarState.load),
+    (appointments_page, routes.APPOINTMENTS, AppointmentsState.load),
+    (reports_page, routes.REPORTS, ReportsState.load),
 )
 for component, route, load in SIGNED_IN_PAGES:
     app.add_page(

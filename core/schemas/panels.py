@@ -6,6 +6,7 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from core.enums import Agency, AttendanceStatus, PanelActionStatus, PanelMeetingStatus
+from core.schemas.case_choice import CaseChoice
 from core.schemas.common import AwareDatetime, InputModel, ReadModel, ShortText
 
 Link = Annotated[
@@ -58,6 +59,10 @@ class PanelActionRead(ReadModel):
     due_on: date
     status: PanelActionStatus
     completed_on: date | None
+    # Filled by the batch read (``get_panel_meetings``): the owner's name (staff, never a
+    # victim) and whether the reader may change this action's status.
+    owner_name: str | None = None
+    may_update: bool = False
 
 
 class AttendanceRead(ReadModel):
@@ -71,3 +76,21 @@ class PanelMeetingDetail(ReadModel):
     agenda: tuple[AgendaItemRead, ...]
     actions: tuple[PanelActionRead, ...]
     attendance: tuple[AttendanceRead, ...]
+
+
+class PanelOwnerChoice(ReadModel):
+    """A member of staff at the site who can own a panel action: a name and an agency only."""
+
+    user_id: int
+    display_name: str
+    agency: Agency | None
+
+
+class PanelPlanningChoices(ReadModel):
+    """What a coordinator picks from when planning a panel at one site: the site's open cases
+    (by reference only) and the staff who can own an action."""
+
+    site_id: int
+    site_code: str
+    cases: tuple[CaseChoice, ...]
+    owners: tuple[PanelOwnerChoice, ...]

@@ -49,3 +49,13 @@ class UserRead(ReadModel):
     is_active: bool
     created_at: datetime
     memberships: tuple[UserMembershipRead, ...]
+    # Filled in by ``list_users`` only (elsewhere False): whether a Telegram link is active.
+    telegram_linked: bool = False
+
+
+class RoleChange(InputModel):
+    """The one role a staff member is to hold at a site, in place of the roles held there now."""
+
+    site_id: int
+    role: Role
+    agency: Agency | None = None

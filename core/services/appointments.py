@@ -10,7 +10,7 @@ from core.enums import AppointmentStatus, Role
 from core.errors import ValidationFailed
 from core.models import Appointment, Case, Membership
 from core.notifications.outbox import cancel_pending
-from core.policy import Action
+from core.policy import Action, is_allowed
 from core.rules import check_appointment_times
 from core.schemas.actor import Actor
 from core.schemas.appointments import (
@@ -171,12 +171,25 @@ async def list_case_appointments(
 ) -> list[AppointmentRead]:
     async with uow:
         case = await load_case(uow, actor, case_id, Action.CASE_VIEW)
+        notes = is_allowed(
+            actor,
+            Action.CASE_NOTES_VIEW,
+            site_id=case.site_id,
+            case_manager_id=case.case_manager_id,
+        )
         rows = await uow.session.scalars(
             select(Appointment)
             .where(Appointment.case_id == case_id)
             .order_by(Appointment.starts_at, Appointment.id)
         )
-        return [_read(row, case.reference) for row in rows]
+        reads = [_read(row, case.reference) for row in rows]
+        # The outcome is free text: only for ``case_notes.view``, as on the timeline.
+        return [
+            read
+            if notes or not read.outcome
+            else read.model_copy(update={"outcome": None, "outcome_withheld": True})
+            for read in reads
+        ]
 
 
 async def list_my_appointments(
@@ -209,3 +222,26 @@ async def my_appointment(*, uow: UnitOfWork, actor: Actor, appointment_id: int) 
         appointment = await get_or_404(uow, Appointment, appointment_id)
         case = await load_case(uow, actor, appointment.case_id, Action.APPOINTMENT_MANAGE)
         return _read(appointment, case.reference)
+
+
+async def list_my_appointments_awaiting_outcome(
+    *, uow: UnitOfWork, actor: Actor, limit: int = 50
+) -> list[AppointmentRead]:
+    """The actor's own appointments that have started but still say *scheduled*, newest first.
+
+    Each one needs an answer (attended or not): the web page's "Record an outcome" list.
+    """
+    async with uow:
+        rows = await uow.session.execute(
+            select(Appointment, Case.reference)
+            .join(Case, Case.id == Appointment.case_id)
+            .where(
+                Appointment.staff_id == actor.user_id,
+                Appointment.status == AppointmentStatus.SCHEDULED,
+                Appointment.starts_at <= uow.clock.now(),
+                Case.site_id.in_(actor.site_ids),
+            )
+            .order_by(Appointment.starts_at.desc(), Appointment.id.desc())
+            .limit(limit)
+        )
+        return [_read(appointment, reference) for appointment, reference in rows]

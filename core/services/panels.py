@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 
-from core.enums import AttendanceStatus, PanelActionStatus, PanelMeetingStatus
-from core.errors import ValidationFailed
+from core.enums import OPEN_STAGES, AttendanceStatus, PanelActionStatus, PanelMeetingStatus
+from core.errors import NotFound, NotPermitted, ValidationFailed
 from core.models import (
     Case,
     Membership,
@@ -16,10 +17,12 @@ from core.models import (
     PanelAttendance,
     PanelMeeting,
     Site,
+    User,
 )
-from core.policy import Action, authorize, sites_where
+from core.policy import Action, authorize, is_allowed, sites_where
 from core.schemas.actor import Actor
 from core.schemas.broadcasts import PanelInvitationRead
+from core.schemas.case_choice import CaseChoice
 from core.schemas.panels import (
     AgendaItemRead,
     AttendanceRead,
@@ -28,6 +31,8 @@ from core.schemas.panels import (
     PanelMeetingCreate,
     PanelMeetingDetail,
     PanelMeetingRead,
+    PanelOwnerChoice,
+    PanelPlanningChoices,
 )
 from core.services.access import get_or_404
 from core.services.audit import record_audit
@@ -48,7 +53,9 @@ def _meeting_read(meeting: PanelMeeting, site_code: str) -> PanelMeetingRead:
     )
 
 
-def _action_read(action: PanelAction, reference: str) -> PanelActionRead:
+def _action_read(
+    action: PanelAction, reference: str, *, owner_name: str | None = None, may_update: bool = False
+) -> PanelActionRead:
     return PanelActionRead(
         id=action.id,
         meeting_id=action.meeting_id,
@@ -60,6 +67,8 @@ def _action_read(action: PanelAction, reference: str) -> PanelActionRead:
         due_on=action.due_on,
         status=action.status,
         completed_on=action.completed_on,
+        owner_name=owner_name,
+        may_update=may_update,
     )
 
 
@@ -127,36 +136,121 @@ async def list_panel_meetings(
 async def get_panel_meeting(
     *, uow: UnitOfWork, actor: Actor, meeting_id: int
 ) -> PanelMeetingDetail:
+    [detail] = await get_panel_meetings(uow=uow, actor=actor, meeting_ids=[meeting_id])
+    return detail
+
+
+async def get_panel_meetings(
+    *, uow: UnitOfWork, actor: Actor, meeting_ids: Sequence[int]
+) -> list[PanelMeetingDetail]:
+    """Several meetings, each with its agenda, actions and attendance, in the order asked for,
+    in four queries whatever their number. Every meeting must be one the actor may see."""
+    wanted = list(dict.fromkeys(meeting_ids))
+    if not wanted:
+        return []
     async with uow:
-        meeting = await get_or_404(uow, PanelMeeting, meeting_id)
-        authorize(actor, Action.PANEL_VIEW, site_id=meeting.site_id)
-        site = await get_or_404(uow, Site, meeting.site_id)
-        agenda = await uow.session.execute(
+        found = {
+            meeting.id: (meeting, code)
+            for meeting, code in await uow.session.execute(
+                select(PanelMeeting, Site.code)
+                .join(Site, Site.id == PanelMeeting.site_id)
+                .where(PanelMeeting.id.in_(wanted))
+            )
+        }
+        for meeting_id in wanted:
+            if meeting_id not in found:
+                raise NotFound(entity=PanelMeeting.__tablename__, id=meeting_id)
+            authorize(actor, Action.PANEL_VIEW, site_id=found[meeting_id][0].site_id)
+        agenda: dict[int, list[AgendaItemRead]] = {meeting_id: [] for meeting_id in wanted}
+        for item, reference in await uow.session.execute(
             select(PanelAgendaItem, Case.reference)
             .join(Case, Case.id == PanelAgendaItem.case_id)
-            .where(PanelAgendaItem.meeting_id == meeting_id)
-            .order_by(PanelAgendaItem.position)
-        )
-        actions = await uow.session.execute(
-            select(PanelAction, Case.reference)
+            .where(PanelAgendaItem.meeting_id.in_(wanted))
+            .order_by(PanelAgendaItem.meeting_id, PanelAgendaItem.position)
+        ):
+            agenda[item.meeting_id].append(
+                AgendaItemRead(
+                    case_id=item.case_id, case_reference=reference, position=item.position
+                )
+            )
+        actions: dict[int, list[PanelActionRead]] = {meeting_id: [] for meeting_id in wanted}
+        for action, reference, site_id, case_manager_id, owner_name in await uow.session.execute(
+            select(
+                PanelAction, Case.reference, Case.site_id, Case.case_manager_id, User.display_name
+            )
             .join(Case, Case.id == PanelAction.case_id)
-            .where(PanelAction.meeting_id == meeting_id)
+            .outerjoin(User, User.id == PanelAction.owner_user_id)
+            .where(PanelAction.meeting_id.in_(wanted))
             .order_by(PanelAction.due_on, PanelAction.id)
-        )
-        attendance = await uow.session.scalars(
+        ):
+            may_update = is_allowed(
+                actor,
+                Action.PANEL_ACTION_UPDATE,
+                site_id=site_id,
+                case_manager_id=case_manager_id,
+                owner_user_id=action.owner_user_id,
+            )
+            actions[action.meeting_id].append(
+                _action_read(action, reference, owner_name=owner_name, may_update=may_update)
+            )
+        attendance: dict[int, list[AttendanceRead]] = {meeting_id: [] for meeting_id in wanted}
+        for row in await uow.session.scalars(
             select(PanelAttendance)
-            .where(PanelAttendance.meeting_id == meeting_id)
-            .order_by(PanelAttendance.user_id)
-        )
-        return PanelMeetingDetail(
-            meeting=_meeting_read(meeting, site.code),
-            agenda=tuple(
-                AgendaItemRead(case_id=item.case_id, case_reference=ref, position=item.position)
-                for item, ref in agenda
-            ),
-            actions=tuple(_action_read(action, ref) for action, ref in actions),
-            attendance=tuple(AttendanceRead.model_validate(row) for row in attendance),
-        )
+            .where(PanelAttendance.meeting_id.in_(wanted))
+            .order_by(PanelAttendance.meeting_id, PanelAttendance.user_id)
+        ):
+            attendance[row.meeting_id].append(AttendanceRead.model_validate(row))
+        return [
+            PanelMeetingDetail(
+                meeting=_meeting_read(*found[meeting_id]),
+                agenda=tuple(agenda[meeting_id]),
+                actions=tuple(actions[meeting_id]),
+                attendance=tuple(attendance[meeting_id]),
+            )
+            for meeting_id in wanted
+        ]
+
+
+async def panel_planning_choices(*, uow: UnitOfWork, actor: Actor) -> list[PanelPlanningChoices]:
+    """For each site where the actor runs the panel: its open cases (references only) to put
+    on an agenda, and its staff (name and agency) to own an action. Two queries in all."""
+    managed = sites_where(actor, Action.PANEL_MANAGE)
+    if not managed:
+        raise NotPermitted(action=str(Action.PANEL_MANAGE))
+    async with uow:
+        sites = (
+            await uow.session.execute(
+                select(Site.id, Site.code).where(Site.id.in_(managed)).order_by(Site.code)
+            )
+        ).all()
+        cases: dict[int, list[CaseChoice]] = {site_id: [] for site_id, _code in sites}
+        for case_id, reference, site_id in await uow.session.execute(
+            select(Case.id, Case.reference, Case.site_id)
+            .where(Case.site_id.in_(managed), Case.stage.in_(sorted(OPEN_STAGES)))
+            .order_by(Case.reference, Case.id)
+        ):
+            cases[site_id].append(CaseChoice(case_id=case_id, reference=reference))
+        owners: dict[int, dict[int, PanelOwnerChoice]] = {site_id: {} for site_id, _code in sites}
+        for user_id, name, agency, site_id in await uow.session.execute(
+            select(User.id, User.display_name, Membership.agency, Membership.site_id)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.site_id.in_(managed), User.is_active.is_(True))
+            .order_by(User.display_name, User.id, Membership.id)
+        ):
+            known = owners[site_id].get(user_id)
+            if known is None or (known.agency is None and agency is not None):
+                owners[site_id][user_id] = PanelOwnerChoice(
+                    user_id=user_id, display_name=name, agency=agency
+                )
+        return [
+            PanelPlanningChoices(
+                site_id=site_id,
+                site_code=code,
+                cases=tuple(cases[site_id]),
+                owners=tuple(owners[site_id].values()),
+            )
+            for site_id, code in sites
+        ]
 
 
 async def add_agenda_item(

@@ -7,16 +7,16 @@ from sqlalchemy.orm import selectinload
 
 from core.enums import Face, Locale
 from core.errors import DuplicateEmail, NotFound, NotPermitted, UnknownAccount, ValidationFailed
-from core.models import Membership, Site, User
+from core.models import Membership, Site, TelegramLink, User
 from core.passwords import hash_password
 from core.policy import Action, authorize, sites_where
 from core.schemas.actor import Actor, MembershipRead
-from core.schemas.users import UserCreate, UserMembershipRead, UserRead
+from core.schemas.users import RoleChange, UserCreate, UserMembershipRead, UserRead
 from core.services.audit import record_audit
 from core.uow import UnitOfWork
 
 
-def _user_read(user: User) -> UserRead:
+def _user_read(user: User, *, telegram_linked: bool = False) -> UserRead:
     memberships = tuple(
         UserMembershipRead(site_id=m.site_id, site_code=m.site.code, role=m.role, agency=m.agency)
         for m in sorted(user.memberships, key=lambda m: (m.site.code, m.role))
@@ -29,6 +29,7 @@ def _user_read(user: User) -> UserRead:
         is_active=user.is_active,
         created_at=user.created_at,
         memberships=memberships,
+        telegram_linked=telegram_linked,
     )
 
 
@@ -104,7 +105,104 @@ async def list_users(
                 User.id.in_(select(Membership.user_id).where(Membership.site_id.in_(visible)))
             )
         users = (await uow.session.scalars(query)).unique().all()
-        return [_user_read(user) for user in users]
+        linked = set(
+            await uow.session.scalars(
+                select(TelegramLink.user_id).where(
+                    TelegramLink.is_active.is_(True),
+                    TelegramLink.user_id.in_([user.id for user in users]),
+                )
+            )
+        )
+        return [_user_read(user, telegram_linked=user.id in linked) for user in users]
+
+
+async def _managed_user(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
+    """The account with its roles, if the actor manages users at every site it belongs to."""
+    user = await uow.session.scalar(
+        select(User).options(selectinload(User.memberships)).where(User.id == user_id)
+    )
+    if user is None:
+        raise NotFound(entity="users", id=user_id)
+    site_ids = {m.site_id for m in user.memberships}
+    if not site_ids and not actor.is_system and not sites_where(actor, Action.USER_MANAGE):
+        raise NotPermitted(action=str(Action.USER_MANAGE))
+    for site_id in sorted(site_ids):
+        authorize(actor, Action.USER_MANAGE, site_id=site_id)
+    return user
+
+
+def _audit_per_site(
+    uow: UnitOfWork, actor: Actor, action: str, user: User, details: dict[str, object]
+) -> None:
+    """One event per site the account belongs to (as ``user.add``), so each site's admin sees it."""
+    for site_id in sorted({m.site_id for m in user.memberships}) or [None]:
+        record_audit(
+            uow,
+            actor,
+            action,
+            entity_type="user",
+            entity_id=user.id,
+            site_id=site_id,
+            details=details,
+        )
+
+
+async def set_user_active(
+    *, uow: UnitOfWork, actor: Actor, user_id: int, is_active: bool
+) -> UserRead:
+    """Switch an account off (no sign-in, no bot, sessions stop on their next request) or on.
+
+    The actor must manage users at every site the account belongs to, and may not switch off
+    their own account (an admin locking themselves out helps nobody).
+    """
+    async with uow:
+        user = await _managed_user(uow, actor, user_id)
+        if not is_active and user.id == actor.user_id:
+            raise ValidationFailed(field="user_id", rule="own_account")
+        if user.is_active != is_active:
+            user.is_active = is_active
+            _audit_per_site(
+                uow, actor, "user.reactivate" if is_active else "user.deactivate", user, {}
+            )
+            await uow.commit()
+        return _user_read(user)
+
+
+async def change_role(*, uow: UnitOfWork, actor: Actor, user_id: int, data: RoleChange) -> UserRead:
+    """Give a staff member ``data.role`` at a site where they already work, in place of the
+    roles they hold there now. Not for one's own account. Audited (the roles, nothing else)."""
+    authorize(actor, Action.USER_MANAGE, site_id=data.site_id)
+    async with uow:
+        user = await uow.session.scalar(
+            select(User).options(selectinload(User.memberships)).where(User.id == user_id)
+        )
+        here = [m for m in user.memberships if m.site_id == data.site_id] if user else []
+        if user is None or not here:
+            raise NotFound(entity="users", id=user_id)
+        if user.id == actor.user_id:
+            raise ValidationFailed(field="user_id", rule="own_account")
+        before = sorted(m.role.value for m in here)
+        if before == [data.role.value] and here[0].agency == data.agency:
+            return _user_read(user)
+        for membership in here:
+            user.memberships.remove(membership)
+        await uow.flush()  # the old rows go before the new one (one role per site and user)
+        site = await uow.session.get(Site, data.site_id)
+        user.memberships.append(
+            Membership(site=site, site_id=data.site_id, role=data.role, agency=data.agency)
+        )
+        await uow.flush()
+        record_audit(
+            uow,
+            actor,
+            "user.change_role",
+            entity_type="user",
+            entity_id=user.id,
+            site_id=data.site_id,
+            details={"from_roles": before, "to_role": data.role.value},
+        )
+        await uow.commit()
+        return _user_read(user)
 
 
 async def actor_for_email(*, uow: UnitOfWork, email: str, face: Face) -> Actor:

@@ -48,8 +48,15 @@ def test_stage_moves_follow_the_allowed_transitions(from_stage: Stage, to_stage:
 
 @pytest.mark.parametrize(
     ("score", "level"),
-    [(None, None), (0, RiskLevel.STANDARD), (9, RiskLevel.STANDARD), (10, RiskLevel.MEDIUM),
-     (13, RiskLevel.MEDIUM), (14, RiskLevel.HIGH), (24, RiskLevel.HIGH)],
+    [
+        (None, None),
+        (0, RiskLevel.STANDARD),
+        (9, RiskLevel.STANDARD),
+        (10, RiskLevel.MEDIUM),
+        (13, RiskLevel.MEDIUM),
+        (14, RiskLevel.HIGH),
+        (24, RiskLevel.HIGH),
+    ],
 )
 def test_dash_scores_map_to_the_safelives_risk_bands(score: int | None, level: RiskLevel) -> None:
     assert risk_level_for_dash(score) == level

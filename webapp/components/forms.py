@@ -92,10 +92,11 @@ def error_summary(errors: rx.Var) -> rx.Component:
     )
 
 
-def button(label: rx.Var | str, **props: Any) -> rx.Component:
+def button(label: rx.Var | str, *, variant: str = "", **props: Any) -> rx.Component:
     """A GOV.UK button. A submit button stays disabled until the page is connected to the
     server: pressed earlier, the browser would post the form itself (sign-in: a bare "Method
-    Not Allowed" page; other forms: the answers in the address) instead of the event handler."""
+    Not Allowed" page; other forms: the answers in the address) instead of the event handler.
+    ``variant``: extra classes, such as ``"button-warning"``."""
     if props.get("type") == "submit" and "disabled" not in props:
         props["disabled"] = ~rx.State.is_hydrated
-    return rx.el.button(label, class_name="button", **props)
+    return rx.el.button(label, class_name=f"button {variant}".strip(), **props)

@@ -12,6 +12,7 @@ from typing import Any
 
 import reflex as rx
 
+from core.areas import Area
 from core.enums import Locale
 from ui.i18n import SOURCE_LOCALE
 from ui.labels import LANGUAGE_NAMES
@@ -44,23 +45,54 @@ def _language_switch(reload: Sequence[Any]) -> rx.Component:
     )
 
 
-def _header(show_navigation: bool, reload: Sequence[Any]) -> rx.Component:
-    parts = [rx.el.a(_("Drive Assist"), href=routes.TODAY, class_name="service-name")]
-    if show_navigation:
-        links = [
-            rx.el.li(rx.el.a(_("Today"), href=routes.TODAY, class_name="nav-link")),
-            rx.el.li(rx.el.a(_("Caseload"), href=routes.CASELOAD, class_name="nav-link")),
-            rx.el.li(rx.el.a(_("Log a contact"), href=routes.LOG_CONTACT, class_name="nav-link")),
-            rx.el.li(rx.el.a(_("Inbox"), href=routes.INBOX, class_name="nav-link")),
-            rx.el.li(rx.el.a(_("Alerts"), href=routes.ALERTS, class_name="nav-link")),
-            rx.el.li(rx.el.a(_("Panel"), href=routes.PANEL, class_name="nav-link")),
-        ]
-        parts.append(rx.el.nav(rx.el.ul(*links, class_name="nav-list"), aria_label=_("Main menu")))
-        parts.append(
+def _menu_links() -> list[tuple[Area, Any, str]]:
+    """Each area of the menu: its label and address, in menu order."""
+    return [
+        (Area.TODAY, _("Today"), routes.TODAY),
+        (Area.CASELOAD, _("Caseload"), routes.CASELOAD),
+        (Area.LOG_CONTACT, _("Log a contact"), routes.LOG_CONTACT),
+        (Area.APPOINTMENTS, _("Appointments"), routes.APPOINTMENTS),
+        (Area.INBOX, _("Inbox"), routes.INBOX),
+        (Area.ALERTS, _("Alerts"), routes.ALERTS),
+        (Area.PANEL, _("Panel"), routes.PANEL),
+        (Area.TEAM, _("Team"), routes.TEAM),
+        (Area.REPORTS, _("Reports"), routes.REPORTS),
+        (Area.ADMIN, _("Admin"), routes.ADMIN),
+    ]
+
+
+def _navigation() -> rx.Component:
+    """The main menu: only the areas this person may use (``AppState.areas``, from core).
+
+    On a phone it folds behind a "Menu" disclosure (a native ``details``, so it works before
+    the page has connected); from tablet width up the list is always shown (see webapp.css).
+    """
+    items = [
+        rx.cond(
+            AppState.areas.contains(str(area)),
+            rx.el.li(rx.el.a(label, href=route, class_name="nav-link")),
+            rx.fragment(),
+        )
+        for area, label, route in _menu_links()
+    ]
+    items.append(
+        rx.el.li(
             rx.el.button(
                 _("Sign out"), type="button", on_click=AppState.sign_out, class_name="header-button"
             )
         )
+    )
+    return rx.el.details(
+        rx.el.summary(_("Menu"), class_name="nav-toggle header-button"),
+        rx.el.nav(rx.el.ul(*items, class_name="nav-list"), aria_label=_("Main menu")),
+        class_name="nav-menu",
+    )
+
+
+def _header(show_navigation: bool, reload: Sequence[Any]) -> rx.Component:
+    parts = [rx.el.a(_("Drive Assist"), href=routes.TODAY, class_name="service-name")]
+    if show_navigation:
+        parts.append(_navigation())
     parts.append(_language_switch(reload))
     return rx.el.header(rx.el.div(*parts, class_name="header-inner"), class_name="header")
 

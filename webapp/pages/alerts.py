@@ -296,9 +296,7 @@ def _raise_section() -> rx.Component:
                         "form-group",
                     ),
                 ),
-                rx.el.button(
-                    _("Disruption needed"), type="submit", class_name="button button-warning"
-                ),
+                button(_("Disruption needed"), type="submit", variant="button-warning"),
                 on_submit=AlertsState.raise_alert,
                 no_validate=True,
             ),

@@ -16,8 +16,9 @@ from typing import Any
 
 import reflex as rx
 
+from core.enums import Stage
 from core.errors import NotFound, NotPermitted
-from core.policy import Action
+from core.policy import Action, is_allowed
 from core.schemas.cases import CaseRead
 from core.schemas.people import LinkedPersonRead
 from core.services import cases, people, refusals, risk
@@ -85,6 +86,7 @@ class CaseState(AppState):
     timeline_rows: list[dict[str, str]] = []
     people_shown: bool = False
     people: list[dict[str, str]] = []
+    book_appointment_href: str = ""
 
     def _clear(self, status: str) -> None:
         self.status = status
@@ -94,6 +96,7 @@ class CaseState(AppState):
         self.timeline_rows = []
         self.people_shown = False
         self.people = []
+        self.book_appointment_href = ""
 
     @rx.event
     async def load(self) -> AsyncIterator[rx.event.EventSpec | None]:
@@ -142,6 +145,13 @@ class CaseState(AppState):
         self.timeline_rows = timeline_rows(entries, words)
         self.people_shown = linked is not None
         self.people = [_person(person, words) for person in linked or []]
+        may_book = case.stage is not Stage.CLOSED and is_allowed(
+            actor,
+            Action.APPOINTMENT_MANAGE,
+            site_id=case.site_id,
+            case_manager_id=case.case_manager_id,
+        )
+        self.book_appointment_href = f"{routes.APPOINTMENTS}?case={case.id}" if may_book else ""
         self.status = FOUND
 
 
@@ -234,6 +244,16 @@ def case_page() -> rx.Component:
                     FOUND,
                     rx.fragment(
                         _summary_list(),
+                        rx.cond(
+                            CaseState.book_appointment_href != "",
+                            rx.el.p(
+                                rx.el.a(
+                                    _("Book an appointment"),
+                                    href=CaseState.book_appointment_href,
+                                    class_name="link-action",
+                                )
+                            ),
+                        ),
                         risk_history(CaseState.risk_points),
                         _linked_people(),
                         timeline(CaseState.timeline_rows),

@@ -77,6 +77,7 @@ def start_app(workdir: Path, *, extra_env: dict[str, str] | None = None) -> Runn
         **os.environ,
         "DATABASE_URL": database_url,
         "COLUMNS": "200",
+        "DEMO_MODE": "true",  # the demo data and its sign-ins
         # Each app builds its frontend in its own folder: a production build bakes in the
         # backend's port, so a second app building into a shared .web would repoint the pages
         # the first app is still serving at the second one's backend.
@@ -230,3 +231,13 @@ async def sign_in_as(page: Page, base_url: str, email: str) -> None:
     except Exception as error:  # say why: the page's error summary, if it shows one
         summary = await page.locator("#error-summary").all_inner_texts()
         raise AssertionError(f"signing in as {email} did not reach Today: {summary}") from error
+
+
+async def open_menu(page: Page) -> bool:
+    """Open the main menu when it is folded (a phone); from tablet width it is always shown.
+    True when that took a tap."""
+    toggle = page.locator("summary.nav-toggle")
+    if await toggle.is_visible() and await page.locator("details.nav-menu[open]").count() == 0:
+        await toggle.click()
+        return True
+    return False

@@ -18,7 +18,7 @@ from core.demo import DEMO_EMAIL_DOMAIN
 from core.enums import OPEN_STAGES, RiskLevel, Stage
 from core.models import Case, Contact, LinkedPerson, RiskAssessment, Site, User
 from core.schemas.caseload import CaseloadRow
-from tests.e2e.web.conftest import VIEWPORTS, RunningApp, screenshot, sign_in_as
+from tests.e2e.web.conftest import VIEWPORTS, RunningApp, open_menu, screenshot, sign_in_as
 from ui.i18n import Translator
 from ui.labels import label
 from webapp.components.case_timeline import KEY_VOCABULARIES, label_for_key
@@ -139,6 +139,7 @@ async def test_a_case_manager_filters_and_searches_the_caseload_and_opens_a_case
     target = mine[0]
     other_stage = next(case for case in mine if case.stage is not target.stage)
     await sign_in_as(page, running_app.url, CASEY)
+    await open_menu(page)
     await page.get_by_role("navigation").get_by_role("link", name="Caseload").click()
     await page.wait_for_url(re.compile(r"/caseload/?$"))
     await expect(page.get_by_role("heading", level=1, name="Caseload")).to_be_visible()
@@ -246,3 +247,40 @@ async def test_caseload_and_case_have_no_accessibility_violations_in_english_and
         await _axe_clean(welsh)
     finally:
         await welsh_context.close()
+
+
+async def test_after_signing_out_the_back_button_brings_no_victim_details_back(
+    running_app: RunningApp, page: Page
+) -> None:
+    """Reflex keeps a tab's state on the server and sends it again when the tab reconnects:
+    signing out must empty it, or going back would bring the victim's details into the
+    browser. Every websocket frame after signing out is checked, not only what is drawn."""
+    case = next(
+        case for case in await _open_cases_of(running_app.database_url, MORGAN) if case.victim_name
+    )
+    assert case.victim_name is not None
+    frames_after_sign_out: list[str] = []
+    signed_out = False
+
+    def watch(socket) -> None:  # type: ignore[no-untyped-def]
+        def received(payload: str | bytes) -> None:
+            if signed_out:
+                text = payload if isinstance(payload, str) else payload.decode(errors="replace")
+                frames_after_sign_out.append(text)
+
+        socket.on("framereceived", received)
+
+    page.on("websocket", watch)
+    await sign_in_as(page, running_app.url, FFION)
+    await page.goto(f"{running_app.url}/case/{case.case_id}")
+    await expect(page.get_by_role("main")).to_contain_text(case.victim_name)
+    await open_menu(page)
+    signed_out = True
+    await page.get_by_role("button", name=re.compile("Sign out|Allgofnodi")).click()
+    await page.wait_for_url(re.compile(r"/sign-in/?$"))
+    await page.go_back()
+    await page.wait_for_url(re.compile(r"/sign-in/?$"), timeout=30_000)
+    await page.wait_for_timeout(1_000)
+    assert frames_after_sign_out, "no websocket traffic seen after signing out"
+    assert not any(case.victim_name in frame for frame in frames_after_sign_out)
+    assert case.victim_name not in await page.content()

@@ -7,7 +7,7 @@ import re
 from playwright.async_api import Page, expect
 
 from core.demo import DEMO_PASSWORD
-from tests.e2e.web.conftest import screenshot, sign_in_as
+from tests.e2e.web.conftest import open_menu, screenshot, sign_in_as
 
 CASE_MANAGER = "casey.cm@demo.drive-assist.invalid"
 FELLOW = "robin.pf@demo.drive-assist.invalid"
@@ -27,6 +27,7 @@ async def test_a_case_manager_signs_in_with_a_code_and_gets_an_httponly_strict_c
 ) -> None:
     await sign_in_as(page, web_app, CASE_MANAGER)
     await expect(page.get_by_role("heading", level=1, name="Today")).to_be_visible()
+    await open_menu(page)
     await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     cookies = {cookie["name"]: cookie for cookie in await page.context.cookies()}
     session = cookies["da_session"]
@@ -53,6 +54,7 @@ async def test_a_wrong_code_is_refused_with_one_message_and_no_session(
 async def test_signing_out_ends_the_session_on_the_server(web_app: str, page: Page) -> None:
     await sign_in_as(page, web_app, CASE_MANAGER)
     stolen = {cookie["name"]: cookie for cookie in await page.context.cookies()}["da_session"]
+    await open_menu(page)
     await page.get_by_role("button", name="Sign out").click()
     await page.wait_for_url(SIGN_IN_URL)
     # The old cookie, replayed, no longer opens a page: the session ended on the server.

@@ -14,9 +14,12 @@ from tests.e2e.web.conftest import (
     _missing,
     redis_reachable,
     screenshot,
+    sign_in_as,
     start_app,
     stop_app,
 )
+
+CASE_MANAGER = "casey.cm@demo.drive-assist.invalid"
 
 
 async def test_the_sign_in_page_has_a_labelled_field_for_each_answer(
@@ -58,13 +61,18 @@ async def test_an_empty_sign_in_lists_each_missing_answer_and_links_to_its_field
     await screenshot(page, "sign-in-errors")
 
 
-async def test_with_redis_the_app_keeps_state_in_redis_and_answers_events(
+async def test_with_redis_several_workers_keep_state_in_redis_and_a_case_manager_signs_in(
     browser: Browser, tmp_path: Path
 ) -> None:
+    """The run command with ``REDIS_URL``: Reflex keeps page state in Redis and starts several
+    backend workers; signing in (a hand-off through the backend, then the page's events) works
+    across them. Only the keys this app made are removed afterwards."""
     import redis
 
     if not redis_reachable(REDIS_URL):
         _missing(f"Redis is not reachable at {REDIS_URL}")
+    client = redis.Redis.from_url(REDIS_URL)
+    keys_before = set(client.scan_iter(count=1000))
     app = start_app(tmp_path, extra_env={"REDIS_URL": REDIS_URL})
     try:
         context = await browser.new_context(viewport=VIEWPORTS["phone"])
@@ -72,11 +80,39 @@ async def test_with_redis_the_app_keeps_state_in_redis_and_answers_events(
         await page.goto(f"{app.url}/sign-in")
         await page.get_by_role("button", name="Sign in").click()
         await expect(page.get_by_role("alert")).to_contain_text("Enter your password")
+        await sign_in_as(page, app.url, CASE_MANAGER)
+        await expect(page.get_by_role("heading", level=1, name="Today")).to_be_visible()
+        await page.goto(f"{app.url}/caseload")
+        await expect(page.get_by_role("heading", level=1, name="Caseload")).to_be_visible()
+        await expect(page.get_by_role("link", name=re.compile(r"^HER-"))).not_to_have_count(0)
         await context.close()
+        workers = _backend_workers(app.process.pid)
     finally:
         stop_app(app)
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        assert any(b"sign_in_state" in key for key in client.scan_iter(count=1000))
-    finally:
-        client.close()
+        made = set(client.scan_iter(count=1000)) - keys_before
+        try:
+            state_keys = [key for key in made if b"sign_in_state" in key or b"app_state" in key]
+            assert state_keys, f"no Reflex state in Redis; keys made: {sorted(made)[:20]}"
+        finally:
+            if made:
+                client.delete(*made)
+            client.close()
+    assert workers >= 2, f"expected several backend workers with Redis, saw {workers}"
+
+
+def _backend_workers(group: int) -> int:
+    """How many backend workers the app runs: the children of its first process that run
+    Reflex too (the server forks them; the frontend is served by the same port)."""
+    count = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == group and b"reflex run" in command:
+            count += 1
+    return count

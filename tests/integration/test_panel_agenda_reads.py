@@ -1,0 +1,221 @@
+"""The reads the Panel page stands on: several meetings with their agendas and actions at once,
+and what a coordinator picks from when planning a panel.
+
+Each runs on SQLite and PostgreSQL, with its permission edges (another site, another role) next
+to the happy path; the batch read is checked for a statement count that does not grow with the
+number of meetings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from core.bootstrap import Container
+from core.enums import Agency, ClosureReason, PanelActionStatus, Role
+from core.errors import NotFound, NotPermitted
+from core.schemas.actor import Actor
+from core.schemas.cases import CaseClose, CaseRead
+from core.schemas.panels import PanelActionCreate, PanelMeetingCreate, PanelMeetingRead
+from core.services import cases as case_services
+from core.services import panels as panel_services
+from tests.factories import World
+
+# The clock stands at 2026-03-02 09:00 UTC (tests/conftest.py).
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@contextmanager
+def counting_statements(container: Container) -> Iterator[list[str]]:
+    """Every SQL statement the engine runs inside the block, in order."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = container.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+async def schedule(world: World, site: str = "HER", days: int = 7) -> PanelMeetingRead:
+    return await panel_services.schedule_panel_meeting(
+        uow=world.container.uow(),
+        actor=world.actor(Role.PANEL_COORDINATOR, site),
+        data=PanelMeetingCreate(
+            site_id=world.sites[site].id, starts_at=NOW + timedelta(days=days), place="Room 2"
+        ),
+    )
+
+
+async def plan(
+    world: World, meeting: PanelMeetingRead, case: CaseRead, owner: Actor, due: date
+) -> int:
+    """Put ``case`` on the meeting's agenda with one action for ``owner``; the action's id."""
+    coordinator = world.actor(Role.PANEL_COORDINATOR, meeting.site_code)
+    await panel_services.add_agenda_item(
+        uow=world.container.uow(), actor=coordinator, meeting_id=meeting.id, case_id=case.id
+    )
+    action = await panel_services.add_panel_action(
+        uow=world.container.uow(),
+        actor=coordinator,
+        data=PanelActionCreate(
+            meeting_id=meeting.id,
+            case_id=case.id,
+            description="Check bail conditions and report back.",
+            owner_user_id=owner.user_id,
+            due_on=due,
+        ),
+    )
+    return action.id
+
+
+async def test_several_meetings_come_back_in_the_order_asked_with_their_agendas_and_actions(
+    world: World,
+) -> None:
+    fellow = world.actor(Role.POLICE_FELLOW)
+    first, second = await schedule(world, days=7), await schedule(world, days=35)
+    case_a, case_b = await world.allocated_case(), await world.allocated_case()
+    action_a = await plan(world, first, case_a, fellow, date(2026, 3, 20))
+    action_b = await plan(world, second, case_b, world.actor(Role.IDVA), date(2026, 4, 20))
+
+    details = await panel_services.get_panel_meetings(
+        uow=world.container.uow(),
+        actor=world.actor(Role.PANEL_MEMBER),
+        meeting_ids=[second.id, first.id],
+    )
+
+    assert [d.meeting.id for d in details] == [second.id, first.id]
+    assert [[item.case_reference for item in d.agenda] for d in details] == [
+        [case_b.reference],
+        [case_a.reference],
+    ]
+    assert [
+        [(a.id, a.case_reference, a.owner_name, a.due_on) for a in d.actions] for d in details
+    ] == [
+        [(action_b, case_b.reference, "Test idva.her", date(2026, 4, 20))],
+        [(action_a, case_a.reference, "Test police_fellow.her", date(2026, 3, 20))],
+    ]
+    assert details[1].meeting.place == "Room 2"
+
+
+async def test_only_the_owner_the_coordinator_and_the_case_manager_may_update_an_action(
+    world: World,
+) -> None:
+    fellow = world.actor(Role.POLICE_FELLOW)
+    meeting = await schedule(world)
+    case = await world.allocated_case()
+    await plan(world, meeting, case, fellow, date(2026, 3, 20))
+
+    async def may_update(actor: Actor) -> bool:
+        [detail] = await panel_services.get_panel_meetings(
+            uow=world.container.uow(), actor=actor, meeting_ids=[meeting.id]
+        )
+        return detail.actions[0].may_update
+
+    assert await may_update(fellow) is True
+    assert await may_update(world.actor(Role.PANEL_COORDINATOR)) is True
+    assert await may_update(world.actor(Role.SERVICE_MANAGER)) is True
+    assert await may_update(world.actor(Role.CASE_MANAGER)) is True  # the case is on their caseload
+    assert await may_update(world.actor(Role.PANEL_MEMBER)) is False
+    assert await may_update(world.actor(Role.IDVA)) is False
+    # What the read offers, core allows: the owner marks it done.
+    done = await panel_services.update_panel_action_status(
+        uow=world.container.uow(),
+        actor=fellow,
+        action_id=(
+            await panel_services.get_panel_meeting(
+                uow=world.container.uow(), actor=fellow, meeting_id=meeting.id
+            )
+        )
+        .actions[0]
+        .id,
+        status=PanelActionStatus.DONE,
+    )
+    assert done.status is PanelActionStatus.DONE
+
+
+async def test_the_batch_read_runs_the_same_number_of_statements_for_one_meeting_or_five(
+    world: World,
+) -> None:
+    fellow = world.actor(Role.POLICE_FELLOW)
+    coordinator = world.actor(Role.PANEL_COORDINATOR)
+    meetings = [await schedule(world, days=7 * n) for n in range(1, 6)]
+    for meeting in meetings:
+        await plan(world, meeting, await world.allocated_case(), fellow, date(2026, 5, 1))
+
+    with counting_statements(world.container) as one:
+        await panel_services.get_panel_meetings(
+            uow=world.container.uow(), actor=coordinator, meeting_ids=[meetings[0].id]
+        )
+    with counting_statements(world.container) as five:
+        details = await panel_services.get_panel_meetings(
+            uow=world.container.uow(), actor=coordinator, meeting_ids=[m.id for m in meetings]
+        )
+
+    assert len(five) == len(one)
+    assert [len(d.actions) for d in details] == [1, 1, 1, 1, 1]
+
+
+async def test_a_meeting_at_another_site_or_unknown_is_refused_and_none_asked_gives_none(
+    world: World,
+) -> None:
+    ours, theirs = await schedule(world, "HER"), await schedule(world, "WOR")
+    member = world.actor(Role.PANEL_MEMBER, "HER")
+
+    with pytest.raises(NotPermitted):
+        await panel_services.get_panel_meetings(
+            uow=world.container.uow(), actor=member, meeting_ids=[ours.id, theirs.id]
+        )
+    with pytest.raises(NotFound):
+        await panel_services.get_panel_meetings(
+            uow=world.container.uow(), actor=member, meeting_ids=[ours.id, 999_999]
+        )
+    assert (
+        await panel_services.get_panel_meetings(
+            uow=world.container.uow(), actor=member, meeting_ids=[]
+        )
+        == []
+    )
+
+
+async def test_a_coordinator_plans_from_the_sites_open_cases_and_its_staff(world: World) -> None:
+    open_case = await world.allocated_case("HER")
+    closed = await world.allocated_case("HER")
+    await case_services.close_case(
+        uow=world.container.uow(),
+        actor=world.actor(Role.SERVICE_MANAGER),
+        case_id=closed.id,
+        data=CaseClose(version=closed.version, reason=ClosureReason.COMPLETED),
+    )
+    await world.allocated_case("WOR")
+
+    [her] = await panel_services.panel_planning_choices(
+        uow=world.container.uow(), actor=world.actor(Role.PANEL_COORDINATOR, "HER")
+    )
+
+    assert (her.site_id, her.site_code) == (world.sites["HER"].id, "HER")
+    assert [c.reference for c in her.cases] == [open_case.reference]
+    owners = {o.display_name: o.agency for o in her.owners}
+    assert owners["Test police_fellow.her"] is Agency.POLICE
+    assert owners["Test panel_member.her"] is Agency.PROBATION
+    assert not any(name.endswith(".wor") for name in owners)
+
+
+async def test_a_service_manager_plans_too_but_a_panel_member_cannot(world: World) -> None:
+    manager = world.actor(Role.SERVICE_MANAGER, "WOR")
+
+    choices = await panel_services.panel_planning_choices(uow=world.container.uow(), actor=manager)
+
+    assert [c.site_code for c in choices] == ["WOR"]
+    with pytest.raises(NotPermitted):
+        await panel_services.panel_planning_choices(
+            uow=world.container.uow(), actor=world.actor(Role.PANEL_MEMBER)
+        )

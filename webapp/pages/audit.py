@@ -1,0 +1,414 @@
+"""Audit search: an admin finds who did what, by case, staff member and period.
+
+A GOV.UK search form (case reference, staff member, from and to dates) over
+``core.services.audit.search_audit``, which decides who may search (``Action.AUDIT_VIEW``) and
+audits every search itself. Results are cards, newest first, readable on a phone: when, who,
+through which face, the action's code, the record it touched, the case reference and site.
+"Next page" passes the first page's ``up_to_seq`` on, so paging walks the trail as it was when
+the search ran, not the events the searches themselves add. Anyone who may not audit anywhere
+sees a "not allowed" notice and no data. Events hold codes and ids only, never a name of a
+subject, victim or child; the only names shown are of staff, from ``users.list_users``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import reflex as rx
+
+from core.enums import Face
+from core.errors import DomainError, NotFound, ValidationFailed
+from core.policy import Action, allowed_somewhere
+from core.schemas.actor import Actor
+from core.schemas.audit import AuditEventRead
+from core.services import audit, cases, users
+from ui.errors import error_message
+from ui.i18n import N_, Translator
+from ui.labels import label
+from webapp import routes
+from webapp.components.forms import button, error_summary, field_error, text_field
+from webapp.components.layout import page
+from webapp.i18n import _, translator
+from webapp.state import AppState
+
+PAGE_SIZE = 20
+NO_SUCH_CASE = N_("There is no case with that reference at your sites. Check the reference")
+BAD_DATE_FROM = N_("Enter the start date as a real date, like 27/3/2026")
+BAD_DATE_TO = N_("Enter the end date as a real date, like 27/3/2026")
+TO_BEFORE_FROM = N_("The end date must be the same as or after the start date")
+# Each field's element id, and the state var (less "_error") holding its message.
+_ERROR_VAR = {"case_reference": "reference", "date_from": "date_from", "date_to": "date_to"}
+
+
+def _parse_day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def _event_card(item: AuditEventRead, names: dict[int, str], words: Translator) -> dict[str, str]:
+    if item.actor_user_id is None:
+        who = words.gettext("System")
+    else:
+        who = names.get(item.actor_user_id) or words.gettext(
+            "Staff member {number}", number=item.actor_user_id
+        )
+    entity = item.entity_type if item.entity_id is None else f"{item.entity_type} {item.entity_id}"
+    return {
+        "id": str(item.id),
+        "when": words.format_datetime(item.occurred_at, "d MMM yyyy, HH:mm:ss"),
+        "who": who,
+        "face": label(Face(item.face), words),
+        "action": item.action,
+        "entity": entity,
+        "case": item.case_reference or "",
+        "site": item.site_code or "",
+    }
+
+
+class AuditState(AppState):
+    allowed: bool = True
+    loaded: bool = False
+    staff_choices: list[dict[str, str]] = []  # {"id", "label"}: staff at the admin's sites
+    form_key: str = ""
+    # The filters of the search shown (also the form's values when it is drawn again).
+    reference: str = ""
+    staff_id: str = ""
+    date_from: str = ""
+    date_to: str = ""
+    searched: bool = False
+    results: list[dict[str, str]] = []
+    has_more: bool = False
+    offset: int = 0
+    errors: list[dict[str, str]] = []
+    reference_error: str = ""
+    date_from_error: str = ""
+    date_to_error: str = ""
+    # Kept on the server: the search's ids (for the next page) and the events, so a language
+    # switch redraws them without searching (and auditing) again.
+    _case_id: int | None = None
+    _up_to_seq: int | None = None
+    _items: list[dict[str, Any]] = []
+    _names: dict[int, str] = {}
+
+    def _clear_errors(self) -> None:
+        self.errors = []
+        self.reference_error = self.date_from_error = self.date_to_error = ""
+
+    def _fail(self, field: str, message: str) -> None:
+        """Show ``message`` by the field ``field`` (its element id) and in the summary."""
+        setattr(self, f"{_ERROR_VAR[field]}_error", message)
+        self.errors = [*self.errors, {"field": field, "message": message}]
+
+    def _redraw(self) -> None:
+        words = translator(self.locale)
+        self.results = [
+            _event_card(AuditEventRead.model_validate(item), self._names, words)
+            for item in self._items
+        ]
+
+    async def _load_staff(self, actor: Actor) -> None:
+        from webapp.backend import container
+
+        staff = await users.list_users(uow=container().uow(), actor=actor)
+        self._names = {person.id: person.display_name for person in staff}
+        self.staff_choices = [
+            {"id": str(person.id), "label": f"{person.display_name} ({person.email})"}
+            for person in sorted(staff, key=lambda p: (p.display_name, p.id))
+        ]
+
+    @rx.event
+    async def load(self) -> rx.event.EventSpec | None:
+        actor = await self.actor()
+        if actor is None:
+            return rx.redirect(routes.SIGN_IN, replace=True)
+        self.form_key = self.form_key or uuid.uuid4().hex
+        self.allowed = allowed_somewhere(actor, Action.AUDIT_VIEW)
+        if not self.allowed:
+            self.staff_choices = self.results = []
+            self._items, self._names = [], {}
+            self.searched = False
+            self.loaded = True
+            return None
+        await self._load_staff(actor)
+        self._redraw()
+        self.loaded = True
+        return None
+
+    async def _run(self, actor: Actor) -> bool:
+        """Search with the stored filters at ``self.offset``; False (errors set) if refused."""
+        from webapp.backend import container
+
+        words = translator(self.locale)
+        try:
+            found = await audit.search_audit(
+                uow=container().uow(),
+                actor=actor,
+                case_id=self._case_id,
+                user_id=int(self.staff_id) if self.staff_id else None,
+                date_from=_parse_day(self.date_from) if self.date_from else None,
+                date_to=_parse_day(self.date_to) if self.date_to else None,
+                limit=PAGE_SIZE,
+                offset=self.offset,
+                up_to_seq=self._up_to_seq,
+                zone=str(words.timezone),
+            )
+        except ValidationFailed as error:
+            if error.details.get("field") == "date_to":
+                self._fail("date_to", words.gettext(TO_BEFORE_FROM))
+            else:
+                self._fail("case_reference", error_message(error, words))
+            return False
+        except DomainError as error:
+            self._fail("case_reference", error_message(error, words))
+            return False
+        self._up_to_seq = found.up_to_seq
+        self._items = [item.model_dump() for item in found.items]
+        self.has_more = found.has_more
+        self.searched = True
+        self._redraw()
+        return True
+
+    @rx.event
+    async def search(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+        from webapp.backend import container
+
+        actor = await self.actor()
+        if actor is None:
+            yield rx.redirect(routes.SIGN_IN, replace=True)
+            return
+        self._clear_errors()
+        words = translator(self.locale)
+        self.reference = str(form.get("case_reference") or "").strip().upper()
+        self.staff_id = str(form.get("staff") or "")
+        self.date_from = str(form.get("date_from") or "").strip()
+        self.date_to = str(form.get("date_to") or "").strip()
+        if self.staff_id and not self.staff_id.isdigit():
+            self.staff_id = ""
+        case_id: int | None = None
+        if self.reference:
+            try:
+                found = await cases.find_case(
+                    uow=container().uow(), actor=actor, reference=self.reference
+                )
+                case_id = found.id
+            except NotFound:
+                self._fail("case_reference", words.gettext(NO_SUCH_CASE))
+            except DomainError as error:
+                self._fail("case_reference", error_message(error, words))
+        start = _parse_day(self.date_from) if self.date_from else None
+        end = _parse_day(self.date_to) if self.date_to else None
+        if self.date_from and start is None:
+            self._fail("date_from", words.gettext(BAD_DATE_FROM))
+        if self.date_to and end is None:
+            self._fail("date_to", words.gettext(BAD_DATE_TO))
+        if start is not None and end is not None and end < start:
+            self._fail("date_to", words.gettext(TO_BEFORE_FROM))
+        if self.errors:
+            self.form_key = uuid.uuid4().hex
+            yield _focus("error-summary")
+            return
+        self._case_id, self._up_to_seq, self.offset = case_id, None, 0
+        ok = await self._run(actor)
+        self.form_key = uuid.uuid4().hex
+        yield _focus("error-summary" if not ok else "results-heading")
+
+    async def _page(self, offset: int):  # type: ignore[no-untyped-def]
+        actor = await self.actor()
+        if actor is None:
+            yield rx.redirect(routes.SIGN_IN, replace=True)
+            return
+        self._clear_errors()
+        self.offset = max(offset, 0)
+        ok = await self._run(actor)
+        yield _focus("error-summary" if not ok else "results-heading")
+
+    @rx.event
+    async def next_page(self):  # type: ignore[no-untyped-def]
+        async for step in self._page(self.offset + PAGE_SIZE):
+            yield step
+
+    @rx.event
+    async def previous_page(self):  # type: ignore[no-untyped-def]
+        async for step in self._page(self.offset - PAGE_SIZE):
+            yield step
+
+    @rx.var
+    def page_number(self) -> int:
+        return self.offset // PAGE_SIZE + 1
+
+
+def _focus(element_id: str) -> rx.event.EventSpec:
+    return rx.call_script(f"setTimeout(() => document.getElementById('{element_id}')?.focus(), 50)")
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+
+def _not_allowed() -> rx.Component:
+    return rx.el.div(
+        rx.el.h2(_("You cannot see this page"), class_name="heading-m"),
+        rx.el.p(_("The audit is for administrators. If you need it, ask your administrator.")),
+        rx.el.p(rx.el.a(_("Go to Today"), href=routes.TODAY, class_name="link-action")),
+        class_name="notice",
+    )
+
+
+def _date_field(name: str, text: Any, error: rx.Var, value: rx.Var) -> rx.Component:
+    return rx.el.div(
+        rx.el.label(text, html_for=name, class_name="label"),
+        field_error(error, f"{name}-error"),
+        rx.el.input(
+            type="date",
+            id=name,
+            name=name,
+            default_value=value,
+            class_name=rx.cond(error != "", "input input-error", "input"),
+            aria_describedby=rx.cond(error != "", f"{name}-error", ""),
+            style={"maxWidth": "11em"},
+        ),
+        class_name=rx.cond(error != "", "form-group form-group-error", "form-group"),
+    )
+
+
+def _search_form() -> rx.Component:
+    state = AuditState
+    return rx.el.form(
+        text_field(
+            name="case_reference",
+            label=_("Case reference (optional)"),
+            hint=_("For example, HER-0042"),
+            error=state.reference_error,
+            default_value=state.reference,
+            autocomplete="off",
+            spell_check=False,
+            width_class="input-code",
+        ),
+        rx.el.div(
+            rx.el.label(_("Staff member (optional)"), html_for="staff", class_name="label"),
+            rx.el.select(
+                rx.el.option(_("Anyone"), value=""),
+                rx.foreach(
+                    state.staff_choices,
+                    lambda person: rx.el.option(person["label"], value=person["id"]),
+                ),
+                id="staff",
+                name="staff",
+                default_value=state.staff_id,
+                class_name="input select",
+            ),
+            class_name="form-group",
+        ),
+        rx.el.fieldset(
+            rx.el.legend(_("Period (optional)"), class_name="label"),
+            rx.el.div(
+                _("Whole days, both included. Leave empty for no limit."),
+                id="period-hint",
+                class_name="hint",
+            ),
+            _date_field("date_from", _("Start date"), state.date_from_error, state.date_from),
+            _date_field("date_to", _("End date"), state.date_to_error, state.date_to),
+            aria_describedby="period-hint",
+            class_name="fieldset",
+            style={"border": "none", "padding": "0", "margin": "0"},
+        ),
+        button(_("Search the audit"), type="submit"),
+        key=state.form_key,
+        on_submit=AuditState.search,
+        no_validate=True,
+        role="search",
+    )
+
+
+def _row(key: Any, value: Any) -> rx.Component:
+    return rx.el.div(rx.el.dt(key), rx.el.dd(value), class_name="card-row")
+
+
+def _result_card(card: rx.Var) -> rx.Component:
+    return rx.el.li(
+        rx.el.h3(card["when"], class_name="card-title"),
+        rx.el.dl(
+            _row(_("Who"), card["who"]),
+            _row(_("Through"), card["face"]),
+            _row(_("What was done"), rx.el.code(card["action"])),
+            _row(_("Record"), card["entity"]),
+            rx.cond(card["case"] != "", _row(_("Case"), card["case"])),
+            rx.cond(card["site"] != "", _row(_("Site"), card["site"])),
+            class_name="card-details",
+        ),
+        class_name="card",
+        custom_attrs={"data-testid": "audit-event"},
+    )
+
+
+def _paging() -> rx.Component:
+    state = AuditState
+    return rx.el.nav(
+        rx.el.p(_("Page"), " ", state.page_number.to_string(), class_name="card-meta"),
+        rx.el.div(
+            rx.cond(
+                state.offset > 0,
+                rx.el.button(
+                    _("Previous page"),
+                    type="button",
+                    on_click=AuditState.previous_page,
+                    class_name="button button-secondary",
+                ),
+            ),
+            rx.cond(
+                state.has_more,
+                rx.el.button(
+                    _("Next page"),
+                    type="button",
+                    on_click=AuditState.next_page,
+                    class_name="button button-secondary",
+                ),
+            ),
+            class_name="button-group",
+        ),
+        aria_label=_("Pages of results"),
+    )
+
+
+def _results() -> rx.Component:
+    state = AuditState
+    return rx.cond(
+        state.searched,
+        rx.el.section(
+            rx.el.h2(_("Events found"), id="results-heading", tab_index=-1, class_name="heading-m"),
+            rx.el.p(_("Newest first. Your search is recorded in the audit too.")),
+            rx.cond(
+                state.results.length() > 0,  # type: ignore[attr-defined]
+                rx.el.ul(rx.foreach(state.results, _result_card), class_name="card-list"),
+                rx.el.p(_("No events match your search."), class_name="empty-state"),
+            ),
+            _paging(),
+            aria_labelledby="results-heading",
+            class_name="case-section",
+        ),
+    )
+
+
+def _audit() -> rx.Component:
+    return rx.fragment(
+        error_summary(AuditState.errors),
+        rx.el.p(
+            _("Find who saw or changed what. Events are shown for the sites you administer."),
+        ),
+        _search_form(),
+        _results(),
+    )
+
+
+def audit_page() -> rx.Component:
+    return page(
+        _("Search the audit"),
+        rx.cond(
+            AuditState.loaded,
+            rx.cond(AuditState.allowed, _audit(), _not_allowed()),
+        ),
+        on_language_change=[AuditState.load],
+    )

@@ -1,0 +1,224 @@
+"""Subject access: an admin enters a case reference and downloads the case's bundle.
+
+Two steps on one page: "Prepare the bundle" calls ``core.services.sar.export_subject_access``
+(core redacts third parties, checks ``Action.SAR_EXPORT`` and audits the export once), then
+the bundle can be downloaded as JSON and as one HTML page (``ui.sar``) as often as needed
+without exporting again. The files stay on the server in backend-only state until a download
+button sends one; the page itself shows the reference and counts, never the bundle's content.
+An unknown reference, or one at a site the admin does not administer, shows the error summary.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import reflex as rx
+
+from core.errors import DomainError, NotFound, ValidationFailed
+from core.policy import Action, allowed_somewhere
+from core.services import sar
+from ui.errors import error_message
+from ui.i18n import N_
+from ui.sar import bundle_html, bundle_json, file_stem
+from webapp import routes
+from webapp.components.forms import button, error_summary, text_field
+from webapp.components.layout import page
+from webapp.i18n import _, translator
+from webapp.state import AppState
+
+ENTER_REFERENCE = N_("Enter the case reference, like HER-0042")
+BAD_REFERENCE = N_("Enter a case reference in the right format, like HER-0042")
+NO_SUCH_CASE = N_("There is no case with that reference at your sites. Check the reference")
+
+
+class SarState(AppState):
+    allowed: bool = True
+    loaded: bool = False
+    form_key: str = ""
+    reference: str = ""
+    reference_error: str = ""
+    errors: list[dict[str, str]] = []
+    ready_reference: str = ""  # the case whose bundle is ready to download ('' when none)
+    ready_summary: str = ""
+    # The files, kept on the server until downloaded (never sent to the page's state).
+    _json: str = ""
+    _html: str = ""
+    _stem: str = ""
+
+    def _forget_bundle(self) -> None:
+        self.ready_reference = self.ready_summary = ""
+        self._json = self._html = self._stem = ""
+
+    @rx.event
+    async def load(self) -> rx.event.EventSpec | None:
+        actor = await self.actor()
+        if actor is None:
+            return rx.redirect(routes.SIGN_IN, replace=True)
+        self.form_key = self.form_key or uuid.uuid4().hex
+        self.allowed = allowed_somewhere(actor, Action.SAR_EXPORT)
+        if not self.allowed:
+            self._forget_bundle()
+        self.loaded = True
+        return None
+
+    def _fail(self, message: str) -> None:
+        self.reference_error = message
+        self.errors = [{"field": "case_reference", "message": message}]
+
+    @rx.event
+    async def prepare(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+        from webapp.backend import container
+
+        actor = await self.actor()
+        if actor is None:
+            yield rx.redirect(routes.SIGN_IN, replace=True)
+            return
+        words = translator(self.locale)
+        self.errors, self.reference_error = [], ""
+        self._forget_bundle()
+        self.reference = str(form.get("case_reference") or "").strip().upper()
+        if not self.reference:
+            self._fail(words.gettext(ENTER_REFERENCE))
+        else:
+            try:
+                bundle = await sar.export_subject_access(
+                    uow=container().uow(), actor=actor, reference=self.reference
+                )
+            except ValidationFailed:
+                self._fail(words.gettext(BAD_REFERENCE))
+            except NotFound:
+                self._fail(words.gettext(NO_SUCH_CASE))
+            except DomainError as error:
+                self._fail(error_message(error, words))
+            else:
+                self._json = bundle_json(bundle)
+                self._html = bundle_html(bundle, words)
+                self._stem = file_stem(bundle)
+                self.ready_reference = bundle.subject.reference
+                self.ready_summary = words.gettext(
+                    "Records: {records}. Victims and children: {people}.",
+                    records=sum(bundle.record_counts().values()),
+                    people=sum(bundle.linked_people.values()),
+                )
+        self.form_key = uuid.uuid4().hex
+        yield _focus("error-summary" if self.errors else "bundle-ready")
+
+    @rx.event
+    def download_json(self) -> rx.event.EventSpec | None:
+        if not self._json:
+            return None
+        return rx.download(
+            data=self._json, filename=f"{self._stem}.json", mime_type="application/json"
+        )
+
+    @rx.event
+    def download_html(self) -> rx.event.EventSpec | None:
+        if not self._html:
+            return None
+        return rx.download(data=self._html, filename=f"{self._stem}.html", mime_type="text/html")
+
+
+def _focus(element_id: str) -> rx.event.EventSpec:
+    return rx.call_script(f"setTimeout(() => document.getElementById('{element_id}')?.focus(), 50)")
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+
+def _not_allowed() -> rx.Component:
+    return rx.el.div(
+        rx.el.h2(_("You cannot see this page"), class_name="heading-m"),
+        rx.el.p(_("Subject access is for administrators. If you need it, ask your administrator.")),
+        rx.el.p(rx.el.a(_("Go to Today"), href=routes.TODAY, class_name="link-action")),
+        class_name="notice",
+    )
+
+
+def _ready() -> rx.Component:
+    state = SarState
+    return rx.cond(
+        state.ready_reference != "",
+        rx.el.section(
+            rx.el.h2(
+                _("The bundle is ready"),
+                id="bundle-ready",
+                tab_index=-1,
+                class_name="heading-m",
+            ),
+            rx.el.p(
+                _("Case"),
+                " ",
+                rx.el.strong(state.ready_reference, custom_attrs={"data-testid": "sar-ready"}),
+                ". ",
+                state.ready_summary,
+            ),
+            rx.el.div(
+                rx.el.p(
+                    _(
+                        "Notes and other free text are included as recorded. Read them for"
+                        " anything about another person before you release the bundle."
+                    )
+                ),
+                class_name="notice",
+            ),
+            rx.el.div(
+                rx.el.button(
+                    _("Download JSON"),
+                    type="button",
+                    on_click=SarState.download_json,
+                    class_name="button button-secondary",
+                ),
+                rx.el.button(
+                    _("Download web page (HTML)"),
+                    type="button",
+                    on_click=SarState.download_html,
+                    class_name="button button-secondary",
+                ),
+                class_name="button-group",
+            ),
+            aria_labelledby="bundle-ready",
+            class_name="case-section",
+        ),
+    )
+
+
+def _sar() -> rx.Component:
+    state = SarState
+    return rx.fragment(
+        error_summary(state.errors),
+        rx.el.p(
+            _(
+                "Everything held about a case's subject, with victims, children and other"
+                " agencies' staff left out. Preparing a bundle is recorded in the audit."
+            )
+        ),
+        rx.el.form(
+            text_field(
+                name="case_reference",
+                label=_("Case reference"),
+                hint=_("For example, HER-0042"),
+                error=state.reference_error,
+                default_value=state.reference,
+                autocomplete="off",
+                spell_check=False,
+                width_class="input-code",
+            ),
+            button(_("Prepare the bundle"), type="submit"),
+            key=state.form_key,
+            on_submit=SarState.prepare,
+            no_validate=True,
+        ),
+        _ready(),
+    )
+
+
+def sar_page() -> rx.Component:
+    return page(
+        _("Subject access request"),
+        rx.cond(
+            SarState.loaded,
+            rx.cond(SarState.allowed, _sar(), _not_allowed()),
+        ),
+        on_language_change=[SarState.load],
+    )

@@ -1,0 +1,357 @@
+"""Team: a service manager's view of their site's case managers and the referrals to allocate.
+
+Each case manager is a card (open cases, high risk, cases without a contact in 28 days, the
+contacts they logged), readable on a phone; each referral waiting for a case manager is a card
+with a drop-down list of the site's active case managers and an Allocate button
+(``core.services.cases.allocate_case``). Core decides who may see and do this
+(``Action.TEAM_VIEW``, ``Action.CASE_ALLOCATE``); anyone else sees a "not allowed" notice and
+no data. A service manager covering two sites picks the site with a button per site.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from core.enums import Role
+from core.errors import DomainError
+from core.policy import Action, sites_where
+from core.schemas.actor import Actor
+from core.schemas.cases import CaseAllocate
+from core.schemas.team import CaseManagerLoad, UnallocatedReferral
+from core.services import cases, sites, team, users
+from ui.errors import error_message
+from ui.i18n import N_, Translator
+from ui.labels import label
+from webapp import routes
+from webapp.components.forms import button, error_summary, field_error
+from webapp.components.layout import page
+from webapp.i18n import _, translator
+from webapp.state import AppState
+
+ALLOCATE_FIELD_PREFIX = "allocate-"
+CHOOSE_CASE_MANAGER = N_("Choose the case manager to allocate this referral to")
+
+
+def _load_card(load: CaseManagerLoad, words: Translator) -> dict[str, str]:
+    return {
+        "key": str(load.user_id),
+        "name": load.display_name,
+        "inactive": "" if load.is_active else words.gettext("Account switched off"),
+        "open_cases": str(load.open_cases),
+        "high_risk": str(load.high_risk_cases),
+        "quiet": str(load.cases_without_recent_contact),
+        "contacts": str(load.contacts_last_28_days),
+    }
+
+
+def _referral_card(referral: UnallocatedReferral, words: Translator) -> dict[str, str]:
+    dash = (
+        words.gettext(
+            "{score} ({level})",
+            score=referral.dash_score,
+            level=label(referral.dash_risk_level, words),
+        )
+        if referral.dash_score is not None and referral.dash_risk_level is not None
+        else words.gettext("Not known")
+    )
+    return {
+        "case_id": str(referral.case_id),
+        "version": str(referral.version),
+        "reference": referral.reference,
+        "referred": words.format_date(referral.referral_date, "d MMM yyyy"),
+        "waiting": words.ngettext("{n} day", "{n} days", referral.days_waiting),
+        "source": label(referral.referral_source, words),
+        "reason": label(referral.referral_reason, words),
+        "dash": dash,
+        "field_id": f"{ALLOCATE_FIELD_PREFIX}{referral.case_id}",
+    }
+
+
+class TeamState(AppState):
+    allowed: bool = True
+    loaded: bool = False
+    site_choices: list[dict[str, str]] = []  # {"id", "code", "name"}
+    site_id: str = ""
+    site_title: str = ""
+    load_cards: list[dict[str, str]] = []
+    referral_cards: list[dict[str, str]] = []
+    case_manager_choices: list[dict[str, str]] = []  # {"id", "name"}
+    confirmation: str = ""
+    errors: list[dict[str, str]] = []
+    error_field: str = ""
+    error_text: str = ""
+
+    def _clear_messages(self) -> None:
+        self.confirmation = ""
+        self.errors = []
+        self.error_field = ""
+        self.error_text = ""
+
+    def _fail(self, field: str, message: str) -> None:
+        self.error_field = field
+        self.error_text = message
+        self.errors = [{"field": field, "message": message}]
+
+    async def _refresh(self, actor: Actor) -> None:
+        from webapp.backend import container
+
+        uow = container().uow
+        words = translator(self.locale)
+        team_sites = sites_where(actor, Action.TEAM_VIEW)
+        self.allowed = bool(team_sites)
+        if not self.allowed:
+            self.site_choices = self.load_cards = self.referral_cards = []
+            self.case_manager_choices = []
+            return
+        known = [s for s in await sites.list_sites(uow=uow(), actor=actor) if s.id in team_sites]
+        self.site_choices = [{"id": str(s.id), "code": s.code, "name": s.name} for s in known]
+        if self.site_id not in {c["id"] for c in self.site_choices}:
+            self.site_id = self.site_choices[0]["id"] if self.site_choices else ""
+        if not self.site_id:
+            return
+        site_id = int(self.site_id)
+        chosen = next(c for c in self.site_choices if c["id"] == self.site_id)
+        self.site_title = words.gettext("{name} ({code})", name=chosen["name"], code=chosen["code"])
+        loads = await team.team_caseloads(uow=uow(), actor=actor, site_id=site_id)
+        self.load_cards = [_load_card(load, words) for load in loads]
+        referrals = await team.unallocated_referrals(uow=uow(), actor=actor, site_id=site_id)
+        self.referral_cards = [_referral_card(r, words) for r in referrals]
+        staff = await users.list_users(uow=uow(), actor=actor, site_id=site_id)
+        self.case_manager_choices = [
+            {"id": str(person.id), "name": person.display_name}
+            for person in sorted(staff, key=lambda p: (p.display_name, p.id))
+            if person.is_active
+            and any(
+                m.site_id == site_id and m.role is Role.CASE_MANAGER for m in person.memberships
+            )
+        ]
+
+    @rx.event
+    async def load(self) -> rx.event.EventSpec | None:
+        actor = await self.actor()
+        if actor is None:
+            return rx.redirect(routes.SIGN_IN, replace=True)
+        self._clear_messages()
+        await self._refresh(actor)
+        self.loaded = True
+        return None
+
+    @rx.event
+    async def choose_site(self, site_id: str) -> rx.event.EventSpec | None:
+        actor = await self.actor()
+        if actor is None:
+            return rx.redirect(routes.SIGN_IN, replace=True)
+        self._clear_messages()
+        self.site_id = site_id
+        await self._refresh(actor)
+        return None
+
+    @rx.event
+    async def allocate(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+        from webapp.backend import container
+
+        actor = await self.actor()
+        if actor is None:
+            yield rx.redirect(routes.SIGN_IN, replace=True)
+            return
+        words = translator(self.locale)
+        self._clear_messages()
+        case_id = str(form.get("case_id") or "")
+        version = str(form.get("version") or "")
+        manager_id = str(form.get("case_manager_id") or "")
+        field = f"{ALLOCATE_FIELD_PREFIX}{case_id}"
+        names = {c["id"]: c["name"] for c in self.case_manager_choices}
+        references = {r["case_id"]: r["reference"] for r in self.referral_cards}
+        if not manager_id.isdigit() or manager_id not in names:
+            self._fail(field, words.gettext(CHOOSE_CASE_MANAGER))
+            yield _focus("error-summary")
+            return
+        if not case_id.isdigit() or not version.isdigit():
+            return  # not a form this page made
+        try:
+            await cases.allocate_case(
+                uow=container().uow(),
+                actor=actor,
+                case_id=int(case_id),
+                data=CaseAllocate(version=int(version), case_manager_id=int(manager_id)),
+            )
+        except DomainError as error:
+            self._fail(field, error_message(error, words))
+            await self._refresh(actor)
+            yield _focus("error-summary")
+            return
+        self.confirmation = words.gettext(
+            "{reference} allocated to {name}.",
+            reference=references.get(case_id, ""),
+            name=names[manager_id],
+        )
+        await self._refresh(actor)
+        yield _focus("confirmation")
+
+
+def _focus(element_id: str) -> rx.event.EventSpec:
+    return rx.call_script(f"setTimeout(() => document.getElementById('{element_id}')?.focus(), 50)")
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+
+def _not_allowed() -> rx.Component:
+    return rx.el.div(
+        rx.el.h2(_("You cannot see this page"), class_name="heading-m"),
+        rx.el.p(
+            _("The team page is for service managers. If you need it, ask your administrator.")
+        ),
+        rx.el.p(rx.el.a(_("Go to Today"), href=routes.TODAY, class_name="link-action")),
+        class_name="notice",
+    )
+
+
+def _site_switch() -> rx.Component:
+    return rx.cond(
+        TeamState.site_choices.length() > 1,  # type: ignore[attr-defined]
+        rx.el.nav(
+            rx.el.ul(
+                rx.foreach(
+                    TeamState.site_choices,
+                    lambda site: rx.el.li(
+                        rx.el.button(
+                            site["code"],
+                            type="button",
+                            on_click=TeamState.choose_site(site["id"]),
+                            aria_pressed=rx.cond(site["id"] == TeamState.site_id, "true", "false"),
+                            class_name=rx.cond(
+                                site["id"] == TeamState.site_id,
+                                "button",
+                                "button button-secondary",
+                            ),
+                        )
+                    ),
+                ),
+                class_name="button-group plain-list",
+            ),
+            aria_label=_("Sites"),
+        ),
+    )
+
+
+def _row(key: Any, value: Any) -> rx.Component:
+    return rx.el.div(rx.el.dt(key), rx.el.dd(value), class_name="card-row")
+
+
+def _load_card_view(card: rx.Var) -> rx.Component:
+    return rx.el.li(
+        rx.el.h3(card["name"], class_name="card-title"),
+        rx.cond(card["inactive"] != "", rx.el.p(card["inactive"], class_name="tag")),
+        rx.el.dl(
+            _row(_("Open cases"), card["open_cases"]),
+            _row(_("High risk"), card["high_risk"]),
+            _row(_("No contact in 28 days"), card["quiet"]),
+            _row(_("Contacts logged in 28 days"), card["contacts"]),
+            class_name="card-details",
+        ),
+        class_name="card",
+        custom_attrs={"data-testid": "caseload-card"},
+    )
+
+
+def _allocate_form(card: rx.Var) -> rx.Component:
+    field_id = card["field_id"]
+    in_error = TeamState.error_field == field_id
+    return rx.el.form(
+        rx.el.input(type="hidden", name="case_id", value=card["case_id"]),
+        rx.el.input(type="hidden", name="version", value=card["version"]),
+        rx.el.div(
+            rx.el.label(_("Case manager"), html_for=field_id, class_name="label"),
+            field_error(TeamState.error_text, field_id.to(str) + "-error", in_error),
+            rx.el.select(
+                rx.el.option(_("Choose a case manager"), value=""),
+                rx.foreach(
+                    TeamState.case_manager_choices,
+                    lambda person: rx.el.option(person["name"], value=person["id"]),
+                ),
+                id=field_id,
+                name="case_manager_id",
+                class_name=rx.cond(in_error, "input select input-error", "input select"),
+                aria_describedby=rx.cond(in_error, field_id.to(str) + "-error", ""),
+            ),
+            class_name=rx.cond(in_error, "form-group form-group-error", "form-group"),
+        ),
+        button(_("Allocate"), type="submit"),
+        on_submit=TeamState.allocate,
+        no_validate=True,
+    )
+
+
+def _referral_card_view(card: rx.Var) -> rx.Component:
+    return rx.el.li(
+        rx.el.h3(
+            rx.el.span(card["reference"], class_name="case-reference"), class_name="card-title"
+        ),
+        rx.el.dl(
+            _row(_("Referred"), card["referred"]),
+            _row(_("Waiting"), card["waiting"]),
+            _row(_("Source"), card["source"]),
+            _row(_("Reason"), card["reason"]),
+            _row(_("DASH score"), card["dash"]),
+            class_name="card-details",
+        ),
+        _allocate_form(card),
+        class_name="card",
+        custom_attrs={"data-testid": "referral-card"},
+    )
+
+
+def _team() -> rx.Component:
+    return rx.fragment(
+        error_summary(TeamState.errors),
+        rx.cond(
+            TeamState.confirmation != "",
+            rx.el.div(
+                rx.el.p(TeamState.confirmation, class_name="banner-text"),
+                role="status",
+                id="confirmation",
+                tab_index=-1,
+                class_name="banner-success",
+            ),
+        ),
+        _site_switch(),
+        rx.el.p(TeamState.site_title, class_name="heading-xs"),
+        rx.el.section(
+            rx.el.h2(_("Referrals to allocate"), id="referrals-heading", class_name="heading-m"),
+            rx.cond(
+                TeamState.referral_cards.length() > 0,  # type: ignore[attr-defined]
+                rx.el.ul(
+                    rx.foreach(TeamState.referral_cards, _referral_card_view),
+                    class_name="card-list",
+                ),
+                rx.el.p(
+                    _("There are no referrals waiting for a case manager."),
+                    class_name="empty-state",
+                ),
+            ),
+            aria_labelledby="referrals-heading",
+        ),
+        rx.el.section(
+            rx.el.h2(_("Caseloads"), id="caseloads-heading", class_name="heading-m"),
+            rx.cond(
+                TeamState.load_cards.length() > 0,  # type: ignore[attr-defined]
+                rx.el.ul(rx.foreach(TeamState.load_cards, _load_card_view), class_name="card-list"),
+                rx.el.p(_("There are no case managers at this site."), class_name="empty-state"),
+            ),
+            aria_labelledby="caseloads-heading",
+        ),
+    )
+
+
+def team_page() -> rx.Component:
+    return page(
+        _("Team"),
+        rx.cond(
+            TeamState.loaded,
+            rx.cond(TeamState.allowed, _team(), _not_allowed()),
+        ),
+        on_language_change=[TeamState.load],
+    )
