@@ -36,6 +36,7 @@ from core.services import bot_state, telegram_links
 
 GATE_GROUP = -1
 RESOLVER_KEY = "resolve_actor"
+_FORGED_NUMBER = re.compile(r"\d{10,}")
 HANDLER_CLAIMS_KEY = "handler_claims"  # callback data whose handler claims the update itself
 _START_WITH_CODE = re.compile(r"^/start(@\w+)?\s+\S+", re.IGNORECASE)
 
@@ -114,6 +115,14 @@ async def gate(update: object, context: BotContext) -> None:
     context.act_as(update, actor, actor.locale.value if actor else telegram_locale)
     if actor is None and not _is_start_with_code(update):
         await refuse_unlinked(update, context)
+        raise ApplicationHandlerStop
+    query = update.callback_query
+    if query is not None and _FORGED_NUMBER.search(query.data or ""):
+        # Our buttons carry database ids; a number no id can be (over 9 digits) was not made by
+        # us, and the database would refuse it as an integer. One answer, nothing else.
+        await query.answer(
+            context.t.gettext("That button no longer works. Send /help to start again.")
+        )
         raise ApplicationHandlerStop
 
 

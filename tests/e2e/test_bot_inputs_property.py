@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from core.enums import Role
@@ -95,6 +95,8 @@ async def test_any_text_gets_a_short_reply_that_does_not_echo_it(
 
 @EXAMPLES
 @given(data=callback_data, linked=st.booleans())
+# Found by this test on PostgreSQL: an id beyond the database's integer range.
+@example(data="log:case:99999999999", linked=True)
 async def test_any_button_data_is_answered_without_an_error(
     bot: Harness,  # noqa: F811
     world: World,

@@ -23,7 +23,7 @@ from core.notifications.dispatcher import Dispatcher, DispatchSettings
 from core.schemas.actor import Actor
 from core.services import inbox, today, users
 from core.settings import Settings
-from tests.e2e.web.conftest import RunningApp, screenshot, sign_in_as
+from tests.e2e.web.conftest import RunningApp, open_menu, screenshot, sign_in_as
 from ui.i18n import Translator
 from ui.notifications import render
 
@@ -176,6 +176,7 @@ async def test_the_switch_to_welsh_shows_welsh_and_is_remembered_after_signing_i
         await screenshot(page, "inbox-cy")
         await assert_no_axe_violations(page)
 
+        await open_menu(page)
         await page.locator("header button:not(.language-switch)").click()  # sign out
         await page.wait_for_url(SIGN_IN_URL)
 
