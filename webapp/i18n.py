@@ -29,6 +29,13 @@ def _(message: str) -> rx.Var | str:
     return rx.cond(AppState.locale == "cy", welsh, source)
 
 
+def both_languages(message: str, **params: object) -> rx.Var | str:
+    """Like ``_`` for fixed text with values in it: both languages formatted on the server."""
+    source = translator(SOURCE_LOCALE).gettext(message, **params)
+    welsh = translator("cy").gettext(message, **params)
+    return source if welsh == source else rx.cond(AppState.locale == "cy", welsh, source)
+
+
 def html_lang() -> rx.Var:
     """The BCP 47 tag of the user's language, for a ``lang`` attribute."""
     return rx.cond(AppState.locale == "cy", BCP47["cy"], BCP47[SOURCE_LOCALE])

@@ -97,6 +97,16 @@ def _header(show_navigation: bool, reload: Sequence[Any]) -> rx.Component:
     return rx.el.header(rx.el.div(*parts, class_name="header-inner"), class_name="header")
 
 
+def not_allowed(explanation: rx.Var | str) -> rx.Component:
+    """What a page shows someone whose role may not use it: no data, a way back."""
+    return rx.el.div(
+        rx.el.h2(_("You cannot see this page"), class_name="heading-m"),
+        rx.el.p(explanation),
+        rx.el.p(rx.el.a(_("Go to Today"), href=routes.TODAY, class_name="link-action")),
+        class_name="notice",
+    )
+
+
 def page(
     title: rx.Var | str,
     *children: rx.Component,

@@ -30,8 +30,8 @@ from ui.errors import error_message
 from ui.i18n import N_, Translator
 from ui.labels import label
 from webapp import routes
-from webapp.components.forms import button, error_summary, field_error, text_field
-from webapp.components.layout import page
+from webapp.components.forms import button, error_summary, field_error, focus, text_field
+from webapp.components.layout import not_allowed, page
 from webapp.i18n import _, translator
 from webapp.state import AppState
 
@@ -198,7 +198,7 @@ class AdminState(AppState):
         except DomainError as error:
             self._fail_row(f"{STAFF_FIELD_PREFIX}{user_id}", error_message(error, words))
             await self._refresh(actor)
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         self.confirmation = (
             words.gettext("{name}'s account is switched on.", name=person.display_name)
@@ -209,7 +209,7 @@ class AdminState(AppState):
             )
         )
         await self._refresh(actor)
-        yield _focus("confirmation")
+        yield focus("confirmation")
 
     @rx.event
     async def change_role(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -227,7 +227,7 @@ class AdminState(AppState):
             return
         if role not in {r.value for r in Role}:
             self._fail_row(field, words.gettext(CHOOSE_ROLE))
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         try:
             person = await users.change_role(
@@ -239,13 +239,13 @@ class AdminState(AppState):
         except DomainError as error:
             self._fail_row(field, error_message(error, words))
             await self._refresh(actor)
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         self.confirmation = words.gettext(
             "{name} is now {role}.", name=person.display_name, role=label(Role(role), words)
         )
         await self._refresh(actor)
-        yield _focus("confirmation")
+        yield focus("confirmation")
 
     @rx.event
     async def issue_code(self, user_id: str):  # type: ignore[no-untyped-def]
@@ -264,7 +264,7 @@ class AdminState(AppState):
         except DomainError as error:
             self._fail_row(f"{STAFF_FIELD_PREFIX}{user_id}", error_message(error, words))
             await self._refresh(actor)
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         await self._refresh(actor)
         self.link_code = issued.code
@@ -274,7 +274,7 @@ class AdminState(AppState):
             time=words.format_datetime(issued.expires_at, "HH:mm, d MMM"),
             code=issued.code,
         )
-        yield _focus("link-code")
+        yield focus("link-code")
 
     @rx.event
     async def revoke_link(self, user_id: str):  # type: ignore[no-untyped-def]
@@ -293,7 +293,7 @@ class AdminState(AppState):
         except DomainError as error:
             self._fail_row(f"{STAFF_FIELD_PREFIX}{user_id}", error_message(error, words))
             await self._refresh(actor)
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         self.confirmation = (
             words.gettext("{name}'s Telegram link is revoked.", name=name)
@@ -301,7 +301,7 @@ class AdminState(AppState):
             else words.gettext("{name} had no Telegram link to revoke.", name=name)
         )
         await self._refresh(actor)
-        yield _focus("confirmation")
+        yield focus("confirmation")
 
     @rx.event
     async def add_staff(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -343,7 +343,7 @@ class AdminState(AppState):
                 problems.append((field, error_message(error, words)))
         if problems:
             self._show_form_problems(problems)
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         self.confirmation = words.gettext(
             "{name} added as {role} at {site}.",
@@ -354,7 +354,7 @@ class AdminState(AppState):
         self.add_form_key = uuid.uuid4().hex  # an empty form for the next one
         self.site_id = site_id
         await self._refresh(actor)
-        yield _focus("confirmation")
+        yield focus("confirmation")
 
     @rx.event
     async def create_site(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -384,14 +384,14 @@ class AdminState(AppState):
                 problems.append(("site_code", error_message(error, words)))
         if problems:
             self._show_form_problems(problems)
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         self.confirmation = words.gettext(
             "Site {name} created, with the code {code}.", name=site.name, code=site.code
         )
         self.site_form_key = uuid.uuid4().hex
         await self._refresh(actor)
-        yield _focus("confirmation")
+        yield focus("confirmation")
 
     def _show_form_problems(self, problems: list[tuple[str, str]]) -> None:
         found = dict(problems)
@@ -419,7 +419,7 @@ class AdminState(AppState):
         except DomainError as error:
             self._fail_row(f"{FAILED_FIELD_PREFIX}{message_id}", error_message(error, words))
             await self._refresh(actor)
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         self.confirmation = words.gettext(
             "The {kind} to {name} will be sent again.",
@@ -427,11 +427,7 @@ class AdminState(AppState):
             name=message.recipient_display_name,
         )
         await self._refresh(actor)
-        yield _focus("confirmation")
-
-
-def _focus(element_id: str) -> rx.event.EventSpec:
-    return rx.call_script(f"setTimeout(() => document.getElementById('{element_id}')?.focus(), 50)")
+        yield focus("confirmation")
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -448,11 +444,8 @@ def _row_error(field_id: rx.Var) -> rx.Component:
 
 
 def _not_allowed() -> rx.Component:
-    return rx.el.div(
-        rx.el.h2(_("You cannot see this page"), class_name="heading-m"),
-        rx.el.p(_("The admin page is for administrators. If you need it, ask your administrator.")),
-        rx.el.p(rx.el.a(_("Go to Today"), href=routes.TODAY, class_name="link-action")),
-        class_name="notice",
+    return not_allowed(
+        _("The admin page is for administrators. If you need it, ask your administrator.")
     )
 
 

@@ -16,8 +16,7 @@ a kind of place: never a name or an address. Times are Europe/London, formatted 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import reflex as rx
@@ -34,12 +33,20 @@ from core.schemas.appointments import (
 )
 from core.services import appointments, caseload_lookup, cases
 from ui.errors import error_message
-from ui.i18n import N_, SOURCE_LOCALE, Translator
+from ui.i18n import N_, Translator
 from ui.labels import LABELS, label
 from webapp import routes
-from webapp.components.forms import error_summary, field_error
+from webapp.components.forms import (
+    error_summary,
+    field_error,
+    fieldset,
+    focus,
+    group_class,
+    parse_local_datetime,
+    radio,
+)
 from webapp.components.layout import MAIN_ID, page
-from webapp.i18n import _, translator
+from webapp.i18n import _, both_languages, translator
 from webapp.state import AppState
 
 LIST, BOOK, RESCHEDULE, CANCEL, OUTCOME = "list", "book", "reschedule", "cancel", "outcome"
@@ -60,22 +67,6 @@ NOTE_TOO_LONG = N_("The note must be 4000 characters or fewer")
 ALREADY_CHANGED = N_(
     "This appointment has already been changed. Check the list of appointments and try again."
 )
-
-
-def _both_languages(message: str, **params: object) -> rx.Var | str:
-    """Fixed text with values in it, in the user's language (like ``webapp.i18n._``)."""
-    source = translator(SOURCE_LOCALE).gettext(message, **params)
-    welsh = translator("cy").gettext(message, **params)
-    return source if welsh == source else rx.cond(AppState.locale == "cy", welsh, source)
-
-
-def _parse_when(day: str, at: str, words: Translator) -> datetime | None:
-    """The local date and time typed in, as an aware datetime; None if not a real one."""
-    try:
-        local = datetime.combine(date.fromisoformat(day.strip()), time.fromisoformat(at.strip()))
-    except ValueError:
-        return None
-    return local.replace(tzinfo=words.timezone)
 
 
 def _minutes(appointment: AppointmentRead) -> int:
@@ -252,7 +243,7 @@ class AppointmentsState(AppState):
             return
         self.next_case_id = self.next_reference = ""
         self._open_booking()
-        yield _focus(MAIN_ID)
+        yield focus(MAIN_ID, scroll=True)
 
     @rx.event
     async def book_next(self):  # type: ignore[no-untyped-def]
@@ -283,7 +274,7 @@ class AppointmentsState(AppState):
             at=at,
         )
         self.next_case_id = self.next_reference = ""
-        yield _focus(MAIN_ID)
+        yield focus(MAIN_ID, scroll=True)
 
     @rx.event
     async def start_change(self, view: str, appointment_id: str):  # type: ignore[no-untyped-def]
@@ -300,7 +291,7 @@ class AppointmentsState(AppState):
         self.form_date = self.form_time = ""
         self.next_case_id = self.next_reference = ""
         self._new_form(view)
-        yield _focus(MAIN_ID)
+        yield focus(MAIN_ID, scroll=True)
 
     @rx.event
     async def back(self):  # type: ignore[no-untyped-def]
@@ -312,7 +303,7 @@ class AppointmentsState(AppState):
         self.view = LIST
         self.form_key = ""
         await self._refresh(actor)
-        yield _focus(MAIN_ID)
+        yield focus(MAIN_ID, scroll=True)
 
     # --- the forms ---------------------------------------------------------------------------
 
@@ -345,7 +336,7 @@ class AppointmentsState(AppState):
 
         self.form_date = str(form.get("appointment_date") or "")
         self.form_time = str(form.get("appointment_time") or "")
-        starts_at = _parse_when(self.form_date, self.form_time, words)
+        starts_at = parse_local_datetime(self.form_date, self.form_time, words)
         if starts_at is None:
             problems["when"] = ("appointment_date", words.gettext(BAD_WHEN))
         elif starts_at <= container().clock.now():
@@ -406,7 +397,7 @@ class AppointmentsState(AppState):
         place = self._place_chosen(form, words, problems)
         if problems or starts_at is None or place is None:
             self._show(problems)
-            yield _focus("error-summary")
+            yield focus("error-summary", scroll=True)
             return
         try:
             data = AppointmentCreate(
@@ -417,7 +408,7 @@ class AppointmentsState(AppState):
             )
         except (ValueError, ValidationError):
             self._show({"case": (self.case_field_id, words.gettext(MISSING_CASE))})
-            yield _focus("error-summary")
+            yield focus("error-summary", scroll=True)
             return
         self.saving = True
         yield  # the browser disables the button now
@@ -427,7 +418,7 @@ class AppointmentsState(AppState):
             )
         except DomainError as error:
             self._show(self._core_problem(error, words))
-            yield _focus("error-summary")
+            yield focus("error-summary", scroll=True)
             return
         finally:
             self.saving = False
@@ -439,7 +430,7 @@ class AppointmentsState(AppState):
                 when=words.format_datetime(booked.starts_at, MOMENT),
             ),
         )
-        yield _focus("confirmation")
+        yield focus("confirmation", scroll=True)
 
     @rx.event
     async def reschedule(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -457,7 +448,7 @@ class AppointmentsState(AppState):
         place = self._place_chosen(form, words, problems)
         if problems or starts_at is None or place is None:
             self._show(problems)
-            yield _focus("error-summary")
+            yield focus("error-summary", scroll=True)
             return
         minutes = int(self.chosen["minutes"])
         data = AppointmentReschedule(
@@ -474,7 +465,7 @@ class AppointmentsState(AppState):
             )
         except DomainError as error:
             self._show(self._core_problem(error, words))
-            yield _focus("error-summary")
+            yield focus("error-summary", scroll=True)
             return
         finally:
             self.saving = False
@@ -486,7 +477,7 @@ class AppointmentsState(AppState):
                 when=words.format_datetime(moved.starts_at, MOMENT),
             ),
         )
-        yield _focus("confirmation")
+        yield focus("confirmation", scroll=True)
 
     @rx.event
     async def cancel(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -512,7 +503,7 @@ class AppointmentsState(AppState):
                 else error_message(error, words)
             )
             self.errors = [{"field": "cancel-button", "message": message}]
-            yield _focus("error-summary")
+            yield focus("error-summary", scroll=True)
             return
         finally:
             self.saving = False
@@ -524,7 +515,7 @@ class AppointmentsState(AppState):
                 when=words.format_datetime(cancelled.starts_at, MOMENT),
             ),
         )
-        yield _focus("confirmation")
+        yield focus("confirmation", scroll=True)
 
     @rx.event
     async def record_outcome(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -547,7 +538,7 @@ class AppointmentsState(AppState):
             problems["note"] = ("note", words.gettext(NOTE_TOO_LONG))
         if problems or status is None:
             self._show(problems)
-            yield _focus("error-summary")
+            yield focus("error-summary", scroll=True)
             return
         self.saving = True
         yield
@@ -560,7 +551,7 @@ class AppointmentsState(AppState):
             )
         except DomainError as error:
             self._show(self._core_problem(error, words))
-            yield _focus("error-summary")
+            yield focus("error-summary", scroll=True)
             return
         finally:
             self.saving = False
@@ -577,21 +568,13 @@ class AppointmentsState(AppState):
         self._next_place = answered.place_kind.value
         self._next_minutes = str(_minutes(answered))
         self._next_start = answered.starts_at.isoformat()
-        yield _focus("confirmation")
+        yield focus("confirmation", scroll=True)
 
 
 def _at(local: datetime, weeks: int) -> datetime:
     """``local`` moved on ``weeks`` weeks, at the same wall-clock time in the same zone."""
     day = local.date() + timedelta(weeks=weeks)
     return datetime.combine(day, local.time().replace(tzinfo=None), local.tzinfo)
-
-
-def _focus(element_id: str) -> rx.event.EventSpec:
-    return rx.call_script(
-        "setTimeout(() => { const e = document.getElementById('"
-        + element_id
-        + "'); if (e) { e.focus(); e.scrollIntoView({block: 'start'}); } }, 50)"
-    )
 
 
 def _first_place() -> str:
@@ -601,61 +584,11 @@ def _first_place() -> str:
 # --- the parts of a form ----------------------------------------------------------------------
 
 
-def _group_class(error: rx.Var) -> rx.Var:
-    return rx.cond(error != "", "form-group form-group-error", "form-group")
-
-
-def _radio(name: str, value: str, text: Any, field_id: str, checked: Any) -> rx.Component:
-    return rx.el.div(
-        rx.el.input(
-            type="radio",
-            name=name,
-            value=value,
-            id=field_id,
-            default_checked=checked,
-            class_name="radios-input",
-        ),
-        rx.el.label(text, html_for=field_id, class_name="radios-label"),
-        class_name="radios-item",
-    )
-
-
-def _fieldset(
-    legend_id: str,
-    legend: Any,
-    items: Iterable[rx.Component] | rx.Component,
-    *,
-    hint: Any = None,
-    error: rx.Var | None = None,
-    error_id: str = "",
-    inline: bool = False,
-) -> rx.Component:
-    described = [f"{legend_id}-hint"] if hint is not None else []
-    parts: list[rx.Component] = [
-        rx.el.legend(legend, id=legend_id, class_name="fieldset-legend", tab_index=-1)
-    ]
-    if hint is not None:
-        parts.append(rx.el.div(hint, id=f"{legend_id}-hint", class_name="hint"))
-    if error is not None:
-        parts.append(field_error(error, f"{error_id}-error"))
-        aria = rx.cond(
-            error != "", " ".join([*described, f"{error_id}-error"]), " ".join(described)
-        )
-    else:
-        aria = " ".join(described) or None
-    children = [items] if isinstance(items, rx.Component) else list(items)
-    parts.append(rx.el.div(*children, class_name="radios radios-inline" if inline else "radios"))
-    fieldset = rx.el.fieldset(*parts, class_name="fieldset", aria_describedby=aria)
-    return rx.el.div(
-        fieldset, class_name=_group_class(error) if error is not None else "form-group"
-    )
-
-
 def _case_question() -> rx.Component:
     state = AppointmentsState
     radios = rx.foreach(
         state.cases,
-        lambda case: _radio(
+        lambda case: radio(
             "case",
             case["id"],
             case["reference"],
@@ -683,9 +616,9 @@ def _case_question() -> rx.Component:
             ),
             field_error(state.case_error, "case-error"),
             select,
-            class_name=_group_class(state.case_error),
+            class_name=group_class(state.case_error),
         ),
-        _fieldset(
+        fieldset(
             "case-legend",
             _("Which case is the appointment for?"),
             radios,
@@ -738,29 +671,29 @@ def _when_question(legend: Any, hint: Any) -> rx.Component:
             class_name="fieldset",
             aria_describedby=rx.cond(state.when_error != "", "when-hint when-error", "when-hint"),
         ),
-        class_name=_group_class(state.when_error),
+        class_name=group_class(state.when_error),
     )
 
 
 def _length_question() -> rx.Component:
     state = AppointmentsState
     items = [
-        _radio(
+        radio(
             "minutes",
             str(minutes),
-            _both_languages("{minutes} min", minutes=minutes),
+            both_languages("{minutes} min", minutes=minutes),
             f"minutes-{minutes}",
             state.minutes == str(minutes),
         )
         for minutes in DURATIONS
     ]
-    return _fieldset("minutes-legend", _("How long will it be?"), items, inline=True)
+    return fieldset("minutes-legend", _("How long will it be?"), items, inline=True)
 
 
 def _place_question() -> rx.Component:
     state = AppointmentsState
     items = [
-        _radio(
+        radio(
             "place_kind",
             member.value,
             _(LABELS[PlaceKind][member]),
@@ -769,7 +702,7 @@ def _place_question() -> rx.Component:
         )
         for member in PlaceKind
     ]
-    return _fieldset(
+    return fieldset(
         "place_kind-legend",
         _("Where is it?"),
         items,
@@ -888,7 +821,7 @@ def _cancel_form() -> rx.Component:
 def _outcome_form() -> rx.Component:
     state = AppointmentsState
     items = [
-        _radio(
+        radio(
             "status",
             status.value,
             _(LABELS[AppointmentStatus][status]),
@@ -900,7 +833,7 @@ def _outcome_form() -> rx.Component:
     return rx.el.form(
         _hidden_key(),
         _chosen_summary(),
-        _fieldset(
+        fieldset(
             "status-legend",
             _("Did the appointment happen?"),
             items,
@@ -924,7 +857,7 @@ def _outcome_form() -> rx.Component:
                     state.note_error != "", "note-hint note-error", "note-hint"
                 ),
             ),
-            class_name=_group_class(state.note_error),
+            class_name=group_class(state.note_error),
         ),
         rx.el.div(
             _submit(_("Record outcome")),

@@ -28,8 +28,8 @@ from ui.errors import error_message
 from ui.i18n import N_, Translator
 from ui.labels import label
 from webapp import routes
-from webapp.components.forms import button, error_summary, field_error, text_field
-from webapp.components.layout import page
+from webapp.components.forms import button, error_summary, field_error, focus, text_field
+from webapp.components.layout import not_allowed, page
 from webapp.i18n import _, translator
 from webapp.state import AppState
 
@@ -209,12 +209,12 @@ class AuditState(AppState):
             self._fail("date_to", words.gettext(TO_BEFORE_FROM))
         if self.errors:
             self.form_key = uuid.uuid4().hex
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         self._case_id, self._up_to_seq, self.offset = case_id, None, 0
         ok = await self._run(actor)
         self.form_key = uuid.uuid4().hex
-        yield _focus("error-summary" if not ok else "results-heading")
+        yield focus("error-summary" if not ok else "results-heading")
 
     async def _page(self, offset: int):  # type: ignore[no-untyped-def]
         actor = await self.actor()
@@ -224,7 +224,7 @@ class AuditState(AppState):
         self._clear_errors()
         self.offset = max(offset, 0)
         ok = await self._run(actor)
-        yield _focus("error-summary" if not ok else "results-heading")
+        yield focus("error-summary" if not ok else "results-heading")
 
     @rx.event
     async def next_page(self):  # type: ignore[no-untyped-def]
@@ -241,19 +241,12 @@ class AuditState(AppState):
         return self.offset // PAGE_SIZE + 1
 
 
-def _focus(element_id: str) -> rx.event.EventSpec:
-    return rx.call_script(f"setTimeout(() => document.getElementById('{element_id}')?.focus(), 50)")
-
-
 # --- the page ---------------------------------------------------------------------------------
 
 
 def _not_allowed() -> rx.Component:
-    return rx.el.div(
-        rx.el.h2(_("You cannot see this page"), class_name="heading-m"),
-        rx.el.p(_("The audit is for administrators. If you need it, ask your administrator.")),
-        rx.el.p(rx.el.a(_("Go to Today"), href=routes.TODAY, class_name="link-action")),
-        class_name="notice",
+    return not_allowed(
+        _("The audit is for administrators. If you need it, ask your administrator.")
     )
 
 

@@ -17,7 +17,6 @@ is also disabled while saving.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time
 from typing import Any
 
 import reflex as rx
@@ -28,12 +27,20 @@ from core.errors import DomainError, NotFound, NotPermitted, ValidationFailed
 from core.schemas.contacts import ContactCreate
 from core.services import alerts, caseload_lookup, cases, contacts
 from ui.errors import error_message
-from ui.i18n import N_, SOURCE_LOCALE, Translator
+from ui.i18n import N_
 from ui.labels import LABELS
 from webapp import routes
-from webapp.components.forms import error_summary, field_error
+from webapp.components.forms import (
+    error_summary,
+    field_error,
+    fieldset,
+    focus,
+    group_class,
+    parse_local_datetime,
+    radio,
+)
 from webapp.components.layout import page
-from webapp.i18n import _, translator
+from webapp.i18n import _, both_languages, translator
 from webapp.state import AppState
 
 DURATIONS = (15, 30, 45, 60, 90)  # the bot's presets
@@ -47,22 +54,6 @@ MISSING_CATEGORY = N_("Select at least one kind of work")
 BAD_WHEN = N_("Enter the date and time of the contact, like 27/3/2025 and 14:30")
 FUTURE_WHEN = N_("The date and time of the contact must be now or in the past")
 NOTE_TOO_LONG = N_("The note must be 4000 characters or fewer")
-
-
-def _both_languages(message: str, **params: object) -> rx.Var | str:
-    """Fixed text with values in it, in the user's language (like ``webapp.i18n._``)."""
-    source = translator(SOURCE_LOCALE).gettext(message, **params)
-    welsh = translator("cy").gettext(message, **params)
-    return source if welsh == source else rx.cond(AppState.locale == "cy", welsh, source)
-
-
-def _parse_when(day: str, at: str, words: Translator) -> datetime | None:
-    """The local date and time the form holds, as an aware datetime; None if not real."""
-    try:
-        local = datetime.combine(date.fromisoformat(day.strip()), time.fromisoformat(at.strip()))
-    except ValueError:
-        return None
-    return local.replace(tzinfo=words.timezone)
 
 
 class LogContactState(AppState):
@@ -171,7 +162,7 @@ class LogContactState(AppState):
         )
         contact_type = str(form.get("contact_type") or DEFAULT_CONTACT_TYPE.value)
         minutes = str(form.get("minutes") or DEFAULT_MINUTES)
-        occurred_at = _parse_when(
+        occurred_at = parse_local_datetime(
             str(form.get("contact_date") or ""), str(form.get("contact_time") or ""), words
         )
         note = str(form.get("note") or "").strip()
@@ -193,7 +184,7 @@ class LogContactState(AppState):
         self.minutes = minutes
         if problems:
             self._show(problems)
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         assert occurred_at is not None
         try:
@@ -207,7 +198,7 @@ class LogContactState(AppState):
             )
         except (ValueError, ValidationError):
             self._show({"case": (self.case_field_id, words.gettext(MISSING_CASE))})
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         self.saving = True
         yield  # the browser disables Save now
@@ -218,11 +209,11 @@ class LogContactState(AppState):
                 self._show({"when": ("contact_date", words.gettext(FUTURE_WHEN))})
             else:
                 self._show({"case": (self.case_field_id, error_message(error, words))})
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         except DomainError as error:  # a closed case, or no longer mine to log on
             self._show({"case": (self.case_field_id, error_message(error, words))})
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         finally:
             self.saving = False
@@ -237,7 +228,7 @@ class LogContactState(AppState):
         )
         self.saved_case_href = routes.case_path(int(case_id))
         self.saved_disruption = WorkCategory.DISRUPTION in categories
-        yield _focus("confirmation")
+        yield focus("confirmation")
 
     def _show(self, problems: dict[str, tuple[str, str]]) -> None:
         self.case_error = problems.get("case", ("", ""))[1]
@@ -281,73 +272,17 @@ class LogContactState(AppState):
         if actor is None:
             return rx.redirect(routes.SIGN_IN, replace=True)
         self._fresh_form()
-        return _focus("case-legend")
-
-
-def _focus(element_id: str) -> rx.event.EventSpec:
-    return rx.call_script(f"setTimeout(() => document.getElementById('{element_id}')?.focus(), 50)")
+        return focus("case-legend")
 
 
 # --- the form ---------------------------------------------------------------------------------
-
-
-def _error_line(error: rx.Var, field_id: str) -> rx.Component:
-    return field_error(error, f"{field_id}-error")
-
-
-def _group_class(error: rx.Var) -> rx.Var:
-    return rx.cond(error != "", "form-group form-group-error", "form-group")
-
-
-def _radio(name: str, value: str, text: Any, field_id: str, checked: Any) -> rx.Component:
-    return rx.el.div(
-        rx.el.input(
-            type="radio",
-            name=name,
-            value=value,
-            id=field_id,
-            default_checked=checked,
-            class_name="radios-input",
-        ),
-        rx.el.label(text, html_for=field_id, class_name="radios-label"),
-        class_name="radios-item",
-    )
-
-
-def _fieldset(
-    legend_id: str,
-    legend: Any,
-    *items: rx.Component,
-    hint: Any = None,
-    error: rx.Var | None = None,
-    error_id: str = "",
-    inline: bool = False,
-) -> rx.Component:
-    described = [f"{legend_id}-hint"] if hint is not None else []
-    parts: list[rx.Component] = [
-        rx.el.legend(legend, id=legend_id, class_name="fieldset-legend", tab_index=-1)
-    ]
-    if hint is not None:
-        parts.append(rx.el.div(hint, id=f"{legend_id}-hint", class_name="hint"))
-    if error is not None:
-        parts.append(_error_line(error, error_id))
-        aria = rx.cond(
-            error != "", " ".join([*described, f"{error_id}-error"]), " ".join(described)
-        )
-    else:
-        aria = " ".join(described) or None
-    parts.append(rx.el.div(*items, class_name="radios radios-inline" if inline else "radios"))
-    fieldset = rx.el.fieldset(*parts, class_name="fieldset", aria_describedby=aria)
-    return rx.el.div(
-        fieldset, class_name=_group_class(error) if error is not None else "form-group"
-    )
 
 
 def _case_question() -> rx.Component:
     state = LogContactState
     radios = rx.foreach(
         state.cases,
-        lambda case: _radio(
+        lambda case: radio(
             "case",
             case["id"],
             case["reference"],
@@ -374,11 +309,11 @@ def _case_question() -> rx.Component:
                 class_name="label",
                 tab_index=-1,
             ),
-            _error_line(state.case_error, "case"),
+            field_error(state.case_error, "case-error"),
             select,
-            class_name=_group_class(state.case_error),
+            class_name=group_class(state.case_error),
         ),
-        _fieldset(
+        fieldset(
             "case-legend",
             _("Which case is this contact on?"),
             radios,
@@ -391,7 +326,7 @@ def _case_question() -> rx.Component:
 def _contact_type_question() -> rx.Component:
     state = LogContactState
     items = [
-        _radio(
+        radio(
             "contact_type",
             member.value,
             _(LABELS[ContactType][member]),
@@ -400,7 +335,7 @@ def _contact_type_question() -> rx.Component:
         )
         for member in ContactType
     ]
-    return _fieldset("contact_type-legend", _("What kind of contact was it?"), *items)
+    return fieldset("contact_type-legend", _("What kind of contact was it?"), *items)
 
 
 def _category_question() -> rx.Component:
@@ -423,7 +358,7 @@ def _category_question() -> rx.Component:
         )
         for member in WorkCategory
     ]
-    return _fieldset(
+    return fieldset(
         "category-legend",
         _("Which kinds of work?"),
         *items,
@@ -436,16 +371,16 @@ def _category_question() -> rx.Component:
 def _duration_question() -> rx.Component:
     state = LogContactState
     items = [
-        _radio(
+        radio(
             "minutes",
             str(minutes),
-            _both_languages("{minutes} min", minutes=minutes),
+            both_languages("{minutes} min", minutes=minutes),
             f"minutes-{minutes}",
             state.minutes == str(minutes),
         )
         for minutes in DURATIONS
     ]
-    return _fieldset("minutes-legend", _("How long did it take?"), *items, inline=True)
+    return fieldset("minutes-legend", _("How long did it take?"), *items, inline=True)
 
 
 def _when_question() -> rx.Component:
@@ -454,7 +389,7 @@ def _when_question() -> rx.Component:
         rx.el.fieldset(
             rx.el.legend(_("When was it?"), class_name="fieldset-legend"),
             rx.el.div(_("Now, unless you change it."), id="when-hint", class_name="hint"),
-            _error_line(state.when_error, "when"),
+            field_error(state.when_error, "when-error"),
             rx.el.div(
                 rx.el.div(
                     rx.el.label(_("Date"), html_for="contact_date", class_name="label"),
@@ -483,7 +418,7 @@ def _when_question() -> rx.Component:
             class_name="fieldset",
             aria_describedby=rx.cond(state.when_error != "", "when-hint when-error", "when-hint"),
         ),
-        class_name=_group_class(state.when_error),
+        class_name=group_class(state.when_error),
     )
 
 
@@ -496,7 +431,7 @@ def _note_question() -> rx.Component:
             id="note-hint",
             class_name="hint",
         ),
-        _error_line(state.note_error, "note"),
+        field_error(state.note_error, "note-error"),
         rx.el.textarea(
             id="note",
             name="note",
@@ -504,7 +439,7 @@ def _note_question() -> rx.Component:
             class_name="textarea",
             aria_describedby=rx.cond(state.note_error != "", "note-hint note-error", "note-hint"),
         ),
-        class_name=_group_class(state.note_error),
+        class_name=group_class(state.note_error),
     )
 
 

@@ -13,7 +13,7 @@ server; Send hands it back to core, so pressing Send twice queues each message o
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import reflex as rx
 from pydantic import ValidationError
@@ -34,7 +34,7 @@ from ui.i18n import N_, Translator
 from ui.labels import label
 from ui.notifications import render
 from webapp import routes
-from webapp.components.forms import button, error_summary, field_error
+from webapp.components.forms import button, error_summary, field_error, focus, parse_local_datetime
 from webapp.components.layout import page
 from webapp.i18n import _, translator
 from webapp.state import AppState
@@ -105,15 +105,6 @@ def _parse_day(text: str) -> date | None:
         return date.fromisoformat(text.strip())
     except ValueError:
         return None
-
-
-def _parse_when(day: str, at: str, words: Translator) -> datetime | None:
-    """The local date and time the form holds, as an aware datetime; None if not real."""
-    try:
-        local = datetime.combine(date.fromisoformat(day.strip()), time.fromisoformat(at.strip()))
-    except ValueError:
-        return None
-    return local.replace(tzinfo=words.timezone)
 
 
 class PanelState(AppState):
@@ -336,7 +327,7 @@ class PanelState(AppState):
         offered = {c["id"]: c["reference"] for c in self.agenda_choices.get(key, [])}
         if not key.isdigit() or case_id not in offered:
             self._show(key, [("agenda_case_error", field, words.gettext(CHOOSE_AGENDA_CASE))])
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         try:
             item = await panels.add_agenda_item(
@@ -350,13 +341,13 @@ class PanelState(AppState):
                 else error_message(error, words)
             )
             self._show(key, [("agenda_case_error", field, message)])
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         self.confirmation = words.gettext(
             "{reference} added to the agenda.", reference=item.case_reference
         )
         await self._refresh(actor)
-        yield _focus("confirmation")
+        yield focus("confirmation")
 
     @rx.event
     async def add_action(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -406,7 +397,7 @@ class PanelState(AppState):
             problems.append(("action_due_error", ACTION_DUE + key, words.gettext(DUE_IN_PAST)))
         if problems or not key.isdigit():
             self._show(key, problems)
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         assert due_on is not None
         try:
@@ -430,7 +421,7 @@ class PanelState(AppState):
                 else words.gettext(ENTER_DESCRIPTION)
             )
             self._show(key, [("action_case_error", ACTION_CASE + key, message)])
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         self.confirmation = words.gettext(
             "Action added for {reference}, due {due}.",
@@ -438,7 +429,7 @@ class PanelState(AppState):
             due=words.format_date(action.due_on, DAY),
         )
         await self._refresh(actor)
-        yield [_clear(ACTION_DESCRIPTION + key, ACTION_DUE + key), _focus("confirmation")]
+        yield [_clear(ACTION_DESCRIPTION + key, ACTION_DUE + key), focus("confirmation")]
 
     @rx.event
     async def set_action_status(self, action_id: str, status: str):  # type: ignore[no-untyped-def]
@@ -466,7 +457,7 @@ class PanelState(AppState):
                 status=label(action.status, words),
             )
         await self._refresh(actor)
-        yield _focus("error-summary" if self.errors else "confirmation")
+        yield focus("error-summary" if self.errors else "confirmation")
 
     @rx.event
     async def schedule(self, form: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -480,7 +471,7 @@ class PanelState(AppState):
         words = translator(self.locale)
         self._clear_messages()
         site_id = str(form.get("site_id") or "")
-        starts_at = _parse_when(
+        starts_at = parse_local_datetime(
             str(form.get("meeting_date") or ""), str(form.get("meeting_time") or ""), words
         )
         place = str(form.get("place") or "").strip()
@@ -495,7 +486,7 @@ class PanelState(AppState):
             problems.append(("schedule_place_error", SCHEDULE_PLACE, words.gettext(PLACE_TOO_LONG)))
         if problems:
             self._show("", problems)
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         assert starts_at is not None
         try:
@@ -508,7 +499,7 @@ class PanelState(AppState):
             )
         except DomainError as error:
             self._show("", [("schedule_site_error", SCHEDULE_SITE, error_message(error, words))])
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         self.confirmation = words.gettext(
             "Panel meeting scheduled: {meeting}.",
@@ -517,7 +508,7 @@ class PanelState(AppState):
             ),
         )
         await self._refresh(actor)
-        yield [_clear(SCHEDULE_DATE, SCHEDULE_TIME, SCHEDULE_PLACE), _focus("confirmation")]
+        yield [_clear(SCHEDULE_DATE, SCHEDULE_TIME, SCHEDULE_PLACE), focus("confirmation")]
 
     def _fail(self, field: str, error: Exception, words: Translator) -> None:
         message = (
@@ -613,10 +604,6 @@ class PanelState(AppState):
         self.confirmation = translator(self.locale).gettext(
             "Broadcast cancelled. Nothing was sent."
         )
-
-
-def _focus(element_id: str) -> rx.event.EventSpec:
-    return rx.call_script(f"setTimeout(() => document.getElementById('{element_id}')?.focus(), 50)")
 
 
 def _clear(*element_ids: str) -> rx.event.EventSpec:

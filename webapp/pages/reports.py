@@ -35,8 +35,8 @@ from ui.i18n import N_, SOURCE_LOCALE, Translator
 from ui.labels import label
 from webapp import routes
 from webapp.components import report_labels
-from webapp.components.forms import button, error_summary, field_error
-from webapp.components.layout import page
+from webapp.components.forms import button, error_summary, field_error, focus
+from webapp.components.layout import not_allowed, page
 from webapp.i18n import _, translator
 from webapp.state import AppState
 
@@ -321,9 +321,9 @@ class ReportsState(AppState):
         if self.site not in {c["id"] for c in self.site_choices}:
             self._fail("site", words.gettext(CHOOSE_SITE))
         if self.errors or first is None or last is None:
-            return _focus("error-summary")
+            return focus("error-summary")
         await self._show(actor, first, last, self.site)
-        return _focus("error-summary") if self.errors else _focus("report-scope")
+        return focus("error-summary") if self.errors else focus("report-scope")
 
     @rx.event
     def set_site(self, site: str) -> None:
@@ -343,7 +343,7 @@ class ReportsState(AppState):
         if self.site not in {c["id"] for c in self.site_choices}:
             self.site = ALL_SITES
         await self._show(actor, first, last, self.site)
-        return _focus("report-scope")
+        return focus("report-scope")
 
     async def _report_for_download(self) -> tuple[Report, Translator] | None:
         from webapp.backend import container
@@ -391,10 +391,6 @@ class ReportsState(AppState):
         )
 
 
-def _focus(element_id: str) -> rx.event.EventSpec:
-    return rx.call_script(f"setTimeout(() => document.getElementById('{element_id}')?.focus(), 50)")
-
-
 # --- the page ---------------------------------------------------------------------------------
 
 
@@ -406,16 +402,11 @@ def _suppression_note() -> rx.Var | str:
 
 
 def _not_allowed() -> rx.Component:
-    return rx.el.div(
-        rx.el.h2(_("You cannot see this page"), class_name="heading-m"),
-        rx.el.p(
-            _(
-                "Reports are for service managers and administrators. If you need them, ask "
-                "your administrator."
-            )
-        ),
-        rx.el.p(rx.el.a(_("Go to Today"), href=routes.TODAY, class_name="link-action")),
-        class_name="notice",
+    return not_allowed(
+        _(
+            "Reports are for service managers and administrators. If you need them, ask "
+            "your administrator."
+        )
     )
 
 

@@ -22,8 +22,8 @@ from ui.errors import error_message
 from ui.i18n import N_
 from ui.sar import bundle_html, bundle_json, file_stem
 from webapp import routes
-from webapp.components.forms import button, error_summary, text_field
-from webapp.components.layout import page
+from webapp.components.forms import button, error_summary, focus, text_field
+from webapp.components.layout import not_allowed, page
 from webapp.i18n import _, translator
 from webapp.state import AppState
 
@@ -102,7 +102,7 @@ class SarState(AppState):
                     people=sum(bundle.linked_people.values()),
                 )
         self.form_key = uuid.uuid4().hex
-        yield _focus("error-summary" if self.errors else "bundle-ready")
+        yield focus("error-summary" if self.errors else "bundle-ready")
 
     @rx.event
     def download_json(self) -> rx.event.EventSpec | None:
@@ -119,19 +119,12 @@ class SarState(AppState):
         return rx.download(data=self._html, filename=f"{self._stem}.html", mime_type="text/html")
 
 
-def _focus(element_id: str) -> rx.event.EventSpec:
-    return rx.call_script(f"setTimeout(() => document.getElementById('{element_id}')?.focus(), 50)")
-
-
 # --- the page ---------------------------------------------------------------------------------
 
 
 def _not_allowed() -> rx.Component:
-    return rx.el.div(
-        rx.el.h2(_("You cannot see this page"), class_name="heading-m"),
-        rx.el.p(_("Subject access is for administrators. If you need it, ask your administrator.")),
-        rx.el.p(rx.el.a(_("Go to Today"), href=routes.TODAY, class_name="link-action")),
-        class_name="notice",
+    return not_allowed(
+        _("Subject access is for administrators. If you need it, ask your administrator.")
     )
 
 

@@ -25,8 +25,8 @@ from ui.errors import error_message
 from ui.i18n import N_, Translator
 from ui.labels import label
 from webapp import routes
-from webapp.components.forms import button, error_summary, field_error
-from webapp.components.layout import page
+from webapp.components.forms import button, error_summary, field_error, focus
+from webapp.components.layout import not_allowed, page
 from webapp.i18n import _, translator
 from webapp.state import AppState
 
@@ -166,7 +166,7 @@ class TeamState(AppState):
         references = {r["case_id"]: r["reference"] for r in self.referral_cards}
         if not manager_id.isdigit() or manager_id not in names:
             self._fail(field, words.gettext(CHOOSE_CASE_MANAGER))
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         if not case_id.isdigit() or not version.isdigit():
             return  # not a form this page made
@@ -180,7 +180,7 @@ class TeamState(AppState):
         except DomainError as error:
             self._fail(field, error_message(error, words))
             await self._refresh(actor)
-            yield _focus("error-summary")
+            yield focus("error-summary")
             return
         self.confirmation = words.gettext(
             "{reference} allocated to {name}.",
@@ -188,24 +188,15 @@ class TeamState(AppState):
             name=names[manager_id],
         )
         await self._refresh(actor)
-        yield _focus("confirmation")
-
-
-def _focus(element_id: str) -> rx.event.EventSpec:
-    return rx.call_script(f"setTimeout(() => document.getElementById('{element_id}')?.focus(), 50)")
+        yield focus("confirmation")
 
 
 # --- the page ---------------------------------------------------------------------------------
 
 
 def _not_allowed() -> rx.Component:
-    return rx.el.div(
-        rx.el.h2(_("You cannot see this page"), class_name="heading-m"),
-        rx.el.p(
-            _("The team page is for service managers. If you need it, ask your administrator.")
-        ),
-        rx.el.p(rx.el.a(_("Go to Today"), href=routes.TODAY, class_name="link-action")),
-        class_name="notice",
+    return not_allowed(
+        _("The team page is for service managers. If you need it, ask your administrator.")
     )
 
 
