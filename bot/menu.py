@@ -24,7 +24,7 @@ from bot.handlers.lang import choose_language
 from bot.handlers.next import next_appointments
 from bot.handlers.panel import show_panel
 from bot.handlers.today import today
-from core.policy import Action
+from core.areas import Offer
 from ui.i18n import N_, Translator
 
 
@@ -33,8 +33,8 @@ class MenuEntry:
     command: str
     description: str  # an msgid, translated where it is shown
     callback: Callable[..., Awaitable[None]]
-    # Listed in /help only for someone the core policy allows this action at some site.
-    action: Action | None = None
+    # Listed in /help only for someone core offers this to (core.areas), when not None.
+    offer: Offer | None = None
 
 
 MENU: tuple[MenuEntry, ...] = (
@@ -42,12 +42,10 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("log", N_("Log a contact on one of my cases"), start_log),
     MenuEntry("next", N_("My next appointments"), next_appointments),
     MenuEntry(
-        "alerts", N_("Open disruption alerts to acknowledge"), show_alerts, Action.ALERT_RESPOND
+        "alerts", N_("Open disruption alerts to acknowledge"), show_alerts, Offer.ANSWER_ALERTS
     ),
     MenuEntry("panel", N_("Next panel meetings, and your reply"), show_panel),
-    MenuEntry(
-        "broadcast", N_("Tell the panel about a meeting"), start_broadcast, Action.PANEL_MANAGE
-    ),
+    MenuEntry("broadcast", N_("Tell the panel about a meeting"), start_broadcast, Offer.BROADCAST),
     MenuEntry("lang", N_("Choose English or Cymraeg"), choose_language),
     MenuEntry("help", N_("What this bot can do"), show_help),
     MenuEntry("cancel", N_("Stop what you are doing (nothing is saved)"), cancel),

@@ -1,4 +1,4 @@
-"""Which parts of the service a person may open, so each face offers only those.
+"""Which areas a person may open and which buttons to show them, so faces offer only those.
 
 Offering is not deciding: every service call still checks the policy itself. This only keeps
 menus honest (a case manager is not shown Team or Admin, which would refuse them anyway).
@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from core.policy import Action, allowed_somewhere
+from core.enums import Stage
+from core.policy import Action, allowed_somewhere, is_allowed, sites_where
 from core.schemas.actor import Actor
+from core.schemas.cases import CaseRead
 
 
 class Area(StrEnum):
@@ -47,3 +49,63 @@ def areas_for(actor: Actor) -> list[Area]:
         for area, needs in _NEEDS.items()
         if needs is None or any(allowed_somewhere(actor, action) for action in needs)
     ]
+
+
+class Offer(StrEnum):
+    """A button, link or form a face may show. Showing is not doing: the service decides."""
+
+    BOOK_APPOINTMENT = "book_appointment"
+    RAISE_ALERT = "raise_alert"
+    ANSWER_ALERTS = "answer_alerts"
+    BROADCAST = "broadcast"
+    MANAGE_STAFF = "manage_staff"
+    CREATE_SITE = "create_site"
+    FAILED_NOTIFICATIONS = "failed_notifications"
+    TEAM = "team"
+    REPORTS = "reports"
+    AUDIT_SEARCH = "audit_search"
+    SAR_EXPORT = "sar_export"
+
+
+_OFFER_ACTION: dict[Offer, Action] = {
+    Offer.BOOK_APPOINTMENT: Action.APPOINTMENT_MANAGE,
+    Offer.RAISE_ALERT: Action.ALERT_RAISE,
+    Offer.ANSWER_ALERTS: Action.ALERT_RESPOND,
+    Offer.BROADCAST: Action.PANEL_MANAGE,
+    Offer.MANAGE_STAFF: Action.USER_MANAGE,
+    Offer.CREATE_SITE: Action.SITE_CREATE,
+    Offer.FAILED_NOTIFICATIONS: Action.NOTIFICATION_ADMIN,
+    Offer.TEAM: Action.TEAM_VIEW,
+    Offer.REPORTS: Action.REPORT_VIEW,
+    Offer.AUDIT_SEARCH: Action.AUDIT_VIEW,
+    Offer.SAR_EXPORT: Action.SAR_EXPORT,
+}
+
+
+def offer_sites(actor: Actor, offer: Offer) -> frozenset[int]:
+    """The sites at which ``offer`` may be shown to ``actor`` (empty: nowhere).
+
+    The system actor (jobs, schedulers) is never offered anything: it has no face.
+    """
+    if actor.is_system:
+        return frozenset()
+    return frozenset(sites_where(actor, _OFFER_ACTION[offer]))
+
+
+def offers(actor: Actor, offer: Offer) -> bool:
+    """True when ``offer`` may be shown to ``actor`` at some site."""
+    return bool(offer_sites(actor, offer))
+
+
+def offers_on_case(actor: Actor, offer: Offer, case: CaseRead) -> bool:
+    """True when ``offer`` may be shown on ``case``'s page (a closed case offers no booking)."""
+    if actor.is_system:
+        return False
+    if offer is Offer.BOOK_APPOINTMENT and case.stage is Stage.CLOSED:
+        return False
+    return is_allowed(
+        actor,
+        _OFFER_ACTION[offer],
+        site_id=case.site_id,
+        case_manager_id=case.case_manager_id,
+    )

@@ -58,3 +58,12 @@ def check_planned_end(allocated_on: date, planned_end: date) -> None:
 def check_appointment_times(starts_at: datetime, ends_at: datetime) -> None:
     if ends_at <= starts_at:
         raise AppointmentEndsBeforeStart()
+
+
+def is_ahead(starts_at: datetime, now: datetime) -> bool:
+    """A time offered for a new booking or a new time must be after ``now``.
+
+    The booking services accept past times (an appointment recorded after the event, and the
+    tests and schedulers that need one); the booking forms ask this before they call them.
+    """
+    return starts_at > now

@@ -8,7 +8,7 @@ from telegram import Update
 
 from bot.context import MENU_KEY, BotContext
 from bot.render import bold, esc, reply
-from core.policy import allowed_somewhere
+from core.areas import offers
 
 if TYPE_CHECKING:
     from bot.menu import MenuEntry
@@ -21,7 +21,6 @@ async def show_help(update: Update, context: BotContext) -> None:
     lines += [
         f"/{entry.command} · {esc(t.gettext(entry.description))}"
         for entry in menu
-        if entry.action is None
-        or (context.actor is not None and allowed_somewhere(context.actor, entry.action))
+        if entry.offer is None or (context.actor is not None and offers(context.actor, entry.offer))
     ]
     await reply(update, "\n".join(lines))

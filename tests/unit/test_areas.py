@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from core.areas import Area, areas_for
-from core.enums import Face, Role
+from core.areas import Area, Offer, areas_for, offer_sites, offers, offers_on_case
+from core.enums import Face, Role, Stage
 from core.schemas.actor import Actor, MembershipRead
+from core.schemas.cases import CaseRead
 
 
 def _actor(*roles: Role) -> Actor:
@@ -42,3 +43,39 @@ def test_a_panel_member_is_offered_only_today_inbox_and_panel() -> None:
 def test_menu_order_is_the_order_of_the_areas() -> None:
     areas = areas_for(_actor(Role.SERVICE_MANAGER, Role.ADMIN))
     assert areas == sorted(areas, key=list(Area).index)
+
+
+def _case(stage: Stage = Stage.ACTIVE, case_manager_id: int = 7, site_id: int = 1) -> CaseRead:
+    return CaseRead.model_construct(
+        id=3,
+        site_id=site_id,
+        reference="DRV-TST-0003",
+        stage=stage,
+        case_manager_id=case_manager_id,
+    )
+
+
+def test_only_the_roles_the_policy_allows_are_offered_the_admin_buttons() -> None:
+    admin, manager = _actor(Role.ADMIN), _actor(Role.CASE_MANAGER)
+    assert offers(admin, Offer.SAR_EXPORT) and offers(admin, Offer.AUDIT_SEARCH)
+    assert not offers(manager, Offer.SAR_EXPORT)
+    assert not offers(manager, Offer.AUDIT_SEARCH)
+    assert offer_sites(admin, Offer.MANAGE_STAFF) == frozenset({1})
+    assert offer_sites(manager, Offer.MANAGE_STAFF) == frozenset()
+    assert offers(_actor(Role.POLICE_FELLOW), Offer.ANSWER_ALERTS)
+    assert not offers(manager, Offer.ANSWER_ALERTS)
+
+
+def test_the_system_actor_is_offered_nothing() -> None:
+    system = Actor.system(Face.WEB)
+    assert all(not offers(system, offer) for offer in Offer)
+    assert not offers_on_case(system, Offer.BOOK_APPOINTMENT, _case())
+
+
+def test_booking_is_offered_on_an_open_case_of_my_own_and_not_on_a_closed_or_other_site_one() -> (
+    None
+):
+    manager = _actor(Role.CASE_MANAGER)
+    assert offers_on_case(manager, Offer.BOOK_APPOINTMENT, _case())
+    assert not offers_on_case(manager, Offer.BOOK_APPOINTMENT, _case(stage=Stage.CLOSED))
+    assert not offers_on_case(manager, Offer.BOOK_APPOINTMENT, _case(site_id=2))

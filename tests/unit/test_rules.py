@@ -13,6 +13,7 @@ from core.rules import (
     check_appointment_times,
     check_planned_end,
     check_transition,
+    is_ahead,
     risk_level_for_dash,
 )
 
@@ -84,3 +85,10 @@ def test_an_appointment_cannot_end_before_or_when_it_starts() -> None:
     for end in (start, start - timedelta(minutes=30)):
         with pytest.raises(AppointmentEndsBeforeStart):
             check_appointment_times(start, end)
+
+
+def test_a_booking_time_must_be_after_now_not_at_it() -> None:
+    now = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    assert is_ahead(now + timedelta(minutes=1), now)
+    assert not is_ahead(now, now)
+    assert not is_ahead(now - timedelta(days=1), now)

@@ -18,9 +18,9 @@ from typing import Any
 import reflex as rx
 from pydantic import ValidationError
 
+from core.areas import Offer, offer_sites, offers
 from core.enums import Role
 from core.errors import DomainError
-from core.policy import Action, is_allowed, sites_where
 from core.schemas.actor import Actor
 from core.schemas.notifications_admin import FailedNotificationRead
 from core.schemas.sites import SiteCreate
@@ -126,7 +126,7 @@ class AdminState(AppState):
 
         uow = container().uow
         words = translator(self.locale)
-        managed = sites_where(actor, Action.USER_MANAGE)
+        managed = offer_sites(actor, Offer.MANAGE_STAFF)
         self.allowed = bool(managed)
         if not self.allowed:
             self.site_choices = self.staff_cards = self.site_cards = self.failed_cards = []
@@ -136,7 +136,7 @@ class AdminState(AppState):
         self.site_choices = [
             {"id": str(s.id), "code": s.code, "name": s.name} for s in known if s.id in managed
         ]
-        self.can_create_site = is_allowed(actor, Action.SITE_CREATE)
+        self.can_create_site = offers(actor, Offer.CREATE_SITE)
         self.role_choices = [{"value": r.value, "label": label(r, words)} for r in Role]
         if self.site_id not in {c["id"] for c in self.site_choices}:
             self.site_id = self.site_choices[0]["id"] if self.site_choices else ""
@@ -148,7 +148,7 @@ class AdminState(AppState):
             ]
         else:
             self.staff_cards = []
-        if sites_where(actor, Action.NOTIFICATION_ADMIN):
+        if offers(actor, Offer.FAILED_NOTIFICATIONS):
             failed = await notifications_admin.list_failed_notifications(uow=uow(), actor=actor)
             self.failed_cards = [_failed_card(message, words) for message in failed]
         else:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import reflex as rx
 
+from core.areas import Offer, offers
 from core.enums import AlertStatus
 from core.errors import DomainError, NotPermitted
-from core.policy import Action, sites_where
 from core.schemas.actor import Actor
 from core.schemas.alerts import AlertRead
 from core.services import alerts, caseload_lookup
@@ -74,7 +74,7 @@ class AlertsState(AppState):
 
         uow = container().uow
         words = translator(self.locale)
-        self.can_raise = bool(sites_where(actor, Action.ALERT_RAISE))
+        self.can_raise = offers(actor, Offer.RAISE_ALERT)
         try:
             shown = await alerts.list_alerts_to_answer(uow=uow(), actor=actor)
             self.can_answer = True

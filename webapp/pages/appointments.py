@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from core.enums import AppointmentStatus, PlaceKind
 from core.errors import AppointmentEndsBeforeStart, DomainError, NotFound, NotPermitted
+from core.rules import is_ahead
 from core.schemas.actor import Actor
 from core.schemas.appointments import (
     AppointmentCreate,
@@ -339,7 +340,7 @@ class AppointmentsState(AppState):
         starts_at = parse_local_datetime(self.form_date, self.form_time, words)
         if starts_at is None:
             problems["when"] = ("appointment_date", words.gettext(BAD_WHEN))
-        elif starts_at <= container().clock.now():
+        elif not is_ahead(starts_at, container().clock.now()):
             problems["when"] = ("appointment_date", words.gettext(PAST_WHEN))
         return starts_at
 

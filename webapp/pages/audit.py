@@ -18,9 +18,9 @@ from typing import Any
 
 import reflex as rx
 
+from core.areas import Offer, offers
 from core.enums import Face
 from core.errors import DomainError, NotFound, ValidationFailed
-from core.policy import Action, allowed_somewhere
 from core.schemas.actor import Actor
 from core.schemas.audit import AuditEventRead
 from core.services import audit, cases, users
@@ -126,7 +126,7 @@ class AuditState(AppState):
         if actor is None:
             return rx.redirect(routes.SIGN_IN, replace=True)
         self.form_key = self.form_key or uuid.uuid4().hex
-        self.allowed = allowed_somewhere(actor, Action.AUDIT_VIEW)
+        self.allowed = offers(actor, Offer.AUDIT_SEARCH)
         if not self.allowed:
             self.staff_choices = self.results = []
             self._items, self._names = [], {}

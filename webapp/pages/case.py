@@ -16,9 +16,9 @@ from typing import Any
 
 import reflex as rx
 
-from core.enums import Stage
+from core.areas import Offer, offers_on_case
 from core.errors import NotFound, NotPermitted
-from core.policy import Action, is_allowed
+from core.policy import Action
 from core.schemas.cases import CaseRead
 from core.schemas.people import LinkedPersonRead
 from core.services import cases, people, refusals, risk
@@ -145,12 +145,7 @@ class CaseState(AppState):
         self.timeline_rows = timeline_rows(entries, words)
         self.people_shown = linked is not None
         self.people = [_person(person, words) for person in linked or []]
-        may_book = case.stage is not Stage.CLOSED and is_allowed(
-            actor,
-            Action.APPOINTMENT_MANAGE,
-            site_id=case.site_id,
-            case_manager_id=case.case_manager_id,
-        )
+        may_book = offers_on_case(actor, Offer.BOOK_APPOINTMENT, case)
         self.book_appointment_href = f"{routes.APPOINTMENTS}?case={case.id}" if may_book else ""
         self.status = FOUND
 

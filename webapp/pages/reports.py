@@ -24,9 +24,9 @@ from typing import Any
 
 import reflex as rx
 
+from core.areas import Offer, offers
 from core.enums import WorkCategory
 from core.errors import DomainError
-from core.policy import Action, sites_where
 from core.schemas.actor import Actor
 from core.schemas.reports import Report
 from core.services import report_export, reports
@@ -281,7 +281,7 @@ class ReportsState(AppState):
         if actor is None:
             return rx.redirect(routes.SIGN_IN, replace=True)
         self._clear_errors()
-        self.allowed = bool(sites_where(actor, Action.REPORT_VIEW)) and not actor.is_system
+        self.allowed = offers(actor, Offer.REPORTS)
         if not self.allowed:
             self.site_choices, self.has_report = [], False
             self.rows = {group: [] for group in self.rows}

@@ -15,8 +15,8 @@ from typing import Any
 
 import reflex as rx
 
+from core.areas import Offer, offers
 from core.errors import DomainError, NotFound, ValidationFailed
-from core.policy import Action, allowed_somewhere
 from core.services import sar
 from ui.errors import error_message
 from ui.i18n import N_
@@ -56,7 +56,7 @@ class SarState(AppState):
         if actor is None:
             return rx.redirect(routes.SIGN_IN, replace=True)
         self.form_key = self.form_key or uuid.uuid4().hex
-        self.allowed = allowed_somewhere(actor, Action.SAR_EXPORT)
+        self.allowed = offers(actor, Offer.SAR_EXPORT)
         if not self.allowed:
             self._forget_bundle()
         self.loaded = True

@@ -14,9 +14,9 @@ from typing import Any
 
 import reflex as rx
 
+from core.areas import Offer, offer_sites
 from core.enums import Role
 from core.errors import DomainError
-from core.policy import Action, sites_where
 from core.schemas.actor import Actor
 from core.schemas.cases import CaseAllocate
 from core.schemas.team import CaseManagerLoad, UnallocatedReferral
@@ -99,7 +99,7 @@ class TeamState(AppState):
 
         uow = container().uow
         words = translator(self.locale)
-        team_sites = sites_where(actor, Action.TEAM_VIEW)
+        team_sites = offer_sites(actor, Offer.TEAM)
         self.allowed = bool(team_sites)
         if not self.allowed:
             self.site_choices = self.load_cards = self.referral_cards = []
