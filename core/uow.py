@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.clock import Clock
@@ -52,6 +52,14 @@ class UnitOfWork:
             raise StaleVersion() from exc
         if isinstance(exc, OperationalError | ProgrammingError) and _is_missing_table(exc):
             raise DatabaseNotReady() from exc
+
+    async def connection(self) -> AsyncConnection:
+        """The session's connection, in its transaction, for Core statements on a hot path.
+
+        A Core statement on the connection skips the ORM's execution machinery (about a third
+        of a millisecond a statement); it still commits or rolls back with the unit of work.
+        """
+        return await self.session.connection()
 
     async def flush(self) -> None:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from core.enums import Stage
 from core.errors import CaseClosed, NotFound
@@ -40,19 +40,19 @@ class CaseKey(NamedTuple):
     stage: Stage
 
 
+_CASE_KEY = select(Case.id, Case.reference, Case.site_id, Case.case_manager_id, Case.stage).where(
+    Case.id == bindparam("case_id")
+)
+
+
 async def load_case_key(uow: UnitOfWork, actor: Actor, case_id: int, action: Action) -> CaseKey:
     """:func:`load_case` for a write that needs none of the case's relations: one short query.
 
     The case's site and case manager (and, through the case manager, their memberships) are
     not loaded: a contact or an alert on a case only needs to know it may be written.
     """
-    row = (
-        await uow.session.execute(
-            select(Case.id, Case.reference, Case.site_id, Case.case_manager_id, Case.stage).where(
-                Case.id == case_id
-            )
-        )
-    ).one_or_none()
+    connection = await uow.connection()
+    row = (await connection.execute(_CASE_KEY, {"case_id": case_id})).one_or_none()
     if row is None:
         raise NotFound(entity=Case.__tablename__, id=case_id)
     case = CaseKey(*row)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Select, bindparam, delete, func, or_, select, update
 
 from core.enums import Face
 from core.errors import (
@@ -279,31 +279,37 @@ async def actor_for_telegram_user(*, uow: UnitOfWork, telegram_user_id: int) -> 
         return await linked_actor_in(uow, telegram_user_id)
 
 
-async def linked_actor_in(uow: UnitOfWork, telegram_user_id: int) -> Actor | None:
-    """:func:`actor_for_telegram_user` inside the caller's open unit of work."""
-    rows = (
-        await uow.session.execute(
-            select(
-                User.id,
-                User.email,
-                User.display_name,
-                User.locale,
-                Membership.site_id,
-                Site.code,
-                Membership.role,
-                Membership.agency,
-            )
-            .select_from(TelegramLink)
-            .join(User, User.id == TelegramLink.user_id)
-            .outerjoin(Membership, Membership.user_id == User.id)
-            .outerjoin(Site, Site.id == Membership.site_id)
-            .where(
-                TelegramLink.telegram_user_id == telegram_user_id,
-                TelegramLink.is_active.is_(True),
-                User.is_active.is_(True),
-            )
+def linked_actor_select(telegram_user_id: Any) -> Select[Any]:
+    """The rows an actor is made of (one per membership) for an active link to an active account.
+
+    ``telegram_user_id`` is a value or a bind parameter; :func:`actor_from_link_rows` reads them.
+    """
+    return (
+        select(
+            User.id,
+            User.email,
+            User.display_name,
+            User.locale,
+            Membership.site_id,
+            Site.code,
+            Membership.role,
+            Membership.agency,
         )
-    ).all()
+        .select_from(TelegramLink)
+        .join(User, User.id == TelegramLink.user_id)
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .outerjoin(Site, Site.id == Membership.site_id)
+        .where(
+            TelegramLink.telegram_user_id == telegram_user_id,
+            TelegramLink.is_active.is_(True),
+            User.is_active.is_(True),
+        )
+    )
+
+
+def actor_from_link_rows(rows: Sequence[Any]) -> Actor | None:
+    """The bot's actor from :func:`linked_actor_select`'s rows; None for no rows (no link)."""
+    rows = [row for row in rows if row.id is not None]
     if not rows:
         return None
     first = rows[0]
@@ -321,3 +327,13 @@ async def linked_actor_in(uow: UnitOfWork, telegram_user_id: int) -> Actor | Non
             if row.site_id is not None
         ),
     )
+
+
+_LINKED_ACTOR = linked_actor_select(bindparam("telegram_user_id"))  # built once: every update
+
+
+async def linked_actor_in(uow: UnitOfWork, telegram_user_id: int) -> Actor | None:
+    """:func:`actor_for_telegram_user` inside the caller's open unit of work."""
+    connection = await uow.connection()
+    rows = await connection.execute(_LINKED_ACTOR, {"telegram_user_id": telegram_user_id})
+    return actor_from_link_rows(rows.all())
