@@ -19,11 +19,13 @@ is one.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 
 from bot.context import BotContext
 from bot.gate import refuse_unlinked
@@ -368,6 +370,13 @@ async def _save_contact(update: Update, context: BotContext) -> None:
     def heard(actor: Actor) -> None:
         context.act_as(update, actor, actor.locale.value)
 
+    # Once core has claimed the update and taken the conversation, answer the tap while the
+    # contact is written: the button's spinner stops sooner, and the edit follows.
+    answering: list[asyncio.Future[None]] = []
+
+    def taken() -> None:
+        answering.append(asyncio.ensure_future(_answer_quietly(query)))
+
     try:
         saved = await bot_state.confirm_log_from_conversation(
             uow=context.container.uow(),
@@ -378,6 +387,7 @@ async def _save_contact(update: Update, context: BotContext) -> None:
             update_id=update.update_id if pending else None,
             actor=None if pending else context.actor,
             on_actor=heard if pending else None,
+            on_taken=taken,
         )
     except Exception as error:
         # Rolled back, claim and all: claim the update now, as the gate does for any other,
@@ -395,6 +405,9 @@ async def _save_contact(update: Update, context: BotContext) -> None:
                 action=Action.CONTACT_LOG, entity_type="case", entity_id=case_ids[0],
             )  # fmt: skip
         raise
+    finally:
+        for answer in answering:
+            await answer
     if saved.outcome is ConfirmOutcome.DUPLICATE:
         return
     if saved.outcome is ConfirmOutcome.UNLINKED:
@@ -415,8 +428,17 @@ async def _save_contact(update: Update, context: BotContext) -> None:
     if WorkCategory.DISRUPTION.value in data["categories"]:
         button = [[(t.gettext("Raise a disruption alert"), _data(ALERT, data["case_id"]))]]
         markup = keyboard(button)
-    await query.answer()
+    if not answering:  # pragma: no cover - core calls on_taken before every save
+        await query.answer()
     await query.edit_message_text(text, reply_markup=markup)
+
+
+async def _answer_quietly(query: CallbackQuery) -> None:
+    """Answer a Save tap early; a failure to answer is logged and does not stop the save."""
+    try:
+        await query.answer()
+    except TelegramError as error:
+        log.warning("Could not answer a Save tap: %r", error)
 
 
 async def _raise_alert(update: Update, context: BotContext, value: str) -> None:

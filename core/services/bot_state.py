@@ -175,6 +175,7 @@ async def confirm_log_from_conversation(
     update_id: int | None = None,
     actor: Actor | None = None,
     on_actor: Callable[[Actor], None] | None = None,
+    on_taken: Callable[[], None] | None = None,
 ) -> ConfirmedLog:
     """Save the contact a conversation has built, and end the conversation: one transaction.
 
@@ -183,7 +184,9 @@ async def confirm_log_from_conversation(
     take the conversation if it is at ``flow``/``step`` and younger than a day, log the contact
     ``contact_from`` makes of its data (authorised again, audited), commit. A refusal or any
     other error rolls it all back, the claim included; an update already claimed, an unlinked
-    user or no such conversation commits the claim and changes nothing else.
+    user or no such conversation commits the claim and changes nothing else. ``on_taken`` is
+    called once the update is claimed, the user known and the conversation taken, before the
+    contact is written: the face may acknowledge the tap while the write goes on.
     """
     async with uow:
         if update_id is not None and actor is None and _dialect(uow) == "postgresql":
@@ -211,6 +214,8 @@ async def confirm_log_from_conversation(
         if data is None:
             await uow.commit()
             return ConfirmedLog(outcome=ConfirmOutcome.EXPIRED, actor=actor)
+        if on_taken is not None:
+            on_taken()
         contact = await log_contact_in(uow, actor, contact_from(data))
         await uow.commit()
         return ConfirmedLog(outcome=ConfirmOutcome.SAVED, actor=actor, data=data, contact=contact)
