@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
 from core.bootstrap import Container
 from core.clock import FixedClock
 from core.models import BotConversation, BotProcessedUpdate
+from core.schemas.contacts import ContactCreate
 from core.schemas.telegram import ConversationRead
 from core.services import bot_state
 
@@ -156,3 +158,30 @@ async def test_a_claim_that_prunes_also_drops_stale_conversations(
     async with container.session_factory() as session:
         kept = list(await session.scalars(select(BotConversation.telegram_user_id)))
     assert kept == [OTHER_TG_USER]
+
+
+def _never_called(data: dict[str, Any]) -> ContactCreate:
+    raise AssertionError(f"no contact may be built here: {data!r}")
+
+
+async def test_a_save_whose_update_id_prunes_forgets_old_claims_and_is_claimed_once(
+    container: Container, clock: FixedClock
+) -> None:
+    await claim(container, 101)
+    clock.advance(timedelta(days=7, seconds=1))
+    update_id = bot_state.PRUNE_EVERY * 5
+
+    async def save() -> bot_state.ConfirmedLog:
+        return await bot_state.confirm_log_from_conversation(
+            uow=container.uow(),
+            telegram_user_id=TG_USER,
+            flow="log",
+            step="confirm",
+            contact_from=_never_called,
+            update_id=update_id,
+        )
+
+    first = await save()
+    assert first.outcome is bot_state.ConfirmOutcome.UNLINKED  # nobody linked that user
+    assert await stored_update_ids(container) == [update_id]
+    assert (await save()).outcome is bot_state.ConfirmOutcome.DUPLICATE
