@@ -55,7 +55,11 @@ async def load_case_key(uow: UnitOfWork, actor: Actor, case_id: int, action: Act
     row = (await connection.execute(_CASE_KEY, {"case_id": case_id})).one_or_none()
     if row is None:
         raise NotFound(entity=Case.__tablename__, id=case_id)
-    case = CaseKey(*row)
+    return authorize_case_key(actor, CaseKey(*row), action)
+
+
+def authorize_case_key(actor: Actor, case: CaseKey, action: Action) -> CaseKey:
+    """The case key, if ``actor`` may do ``action`` on it (for a key read with other work)."""
     authorize(actor, action, site_id=case.site_id, case_manager_id=case.case_manager_id)
     return case
 

@@ -28,15 +28,17 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, func, literal, select, true
+from sqlalchemy import Integer, bindparam, cast, delete, exists, func, literal, select, true
+from sqlalchemy import case as sql_case
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from core.models import BotConversation, BotProcessedUpdate
+from core.models import BotConversation, BotProcessedUpdate, Case
 from core.schemas.actor import Actor
 from core.schemas.common import ReadModel
 from core.schemas.contacts import ContactCreate, ContactRead
 from core.schemas.telegram import ConversationRead
+from core.services.access import CaseKey
 from core.services.contacts import log_contact_in
 from core.services.telegram_links import (
     actor_from_link_rows,
@@ -48,6 +50,7 @@ from core.uow import UnitOfWork
 UPDATE_MEMORY = timedelta(days=7)
 PRUNE_EVERY = 100
 CONVERSATION_LIFETIME = timedelta(hours=24)
+CASE_ID_KEY = "case_id"  # where a conversation that logs a contact keeps its case's id
 
 
 _INSERT_FOR: dict[str, Callable[[Any], Any]] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
@@ -191,7 +194,7 @@ async def confirm_log_from_conversation(
     async with uow:
         if update_id is not None and actor is None and _dialect(uow) == "postgresql":
             # The same three steps in one statement (one round trip instead of three).
-            claimed, actor, data = await _claim_link_take(
+            claimed, actor, data, case = await _claim_link_take(
                 uow, update_id, telegram_user_id, flow, step
             )
             if not claimed:
@@ -199,6 +202,7 @@ async def confirm_log_from_conversation(
             if actor is not None and on_actor is not None:
                 on_actor(actor)
         else:
+            case = None
             if update_id is not None and not await _claim_in(uow, update_id):
                 return ConfirmedLog(outcome=ConfirmOutcome.DUPLICATE)
             if actor is None:
@@ -216,7 +220,7 @@ async def confirm_log_from_conversation(
             return ConfirmedLog(outcome=ConfirmOutcome.EXPIRED, actor=actor)
         if on_taken is not None:
             on_taken()
-        contact = await log_contact_in(uow, actor, contact_from(data))
+        contact = await log_contact_in(uow, actor, contact_from(data), case=case)
         await uow.commit()
         return ConfirmedLog(outcome=ConfirmOutcome.SAVED, actor=actor, data=data, contact=contact)
 
@@ -259,7 +263,8 @@ async def _take_conversation(
 
 @cache
 def _claim_link_take_statement() -> Any:
-    """PostgreSQL: claim the update, resolve the link, take the conversation: one statement.
+    """PostgreSQL: claim the update, resolve the link, take the conversation, read its case's
+    key (``data[CASE_ID_KEY]``): one statement.
 
     The link is read only if the claim took, and the conversation is deleted only if the link
     resolved, so the outcomes are those of the three statements run in turn. One row per
@@ -278,17 +283,29 @@ def _claim_link_take_statement() -> Any:
         .cte("who")
     )
     taken = _take_conversation_statement(only_if=exists(select(who.c.id))).cte("taken")
+    # The case the conversation is about (its key), when its id is a plain number.
+    case_id_text = select(taken.c.data[CASE_ID_KEY].as_string()).scalar_subquery()
+    case = (
+        select(Case.id, Case.reference, Case.site_id, Case.case_manager_id, Case.stage)
+        .where(
+            # CASE, so the cast is never tried on text that is not a number.
+            Case.id
+            == sql_case((case_id_text.regexp_match("^[0-9]{1,9}$"), cast(case_id_text, Integer)))
+        )
+        .cte("case_key")
+    )
     anchor = select(literal(1).label("anchor")).subquery("anchor")
     return select(
         select(func.count()).select_from(claim).scalar_subquery().label("claimed"),
         select(taken.c.data).scalar_subquery().label("data"),
         *who.c,
-    ).select_from(anchor.outerjoin(who, true()))
+        *(column.label(f"case_{column.name}") for column in case.c),
+    ).select_from(anchor.outerjoin(who, true()).outerjoin(case, true()))
 
 
 async def _claim_link_take(
     uow: UnitOfWork, update_id: int, telegram_user_id: int, flow: str, step: str
-) -> tuple[bool, Actor | None, dict[str, Any] | None]:
+) -> tuple[bool, Actor | None, dict[str, Any] | None, CaseKey | None]:
     connection = await uow.connection()
     now = uow.clock.now()
     rows = (
@@ -306,7 +323,14 @@ async def _claim_link_take(
     ).all()
     first = rows[0]
     if not first.claimed:
-        return False, None, None
+        return False, None, None, None
     if update_id % PRUNE_EVERY == 0:
         await prune_bot_state(uow)
-    return True, actor_from_link_rows(rows), None if first.data is None else dict(first.data)
+    case = None
+    if first.case_id is not None:
+        case = CaseKey(
+            first.case_id, first.case_reference, first.case_site_id,
+            first.case_case_manager_id, first.case_stage,
+        )  # fmt: skip
+    data = None if first.data is None else dict(first.data)
+    return True, actor_from_link_rows(rows), data, case

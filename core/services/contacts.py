@@ -12,7 +12,13 @@ from core.models import Contact
 from core.policy import Action, is_allowed
 from core.schemas.actor import Actor
 from core.schemas.contacts import ContactCreate, ContactRead
-from core.services.access import ensure_open, load_case, load_case_key
+from core.services.access import (
+    CaseKey,
+    authorize_case_key,
+    ensure_open,
+    load_case,
+    load_case_key,
+)
 from core.services.audit import record_audit
 from core.uow import UnitOfWork
 
@@ -48,13 +54,19 @@ async def log_contact(*, uow: UnitOfWork, actor: Actor, data: ContactCreate) -> 
         return contact
 
 
-async def log_contact_in(uow: UnitOfWork, actor: Actor, data: ContactCreate) -> ContactRead:
+async def log_contact_in(
+    uow: UnitOfWork, actor: Actor, data: ContactCreate, *, case: CaseKey | None = None
+) -> ContactRead:
     """:func:`log_contact` inside the caller's open unit of work, which commits (or not).
 
-    Two statements: the case (its key only) and the contact (its id returned by the insert);
-    the audit event is appended to the chain when the caller commits.
+    Two statements: the case (its key only; none when the caller read it in this unit of work
+    and passes it as ``case``) and the contact (its id returned by the insert); the audit event
+    is appended to the chain when the caller commits. Authorised here either way.
     """
-    case = await load_case_key(uow, actor, data.case_id, Action.CONTACT_LOG)
+    if case is not None and case.id == data.case_id:
+        case = authorize_case_key(actor, case, Action.CONTACT_LOG)
+    else:
+        case = await load_case_key(uow, actor, data.case_id, Action.CONTACT_LOG)
     ensure_open(case)
     now = uow.clock.now()
     occurred_at = data.occurred_at or now

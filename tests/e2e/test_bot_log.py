@@ -20,10 +20,17 @@ from sqlalchemy import func, select
 from telegram import Update
 
 from bot.app import build_application
-from core.enums import ContactType, NotificationKind, PersonKind, Role, WorkCategory
-from core.errors import NotPermitted
+from core.enums import (
+    ClosureReason,
+    ContactType,
+    NotificationKind,
+    PersonKind,
+    Role,
+    WorkCategory,
+)
+from core.errors import CaseClosed, NotPermitted
 from core.models import AuditEvent, Contact, DisruptionAlert, OutboxMessage
-from core.schemas.cases import CaseAllocate, CaseRead
+from core.schemas.cases import CaseAllocate, CaseClose, CaseRead
 from core.schemas.people import LinkedPersonCreate
 from core.services import bot_state, cases, people, telegram_links
 from core.services.refusals import REFUSED
@@ -433,6 +440,31 @@ async def test_a_save_on_a_case_given_to_a_colleague_meanwhile_is_refused_audite
     # Delivered again: dropped, not refused and put on record a second time.
     await bot.application.process_update(Update.de_json(save, bot.application.bot))
     assert len(await refusals_in(world)) == 1
+
+
+async def test_a_save_on_a_case_closed_meanwhile_is_refused_and_saves_nothing(
+    bot: Harness, world: World
+) -> None:
+    case = await world.allocated_case()
+    manager = world.actor(Role.CASE_MANAGER)
+    await bot.link(manager, ALICE, world.container)
+    await log_up_to_the_note(bot, case)
+    await tap(bot, "Skip")
+    await cases.close_case(
+        uow=world.container.uow(),
+        actor=world.actor(Role.SERVICE_MANAGER),
+        case_id=case.id,
+        data=CaseClose(version=case.version, reason=ClosureReason.COMPLETED),
+    )
+    shown = screens(bot.fake)[-1]
+    save = bot.fake.push_update(bot.press(ALICE, buttons(shown)["Save"], shown))
+    with bot.expect_error(CaseClosed):
+        await bot.application.process_update(Update.de_json(save, bot.application.bot))
+        bot.errors.check()
+
+    assert screens(bot.fake)[-1]["text"].startswith(f"Case {case.reference} is closed")
+    assert await contacts_in(world) == []
+    assert (await conversation(world)).step == "confirm"  # rolled back: nothing taken
 
 
 # --- permissions ------------------------------------------------------------------------------
