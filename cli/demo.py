@@ -85,7 +85,19 @@ def code(email: str = typer.Argument(..., help=_("The demo account's email addre
 
 
 async def _migrate_and_seed(container: Container, seed: int) -> DemoSummary | None:
-    """Bring the schema up to date, then seed; None (having said why) if data is present."""
+    """Bring the schema up to date, then seed; None (having said why) if data is present or
+    this is not demo mode (the demo's accounts share a published password and codes)."""
+    if not container.settings.demo_mode:
+        err_console.print(
+            "[red]"
+            + _(
+                "Demo data is added only in demo mode: every demo account shares a published"
+                " password, so it must never reach a real database. For a demo database, set"
+                " DEMO_MODE=true and run this again."
+            )
+            + "[/red]"
+        )
+        return None
     await upgrade(container.engine)
     if not await database_is_empty(container):
         _say_data_present(container)

@@ -27,6 +27,7 @@ from cli.worker import serve_outbox, stop_on_signals
 from core.bootstrap import Container
 from core.db.migrate import current_revision, upgrade
 from core.demo import DEMO_PASSWORD, DemoSummary, database_is_empty, demo_accounts
+from core.services.auth import reseal_totp_secrets
 from core.settings import PROJECT_ROOT
 
 DEFAULT_HOST = "127.0.0.1"
@@ -41,6 +42,8 @@ async def _prepare(container: Container, seed: int) -> tuple[str | None, DemoSum
     summary = None
     if container.settings.demo_mode and await database_is_empty(container):
         summary = await seed_with_progress(container, seed)
+    # Sign-in secrets stored before sealing, or under a key since rotated, are sealed anew.
+    await reseal_totp_secrets(uow=container.uow())
     return await current_revision(container.engine), summary
 
 
@@ -134,7 +137,7 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option(DEFAULT_HOST, "--host", help=_("Address the web app listens on.")),
         port: int = typer.Option(DEFAULT_PORT, "--port", help=_("Port the web app listens on.")),
     ) -> None:
-        refuse_unsafe_secrets()
+        refuse_unsafe_secrets(needs_totp_keys=True)
 
         async def work(container: Container) -> None:
             _print_ready(*await _prepare(container, seed), container.settings.demo_mode)

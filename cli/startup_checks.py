@@ -12,6 +12,12 @@ from core.settings import SecretProblem, Settings
 
 def secret_problem_message(problem: SecretProblem) -> str:
     """One problem, naming the environment variable and never its value."""
+    if problem.problem == "invalid":
+        return _(
+            "{setting} does not hold valid keys. Make a key with `drive-assist users"
+            " new-sealing-key`, put it in that environment variable and start again.",
+            setting=problem.setting,
+        )
     if problem.problem == "missing":
         return _(
             "{setting} is not set. Put a secret value of your own in that environment variable"
@@ -30,6 +36,7 @@ def refuse_unsafe_secrets(
     *,
     needs_bot_token: bool = False,
     needs_webhook_secret: bool = False,
+    needs_totp_keys: bool = False,
 ) -> None:
     """Print each problem and exit with code 1 when the secrets are not fit to start with."""
     try:
@@ -37,6 +44,7 @@ def refuse_unsafe_secrets(
             settings or Settings(),
             needs_bot_token=needs_bot_token,
             needs_webhook_secret=needs_webhook_secret,
+            needs_totp_keys=needs_totp_keys,
         )
     except UnsafeSecrets as error:
         for problem in error.problems:

@@ -7,11 +7,13 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from cli.common import _, console, err_console, run_with_container, translator, validation_message
+from core import sealing
 from core.bootstrap import Container
 from core.enums import Agency, Locale, Role
 from core.schemas.actor import Actor
 from core.schemas.telegram import LinkCodeRead
 from core.schemas.users import MembershipCreate, UserCreate, UserRead
+from core.services import auth as auth_services
 from core.services import telegram_links as link_services
 from core.services import users as user_services
 
@@ -78,6 +80,25 @@ def register(app: typer.Typer) -> None:
 
         user = run_with_container(work)
         console.print(_("Added {email}.", email=user.email))
+
+    @users.command(
+        "new-sealing-key",
+        help=_("Print a new key for TOTP_ENCRYPTION_KEYS (it seals sign-in secrets at rest)."),
+    )
+    def new_sealing_key_command() -> None:
+        typer.echo(sealing.new_key())  # alone on its line, so a script can read it
+
+    @users.command(
+        "reseal",
+        help=_("Seal every stored sign-in secret under the first key in TOTP_ENCRYPTION_KEYS."),
+    )
+    def reseal_command() -> None:
+        async def work(container: Container) -> int:
+            return await auth_services.reseal_totp_secrets(uow=container.uow())
+
+        count = run_with_container(work)
+        message = _("Sign-in secrets sealed again under the current key: {count}.", count=count)
+        console.print(message)
 
     @users.command("list", help=_("List staff accounts and their roles."))
     def list_command(

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from core import sealing
 from core.clock import Clock, SystemClock
 from core.db.engine import make_engine, make_session_factory
 from core.errors import DomainError
@@ -41,7 +42,11 @@ class UnsafeSecrets(DomainError):
 
 
 def check_production_secrets(
-    settings: Settings, *, needs_bot_token: bool = False, needs_webhook_secret: bool = False
+    settings: Settings,
+    *,
+    needs_bot_token: bool = False,
+    needs_webhook_secret: bool = False,
+    needs_totp_keys: bool = False,
 ) -> None:
     """Raise :class:`UnsafeSecrets` unless the secrets are fit to start a process with.
 
@@ -49,7 +54,10 @@ def check_production_secrets(
     before it starts; demo mode (``DEMO_MODE=true``) allows anything.
     """
     problems = secret_problems(
-        settings, needs_bot_token=needs_bot_token, needs_webhook_secret=needs_webhook_secret
+        settings,
+        needs_bot_token=needs_bot_token,
+        needs_webhook_secret=needs_webhook_secret,
+        needs_totp_keys=needs_totp_keys,
     )
     if problems:
         raise UnsafeSecrets(problems=problems)
@@ -57,6 +65,11 @@ def check_production_secrets(
 
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
     settings = settings or Settings()
+    keys = sealing.parse_keys(settings.totp_encryption_keys or "")
+    try:
+        sealing.configure(keys or ([sealing.DEMO_KEY] if settings.demo_mode else []))
+    except ValueError:
+        raise UnsafeSecrets(problems=[SecretProblem("TOTP_ENCRYPTION_KEYS", "invalid")]) from None
     engine = make_engine(settings.normalised_database_url(), echo=settings.sql_echo)
     return Container(
         settings=settings,

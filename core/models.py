@@ -51,6 +51,7 @@ from core.enums import (
     Stage,
     WorkCategory,
 )
+from core.sealing import SealedString
 
 
 class Site(Base):
@@ -84,7 +85,8 @@ class User(Base):
     # Web sign-in's second factor (RFC 6238, base32). Set when enrolment starts, confirmed by
     # ``totp_enrolled_at``; ``totp_last_step`` is the last 30-second step accepted, so a code
     # cannot be used twice.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Sealed in the database (core.sealing): a stolen backup holds no usable second factor.
+    totp_secret: Mapped[str | None] = mapped_column(SealedString())
     totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 

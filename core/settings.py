@@ -6,6 +6,7 @@ builds a ``Settings``.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -106,7 +107,16 @@ class Settings(BaseSettings):
     web_session_max_hours: int = Field(
         default=12, ge=1, description="Hours after sign-in a web session ends, however active."
     )
+    totp_encryption_keys: str | None = Field(
+        default=None,
+        description="Comma-separated Fernet keys that seal the web sign-in's TOTP secrets in the"
+        " database; the first seals, any opens (rotation). Make one with"
+        " `drive-assist users new-sealing-key`. Required for the web app outside demo mode.",
+    )
 
+
+# core.sealing.DEMO_KEY, repeated here so settings import nothing of core: published, demo only.
+DEMO_SEALING_KEY = "ZHJpdmUtYXNzaXN0LWRlbW8tb25seS1rZXktMjAyNiE="
 
 # Secrets anyone can read: placeholders people copy from documentation, the examples in
 # Telegram's own docs, and the demo password. Outside demo mode none of them may guard a service.
@@ -143,7 +153,7 @@ class SecretProblem(NamedTuple):
     """A secret setting that keeps a process from starting: its variable name, never its value."""
 
     setting: str
-    problem: Literal["missing", "default"]
+    problem: Literal["missing", "default", "invalid"]
 
 
 def _is_default(value: str) -> bool:
@@ -154,8 +164,20 @@ def _is_default(value: str) -> bool:
     )
 
 
+def _is_fernet_key(key: str) -> bool:
+    """32 bytes in url-safe base64, as ``cryptography``'s Fernet wants."""
+    try:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32 and len(key) == 44
+    except (ValueError, UnicodeEncodeError):
+        return False
+
+
 def secret_problems(
-    settings: Settings, *, needs_bot_token: bool = False, needs_webhook_secret: bool = False
+    settings: Settings,
+    *,
+    needs_bot_token: bool = False,
+    needs_webhook_secret: bool = False,
+    needs_totp_keys: bool = False,
 ) -> list[SecretProblem]:
     """What is wrong with the secrets for a process outside demo mode (in demo mode: nothing).
 
@@ -175,6 +197,14 @@ def secret_problems(
                 problems.append(SecretProblem(setting, "missing"))
         elif _is_default(value):
             problems.append(SecretProblem(setting, "default"))
+    keys = [key.strip() for key in (settings.totp_encryption_keys or "").split(",") if key.strip()]
+    if not keys:
+        if needs_totp_keys:
+            problems.append(SecretProblem("TOTP_ENCRYPTION_KEYS", "missing"))
+    elif any(_is_default(key) or key == DEMO_SEALING_KEY for key in keys):
+        problems.append(SecretProblem("TOTP_ENCRYPTION_KEYS", "default"))
+    elif not all(_is_fernet_key(key) for key in keys):
+        problems.append(SecretProblem("TOTP_ENCRYPTION_KEYS", "invalid"))
     if not settings.is_sqlite:
         try:
             password = urlsplit(settings.normalised_database_url()).password

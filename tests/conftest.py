@@ -27,6 +27,10 @@ from core.db.migrate import upgrade
 from core.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# TOTP secrets are sealed with a key from the environment (core.sealing); the tests, and the
+# processes they start, share this one (made for the tests, fit for nothing else).
+TEST_SEALING_KEY = "dGVzdHMtb25seS1zZWFsaW5nLWtleS1kcml2ZTIwMjY="
+os.environ.setdefault("TOTP_ENCRYPTION_KEYS", TEST_SEALING_KEY)
 POSTGRES_ADMIN_DSN = os.environ.get(
     "TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
-from core.bootstrap import Container, bootstrap
+from core.bootstrap import Container, UnsafeSecrets, bootstrap, check_production_secrets
 from core.errors import SignInFailed
 from core.services import auth
 from webapp import routes
@@ -75,6 +75,16 @@ async def notifications_lifespan() -> AsyncIterator[None]:
     """
     app_container = container()
     settings = app_container.settings
+    # `drive-assist run` checks the secrets before it starts Reflex; this catches every other
+    # way of starting the backend (`reflex run` by hand): it does not serve with unsafe ones.
+    try:
+        check_production_secrets(settings, needs_totp_keys=True)
+    except UnsafeSecrets as error:
+        for problem in error.problems:
+            log.critical("unsafe secret: %s is %s; the web app will not start", problem.setting,
+                         problem.problem)  # fmt: skip
+        await app_container.dispose()
+        raise
     lock = None
     if settings.web_run_notifications:
         lock = _take_notifications_lock(settings.normalised_database_url())

@@ -29,8 +29,9 @@ from typing import Any
 
 import pyotp
 import segno
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Text, delete, or_, select, type_coerce, update
 
+from core import sealing
 from core.enums import Face
 from core.errors import SignInFailed, SignInLocked
 from core.models import Membership, Site, User, WebSession, WebSignInAttempt, WebSignInToken
@@ -556,3 +557,39 @@ async def sign_out(*, uow: UnitOfWork, token: str) -> None:
         actor = actor_from_user(user, Face.WEB) if user.is_active else None
         await _revoke(uow, session_id, user.id, _site_ids(user), "signed_out", actor=actor)
         await uow.commit()
+
+
+# --- sealing at rest ---------------------------------------------------------------------------
+
+
+async def reseal_totp_secrets(*, uow: UnitOfWork) -> int:
+    """Seal every stored TOTP secret under the first key in ``TOTP_ENCRYPTION_KEYS``: values
+    from before sealing, and values sealed with an older key after a rotation. Returns how
+    many were sealed again (none when all are current). One audit event when any were."""
+    users = User.__table__
+    stored = type_coerce(users.c.totp_secret, Text)  # as stored, not opened
+    async with uow:
+        connection = await uow.connection()
+        rows = (
+            await connection.execute(
+                select(users.c.id, stored.label("stored")).where(users.c.totp_secret.is_not(None))
+            )
+        ).all()
+        stale = [row for row in rows if not sealing.is_sealed_with_current_key(row.stored)]
+        for row in stale:
+            await connection.execute(
+                update(users)
+                .where(users.c.id == row.id)
+                .values(totp_secret=sealing.unseal(row.stored))  # the column seals it again
+            )
+        if stale:
+            record_audit(
+                uow,
+                Actor.system(Face.CLI),
+                "auth.totp_resealed",
+                entity_type="user",
+                entity_id=None,
+                details={"count": len(stale)},
+            )
+        await uow.commit()
+        return len(stale)

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
+from core import sealing
 from core.bootstrap import Container
 from core.clock import FixedClock
 from core.demo import DEMO_PASSWORD, demo_accounts, demo_totp_code, demo_totp_secret, seed_demo
@@ -480,6 +481,62 @@ async def test_an_account_without_an_authenticator_enrols_with_its_first_code_an
     )
     actions = [a for a, _d in await audit_actions(container)]
     assert "auth.totp_enrolment_started" in actions and "auth.totp_enrolled" in actions
+
+
+async def stored_totp_secrets(container: Container) -> list[str]:
+    """The column as it is in the database (sealed), not as the model opens it."""
+    async with container.engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT totp_secret FROM users WHERE totp_secret IS NOT NULL ORDER BY id")
+        )
+        return [row[0] for row in rows]
+
+
+async def test_the_database_holds_the_authenticator_secret_sealed_never_in_plain(
+    container: Container, site: int
+) -> None:
+    await add_account(container, secret=None)
+    enrolment = await sign_in(container, code="")
+    assert isinstance(enrolment, TotpEnrolmentRequired)
+
+    [stored] = await stored_totp_secrets(container)
+
+    assert stored.startswith(sealing.PREFIX)
+    assert enrolment.secret not in stored
+    assert sealing.unseal(stored) == enrolment.secret
+    result = await auth.confirm_totp_enrolment(
+        uow=container.uow(),
+        enrolment_token=enrolment.enrolment_token,
+        totp_code=code_now(container, enrolment.secret),
+    )
+    assert isinstance(result, SignInResult)
+
+
+async def test_reseal_seals_old_plain_values_and_values_under_a_rotated_key(
+    container: Container, site: int
+) -> None:
+    await add_account(container)  # enrolled: its secret sealed under the current key
+    await add_account(container, email="second.person@example.test")
+    async with container.engine.begin() as connection:  # as stored before sealing existed
+        await connection.execute(
+            text("UPDATE users SET totp_secret = :plain WHERE email = :email"),
+            {"plain": SECRET, "email": "second.person@example.test"},
+        )
+    before = sealing.configured_keys()
+    try:
+        assert await auth.reseal_totp_secrets(uow=container.uow()) == 1
+        assert all(v.startswith(sealing.PREFIX) for v in await stored_totp_secrets(container))
+        assert await auth.reseal_totp_secrets(uow=container.uow()) == 0  # nothing left to do
+
+        new_key = sealing.new_key()
+        sealing.configure([new_key, *before])  # a rotation: the new key first
+        assert await auth.reseal_totp_secrets(uow=container.uow()) == 2
+        sealing.configure([new_key])  # the old key gone: everything still opens
+        assert [sealing.unseal(v) for v in await stored_totp_secrets(container)] == [SECRET] * 2
+        assert isinstance(await sign_in(container), SignInResult)
+    finally:
+        sealing.configure(before)
+    assert ("auth.totp_resealed", {"count": 2}) in await audit_actions(container)
 
 
 async def test_an_enrolment_token_expires_after_ten_minutes(

@@ -26,6 +26,8 @@ def run_cli(
     *args: str, database: Path, input_text: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{database}", "COLUMNS": "200"}
+    if args[:2] == ("demo", "seed"):
+        env["DEMO_MODE"] = "true"  # the demo is seeded only in demo mode
     return subprocess.run(
         [*CLI, *args], env=env, capture_output=True, text=True, timeout=120, input=input_text
     )

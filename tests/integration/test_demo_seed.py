@@ -507,6 +507,7 @@ def test_the_demo_seed_command_prints_the_sign_ins_and_refuses_a_second_run(
     from cli.main import app
 
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'demo.sqlite3'}")
+    monkeypatch.setenv("DEMO_MODE", "true")
     runner = CliRunner()
 
     first = runner.invoke(app, ["demo", "seed", "--seed", "3"])
@@ -517,3 +518,20 @@ def test_the_demo_seed_command_prints_the_sign_ins_and_refuses_a_second_run(
     assert DEMO_PASSWORD in first.output
     assert second.exit_code == 1
     assert "already holds data" in second.output
+
+
+def test_the_demo_seed_command_outside_demo_mode_refuses_and_adds_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from cli.main import app
+
+    database = tmp_path / "real.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{database}")
+    monkeypatch.setenv("DEMO_MODE", "false")
+
+    result = CliRunner().invoke(app, ["demo", "seed"])
+
+    assert result.exit_code == 1
+    assert "Demo data is added only in demo mode" in result.output
+    assert DEMO_PASSWORD not in result.output
+    assert not database.exists() or database.stat().st_size == 0

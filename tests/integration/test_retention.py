@@ -351,6 +351,8 @@ async def test_only_the_sites_admin_or_the_host_operator_set_and_run_the_policy(
 
 def run_cli(*args: str, database: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{database}", "COLUMNS": "200"}
+    if args[:2] == ("demo", "seed"):
+        env["DEMO_MODE"] = "true"  # the demo is seeded only in demo mode
     return subprocess.run(
         [sys.executable, "-m", "cli", *args],
         env=env,

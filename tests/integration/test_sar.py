@@ -327,6 +327,8 @@ async def test_the_bundle_is_written_to_a_folder_or_a_zip_and_never_overwrites(
 
 def _run_cli(*args: str, database: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{database}", "COLUMNS": "200"}
+    if args[:2] == ("demo", "seed"):
+        env["DEMO_MODE"] = "true"  # the demo is seeded only in demo mode
     return subprocess.run(
         [sys.executable, "-m", "cli", *args], env=env, capture_output=True, text=True, timeout=180
     )

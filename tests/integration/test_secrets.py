@@ -151,3 +151,57 @@ def test_secrets_come_from_the_environment_and_never_from_a_dotenv_file(
     assert Settings().demo_mode is False
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", OWN_TOKEN)
     assert Settings().telegram_bot_token == OWN_TOKEN
+
+
+async def test_the_web_backend_started_by_other_means_refuses_a_published_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`reflex run` by hand skips the CLI's check; the backend's own start-up makes it."""
+    from core.bootstrap import bootstrap
+    from webapp import backend
+
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'web.sqlite3'}",
+        demo_mode=False,
+        telegram_bot_token=DOCUMENTED_TOKEN,
+    )
+    monkeypatch.setattr(backend, "_container", bootstrap(settings))
+
+    with pytest.raises(UnsafeSecrets):
+        async with backend.notifications_lifespan():
+            raise AssertionError("the backend started with a published token")
+
+    assert "unsafe secret: telegram_bot_token is default" in caplog.text.lower()
+    assert DOCUMENTED_TOKEN not in caplog.text
+
+
+def test_the_web_app_outside_demo_mode_needs_a_sealing_key_of_its_own(tmp_path: Path) -> None:
+    from core.sealing import DEMO_KEY
+
+    database = tmp_path / "keys.sqlite3"
+    for value, words in (
+        ("", "TOTP_ENCRYPTION_KEYS is not set"),
+        (DEMO_KEY, "TOTP_ENCRYPTION_KEYS holds a published example or default secret"),
+        ("not-a-fernet-key", "TOTP_ENCRYPTION_KEYS does not hold valid keys"),
+    ):
+        result = _run(
+            "run", "--setup-only", database=database, DEMO_MODE="false",
+            TOTP_ENCRYPTION_KEYS=value,
+        )  # fmt: skip
+        assert result.returncode == 1, value
+        assert words in result.stderr
+        assert not database.exists()
+        if value:
+            assert value not in result.stdout + result.stderr
+
+
+def test_secret_problems_accept_a_fresh_sealing_key_and_ask_for_one_only_when_needed() -> None:
+    from core.sealing import new_key
+
+    without = Settings(demo_mode=False, totp_encryption_keys=None)
+    assert secret_problems(without) == []
+    assert secret_problems(without, needs_totp_keys=True) == [
+        SecretProblem("TOTP_ENCRYPTION_KEYS", "missing")
+    ]
+    fresh = Settings(demo_mode=False, totp_encryption_keys=f"{new_key()}, {new_key()}")
+    assert secret_problems(fresh, needs_totp_keys=True) == []
