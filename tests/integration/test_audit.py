@@ -81,6 +81,7 @@ from core.schemas.users import MembershipCreate, RoleChange, UserCreate
 from core.services import alerts as alert_services
 from core.services import appointments as appointment_services
 from core.services import audit as audit_services
+from core.services import auth as auth_services
 from core.services import bot_messages as bot_message_services
 from core.services import broadcasts as broadcast_services
 from core.services import cases as case_services
@@ -1055,6 +1056,22 @@ async def export_a_subject_access_bundle(world: World) -> tuple[Actor, Write]:
     return actor, write
 
 
+async def reseal_sign_in_secrets(world: World) -> tuple[Actor, Write]:
+    """A secret stored before sealing existed is sealed under the current key, on record."""
+    person = await world.add_actor("plain.secret@test.invalid", [("HER", Role.CASE_MANAGER)])
+    async with world.container.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE users SET totp_secret = :plain WHERE id = :id"),
+            {"plain": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "id": person.user_id},
+        )
+
+    async def write() -> list[Expected]:
+        assert await auth_services.reseal_totp_secrets(uow=world.container.uow()) == 1
+        return [Expected("auth.totp_resealed", "user", None, None, None, {"count": 1})]
+
+    return Actor.system(Face.CLI), write
+
+
 SCENARIOS: dict[str, Scenario] = {
     "site.create": create_site,
     "user.add": add_user_at_two_sites,
@@ -1099,6 +1116,7 @@ SCENARIOS: dict[str, Scenario] = {
     "user.reactivate": switch_an_account_back_on,
     "sar.export": export_a_subject_access_bundle,
     "retention.anonymise": anonymise_closed_cases,
+    "auth.totp_resealed": reseal_sign_in_secrets,
 }
 
 
