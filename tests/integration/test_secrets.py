@@ -3,19 +3,24 @@ names the setting and never its value, and secrets come from the environment onl
 
 from __future__ import annotations
 
+import hashlib
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from core import settings as settings_module
 from core.bootstrap import UnsafeSecrets, check_production_secrets
 from core.settings import SecretProblem, Settings, secret_problems
 
 CLI = [sys.executable, "-m", "cli"]
-DOCUMENTED_TOKEN = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"
-OWN_TOKEN = "987654321:own-token-nobody-has-published-xyz"
+# No token-shaped text in the repository: a placeholder people paste from documentation (one of
+# core.settings.KNOWN_DEFAULT_SECRETS), and a token of our own made afresh for each run.
+DOCUMENTED_TOKEN = "your-token-here"
+OWN_TOKEN = f"{secrets.randbelow(10**9) + 10**8}:{secrets.token_urlsafe(26)}"
 SECRET_NAMES = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_URL")
 
 
@@ -205,3 +210,20 @@ def test_secret_problems_accept_a_fresh_sealing_key_and_ask_for_one_only_when_ne
     ]
     fresh = Settings(demo_mode=False, totp_encryption_keys=f"{new_key()}, {new_key()}")
     assert secret_problems(fresh, needs_totp_keys=True) == []
+
+
+def test_a_token_whose_digest_is_on_the_published_list_is_refused_in_any_letter_case(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Telegram's own example tokens are kept as digests (core.settings); the check compares
+    the digest of the lower-cased value, shown here with a token made for the test."""
+    published = f"123456:{secrets.token_urlsafe(26)}"
+    digest = hashlib.sha256(published.lower().encode()).hexdigest()
+    monkeypatch.setattr(settings_module, "_PUBLISHED_TOKEN_DIGESTS", frozenset({digest}))
+    base = Settings(demo_mode=False)
+
+    for value in (published, published.upper()):
+        assert secret_problems(base.model_copy(update={"telegram_bot_token": value})) == [
+            SecretProblem("TELEGRAM_BOT_TOKEN", "default")
+        ]
+    assert secret_problems(base.model_copy(update={"telegram_bot_token": OWN_TOKEN})) == []
