@@ -65,7 +65,7 @@ def check_production_secrets(
 
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
     settings = settings or Settings()
-    keys = sealing.parse_keys(settings.totp_encryption_keys or "")
+    keys = settings.totp_keys()
     try:
         sealing.configure(keys or ([sealing.DEMO_KEY] if settings.demo_mode else []))
     except ValueError:

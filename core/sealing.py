@@ -10,8 +10,8 @@ seals every stored value again under the first key).
 A stored value is ``fernet:`` and the token. A value without the prefix is an unsealed one from
 before sealing existed: it is read as it is and sealed when next written.
 
-``bootstrap()`` sets the keys from ``Settings``; in demo mode, with none set, a published demo
-key is used (and refused outside demo mode, like every other published secret).
+``bootstrap()`` sets the keys from ``Settings.totp_keys()``; in demo mode, with none set, a
+published demo key is used (and refused outside demo mode, like every other published secret).
 """
 
 from __future__ import annotations
@@ -40,11 +40,6 @@ class SealingKeyMissing(RuntimeError):
 
 class SealedValueUnreadable(RuntimeError):
     """A sealed value none of the keys opens (a lost or mistyped key)."""
-
-
-def parse_keys(text: str) -> list[str]:
-    """Keys from ``TOTP_ENCRYPTION_KEYS``: comma-separated, the first seals."""
-    return [key.strip() for key in text.split(",") if key.strip()]
 
 
 def configure(keys: list[str]) -> None:
@@ -90,8 +85,8 @@ def is_sealed_with_current_key(stored: str) -> bool:
     """True when ``stored`` is sealed and the first key opens it (nothing to re-seal)."""
     if not stored.startswith(PREFIX):
         return False
-    _current()
-    assert _first is not None
+    if _first is None:
+        raise SealingKeyMissing()
     try:
         _first.decrypt(stored[len(PREFIX) :].encode("ascii"))
     except InvalidToken:

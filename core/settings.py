@@ -107,6 +107,11 @@ class Settings(BaseSettings):
     web_session_max_hours: int = Field(
         default=12, ge=1, description="Hours after sign-in a web session ends, however active."
     )
+
+    def totp_keys(self) -> list[str]:
+        """``TOTP_ENCRYPTION_KEYS`` as a list: comma-separated, the first seals (core.sealing)."""
+        return [key.strip() for key in (self.totp_encryption_keys or "").split(",") if key.strip()]
+
     totp_encryption_keys: str | None = Field(
         default=None,
         description="Comma-separated Fernet keys that seal the web sign-in's TOTP secrets in the"
@@ -115,7 +120,8 @@ class Settings(BaseSettings):
     )
 
 
-# core.sealing.DEMO_KEY, repeated here so settings import nothing of core: published, demo only.
+# The demo's sealing key (core.sealing.DEMO_KEY); defined here, as settings import nothing of core,
+# and published, so fit for demo mode only.
 DEMO_SEALING_KEY = "ZHJpdmUtYXNzaXN0LWRlbW8tb25seS1rZXktMjAyNiE="
 
 # Secrets anyone can read: placeholders people copy from documentation, the examples in
@@ -197,7 +203,7 @@ def secret_problems(
                 problems.append(SecretProblem(setting, "missing"))
         elif _is_default(value):
             problems.append(SecretProblem(setting, "default"))
-    keys = [key.strip() for key in (settings.totp_encryption_keys or "").split(",") if key.strip()]
+    keys = settings.totp_keys()
     if not keys:
         if needs_totp_keys:
             problems.append(SecretProblem("TOTP_ENCRYPTION_KEYS", "missing"))

@@ -372,10 +372,11 @@ async def _save_contact(update: Update, context: BotContext) -> None:
 
     # Once core has claimed the update and taken the conversation, answer the tap while the
     # contact is written: the button's spinner stops sooner, and the edit follows.
-    answering: list[asyncio.Future[None]] = []
+    answering: asyncio.Future[None] | None = None
 
     def taken() -> None:
-        answering.append(asyncio.ensure_future(_answer_quietly(query)))
+        nonlocal answering
+        answering = asyncio.ensure_future(_answer_quietly(query))
 
     try:
         saved = await bot_state.confirm_log_from_conversation(
@@ -406,8 +407,8 @@ async def _save_contact(update: Update, context: BotContext) -> None:
             )  # fmt: skip
         raise
     finally:
-        for answer in answering:
-            await answer
+        if answering is not None:
+            await answering
     if saved.outcome is ConfirmOutcome.DUPLICATE:
         return
     if saved.outcome is ConfirmOutcome.UNLINKED:
@@ -428,9 +429,7 @@ async def _save_contact(update: Update, context: BotContext) -> None:
     if WorkCategory.DISRUPTION.value in data["categories"]:
         button = [[(t.gettext("Raise a disruption alert"), _data(ALERT, data["case_id"]))]]
         markup = keyboard(button)
-    if not answering:  # pragma: no cover - core calls on_taken before every save
-        await query.answer()
-    await query.edit_message_text(text, reply_markup=markup)
+    await query.edit_message_text(text, reply_markup=markup)  # the tap was answered on_taken
 
 
 async def _answer_quietly(query: CallbackQuery) -> None:

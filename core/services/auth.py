@@ -29,7 +29,7 @@ from typing import Any
 
 import pyotp
 import segno
-from sqlalchemy import Text, delete, or_, select, type_coerce, update
+from sqlalchemy import Text, bindparam, delete, or_, select, type_coerce, update
 
 from core import sealing
 from core.enums import Face
@@ -576,13 +576,13 @@ async def reseal_totp_secrets(*, uow: UnitOfWork) -> int:
             )
         ).all()
         stale = [row for row in rows if not sealing.is_sealed_with_current_key(row.stored)]
-        for row in stale:
+        if stale:
             await connection.execute(
                 update(users)
-                .where(users.c.id == row.id)
-                .values(totp_secret=sealing.unseal(row.stored))  # the column seals it again
+                .where(users.c.id == bindparam("b_id"))
+                .values(totp_secret=bindparam("b_secret")),  # the column seals it again
+                [{"b_id": row.id, "b_secret": sealing.unseal(row.stored)} for row in stale],
             )
-        if stale:
             record_audit(
                 uow,
                 Actor.system(Face.CLI),

@@ -25,8 +25,6 @@ from core.uow import UnitOfWork
 # Phones drift: allow a contact stamped a few minutes ahead of the server's clock.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 _INSERT_CONTACT = insert(Contact.__table__).returning(Contact.__table__.c.id)
-# The order Contact.categories() gives, so a new contact reads back as a stored one does.
-_CATEGORY_ORDER = (WorkCategory.DISRUPTION, WorkCategory.SUPPORT, WorkCategory.BEHAVIOUR_CHANGE)
 
 
 def contact_read(contact: Contact, *, notes: bool = True) -> ContactRead:
@@ -100,19 +98,7 @@ async def log_contact_in(
         case_id=case.id,
         details={"contact_type": data.contact_type.value},
     )
-    return ContactRead(
-        id=contact_id,
-        case_id=case.id,
-        staff_id=actor.user_id,
-        occurred_at=occurred_at,
-        contact_type=data.contact_type,
-        duration_minutes=data.duration_minutes,
-        categories=tuple(c for c in _CATEGORY_ORDER if c in data.categories),
-        topics=tuple(data.topics),
-        notes=values["notes"],
-        next_steps=values["next_steps"],
-        notes_withheld=False,
-    )
+    return contact_read(Contact(id=contact_id, **values))
 
 
 async def list_contacts(
