@@ -76,6 +76,7 @@ from core.models import (
     Site,
     User,
 )
+from core.notifications.schedulers import LONDON
 from core.passwords import hash_password
 from core.services.auth import current_totp_code
 from core.uow import UnitOfWork
@@ -843,11 +844,17 @@ def _appointment_with_replacement(
 
 
 def _appointment(
-    s: _Seeding, plan: _CasePlan, starts_at: datetime, phase: Stage, *, may_move: bool = True
+    s: _Seeding,
+    plan: _CasePlan,
+    starts_at: datetime,
+    phase: Stage,
+    *,
+    may_move: bool = True,
+    status: AppointmentStatus | None = None,
 ) -> Appointment:
     place = s.rng.choices(_PLACES, weights=(40, 20, 15, 15, 10))[0]
     minutes = {PlaceKind.PHONE: 30, PlaceKind.VIDEO: 45}.get(place, s.rng.choice((45, 60, 90)))
-    status = _appointment_status(s, plan, starts_at, phase, may_move)
+    status = status or _appointment_status(s, plan, starts_at, phase, may_move)
     allocated_at = plan.at(Stage.ALLOCATED) or plan.referral_at
     booked = starts_at - timedelta(days=s.rng.randint(2, 10))
     return Appointment(
@@ -881,8 +888,14 @@ def _appointment_status(
 
 
 def _todays_appointments(s: _Seeding) -> None:
-    """Two sessions today for every case manager, so the phone's first screen is never empty."""
+    """Two sessions today for every case manager, so the phone's first screen is never empty.
+
+    At 10:00 and 14:00 London time on today's London date (what the Today screen shows),
+    scheduled whatever the time of day: one already past is awaiting its outcome, as a case
+    manager between visits would have it. (Seeded after 14:00 they used to get an outcome and
+    drop off the Today screen, and seeded late on a summer evening they fell on yesterday.)"""
     managers = [m for m in STAFF if m.role is Role.CASE_MANAGER]
+    today = s.now.astimezone(LONDON).date()
     for offset, member in enumerate(managers):
         working = [
             index
@@ -891,8 +904,10 @@ def _todays_appointments(s: _Seeding) -> None:
         ]
         for hour, index in zip((10, 14), s.rng.sample(working, 2), strict=True):
             plan = s.plans[index]
-            starts_at = datetime.combine(s.now.date(), time(hour, 15 * offset), UTC)
-            appointment = _appointment(s, plan, starts_at, plan.stage, may_move=False)
+            starts_at = datetime.combine(today, time(hour, 15 * offset), LONDON).astimezone(UTC)
+            appointment = _appointment(
+                s, plan, starts_at, plan.stage, status=AppointmentStatus.SCHEDULED
+            )
             s.appointments[index].append(appointment)
 
 
