@@ -1588,6 +1588,9 @@ NOT_POLICY_CHECKED: dict[str, str] = {
     # Writes the audit event for an attempt the policy has already refused, in the face's own
     # transaction; it must work for exactly the actors who were refused. Reads nothing back.
     "refusals.record_refusal": "records a refusal; takes no decision of its own",
+    # The insert and its audit event inside the caller's unit of work, like ``record_audit``
+    # (sync, so not listed): the calling service has authorised the change it writes.
+    "audit.insert_audited": "writes what the calling service has authorised; decides nothing",
 }
 
 

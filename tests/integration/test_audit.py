@@ -1121,7 +1121,8 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 def _audited_actions_in_services() -> set[str]:
-    """Every action name a service passes to ``record_audit`` (or to a module's ``_audit``)."""
+    """Every action name a service passes to ``record_audit`` or ``insert_audited`` (or to a
+    module's ``_audit``)."""
     actions: set[str] = set()
     for path in SERVICES_DIR.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -1129,7 +1130,9 @@ def _audited_actions_in_services() -> set[str]:
                 continue
             name = getattr(node.func, "id", getattr(node.func, "attr", None))
             action = node.args[2]
-            if name in {"record_audit", "_audit"} and isinstance(action, ast.Constant):
+            if name in {"record_audit", "insert_audited", "_audit"} and isinstance(
+                action, ast.Constant
+            ):
                 actions.add(str(action.value))
     return actions
 

@@ -23,13 +23,15 @@ from core.clock import FixedClock
 from core.db.engine import make_engine
 from core.db.migrate import upgrade
 from core.db.types import UTCDateTime
-from core.enums import Role
+from core.enums import ContactType, Role
 from core.errors import NotPermitted
 from core.models import AuditChainHead, AuditEvent
 from core.schemas.actor import Actor
 from core.schemas.audit import ChainBreakKind, ChainBreakReason, ChainVerification
+from core.schemas.contacts import ContactCreate
 from core.schemas.sites import SiteCreate
 from core.services import audit as audit_services
+from core.services import contacts as contact_services
 from core.services import sites as site_services
 from core.settings import Settings
 from core.uow import UnitOfWork
@@ -253,11 +255,13 @@ class HeldAtCommit(UnitOfWork):
         await super().commit()
 
 
+@pytest.mark.parametrize("events_each", [EVENTS_EACH, 1], ids=["several events", "one event"])
 async def test_many_writers_appending_at_the_same_moment_make_one_valid_chain(
-    world: World, backend: str
+    world: World, backend: str, events_each: int
 ) -> None:
     # Runs on both backends: on PostgreSQL the writers really commit concurrently and meet on
-    # the chain head's row lock; on SQLite the database lock serialises them.
+    # the chain head's row lock; on SQLite the database lock serialises them. One event each
+    # takes PostgreSQL's one-statement append, several the general path.
     before = len(await stored_chain(world.container))
     barrier = asyncio.Barrier(WRITERS)
     site_id = world.sites["HER"].id
@@ -267,7 +271,7 @@ async def test_many_writers_appending_at_the_same_moment_make_one_valid_chain(
         async with uow:
             # Some real work in the same transaction, so the lock is taken beside other writes.
             await uow.session.execute(select(func.count()).select_from(AuditEvent))
-            for index in range(EVENTS_EACH):
+            for index in range(events_each):
                 audit_services.record_audit(
                     uow,
                     Actor.system(),
@@ -282,7 +286,7 @@ async def test_many_writers_appending_at_the_same_moment_make_one_valid_chain(
     await asyncio.wait_for(asyncio.gather(*(writer(n) for n in range(WRITERS))), timeout=120)
 
     chain = await stored_chain(world.container)
-    assert len(chain) == before + WRITERS * EVENTS_EACH
+    assert len(chain) == before + WRITERS * events_each
     assert [seq for _, seq, _, _ in chain] == list(range(1, len(chain) + 1))
     result = await verify(world.container, batch_size=17)
     assert (result.ok, result.checked, result.head_seq) == (True, len(chain), len(chain))
@@ -295,9 +299,53 @@ async def test_many_writers_appending_at_the_same_moment_make_one_valid_chain(
                 .order_by(AuditEvent.seq)
             )
         ).all()
-    runs = [rows[i : i + EVENTS_EACH] for i in range(0, len(rows), EVENTS_EACH)]
+    runs = [rows[i : i + events_each] for i in range(0, len(rows), events_each)]
     assert all(len({writer for writer, _ in run}) == 1 for run in runs)
-    assert all([d["index"] for _, d in run] == list(range(EVENTS_EACH)) for run in runs)
+    assert all([d["index"] for _, d in run] == list(range(events_each)) for run in runs)
+
+
+async def test_contacts_logged_with_their_events_in_one_statement_keep_one_valid_chain(
+    world: World,
+) -> None:
+    # A contact and its event go in together (``insert_audited``; one statement on PostgreSQL,
+    # the hash computed by the server): several at once, and one whose unit of work has
+    # another event queued first (which then takes the usual path, in order).
+    case = await world.allocated_case()
+    manager = world.actor(Role.CASE_MANAGER)
+
+    def contact() -> ContactCreate:
+        return ContactCreate(case_id=case.id, contact_type=ContactType.PHONE, duration_minutes=5)
+
+    logged = await asyncio.gather(
+        *(
+            contact_services.log_contact(uow=world.container.uow(), actor=manager, data=contact())
+            for _ in range(6)
+        )
+    )
+    uow = world.container.uow()
+    async with uow:
+        audit_services.record_audit(
+            uow, manager, "test.first", entity_type="writer", entity_id=None
+        )
+        after_another = await contact_services.log_contact_in(uow, manager, contact())
+        await uow.commit()
+
+    result = await verify(world.container)
+    assert (result.ok, result.checked) == (True, len(await stored_chain(world.container)))
+    async with world.container.session_factory() as session:
+        events = (
+            await session.execute(
+                select(AuditEvent.action, AuditEvent.entity_id, AuditEvent.case_id)
+                .where(AuditEvent.action.in_(["contact.log", "test.first"]))
+                .order_by(AuditEvent.seq)
+            )
+        ).all()
+    contact_events = [
+        (entity, case_id) for action, entity, case_id in events if action == "contact.log"
+    ]
+    assert sorted(contact_events) == sorted((c.id, case.id) for c in [*logged, after_another])
+    assert [action for action, _, _ in events][-2:] == ["test.first", "contact.log"]
+    assert events[-1].entity_id == after_another.id
 
 
 async def test_a_rolled_back_unit_of_work_neither_appends_nor_moves_the_head(

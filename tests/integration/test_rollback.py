@@ -48,7 +48,7 @@ from core.services import people as people_services
 from core.services import risk as risk_services
 from core.services import sites as site_services
 from core.services import users as user_services
-from core.services.audit import record_audit
+from core.services.audit import insert_audited, record_audit
 from tests.factories import World
 
 
@@ -72,6 +72,19 @@ class AuditSaboteur:
         if len(self.calls) == self.fail_on_call:
             raise InjectedFailure(action)
         record_audit(uow, actor, action, **kwargs)
+
+
+class InsertAuditedSaboteur:
+    """Stands in for ``insert_audited`` in one service module: the real one runs (the row is
+    in, and on PostgreSQL its audit event and the chain's new head too), then it fails."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    async def __call__(self, uow: Any, actor: Actor, action: str, **kwargs: Any) -> int:
+        entity_id = await insert_audited(uow, actor, action, **kwargs)
+        self.calls.append({"action": action, "entity_id": entity_id})
+        raise InjectedFailure(action)
 
 
 async def row_counts(container: Container) -> dict[str, int]:
@@ -183,6 +196,7 @@ async def add_user(world: World) -> WriteCall:
 
 
 WRITES: dict[str, tuple[Any, Setup]] = {
+    # (The contact goes in with its audit event, through ``insert_audited``.)
     "contacts.log_contact": (contact_services, log_contact),
     "cases.create_case": (case_services, create_case),
     "people.add_linked_person": (people_services, add_linked_person),
@@ -202,8 +216,13 @@ async def test_a_failure_after_the_row_is_flushed_leaves_no_row_and_no_audit_eve
     module, setup = WRITES[name]
     write = await setup(world)
     before = await row_counts(world.container)
-    saboteur = AuditSaboteur()
-    monkeypatch.setattr(module, "record_audit", saboteur)
+    saboteur: AuditSaboteur | InsertAuditedSaboteur
+    if hasattr(module, "insert_audited"):
+        saboteur = InsertAuditedSaboteur()
+        monkeypatch.setattr(module, "insert_audited", saboteur)
+    else:
+        saboteur = AuditSaboteur()
+        monkeypatch.setattr(module, "record_audit", saboteur)
 
     with pytest.raises(InjectedFailure):
         await write()
