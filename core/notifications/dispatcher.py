@@ -11,9 +11,11 @@ One loop, run inside the default single-machine process or as any number of
    ``critical_poll_seconds``, and a critical message jumps the normal ones already claimed, so
    one queued behind thousands of normal ones waits about one poll, not for the backlog.
 
-   - *PostgreSQL*: one statement, one round trip: ``SELECT ... FOR UPDATE SKIP LOCKED`` in a
-     CTE, then ``UPDATE ... RETURNING`` with the recipient's locale and active chat: concurrent
-     workers each lock different rows and never wait on each other.
+   - *PostgreSQL*: one statement: ``SELECT ... FOR UPDATE SKIP LOCKED`` in a CTE, then
+     ``UPDATE ... RETURNING`` with the recipient's locale and active chat: concurrent workers
+     each lock different rows and never wait on each other. The transaction first turns off
+     bitmap and sequential scans for itself, so the due rows are read in index order and the
+     scan stops at the batch size however many are due (``_POSTGRESQL_CLAIM_PLAN``).
    - *SQLite*: the claim is a single ``UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING``
      statement, the first of its transaction. SQLite takes its one database-wide write lock
      before that statement reads, so the claim is atomic across processes: a second dispatcher
@@ -53,14 +55,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import operator
 import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import and_, bindparam, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -268,9 +272,11 @@ class Dispatcher:
     async def _claim_postgresql(
         self, session: AsyncSession, limit: int, max_rank: int
     ) -> list[OutboundMessage]:
-        """One statement, one round trip: lock, mark and read the batch (``_POSTGRESQL_CLAIM``)."""
+        """Lock, mark and read the batch in one statement (``_POSTGRESQL_CLAIM``), after
+        steering the planner to the ordered index scan (``_POSTGRESQL_CLAIM_PLAN``)."""
         now = self.clock.now()
         connection = await session.connection()
+        await connection.execute(_POSTGRESQL_CLAIM_PLAN)
         rows = (
             await connection.execute(
                 _POSTGRESQL_CLAIM,
@@ -284,8 +290,7 @@ class Dispatcher:
             )
         ).all()
         await session.commit()
-        rows.sort(key=lambda row: (row.lane_rank, row.not_before, row.id))
-        return [_outbound(row) for row in rows]
+        return _outbound(rows)
 
     async def _claim_sqlite(
         self, session: AsyncSession, limit: int, max_rank: int
@@ -343,7 +348,7 @@ class Dispatcher:
             )
         ).all()
         await session.commit()
-        return [_outbound(row) for row in rows]
+        return _outbound(rows)
 
     # -- sending --------------------------------------------------------------------------
 
@@ -435,7 +440,7 @@ class Dispatcher:
         channel, adapter = self._route(message)
         if adapter is None:
             return self._failed(message, NO_CHANNEL_ERROR.format(channel=channel.value))
-        if channel is Channel.TELEGRAM:
+        if channel is Channel.TELEGRAM and self.pacer.enabled:
             assert message.chat_id is not None
             # A chat with a queue of its own would hold a send slot (and, at worst, the lease)
             # while it waits; give the message back, not counting an attempt, to be claimed
@@ -498,6 +503,7 @@ class Dispatcher:
         async with self._session_factory() as session:
             connection = await session.connection()
             if connection.dialect.name == "postgresql":
+                await connection.execute(_POSTGRESQL_RECORD_PLAN)
                 ours = await self._record_postgresql(connection, results)
             else:
                 ours = await self._record_sqlite(connection, results)
@@ -731,12 +737,19 @@ _RECORD_STATEMENTS = _record_statements()
 
 
 def _postgresql_record(assignments: str) -> Any:
+    """One outcome for a whole batch: ``UPDATE ... FROM unnest(arrays)``, the rows found by
+    primary key (``id = ANY``) and joined to their results by hash or merge, never by a nested
+    loop (``_POSTGRESQL_RECORD_PLAN``). The guard on the state is written ``(...) IS TRUE`` so
+    it cannot steer the scan to ``ix_outbox_messages_due``. Left to itself, with statistics
+    saying hardly any rows are ``sending``, the planner joined every row in flight against
+    every result, unnesting the arrays again for each: 20 ms to record 200 rows, not 2."""
     return text(
         f"""UPDATE outbox_messages AS o SET {assignments}
         FROM unnest(CAST(:ids AS BIGINT[]), CAST(:attempts AS INTEGER[]),
                     CAST(:ats AS TIMESTAMPTZ[]), CAST(:errors AS TEXT[]),
                     CAST(:provider_ids AS BIGINT[])) AS r(id, attempts, at, error, provider_id)
-        WHERE o.id = r.id AND o.state = '{OutboxState.SENDING.value}'
+        WHERE o.id = ANY(CAST(:ids AS BIGINT[])) AND o.id = r.id
+          AND (o.state = '{OutboxState.SENDING.value}') IS TRUE
           AND o.claimed_by = :worker AND o.attempts = r.attempts
         RETURNING o.id"""
     )
@@ -807,18 +820,45 @@ def _postgresql_claim() -> Any:
 _POSTGRESQL_CLAIM = _postgresql_claim()
 
 
-def _outbound(row: Any) -> OutboundMessage:
-    """A claimed row as the channels see it (pydantic's validation is cheaper than its
-    ``model_construct``)."""
-    return OutboundMessage(
-        id=row.id,
-        recipient_user_id=row.recipient_user_id,
-        channel=row.channel,
-        chat_id=row.chat_id,
-        locale=row.locale or Locale.EN_GB,
-        kind=row.kind,
-        message_key=row.message_key,
-        params=row.params or {},
-        lane=row.lane,
-        attempts=row.attempts,
-    )
+def _planner_off(*settings: str) -> Any:
+    return text("SELECT " + ", ".join(f"set_config('{name}', 'off', true)" for name in settings))
+
+
+# Planner settings for the claim's and the record's transactions only (``is_local``). The
+# planner's idea of how many rows are due or in flight comes from statistics taken when the
+# queue was nearly empty (as it is most of the time), so after a broadcast of thousands it still
+# expects a handful. Left to itself it read every due row with a bitmap scan and sorted them to
+# claim the first 200 (22 ms a claim at 30,000 due rows, growing with the backlog), and it
+# recorded results by walking rows in flight, or the whole table, once per result. With these,
+# a claim reads ``ix_outbox_messages_due`` in order, stops at the batch size and looks each
+# claimed row, its recipient and their link up by key; a record looks its rows up by primary key
+# and joins them to the results in one pass: both cost the same at any backlog. Nothing else
+# runs in those transactions but single-row writes by key.
+
+
+_POSTGRESQL_CLAIM_PLAN = _planner_off(
+    "enable_bitmapscan", "enable_seqscan", "enable_hashjoin", "enable_mergejoin"
+)
+_POSTGRESQL_RECORD_PLAN = _planner_off("enable_nestloop", "enable_seqscan")
+
+
+# A claimed row's fields by position: what the claim reads, then the locale and the chat.
+_CLAIMED_FIELDS = (*_CLAIMED_COLUMNS, "locale", "chat_id")
+_CLAIM_ORDER = operator.itemgetter(
+    *(_CLAIMED_FIELDS.index(f) for f in ("lane_rank", "not_before", "id"))
+)
+_OUTBOUND_LIST = TypeAdapter(list[OutboundMessage])
+
+
+def _outbound(rows: Sequence[Any]) -> list[OutboundMessage]:
+    """Claimed rows as the channels see them, in claim order (lane, then due time, then id).
+
+    Read by position and validated as one list: a result row's attribute access and one
+    pydantic call per message cost about 20 microseconds a message, four times this."""
+    fields = []
+    for row in sorted(rows, key=_CLAIM_ORDER):
+        values = dict(zip(_CLAIMED_FIELDS, row, strict=True))
+        values["locale"] = values["locale"] or Locale.EN_GB
+        values["params"] = values["params"] or {}
+        fields.append(values)
+    return _OUTBOUND_LIST.validate_python(fields)

@@ -9,9 +9,10 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from itertools import count, cycle
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from telegram import error as telegram_error
 
 from bot.channel import TelegramChannel
@@ -29,7 +30,15 @@ from core.notifications.channels import (
     SendError,
     SendResult,
 )
-from core.notifications.dispatcher import Dispatcher, DispatchSettings, Pacer
+from core.notifications.dispatcher import (
+    _POSTGRESQL_CLAIM,
+    _POSTGRESQL_CLAIM_PLAN,
+    _POSTGRESQL_RECORD,
+    _POSTGRESQL_RECORD_PLAN,
+    Dispatcher,
+    DispatchSettings,
+    Pacer,
+)
 
 UNPACED = DispatchSettings(pacing=False, batch_size=10, concurrency=4, max_attempts=3)
 _numbers: Iterator[int] = count(1)
@@ -738,3 +747,107 @@ async def test_no_more_sends_start_in_one_second_than_the_rate_even_when_sleeps_
     assert len(starts) == 60
     most = max(sum(1 for moment in starts if first <= moment < first + 1.0) for first in starts)
     assert most == 10
+
+
+def _plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("sent_before", [0, 1_500], ids=["new outbox", "outbox in use"])
+async def test_postgresql_claims_and_records_by_index_when_statistics_say_the_queue_is_empty(
+    container: Container, sent_before: int
+) -> None:
+    # The statistics are taken when nothing is queued (as it is most of the time): in a new
+    # outbox, or one that has sent 1,500 messages. Then a broadcast queues 600. A claim of 50
+    # must read 50 due rows in index order, not all 600 and sort them, and find the rest by
+    # key; recording 50 results must find each row by its primary key, not walk every row in
+    # flight (or the table) once per result.
+    users = [await add_user(container, chat_id=900 + n) for n in range(10)]
+
+    async def broadcast(prefix: str, messages: int) -> None:
+        uow = container.uow()
+        async with uow:
+            for n in range(messages):
+                await outbox.enqueue(
+                    uow,
+                    recipient_user_id=users[n % len(users)],
+                    channel=Channel.TELEGRAM,
+                    kind=NotificationKind.PANEL_BROADCAST,
+                    lane=Lane.NORMAL,
+                    message_key=NotificationKind.PANEL_BROADCAST,
+                    params={"time": "2026-03-10T10:00:00+00:00"},
+                    dedupe_key=f"{prefix}:{n}",
+                )
+            await uow.commit()
+
+    await broadcast("sent-before", sent_before)
+    async with container.engine.begin() as connection:
+        await connection.execute(update(OutboxMessage).values(state=OutboxState.SENT))
+    async with container.engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text("VACUUM ANALYZE outbox_messages"))
+    await broadcast("stale-statistics", 600)
+    now = container.clock.now()
+    worker = dispatcher(container, FakeTelegram())
+
+    async with container.engine.connect() as connection, connection.begin():
+        await connection.execute(_POSTGRESQL_CLAIM_PLAN)
+        claim_plan = (
+            await connection.execute(
+                text("EXPLAIN (ANALYZE, FORMAT JSON) " + _POSTGRESQL_CLAIM.element.text),
+                {
+                    "now": now,
+                    "lease_until": now + timedelta(minutes=1),
+                    "worker": "explain",
+                    "limit": 50,
+                    "max_rank": 2,
+                },
+            )  # fmt: skip
+        ).scalar_one()[0]["Plan"]
+        await connection.rollback()
+    scans = [
+        node
+        for node in _plan_nodes(claim_plan)
+        if "Relation Name" in node and node["Node Type"] != "ModifyTable"
+    ]
+    assert {node["Node Type"] for node in scans} == {"Index Scan"}, claim_plan
+    due_scans = [node for node in scans if node["Relation Name"] == "outbox_messages"]
+    assert {node["Index Name"] for node in due_scans} == {
+        "ix_outbox_messages_due",
+        "pk_outbox_messages",
+    }
+    # Every scan stops at the batch: the due rows' two (expired leases, then queued), and the
+    # lookups by key of the claimed rows, their recipients and their links.
+    assert max(node["Actual Rows"] * node["Actual Loops"] for node in scans) <= 50
+
+    claimed = await worker.claim_batch(50)
+    assert len(claimed) == 50
+    async with container.engine.connect() as connection, connection.begin():
+        await connection.execute(_POSTGRESQL_RECORD_PLAN)
+        record_plan = (
+            await connection.execute(
+                text("EXPLAIN (ANALYZE, FORMAT JSON) " + _POSTGRESQL_RECORD["sent"].text),
+                {
+                    "ids": [m.id for m in claimed],
+                    "attempts": [m.attempts for m in claimed],
+                    "ats": [now] * 50,
+                    "errors": [None] * 50,
+                    "provider_ids": [1] * 50,
+                    "worker": worker.worker_id,
+                },
+            )  # fmt: skip
+        ).scalar_one()[0]["Plan"]
+        await connection.rollback()
+    nodes = list(_plan_nodes(record_plan))
+    assert (record_plan["Node Type"], record_plan["Actual Rows"]) == ("ModifyTable", 50)
+    assert {n["Index Name"] for n in nodes if "Index Name" in n} == {"pk_outbox_messages"}
+    assert "Seq Scan" not in {n["Node Type"] for n in nodes}
+    # Each part of the plan runs once and handles the batch, no more: no rescans per result.
+    assert {n["Actual Loops"] for n in nodes} == {1}, record_plan
+    # (An index scan may count the dead versions the claims left behind; the rows are 50.)
+    assert max(n["Actual Rows"] for n in nodes if n["Node Type"] != "Bitmap Index Scan") <= 50
+    function_scans = [n for n in nodes if n["Node Type"] == "Function Scan"]
+    assert [n["Actual Loops"] for n in function_scans] == [1]
