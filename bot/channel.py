@@ -79,10 +79,10 @@ class TelegramChannel:
         self._translators: dict[str, Translator] = {}
 
     def text(self, message: OutboundMessage) -> str:
-        params = dict(message.params)
-        key = (message.message_key, _params_key(params), message.locale.value)
+        key = (message.message_key, _params_key(message.params), message.locale.value)
         text = self._texts.get(key)
         if text is None:
+            params = dict(message.params)  # a copy: the message's own stays as it was
             text = self._texts[key] = self.render(message.message_key, params, key[2])
             if len(self._texts) > self._cache_size:
                 self._texts.popitem(last=False)

@@ -67,4 +67,6 @@ def notification_keyboard(
 
 def needs_keyboard(kind: str) -> bool:
     """Whether ``notification_keyboard`` could give this kind any buttons (skips a translator)."""
+    if isinstance(kind, NotificationKind):  # the dispatcher's case, once per message sent
+        return kind.value in _BUTTONS
     return str(kind).removeprefix(_KEY_PREFIX) in _BUTTONS

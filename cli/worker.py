@@ -11,6 +11,7 @@ its own notifications.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import socket
@@ -100,7 +101,17 @@ async def serve_outbox(
         )
 
 
+def freeze_start_up_objects() -> None:
+    """Leave what starting made (modules, mappers, catalogs: most of the heap, alive as long
+    as the process) out of the garbage collector's scans. A full collection then walks only
+    what the work has made since; without this each one walked everything, and the claims,
+    which make many objects at once, paid for it (a fifth of a claim's time)."""
+    gc.collect()
+    gc.freeze()
+
+
 async def _work(container: Container, once: bool, schedulers: bool) -> int:
+    freeze_start_up_objects()
     if once:
         if schedulers:
             _print_queued(await run_all_schedulers(uow_factory=container.uow))

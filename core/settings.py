@@ -65,7 +65,7 @@ class Settings(BaseSettings):
         default=60.0, description="How long a claimed message is held before another worker may."
     )
     dispatch_concurrency: int = Field(default=16, description="Sends in flight per worker.")
-    dispatch_batch_size: int = Field(default=200, description="Messages claimed at once.")
+    dispatch_batch_size: int = Field(default=500, description="Messages claimed at once.")
     scheduler_interval_seconds: float = Field(
         default=60.0, description="Seconds between two rounds of the notification schedulers."
     )
