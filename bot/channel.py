@@ -74,16 +74,17 @@ class TelegramChannel:
     def __init__(self, bot: Bot, render: Render, *, cache_size: int = 1024) -> None:
         self.bot = bot
         self.render = render
-        self._texts: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+        self._texts: OrderedDict[tuple[str, Hashable, str], str] = OrderedDict()
         self._cache_size = cache_size
         self._translators: dict[str, Translator] = {}
 
     def text(self, message: OutboundMessage) -> str:
-        key = (message.message_key, _params_key(message.params), message.locale.value)
+        # The locale member is its value as a key (a StrEnum), so no ``.value`` per message.
+        key = (message.message_key, _params_key(message.params), message.locale)
         text = self._texts.get(key)
         if text is None:
             params = dict(message.params)  # a copy: the message's own stays as it was
-            text = self._texts[key] = self.render(message.message_key, params, key[2])
+            text = self._texts[key] = self.render(message.message_key, params, str(key[2]))
             if len(self._texts) > self._cache_size:
                 self._texts.popitem(last=False)
         else:
@@ -106,7 +107,9 @@ class TelegramChannel:
         text = self.text(message)
         try:
             sent = await self.bot.send_message(
-                chat_id=message.chat_id, text=text, reply_markup=self.keyboard(message)
+                chat_id=message.chat_id,
+                text=text,
+                reply_markup=self.keyboard(message) if needs_keyboard(message.kind) else None,
             )
         except RetryAfter as error:
             raise RetryLater(_retry_after_seconds(error), str(error)) from error

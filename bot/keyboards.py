@@ -68,5 +68,5 @@ def notification_keyboard(
 def needs_keyboard(kind: str) -> bool:
     """Whether ``notification_keyboard`` could give this kind any buttons (skips a translator)."""
     if isinstance(kind, NotificationKind):  # the dispatcher's case, once per message sent
-        return kind.value in _BUTTONS
+        return kind in _BUTTONS  # a StrEnum member finds its value's key
     return str(kind).removeprefix(_KEY_PREFIX) in _BUTTONS

@@ -38,8 +38,8 @@ One loop, run inside the default single-machine process or as any number of
    worker still holds the claim: each write is guarded by ``state = sending``, ``claimed_by``
    and ``attempts`` as claimed.
    Results are written together, one transaction for whatever batches have finished and one
-   statement per kind of outcome (PostgreSQL: one ``UPDATE ... FROM unnest(...) RETURNING id``
-   over arrays; SQLite: an ``executemany``), while later batches send (``run_forever``
+   statement per kind of outcome (PostgreSQL: one ``UPDATE ... FROM unnest(...)`` over arrays;
+   SQLite: an ``executemany``), while later batches send (``run_forever``
    pipelines claim, send and record; ``run_once`` does one batch start to finish).
 
 **Crash safety.** A dispatcher killed mid-batch leaves its claimed rows in ``sending``: some
@@ -66,7 +66,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import Float, Text, and_, bindparam, column, or_, select, text, update
+from sqlalchemy import Float, String, Text, and_, bindparam, column, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import Clock
@@ -458,8 +458,8 @@ class Dispatcher:
             try:
                 result = await adapter.send(message)
             finally:
-                if channel is Channel.TELEGRAM and message.chat_id is not None:
-                    self.pacer.sent(message.chat_id)
+                if channel is Channel.TELEGRAM and self.pacer.enabled:
+                    self.pacer.sent(message.chat_id)  # type: ignore[arg-type] (routed: not None)
         except RetryLater as error:
             if error.retry_after is not None and message.chat_id is not None:
                 self.pacer.hold_chat(message.chat_id, error.retry_after)
@@ -500,8 +500,9 @@ class Dispatcher:
         Each UPDATE is guarded (``state = sending``, ``claimed_by`` this worker, ``attempts``
         as claimed), so a result whose claim another worker took over after the lease ran out
         changes nothing; a blocked recipient's link is switched off only with a result that
-        was still ours. PostgreSQL: one ``UPDATE ... FROM unnest(arrays) RETURNING id`` per
-        outcome; SQLite: a ``SELECT`` of the rows still held, then an ``executemany``.
+        was still ours. PostgreSQL: one ``UPDATE ... FROM unnest(arrays)`` per outcome, its
+        row count saying how many were ours (``RETURNING id`` where a link is switched off);
+        SQLite: a ``SELECT`` of the rows still held, then an ``executemany``.
         """
         if not results:
             return
@@ -509,14 +510,15 @@ class Dispatcher:
             connection = await session.connection()
             if connection.dialect.name == "postgresql":
                 await connection.execute(_POSTGRESQL_RECORD_PLAN)
-                ours = await self._record_postgresql(connection, results)
+                recorded, ours = await self._record_postgresql(connection, results)
             else:
                 ours = await self._record_sqlite(connection, results)
-            if len(ours) < len(results):
+                recorded = len(ours)
+            if recorded < len(results):
                 log.warning(
                     "dispatcher %s: %d outbox results not recorded: the claims were taken over",
                     self.worker_id,
-                    len(results) - len(ours),
+                    len(results) - recorded,
                 )
             blocked = [r for r in results if r.outcome in _LINK_LOST and r.message.id in ours]
             if blocked:
@@ -535,11 +537,15 @@ class Dispatcher:
                     )
             await session.commit()
 
-    async def _record_postgresql(self, connection: Any, results: list[_Result]) -> set[int]:
+    async def _record_postgresql(
+        self, connection: Any, results: list[_Result]
+    ) -> tuple[int, set[int]]:
+        """How many results were still ours, and which of those lost the recipient's link
+        (their ids come back; for the rest, nearly all, the row count is enough)."""
         grouped: dict[str, list[_Result]] = {}
         for result in results:
             grouped.setdefault(result.outcome, []).append(result)
-        ours: set[int] = set()
+        recorded, ours = 0, set[int]()
         for outcome, group in grouped.items():
             written = await connection.execute(
                 _POSTGRESQL_RECORD[outcome],
@@ -552,8 +558,13 @@ class Dispatcher:
                     "worker": self.worker_id,
                 },
             )
-            ours.update(written.scalars())
-        return ours
+            if outcome in _LINK_LOST:
+                held = set(written.scalars())
+                ours |= held
+                recorded += len(held)
+            else:
+                recorded += written.rowcount
+        return recorded, ours
 
     async def _record_sqlite(self, connection: Any, results: list[_Result]) -> set[int]:
         table = OutboxMessage.__table__
@@ -751,7 +762,7 @@ def _record_statements() -> dict[str, Any]:
 _RECORD_STATEMENTS = _record_statements()
 
 
-def _postgresql_record(assignments: str) -> Any:
+def _postgresql_record(assignments: str, *, returning: bool = False) -> Any:
     """One outcome for a whole batch: ``UPDATE ... FROM unnest(arrays)``, the rows found by
     primary key (``id = ANY``) and joined to their results by hash or merge, never by a nested
     loop (``_POSTGRESQL_RECORD_PLAN``). The guard on the state is written ``(...) IS TRUE`` so
@@ -765,8 +776,8 @@ def _postgresql_record(assignments: str) -> Any:
                     CAST(:provider_ids AS BIGINT[])) AS r(id, attempts, at, error, provider_id)
         WHERE o.id = ANY(CAST(:ids AS BIGINT[])) AND o.id = r.id
           AND (o.state = '{OutboxState.SENDING.value}') IS TRUE
-          AND o.claimed_by = :worker AND o.attempts = r.attempts
-        RETURNING o.id"""
+          AND o.claimed_by = :worker AND o.attempts = r.attempts"""
+        + ("\n        RETURNING o.id" if returning else "")
     )
 
 
@@ -786,12 +797,16 @@ _POSTGRESQL_RECORD = {
     _FAILED: _postgresql_record(
         f"state = '{OutboxState.FAILED.value}', lease_until = NULL, last_error = r.error"
     ),
+    _BLOCKED: _postgresql_record(
+        f"state = '{OutboxState.FAILED.value}', lease_until = NULL, last_error = r.error",
+        returning=True,
+    ),
     _REROUTED: _postgresql_record(
         f"state = '{OutboxState.QUEUED.value}', channel = '{Channel.INBOX.value}', "
-        "not_before = r.at, lease_until = NULL, last_error = r.error"
+        "not_before = r.at, lease_until = NULL, last_error = r.error",
+        returning=True,
     ),
 }
-_POSTGRESQL_RECORD[_BLOCKED] = _POSTGRESQL_RECORD[_FAILED]
 
 # What a claim reads of each row (the recipient's locale and active chat come with it).
 _CLAIMED_COLUMNS = (
@@ -811,16 +826,18 @@ def _postgresql_claim() -> Any:
     due = """SELECT id, lane_rank, not_before FROM outbox_messages
         WHERE state = '{state}' AND {when} AND lane_rank <= :max_rank
         ORDER BY lane_rank, not_before LIMIT :limit FOR UPDATE SKIP LOCKED"""
-    # Two columns come back cheaper to read than as themselves: the params as their JSON text,
+    # Some columns come back cheaper to read than as themselves: the params as their JSON text,
     # parsed once per distinct text by ``_outbound`` (a broadcast's thousand rows carry the same
-    # few parameters), and ``not_before``, which only orders the batch, as epoch seconds (a
-    # float holds today's microseconds exactly, so the order is the same).
+    # few parameters); ``not_before``, which only orders the batch, as epoch seconds (a float
+    # holds today's microseconds exactly, so the order is the same); the enums as their stored
+    # values, which the one validation of the batch in ``_outbound`` turns into members.
     cheaper = {
         "params": ("o.params::text", column("params", Text)),
         "not_before": (
             "EXTRACT(EPOCH FROM o.not_before)::float8",
             column("not_before", Float),
         ),
+        **{name: (f"o.{name}", column(name, String)) for name in ("channel", "kind", "lane")},
     }
     returned = ", ".join(
         cheaper[name][0] if name in cheaper else f"o.{name}" for name in _CLAIMED_COLUMNS
@@ -840,7 +857,7 @@ def _postgresql_claim() -> Any:
         RETURNING {returned}, u.locale, l.chat_id"""
     ).columns(
         *(cheaper[name][1] if name in cheaper else table.c[name] for name in _CLAIMED_COLUMNS),
-        User.__table__.c.locale,
+        column("locale", String),
         TelegramLink.__table__.c.chat_id,
     )
 
