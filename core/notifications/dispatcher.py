@@ -552,9 +552,12 @@ class Dispatcher:
                 {
                     "ids": [r.message.id for r in group],
                     "attempts": [r.message.attempts for r in group],
-                    "ats": [r.at for r in group],
-                    "errors": [r.error for r in group],
-                    "provider_ids": [r.provider_message_id for r in group],
+                    # An outcome's unused arrays go empty: unnest pads them with NULLs.
+                    "ats": [r.at for r in group] if outcome not in _NO_AT else [],
+                    "errors": [r.error for r in group] if outcome not in _NO_ERROR else [],
+                    "provider_ids": [r.provider_message_id for r in group]
+                    if outcome == _SENT
+                    else [],
                     "worker": self.worker_id,
                 },
             )
@@ -591,6 +594,8 @@ _SENT, _RETRY, _DEFERRED, _FAILED = "sent", "retry", "deferred", "failed"
 _BLOCKED = "blocked"  # failed, and the recipient's Telegram link switched off
 _REROUTED = "rerouted"  # a critical message to a blocked recipient: link off, queued for the inbox
 _LINK_LOST = (_BLOCKED, _REROUTED)
+_NO_AT = (_FAILED, _BLOCKED)  # outcomes whose record sets no time
+_NO_ERROR = (_SENT, _DEFERRED)  # outcomes whose record keeps no error
 
 
 @dataclass(slots=True)
