@@ -109,7 +109,7 @@ class TelegramChannel:
             sent = await self.bot.send_message(
                 chat_id=message.chat_id,
                 text=text,
-                reply_markup=self.keyboard(message) if needs_keyboard(message.kind) else None,
+                reply_markup=self.keyboard(message),
             )
         except RetryAfter as error:
             raise RetryLater(_retry_after_seconds(error), str(error)) from error

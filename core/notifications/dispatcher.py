@@ -58,6 +58,7 @@ import logging
 import math
 import operator
 import random
+import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -458,8 +459,8 @@ class Dispatcher:
             try:
                 result = await adapter.send(message)
             finally:
-                if channel is Channel.TELEGRAM and self.pacer.enabled:
-                    self.pacer.sent(message.chat_id)  # type: ignore[arg-type] (routed: not None)
+                if channel is Channel.TELEGRAM and message.chat_id is not None:
+                    self.pacer.sent(message.chat_id)
         except RetryLater as error:
             if error.retry_after is not None and message.chat_id is not None:
                 self.pacer.hold_chat(message.chat_id, error.retry_after)
@@ -547,16 +548,18 @@ class Dispatcher:
             grouped.setdefault(result.outcome, []).append(result)
         recorded, ours = 0, set[int]()
         for outcome, group in grouped.items():
+            reads = _POSTGRESQL_RECORD_READS[outcome]
             written = await connection.execute(
                 _POSTGRESQL_RECORD[outcome],
                 {
                     "ids": [r.message.id for r in group],
                     "attempts": [r.message.attempts for r in group],
-                    # An outcome's unused arrays go empty: unnest pads them with NULLs.
-                    "ats": [r.at for r in group] if outcome not in _NO_AT else [],
-                    "errors": [r.error for r in group] if outcome not in _NO_ERROR else [],
+                    # The arrays this outcome's statement does not read go empty: unnest pads
+                    # them with NULLs.
+                    "ats": [r.at for r in group] if "at" in reads else [],
+                    "errors": [r.error for r in group] if "error" in reads else [],
                     "provider_ids": [r.provider_message_id for r in group]
-                    if outcome == _SENT
+                    if "provider_id" in reads
                     else [],
                     "worker": self.worker_id,
                 },
@@ -594,8 +597,6 @@ _SENT, _RETRY, _DEFERRED, _FAILED = "sent", "retry", "deferred", "failed"
 _BLOCKED = "blocked"  # failed, and the recipient's Telegram link switched off
 _REROUTED = "rerouted"  # a critical message to a blocked recipient: link off, queued for the inbox
 _LINK_LOST = (_BLOCKED, _REROUTED)
-_NO_AT = (_FAILED, _BLOCKED)  # outcomes whose record sets no time
-_NO_ERROR = (_SENT, _DEFERRED)  # outcomes whose record keeps no error
 
 
 @dataclass(slots=True)
@@ -686,10 +687,7 @@ class _Run:
         # ``_deliver_safely`` written out: this loop runs once for every message sent.
         waiting, dispatcher = self.waiting, self.dispatcher
         while True:
-            if waiting.empty():
-                _rank, _order, message, batch = await waiting.get()
-            else:
-                _rank, _order, message, batch = waiting.get_nowait()
+            _rank, _order, message, batch = await waiting.get()
             if message is None or batch is None:
                 return
             if waiting.qsize() <= self.low_water:
@@ -786,6 +784,9 @@ def _postgresql_record(assignments: str, *, returning: bool = False) -> Any:
     )
 
 
+_FAILED_ASSIGNMENTS = (
+    f"state = '{OutboxState.FAILED.value}', lease_until = NULL, last_error = r.error"
+)
 _POSTGRESQL_RECORD = {
     _SENT: _postgresql_record(
         f"state = '{OutboxState.SENT.value}', sent_at = r.at, lease_until = NULL, "
@@ -799,18 +800,21 @@ _POSTGRESQL_RECORD = {
         f"state = '{OutboxState.QUEUED.value}', not_before = r.at, lease_until = NULL, "
         "attempts = o.attempts - 1"
     ),
-    _FAILED: _postgresql_record(
-        f"state = '{OutboxState.FAILED.value}', lease_until = NULL, last_error = r.error"
-    ),
-    _BLOCKED: _postgresql_record(
-        f"state = '{OutboxState.FAILED.value}', lease_until = NULL, last_error = r.error",
-        returning=True,
-    ),
+    _FAILED: _postgresql_record(_FAILED_ASSIGNMENTS),
+    _BLOCKED: _postgresql_record(_FAILED_ASSIGNMENTS, returning=True),
     _REROUTED: _postgresql_record(
         f"state = '{OutboxState.QUEUED.value}', channel = '{Channel.INBOX.value}', "
         "not_before = r.at, lease_until = NULL, last_error = r.error",
         returning=True,
     ),
+}
+
+# Which of the result arrays (``r.at``, ``r.error``, ``r.provider_id``) each statement reads.
+_POSTGRESQL_RECORD_READS = {
+    outcome: frozenset(
+        name for name in ("at", "error", "provider_id") if re.search(rf"\br\.{name}\b", sql.text)
+    )
+    for outcome, sql in _POSTGRESQL_RECORD.items()
 }
 
 # What a claim reads of each row (the recipient's locale and active chat come with it).
