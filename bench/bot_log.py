@@ -67,6 +67,7 @@ if str(ROOT) not in sys.path:
 from bot.app import BotApplication, build_application  # noqa: E402
 from bot.request import AiohttpRequest  # noqa: E402
 from core.bootstrap import Container, bootstrap  # noqa: E402
+from core.db.driver import DriverStatement  # noqa: E402
 from core.enums import OPEN_STAGES, ContactType, Role, WorkCategory  # noqa: E402
 from core.models import (  # noqa: E402
     AuditEvent,
@@ -308,7 +309,8 @@ async def latest_bot_message(container: Container, chat_id: int) -> int:
 
 
 class DatabaseWork:
-    """Counts, while ``counting``: SQL statements, connection checkouts, commits and rollbacks.
+    """Counts, while ``counting``: SQL statements (SQLAlchemy's and those sent to the driver
+    directly), connection checkouts, commits and rollbacks.
 
     Each checkout also costs a ping round trip when the engine pings (``pool_pre_ping``), and
     each transaction a ``BEGIN`` the driver sends itself; neither shows as a statement.
@@ -319,9 +321,22 @@ class DatabaseWork:
         self.counts = {"statements": 0, "checkouts": 0, "commits": 0, "rollbacks": 0}
         engine = container.engine.sync_engine
         event.listen(engine, "before_cursor_execute", self._on("statements"))
+        self._count_driver_statements()
         event.listen(engine.pool, "checkout", self._on("checkouts"))
         event.listen(engine, "commit", self._on("commits"))
         event.listen(engine, "rollback", self._on("rollbacks"))
+
+    def _count_driver_statements(self) -> None:
+        """Statements sent to asyncpg directly (``core.db.driver``) pass no SQLAlchemy event:
+        count them where they are sent."""
+        fetch = DriverStatement.fetch
+        on_statement = self._on("statements")
+
+        async def counted(statement: DriverStatement, *args: Any, **kwargs: Any) -> Any:
+            on_statement()
+            return await fetch(statement, *args, **kwargs)
+
+        DriverStatement.fetch = counted  # type: ignore[method-assign]
 
     def _on(self, key: str) -> Any:
         def count(*_args: Any, **_kwargs: Any) -> None:

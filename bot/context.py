@@ -17,7 +17,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from core.bootstrap import Container
 from core.enums import Locale
 from core.schemas.actor import Actor
-from ui.i18n import Translator
+from ui.i18n import Translator, shared_translator
 
 CONTAINER_KEY = "container"
 MENU_KEY = "menu"
@@ -63,7 +63,9 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 
 
 def translator_for(container: Container, locale: str | None) -> Translator:
-    return Translator(locale or container.settings.default_locale, container.settings.timezone)
+    return shared_translator(
+        locale or container.settings.default_locale, container.settings.timezone
+    )
 
 
 def locale_from_telegram(language_code: str | None) -> str | None:

@@ -6,6 +6,7 @@ services return them, to the roles the policy allows, and every read is audited.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -267,12 +268,21 @@ class Contact(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     def categories(self) -> list[WorkCategory]:
-        flags = (
-            (self.is_disruption, WorkCategory.DISRUPTION),
-            (self.is_support, WorkCategory.SUPPORT),
-            (self.is_behaviour_change, WorkCategory.BEHAVIOUR_CHANGE),
-        )
-        return [category for flag, category in flags if flag]
+        flags = {
+            WorkCategory.DISRUPTION: self.is_disruption,
+            WorkCategory.SUPPORT: self.is_support,
+            WorkCategory.BEHAVIOUR_CHANGE: self.is_behaviour_change,
+        }
+        return [category for category in _CATEGORY_ORDER if flags[category]]
+
+
+_CATEGORY_ORDER = (WorkCategory.DISRUPTION, WorkCategory.SUPPORT, WorkCategory.BEHAVIOUR_CHANGE)
+
+
+def categories_in_order(categories: Iterable[WorkCategory]) -> list[WorkCategory]:
+    """``categories`` in the order :meth:`Contact.categories` gives them."""
+    chosen = set(categories)
+    return [category for category in _CATEGORY_ORDER if category in chosen]
 
 
 class InterventionKind(Base):

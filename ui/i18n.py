@@ -80,3 +80,10 @@ class Translator:
         if isinstance(day, datetime):
             day = self.local(day).date()
         return babel_dates.format_date(day, format=fmt, locale=self._babel_locale)
+
+
+@lru_cache(maxsize=32)
+def shared_translator(locale: str, timezone: str = DEFAULT_TIMEZONE) -> Translator:
+    """One :class:`Translator` per language and zone, for a face that needs one per request
+    (it holds nothing of the person but those two; building one parses the locale's data)."""
+    return Translator(locale, timezone)

@@ -71,6 +71,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, SessionTransaction
 
+from core.db.driver import DriverStatement
 from core.enums import Face
 from core.errors import NotPermitted, ValidationFailed
 from core.models import AuditChainHead, AuditEvent, Case, Site
@@ -230,22 +231,20 @@ async def insert_audited(
         # Only the time, the actor and code constants come before the entity id in the form,
         # so its first occurrence is the one to splice (details after it may hold anything).
         before, _, after = form_tail.partition(_ENTITY_ID_MARK_JSON)
-        row = (
-            await connection.execute(
-                _insert_and_append_pg(table, tuple(values)),
-                {
-                    **{f"v_{name}": value for name, value in values.items()},
-                    **rest,
-                    "form_head": form_head,
-                    "form_before": before,
-                    "form_after": after,
-                },
-            )
-        ).one()
-        if row.seq is not None:
-            return int(row.id)
+        (row,) = await _insert_and_append_pg(table, tuple(values)).fetch(
+            uow,
+            {
+                **{f"v_{name}": value for name, value in values.items()},
+                **rest,
+                "form_head": form_head,
+                "form_before": before,
+                "form_after": after,
+            },
+        )
+        if row["seq"] is not None:
+            return int(row["id"])
         # No head yet: the row is in, the event waits for the commit (which starts the head).
-        audit_event["entity_id"] = int(row.id)
+        audit_event["entity_id"] = int(row["id"])
     else:
         audit_event["entity_id"] = (
             await connection.execute(insert(table).values(values).returning(table.c.id))
@@ -342,7 +341,7 @@ _ENTITY_ID_MARK_JSON = json.dumps(_ENTITY_ID_MARK)
 
 
 @cache
-def _insert_and_append_pg(table: Table, columns: tuple[str, ...]) -> Any:
+def _insert_and_append_pg(table: Table, columns: tuple[str, ...]) -> DriverStatement:
     """PostgreSQL: insert a row, append its audit event (the row's id as ``entity_id``) and move
     the chain's head, in one statement; returns the row's ``id`` and the event's ``seq`` (NULL,
     with nothing appended, when there is no head yet). The head is locked after the row's own
@@ -372,7 +371,7 @@ def _insert_and_append_pg(table: Table, columns: tuple[str, ...]) -> Any:
             RETURNING appended.seq
         )
         SELECT new_row.id, (SELECT seq FROM moved) AS seq FROM new_row"""
-    return (
+    statement = (
         text(sql)
         .bindparams(
             *(bindparam(f"v_{name}", type_=table.c[name].type) for name in columns),
@@ -383,6 +382,7 @@ def _insert_and_append_pg(table: Table, columns: tuple[str, ...]) -> Any:
         )
         .columns(id=BigInteger(), seq=BigInteger())
     )
+    return DriverStatement(statement)  # on the Save's path: compiled once, sent by the driver
 
 
 def _append_to_chain(session: Session, events: list[dict[str, Any]]) -> None:

@@ -33,6 +33,8 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from core.db.driver import DriverStatement
+from core.enums import Stage
 from core.models import BotConversation, BotProcessedUpdate, Case
 from core.schemas.actor import Actor
 from core.schemas.common import ReadModel
@@ -262,7 +264,7 @@ async def _take_conversation(
 
 
 @cache
-def _claim_link_take_statement() -> Any:
+def _claim_link_take_statement() -> DriverStatement:
     """PostgreSQL: claim the update, resolve the link, take the conversation, read its case's
     key (``data[CASE_ID_KEY]``): one statement.
 
@@ -295,42 +297,40 @@ def _claim_link_take_statement() -> Any:
         .cte("case_key")
     )
     anchor = select(literal(1).label("anchor")).subquery("anchor")
-    return select(
+    statement = select(
         select(func.count()).select_from(claim).scalar_subquery().label("claimed"),
         select(taken.c.data).scalar_subquery().label("data"),
         *who.c,
         *(column.label(f"case_{column.name}") for column in case.c),
     ).select_from(anchor.outerjoin(who, true()).outerjoin(case, true()))
+    return DriverStatement(statement)  # on the Save's path: compiled once, sent by the driver
 
 
 async def _claim_link_take(
     uow: UnitOfWork, update_id: int, telegram_user_id: int, flow: str, step: str
 ) -> tuple[bool, Actor | None, dict[str, Any] | None, CaseKey | None]:
-    connection = await uow.connection()
     now = uow.clock.now()
-    rows = (
-        await connection.execute(
-            _claim_link_take_statement(),
-            {
-                "update_id": update_id,
-                "now": now,
-                "telegram_user_id": telegram_user_id,
-                "flow": flow,
-                "step": step,
-                "alive_after": now - CONVERSATION_LIFETIME,
-            },
-        )
-    ).all()
+    rows = await _claim_link_take_statement().fetch(
+        uow,
+        {
+            "update_id": update_id,
+            "now": now,
+            "telegram_user_id": telegram_user_id,
+            "flow": flow,
+            "step": step,
+            "alive_after": now - CONVERSATION_LIFETIME,
+        },
+    )
     first = rows[0]
-    if not first.claimed:
+    if not first["claimed"]:
         return False, None, None, None
     if update_id % PRUNE_EVERY == 0:
         await prune_bot_state(uow)
     case = None
-    if first.case_id is not None:
+    if first["case_id"] is not None:
         case = CaseKey(
-            first.case_id, first.case_reference, first.case_site_id,
-            first.case_case_manager_id, first.case_stage,
+            first["case_id"], first["case_reference"], first["case_site_id"],
+            first["case_case_manager_id"], Stage(first["case_stage"]),
         )  # fmt: skip
-    data = None if first.data is None else dict(first.data)
+    data = None if first["data"] is None else dict(first["data"])
     return True, actor_from_link_rows(rows), data, case

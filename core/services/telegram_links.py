@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -307,24 +307,28 @@ def linked_actor_select(telegram_user_id: Any) -> Select[Any]:
     )
 
 
-def actor_from_link_rows(rows: Sequence[Any]) -> Actor | None:
-    """The bot's actor from :func:`linked_actor_select`'s rows; None for no rows (no link)."""
-    rows = [row for row in rows if row.id is not None]
+def actor_from_link_rows(rows: Sequence[Mapping[str, Any]]) -> Actor | None:
+    """The bot's actor from :func:`linked_actor_select`'s rows, read by column name; None for
+    no rows (no link)."""
+    rows = [row for row in rows if row["id"] is not None]
     if not rows:
         return None
     first = rows[0]
     return Actor(
-        user_id=first.id,
-        email=first.email,
-        display_name=first.display_name,
-        locale=first.locale,
+        user_id=first["id"],
+        email=first["email"],
+        display_name=first["display_name"],
+        locale=first["locale"],
         face=Face.BOT,
         memberships=tuple(
             MembershipRead(
-                site_id=row.site_id, site_code=row.code, role=row.role, agency=row.agency
-            )
+                site_id=row["site_id"],
+                site_code=row["code"],
+                role=row["role"],
+                agency=row["agency"],
+            )  # fmt: skip
             for row in rows
-            if row.site_id is not None
+            if row["site_id"] is not None
         ),
     )
 
@@ -336,4 +340,4 @@ async def linked_actor_in(uow: UnitOfWork, telegram_user_id: int) -> Actor | Non
     """:func:`actor_for_telegram_user` inside the caller's open unit of work."""
     connection = await uow.connection()
     rows = await connection.execute(_LINKED_ACTOR, {"telegram_user_id": telegram_user_id})
-    return actor_from_link_rows(rows.all())
+    return actor_from_link_rows(rows.mappings().all())
