@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import Executable
 
 from core.uow import UnitOfWork
@@ -41,6 +42,11 @@ class DriverStatement:
         self._statement = statement
         self._compiled: _Compiled | None = None
 
+    @property
+    def statement(self) -> Executable:
+        """The Core statement, for SQLAlchemy's own execution (``EXPLAIN`` in a test, say)."""
+        return self._statement
+
     def _compile(self, dialect: Dialect) -> _Compiled:
         if dialect.name != "postgresql" or dialect.driver != "asyncpg":
             raise RuntimeError(f"DriverStatement runs on asyncpg only, not {dialect.name}")
@@ -59,13 +65,19 @@ class DriverStatement:
         return self._compiled
 
     async def fetch(self, uow: UnitOfWork, params: Mapping[str, Any]) -> Sequence[Any]:
-        """The statement's rows for ``params``, each read by column name (``row["name"]``).
+        """The statement's rows for ``params`` in ``uow``'s transaction (:meth:`fetch_on`)."""
+        return await self.fetch_on(await uow.connection(), params)
+
+    async def fetch_on(
+        self, connection: AsyncConnection, params: Mapping[str, Any]
+    ) -> Sequence[Any]:
+        """The statement's rows for ``params``, on ``connection`` in its transaction; each row
+        is read by column name (``row["name"]``) or by position, in the statement's order.
 
         A parameter the statement needs and neither ``params`` nor the statement has is a
         ``KeyError`` naming it, before anything is sent. A database error is raised as
         SQLAlchemy's (``IntegrityError``, ``OperationalError`` ...), its values hidden.
         """
-        connection = await uow.connection()
         compiled = self._compiled or self._compile(connection.dialect)
         defaults = compiled.defaults
         args = []
@@ -78,11 +90,29 @@ class DriverStatement:
             # The engine's check at checkout begins the transaction (core/db/engine.py); where
             # it could not, SQLAlchemy's own execution begins it, as for any other statement.
             result = await connection.execute(self._statement, dict(params))
-            return result.mappings().all()
+            return [_Row(row) for row in result]
         try:
             return await driver.fetch(compiled.sql, *args)  # type: ignore[no-any-return]
         except Exception as error:
             raise await _translated(connection, raw, compiled.sql, error) from error
+
+
+class _Row:
+    """A SQLAlchemy row read as an asyncpg record is: by column name or by position."""
+
+    __slots__ = ("_row",)
+
+    def __init__(self, row: Any) -> None:
+        self._row = row
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._row._mapping[key] if isinstance(key, str) else self._row[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._row)
+
+    def __len__(self) -> int:
+        return len(self._row)
 
 
 async def _translated(connection: Any, raw: Any, sql: str, error: Exception) -> Exception:

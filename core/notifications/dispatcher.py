@@ -71,6 +71,7 @@ from sqlalchemy import Float, String, Text, and_, bindparam, column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import Clock
+from core.db.driver import DriverStatement
 from core.enums import LANE_ORDER, Channel, Lane, Locale, OutboxState
 from core.models import OutboxMessage, TelegramLink, User
 from core.notifications.channels import (
@@ -278,19 +279,17 @@ class Dispatcher:
         steering the planner to the ordered index scan (``_POSTGRESQL_CLAIM_PLAN``)."""
         now = self.clock.now()
         connection = await session.connection()
-        await connection.execute(_POSTGRESQL_CLAIM_PLAN)
-        rows = (
-            await connection.execute(
-                _POSTGRESQL_CLAIM,
-                {
-                    "now": now,
-                    "lease_until": now + timedelta(seconds=self.settings.lease_seconds),
-                    "worker": self.worker_id,
-                    "limit": limit,
-                    "max_rank": max_rank,
-                },
-            )
-        ).all()
+        await _POSTGRESQL_CLAIM_PLAN.fetch_on(connection, {})
+        rows = await _POSTGRESQL_CLAIM.fetch_on(
+            connection,
+            {
+                "now": now,
+                "lease_until": now + timedelta(seconds=self.settings.lease_seconds),
+                "worker": self.worker_id,
+                "limit": limit,
+                "max_rank": max_rank,
+            },
+        )
         await session.commit()
         return _outbound(rows)
 
@@ -871,7 +870,9 @@ def _postgresql_claim() -> Any:
     )
 
 
-_POSTGRESQL_CLAIM = _postgresql_claim()
+# Sent to asyncpg directly (``core.db.driver``): SQLAlchemy's result rows for a batch of 500
+# cost more than reading the driver's records by position.
+_POSTGRESQL_CLAIM = DriverStatement(_postgresql_claim())
 
 
 def _planner_off(*settings: str) -> Any:
@@ -890,8 +891,8 @@ def _planner_off(*settings: str) -> Any:
 # runs in those transactions but single-row writes by key.
 
 
-_POSTGRESQL_CLAIM_PLAN = _planner_off(
-    "enable_bitmapscan", "enable_seqscan", "enable_hashjoin", "enable_mergejoin"
+_POSTGRESQL_CLAIM_PLAN = DriverStatement(
+    _planner_off("enable_bitmapscan", "enable_seqscan", "enable_hashjoin", "enable_mergejoin")
 )
 _POSTGRESQL_RECORD_PLAN = _planner_off("enable_nestloop", "enable_seqscan")
 

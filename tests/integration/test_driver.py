@@ -73,6 +73,7 @@ async def test_a_driver_statement_gives_the_rows_sqlalchemys_execution_gives(
         assert row["data"] == {"case_id": 12, "note": "ffïon"}
         assert row["seven"] == 7
         assert row["updated_at"] == MOMENT
+    assert (len(driven), driven[0], driven[4]) == (5, 1, 7)  # a record reads by position too
     # Stored in UTC by the column type's own processing, on both paths.
     async with container.engine.connect() as connection:
         stored = (await connection.execute(select(_conversations.c.updated_at))).scalars().all()
@@ -139,6 +140,7 @@ async def test_without_the_engines_begin_at_checkout_it_runs_through_sqlalchemy_
             (row,) = await DriverStatement(_INSERT).fetch(uow, _params(1))
             assert row["data"] == {"case_id": 12, "note": "ffïon"}
             assert row["seven"] == 7
+            assert (len(row), row[0], list(row)[-1]) == (5, 1, 7)  # by position, as a record
             # No commit: undone, so it ran inside the unit of work's transaction.
         async with uow:
             await DriverStatement(_INSERT).fetch(uow, _params(2))
