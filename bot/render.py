@@ -20,16 +20,21 @@ def bold(text: str) -> str:
 
 
 def appointment_line(appointment: AppointmentRead, t: Translator, *, with_date: bool) -> str:
-    """Reference, local time and kind of place: all an appointment line may show."""
+    """Reference, local time and kind of place (all an appointment line may show), and whether
+    it is awaiting an outcome."""
     when = (
         t.format_datetime(appointment.starts_at, "EEE d MMM, HH:mm")
         if with_date
         else t.format_time(appointment.starts_at)
     )
-    return (
+    line = (
         f"• {esc(when)} · <code>{esc(appointment.case_reference)}</code> · "
         f"{esc(label(appointment.place_kind, t))}"
     )
+    if appointment.awaiting_outcome:  # started, still scheduled: someone must say what happened
+        awaiting = t.gettext("awaiting outcome")
+        line += f" · <i>{esc(awaiting)}</i>"
+    return line
 
 
 def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:

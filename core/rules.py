@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 from datetime import date, datetime
 
-from core.enums import RiskLevel, Stage
+from core.enums import AppointmentStatus, RiskLevel, Stage
 from core.errors import AppointmentEndsBeforeStart, InvalidPlannedEnd, InvalidStageTransition
 
 # Where a case may go from each stage. Allocation and closure have their own services
@@ -58,6 +58,12 @@ def check_planned_end(allocated_on: date, planned_end: date) -> None:
 def check_appointment_times(starts_at: datetime, ends_at: datetime) -> None:
     if ends_at <= starts_at:
         raise AppointmentEndsBeforeStart()
+
+
+def is_awaiting_outcome(status: AppointmentStatus, starts_at: datetime, now: datetime) -> bool:
+    """An appointment that has started and still says *scheduled*: someone must record whether
+    it happened (the missed-appointment prompt asks the same an hour later)."""
+    return status is AppointmentStatus.SCHEDULED and starts_at <= now
 
 
 def is_ahead(starts_at: datetime, now: datetime) -> bool:

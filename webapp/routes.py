@@ -10,7 +10,7 @@ LOG_CONTACT = "/log"  # ?case=ID picks the case (the case page links here)
 INBOX = "/inbox"
 ALERTS = "/alerts"
 PANEL = "/panel"
-APPOINTMENTS = "/appointments"  # ?case=ID books for that case
+APPOINTMENTS = "/appointments"  # ?case=ID books for that case; ?outcome=ID answers one
 TEAM = "/team"  # service managers: caseloads and allocation
 ADMIN = "/admin"  # admins: staff, roles, sites, Telegram links, failed notifications
 AUDIT = "/admin/audit"  # admins: search the audit by case, staff member and period
@@ -25,3 +25,8 @@ SIGN_OUT = "/auth/sign-out"  # POST only, served by the backend
 def case_path(case_id: int | str) -> str:
     """The address of one case's page."""
     return f"/case/{case_id}"
+
+
+def appointment_outcome_path(appointment_id: int | str) -> str:
+    """The appointments page with the outcome form open for one appointment (Today links it)."""
+    return f"{APPOINTMENTS}?outcome={appointment_id}"

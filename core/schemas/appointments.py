@@ -38,3 +38,6 @@ class AppointmentRead(ReadModel):
     # True when there is an outcome the reader may not see (``case_notes.view``).
     outcome_withheld: bool = False
     rescheduled_to_id: int | None
+    # Started and still scheduled (``core.rules.is_awaiting_outcome``), as of the read; False
+    # from a service that does not say.
+    awaiting_outcome: bool = False

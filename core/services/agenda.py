@@ -38,10 +38,12 @@ def _my_scheduled_appointments(actor: Actor):  # type: ignore[no-untyped-def]
 
 
 async def my_day(*, uow: UnitOfWork, actor: Actor, day: date) -> MyDayRead:
-    """The actor's scheduled appointments on ``day`` (London) and their overdue panel actions."""
+    """The actor's scheduled appointments on ``day`` (London), each saying whether it is already
+    awaiting an outcome, and their overdue panel actions."""
     start, end = local_day_bounds(day)
     managed = {m.site_id for m in actor.memberships if m.role == Role.SERVICE_MANAGER}
     async with uow:
+        now = uow.clock.now()
         appointments = await uow.session.execute(
             _my_scheduled_appointments(actor).where(
                 Appointment.starts_at >= start, Appointment.starts_at < end
@@ -58,7 +60,9 @@ async def my_day(*, uow: UnitOfWork, actor: Actor, day: date) -> MyDayRead:
         )
         return MyDayRead(
             day=day,
-            appointments=tuple(appointment_read(a, reference) for a, reference in appointments),
+            appointments=tuple(
+                appointment_read(a, reference, now=now) for a, reference in appointments
+            ),
             overdue_actions=tuple(
                 OverdueActionRead(
                     id=action.id,

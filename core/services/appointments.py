@@ -11,7 +11,7 @@ from core.errors import ValidationFailed
 from core.models import Appointment, Case, Membership
 from core.notifications.outbox import cancel_pending
 from core.policy import Action, is_allowed
-from core.rules import check_appointment_times
+from core.rules import check_appointment_times, is_awaiting_outcome
 from core.schemas.actor import Actor
 from core.schemas.appointments import (
     AppointmentCreate,
@@ -26,7 +26,10 @@ from core.uow import UnitOfWork
 OUTCOME_STATUSES = frozenset({AppointmentStatus.ATTENDED, AppointmentStatus.DID_NOT_ATTEND})
 
 
-def _read(appointment: Appointment, reference: str) -> AppointmentRead:
+def _read(
+    appointment: Appointment, reference: str, *, now: datetime | None = None
+) -> AppointmentRead:
+    """The read model; with ``now``, whether it is awaiting an outcome at that moment."""
     return AppointmentRead(
         id=appointment.id,
         case_id=appointment.case_id,
@@ -38,6 +41,8 @@ def _read(appointment: Appointment, reference: str) -> AppointmentRead:
         status=appointment.status,
         outcome=appointment.outcome,
         rescheduled_to_id=appointment.rescheduled_to_id,
+        awaiting_outcome=now is not None
+        and is_awaiting_outcome(appointment.status, appointment.starts_at, now),
     )
 
 
@@ -232,16 +237,18 @@ async def list_my_appointments_awaiting_outcome(
     Each one needs an answer (attended or not): the web page's "Record an outcome" list.
     """
     async with uow:
+        now = uow.clock.now()
         rows = await uow.session.execute(
             select(Appointment, Case.reference)
             .join(Case, Case.id == Appointment.case_id)
             .where(
                 Appointment.staff_id == actor.user_id,
+                # core.rules.is_awaiting_outcome, as a query
                 Appointment.status == AppointmentStatus.SCHEDULED,
-                Appointment.starts_at <= uow.clock.now(),
+                Appointment.starts_at <= now,
                 Case.site_id.in_(actor.site_ids),
             )
             .order_by(Appointment.starts_at.desc(), Appointment.id.desc())
             .limit(limit)
         )
-        return [_read(appointment, reference) for appointment, reference in rows]
+        return [_read(appointment, reference, now=now) for appointment, reference in rows]

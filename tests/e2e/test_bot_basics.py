@@ -383,6 +383,23 @@ async def test_today_and_next_show_references_times_and_places_but_no_names(
     assert_private([call.params["text"] for call in bot.fake.calls if "text" in call.params], world)
 
 
+async def test_today_marks_an_appointment_that_started_without_an_outcome(
+    bot: Harness, world: World
+) -> None:
+    case = await world.allocated_case()
+    await book(world, case, utc(2026, 3, 2, 8, 30), PlaceKind.OFFICE)  # began before 09:00
+    await book(world, case, utc(2026, 3, 2, 14, 30), PlaceKind.HOME_VISIT)
+    await bot.link(world.actor(Role.CASE_MANAGER), ALICE, world.container)
+
+    [today_text] = await bot.say(ALICE, "/today")
+
+    lines = [line for line in today_text.splitlines() if case.reference in line]
+    assert len(lines) == 2
+    started, later = lines
+    assert "08:30" in started and "awaiting outcome" in started
+    assert "14:30" in later and "awaiting outcome" not in later
+
+
 async def test_lang_switches_to_welsh_and_the_next_reply_is_in_welsh(
     bot: Harness, world: World
 ) -> None:

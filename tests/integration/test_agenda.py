@@ -109,3 +109,23 @@ async def test_my_next_appointments_are_the_next_five_from_now_in_order(
         uow=world.container.uow(), actor=world.actor(Role.POLICE_FELLOW)
     )
     assert someone_else == []
+
+
+async def test_an_appointment_that_has_started_without_an_outcome_is_awaiting_one(
+    world: World, clock: FixedClock
+) -> None:
+    case = await world.allocated_case()
+    clock.set(utc(2026, 6, 14, 9, 0))
+    started = await book(world, case, utc(2026, 6, 14, 10, 0))  # 11:00 London
+    later = await book(world, case, utc(2026, 6, 14, 14, 0))
+    clock.set(utc(2026, 6, 14, 10, 0))  # the first starts now
+    day = await agenda.my_day(
+        uow=world.container.uow(), actor=world.actor(Role.CASE_MANAGER), day=date(2026, 6, 14)
+    )
+    awaiting = {a.id: a.awaiting_outcome for a in day.appointments}
+    assert awaiting == {started.id: True, later.id: False}
+    # The list of appointments waiting for an answer agrees.
+    waiting = await appointment_services.list_my_appointments_awaiting_outcome(
+        uow=world.container.uow(), actor=world.actor(Role.CASE_MANAGER)
+    )
+    assert [(a.id, a.awaiting_outcome) for a in waiting] == [(started.id, True)]

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from core.enums import RiskLevel, Stage
+from core.enums import AppointmentStatus, RiskLevel, Stage
 from core.errors import AppointmentEndsBeforeStart, InvalidPlannedEnd, InvalidStageTransition
 from core.rules import (
     add_months,
@@ -14,6 +14,7 @@ from core.rules import (
     check_planned_end,
     check_transition,
     is_ahead,
+    is_awaiting_outcome,
     risk_level_for_dash,
 )
 
@@ -92,3 +93,14 @@ def test_a_booking_time_must_be_after_now_not_at_it() -> None:
     assert is_ahead(now + timedelta(minutes=1), now)
     assert not is_ahead(now, now)
     assert not is_ahead(now - timedelta(days=1), now)
+
+
+def test_an_appointment_awaits_an_outcome_from_its_start_until_one_is_recorded() -> None:
+    now = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    scheduled = AppointmentStatus.SCHEDULED
+    assert is_awaiting_outcome(scheduled, now, now)
+    assert is_awaiting_outcome(scheduled, now - timedelta(days=3), now)
+    assert not is_awaiting_outcome(scheduled, now + timedelta(minutes=1), now)
+    for answered in (AppointmentStatus.ATTENDED, AppointmentStatus.DID_NOT_ATTEND):
+        assert not is_awaiting_outcome(answered, now - timedelta(hours=1), now)
+    assert not is_awaiting_outcome(AppointmentStatus.CANCELLED, now - timedelta(hours=1), now)

@@ -168,6 +168,15 @@ class AppointmentsState(AppState):
         self.next_case_id = self.next_reference = ""
         await self._refresh(actor)
         self.view = LIST
+        answering = self.router.url.query_parameters.get("outcome", "").strip()
+        if answering:
+            # From Today's "Record outcome": the form, if it still waits for one (answered
+            # since, or not mine: the list, which says what is waiting).
+            row = next((r for r in self.awaiting if r["id"] == answering), None)
+            if row is not None:
+                self._open_change(OUTCOME, row)
+            self.loaded = True
+            return None
         requested = self.router.url.query_parameters.get("case", "").strip()
         if requested:
             if not requested.isdigit():
@@ -286,13 +295,16 @@ class AppointmentsState(AppState):
         row = self._find(appointment_id)
         if row is None or view not in (RESCHEDULE, CANCEL, OUTCOME):
             return
+        self._open_change(view, row)
+        yield focus(MAIN_ID, scroll=True)
+
+    def _open_change(self, view: str, row: dict[str, str]) -> None:
         self.chosen = row
         self.place_kind = row["place_kind"]
         self.minutes = row["minutes"]
         self.form_date = self.form_time = ""
         self.next_case_id = self.next_reference = ""
         self._new_form(view)
-        yield focus(MAIN_ID, scroll=True)
 
     @rx.event
     async def back(self):  # type: ignore[no-untyped-def]

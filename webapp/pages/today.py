@@ -31,7 +31,11 @@ def _appointment(item: AppointmentRead, words: Translator) -> dict[str, str]:
         "datetime": item.starts_at.isoformat(),
         "reference": item.case_reference,
         "place": label(item.place_kind, words),
-        "status": label(item.status, words),
+        # Started and still scheduled: it needs an answer, and the card offers the form.
+        "status": words.gettext("Awaiting outcome")
+        if item.awaiting_outcome
+        else label(item.status, words),
+        "outcome_url": routes.appointment_outcome_path(item.id) if item.awaiting_outcome else "",
     }
 
 
@@ -101,6 +105,19 @@ def _empty(text: rx.Var | str) -> rx.Component:
     return rx.el.p(text, class_name="empty-state")
 
 
+def _outcome_link(item: rx.Var) -> rx.Component:
+    """To the outcome form of an appointment that has started and still waits for one."""
+    return rx.el.div(
+        rx.el.a(
+            _("Record outcome"),
+            rx.el.span(" ", item["reference"], class_name="visually-hidden"),
+            href=item["outcome_url"],
+            class_name="button",
+        ),
+        class_name="button-group card-actions",
+    )
+
+
 def _appointments() -> rx.Component:
     return rx.el.section(
         rx.el.h2(_("Appointments"), id="appointments-heading", class_name="heading-m"),
@@ -120,7 +137,8 @@ def _appointments() -> rx.Component:
                             _detail(_("Status"), item["status"]),
                             class_name="card-details",
                         ),
-                        class_name="card",
+                        rx.cond(item["outcome_url"] != "", _outcome_link(item)),
+                        class_name=rx.cond(item["outcome_url"] != "", "card card-overdue", "card"),
                     ),
                 ),
                 class_name="card-list",

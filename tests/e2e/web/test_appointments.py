@@ -234,6 +234,61 @@ async def test_recording_an_outcome_for_a_past_appointment_offers_to_book_the_ne
     await screenshot(page, "appointments-book-next")
 
 
+async def test_today_shows_a_started_appointment_as_awaiting_and_links_to_its_outcome_form(
+    running_app: RunningApp, page: Page
+) -> None:
+    await _in_english(running_app)
+    case = (await _my_cases(running_app))[0]
+    phone = bool(page.viewport_size and page.viewport_size["width"] < 600)
+    # Earlier today (London), a minute of its own for each viewport's run.
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    midnight = datetime.combine(now.astimezone(LONDON).date(), time(0), LONDON)
+    started = now - min(timedelta(minutes=31 if phone else 37), (now - midnight) / 2)
+
+    async def book_started(container: Any) -> AppointmentRead:
+        return await appointments.book_appointment(
+            uow=container.uow(),
+            actor=await _actor(container),
+            data=AppointmentCreate(
+                case_id=case.case_id,
+                starts_at=started,
+                ends_at=started + timedelta(minutes=60),
+                place_kind=PlaceKind.OFFICE,
+            ),
+        )
+
+    booked = await _with_core(running_app.database_url, book_started)
+    await sign_in_as(page, running_app.url, CASE_MANAGER)
+    await expect(page.get_by_text("Loading your day…")).to_have_count(0, timeout=30_000)
+
+    today = page.get_by_role("region", name="Appointments")
+    card = (
+        today.get_by_role("listitem")
+        .filter(has_text=case.reference)
+        .filter(has_text=ENGLISH.format_time(started))
+    )
+    await expect(card).to_have_count(1)
+    await expect(card).to_contain_text("Awaiting outcome")
+    await screenshot(page, "today-awaiting-outcome")
+    await card.get_by_role("link", name="Record outcome").click()
+
+    await expect(page).to_have_url(re.compile(rf"/appointments/?\?outcome={booked.id}$"))
+    await expect(page.get_by_role("heading", level=1, name="Record an outcome")).to_be_visible()
+    await page.get_by_role("radio", name="Did not attend").check()
+    await page.get_by_role("button", name="Record outcome").click()
+    await expect(page.locator("#confirmation")).to_contain_text(
+        f"Outcome recorded for {case.reference}: Did not attend."
+    )
+    answered = {a.id: a for a in await _on_case(running_app, case.case_id)}[booked.id]
+    assert answered.status is AppointmentStatus.DID_NOT_ATTEND
+
+    # Answered: the same link now opens the list, with nothing left to answer for it.
+    await _open(page, f"{running_app.url}/appointments?outcome={booked.id}")
+    await expect(page.get_by_role("heading", level=1, name="Appointments")).to_be_visible()
+    awaiting = page.get_by_role("region", name="Record an outcome")
+    await expect(_card(awaiting, case.reference, started)).to_have_count(0)
+
+
 async def test_an_empty_booking_shows_the_error_summary_and_books_nothing(
     running_app: RunningApp, page: Page
 ) -> None:
