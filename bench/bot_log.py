@@ -329,14 +329,14 @@ class DatabaseWork:
     def _count_driver_statements(self) -> None:
         """Statements sent to asyncpg directly (``core.db.driver``) pass no SQLAlchemy event:
         count them where they are sent."""
-        fetch = DriverStatement.fetch
+        fetch_on = DriverStatement.fetch_on  # every driver statement is sent through it
         on_statement = self._on("statements")
 
         async def counted(statement: DriverStatement, *args: Any, **kwargs: Any) -> Any:
             on_statement()
-            return await fetch(statement, *args, **kwargs)
+            return await fetch_on(statement, *args, **kwargs)
 
-        DriverStatement.fetch = counted  # type: ignore[method-assign]
+        DriverStatement.fetch_on = counted  # type: ignore[method-assign]
 
     def _on(self, key: str) -> Any:
         def count(*_args: Any, **_kwargs: Any) -> None:

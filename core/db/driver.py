@@ -94,7 +94,10 @@ class DriverStatement:
         try:
             return await driver.fetch(compiled.sql, *args)  # type: ignore[no-any-return]
         except Exception as error:
-            raise await _translated(connection, raw, compiled.sql, error) from error
+            translated = await _translated(connection, raw, compiled.sql, error)
+            if translated is error:
+                raise
+            raise translated from error
 
 
 class _Row:
