@@ -41,7 +41,7 @@ from core.notifications.channels import (
     RetryLater,
     SendResult,
 )
-from ui.i18n import Translator
+from ui.i18n import shared_translator
 
 Render = Callable[[str, dict[str, Any], str], str]
 
@@ -76,7 +76,6 @@ class TelegramChannel:
         self.render = render
         self._texts: OrderedDict[tuple[str, Hashable, str], str] = OrderedDict()
         self._cache_size = cache_size
-        self._translators: dict[str, Translator] = {}
 
     def text(self, message: OutboundMessage) -> str:
         # The locale member is its value as a key (a StrEnum), so no ``.value`` per message.
@@ -95,11 +94,9 @@ class TelegramChannel:
         """Answer buttons for messages about one appointment (``bot.keyboards``), else None."""
         if not needs_keyboard(message.kind):
             return None
-        locale = message.locale.value
-        translator = self._translators.get(locale)
-        if translator is None:
-            translator = self._translators[locale] = Translator(locale)
-        return notification_keyboard(message.kind, message.params, translator)
+        return notification_keyboard(
+            message.kind, message.params, shared_translator(message.locale.value)
+        )
 
     async def send(self, message: OutboundMessage) -> SendResult:
         if message.chat_id is None:

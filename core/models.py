@@ -273,16 +273,13 @@ class Contact(Base):
             WorkCategory.SUPPORT: self.is_support,
             WorkCategory.BEHAVIOUR_CHANGE: self.is_behaviour_change,
         }
-        return [category for category in _CATEGORY_ORDER if flags[category]]
-
-
-_CATEGORY_ORDER = (WorkCategory.DISRUPTION, WorkCategory.SUPPORT, WorkCategory.BEHAVIOUR_CHANGE)
+        return categories_in_order(category for category, flag in flags.items() if flag)
 
 
 def categories_in_order(categories: Iterable[WorkCategory]) -> list[WorkCategory]:
-    """``categories`` in the order :meth:`Contact.categories` gives them."""
+    """``categories`` in the order every face lists them: ``WorkCategory``'s own."""
     chosen = set(categories)
-    return [category for category in _CATEGORY_ORDER if category in chosen]
+    return [category for category in WorkCategory if category in chosen]
 
 
 class InterventionKind(Base):

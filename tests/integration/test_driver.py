@@ -1,10 +1,17 @@
 """Statements sent to asyncpg directly (``core.db.driver``) behave as SQLAlchemy's own: the same
 values bound (UTC times, JSON, literals), the same rows back, the unit of work's transaction,
-SQLAlchemy's errors."""
+SQLAlchemy's errors.
+
+PostgreSQL on asyncpg only: this module's ``database_url`` is a PostgreSQL database of its own
+(the shared fixture's SQLite half has nothing to run here), and one test shows that SQLite is
+refused.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -15,10 +22,17 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from core.bootstrap import Container
 from core.clock import FixedClock
 from core.db.driver import DriverStatement
-from core.db.engine import make_session_factory
+from core.db.engine import make_engine, make_session_factory
+from core.db.migrate import upgrade
 from core.models import BotConversation
 from core.uow import UnitOfWork
-from tests.conftest import POSTGRES_ADMIN_DSN
+from tests.conftest import (
+    POSTGRES_ADMIN_DSN,
+    START,
+    create_postgres_database,
+    drop_postgres_database,
+    require_postgres,
+)
 
 _conversations = BotConversation.__table__
 # A conversation row in, its columns and a literal back: a JSON parameter, a UTC-time one
@@ -44,6 +58,21 @@ _COUNT = select(func.count()).select_from(_conversations)
 MOMENT = datetime(2026, 3, 2, 10, 30, tzinfo=timezone(timedelta(hours=1)))
 
 
+@pytest.fixture(scope="module")
+async def database_url() -> AsyncIterator[str]:
+    """A migrated PostgreSQL database for this module (it overrides the shared fixture, whose
+    SQLite half would have nothing to run)."""
+    await require_postgres()
+    url = await create_postgres_database("da_driver")
+    engine = make_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    yield url
+    await drop_postgres_database(url)
+
+
 def _params(user: int) -> dict[str, object]:
     return {"user": user, "step": "type", "data": {"case_id": 12, "note": "ffïon"}, "at": MOMENT}
 
@@ -53,15 +82,21 @@ async def _count(container: Container) -> int:
         return int(await connection.scalar(_COUNT) or 0)
 
 
-async def test_a_driver_statement_gives_the_rows_sqlalchemys_execution_gives(
-    container: Container, backend: str
+async def test_on_sqlite_a_driver_statement_is_refused_before_anything_is_sent(
+    tmp_path: Path,
 ) -> None:
-    if backend == "sqlite":
-        async with container.uow() as uow:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.sqlite3'}")
+    try:
+        async with UnitOfWork(make_session_factory(engine), FixedClock(START)) as uow:
             with pytest.raises(RuntimeError, match="asyncpg only"):
                 await DriverStatement(_INSERT).fetch(uow, _params(1))
-        assert await _count(container) == 0
-        return
+    finally:
+        await engine.dispose()
+
+
+async def test_a_driver_statement_gives_the_rows_sqlalchemys_execution_gives(
+    container: Container,
+) -> None:
     async with container.uow() as uow:
         (driven,) = await DriverStatement(_INSERT).fetch(uow, _params(1))
         connection = await uow.connection()
@@ -81,22 +116,14 @@ async def test_a_driver_statement_gives_the_rows_sqlalchemys_execution_gives(
     assert all(moment.tzinfo == UTC for moment in stored)
 
 
-async def test_a_driver_statement_is_undone_with_its_unit_of_work(
-    container: Container, backend: str
-) -> None:
-    if backend == "sqlite":
-        pytest.skip("asyncpg only: the SQLite half shows the refusal above")
+async def test_a_driver_statement_is_undone_with_its_unit_of_work(container: Container) -> None:
     async with container.uow() as uow:
         await DriverStatement(_INSERT).fetch(uow, _params(1))
         # No commit: leaving the block rolls back.
     assert await _count(container) == 0
 
 
-async def test_a_missing_parameter_is_named_and_nothing_is_sent(
-    container: Container, backend: str
-) -> None:
-    if backend == "sqlite":
-        pytest.skip("asyncpg only: the SQLite half shows the refusal above")
+async def test_a_missing_parameter_is_named_and_nothing_is_sent(container: Container) -> None:
     params = _params(1)
     del params["step"]
     async with container.uow() as uow:
@@ -109,10 +136,8 @@ async def test_a_missing_parameter_is_named_and_nothing_is_sent(
 
 
 async def test_a_database_error_is_sqlalchemys_own_and_the_unit_of_work_rolls_back(
-    container: Container, backend: str
+    container: Container,
 ) -> None:
-    if backend == "sqlite":
-        pytest.skip("asyncpg only: the SQLite half shows the refusal above")
     with pytest.raises(IntegrityError) as raised:
         async with container.uow() as uow:
             await DriverStatement(_INSERT).fetch(uow, _params(1))
@@ -127,12 +152,10 @@ async def test_a_database_error_is_sqlalchemys_own_and_the_unit_of_work_rolls_ba
 
 
 async def test_without_the_engines_begin_at_checkout_it_runs_through_sqlalchemy_in_the_transaction(
-    container: Container, backend: str, clock: FixedClock
+    container: Container, clock: FixedClock
 ) -> None:
     # SQLAlchemy's own engine begins the transaction only before its first statement; the
     # driver's connection is then outside one, and the statement goes through SQLAlchemy.
-    if backend == "sqlite":
-        pytest.skip("asyncpg only: the SQLite half shows the refusal above")
     engine = create_async_engine(container.settings.database_url)
     try:
         uow = UnitOfWork(make_session_factory(engine), clock)
@@ -153,10 +176,8 @@ async def test_without_the_engines_begin_at_checkout_it_runs_through_sqlalchemy_
 
 
 async def test_a_connection_lost_mid_statement_is_dropped_from_the_pool(
-    container: Container, backend: str
+    container: Container,
 ) -> None:
-    if backend == "sqlite":
-        pytest.skip("asyncpg only: the SQLite half shows the refusal above")
     with pytest.raises(DBAPIError) as raised:
         async with container.uow() as uow:
             connection = await uow.connection()

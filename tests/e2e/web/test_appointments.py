@@ -66,6 +66,26 @@ async def _on_case(app: RunningApp, case_id: int) -> list[AppointmentRead]:
     return await _with_core(app.database_url, work)
 
 
+async def _book_through_core(
+    app: RunningApp, case: CaseChoice, starts_at: datetime
+) -> AppointmentRead:
+    """An hour at the office, booked through core (past times too, as if the day went by)."""
+
+    async def work(container: Any) -> AppointmentRead:
+        return await appointments.book_appointment(
+            uow=container.uow(),
+            actor=await _actor(container),
+            data=AppointmentCreate(
+                case_id=case.case_id,
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(minutes=60),
+                place_kind=PlaceKind.OFFICE,
+            ),
+        )
+
+    return await _with_core(app.database_url, work)
+
+
 async def _in_english(app: RunningApp) -> None:
     """Start from English whatever an earlier (maybe failed) run switched to."""
 
@@ -185,19 +205,7 @@ async def test_recording_an_outcome_for_a_past_appointment_offers_to_book_the_ne
     # A past appointment nobody answered: booked through core, as if the week went by.
     started = _local(date.today() - timedelta(days=2 if phone else 3), "06:10")
 
-    async def book_past(container: Any) -> AppointmentRead:
-        return await appointments.book_appointment(
-            uow=container.uow(),
-            actor=await _actor(container),
-            data=AppointmentCreate(
-                case_id=case.case_id,
-                starts_at=started,
-                ends_at=started + timedelta(minutes=60),
-                place_kind=PlaceKind.OFFICE,
-            ),
-        )
-
-    past = await _with_core(running_app.database_url, book_past)
+    past = await _book_through_core(running_app, case, started)
     await sign_in_as(page, running_app.url, CASE_MANAGER)
     await _open(page, f"{running_app.url}/appointments")
 
@@ -245,19 +253,7 @@ async def test_today_shows_a_started_appointment_as_awaiting_and_links_to_its_ou
     midnight = datetime.combine(now.astimezone(LONDON).date(), time(0), LONDON)
     started = now - min(timedelta(minutes=31 if phone else 37), (now - midnight) / 2)
 
-    async def book_started(container: Any) -> AppointmentRead:
-        return await appointments.book_appointment(
-            uow=container.uow(),
-            actor=await _actor(container),
-            data=AppointmentCreate(
-                case_id=case.case_id,
-                starts_at=started,
-                ends_at=started + timedelta(minutes=60),
-                place_kind=PlaceKind.OFFICE,
-            ),
-        )
-
-    booked = await _with_core(running_app.database_url, book_started)
+    booked = await _book_through_core(running_app, case, started)
     await sign_in_as(page, running_app.url, CASE_MANAGER)
     await expect(page.get_by_text("Loading your day…")).to_have_count(0, timeout=30_000)
 
