@@ -64,7 +64,9 @@ class Settings(BaseSettings):
     dispatch_lease_seconds: float = Field(
         default=60.0, description="How long a claimed message is held before another worker may."
     )
-    dispatch_concurrency: int = Field(default=16, description="Sends in flight per worker.")
+    dispatch_concurrency: int = Field(
+        default=32, description="Telegram sends in flight per worker."
+    )
     dispatch_batch_size: int = Field(default=500, description="Messages claimed at once.")
     scheduler_interval_seconds: float = Field(
         default=60.0, description="Seconds between two rounds of the notification schedulers."

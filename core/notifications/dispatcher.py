@@ -25,9 +25,11 @@ One loop, run inside the default single-machine process or as any number of
 
 2. **Send** each claimed message through its channel, up to ``concurrency`` at once, paced by a
    global rate (a strict sliding window: at most 30 sends start in any second, Telegram's
-   limit) and a minimum interval per chat (1 s); see :class:`Pacer`. A Telegram message whose
-   recipient has no active link goes to the in-app inbox instead, as does every message when no
-   Telegram channel is configured.
+   limit) and a minimum interval per chat (1 s); see :class:`Pacer`. Paced, a slot is taken
+   before the message that goes in it is chosen, so it always carries the most urgent one
+   waiting. A Telegram message whose recipient has no active link goes to the in-app inbox
+   instead, as does every message when no Telegram channel is configured; the inbox is not
+   paced and has senders of its own.
 
 3. **Record**: ``sent`` (with ``sent_at`` and Telegram's message id); back to ``queued`` with
    exponential backoff and jitter (or the provider's ``retry_after``) for a passing failure;
@@ -101,7 +103,7 @@ class DispatchSettings:
     pacing: bool = True
     max_attempts: int = 5
     lease_seconds: float = 60.0
-    concurrency: int = 16
+    concurrency: int = 32  # Telegram sends in flight; the inbox has _INBOX_SENDERS of its own
     batch_size: int = 500  # unpaced; paced, a batch holds max_batch_seconds of sends
     backoff_base_seconds: float = 5.0  # first retry after 2.5-5 s, then doubling
     backoff_max_seconds: float = 3600.0
@@ -194,10 +196,23 @@ class Pacer:
         if self.enabled:
             self._chat_free[chat_id] = self._monotonic() + self._per_chat_interval
 
-    async def wait(self, chat_id: int | None) -> None:
-        """Wait for this chat's turn, then for the global window (entered only once the chat is
-        free, so a busy chat does not hold up everyone else's sends). On return the send has
-        started, as far as the window is concerned: call the channel at once."""
+    async def next_slot(self) -> None:
+        """Wait for the next evenly spaced start slot, reserved before sleeping so concurrent
+        tasks never take the same one. ``wait`` takes one itself unless told it has one."""
+        if not self.enabled:
+            return
+        now = self._monotonic()
+        slot = max(self._global_next, now)
+        self._global_next = slot + self._interval
+        if slot > now:
+            await self._sleep(slot - now)
+
+    async def wait(self, chat_id: int | None, *, slotted: bool = False) -> None:
+        """Wait for this chat's turn, then for a slot (unless ``slotted``: the caller took one
+        with ``next_slot`` before choosing what to send) and the global window. The slot comes
+        after the chat is free, so a busy chat does not hold up everyone else's sends. On
+        return the send has started, as far as the window is concerned: call the channel at
+        once."""
         if not self.enabled:
             return
         if chat_id is not None:
@@ -213,11 +228,8 @@ class Pacer:
             self._chat_free[chat_id] = math.inf
             if len(self._chat_free) > 10_000:
                 self._chat_free = {c: t for c, t in self._chat_free.items() if t > now}
-        now = self._monotonic()
-        slot = max(self._global_next, now)
-        self._global_next = slot + self._interval
-        if slot > now:
-            await self._sleep(slot - now)
+        if not slotted:
+            await self.next_slot()
         # The strict part: no await between the last check and taking the start.
         starts = self._starts
         while True:
@@ -410,20 +422,21 @@ class Dispatcher:
 
         ``on_batch`` is told how many messages each non-empty claim held (the worker prints it).
 
-        Pipelined, with three kinds of task: this one claims, ``concurrency`` senders send, one
-        recorder writes results. Claimed messages wait in a local queue ordered by lane, then
-        claim order, so a critical message claimed later still goes before every normal one
-        claimed earlier. The next batch is claimed as soon as the local queue is down to half a
-        batch (never fewer than ``concurrency`` messages), so no sender idles on a claim's round
-        trip, which at a few thousand messages a second outlasts a handful of sends; while the
-        queue is longer, the critical lane alone is checked every ``critical_poll_seconds``. A
-        critical message queued behind any number of normal ones therefore waits at most one
-        poll, one claim and the sends already in flight (paced: the global window as well).
+        Pipelined, with three kinds of task: this one claims, senders send (``_Run.start``), one
+        recorder writes results. Claimed messages wait in local queues (Telegram's and the
+        inbox's) ordered by lane, then claim order, so a critical message claimed later still
+        goes before every normal one claimed earlier. The next batch is claimed as soon as the
+        local queues are down to half a batch (never fewer than ``concurrency`` messages), so
+        no sender idles on a claim's round trip, which at a few thousand messages a second
+        outlasts a handful of sends; while they are longer, the critical lane alone is checked
+        every ``critical_poll_seconds``. A critical message queued behind any number of normal
+        ones therefore waits at most one poll, one claim and the sends already in flight
+        (paced: the next slot, as a slot is filled only when it comes; ``_Run.paced_loop``).
         A batch's results go to the recorder when its last message is done; the recorder writes
         whatever has come in, one transaction at a time, while sending goes on.
         """
         run = _Run(self, on_batch)
-        senders = [asyncio.ensure_future(run.send_loop()) for _ in range(run.concurrency)]
+        senders = run.start()
         recorder = asyncio.ensure_future(run.record_loop())
         try:
             await run.claim_loop(stop_event)
@@ -441,7 +454,8 @@ class Dispatcher:
                 return Channel.TELEGRAM, telegram
         return Channel.INBOX, self.channels.get(Channel.INBOX)
 
-    async def _deliver(self, message: OutboundMessage) -> _Result:
+    async def _deliver(self, message: OutboundMessage, *, slotted: bool = False) -> _Result:
+        """``slotted``: the sender already took the pacer's next slot (``_Run.send_loop``)."""
         channel, adapter = self._route(message)
         if adapter is None:
             return self._failed(message, NO_CHANNEL_ERROR.format(channel=channel.value))
@@ -453,7 +467,7 @@ class Dispatcher:
             delay = self.pacer.chat_delay(message.chat_id)
             if delay > min(self.settings.max_chat_wait_seconds, self.settings.lease_seconds / 2):
                 return _Result(_DEFERRED, message, at=self._after(delay))
-            await self.pacer.wait(message.chat_id)
+            await self.pacer.wait(message.chat_id, slotted=slotted)
         try:
             try:
                 result = await adapter.send(message)
@@ -618,30 +632,42 @@ class _Result:
         }
 
 
+# The in-app inbox's senders in ``run_forever``: an inbox delivery is one short insert, so a
+# few keep up with any backlog, and each holds a database connection while it writes.
+_INBOX_SENDERS = 4
+
+
 class _Run:
-    """One ``run_forever``: the local queue between the claimer, the senders and the recorder."""
+    """One ``run_forever``: the local queues between the claimer, the senders and the recorder.
+
+    Claimed messages wait in two queues, by where they will go: Telegram's, paced, and the
+    inbox's, which has no rate limit and so never waits behind Telegram's pacing."""
 
     def __init__(self, dispatcher: Dispatcher, on_batch: Callable[[int], None] | None) -> None:
         self.dispatcher = dispatcher
         self.settings = dispatcher.settings
         self.on_batch = on_batch
         self.concurrency = max(1, self.settings.concurrency)
-        # (lane rank, claim order, message, its batch); a None message tells a sender to stop.
-        self.waiting: asyncio.PriorityQueue[
-            tuple[float, int, OutboundMessage | None, _Batch | None]
-        ] = asyncio.PriorityQueue()
+        self.telegram: _Waiting = asyncio.PriorityQueue()
+        self.inbox: _Waiting = asyncio.PriorityQueue()
+        self.senders = {self.telegram: self.concurrency, self.inbox: _INBOX_SENDERS}
         self.recorded: asyncio.Queue[list[_Result] | None] = asyncio.Queue()
-        # Claim the next batch when the local queue is down to this many: half a batch, and
+        # Claim the next batch when the local queues are down to this many: half a batch, and
         # never fewer than the senders, so the senders have work for the claim's round trip.
         self.low_water = max(self.concurrency, dispatcher.claim_limit() // 2)
-        self.hungry = asyncio.Event()  # the local queue is down to ``low_water`` messages
+        self.hungry = asyncio.Event()  # the local queues are down to ``low_water`` messages
         self._order = 0
+
+    def waiting(self) -> int:
+        return self.telegram.qsize() + self.inbox.qsize()
 
     def _put(self, messages: list[OutboundMessage]) -> None:
         batch = _Batch(len(messages))
+        route = self.dispatcher._route
         for message in messages:
             self._order += 1
-            self.waiting.put_nowait((LANE_ORDER[message.lane], self._order, message, batch))
+            waiting = self.telegram if route(message)[0] is Channel.TELEGRAM else self.inbox
+            waiting.put_nowait((LANE_ORDER[message.lane], self._order, message, batch))
         if self.on_batch is not None:
             self.on_batch(len(messages))
 
@@ -661,7 +687,7 @@ class _Run:
     async def claim_loop(self, stop_event: asyncio.Event) -> None:
         settings = self.settings
         while not stop_event.is_set():
-            if self.waiting.qsize() > self.low_water:
+            if self.waiting() > self.low_water:
                 # Busy: wait to get hungry, looking at the critical lane meanwhile.
                 self.hungry.clear()
                 try:
@@ -676,20 +702,36 @@ class _Run:
                 except TimeoutError:
                     pass
 
+    def start(self) -> list[asyncio.Future[None]]:
+        """The senders: paced, one task feeds Telegram's slots (``paced_loop``); unpaced,
+        ``concurrency`` of them take from Telegram's queue. The inbox has its own."""
+        tasks = [asyncio.ensure_future(self.send_loop(self.inbox)) for _ in range(_INBOX_SENDERS)]
+        if self.dispatcher.pacer.enabled:
+            self.senders[self.telegram] = 1
+            tasks.append(asyncio.ensure_future(self.paced_loop(self.telegram)))
+        else:
+            tasks += [
+                asyncio.ensure_future(self.send_loop(self.telegram))
+                for _ in range(self.concurrency)
+            ]
+        return tasks
+
     def close(self) -> None:
         """Let the senders finish what is queued, then stop (stop markers sort last)."""
-        for _ in range(self.concurrency):
-            self._order += 1
-            self.waiting.put_nowait((math.inf, self._order, None, None))
+        for waiting, senders in self.senders.items():
+            for _ in range(senders):
+                self._order += 1
+                waiting.put_nowait((math.inf, self._order, None, None))
 
-    async def send_loop(self) -> None:
-        # ``_deliver_safely`` written out: this loop runs once for every message sent.
-        waiting, dispatcher = self.waiting, self.dispatcher
+    async def send_loop(self, waiting: _Waiting) -> None:
+        """Take the next message, send it, note the result; until told to stop."""
+        # ``_send`` written out: this loop runs once for every message sent.
+        dispatcher = self.dispatcher
         while True:
             _rank, _order, message, batch = await waiting.get()
             if message is None or batch is None:
                 return
-            if waiting.qsize() <= self.low_water:
+            if self.waiting() <= self.low_water:
                 self.hungry.set()
             try:
                 result = await dispatcher._deliver(message)
@@ -698,6 +740,63 @@ class _Run:
             batch.results.append(result)
             if len(batch.results) == batch.size:
                 self.recorded.put_nowait(batch.results)
+
+    async def paced_loop(self, waiting: _Waiting) -> None:
+        """Paced Telegram: take the pacer's next slot, then the message at the head of the
+        queue, and send it in a task of its own, up to ``concurrency`` at once.
+
+        What goes in a slot is the most urgent message at that moment. Senders that each took a
+        message and then slept for a slot would hold those messages, and a critical message
+        claimed meanwhile would wait for a sender: about ``concurrency / rate`` seconds (a
+        second at the defaults). This loop is the queue's only reader, so the head it waits
+        for is still there after the slot; with nothing queued it waits for work by taking
+        what comes and putting it back (its key is its place, so the order is kept)."""
+        pacer = self.dispatcher.pacer
+        free = asyncio.Semaphore(self.concurrency)
+        sending: set[asyncio.Future[None]] = set()
+
+        def finished(task: asyncio.Future[None]) -> None:
+            sending.discard(task)
+            free.release()
+
+        while True:
+            await free.acquire()
+            head = await waiting.get()
+            if head[2] is None:  # stop: the markers sort after every message
+                break
+            waiting.put_nowait(head)
+            await pacer.next_slot()
+            while True:  # until a message that can go now has used the slot
+                item = waiting.get_nowait()  # the head, or something more urgent
+                _rank, _order, message, batch = item
+                if message is None or batch is None:  # only stop markers are left
+                    waiting.put_nowait(item)
+                    free.release()
+                    break
+                if self.waiting() <= self.low_water:
+                    self.hungry.set()
+                # A message to a chat that is not free yet waits for it (or is given back) in
+                # its own task and takes a slot after; this one goes to the next message.
+                ready = message.chat_id is not None and pacer.chat_delay(message.chat_id) == 0
+                task = asyncio.ensure_future(self._send(message, batch, slotted=ready))
+                sending.add(task)
+                task.add_done_callback(finished)
+                if ready or waiting.empty() or free.locked():
+                    break
+                await free.acquire()
+        if sending:
+            await asyncio.gather(*sending)
+
+    async def _send(
+        self, message: OutboundMessage, batch: _Batch, *, slotted: bool = False
+    ) -> None:
+        try:
+            result = await self.dispatcher._deliver(message, slotted=slotted)
+        except Exception as error:  # one bad row must not stop the batch
+            result = self.dispatcher._delivery_failed(message, error)
+        batch.results.append(result)
+        if len(batch.results) == batch.size:
+            self.recorded.put_nowait(batch.results)
 
     async def record_loop(self) -> None:
         while True:
@@ -718,6 +817,10 @@ class _Run:
 class _Batch:
     size: int
     results: list[_Result] = field(default_factory=list)
+
+
+# A local queue: (lane rank, claim order, message, its batch); a None message means stop.
+_Waiting = asyncio.PriorityQueue[tuple[float, int, OutboundMessage | None, _Batch | None]]
 
 
 def _record_statements() -> dict[str, Any]:

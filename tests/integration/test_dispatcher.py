@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -698,6 +699,66 @@ async def test_a_critical_message_queued_during_a_long_broadcast_overtakes_the_c
     # claimed broadcasts would all have gone first.
     assert telegram.sent_ids.index(alert_id) < 60
     assert sorted(Counter(telegram.sent_ids).values()) == [1] * len(telegram.sent_ids)
+
+
+async def test_paced_a_critical_message_takes_the_next_slot_not_a_turn_behind_every_sender(
+    container: Container,
+) -> None:
+    users = [await add_user(container, chat_id=700 + n) for n in range(40)]
+    for n in range(40):
+        await queue(container, users[n], f"paced-backlog:{n}", lane=Lane.NORMAL)
+    alert_user = await add_user(container, chat_id=760)
+    telegram = FakeTelegram()
+    # 40 a second: a slot every 26 ms. Twelve senders that each took a message before
+    # sleeping for their slot would hold about 0.3 s of normal sends ahead of the alert.
+    settings = DispatchSettings(
+        pacing=True,
+        global_rate=40,
+        per_chat_interval=0.0,
+        concurrency=12,
+        critical_poll_seconds=0.01,
+    )
+    worker = dispatcher(container, telegram, settings)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run_forever(stop))
+    while len(telegram.sent) < 3:  # noqa: ASYNC110 (the fake records sends; poll it)
+        await asyncio.sleep(0.001)
+    await queue(container, alert_user, "paced-alert", lane=Lane.CRITICAL)
+    sent_before_alert_was_queued = len(telegram.sent)
+    alert_id = (await row(container, "paced-alert")).id
+    while alert_id not in telegram.sent_ids:  # noqa: ASYNC110
+        await asyncio.sleep(0.002)
+    stop.set()
+    await asyncio.wait_for(running, timeout=60)
+
+    # The poll (10 ms) and the claim take a slot or two; the senders' held messages would be
+    # eleven or twelve more.
+    overtaken_by = telegram.sent_ids.index(alert_id) - sent_before_alert_was_queued
+    assert overtaken_by <= 5, telegram.sent_ids
+    assert sorted(Counter(telegram.sent_ids).values()) == [1] * len(telegram.sent_ids)
+
+
+async def test_paced_the_inbox_does_not_wait_for_telegrams_slots(container: Container) -> None:
+    people = [await add_user(container) for _ in range(20)]  # no Telegram link: the inbox
+    for n, person in enumerate(people):
+        await queue(container, person, f"inbox-while-paced:{n}", lane=Lane.NORMAL)
+    linked = await add_user(container, chat_id=780)
+    for n in range(3):
+        await queue(container, linked, f"telegram-while-paced:{n}", lane=Lane.NORMAL)
+    telegram = FakeTelegram()
+    # Two sends a second, one a minute to a chat: Telegram's three take minutes (two are
+    # given back, deferred); the twenty inbox items must not be spaced by those slots.
+    settings = DispatchSettings(pacing=True, global_rate=2, per_chat_interval=60, concurrency=4)
+    worker = dispatcher(container, telegram, settings)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run_forever(stop))
+    started = time.monotonic()
+    while await inbox_count(container) < 20:  # noqa: ASYNC110 (the inbox is the record)
+        await asyncio.sleep(0.01)
+        assert time.monotonic() - started < 5, "inbox deliveries waited for Telegram's pacing"
+    stop.set()
+    await asyncio.wait_for(running, timeout=60)
+    assert len(telegram.sent) == 1
 
 
 class LateTimeline:
