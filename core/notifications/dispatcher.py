@@ -397,9 +397,9 @@ class Dispatcher:
 
         return list(await asyncio.gather(*(deliver(message) for message in messages)))
 
-    async def _deliver_safely(self, message: OutboundMessage) -> _Result:
+    async def _deliver_safely(self, message: OutboundMessage, *, slotted: bool = False) -> _Result:
         try:
-            return await self._deliver(message)
+            return await self._deliver(message, slotted=slotted)
         except Exception as error:  # one bad row must not stop the batch
             return self._delivery_failed(message, error)
 
@@ -455,7 +455,7 @@ class Dispatcher:
         return Channel.INBOX, self.channels.get(Channel.INBOX)
 
     async def _deliver(self, message: OutboundMessage, *, slotted: bool = False) -> _Result:
-        """``slotted``: the sender already took the pacer's next slot (``_Run.send_loop``)."""
+        """``slotted``: the caller already took the pacer's next slot (``_Run.paced_loop``)."""
         channel, adapter = self._route(message)
         if adapter is None:
             return self._failed(message, NO_CHANNEL_ERROR.format(channel=channel.value))
@@ -648,9 +648,14 @@ class _Run:
         self.settings = dispatcher.settings
         self.on_batch = on_batch
         self.concurrency = max(1, self.settings.concurrency)
+        self.paced = dispatcher.pacer.enabled
         self.telegram: _Waiting = asyncio.PriorityQueue()
         self.inbox: _Waiting = asyncio.PriorityQueue()
-        self.senders = {self.telegram: self.concurrency, self.inbox: _INBOX_SENDERS}
+        # Readers of each queue, each stopped by a marker of its own (``close``).
+        self.senders = {
+            self.telegram: 1 if self.paced else self.concurrency,
+            self.inbox: _INBOX_SENDERS,
+        }
         self.recorded: asyncio.Queue[list[_Result] | None] = asyncio.Queue()
         # Claim the next batch when the local queues are down to this many: half a batch, and
         # never fewer than the senders, so the senders have work for the claim's round trip.
@@ -705,16 +710,15 @@ class _Run:
     def start(self) -> list[asyncio.Future[None]]:
         """The senders: paced, one task feeds Telegram's slots (``paced_loop``); unpaced,
         ``concurrency`` of them take from Telegram's queue. The inbox has its own."""
-        tasks = [asyncio.ensure_future(self.send_loop(self.inbox)) for _ in range(_INBOX_SENDERS)]
-        if self.dispatcher.pacer.enabled:
-            self.senders[self.telegram] = 1
-            tasks.append(asyncio.ensure_future(self.paced_loop(self.telegram)))
-        else:
-            tasks += [
-                asyncio.ensure_future(self.send_loop(self.telegram))
-                for _ in range(self.concurrency)
-            ]
-        return tasks
+        return [
+            asyncio.ensure_future(
+                self.paced_loop(waiting)
+                if self.paced and waiting is self.telegram
+                else self.send_loop(waiting)
+            )
+            for waiting, readers in self.senders.items()
+            for _ in range(readers)
+        ]
 
     def close(self) -> None:
         """Let the senders finish what is queued, then stop (stop markers sort last)."""
@@ -725,7 +729,7 @@ class _Run:
 
     async def send_loop(self, waiting: _Waiting) -> None:
         """Take the next message, send it, note the result; until told to stop."""
-        # ``_send`` written out: this loop runs once for every message sent.
+        # ``Dispatcher._deliver_safely`` written out: this loop runs once for every message.
         dispatcher = self.dispatcher
         while True:
             _rank, _order, message, batch = await waiting.get()
@@ -737,9 +741,7 @@ class _Run:
                 result = await dispatcher._deliver(message)
             except Exception as error:  # one bad row must not stop the batch
                 result = dispatcher._delivery_failed(message, error)
-            batch.results.append(result)
-            if len(batch.results) == batch.size:
-                self.recorded.put_nowait(batch.results)
+            self._done(batch, result)
 
     async def paced_loop(self, waiting: _Waiting) -> None:
         """Paced Telegram: take the pacer's next slot, then the message at the head of the
@@ -762,7 +764,8 @@ class _Run:
         while True:
             await free.acquire()
             head = await waiting.get()
-            if head[2] is None:  # stop: the markers sort after every message
+            _rank, _order, first, _batch = head
+            if first is None:  # stop: the markers sort after every message
                 break
             waiting.put_nowait(head)
             await pacer.next_slot()
@@ -787,13 +790,11 @@ class _Run:
         if sending:
             await asyncio.gather(*sending)
 
-    async def _send(
-        self, message: OutboundMessage, batch: _Batch, *, slotted: bool = False
-    ) -> None:
-        try:
-            result = await self.dispatcher._deliver(message, slotted=slotted)
-        except Exception as error:  # one bad row must not stop the batch
-            result = self.dispatcher._delivery_failed(message, error)
+    async def _send(self, message: OutboundMessage, batch: _Batch, *, slotted: bool) -> None:
+        self._done(batch, await self.dispatcher._deliver_safely(message, slotted=slotted))
+
+    def _done(self, batch: _Batch, result: _Result) -> None:
+        """Note a result; a batch whose last message is done goes to the recorder."""
         batch.results.append(result)
         if len(batch.results) == batch.size:
             self.recorded.put_nowait(batch.results)
