@@ -35,6 +35,7 @@ from bot.jobs import RecordingBot, recorder
 from bot.menu import MENU, MenuEntry, publish_menu
 from bot.request import AiohttpRequest
 from core.bootstrap import Container
+from core.log_redaction import redact_in_logs
 
 BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
 
@@ -56,6 +57,7 @@ def build_application(
     by email); ``menu`` is the list of commands to answer and publish; ``post_shutdown``
     runs after ``run_polling`` stops (the CLI disposes of the database engine there).
     """
+    redact_in_logs(token)  # PTB logs its URLs, token and all, from the moment the bot is made
     builder = ApplicationBuilder()
     if request is None:
         # Talking to Telegram: every reply is recorded for its site's retention rule (bot.jobs).

@@ -29,6 +29,8 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from core.log_redaction import redact_in_logs
+
 log = logging.getLogger(__name__)
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
@@ -156,6 +158,7 @@ def build_bot(token: str, base_url: str, *, pool_size: int = 32) -> Bot:
     ``get_updates`` gets a pool of its own (one connection is all a long poll needs), so a busy
     dispatcher never starves the update loop, as in PTB's own ``ApplicationBuilder``.
     """
+    redact_in_logs(token)  # PTB logs its URLs, token and all, from the moment the bot is made
     return Bot(
         token=token,
         base_url=base_url,

@@ -10,6 +10,7 @@ from core import sealing
 from core.clock import Clock, SystemClock
 from core.db.engine import make_engine, make_session_factory
 from core.errors import DomainError
+from core.log_redaction import redact_in_logs
 from core.settings import SecretProblem, Settings, secret_problems
 from core.uow import UnitOfWork
 
@@ -65,6 +66,8 @@ def check_production_secrets(
 
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
     settings = settings or Settings()
+    # Before anything can log: python-telegram-bot logs the token inside its URLs at DEBUG.
+    redact_in_logs(settings.telegram_bot_token, settings.telegram_webhook_secret)
     keys = settings.totp_keys()
     try:
         sealing.configure(keys or ([sealing.DEMO_KEY] if settings.demo_mode else []))

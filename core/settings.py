@@ -10,7 +10,7 @@ import base64
 import hashlib
 from pathlib import Path
 from typing import Literal, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -213,11 +213,26 @@ def secret_problems(
         problems.append(SecretProblem("TOTP_ENCRYPTION_KEYS", "default"))
     elif not all(_is_fernet_key(key) for key in keys):
         problems.append(SecretProblem("TOTP_ENCRYPTION_KEYS", "invalid"))
-    if not settings.is_sqlite:
-        try:
-            password = urlsplit(settings.normalised_database_url()).password
-        except ValueError:
-            password = None
-        if password is not None and _is_default(password):
-            problems.append(SecretProblem("DATABASE_URL", "default"))
+    if not settings.is_sqlite and any(
+        _is_default(password) for password in _database_passwords(settings.database_url)
+    ):
+        problems.append(SecretProblem("DATABASE_URL", "default"))
     return problems
+
+
+def _database_passwords(url: str) -> list[str]:
+    """Every password a database URL gives the driver, decoded as the driver decodes it: the
+    one after ``user:`` and any ``password=`` query parameter (libpq and asyncpg read both), so
+    ``p%6Fstgres`` is compared as ``postgres``."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return []
+    found = [unquote(password)] if password is not None else []
+    found += [
+        value
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        if name.lower() == "password"
+    ]
+    return found

@@ -14,13 +14,16 @@ log statements with their parameters and rows by design (``SQL_ECHO``, off by de
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.channel import TelegramChannel
+from cli.bot import serve_bot
 from core.bootstrap import Container, bootstrap
 from core.clock import FixedClock
 from core.db.migrate import upgrade
@@ -38,6 +41,7 @@ from core.settings import Settings
 from tests.conftest import START
 from tests.e2e.outbox_support import make_bot
 from tests.e2e.test_bot_basics import make_harness
+from tests.fakes import FakeBotApi
 from ui.notifications import render
 
 SUBJECT_NAME = "Barnabus Logleakington"
@@ -203,3 +207,54 @@ async def test_a_whole_demo_journey_logs_no_name_address_or_note(
     assert any(text.startswith("telegram") and " DEBUG " in text for text in every_log_record.texts)
     for word in PRIVATE_WORDS:
         assert word.lower() not in logged.lower(), f"{word!r} reached the logs"
+
+
+async def test_no_log_line_holds_the_bot_token_through_startup_polling_and_replies(
+    tmp_path: Path, every_log_record: _Recorder
+) -> None:
+    """The bot's own main loop (``serve_bot``: getMe, the command menu, deleteWebhook, long
+    polling, a reply) with every logger at DEBUG: the token, which PTB puts in every request's
+    address, is in no record."""
+    token = f"{secrets.randbelow(10**9) + 10**8}:{secrets.token_urlsafe(26)}"
+    async with FakeBotApi(token=token) as fake:
+        container = bootstrap(
+            Settings(
+                database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+                demo_mode=True,
+                telegram_bot_token=token,
+                telegram_api_base_url=fake.base_url,
+            )
+        )
+        await upgrade(container.engine)
+        stop = asyncio.Event()
+        serving = asyncio.create_task(serve_bot(container, stop))
+        try:
+            fake.push_update(_message(TELEGRAM_USER, "/start"))
+            for _ in range(400):
+                if fake.sent_messages(TELEGRAM_USER) or serving.done():
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            stop.set()
+            await serving
+            await container.dispose()
+        methods = {call.method for call in fake.calls}
+
+    assert {"getMe", "getUpdates", "sendMessage", "setMyCommands"} <= methods
+    logged = "\n".join(every_log_record.texts)
+    assert any(text.startswith("telegram") and " DEBUG " in text for text in every_log_record.texts)
+    assert token not in logged
+    assert token.split(":", 1)[1] not in logged  # nor its secret half, however it was quoted
+
+
+def _message(user_id: int, text: str) -> dict[str, object]:
+    return {
+        "message": {
+            "message_id": 1,
+            "date": 1772442000,
+            "chat": {"id": user_id, "type": "private", "first_name": "Tester"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Tester"},
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}],
+        }
+    }

@@ -227,3 +227,33 @@ def test_a_token_whose_digest_is_on_the_published_list_is_refused_in_any_letter_
             SecretProblem("TELEGRAM_BOT_TOKEN", "default")
         ]
     assert secret_problems(base.model_copy(update={"telegram_bot_token": OWN_TOKEN})) == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://drive:p%6Fstgres@db:5432/drive",  # "postgres", one letter percent-encoded
+        "postgresql://drive:%70%6F%73%74%67%72%65%73@db:5432/drive",
+        "postgresql://drive@db:5432/drive?password=postgres",  # libpq and asyncpg read this too
+        "postgresql+asyncpg://drive@db/drive?ssl=require&password=Ch%61ngeMe",
+    ],
+)
+def test_a_published_database_password_is_found_percent_encoded_or_in_the_query(
+    url: str,
+) -> None:
+    settings = Settings(demo_mode=False, database_url=url)
+
+    with pytest.raises(UnsafeSecrets) as caught:
+        check_production_secrets(settings)
+
+    assert caught.value.problems == [SecretProblem("DATABASE_URL", "default")]
+
+
+def test_a_database_password_of_our_own_passes_however_it_is_written() -> None:
+    own = secrets.token_urlsafe(18)
+    for url in (
+        f"postgresql://drive:{own}@db:5432/drive",
+        f"postgresql://drive:{own}%40x@db:5432/drive",  # an @ in the password, as URLs need it
+        f"postgresql://drive@db:5432/drive?password={own}&sslmode=require",
+    ):
+        assert secret_problems(Settings(demo_mode=False, database_url=url)) == [], url
