@@ -194,6 +194,8 @@ class NotificationKind(StrEnum):
     PANEL_BROADCAST = "panel_broadcast"
     DISRUPTION_ALERT = "disruption_alert"
     ESCALATION = "escalation"
+    # The in-app inbox only: someone else issued a Telegram link code for your account.
+    TELEGRAM_LINK_CODE_ISSUED = "telegram_link_code_issued"
 
 
 class AlertStatus(StrEnum):

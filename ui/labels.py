@@ -186,6 +186,7 @@ LABELS: dict[type[StrEnum], dict[StrEnum, str]] = {
         NotificationKind.PANEL_BROADCAST: N_("Panel announcement"),
         NotificationKind.DISRUPTION_ALERT: N_("Disruption alert"),
         NotificationKind.ESCALATION: N_("Escalated alert"),
+        NotificationKind.TELEGRAM_LINK_CODE_ISSUED: N_("Telegram link code"),
     },
     AlertStatus: {
         AlertStatus.OPEN: N_("Open"),

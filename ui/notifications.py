@@ -37,6 +37,10 @@ TEMPLATES: dict[str, str] = {
     NotificationKind.ESCALATION: N_(
         "The disruption alert for {reference} has not been acknowledged yet. Please act on it."
     ),
+    NotificationKind.TELEGRAM_LINK_CODE_ISSUED: N_(
+        "An administrator made a code at {time} that links a Telegram account to your Drive"
+        " Assist account. If you did not ask for one, tell your manager straight away."
+    ),
 }
 
 

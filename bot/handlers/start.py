@@ -1,4 +1,5 @@
-"""``/start CODE`` links a Telegram account to a staff account; ``/start`` when linked says hello.
+"""``/start CODE`` links a Telegram account to a staff account and says which one (its email
+address); ``/start`` when linked says hello.
 
 A wrong, used or expired code, or too many wrong codes, raises a core error that the error
 handler turns into the translated message.
@@ -30,5 +31,12 @@ async def start(update: Update, context: BotContext) -> None:
         chat_id=update.effective_chat.id,
     )
     context.switch_language(update, linked.locale)
-    linked_text = esc(context.t.gettext("Your Telegram account is now linked to Drive Assist."))
+    # The account's sign-in address, so its owner sees at once whose account this chat now acts
+    # as (a code someone else was given shows up here); an address, not a name, in the chat.
+    linked_text = esc(
+        context.t.gettext(
+            "Your Telegram account is now linked to the Drive Assist account {email}.",
+            email=linked.email,
+        )
+    )
     await reply(update, f"{linked_text}\n{_hello(context)}")

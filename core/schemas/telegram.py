@@ -1,4 +1,8 @@
-"""What the Telegram linking and bot-state services hand out. No names: the bot never needs one."""
+"""What the Telegram linking and bot-state services hand out. No names: the bot never needs one.
+
+The one exception to "nothing that identifies a person" is the email address of the account a
+Telegram user has just linked to: the bot shows it to them once, so they can see at once whether
+the code linked their own account (see ``core.services.telegram_links``)."""
 
 from __future__ import annotations
 
@@ -18,9 +22,11 @@ class LinkCodeRead(ReadModel):
 
 
 class LinkedAccountRead(ReadModel):
-    """The account a Telegram user has just linked to: enough to greet them in their language."""
+    """The account a Telegram user has just linked to: enough to greet them in their language
+    and to tell them which account it is (its sign-in email address: unique, theirs, no name)."""
 
     user_id: int
+    email: str
     locale: Locale
     roles: tuple[Role, ...]
     site_codes: tuple[str, ...]

@@ -1,11 +1,17 @@
 """Linking a staff account to a Telegram account with a one-time code, and resolving the link.
 
-A code is issued to its owner (web app or ``drive-assist users link-code``), who sends
-``/start CODE`` to the bot. Codes are random, single use, live 15 minutes, and only their
-SHA-256 is stored: short-lived and rate-limited, so a slow hash would add nothing. A Telegram
-account that sends ``MAX_WRONG_CODES`` wrong codes within ``ATTEMPT_WINDOW`` is refused, even
-with the right one, until the window has passed. The link keeps the Telegram user id and chat id
-and nothing else from the profile.
+A person gets a code for their own account in the web app (the Inbox page) and sends
+``/start CODE`` to the bot. An admin (web Admin page) or the host operator
+(``drive-assist users link-code``) may issue one for someone else: that is audited, as every issue
+is, and the account's owner is told in their in-app inbox (never in Telegram, whose chat may be
+the one the code is about to replace; never with the code), so a code used to take over someone's
+account does not go unnoticed. The bot's first reply after linking names the account's email.
+
+Codes are random, single use, live 15 minutes, and only their SHA-256 is stored: short-lived and
+rate-limited, so a slow hash would add nothing. A Telegram account that sends
+``MAX_WRONG_CODES`` wrong codes within ``ATTEMPT_WINDOW`` is refused, even with the right one,
+until the window has passed. The link keeps the Telegram user id and chat id and nothing else
+from the profile.
 """
 
 from __future__ import annotations
@@ -13,12 +19,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, func, or_, select, update
 
-from core.enums import Face
+from core.enums import Channel, Face, Lane, NotificationKind
 from core.errors import (
     LinkAttemptsExceeded,
     LinkCodeInvalid,
@@ -27,6 +33,8 @@ from core.errors import (
     ValidationFailed,
 )
 from core.models import Membership, Site, TelegramLink, TelegramLinkAttempt, TelegramLinkCode, User
+from core.notifications.outbox import enqueue
+from core.notifications.schedulers import message_key
 from core.policy import Action, is_allowed
 from core.schemas.actor import Actor, MembershipRead
 from core.schemas.telegram import LinkCodeRead, LinkedAccountRead
@@ -111,8 +119,27 @@ async def issue_link_code(*, uow: UnitOfWork, actor: Actor, user_id: int) -> Lin
         uow.session.add(row)
         await uow.flush()
         _audit(uow, actor, "telegram_link.issue_code", user=user, details={"code_id": row.id})
+        if actor.user_id != user.id:
+            await _tell_owner_of_code(uow, user, issued_at=now)
         await uow.commit()
         return LinkCodeRead(user_id=user.id, code=code, expires_at=row.expires_at)
+
+
+async def _tell_owner_of_code(uow: UnitOfWork, user: User, *, issued_at: datetime) -> None:
+    """An in-app inbox message: someone else issued a link code for your account (when, not the
+    code). Through the outbox's inbox channel, so a Telegram link never carries it."""
+    kind = NotificationKind.TELEGRAM_LINK_CODE_ISSUED
+    await enqueue(
+        uow,
+        recipient_user_id=user.id,
+        channel=Channel.INBOX,
+        kind=kind,
+        lane=Lane.HIGH,
+        message_key=message_key(kind),
+        params={"time": issued_at.isoformat()},
+        # One notice per issue. Not the code's row id: a deleted code's id may come back.
+        dedupe_key=f"telegram_link_code:{user.id}:{secrets.token_hex(8)}",
+    )
 
 
 async def redeem_link_code(
@@ -184,6 +211,7 @@ async def redeem_link_code(
         await uow.commit()
         return LinkedAccountRead(
             user_id=user.id,
+            email=user.email,
             locale=user.locale,
             roles=tuple(sorted({m.role for m in user.memberships})),
             site_codes=tuple(sorted({m.site.code for m in user.memberships})),

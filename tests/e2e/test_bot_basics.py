@@ -340,6 +340,23 @@ async def test_start_with_a_valid_code_links_the_account(bot: Harness, world: Wo
     assert "/help" in hello
 
 
+async def test_the_first_reply_after_linking_names_the_account_by_its_email_address(
+    bot: Harness, world: World
+) -> None:
+    # An admin issued this one: whoever redeems it sees whose account the chat now acts as.
+    manager = world.actor(Role.CASE_MANAGER)
+    code = await telegram_links.issue_link_code(
+        uow=world.container.uow(), actor=world.actor(Role.ADMIN), user_id=manager.user_id
+    )
+
+    [linked] = await bot.say(BRYN, f"/start {code.code}")
+
+    assert linked.splitlines()[0] == (
+        f"Your Telegram account is now linked to the Drive Assist account {manager.email}."
+    )
+    assert_private([linked], world)  # the address only, never a name
+
+
 async def test_a_wrong_code_is_refused_and_the_sixth_try_is_blocked(
     bot: Harness, world: World
 ) -> None:

@@ -16,14 +16,25 @@ from sqlalchemy import func, select, text, update
 
 from core.bootstrap import Container
 from core.clock import FixedClock
-from core.enums import Face, Locale, Role
+from core.enums import Channel, Face, Locale, NotificationKind, Role
 from core.errors import LinkAttemptsExceeded, LinkCodeInvalid, NotPermitted, ValidationFailed
-from core.models import TelegramLink, TelegramLinkAttempt, TelegramLinkCode, User
+from core.models import (
+    AuditEvent,
+    OutboxMessage,
+    TelegramLink,
+    TelegramLinkAttempt,
+    TelegramLinkCode,
+    User,
+)
+from core.notifications.channels import InboxChannel
+from core.notifications.dispatcher import Dispatcher, DispatchSettings
 from core.schemas.actor import Actor
 from core.schemas.telegram import LinkedAccountRead
+from core.services import inbox
 from core.services import telegram_links as links
 from core.services import users as user_services
 from tests.factories import World
+from ui.notifications import render
 
 TG_ALICE, TG_BOB = 7_000_000_001, 7_000_000_002
 CHAT_ALICE, CHAT_BOB = 7_100_000_001, 7_100_000_002
@@ -113,6 +124,7 @@ async def test_a_code_links_its_owner_and_the_bot_then_knows_them_on_every_updat
 
     assert linked == LinkedAccountRead(
         user_id=case_manager.user_id,
+        email=case_manager.email,
         locale=Locale.EN_GB,
         roles=(Role.CASE_MANAGER,),
         site_codes=("HER",),
@@ -342,5 +354,85 @@ async def test_a_linked_person_choosing_welsh_is_spoken_to_in_welsh_from_the_nex
         )
 
 
-def test_what_the_bot_learns_on_linking_holds_no_name_or_email() -> None:
-    assert set(LinkedAccountRead.model_fields) == {"user_id", "locale", "roles", "site_codes"}
+def test_what_the_bot_learns_on_linking_holds_the_accounts_email_but_no_name() -> None:
+    # The email, to tell the Telegram user which account they linked (bot.handlers.start).
+    assert set(LinkedAccountRead.model_fields) == {
+        "user_id",
+        "email",
+        "locale",
+        "roles",
+        "site_codes",
+    }
+
+
+async def outbox_rows(container: Container) -> list[OutboxMessage]:
+    async with container.session_factory() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+async def issue_audits(container: Container, user_id: int) -> list[tuple[int | None, Face]]:
+    async with container.session_factory() as session:
+        rows = await session.execute(
+            select(AuditEvent.actor_user_id, AuditEvent.face)
+            .where(
+                AuditEvent.action == "telegram_link.issue_code",
+                AuditEvent.entity_type == "user",
+                AuditEvent.entity_id == user_id,
+            )
+            .order_by(AuditEvent.seq)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+async def deliver_to_inboxes(container: Container) -> None:
+    channels = {Channel.INBOX: InboxChannel(container.session_factory, container.clock)}
+    settings = DispatchSettings(pacing=False, batch_size=50, concurrency=1)
+    worker = Dispatcher(container, container.clock, channels, settings, "links")
+    while await worker.run_once():
+        pass
+
+
+async def test_a_code_someone_else_issues_is_audited_and_its_owner_told_in_the_inbox_without_it(
+    world: World, clock: FixedClock
+) -> None:
+    case_manager = world.actor(Role.CASE_MANAGER)
+    admin = world.actor(Role.ADMIN)
+    by_admin = await issue(world, admin, case_manager.user_id)  # the web Admin page
+    clock.advance(timedelta(minutes=1))
+    by_operator = await issue(world, Actor.system(), case_manager.user_id)  # users link-code
+
+    assert await issue_audits(world.container, case_manager.user_id) == [
+        (admin.user_id, admin.face),
+        (None, Face.CLI),
+    ]
+    rows = await outbox_rows(world.container)
+    assert [(row.recipient_user_id, row.channel, row.kind) for row in rows] == [
+        (case_manager.user_id, Channel.INBOX, NotificationKind.TELEGRAM_LINK_CODE_ISSUED)
+    ] * 2
+    await deliver_to_inboxes(world.container)
+    page = await inbox.list_my_inbox(uow=world.container.uow(), actor=case_manager)
+    texts = [render(item.message_key, item.params, "en_GB") for item in page.items]
+    assert texts == [
+        "An administrator made a code at Mon 2 Mar, 09:01 that links a Telegram account to your"
+        " Drive Assist account. If you did not ask for one, tell your manager straight away.",
+        "An administrator made a code at Mon 2 Mar, 09:00 that links a Telegram account to your"
+        " Drive Assist account. If you did not ask for one, tell your manager straight away.",
+    ]
+    stored = repr([(row.params, row.message_key, row.dedupe_key) for row in rows]) + repr(
+        [item.params for item in page.items]
+    )
+    for code in (by_admin, by_operator):
+        assert code not in stored and code.lower() not in stored
+    # Nobody else was told, and the admin's page shows nothing new.
+    admin_page = await inbox.list_my_inbox(uow=world.container.uow(), actor=admin)
+    assert admin_page.items == ()
+
+
+async def test_a_code_a_person_issues_for_themselves_is_audited_and_tells_nobody(
+    world: World,
+) -> None:
+    fellow = world.actor(Role.POLICE_FELLOW)
+    await issue(world, fellow)
+
+    assert await issue_audits(world.container, fellow.user_id) == [(fellow.user_id, fellow.face)]
+    assert await outbox_rows(world.container) == []
