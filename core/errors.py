@@ -108,3 +108,37 @@ class SignInLocked(DomainError):
     """
 
     code = "sign_in_locked"
+
+
+# --- input a person could not have meant, each with ``details['field']`` for the face -------
+
+
+class DateOutOfRange(ValidationFailed):
+    """A date outside ``core.rules.EARLIEST_DAY``..``LATEST_DAY``: a slip such as year 0001 or
+    9999, which a person never means (and which would overflow date arithmetic)."""
+
+    code = "date_out_of_range"
+
+
+class ContactInFuture(ValidationFailed):
+    """A contact dated after now (beyond the few minutes a phone's clock may drift)."""
+
+    code = "contact_in_future"
+
+
+class ContactBeforeReferral(ValidationFailed):
+    """A contact dated before the case's referral date (``details['referral_date']``)."""
+
+    code = "contact_before_referral"
+
+
+class TextTooLong(ValidationFailed):
+    """Text longer than its field allows; ``details['max_length']`` is the limit."""
+
+    code = "text_too_long"
+
+
+class UnsavableText(ValidationFailed):
+    """Text holding characters no database can store: NUL, or half of a surrogate pair."""
+
+    code = "unsavable_text"

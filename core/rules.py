@@ -6,7 +6,12 @@ import calendar
 from datetime import date, datetime
 
 from core.enums import AppointmentStatus, RiskLevel, Stage
-from core.errors import AppointmentEndsBeforeStart, InvalidPlannedEnd, InvalidStageTransition
+from core.errors import (
+    AppointmentEndsBeforeStart,
+    DateOutOfRange,
+    InvalidPlannedEnd,
+    InvalidStageTransition,
+)
 
 # Where a case may go from each stage. Allocation and closure have their own services
 # (they need a case manager, or a reason), but the moves they make are checked here too.
@@ -23,6 +28,11 @@ ALLOWED_TRANSITIONS: dict[Stage, frozenset[Stage]] = {
 MIN_INTERVENTION_MONTHS = 3
 MAX_INTERVENTION_MONTHS = 12
 DEFAULT_INTERVENTION_MONTHS = 6
+
+# The dates a person can mean. Outside them a typed year is a slip (0001, 9999), and a day or
+# an hour added near Python's own limits (year 1, year 9999) would overflow.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
 
 
 def check_transition(from_stage: Stage, to_stage: Stage) -> None:
@@ -48,6 +58,18 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def is_real_day(day: date | datetime) -> bool:
+    """True when ``day`` (a datetime: its own date) lies within ``EARLIEST_DAY``..``LATEST_DAY``."""
+    return EARLIEST_DAY <= (day.date() if isinstance(day, datetime) else day) <= LATEST_DAY
+
+
+def check_real_day(day: date | datetime, *, field: str) -> None:
+    if not is_real_day(day):
+        raise DateOutOfRange(
+            field=field, earliest=EARLIEST_DAY.isoformat(), latest=LATEST_DAY.isoformat()
+        )
+
+
 def check_planned_end(allocated_on: date, planned_end: date) -> None:
     earliest = add_months(allocated_on, MIN_INTERVENTION_MONTHS)
     latest = add_months(allocated_on, MAX_INTERVENTION_MONTHS)
@@ -56,6 +78,8 @@ def check_planned_end(allocated_on: date, planned_end: date) -> None:
 
 
 def check_appointment_times(starts_at: datetime, ends_at: datetime) -> None:
+    check_real_day(starts_at, field="starts_at")
+    check_real_day(ends_at, field="ends_at")
     if ends_at <= starts_at:
         raise AppointmentEndsBeforeStart()
 

@@ -60,9 +60,10 @@ class World:
         )
 
     async def allocated_case(
-        self, site: str = "HER", case_manager: Actor | None = None
+        self, site: str = "HER", case_manager: Actor | None = None, **referral: object
     ) -> CaseRead:
-        case = await self.referral(site)
+        """A case referred (``referral``: overrides for :meth:`referral`) and allocated."""
+        case = await self.referral(site, **referral)
         manager = case_manager or self.actor(Role.CASE_MANAGER, site)
         return await case_services.allocate_case(
             uow=self.container.uow(),

@@ -12,7 +12,13 @@ from string import Formatter
 
 from core.enums import Stage
 from core.errors import DomainError
-from core.rules import MAX_INTERVENTION_MONTHS, MIN_INTERVENTION_MONTHS
+from core.rules import (
+    EARLIEST_DAY,
+    LATEST_DAY,
+    MAX_INTERVENTION_MONTHS,
+    MIN_INTERVENTION_MONTHS,
+)
+from core.schemas.common import LONG_TEXT_MAX_LENGTH
 from core.services.auth import ATTEMPT_WINDOW as SIGN_IN_WINDOW
 from core.services.telegram_links import ATTEMPT_WINDOW, CODE_LIFETIME
 from ui.i18n import N_, Translator
@@ -58,6 +64,20 @@ ERROR_MESSAGES: dict[str, str] = {
         " allocated. Choose a date in that range."
     ),
     "database_not_ready": N_("The database is not set up yet. Run: drive-assist db upgrade"),
+    "date_out_of_range": N_("Enter a real date, between the years {first_year} and {last_year}."),
+    "contact_in_future": N_(
+        "The date and time of the contact must be now or in the past. Check them and try again."
+    ),
+    "contact_before_referral": N_(
+        "The contact cannot be dated before the case was referred. Check the date and try again."
+    ),
+    "text_too_long": N_(
+        "The text must be {max_text_length} characters or fewer. Shorten it and try again."
+    ),
+    "unsavable_text": N_(
+        "The text has characters that cannot be saved. Remove them, or type the text again"
+        " instead of pasting it."
+    ),
     "unknown_account": N_(
         "There is no account with that email address. Check the address, or ask an"
         " administrator to add the account."
@@ -93,6 +113,13 @@ ERROR_MESSAGES: dict[str, str] = {
 
 # Fuller messages, used when the error's details fill every placeholder.
 DETAILED_ERROR_MESSAGES: dict[str, str] = {
+    "contact_before_referral": N_(
+        "The contact cannot be dated before {referral_date}, when the case was referred."
+        " Check the date and try again."
+    ),
+    "text_too_long": N_(
+        "The text must be {max_length} characters or fewer. Shorten it and try again."
+    ),
     "unknown_account": N_(
         "There is no account with the email address {email}. Check the address, or ask an"
         " administrator to add the account."
@@ -125,9 +152,13 @@ _FIXED_PARAMS: dict[str, object] = {
     "link_code_minutes": int(CODE_LIFETIME.total_seconds() // 60),
     "link_attempt_window_minutes": int(ATTEMPT_WINDOW.total_seconds() // 60),
     "sign_in_window_minutes": int(SIGN_IN_WINDOW.total_seconds() // 60),
+    "first_year": EARLIEST_DAY.year,
+    "last_year": LATEST_DAY.year,
+    "max_text_length": f"{LONG_TEXT_MAX_LENGTH:,}",
 }
 _STAGE_DETAILS = frozenset({"from_stage", "to_stage"})
-_DATE_DETAILS = frozenset({"earliest", "latest"})
+_DATE_DETAILS = frozenset({"earliest", "latest", "referral_date"})
+_NUMBER_DETAILS = frozenset({"max_length"})
 
 
 def _placeholders(template: str) -> set[str]:
@@ -142,6 +173,8 @@ def _shown(key: str, value: object, translator: Translator) -> str:
         if key in _DATE_DETAILS:
             day = value if isinstance(value, date) else date.fromisoformat(str(value))
             return translator.format_date(day, "long")
+        if key in _NUMBER_DETAILS:
+            return f"{int(str(value)):,}"  # 5,000: both languages group thousands with a comma
     except ValueError:
         pass
     return str(value)

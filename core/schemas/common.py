@@ -5,7 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from core.errors import TextTooLong, UnsavableText, ValidationFailed
+
+# The longest note, outcome or next step: a long session written up in full, and far below what
+# a form's message may carry. The columns are TEXT (no limit of their own); this is the limit.
+LONG_TEXT_MAX_LENGTH = 5000
+# pydantic's error types for text that cannot be stored: a NUL (ours) or a lone surrogate.
+UNSAVABLE_TEXT_ERRORS = frozenset({"unsavable_text", "string_unicode"})
 
 
 def _aware(value: datetime) -> datetime:
@@ -16,7 +32,7 @@ def _aware(value: datetime) -> datetime:
 
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=LONG_TEXT_MAX_LENGTH)]
 
 
 class ReadModel(BaseModel):
@@ -45,5 +61,41 @@ class InputModel(BaseModel):
     @classmethod
     def _refuse_nul(cls, value: object) -> object:
         if has_nul(value):
-            raise ValueError("must not contain a NUL character")
+            raise PydanticCustomError("unsavable_text", "must not contain a NUL character")
         return value
+
+
+def text_problem(
+    text: str, *, field: str, max_length: int = LONG_TEXT_MAX_LENGTH
+) -> ValidationFailed | None:
+    """What is wrong with ``text`` for a long-text field, as the error to raise; None if fine.
+
+    For a face that checks a field before building the input model (the bot, as a note is
+    typed), with the same limits and codes as the model.
+    """
+    if has_nul(text) or not _encodable(text):
+        return UnsavableText(field=field)
+    if len(text.strip()) > max_length:
+        return TextTooLong(field=field, max_length=max_length)
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, such as JSON's escaped \ud800 decodes to
+        return False
+    return True
+
+
+def input_error(error: ValidationError) -> ValidationFailed:
+    """An input model's refusal as the typed error a face turns into words: its first problem,
+    with ``details['field']`` naming the field (its first name in the error's location)."""
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else ""
+    kind = first["type"]
+    if kind in UNSAVABLE_TEXT_ERRORS:
+        return UnsavableText(field=field)
+    if kind == "string_too_long":
+        return TextTooLong(field=field, max_length=int(first["ctx"]["max_length"]))
+    return ValidationFailed(field=field, rule=kind)

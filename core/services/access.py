@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import bindparam, select
@@ -38,11 +39,12 @@ class CaseKey(NamedTuple):
     site_id: int
     case_manager_id: int | None
     stage: Stage
+    referral_date: date  # the start of the case's life: no contact is dated before it
 
 
-_CASE_KEY = select(Case.id, Case.reference, Case.site_id, Case.case_manager_id, Case.stage).where(
-    Case.id == bindparam("case_id")
-)
+_CASE_KEY = select(
+    Case.id, Case.reference, Case.site_id, Case.case_manager_id, Case.stage, Case.referral_date
+).where(Case.id == bindparam("case_id"))
 
 
 async def load_case_key(uow: UnitOfWork, actor: Actor, case_id: int, action: Action) -> CaseKey:

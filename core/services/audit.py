@@ -76,6 +76,7 @@ from core.enums import Face
 from core.errors import NotPermitted, ValidationFailed
 from core.models import AuditChainHead, AuditEvent, Case, Site
 from core.policy import Action, allowed_somewhere, authorize_somewhere, sites_where
+from core.rules import check_real_day
 from core.schemas.actor import Actor
 from core.schemas.audit import (
     AuditEventRead,
@@ -631,6 +632,9 @@ async def search_audit(
         raise ValidationFailed(field="limit", rule="range")
     if offset < 0:
         raise ValidationFailed(field="offset", rule="range")
+    for field, day in (("date_from", date_from), ("date_to", date_to)):
+        if day is not None:
+            check_real_day(day, field=field)
     if date_from is not None and date_to is not None and date_to < date_from:
         raise ValidationFailed(field="date_to", rule="before_date_from")
     site_ids = sorted(sites_where(actor, Action.AUDIT_VIEW))

@@ -288,7 +288,14 @@ def _claim_link_take_statement() -> DriverStatement:
     # The case the conversation is about (its key), when its id is a plain number.
     case_id_text = select(taken.c.data[CASE_ID_KEY].as_string()).scalar_subquery()
     case = (
-        select(Case.id, Case.reference, Case.site_id, Case.case_manager_id, Case.stage)
+        select(
+            Case.id,
+            Case.reference,
+            Case.site_id,
+            Case.case_manager_id,
+            Case.stage,
+            Case.referral_date,
+        )
         .where(
             # CASE, so the cast is never tried on text that is not a number.
             Case.id
@@ -331,6 +338,7 @@ async def _claim_link_take(
         case = CaseKey(
             first["case_id"], first["case_reference"], first["case_site_id"],
             first["case_case_manager_id"], Stage(first["case_stage"]),
+            first["case_referral_date"],
         )  # fmt: skip
     data = None if first["data"] is None else dict(first["data"])
     return True, actor_from_link_rows(rows), data, case

@@ -7,9 +7,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from core.enums import WorkCategory
-from core.errors import ValidationFailed
+from core.errors import ContactBeforeReferral, ContactInFuture
 from core.models import Contact, categories_in_order
+from core.notifications.schedulers import LONDON
 from core.policy import Action, is_allowed
+from core.rules import check_real_day
 from core.schemas.actor import Actor
 from core.schemas.contacts import ContactCreate, ContactRead
 from core.services.access import (
@@ -65,11 +67,18 @@ async def log_contact_in(
         case = authorize_case_key(actor, case, Action.CONTACT_LOG)
     else:
         case = await load_case_key(uow, actor, data.case_id, Action.CONTACT_LOG)
-    ensure_open(case)
+    ensure_open(case)  # so never after the case's closure: a closed case takes no contact
     now = uow.clock.now()
     occurred_at = data.occurred_at or now
+    check_real_day(occurred_at, field="occurred_at")
     if occurred_at > now + FUTURE_TOLERANCE:
-        raise ValidationFailed(field="occurred_at", rule="in_future")
+        raise ContactInFuture(field="occurred_at", rule="in_future")
+    if occurred_at.astimezone(LONDON).date() < case.referral_date:
+        raise ContactBeforeReferral(
+            field="occurred_at",
+            rule="before_referral",
+            referral_date=case.referral_date.isoformat(),
+        )
     values = {
         "case_id": case.id,
         "staff_id": actor.user_id,

@@ -93,6 +93,7 @@ from core.models import (
 )
 from core.notifications.schedulers import LONDON
 from core.policy import Action, authorize, sites_where
+from core.rules import check_real_day
 from core.schemas.actor import Actor
 from core.schemas.reports import (
     AbuseChange,
@@ -207,6 +208,8 @@ async def build_report(
     """The funder return and the outcome measures for one site (or, with ``site_id`` None,
     every site where the actor may view reports) over the period, from one snapshot."""
     site_ids = _sites_for(actor, site_id)
+    check_real_day(period_from, field="period_from")
+    check_real_day(period_to, field="period_to")
     if period_to < period_from:
         raise ValidationFailed(field="period_to", rule="not_before_period_from")
     async with uow:

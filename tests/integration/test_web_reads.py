@@ -508,7 +508,9 @@ async def test_team_caseloads_count_open_cases_by_stage_risk_and_recent_contact(
     manager, cm = world.actor(Role.SERVICE_MANAGER), world.actor(Role.CASE_MANAGER)
     other_cm = await world.add_actor("aardvark.cm@test.invalid", [("HER", Role.CASE_MANAGER)])
     # Two cases with a high DASH score and no assessment yet: high risk.
-    first, second = await world.allocated_case(), await world.allocated_case()
+    # (The first was referred early enough to have a contact 40 days ago.)
+    first = await world.allocated_case(referral_date=date(2026, 1, 5))
+    second = await world.allocated_case()
     # A third assessed medium since referral: the assessment, not the DASH score, counts.
     third = await world.allocated_case()
     await risk_services.record_risk_assessment(
