@@ -43,5 +43,8 @@ config = rx.Config(
     show_built_with_reflex=False,
     # Plugins Reflex adds by default (the sitemap) have nothing to index behind a sign-in.
     disable_plugins=[rx.plugins.SitemapPlugin],
+    # Never "*" (Reflex's default): no other origin gets CORS headers. webapp.origin_guard
+    # refuses their requests outright, the socket's handshake included.
+    cors_allowed_origins=sorted(_settings.allowed_web_origins()),
     **_options,  # type: ignore[arg-type]
 )

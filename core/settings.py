@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -95,6 +95,29 @@ class Settings(BaseSettings):
         description="redis://host:port/db: the web app keeps its state in Redis and runs several"
         " backend workers; none: one worker, state on disk.",
     )
+    web_allowed_origins: str = Field(
+        default="",
+        description="Comma-separated origins (scheme://host[:port]) whose pages may talk to the"
+        " web backend (its socket and every HTTP route). Empty: only the origin the app is served"
+        " on (the request's own host). Never `*`.",
+    )
+
+    @field_validator("web_allowed_origins")
+    @classmethod
+    def _no_wildcard_origin(cls, value: str) -> str:
+        origins = [origin.strip() for origin in value.split(",") if origin.strip()]
+        for origin in origins:
+            parts = urlsplit(origin)
+            if origin == "*" or parts.scheme not in {"http", "https"} or not parts.netloc:
+                raise ValueError(f"not an origin (scheme://host[:port]): {origin!r}")
+            if parts.path not in {"", "/"} or parts.query or parts.fragment:
+                raise ValueError(f"an origin has no path: {origin!r}")
+        return ",".join(origin.rstrip("/") for origin in origins)
+
+    def allowed_web_origins(self) -> frozenset[str]:
+        """``WEB_ALLOWED_ORIGINS`` as a set of lower-case origins (empty: same origin only)."""
+        return frozenset(o.lower() for o in self.web_allowed_origins.split(",") if o)
+
     web_run_notifications: bool = Field(
         default=True,
         description="The web backend also sends notifications (and runs the bot when a token is"

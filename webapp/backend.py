@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import hashlib
 import logging
+import os
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,11 +22,13 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from core.bootstrap import Container, UnsafeSecrets, bootstrap, check_production_secrets
 from core.errors import SignInFailed
 from core.services import auth
 from webapp import routes
+from webapp.origin_guard import OriginGuard
 from webapp.state import SESSION_COOKIE, session_token_from_cookie_header
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,24 @@ def container() -> Container:
     if _container is None:
         _container = bootstrap()
     return _container
+
+
+def protect_state_files() -> None:
+    """Keep Reflex's stored page state readable by this account only.
+
+    Reflex pickles each tab's state into files under its states folder (``.states/``, or
+    ``REFLEX_STATES_WORKDIR``) with the process's umask, 0644 by default: readable by every
+    local user. Everything this process creates from now on is private to its account
+    (umask 077), and the folder itself is closed to others, files written by earlier runs
+    included. (Victims' details and subject access bundles are not written there at all:
+    ``webapp.pages.case``, ``webapp.pages.sar``.)
+    """
+    from reflex_base.environment import environment
+
+    os.umask(0o077)
+    states = Path(environment.REFLEX_STATES_WORKDIR.get())
+    states.mkdir(mode=0o700, parents=True, exist_ok=True)
+    states.chmod(0o700)
 
 
 def _notifications_lock_path(database_url: str) -> Path:
@@ -78,7 +99,11 @@ async def notifications_lifespan() -> AsyncIterator[None]:
     # `drive-assist run` checks the secrets before it starts Reflex; this catches every other
     # way of starting the backend (`reflex run` by hand): it does not serve with unsafe ones.
     try:
-        check_production_secrets(settings, needs_totp_keys=True)
+        check_production_secrets(
+            settings,
+            needs_totp_keys=True,
+            needs_checkpoint_key=settings.web_run_notifications,  # it writes the checkpoints
+        )
     except UnsafeSecrets as error:
         for problem in error.problems:
             log.critical("unsafe secret: %s is %s; the web app will not start", problem.setting,
@@ -174,3 +199,8 @@ def api() -> Starlette:
             Route(routes.SIGN_OUT, sign_out, methods=["POST"]),
         ]
     )
+
+
+def refuse_foreign_origins(app: ASGIApp) -> ASGIApp:
+    """The whole backend behind ``OriginGuard``: only the app's own pages may use it."""
+    return OriginGuard(app, allowed=lambda: container().settings.allowed_web_origins())

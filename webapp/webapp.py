@@ -19,7 +19,10 @@ from webapp.pages.sar import SarState, sar_page
 from webapp.pages.sign_in import sign_in
 from webapp.pages.team import TeamState, team_page
 from webapp.pages.today import TodayState, today
+from webapp.session_guard import SessionGuard
 from webapp.state import AppState
+
+backend.protect_state_files()
 
 app = rx.App(
     html_lang="en-GB",
@@ -28,9 +31,11 @@ app = rx.App(
         rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
         rx.el.meta(name="theme-color", content="#0b0c0c"),
     ],
-    api_transformer=backend.api(),
+    # Our routes beside Reflex's, then the origin check around all of them (outermost).
+    api_transformer=[backend.api(), backend.refuse_foreign_origins],
 )
 app.register_lifespan_task(backend.notifications_lifespan)
+app.add_middleware(SessionGuard())
 
 # Every signed-in page: its component, route, and the loader that runs after the session check.
 SIGNED_IN_PAGES = (

@@ -30,15 +30,15 @@ from core.notifications.channels import (
     SendError,
     SendResult,
 )
-from core.notifications.dispatcher import (
-    _POSTGRESQL_CLAIM,
-    _POSTGRESQL_CLAIM_PLAN,
-    _POSTGRESQL_RECORD,
-    _POSTGRESQL_RECORD_PLAN,
-    Dispatcher,
-    DispatchSettings,
-    Pacer,
+from core.notifications.dispatcher import Dispatcher, DispatchSettings
+from core.notifications.outbox_sql import (
+    POSTGRESQL_CLAIM,
+    POSTGRESQL_CLAIM_PLAN,
+    POSTGRESQL_RECORD,
+    POSTGRESQL_RECORD_PLAN,
+    Outcome,
 )
+from core.notifications.pacer import Pacer
 
 UNPACED = DispatchSettings(pacing=False, batch_size=10, concurrency=4, max_attempts=3)
 _numbers: Iterator[int] = count(1)
@@ -436,7 +436,7 @@ async def test_two_dispatchers_draining_one_outbox_send_each_message_exactly_onc
     assert states == [OutboxState.SENT]
 
 
-async def test_pacing_spaces_sends_overall_and_per_chat() -> None:
+async def test_pacing_spaces_slots_overall_and_keeps_a_chat_to_one_message_a_second() -> None:
     clock_now = [0.0]
 
     async def fake_sleep(seconds: float) -> None:
@@ -451,24 +451,58 @@ async def test_pacing_spaces_sends_overall_and_per_chat() -> None:
     )
 
     async def send_at(chat: int) -> float:
-        await pacer.wait(chat)
-        pacer.sent(chat)  # the answer comes back at once
+        await pacer.next_slot()
+        assert await pacer.take_chat(chat) == 0
+        await pacer.sent(chat)  # the answer comes back at once
         return clock_now[0]
 
     moments = [await send_at(chat) for chat in (1, 2, 3)]
     assert moments == pytest.approx([0.0, 0.1, 0.2])
-    # The same chat again: a second after its last message, not a tenth.
+    # The same chat again: not for a second after its last message, and nothing is taken.
+    await pacer.next_slot()
+    assert await pacer.take_chat(1) == pytest.approx(0.7)
+    assert await pacer.take_chat(1) == pytest.approx(0.7)
+    # Another chat may use that slot.
+    assert await pacer.take_chat(4) == 0
+    await pacer.sent(4)
+    await fake_sleep(0.7)
     assert await send_at(1) == pytest.approx(1.0)
-    assert await send_at(4) == pytest.approx(1.1)
 
 
-async def test_switching_pacing_off_never_waits() -> None:
-    async def no_sleep(seconds: float) -> None:
-        raise AssertionError("pacing is off")
+async def test_pacing_off_sends_every_message_to_one_chat_at_once(container: Container) -> None:
+    user = await add_user(container, chat_id=610)
+    for n in range(3):
+        await queue(container, user, f"unpaced-one-chat:{n}")
+    telegram = FakeTelegram()
 
-    pacer = Pacer(rate=1, per_chat_interval=60, enabled=False, sleep=no_sleep)
-    for _ in range(3):
-        await pacer.wait(7)
+    assert await dispatcher(container, telegram).run_once() == 3
+
+    assert len(telegram.sent) == 3
+    states = {(await row(container, f"unpaced-one-chat:{n}")).state for n in range(3)}
+    assert states == {OutboxState.SENT}
+
+
+async def test_paced_a_message_to_a_busy_chat_goes_back_to_the_outbox_and_others_go_on(
+    container: Container, clock: FixedClock
+) -> None:
+    busy = await add_user(container, chat_id=620)
+    other = await add_user(container, chat_id=621)
+    for n in range(2):
+        await queue(container, busy, f"busy-chat:{n}")
+    await queue(container, other, "other-chat", lane=Lane.NORMAL)
+    telegram = FakeTelegram()
+    paced = DispatchSettings(pacing=True, global_rate=1000, concurrency=4)
+
+    assert await dispatcher(container, telegram, paced).run_once() == 3
+
+    first, second = [await row(container, f"busy-chat:{n}") for n in range(2)]
+    assert first.state is OutboxState.SENT
+    assert second.state is OutboxState.QUEUED
+    assert second.attempts == 0  # given back, not tried
+    assert second.not_before > clock.now()
+    other_message = await row(container, "other-chat")
+    assert other_message.state is OutboxState.SENT
+    assert sorted(telegram.sent_ids) == sorted([first.id, other_message.id])
 
 
 class RaisingBot:
@@ -807,7 +841,8 @@ async def test_no_more_sends_start_in_one_second_than_the_rate_even_when_sleeps_
     starts: list[float] = []
 
     async def send(chat: int) -> None:
-        await pacer.wait(chat)
+        await pacer.next_slot()
+        assert await pacer.take_chat(chat) == 0
         starts.append(timeline.now)
 
     tasks = [asyncio.ensure_future(send(chat)) for chat in range(60)]
@@ -863,10 +898,10 @@ async def test_postgresql_claims_and_records_by_index_when_statistics_say_the_qu
     worker = dispatcher(container, FakeTelegram())
 
     async with container.engine.connect() as connection, connection.begin():
-        await connection.execute(_POSTGRESQL_CLAIM_PLAN.statement)
+        await connection.execute(POSTGRESQL_CLAIM_PLAN.statement)
         claim_plan = (
             await connection.execute(
-                text("EXPLAIN (ANALYZE, FORMAT JSON) " + _POSTGRESQL_CLAIM.statement.element.text),
+                text("EXPLAIN (ANALYZE, FORMAT JSON) " + POSTGRESQL_CLAIM.statement.element.text),
                 {
                     "now": now,
                     "lease_until": now + timedelta(minutes=1),
@@ -895,10 +930,10 @@ async def test_postgresql_claims_and_records_by_index_when_statistics_say_the_qu
     claimed = await worker.claim_batch(50)
     assert len(claimed) == 50
     async with container.engine.connect() as connection, connection.begin():
-        await connection.execute(_POSTGRESQL_RECORD_PLAN)
+        await connection.execute(POSTGRESQL_RECORD_PLAN)
         record_plan = (
             await connection.execute(
-                text("EXPLAIN (ANALYZE, FORMAT JSON) " + _POSTGRESQL_RECORD["sent"].text),
+                text("EXPLAIN (ANALYZE, FORMAT JSON) " + POSTGRESQL_RECORD[Outcome.SENT].text),
                 {
                     "ids": [m.id for m in claimed],
                     "attempts": [m.attempts for m in claimed],

@@ -18,10 +18,9 @@ import reflex as rx
 
 from core.areas import Offer, offers_on_case
 from core.errors import NotFound, NotPermitted
-from core.policy import Action
 from core.schemas.cases import CaseRead
 from core.schemas.people import LinkedPersonRead
-from core.services import cases, people, refusals, risk
+from core.services import cases, people, risk
 from core.services.timeline import case_timeline
 from ui.i18n import Translator
 from ui.labels import label
@@ -88,6 +87,19 @@ class CaseState(AppState):
     people: list[dict[str, str]] = []
     book_appointment_href: str = ""
 
+    def forget_restricted(self) -> None:
+        """Drop the victims' and children's details (``webapp.session_guard`` calls this
+        before a reconnecting tab is sent its state: the page's ``load`` reads them again,
+        through core, which checks the session and audits the read)."""
+        self.people = []
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What Reflex writes to its state store (files on disk, or Redis): everything but
+        the victims' and children's details, which live only in this process's memory."""
+        fields = dict(super().__getstate__())
+        fields["people"] = []
+        return fields
+
     def _clear(self, status: str) -> None:
         self.status = status
         self.reference = ""
@@ -124,20 +136,12 @@ class CaseState(AppState):
         except NotFound:
             self._clear(MISSING)
             return
-        except NotPermitted:
-            await refusals.record_refusal(
-                uow=uow(),
-                actor=actor,
-                action=Action.CASE_VIEW,
-                entity_type="case",
-                entity_id=case_id,
-            )
+        except NotPermitted:  # put on record by core as it left the unit of work
             self._clear(MISSING)
             return
-        try:
+        linked = None  # not for this role: the page shows nothing about linked people
+        if offers_on_case(actor, Offer.LINKED_PEOPLE, case):
             linked = await people.list_linked_people(uow=uow(), actor=actor, case_id=case_id)
-        except NotPermitted:
-            linked = None  # not for this role: the page shows nothing about linked people
         points = risk_points(history, words)
         self.reference = case.reference
         self.summary = _summary(case, points[-1]["level"] if points else "", words)

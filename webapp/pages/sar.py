@@ -2,9 +2,10 @@
 
 Two steps on one page: "Prepare the bundle" calls ``core.services.sar.export_subject_access``
 (core redacts third parties, checks ``Action.SAR_EXPORT`` and audits the export once), then
-the bundle can be downloaded as JSON and as one HTML page (``ui.sar``) as often as needed
-without exporting again. The files stay on the server in backend-only state until a download
-button sends one; the page itself shows the reference and counts, never the bundle's content.
+the bundle can be downloaded as JSON and as one HTML page (``ui.sar``). The bundle is never
+kept in the page's state (Reflex writes that to disk or Redis): each download button asks core
+for it again, so a download needs a live session and is audited like the first export. The
+page itself shows the reference and counts, never the bundle's content.
 An unknown reference, or one at a site the admin does not administer, shows the error summary.
 """
 
@@ -41,14 +42,9 @@ class SarState(AppState):
     errors: list[dict[str, str]] = []
     ready_reference: str = ""  # the case whose bundle is ready to download ('' when none)
     ready_summary: str = ""
-    # The files, kept on the server until downloaded (never sent to the page's state).
-    _json: str = ""
-    _html: str = ""
-    _stem: str = ""
 
     def _forget_bundle(self) -> None:
         self.ready_reference = self.ready_summary = ""
-        self._json = self._html = self._stem = ""
 
     @rx.event
     async def load(self) -> rx.event.EventSpec | None:
@@ -92,9 +88,6 @@ class SarState(AppState):
             except DomainError as error:
                 self._fail(error_message(error, words))
             else:
-                self._json = bundle_json(bundle)
-                self._html = bundle_html(bundle, words)
-                self._stem = file_stem(bundle)
                 self.ready_reference = bundle.subject.reference
                 self.ready_summary = words.gettext(
                     "Records: {records}. Victims and children: {people}.",
@@ -104,19 +97,39 @@ class SarState(AppState):
         self.form_key = uuid.uuid4().hex
         yield focus("error-summary" if self.errors else "bundle-ready")
 
-    @rx.event
-    def download_json(self) -> rx.event.EventSpec | None:
-        if not self._json:
+    async def _download(self, kind: str) -> rx.event.EventSpec | None:
+        """The prepared case's bundle as a file, exported afresh (a live session, audited)."""
+        from webapp.backend import container
+
+        actor = await self.actor()
+        if actor is None:
+            self._forget_pages()
+            return rx.redirect(routes.SIGN_IN, replace=True)
+        if not self.ready_reference:
             return None
-        return rx.download(
-            data=self._json, filename=f"{self._stem}.json", mime_type="application/json"
-        )
+        try:
+            bundle = await sar.export_subject_access(
+                uow=container().uow(), actor=actor, reference=self.ready_reference
+            )
+        except DomainError as error:
+            self._forget_bundle()
+            self._fail(error_message(error, translator(self.locale)))
+            return focus("error-summary")
+        stem = file_stem(bundle)
+        if kind == "json":
+            return rx.download(
+                data=bundle_json(bundle), filename=f"{stem}.json", mime_type="application/json"
+            )
+        html = bundle_html(bundle, translator(self.locale))
+        return rx.download(data=html, filename=f"{stem}.html", mime_type="text/html")
 
     @rx.event
-    def download_html(self) -> rx.event.EventSpec | None:
-        if not self._html:
-            return None
-        return rx.download(data=self._html, filename=f"{self._stem}.html", mime_type="text/html")
+    async def download_json(self) -> rx.event.EventSpec | None:
+        return await self._download("json")
+
+    @rx.event
+    async def download_html(self) -> rx.event.EventSpec | None:
+        return await self._download("html")
 
 
 # --- the page ---------------------------------------------------------------------------------
