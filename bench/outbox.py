@@ -5,10 +5,10 @@ standalone in a process of its own and recording every accepted ``sendMessage`` 
 arrival time, and one dispatcher on a PostgreSQL database this script creates and drops:
 
 1. **Throughput, pacing off.** 10,000 queued notifications drained end to end (claim, render,
-   send, record), against a bare loop calling ``bot.send_message`` for the same chats and texts
-   with the same concurrency, through the same ``Bot`` and the same fake server, interleaved
-   over ``--rounds`` rounds. Targets: at least 500 messages/s, and at least 0.8 of the bare
-   loop's rate in the same round.
+   send, record), over ``--rounds`` rounds. Target: at least 500 messages/s. For context only,
+   each round also times a bare loop calling ``bot.send_message`` for the same chats and texts
+   with the same concurrency, through the same ``Bot`` and the same fake server (no target:
+   Telegram allows 30 messages a second, so the paced path is what matters).
 2. **Pacing on** (the defaults: 30 messages/s overall, 1 message/s per chat): ``--paced``
    messages, the first 30 to three busy chats (ten each), the rest round 300 other chats.
    Rate and per-chat spacing come from the fake server's arrival times. Targets: at least
@@ -66,7 +66,6 @@ from ui.notifications import render  # noqa: E402
 
 ADMIN_DSN = os.environ.get("BENCH_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 RATE_TARGET = 500.0
-RATIO_TARGET = 0.8
 PACED_RATE_TARGET = 28.0
 CRITICAL_TARGET_SECONDS = 2.0
 BROADCAST_PARAMS = {"time": "2026-11-24T10:00:00+00:00"}
@@ -318,7 +317,7 @@ async def throughput(
             f"({bare_cpu / messages * 1000:.3f} ms CPU/msg), "
             f"dispatcher {messages / dispatch_seconds:7.1f} msg/s ({dispatch_seconds:.2f} s, "
             f"{dispatch_cpu / messages * 1000:.3f} ms CPU/msg), "
-            f"ratio {bare_seconds / dispatch_seconds:.2f}",
+            f"ratio {bare_seconds / dispatch_seconds:.2f} (context, no target)",
             flush=True,
         )
     return figures
@@ -512,12 +511,9 @@ async def _main(
         fake.stop()
         await drop_database(url)
     worst_rate = min(dispatched for _, dispatched in figures)
-    worst_ratio = min(dispatched / bare for bare, dispatched in figures)
     print("targets:")
     print(f"  >= {RATE_TARGET:.0f} msg/s unpaced: {verdict(worst_rate >= RATE_TARGET)} "
           f"(lowest {worst_rate:.1f})")  # fmt: skip
-    print(f"  >= {RATIO_TARGET} of the bare loop: {verdict(worst_ratio >= RATIO_TARGET)} "
-          f"(lowest {worst_ratio:.2f})")  # fmt: skip
     print(f"  >= {PACED_RATE_TARGET:.0f} msg/s paced: "
           f"{verdict(pacing['rate'] >= PACED_RATE_TARGET)} ({pacing['rate']:.2f})")  # fmt: skip
     limit = math.floor(settings.global_rate)
