@@ -147,6 +147,41 @@ def _enrolment() -> rx.Component:
     )
 
 
+def _new_account_guidance() -> rx.Component:
+    """Until accounts are set up by invitation, whoever first signs in with a new account's
+    password sets up its authenticator (docs/SECURITY.md, "A new account's first sign-in")."""
+    return rx.el.details(
+        rx.el.summary(
+            rx.el.span(_("Signing in to a new account"), class_name="details-summary-text"),
+            class_name="details-summary",
+        ),
+        rx.el.div(
+            rx.el.p(
+                _(
+                    "The first time anyone signs in with a new account's password, they set up"
+                    " the account's authenticator app. Sign in for the first time as soon as"
+                    " you are given your password, on your own device."
+                )
+            ),
+            rx.el.p(
+                _(
+                    "If you are not asked to set up an authenticator the first time you sign in,"
+                    " someone else may have used your password first: tell your administrator at"
+                    " once, so they can switch the account off."
+                )
+            ),
+            rx.el.p(
+                _(
+                    "Administrators: hand a new password over privately (never by email or"
+                    " chat), only to the person it is for, and ask them to sign in at once."
+                )
+            ),
+            class_name="details-text",
+        ),
+        class_name="details",
+    )
+
+
 def sign_in() -> rx.Component:
     return page(
         _("Sign in"),
@@ -190,5 +225,6 @@ def sign_in() -> rx.Component:
                 method="post",
             ),
         ),
+        _new_account_guidance(),
         navigation=False,
     )
