@@ -35,10 +35,12 @@ from core.enums import ContactType, WorkCategory
 from core.errors import NotPermitted
 from core.policy import Action
 from core.schemas.actor import Actor
+from core.schemas.common import text_problem
 from core.schemas.contacts import ContactCreate
 from core.schemas.telegram import ConversationRead
 from core.services import alerts, bot_state, caseload_lookup
 from core.services.bot_state import ConfirmOutcome
+from ui.errors import error_message
 from ui.i18n import Translator
 from ui.labels import choices, label
 
@@ -210,6 +212,10 @@ async def on_text(update: Update, context: BotContext, conversation: Conversatio
         data = {"case_id": case.case_id, "reference": case.reference}
         await _save(update, context, TYPE, data)
         await reply(update, *_type_screen(data, t))
+        return
+    problem = text_problem(text, field="notes")
+    if problem is not None:  # a NUL or half a surrogate pair: ask again, keep nothing of it
+        await reply(update, esc(error_message(problem, t)))
         return
     data["note"] = text or None
     await _save(update, context, CONFIRM, data)

@@ -563,3 +563,23 @@ async def test_the_console_logs_a_contact_by_numbered_buttons(
     [contact] = await contacts_in(world)
     assert contact.contact_type is ContactType.PHONE and contact.notes == "A console note"
     assert contact.categories == {WorkCategory.DISRUPTION}
+
+
+async def test_a_note_with_characters_that_cannot_be_saved_is_asked_for_again(
+    bot: Harness, world: World
+) -> None:
+    case = await world.allocated_case()
+    await bot.link(world.actor(Role.CASE_MANAGER), ALICE, world.container)
+    await log_up_to_the_note(bot, case)
+
+    for unsavable in ("Fictional\x00note", "Fictional\ud800note"):
+        assert await bot.say(ALICE, unsavable) == [
+            "The text has characters that cannot be saved. Remove them, or type the text"
+            " again instead of pasting it."
+        ]
+        assert (await conversation(world)).step == "note"
+    await bot.say(ALICE, NOTE)
+    await tap(bot, "Save")
+
+    [contact] = await contacts_in(world)
+    assert contact.notes == NOTE
