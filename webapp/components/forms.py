@@ -6,14 +6,17 @@ field's own error message, and the error summary that links to each field in err
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import date, datetime, time
 from typing import Any
 
 import reflex as rx
 
-from ui.i18n import Translator
-from webapp.i18n import _
+from core.rules import is_real_day
+from ui.i18n import N_, SOURCE_LOCALE, Translator
+from webapp.i18n import _, translator
+from webapp.state import AppState
 
 
 def text_field(
@@ -117,10 +120,13 @@ def focus(element_id: str, *, scroll: bool = False) -> rx.event.EventSpec:
 
 def parse_local_datetime(day: str, at: str, words: Translator) -> datetime | None:
     """A date field's and a time field's text as an aware datetime in the user's zone; None
-    when they are not a real date and time."""
+    when they are not a real date and time, or the date is outside the years core accepts
+    (``core.rules.is_real_day``: 0001 and 9999 are slips, and would overflow arithmetic)."""
     try:
         local = datetime.combine(date.fromisoformat(day.strip()), time.fromisoformat(at.strip()))
     except ValueError:
+        return None
+    if not is_real_day(local):
         return None
     return local.replace(tzinfo=words.timezone)
 
@@ -178,3 +184,102 @@ def fieldset(
     parts.append(rx.el.div(*children, class_name="radios radios-inline" if inline else "radios"))
     group = rx.el.fieldset(*parts, class_name="fieldset", aria_describedby=aria)
     return rx.el.div(group, class_name=group_class(error) if error is not None else "form-group")
+
+
+# --- character count (https://design-system.service.gov.uk/components/character-count/) -----
+
+
+def _characters_left(words: Translator, n: int, count: str) -> str:
+    return words.ngettext(
+        "You have {count} character remaining",
+        "You have {count} characters remaining",
+        n,
+        count=count,
+    )
+
+
+def _characters_over(words: Translator, n: int, count: str) -> str:
+    return words.ngettext(
+        "You have {count} character too many",
+        "You have {count} characters too many",
+        n,
+        count=count,
+    )
+
+
+CHARACTERS_ALLOWED = N_("You can enter up to {count} characters")
+# The plural forms each language singles out (English: 1; Welsh: 1, 2, 3 and 6); any other
+# count takes the form of ``_OTHER``. Enough to choose the words in the browser.
+_SINGLED_OUT = (0, 1, 2, 3, 6)
+_OTHER = 7
+_COUNT = "__COUNT__"  # where the browser puts the number, grouped in the page's language
+
+
+def _count_words(locale: str) -> str:
+    """The count's words in ``locale`` for the browser: {"left"|"over": {"n"|"other": text}}."""
+    words = translator(locale)
+
+    numbers = {str(n): n for n in _SINGLED_OUT} | {"other": _OTHER}
+    return json.dumps(
+        {
+            "left": {key: _characters_left(words, n, _COUNT) for key, n in numbers.items()},
+            "over": {key: _characters_over(words, n, _COUNT) for key, n in numbers.items()},
+        }
+    )
+
+
+def _count_script(field_id: str, max_length: int) -> str:
+    """Browser code: the count under ``field_id`` for its text now; read out once typing stops."""
+    return f"""(() => {{
+  const box = document.getElementById({json.dumps(field_id)});
+  const shown = document.getElementById({json.dumps(field_id + "-count")});
+  const heard = document.getElementById({json.dumps(field_id + "-count-live")});
+  if (!box || !shown || !heard) return;
+  const left = {max_length} - Array.from(box.value.trim()).length;
+  const n = Math.abs(left);
+  const forms = JSON.parse(shown.dataset.words)[left < 0 ? "over" : "left"];
+  const text = (forms[String(n)] || forms.other)
+    .replace({json.dumps(_COUNT)}, n.toLocaleString(document.documentElement.lang || "en-GB"));
+  shown.textContent = text;
+  shown.className = left < 0 ? "error-message character-count" : "hint character-count";
+  box.classList.toggle("textarea-error", left < 0);
+  clearTimeout(window.daCountTimer);
+  window.daCountTimer = setTimeout(() => {{ heard.textContent = text; }}, 1000);
+}})()"""
+
+
+def character_count(field_id: str, max_length: int) -> tuple[rx.Component, rx.event.EventSpec]:
+    """The GOV.UK character count under a textarea: "You have N characters remaining" (or "too
+    many", in red), counted in the browser as the person types, read out to screen readers once
+    typing pauses; the textarea is described by "You can enter up to N characters" (its
+    ``aria-describedby`` names ``<field_id>-count-hint``). Returns the count and the event for
+    the textarea's ``on_change`` (run in the browser only). Core enforces the limit; this only
+    shows it.
+    """
+    locales = (SOURCE_LOCALE, "cy")
+    welsh = AppState.locale == "cy"
+
+    def in_language(texts: dict[str, str]) -> rx.Var | str:
+        same = texts["cy"] == texts[SOURCE_LOCALE]
+        return texts[SOURCE_LOCALE] if same else rx.cond(welsh, texts["cy"], texts[SOURCE_LOCALE])
+
+    grouped = f"{max_length:,}"
+    allowed = {
+        locale: translator(locale).gettext(CHARACTERS_ALLOWED, count=grouped) for locale in locales
+    }
+    remaining = {
+        locale: _characters_left(translator(locale), max_length, grouped) for locale in locales
+    }
+    words = {locale: _count_words(locale) for locale in locales}
+    count = rx.fragment(
+        rx.el.div(in_language(allowed), id=f"{field_id}-count-hint", class_name="visually-hidden"),
+        rx.el.div(
+            in_language(remaining),
+            id=f"{field_id}-count",
+            class_name="hint character-count",
+            aria_hidden="true",
+            custom_attrs={"data-words": in_language(words)},
+        ),
+        rx.el.div(id=f"{field_id}-count-live", class_name="visually-hidden", aria_live="polite"),
+    )
+    return count, rx.call_script(_count_script(field_id, max_length))

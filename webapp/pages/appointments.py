@@ -32,12 +32,14 @@ from core.schemas.appointments import (
     AppointmentRead,
     AppointmentReschedule,
 )
+from core.schemas.common import LONG_TEXT_MAX_LENGTH, text_problem
 from core.services import appointments, caseload_lookup, cases
 from ui.errors import error_message
 from ui.i18n import N_, Translator
 from ui.labels import LABELS, label
 from webapp import routes
 from webapp.components.forms import (
+    character_count,
     error_summary,
     field_error,
     fieldset,
@@ -55,7 +57,6 @@ DURATIONS = (30, 45, 60, 90)
 DEFAULT_MINUTES = 60
 MAX_CASE_RADIOS = 10  # more open cases than this: a drop-down list instead of radios
 UPCOMING_DAYS = 90
-NOTE_MAX_LENGTH = 4000
 MOMENT = "EEE d MMM yyyy, HH:mm"
 OUTCOMES = (AppointmentStatus.ATTENDED, AppointmentStatus.DID_NOT_ATTEND)
 
@@ -64,7 +65,6 @@ BAD_WHEN = N_("Enter the date and time of the appointment, like 27/3/2025 and 14
 PAST_WHEN = N_("The date and time of the appointment must be in the future")
 MISSING_PLACE = N_("Select where the appointment is")
 MISSING_OUTCOME = N_("Select whether the appointment happened")
-NOTE_TOO_LONG = N_("The note must be 4000 characters or fewer")
 ALREADY_CHANGED = N_(
     "This appointment has already been changed. Check the list of appointments and try again."
 )
@@ -371,7 +371,10 @@ class AppointmentsState(AppState):
             return None
 
     def _core_problem(self, error: DomainError, words: Translator) -> dict[str, tuple[str, str]]:
-        if isinstance(error, AppointmentEndsBeforeStart):
+        if isinstance(error, AppointmentEndsBeforeStart) or error.details.get("field") in (
+            "starts_at",
+            "ends_at",
+        ):
             return {"when": ("appointment_date", error_message(error, words))}
         if error.details.get("rule") == "not_scheduled":
             return {"when": ("appointment_date", words.gettext(ALREADY_CHANGED))}
@@ -546,9 +549,11 @@ class AppointmentsState(AppState):
         status = next((s for s in OUTCOMES if s.value == answer), None)
         if status is None:
             problems["outcome"] = (f"status-{OUTCOMES[0].value}", words.gettext(MISSING_OUTCOME))
-        note = str(form.get("note") or "").strip()
-        if len(note) > NOTE_MAX_LENGTH:
-            problems["note"] = ("note", words.gettext(NOTE_TOO_LONG))
+        note = str(form.get("note") or "")
+        note_problem = text_problem(note, field="outcome")
+        if note_problem is not None:
+            problems["note"] = ("note", error_message(note_problem, words))
+        note = note.strip()
         if problems or status is None:
             self._show(problems)
             yield focus("error-summary", scroll=True)
@@ -833,6 +838,7 @@ def _cancel_form() -> rx.Component:
 
 def _outcome_form() -> rx.Component:
     state = AppointmentsState
+    count, recount = character_count("note", LONG_TEXT_MAX_LENGTH)
     items = [
         radio(
             "status",
@@ -865,11 +871,16 @@ def _outcome_form() -> rx.Component:
                 id="note",
                 name="note",
                 rows=3,
-                class_name="textarea",
+                max_length=2 * LONG_TEXT_MAX_LENGTH,  # a stop to a megabyte's paste
+                class_name=rx.cond(state.note_error != "", "textarea textarea-error", "textarea"),
                 aria_describedby=rx.cond(
-                    state.note_error != "", "note-hint note-error", "note-hint"
+                    state.note_error != "",
+                    "note-hint note-error note-count-hint",
+                    "note-hint note-count-hint",
                 ),
+                on_change=recount,
             ),
+            count,
             class_name=group_class(state.note_error),
         ),
         rx.el.div(

@@ -20,7 +20,7 @@ import reflex as rx
 
 from core.areas import Offer, offers
 from core.enums import Face
-from core.errors import DomainError, NotFound, ValidationFailed
+from core.errors import DateOutOfRange, DomainError, NotFound, ValidationFailed
 from core.schemas.actor import Actor
 from core.schemas.audit import AuditEventRead
 from core.services import audit, cases, users
@@ -156,6 +156,9 @@ class AuditState(AppState):
                 up_to_seq=self._up_to_seq,
                 zone=str(words.timezone),
             )
+        except DateOutOfRange as error:  # a year such as 0001 or 9999
+            self._fail(str(error.details.get("field")), error_message(error, words))
+            return False
         except ValidationFailed as error:
             if error.details.get("field") == "date_to":
                 self._fail("date_to", words.gettext(TO_BEFORE_FROM))

@@ -23,14 +23,16 @@ import reflex as rx
 from pydantic import ValidationError
 
 from core.enums import ContactType, WorkCategory
-from core.errors import DomainError, NotFound, NotPermitted, ValidationFailed
+from core.errors import DomainError, NotFound, NotPermitted
+from core.schemas.common import LONG_TEXT_MAX_LENGTH, input_error, text_problem
 from core.schemas.contacts import ContactCreate
 from core.services import alerts, caseload_lookup, cases, contacts
 from ui.errors import error_message
-from ui.i18n import N_
+from ui.i18n import N_, Translator
 from ui.labels import LABELS
 from webapp import routes
 from webapp.components.forms import (
+    character_count,
     error_summary,
     field_error,
     fieldset,
@@ -46,14 +48,14 @@ from webapp.state import AppState
 DURATIONS = (15, 30, 45, 60, 90)  # the bot's presets
 DEFAULT_MINUTES = 30
 DEFAULT_CONTACT_TYPE = ContactType.FACE_TO_FACE
+_DURATION_ANSWERS = frozenset(str(minutes) for minutes in DURATIONS)
 MAX_CASE_RADIOS = 10  # more open cases than this: a drop-down list instead of radios
-NOTE_MAX_LENGTH = 4000
 
 MISSING_CASE = N_("Select the case this contact is on")
 MISSING_CATEGORY = N_("Select at least one kind of work")
 BAD_WHEN = N_("Enter the date and time of the contact, like 27/3/2025 and 14:30")
-FUTURE_WHEN = N_("The date and time of the contact must be now or in the past")
-NOTE_TOO_LONG = N_("The note must be 4000 characters or fewer")
+# Core's refusals, by the field they name: which question on this form shows the message.
+_QUESTION_OF_FIELD = {"occurred_at": "when", "notes": "note"}
 
 
 class LogContactState(AppState):
@@ -165,7 +167,9 @@ class LogContactState(AppState):
         occurred_at = parse_local_datetime(
             str(form.get("contact_date") or ""), str(form.get("contact_time") or ""), words
         )
-        note = str(form.get("note") or "").strip()
+        note = str(form.get("note") or "")
+        note_problem = text_problem(note, field="notes")
+        note = note.strip()
         problems: dict[str, tuple[str, str]] = {}  # kind -> (field id, message)
         if case_id not in chosen:
             problems["case"] = (self.case_field_id, words.gettext(MISSING_CASE))
@@ -176,8 +180,8 @@ class LogContactState(AppState):
             )
         if occurred_at is None:
             problems["when"] = ("contact_date", words.gettext(BAD_WHEN))
-        if len(note) > NOTE_MAX_LENGTH:
-            problems["note"] = ("note", words.gettext(NOTE_TOO_LONG))
+        if note_problem is not None:
+            problems["note"] = ("note", error_message(note_problem, words))
         # Keep what was entered when the form is shown again.
         self.selected_case = case_id
         self.contact_type = contact_type
@@ -191,28 +195,21 @@ class LogContactState(AppState):
             data = ContactCreate(
                 case_id=int(case_id),
                 occurred_at=occurred_at,
-                contact_type=ContactType(contact_type),
-                duration_minutes=int(minutes) if int(minutes) in DURATIONS else DEFAULT_MINUTES,
+                contact_type=contact_type,  # checked by the model
+                duration_minutes=minutes if minutes in _DURATION_ANSWERS else DEFAULT_MINUTES,
                 categories=categories,
                 notes=note or None,
             )
-        except (ValueError, ValidationError):
-            self._show({"case": (self.case_field_id, words.gettext(MISSING_CASE))})
+        except ValidationError as invalid:
+            self._show(self._problem(input_error(invalid), words))
             yield focus("error-summary")
             return
         self.saving = True
         yield  # the browser disables Save now
         try:
             await contacts.log_contact(uow=container().uow(), actor=actor, data=data)
-        except ValidationFailed as error:
-            if error.field == "occurred_at":
-                self._show({"when": ("contact_date", words.gettext(FUTURE_WHEN))})
-            else:
-                self._show({"case": (self.case_field_id, error_message(error, words))})
-            yield focus("error-summary")
-            return
-        except DomainError as error:  # a closed case, or no longer mine to log on
-            self._show({"case": (self.case_field_id, error_message(error, words))})
+        except DomainError as error:  # a date out of the case's life, a closed case, not mine
+            self._show(self._problem(error, words))
             yield focus("error-summary")
             return
         finally:
@@ -229,6 +226,12 @@ class LogContactState(AppState):
         self.saved_case_href = routes.case_path(int(case_id))
         self.saved_disruption = WorkCategory.DISRUPTION in categories
         yield focus("confirmation")
+
+    def _problem(self, error: DomainError, words: Translator) -> dict[str, tuple[str, str]]:
+        """Core's refusal as a problem with the question it is about (the case, by default)."""
+        question = _QUESTION_OF_FIELD.get(str(error.details.get("field")), "case")
+        field_id = {"when": "contact_date", "note": "note"}.get(question, self.case_field_id)
+        return {question: (field_id, error_message(error, words))}
 
     def _show(self, problems: dict[str, tuple[str, str]]) -> None:
         self.case_error = problems.get("case", ("", ""))[1]
@@ -424,6 +427,7 @@ def _when_question() -> rx.Component:
 
 def _note_question() -> rx.Component:
     state = LogContactState
+    count, recount = character_count("note", LONG_TEXT_MAX_LENGTH)
     return rx.el.div(
         rx.el.label(_("Note (optional)"), html_for="note", class_name="label"),
         rx.el.div(
@@ -436,9 +440,18 @@ def _note_question() -> rx.Component:
             id="note",
             name="note",
             rows=4,
-            class_name="textarea",
-            aria_describedby=rx.cond(state.note_error != "", "note-hint note-error", "note-hint"),
+            # Not the limit itself (the count shows it, and core refuses more), but a stop to
+            # a paste of a megabyte, which no browser could send to the server.
+            max_length=2 * LONG_TEXT_MAX_LENGTH,
+            class_name=rx.cond(state.note_error != "", "textarea textarea-error", "textarea"),
+            aria_describedby=rx.cond(
+                state.note_error != "",
+                "note-hint note-error note-count-hint",
+                "note-hint note-count-hint",
+            ),
+            on_change=recount,
         ),
+        count,
         class_name=group_class(state.note_error),
     )
 

@@ -78,6 +78,7 @@ def preset_periods(today: date) -> dict[str, tuple[date, date]]:
     }
 
 
+_DATE_FIELDS = frozenset({"period_from", "period_to"})  # core names them as this form does
 PRESET_LABELS = (
     ("last_quarter", N_("Last quarter")),
     ("this_quarter", N_("This quarter so far")),
@@ -248,9 +249,10 @@ class ReportsState(AppState):
                 period_from=period_from,
                 period_to=period_to,
             )
-        except DomainError as error:
+        except DomainError as error:  # not permitted there, or a year such as 0001 or 9999
             self.has_report = False
-            self._fail("site", error_message(error, words))
+            field = str(error.details.get("field", ""))
+            self._fail(field if field in _DATE_FIELDS else "site", error_message(error, words))
             return
         self.shown_from, self.shown_to, self.shown_site = (
             period_from.isoformat(),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Locator, Page, expect
@@ -225,3 +227,44 @@ async def test_the_log_page_has_no_accessibility_violations_in_english_or_welsh(
     # The choice is remembered for the user: leave them in the language they had.
     await page.get_by_role("button", name=other[other[first][1]][0]).click()
     await expect(page.locator(".page")).to_have_attribute("lang", first)
+
+
+async def test_a_future_date_or_an_over_long_note_is_shown_by_its_field_and_nothing_is_saved(
+    running_app: RunningApp, page: Page
+) -> None:
+    web_app = running_app.url
+    case = (await _my_cases(running_app, CASE_MANAGER))[0]
+    before = await _contacts_on(running_app, CASE_MANAGER, case.case_id)
+    await sign_in_as(page, web_app, CASE_MANAGER)
+    await _open_form(page, f"{web_app}/log?case={case.case_id}")
+    await page.get_by_role("checkbox", name="Support").check()
+    count = page.locator("#note-count")
+    await expect(count).to_have_text("You have 5,000 characters remaining")
+
+    # One character over: the count says so as it is typed, and Save refuses it by the note.
+    note = page.get_by_label("Note (optional)")
+    await note.fill("x" * 5001)
+    await expect(count).to_have_text("You have 1 character too many")
+    the_day_after_tomorrow = datetime.now(ZoneInfo("Europe/London")).date() + timedelta(days=2)
+    await page.locator("#contact_date").fill(the_day_after_tomorrow.isoformat())
+    await page.get_by_role("button", name="Save contact").click()
+    too_long = "The text must be 5,000 characters or fewer. Shorten it and try again."
+    summary = page.locator("#error-summary")
+    await expect(summary.get_by_role("link", name=too_long)).to_have_attribute(
+        "href", re.compile(r"#note$")
+    )
+    await expect(page.locator("#note-error")).to_contain_text(too_long)
+
+    # A short note: now core refuses the date, by the date, and Save is ready again.
+    await note.fill("Fictional test note.")
+    await expect(count).to_have_text("You have 4,980 characters remaining")
+    await page.get_by_role("button", name="Save contact").click()
+    future = "The date and time of the contact must be now or in the past."
+    await expect(summary.get_by_role("link", name=re.compile(re.escape(future)))).to_have_attribute(
+        "href", re.compile(r"#contact_date$")
+    )
+    await expect(page.locator("#when-error")).to_contain_text(future)
+    await expect(page.locator("#note-error")).to_have_count(0)
+    await expect(page.get_by_role("button", name="Save contact")).to_be_enabled()
+    await screenshot(page, "log-contact-future-date")
+    assert len(await _contacts_on(running_app, CASE_MANAGER, case.case_id)) == len(before)
