@@ -1,8 +1,7 @@
-"""The web app's server side: its one ``Container``, the notification service it runs, and
-the HTTP route that turns a sign-in hand-off code into the session cookie.
-
-One ``Container`` per backend process, built on first use through ``core.bootstrap`` (the
-Reflex CLI imports this module to compile the pages, and that must not open a database).
+"""The web app's server side: the notification service it runs, the HTTP routes that turn a
+sign-in hand-off code into the session cookie and sign out, and the guards around the backend
+(``webapp.origin_guard``; private state files). The process's ``Container`` is in
+``webapp.container``.
 """
 
 from __future__ import annotations
@@ -24,28 +23,19 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from core.bootstrap import Container, UnsafeSecrets, bootstrap, check_production_secrets
+from core.bootstrap import UnsafeSecrets, check_production_secrets
 from core.errors import SignInFailed
 from core.services import auth
 from webapp import routes
+from webapp.container import container
 from webapp.origin_guard import OriginGuard
 from webapp.state import SESSION_COOKIE, session_token_from_cookie_header
 
 log = logging.getLogger(__name__)
 
-_container: Container | None = None
-
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # The session lives on the server (idle timeout there); the cookie only lasts the browser session.
 SESSION_COOKIE_PATH = "/"
-
-
-def container() -> Container:
-    """This process's container, built on first use."""
-    global _container
-    if _container is None:
-        _container = bootstrap()
-    return _container
 
 
 def protect_state_files() -> None:

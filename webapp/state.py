@@ -15,9 +15,13 @@ from http.cookies import CookieError, SimpleCookie
 import reflex as rx
 
 from core.areas import areas_for
+from core.enums import Locale
+from core.errors import DomainError
 from core.schemas.actor import Actor
-from core.services import auth
+from core.services import auth, users
 from ui.i18n import SOURCE_LOCALE, SUPPORTED_LOCALES
+from webapp import routes
+from webapp.container import container
 
 SESSION_COOKIE = "da_session"  # HttpOnly, set by webapp.backend; JavaScript never sees it
 LOCALE_COOKIE = "da_locale"
@@ -57,11 +61,6 @@ class AppState(rx.State):
         actor = await self.actor()
         if actor is None:  # signed out: the cookie alone remembers it in this browser
             return
-        from core.enums import Locale
-        from core.errors import DomainError
-        from core.services import users
-        from webapp.backend import container
-
         try:
             await users.set_my_locale(uow=container().uow(), actor=actor, locale=Locale(locale))
         except DomainError:  # a preference only: the page still changes language
@@ -72,8 +71,6 @@ class AppState(rx.State):
 
     async def actor(self) -> Actor | None:
         """Who this connection's session belongs to now, or None (core checks it every time)."""
-        from webapp.backend import container  # the backend module imports this one
-
         app_container = container()
         return await auth.actor_for_session(
             uow=app_container.uow(), token=self._session_token(), settings=app_container.settings
@@ -95,11 +92,24 @@ class AppState(rx.State):
         root.is_hydrated = hydrated
         self.locale = locale
 
+    # --- Hooks of ``webapp.handlers.signed_in`` (pages override the last two) ---------------
+
+    def _signed_out(self) -> rx.event.EventSpec:
+        """No live session: forget this tab's pages and show the sign-in page."""
+        self._forget_pages()
+        return rx.redirect(routes.SIGN_IN, replace=True)
+
+    def _clear_messages(self) -> None:
+        """Before an event: drop the messages the page showed for the one before."""
+
+    def _show_error(self, message: str, error: DomainError) -> rx.event.EventSpec | None:
+        """Show core's refusal (``message``, in the person's language) in the page's error
+        summary. A page that shows none lets the error through, as before."""
+        raise error
+
     @rx.event
     async def require_session(self) -> rx.event.EventSpec | None:
         """Send anyone without a live session to the sign-in page."""
-        from webapp import routes
-
         actor = await self.actor()
         if actor is None:
             self._forget_pages()
@@ -114,9 +124,6 @@ class AppState(rx.State):
     async def sign_out(self) -> rx.event.EventSpec:
         """End the session on the server, then let the backend drop the cookie (HttpOnly, so
         only a response can remove it) and show the sign-in page."""
-        from webapp import routes
-        from webapp.backend import container
-
         token = self._session_token()
         if token:
             await auth.sign_out(uow=container().uow(), token=token)

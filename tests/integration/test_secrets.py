@@ -163,14 +163,14 @@ async def test_the_web_backend_started_by_other_means_refuses_a_published_token(
 ) -> None:
     """`reflex run` by hand skips the CLI's check; the backend's own start-up makes it."""
     from core.bootstrap import bootstrap
-    from webapp import backend
+    from webapp import backend, container
 
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'web.sqlite3'}",
         demo_mode=False,
         telegram_bot_token=DOCUMENTED_TOKEN,
     )
-    monkeypatch.setattr(backend, "_container", bootstrap(settings))
+    monkeypatch.setattr(container, "_container", bootstrap(settings))
 
     with pytest.raises(UnsafeSecrets):
         async with backend.notifications_lifespan():

@@ -7,6 +7,8 @@ Phone first: each item is a card with a short list of details, never a wide tabl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import reflex as rx
 
 from core.errors import DomainError
@@ -14,73 +16,95 @@ from core.schemas.agenda import OverdueActionRead
 from core.schemas.alerts import AlertRead
 from core.schemas.appointments import AppointmentRead
 from core.services import today as today_service
-from ui.errors import error_message
 from ui.i18n import Translator
 from ui.labels import label
 from webapp import routes
 from webapp.components.layout import page
-from webapp.i18n import _, translator
+from webapp.handlers import Caller, signed_in
+from webapp.i18n import _
 from webapp.state import AppState
 
 MOMENT = "EEE d MMM, HH:mm"
 
 
-def _appointment(item: AppointmentRead, words: Translator) -> dict[str, str]:
-    return {
-        "time": words.format_time(item.starts_at),
-        "datetime": item.starts_at.isoformat(),
-        "reference": item.case_reference,
-        "place": label(item.place_kind, words),
+@dataclass(frozen=True)
+class AppointmentCard:
+    time: str
+    datetime: str
+    reference: str
+    place: str
+    status: str
+    outcome_url: str  # '' unless it has started and still waits for an outcome
+
+
+@dataclass(frozen=True)
+class OverdueCard:
+    reference: str
+    due: str
+    owner: str
+
+
+@dataclass(frozen=True)
+class AlertCard:
+    reference: str
+    status: str
+    raised: str
+    datetime: str
+
+
+def _appointment(item: AppointmentRead, words: Translator) -> AppointmentCard:
+    return AppointmentCard(
+        time=words.format_time(item.starts_at),
+        datetime=item.starts_at.isoformat(),
+        reference=item.case_reference,
+        place=label(item.place_kind, words),
         # Started and still scheduled: it needs an answer, and the card offers the form.
-        "status": words.gettext("Awaiting outcome")
+        status=words.gettext("Awaiting outcome")
         if item.awaiting_outcome
         else label(item.status, words),
-        "outcome_url": routes.appointment_outcome_path(item.id) if item.awaiting_outcome else "",
-    }
+        outcome_url=routes.appointment_outcome_path(item.id) if item.awaiting_outcome else "",
+    )
 
 
-def _overdue(item: OverdueActionRead, words: Translator) -> dict[str, str]:
-    return {
-        "reference": item.case_reference,
-        "due": words.format_date(item.due_on),
-        "owner": label(item.owner_agency, words) if item.owner_agency else "",
-    }
+def _overdue(item: OverdueActionRead, words: Translator) -> OverdueCard:
+    return OverdueCard(
+        reference=item.case_reference,
+        due=words.format_date(item.due_on),
+        owner=label(item.owner_agency, words) if item.owner_agency else "",
+    )
 
 
-def _alert(item: AlertRead, words: Translator) -> dict[str, str]:
-    return {
-        "reference": item.case_reference,
-        "status": label(item.status, words),
-        "raised": words.format_datetime(item.raised_at, MOMENT),
-        "datetime": item.raised_at.isoformat(),
-    }
+def _alert(item: AlertRead, words: Translator) -> AlertCard:
+    return AlertCard(
+        reference=item.case_reference,
+        status=label(item.status, words),
+        raised=words.format_datetime(item.raised_at, MOMENT),
+        datetime=item.raised_at.isoformat(),
+    )
 
 
 class TodayState(AppState):
     day_text: str = ""
-    appointments: list[dict[str, str]] = []
-    overdue_actions: list[dict[str, str]] = []
-    open_alerts: list[dict[str, str]] = []
+    appointments: list[AppointmentCard] = []
+    overdue_actions: list[OverdueCard] = []
+    open_alerts: list[AlertCard] = []
     unread_inbox: int = 0
     unread_text: str = ""
     problem: str = ""
     loaded: bool = False
 
-    @rx.event
-    async def load(self) -> rx.event.EventSpec | None:
-        actor = await self.actor()
-        if actor is None:
-            return rx.redirect(routes.SIGN_IN, replace=True)
-        from webapp.backend import container  # the backend module imports the pages
-
-        words = translator(self.locale)
-        try:
-            mine = await today_service.my_today(uow=container().uow(), actor=actor)
-        except DomainError as error:
-            self.problem = error_message(error, words)
-            self.loaded = True
-            return None
+    def _clear_messages(self) -> None:
         self.problem = ""
+
+    def _show_error(self, message: str, error: DomainError) -> None:
+        self.problem = message
+        self.loaded = True
+
+    @rx.event
+    @signed_in
+    async def load(self, caller: Caller) -> None:
+        mine = await today_service.my_today(uow=caller.uow(), actor=caller.actor)
+        words = caller.words
         self.day_text = words.format_date(mine.my_day.day, "full")
         self.appointments = [_appointment(item, words) for item in mine.my_day.appointments]
         self.overdue_actions = [_overdue(item, words) for item in mine.my_day.overdue_actions]
@@ -94,7 +118,6 @@ class TodayState(AppState):
             else words.gettext("You have no unread messages.")
         )
         self.loaded = True
-        return None
 
 
 def _detail(term: rx.Var | str, value: rx.Var | str) -> rx.Component:
@@ -110,8 +133,8 @@ def _outcome_link(item: rx.Var) -> rx.Component:
     return rx.el.div(
         rx.el.a(
             _("Record outcome"),
-            rx.el.span(" ", item["reference"], class_name="visually-hidden"),
-            href=item["outcome_url"],
+            rx.el.span(" ", item.reference, class_name="visually-hidden"),
+            href=item.outcome_url,
             class_name="button",
         ),
         class_name="button-group card-actions",
@@ -128,17 +151,17 @@ def _appointments() -> rx.Component:
                     TodayState.appointments,
                     lambda item: rx.el.li(
                         rx.el.h3(
-                            rx.el.time(item["time"], date_time=item["datetime"]),
+                            rx.el.time(item.time, date_time=item.datetime),
                             class_name="card-title",
                         ),
                         rx.el.dl(
-                            _detail(_("Case reference"), item["reference"]),
-                            _detail(_("Place"), item["place"]),
-                            _detail(_("Status"), item["status"]),
+                            _detail(_("Case reference"), item.reference),
+                            _detail(_("Place"), item.place),
+                            _detail(_("Status"), item.status),
                             class_name="card-details",
                         ),
-                        rx.cond(item["outcome_url"] != "", _outcome_link(item)),
-                        class_name=rx.cond(item["outcome_url"] != "", "card card-overdue", "card"),
+                        rx.cond(item.outcome_url != "", _outcome_link(item)),
+                        class_name=rx.cond(item.outcome_url != "", "card card-overdue", "card"),
                     ),
                 ),
                 class_name="card-list",
@@ -161,10 +184,10 @@ def _overdue_actions() -> rx.Component:
                 rx.foreach(
                     TodayState.overdue_actions,
                     lambda item: rx.el.li(
-                        rx.el.h3(item["reference"], class_name="card-title"),
+                        rx.el.h3(item.reference, class_name="card-title"),
                         rx.el.dl(
-                            _detail(_("Was due"), item["due"]),
-                            rx.cond(item["owner"] != "", _detail(_("Agency"), item["owner"])),
+                            _detail(_("Was due"), item.due),
+                            rx.cond(item.owner != "", _detail(_("Agency"), item.owner)),
                             class_name="card-details",
                         ),
                         class_name="card card-overdue",
@@ -193,12 +216,12 @@ def _open_alerts() -> rx.Component:
                 rx.foreach(
                     TodayState.open_alerts,
                     lambda item: rx.el.li(
-                        rx.el.h3(item["reference"], class_name="card-title"),
+                        rx.el.h3(item.reference, class_name="card-title"),
                         rx.el.dl(
-                            _detail(_("Status"), item["status"]),
+                            _detail(_("Status"), item.status),
                             _detail(
                                 _("Raised"),
-                                rx.el.time(item["raised"], date_time=item["datetime"]),
+                                rx.el.time(item.raised, date_time=item.datetime),
                             ),
                             class_name="card-details",
                         ),
