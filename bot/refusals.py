@@ -1,14 +1,15 @@
-"""Refusals on record, in one place for every bot feature.
+"""Refusals on record, for the few the bot meets outside core.
 
 Core turns a forged or stale button (an id outside the user's caseload or sites) into
-``NotPermitted`` and rolls its unit of work back. The bot then puts the attempt on record with
-``core.services.refusals.record_refusal`` (who, which action, which record; never what was
-typed) before the error handler answers it:
+``NotPermitted``, rolls its unit of work back and puts the attempt on record itself (who, which
+action, which record; never what was typed: ``core.uow``). What is left here is the rest:
 
 - a handler that knows the record calls :func:`refusal_on_record` around the core call;
 - anything else that ends in ``NotPermitted`` is recorded by the error handler through
   :func:`record_unrecorded_refusal`, naming the button that was pressed (its prefix and the
-  first number in its data), so no feature can forget.
+  first number in its data).
+
+Both do nothing for a refusal core has recorded already (``NotPermitted.recorded``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from core.schemas.actor import Actor
 from core.services import refusals
 
 T = TypeVar("T")
-_RECORDED = "refusal_recorded"
 _NUMBER = re.compile(r"^\d+$")
 
 
@@ -59,6 +59,8 @@ async def put_refusal_on_record(
     entity_id: int | None,
 ) -> None:
     """Record the refusal ``error`` (once: the error handler will not record it again)."""
+    if error.recorded:
+        return
     await refusals.record_refusal(
         uow=container.uow(),
         actor=actor,
@@ -66,7 +68,7 @@ async def put_refusal_on_record(
         entity_type=entity_type,
         entity_id=entity_id,
     )
-    setattr(error, _RECORDED, True)
+    error.recorded = True
 
 
 def _button(update: Update) -> tuple[str, int | None]:
@@ -83,7 +85,7 @@ def _button(update: Update) -> tuple[str, int | None]:
 async def record_unrecorded_refusal(
     container: Container, actor: Actor | None, update: Update, error: NotPermitted
 ) -> None:
-    if actor is None or getattr(error, _RECORDED, False):
+    if actor is None or error.recorded:
         return
     entity_type, entity_id = _button(update)
     await refusals.record_refusal(
@@ -93,4 +95,4 @@ async def record_unrecorded_refusal(
         entity_type=entity_type,
         entity_id=entity_id,
     )
-    setattr(error, _RECORDED, True)
+    error.recorded = True

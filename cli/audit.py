@@ -1,4 +1,10 @@
-"""``drive-assist audit``: check the audit trail's hash chain, as the host operator."""
+"""``drive-assist audit``: check the audit trail's hash chain, and write its checkpoints, as the
+host operator.
+
+``verify`` exits 0 when the chain is intact up to a checkpoint, 1 when it is broken, and 3 when
+the chain is whole as far as it goes but no checkpoint vouches for its end (none written yet,
+or no ``AUDIT_CHECKPOINT_KEY``): removing its newest events could not be found then.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cli.common import _, console, err_console, run_with_container
 from core.bootstrap import Container
+from core.errors import AuditTrailBlocked
 from core.schemas.actor import Actor
-from core.schemas.audit import ChainBreak, ChainBreakKind, ChainBreakReason, ChainVerification
+from core.schemas.audit import (
+    AuditCheckpointRead,
+    ChainBreak,
+    ChainBreakKind,
+    ChainBreakReason,
+    ChainVerification,
+    CheckpointState,
+)
 from core.services import audit as audit_services
+from core.services.audit_checkpoints import CheckpointStore, write_audit_checkpoint
 
 
 def register(app: typer.Typer) -> None:
@@ -20,7 +35,10 @@ def register(app: typer.Typer) -> None:
 
     @audit.command(
         "verify",
-        help=_("Check that no audit event was altered, inserted or deleted (exits 1 if one was)."),
+        help=_(
+            "Check that no audit event was altered, inserted or deleted (exits 1 if one was,"
+            " 3 if no checkpoint vouches for the trail's end)."
+        ),
     )
     def verify(
         batch: Annotated[
@@ -28,11 +46,34 @@ def register(app: typer.Typer) -> None:
         ] = audit_services.VERIFY_BATCH,
     ) -> None:
         result = run_with_container(lambda container: _verify(container, batch))
+        if result.first_break is None and result.checkpoint is not CheckpointState.CHECKED:
+            err_console.print(
+                "[yellow]"
+                + (
+                    _(
+                        "No checkpoint of the audit trail has been written yet, so events"
+                        " removed from its end could not be found. {count} events link up."
+                        " Run: drive-assist audit checkpoint",
+                        count=f"{result.checked:,}",
+                    )
+                    if result.checkpoint is CheckpointState.NONE_YET
+                    else _(
+                        "AUDIT_CHECKPOINT_KEY is not set, so the audit trail's checkpoints were"
+                        " not checked and events removed from its end could not be found."
+                        " {count} events link up.",
+                        count=f"{result.checked:,}",
+                    )
+                )
+                + "[/yellow]",
+                soft_wrap=True,
+            )
+            raise typer.Exit(code=UNCONFIRMED)
         if result.first_break is None:
             console.print(
                 _(
-                    "The audit trail is intact: {count} events checked.",
+                    "The audit trail is intact: {count} events checked, up to checkpoint {seq}.",
                     count=f"{result.checked:,}",
+                    seq=result.checkpoint_seq,
                 )
             )
             if result.head_hash:
@@ -48,6 +89,42 @@ def register(app: typer.Typer) -> None:
             return
         err_console.print("[red]" + _break_message(result.first_break) + "[/red]")
         raise typer.Exit(code=1)
+
+    @audit.command(
+        "checkpoint",
+        help=_(
+            "Sign the audit trail's last event and add it to the checkpoint file, so a later"
+            " verify finds events removed from the end (the worker does this on a schedule)."
+        ),
+    )
+    def checkpoint() -> None:
+        written = run_with_container(_checkpoint)
+        if written is None:
+            err_console.print(
+                "[red]"
+                + _("No checkpoint was written: AUDIT_CHECKPOINT_KEY is not set, or no event yet.")
+                + "[/red]"
+            )
+            raise typer.Exit(code=1)
+        console.print(
+            _(
+                "Checkpoint written: event {seq}, chain hash {hash}.",
+                seq=written.seq,
+                hash=written.hash,
+            ),
+            soft_wrap=True,
+        )
+
+
+UNCONFIRMED = 3
+
+
+async def _checkpoint(container: Container) -> AuditCheckpointRead | None:
+    return await write_audit_checkpoint(
+        uow=container.uow(),
+        actor=Actor.system(),
+        store=CheckpointStore.from_settings(container.settings),
+    )
 
 
 async def _verify(container: Container, batch: int) -> ChainVerification:
@@ -66,9 +143,21 @@ async def _verify(container: Container, batch: int) -> ChainVerification:
             bar.update(task, completed=done, total=total or None)
 
         result = await audit_services.verify_audit_chain(
-            uow=container.uow(), actor=actor, batch_size=batch, progress=progress
+            uow=container.uow(),
+            actor=actor,
+            batch_size=batch,
+            progress=progress,
+            checkpoints=CheckpointStore.from_settings(container.settings),
         )
-    await audit_services.record_chain_verification(uow=container.uow(), actor=actor, result=result)
+    try:
+        await audit_services.record_chain_verification(
+            uow=container.uow(), actor=actor, result=result
+        )
+    except AuditTrailBlocked:
+        # A row stands where this check's own event belongs: the result below names it.
+        err_console.print(
+            "[red]" + _("This check could not be added to the audit trail.") + "[/red]"
+        )
     return result
 
 
@@ -82,6 +171,15 @@ def _reason(reason: ChainBreakReason) -> str:
         ChainBreakReason.SEQ_GAP: _("the chain jumps over it"),
         ChainBreakReason.HEAD_AHEAD: _("the chain recorded events after the last one present"),
         ChainBreakReason.HEAD_MISSING: _("the record of the chain's last event is missing"),
+        ChainBreakReason.CHECKPOINT_AHEAD: _(
+            "a signed checkpoint names events after the last one present: the trail was cut short"
+        ),
+        ChainBreakReason.CHECKPOINT_HASH_MISMATCH: _(
+            "it is not the event a signed checkpoint recorded: the trail was rewritten"
+        ),
+        ChainBreakReason.CHECKPOINT_FORGED: _(
+            "the checkpoint's signature is wrong: the checkpoint file was edited"
+        ),
     }[reason]
 
 
@@ -89,6 +187,12 @@ def _break_message(broken: ChainBreak) -> str:
     where = _("event {seq}", seq=broken.seq) if broken.seq is not None else _("the chain head")
     if broken.event_id is not None:
         where = _("{where} (row id {id})", where=where, id=broken.event_id)
+    if broken.reason is ChainBreakReason.CHECKPOINT_FORGED:
+        where = _("checkpoint line {line}", line=broken.checkpoint_line)
+    elif broken.checkpoint_line is not None:
+        where = _(
+            "{where}, against checkpoint line {line},", where=where, line=broken.checkpoint_line
+        )
     reason = _reason(broken.reason)
     messages = {
         ChainBreakKind.ALTERED: _(

@@ -12,6 +12,12 @@ from core.settings import SecretProblem, Settings
 
 def secret_problem_message(problem: SecretProblem) -> str:
     """One problem, naming the environment variable and never its value."""
+    if problem.problem == "invalid" and problem.setting == "AUDIT_CHECKPOINT_KEY":
+        return _(
+            "{setting} is too short. Put a random value of 32 characters or more in that"
+            " environment variable (for example from `openssl rand -base64 33`) and start again.",
+            setting=problem.setting,
+        )
     if problem.problem == "invalid":
         return _(
             "{setting} does not hold valid keys. Make a key with `drive-assist users"
@@ -37,6 +43,7 @@ def refuse_unsafe_secrets(
     needs_bot_token: bool = False,
     needs_webhook_secret: bool = False,
     needs_totp_keys: bool = False,
+    needs_checkpoint_key: bool = False,
 ) -> None:
     """Print each problem and exit with code 1 when the secrets are not fit to start with."""
     try:
@@ -45,6 +52,7 @@ def refuse_unsafe_secrets(
             needs_bot_token=needs_bot_token,
             needs_webhook_secret=needs_webhook_secret,
             needs_totp_keys=needs_totp_keys,
+            needs_checkpoint_key=needs_checkpoint_key,
         )
     except UnsafeSecrets as error:
         for problem in error.problems:

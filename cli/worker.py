@@ -15,6 +15,7 @@ import gc
 import os
 import signal
 import socket
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 
 import typer
@@ -27,6 +28,8 @@ from core.notifications.channels import ChannelAdapter, InboxChannel
 from core.notifications.dispatcher import Dispatcher, DispatchSettings
 from core.notifications.schedulers import run_all_schedulers
 from core.notifications.service import run_outbox
+from core.schemas.actor import Actor
+from core.services.audit_checkpoints import CheckpointStore, write_audit_checkpoint
 
 
 def _print_handled(count: int) -> None:
@@ -98,7 +101,18 @@ async def serve_outbox(
             scheduler_interval_seconds=container.settings.scheduler_interval_seconds,
             on_batch=_print_handled if verbose else None,
             on_round=_print_queued if verbose else None,
+            checkpoint=_checkpoint_writer(container) if schedulers else None,
+            checkpoint_interval_seconds=container.settings.audit_checkpoint_interval_seconds,
         )
+
+
+def _checkpoint_writer(container: Container) -> Callable[[], Awaitable[object]] | None:
+    """The audit chain's checkpoint, written on a schedule beside the schedulers; None when no
+    checkpoint key is set (demo mode: the secrets check requires one otherwise)."""
+    store = CheckpointStore.from_settings(container.settings)
+    if store.key is None:
+        return None
+    return lambda: write_audit_checkpoint(uow=container.uow(), actor=Actor.system(), store=store)
 
 
 def freeze_start_up_objects() -> None:
@@ -141,7 +155,7 @@ def register(app: typer.Typer) -> None:
             help=_("Also queue the reminders, digests and escalations the data calls for."),
         ),
     ) -> None:
-        refuse_unsafe_secrets()
+        refuse_unsafe_secrets(needs_checkpoint_key=schedulers)  # it writes the checkpoints
         handled = run_with_container(lambda container: _work(container, once, schedulers))
         if once:
             _print_handled(handled)

@@ -65,6 +65,7 @@ class Offer(StrEnum):
     REPORTS = "reports"
     AUDIT_SEARCH = "audit_search"
     SAR_EXPORT = "sar_export"
+    LINKED_PEOPLE = "linked_people"
 
 
 _OFFER_ACTION: dict[Offer, Action] = {
@@ -79,6 +80,7 @@ _OFFER_ACTION: dict[Offer, Action] = {
     Offer.REPORTS: Action.REPORT_VIEW,
     Offer.AUDIT_SEARCH: Action.AUDIT_VIEW,
     Offer.SAR_EXPORT: Action.SAR_EXPORT,
+    Offer.LINKED_PEOPLE: Action.VICTIM_VIEW,
 }
 
 

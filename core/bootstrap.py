@@ -48,6 +48,7 @@ def check_production_secrets(
     needs_bot_token: bool = False,
     needs_webhook_secret: bool = False,
     needs_totp_keys: bool = False,
+    needs_checkpoint_key: bool = False,
 ) -> None:
     """Raise :class:`UnsafeSecrets` unless the secrets are fit to start a process with.
 
@@ -59,6 +60,7 @@ def check_production_secrets(
         needs_bot_token=needs_bot_token,
         needs_webhook_secret=needs_webhook_secret,
         needs_totp_keys=needs_totp_keys,
+        needs_checkpoint_key=needs_checkpoint_key,
     )
     if problems:
         raise UnsafeSecrets(problems=problems)

@@ -21,7 +21,28 @@ class NotFound(DomainError):
 
 
 class NotPermitted(DomainError):
+    """The policy turned the actor down.
+
+    Besides its ``details`` (what a face may say), it carries who was refused and, when known,
+    which record: the unit of work it leaves puts the refusal on record
+    (``core.services.refusals``), so no face has to. ``recorded`` says that was done.
+    """
+
     code = "not_permitted"
+
+    def __init__(self, *, actor: Any = None, site_id: int | None = None, **details: Any) -> None:
+        super().__init__(**details)
+        self.actor = actor
+        self.site_id = site_id
+        self.entity_type: str | None = None
+        self.entity_id: int | None = None
+        self.recorded = False
+
+    def about(self, entity_type: str, entity_id: int | None) -> NotPermitted:
+        """Name the record that was refused. A service that loads one record through another
+        (an appointment through its case) names the one it was asked about last, so it wins."""
+        self.entity_type, self.entity_id = entity_type, entity_id
+        return self
 
 
 class ValidationFailed(DomainError):
@@ -142,3 +163,11 @@ class UnsavableText(ValidationFailed):
     """Text holding characters no database can store: NUL, or half of a surrogate pair."""
 
     code = "unsavable_text"
+
+
+class AuditTrailBlocked(DomainError):
+    """An audited write could not be appended to the audit chain: a row sits where the next
+    event belongs (one inserted past the chain's head, outside the application). Nothing was
+    saved; ``drive-assist audit verify`` names the row for the operator to investigate."""
+
+    code = "audit_trail_blocked"

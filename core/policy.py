@@ -190,7 +190,7 @@ def authorize(
         case_manager_id=case_manager_id,
         owner_user_id=owner_user_id,
     ):
-        raise NotPermitted(action=str(action))
+        raise NotPermitted(action=str(action), actor=actor, site_id=site_id)
 
 
 def sites_where(actor: Actor, action: Action) -> set[int]:
@@ -207,4 +207,4 @@ def allowed_somewhere(actor: Actor, action: Action) -> bool:
 def authorize_somewhere(actor: Actor, action: Action) -> None:
     """Raise ``NotPermitted`` unless the actor may do ``action`` at some site at least."""
     if not allowed_somewhere(actor, action):
-        raise NotPermitted(action=str(action))
+        raise NotPermitted(action=str(action), actor=actor)

@@ -137,6 +137,26 @@ class Settings(BaseSettings):
         """``TOTP_ENCRYPTION_KEYS`` as a list: comma-separated, the first seals (core.sealing)."""
         return [key.strip() for key in (self.totp_encryption_keys or "").split(",") if key.strip()]
 
+    # The audit chain's checkpoints (core.services.audit_checkpoints).
+    audit_checkpoint_key: str | None = Field(
+        default=None,
+        description="Key (32 characters or more) that signs the audit chain's checkpoints: an"
+        " HMAC over each checkpoint's seq and hash. Keep it out of the database's reach."
+        " Required for the processes that write checkpoints outside demo mode.",
+    )
+    audit_checkpoint_dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "audit-checkpoints",
+        description="Directory of the append-only checkpoint file (created 0600). Put it on"
+        " storage the database user, and ideally the app, cannot rewrite, or ship its lines"
+        " elsewhere; one directory per database.",
+    )
+    audit_checkpoint_interval_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Seconds between two checkpoints written by the worker (or the default"
+        " process): events after the newest checkpoint can be removed unseen.",
+    )
+
     totp_encryption_keys: str | None = Field(
         default=None,
         description="Comma-separated Fernet keys that seal the web sign-in's TOTP secrets in the"
@@ -180,6 +200,10 @@ _PUBLISHED_TOKEN_DIGESTS = frozenset(
 )
 
 
+# An HMAC key shorter than this is too easily guessed (``secrets.token_urlsafe(32)`` gives 43).
+MIN_CHECKPOINT_KEY_LENGTH = 32
+
+
 class SecretProblem(NamedTuple):
     """A secret setting that keeps a process from starting: its variable name, never its value."""
 
@@ -209,6 +233,7 @@ def secret_problems(
     needs_bot_token: bool = False,
     needs_webhook_secret: bool = False,
     needs_totp_keys: bool = False,
+    needs_checkpoint_key: bool = False,
 ) -> list[SecretProblem]:
     """What is wrong with the secrets for a process outside demo mode (in demo mode: nothing).
 
@@ -236,6 +261,14 @@ def secret_problems(
         problems.append(SecretProblem("TOTP_ENCRYPTION_KEYS", "default"))
     elif not all(_is_fernet_key(key) for key in keys):
         problems.append(SecretProblem("TOTP_ENCRYPTION_KEYS", "invalid"))
+    checkpoint_key = (settings.audit_checkpoint_key or "").strip()
+    if not checkpoint_key:
+        if needs_checkpoint_key:
+            problems.append(SecretProblem("AUDIT_CHECKPOINT_KEY", "missing"))
+    elif _is_default(checkpoint_key):
+        problems.append(SecretProblem("AUDIT_CHECKPOINT_KEY", "default"))
+    elif len(checkpoint_key) < MIN_CHECKPOINT_KEY_LENGTH:
+        problems.append(SecretProblem("AUDIT_CHECKPOINT_KEY", "invalid"))
     if not settings.is_sqlite and any(
         _is_default(password) for password in _database_passwords(settings.database_url)
     ):

@@ -3,10 +3,15 @@
 A service opens it with ``async with uow:``, does its work, and calls ``await uow.commit()``.
 Leaving the block without a commit (an error, an early return) rolls everything back, the
 audit events included, so a failed write leaves no trace but the error.
+
+Except one: a ``NotPermitted`` that leaves the block is put on record after the rollback, as an
+``access.refused`` event in a transaction of its own (``core.services.refusals``). Every service
+checks inside its unit of work, so every refusal, from any face, is recorded here once.
 """
 
 from __future__ import annotations
 
+import logging
 from types import TracebackType
 from typing import Self
 
@@ -15,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.clock import Clock
-from core.errors import DatabaseNotReady, StaleVersion
+from core.errors import DatabaseNotReady, NotPermitted, StaleVersion
+
+log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
@@ -48,10 +55,26 @@ class UnitOfWork:
             await session.rollback()
         finally:
             await session.close()
+        if isinstance(exc, NotPermitted):
+            await self._record_refusal(exc)
         if isinstance(exc, StaleDataError):
             raise StaleVersion() from exc
         if isinstance(exc, OperationalError | ProgrammingError) and _is_missing_table(exc):
             raise DatabaseNotReady() from exc
+
+    async def _record_refusal(self, error: NotPermitted) -> None:
+        """Put ``error`` on record once, in a unit of work of its own (the refused one rolled
+        back). A refusal with no actor (a sign-in that failed, say) is not a refused operation.
+        Failing to record must not hide the refusal itself: it is logged and the error goes on."""
+        if error.recorded or error.actor is None:
+            return
+        from core.services.refusals import record_refused  # the service imports this module
+
+        error.recorded = True
+        try:
+            await record_refused(uow=UnitOfWork(self._session_factory, self.clock), error=error)
+        except Exception:
+            log.exception("Could not record a refusal (%s)", error.details.get("action"))
 
     async def connection(self) -> AsyncConnection:
         """The session's connection, in its transaction, for Core statements on a hot path.

@@ -9,6 +9,7 @@ run instead of skipping it.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -31,6 +32,12 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # processes they start, share this one (made for the tests, fit for nothing else).
 TEST_SEALING_KEY = "dGVzdHMtb25seS1zZWFsaW5nLWtleS1kcml2ZTIwMjY="
 os.environ.setdefault("TOTP_ENCRYPTION_KEYS", TEST_SEALING_KEY)
+# The audit chain's checkpoints are signed with a key from the environment too
+# (core.services.audit_checkpoints): this one is for the tests only, and their checkpoint files
+# go to a directory of their own, never the project's var/.
+TEST_CHECKPOINT_KEY = "tests-only-audit-checkpoint-key-not-a-secret-2026"
+os.environ.setdefault("AUDIT_CHECKPOINT_KEY", TEST_CHECKPOINT_KEY)
+os.environ.setdefault("AUDIT_CHECKPOINT_DIR", tempfile.mkdtemp(prefix="drive-assist-checkpoints-"))
 POSTGRES_ADMIN_DSN = os.environ.get(
     "TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -108,9 +115,13 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-async def container(database_url: str, clock: FixedClock) -> AsyncIterator[Container]:
-    """A container on the shared database; every table but reference data is emptied after."""
-    app = bootstrap(Settings(database_url=database_url), clock=clock)
+async def container(
+    database_url: str, clock: FixedClock, tmp_path: Path
+) -> AsyncIterator[Container]:
+    """A container on the shared database; every table but reference data is emptied after.
+    Its audit checkpoints go to the test's own directory (they belong to this chain only)."""
+    settings = Settings(database_url=database_url, audit_checkpoint_dir=tmp_path / "checkpoints")
+    app = bootstrap(settings, clock=clock)
     yield app
     async with app.engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):

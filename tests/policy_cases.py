@@ -1585,12 +1585,15 @@ OPERATIONS: tuple[Operation, ...] = (
 
 # Public service functions that take an ``actor`` but are not decided by the policy, and why.
 NOT_POLICY_CHECKED: dict[str, str] = {
-    # Writes the audit event for an attempt the policy has already refused, in the face's own
-    # transaction; it must work for exactly the actors who were refused. Reads nothing back.
+    # Writes the audit event for an attempt the policy has already refused, in a transaction of
+    # its own; it must work for exactly the actors who were refused. Reads nothing back.
     "refusals.record_refusal": "records a refusal; takes no decision of its own",
     # The insert and its audit event inside the caller's unit of work, like ``record_audit``
     # (sync, so not listed): the calling service has authorised the change it writes.
     "audit.insert_audited": "writes what the calling service has authorised; decides nothing",
+    # The host operator's command and the worker's schedule (both the system actor); anyone
+    # else is refused outright, with no site or record for the policy to weigh.
+    "audit_checkpoints.write_audit_checkpoint": "the system actor's only; no policy decision",
 }
 
 

@@ -78,6 +78,10 @@ ERROR_MESSAGES: dict[str, str] = {
         "The text has characters that cannot be saved. Remove them, or type the text again"
         " instead of pasting it."
     ),
+    "audit_trail_blocked": N_(
+        "Nothing was saved: the audit trail needs an administrator's attention."
+        " Ask them to run: drive-assist audit verify"
+    ),
     "unknown_account": N_(
         "There is no account with that email address. Check the address, or ask an"
         " administrator to add the account."

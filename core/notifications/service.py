@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from core.notifications.dispatcher import Dispatcher
 from core.notifications.schedulers import run_all_schedulers
@@ -53,6 +53,19 @@ async def run_schedulers_forever(
     return rounds
 
 
+async def run_every(
+    job: Callable[[], Awaitable[object]], *, stop: asyncio.Event, interval_seconds: float, name: str
+) -> None:
+    """Run ``job`` now and then each ``interval_seconds`` until ``stop``; a failure is logged and
+    the next round tries again (the audit chain's checkpoints, say)."""
+    while not stop.is_set():
+        try:
+            await job()
+        except Exception:
+            log.exception("%s failed", name)
+        await _wait(stop, interval_seconds)
+
+
 async def run_outbox(
     *,
     dispatcher: Dispatcher,
@@ -62,9 +75,21 @@ async def run_outbox(
     scheduler_interval_seconds: float = 60.0,
     on_batch: Callable[[int], None] | None = None,
     on_round: Callable[[dict[str, int]], None] | None = None,
+    checkpoint: Callable[[], Awaitable[object]] | None = None,
+    checkpoint_interval_seconds: float = 3600.0,
 ) -> None:
-    """Dispatch (and, unless told not to, schedule) until ``stop`` is set."""
+    """Dispatch (and, unless told not to, schedule) until ``stop`` is set; with ``checkpoint``,
+    also write the audit chain's checkpoint every ``checkpoint_interval_seconds``."""
     loops = [dispatcher.run_forever(stop, on_batch=on_batch)]
+    if checkpoint is not None:
+        loops.append(
+            run_every(
+                checkpoint,
+                stop=stop,
+                interval_seconds=checkpoint_interval_seconds,
+                name="audit checkpoint",
+            )
+        )
     if schedulers:
         loops.append(
             run_schedulers_forever(

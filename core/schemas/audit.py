@@ -54,6 +54,11 @@ class ChainBreakReason(StrEnum):
     SEQ_GAP = "seq_gap"  # seq jumps: the rows between are gone
     HEAD_AHEAD = "head_ahead"  # the head recorded rows after the last one present
     HEAD_MISSING = "head_missing"  # events exist but the chain head row is gone
+    # Checked against the signed checkpoints kept outside the database
+    # (core.services.audit_checkpoints):
+    CHECKPOINT_AHEAD = "checkpoint_ahead"  # a checkpoint names events no longer present
+    CHECKPOINT_HASH_MISMATCH = "checkpoint_hash_mismatch"  # its event's hash is not the same
+    CHECKPOINT_FORGED = "checkpoint_forged"  # a checkpoint line whose MAC fails
 
 
 class ChainBreak(ReadModel):
@@ -64,6 +69,19 @@ class ChainBreak(ReadModel):
     reason: ChainBreakReason
     seq: int | None
     event_id: int | None
+    checkpoint_line: int | None = None  # the checkpoint file's line that shows the break
+
+
+class CheckpointState(StrEnum):
+    CHECKED = "checked"  # every checkpoint matched the chain
+    NONE_YET = "none_yet"  # no checkpoint written yet: truncating the chain cannot be found
+    NOT_CONFIGURED = "not_configured"  # no checkpoint key: checkpoints are not checked
+
+
+class AuditCheckpointRead(ReadModel):
+    seq: int
+    hash: str
+    written_at: datetime
 
 
 class ChainVerification(ReadModel):
@@ -72,3 +90,5 @@ class ChainVerification(ReadModel):
     head_seq: int | None  # the last seq the chain head recorded (None: no head row)
     head_hash: str | None  # note it down: a later verify can be compared with it
     first_break: ChainBreak | None
+    checkpoint: CheckpointState = CheckpointState.NOT_CONFIGURED
+    checkpoint_seq: int | None = None  # the newest checkpoint checked

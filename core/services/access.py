@@ -8,7 +8,7 @@ from typing import NamedTuple, Protocol, TypeVar
 from sqlalchemy import bindparam, select
 
 from core.enums import Stage
-from core.errors import CaseClosed, NotFound
+from core.errors import CaseClosed, NotFound, NotPermitted
 from core.models import Base, Case
 from core.policy import Action, authorize
 from core.schemas.actor import Actor
@@ -27,7 +27,10 @@ async def get_or_404(uow: UnitOfWork, model: type[M], record_id: int) -> M:
 async def load_case(uow: UnitOfWork, actor: Actor, case_id: int, action: Action) -> Case:
     """The case, if the actor may do ``action`` on it; ``NotPermitted`` or ``NotFound`` if not."""
     case = await get_or_404(uow, Case, case_id)
-    authorize(actor, action, site_id=case.site_id, case_manager_id=case.case_manager_id)
+    try:
+        authorize(actor, action, site_id=case.site_id, case_manager_id=case.case_manager_id)
+    except NotPermitted as error:
+        raise error.about("case", case.id) from None
     return case
 
 
@@ -62,7 +65,10 @@ async def load_case_key(uow: UnitOfWork, actor: Actor, case_id: int, action: Act
 
 def authorize_case_key(actor: Actor, case: CaseKey, action: Action) -> CaseKey:
     """The case key, if ``actor`` may do ``action`` on it (for a key read with other work)."""
-    authorize(actor, action, site_id=case.site_id, case_manager_id=case.case_manager_id)
+    try:
+        authorize(actor, action, site_id=case.site_id, case_manager_id=case.case_manager_id)
+    except NotPermitted as error:
+        raise error.about("case", case.id) from None
     return case
 
 

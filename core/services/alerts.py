@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.enums import AlertStatus, Channel, Lane, NotificationKind, Role
-from core.errors import ValidationFailed
+from core.errors import NotPermitted, ValidationFailed
 from core.models import Case, DisruptionAlert, Membership, User
 from core.notifications.outbox import cancel_pending_with_key_prefix, enqueue
 from core.notifications.schedulers import escalation_key_prefix, message_key
@@ -58,7 +58,10 @@ async def _load_for_response(
     uow: UnitOfWork, actor: Actor, alert_id: int
 ) -> tuple[DisruptionAlert, Case]:
     alert = await get_or_404(uow, DisruptionAlert, alert_id)
-    case = await load_case(uow, actor, alert.case_id, Action.ALERT_RESPOND)
+    try:
+        case = await load_case(uow, actor, alert.case_id, Action.ALERT_RESPOND)
+    except NotPermitted as error:
+        raise error.about("alert", alert.id) from None
     return alert, case
 
 
@@ -179,7 +182,8 @@ async def list_open_alerts(*, uow: UnitOfWork, actor: Actor) -> list[AlertRead]:
 async def list_alerts_to_answer(*, uow: UnitOfWork, actor: Actor) -> list[AlertRead]:
     """The unresolved alerts for someone who answers them (a police fellow or service manager);
     anyone else is refused, though they may see the list through ``list_open_alerts``."""
-    authorize_somewhere(actor, Action.ALERT_RESPOND)
+    async with uow:  # a refusal leaving a unit of work is put on record (core.uow)
+        authorize_somewhere(actor, Action.ALERT_RESPOND)
     return await list_open_alerts(uow=uow, actor=actor)
 
 
@@ -188,6 +192,10 @@ async def open_alert_to_answer(*, uow: UnitOfWork, actor: Actor, alert_id: int) 
     unresolved (or not at the actor's sites); refused when the actor may see but not answer it."""
     for alert in await list_open_alerts(uow=uow, actor=actor):
         if alert.id == alert_id:
-            authorize(actor, Action.ALERT_RESPOND, site_id=alert.site_id)
+            async with uow:  # a refusal leaving a unit of work is put on record (core.uow)
+                try:
+                    authorize(actor, Action.ALERT_RESPOND, site_id=alert.site_id)
+                except NotPermitted as error:
+                    raise error.about("alert", alert.id) from None
             return alert
     return None

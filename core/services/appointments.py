@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from core.enums import AppointmentStatus, Role
-from core.errors import ValidationFailed
+from core.errors import NotPermitted, ValidationFailed
 from core.models import Appointment, Case, Membership
 from core.notifications.outbox import cancel_pending
 from core.policy import Action, is_allowed
@@ -58,11 +58,19 @@ async def _check_staff(uow: UnitOfWork, staff_id: int, site_id: int) -> None:
         raise ValidationFailed(field="staff_id", rule="not_staff_at_site")
 
 
+async def _appointment_case(uow: UnitOfWork, actor: Actor, appointment: Appointment) -> Case:
+    """The appointment's case, if the actor may manage it; a refusal names the appointment."""
+    try:
+        return await load_case(uow, actor, appointment.case_id, Action.APPOINTMENT_MANAGE)
+    except NotPermitted as error:
+        raise error.about("appointment", appointment.id) from None
+
+
 async def _load_for_change(
     uow: UnitOfWork, actor: Actor, appointment_id: int
 ) -> tuple[Appointment, Case]:
     appointment = await get_or_404(uow, Appointment, appointment_id)
-    case = await load_case(uow, actor, appointment.case_id, Action.APPOINTMENT_MANAGE)
+    case = await _appointment_case(uow, actor, appointment)
     if appointment.status is not AppointmentStatus.SCHEDULED:
         raise ValidationFailed(field="status", rule="not_scheduled")
     return appointment, case
@@ -225,7 +233,7 @@ async def my_appointment(*, uow: UnitOfWork, actor: Actor, appointment_id: int) 
     """
     async with uow:
         appointment = await get_or_404(uow, Appointment, appointment_id)
-        case = await load_case(uow, actor, appointment.case_id, Action.APPOINTMENT_MANAGE)
+        case = await _appointment_case(uow, actor, appointment)
         return _read(appointment, case.reference)
 
 

@@ -69,11 +69,12 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from core.db.driver import DriverStatement
 from core.enums import Face
-from core.errors import NotPermitted, ValidationFailed
+from core.errors import AuditTrailBlocked, NotPermitted, ValidationFailed
 from core.models import AuditChainHead, AuditEvent, Case, Site
 from core.policy import Action, allowed_somewhere, authorize_somewhere, sites_where
 from core.rules import check_real_day
@@ -85,7 +86,9 @@ from core.schemas.audit import (
     ChainBreakKind,
     ChainBreakReason,
     ChainVerification,
+    CheckpointState,
 )
+from core.services.audit_checkpoints import CheckpointStore, StoredCheckpoint, read_checkpoints
 from core.uow import UnitOfWork
 
 GENESIS_HASH = "0" * 64
@@ -232,16 +235,21 @@ async def insert_audited(
         # Only the time, the actor and code constants come before the entity id in the form,
         # so its first occurrence is the one to splice (details after it may hold anything).
         before, _, after = form_tail.partition(_ENTITY_ID_MARK_JSON)
-        (row,) = await _insert_and_append_pg(table, tuple(values)).fetch(
-            uow,
-            {
-                **{f"v_{name}": value for name, value in values.items()},
-                **rest,
-                "form_head": form_head,
-                "form_before": before,
-                "form_after": after,
-            },
-        )
+        try:
+            (row,) = await _insert_and_append_pg(table, tuple(values)).fetch(
+                uow,
+                {
+                    **{f"v_{name}": value for name, value in values.items()},
+                    **rest,
+                    "form_head": form_head,
+                    "form_before": before,
+                    "form_after": after,
+                },
+            )
+        except IntegrityError as error:
+            if _is_chain_collision(error):
+                raise AuditTrailBlocked() from error
+            raise
         if row["seq"] is not None:
             return int(row["id"])
         # No head yet: the row is in, the event waits for the commit (which starts the head).
@@ -435,11 +443,25 @@ def _append_to_chain(session: Session, events: list[dict[str, Any]]) -> None:
         )
 
 
+def _is_chain_collision(error: IntegrityError) -> bool:
+    """The next seq is taken: a row was put past the head outside the chain (the seq's unique
+    constraint, as SQLite and PostgreSQL name it)."""
+    message = str(error.orig)
+    return "uq_audit_events_seq" in message or "audit_events.seq" in message
+
+
 @event.listens_for(Session, "before_commit")
 def _append_queued_events(session: Session) -> None:
     pending: list[dict[str, Any]] | None = session.info.pop(_PENDING_KEY, None)
     if pending:
-        _append_to_chain(session, pending)
+        try:
+            _append_to_chain(session, pending)
+        except IntegrityError as error:
+            # Fail safe: a write that cannot be audited is not saved (the unit of work rolls
+            # back); a typed error, not a crash, and verify names the row in the way.
+            if _is_chain_collision(error):
+                raise AuditTrailBlocked() from error
+            raise
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -492,15 +514,25 @@ async def verify_audit_chain(
     actor: Actor,
     batch_size: int = VERIFY_BATCH,
     progress: ProgressCallback | None = None,
+    checkpoints: CheckpointStore | None = None,
 ) -> ChainVerification:
     """Walk the chain in seq order, ``batch_size`` rows at a time, and report its first break.
 
     Events appended while the walk runs are left for the next one: the walk stops at the head
     it read first, then checks that no row lies beyond the head as it is at the end.
+
+    With ``checkpoints`` (and its key), the chain is also checked against every signed
+    checkpoint kept outside the database (``core.services.audit_checkpoints``): read before
+    the head, so a checkpoint written while the walk runs is never ahead of the head it read.
     """
-    if not actor.is_system and not allowed_somewhere(actor, Action.AUDIT_VIEW):
-        raise NotPermitted(action=str(Action.AUDIT_VIEW))
+    stored = (
+        read_checkpoints(checkpoints)
+        if checkpoints is not None and checkpoints.key is not None
+        else None
+    )
     async with uow:
+        if not actor.is_system and not allowed_somewhere(actor, Action.AUDIT_VIEW):
+            raise NotPermitted(action=str(Action.AUDIT_VIEW), actor=actor)
         session = uow.session
         head = (
             await session.execute(
@@ -510,7 +542,8 @@ async def verify_audit_chain(
         total = head.last_seq if head is not None else 0
         expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
         after: tuple[int, int] = (0, 0)  # (seq, id) of the last row read: keyset paging
-        first_break: ChainBreak | None = None
+        first_break = _forged_checkpoint(stored or [])
+        expected = _checkpointed_hashes(stored or [])
         if progress is not None:
             progress(0, total)
         while first_break is None:
@@ -526,7 +559,9 @@ async def verify_audit_chain(
             if not rows:
                 break
             for row in rows:
-                first_break = _check_row(row, expected_seq, prev_hash)
+                first_break = _check_row(row, expected_seq, prev_hash) or _check_checkpoints(
+                    row, expected
+                )
                 if first_break is not None:
                     break
                 expected_seq, prev_hash = row.seq + 1, row.hash
@@ -536,13 +571,74 @@ async def verify_audit_chain(
                 progress(checked, total)
         if first_break is None:
             first_break = await _check_against_head(session, head, expected_seq - 1, prev_hash)
+        if first_break is None:
+            first_break = _truncated_below_checkpoint(stored or [], expected_seq - 1)
+        genuine = [c for c in stored or [] if c.genuine and c.seq is not None]
         return ChainVerification(
             ok=first_break is None,
             checked=checked,
             head_seq=head.last_seq if head is not None else None,
             head_hash=head.last_hash if head is not None else None,
             first_break=first_break,
+            checkpoint=(
+                CheckpointState.NOT_CONFIGURED
+                if stored is None
+                else CheckpointState.CHECKED
+                if genuine
+                else CheckpointState.NONE_YET
+            ),
+            checkpoint_seq=max((c.seq for c in genuine if c.seq is not None), default=None),
         )
+
+
+def _forged_checkpoint(stored: list[StoredCheckpoint]) -> ChainBreak | None:
+    forged = next((c for c in stored if not c.genuine), None)
+    if forged is None:
+        return None
+    return ChainBreak(
+        kind=ChainBreakKind.ALTERED,
+        reason=ChainBreakReason.CHECKPOINT_FORGED,
+        seq=forged.seq,
+        event_id=None,
+        checkpoint_line=forged.line,
+    )
+
+
+def _checkpointed_hashes(stored: list[StoredCheckpoint]) -> dict[int, list[StoredCheckpoint]]:
+    by_seq: dict[int, list[StoredCheckpoint]] = {}
+    for checkpoint in stored:
+        if checkpoint.genuine and checkpoint.seq is not None:
+            by_seq.setdefault(checkpoint.seq, []).append(checkpoint)
+    return by_seq
+
+
+def _check_checkpoints(row: Any, expected: dict[int, list[StoredCheckpoint]]) -> ChainBreak | None:
+    for checkpoint in expected.get(row.seq, ()):
+        if checkpoint.hash != row.hash:
+            # The event verifies against its neighbours, but not against what was signed when
+            # it was the head: the chain from here on was rewritten.
+            return ChainBreak(
+                kind=ChainBreakKind.ALTERED,
+                reason=ChainBreakReason.CHECKPOINT_HASH_MISMATCH,
+                seq=row.seq,
+                event_id=row.id,
+                checkpoint_line=checkpoint.line,
+            )
+    return None
+
+
+def _truncated_below_checkpoint(stored: list[StoredCheckpoint], last_seq: int) -> ChainBreak | None:
+    ahead = [c for c in stored if c.genuine and c.seq is not None and c.seq > last_seq]
+    if not ahead:
+        return None
+    newest = max(ahead, key=lambda c: c.seq or 0)
+    return ChainBreak(
+        kind=ChainBreakKind.DELETED,
+        reason=ChainBreakReason.CHECKPOINT_AHEAD,
+        seq=last_seq + 1,
+        event_id=None,
+        checkpoint_line=newest.line,
+    )
 
 
 async def _check_against_head(
@@ -583,9 +679,9 @@ async def record_chain_verification(
 ) -> None:
     """Leave a trace that the chain was checked, and what was found (seqs and codes only)."""
     # As ``verify_audit_chain``: only someone who may check the chain may say it was checked.
-    if not actor.is_system and not allowed_somewhere(actor, Action.AUDIT_VIEW):
-        raise NotPermitted(action=str(Action.AUDIT_VIEW))
     async with uow:
+        if not actor.is_system and not allowed_somewhere(actor, Action.AUDIT_VIEW):
+            raise NotPermitted(action=str(Action.AUDIT_VIEW), actor=actor)
         details: dict[str, Any] = {"ok": result.ok, "checked": result.checked}
         if result.first_break is not None:
             details |= {
@@ -627,19 +723,19 @@ async def search_audit(
     Being audited, every search adds to the trail; pass the first page's ``up_to_seq`` when
     asking for the next pages, so they page through the trail as it was then.
     """
-    authorize_somewhere(actor, Action.AUDIT_VIEW)
-    if not 1 <= limit <= MAX_PAGE:
-        raise ValidationFailed(field="limit", rule="range")
-    if offset < 0:
-        raise ValidationFailed(field="offset", rule="range")
-    for field, day in (("date_from", date_from), ("date_to", date_to)):
-        if day is not None:
-            check_real_day(day, field=field)
-    if date_from is not None and date_to is not None and date_to < date_from:
-        raise ValidationFailed(field="date_to", rule="before_date_from")
-    site_ids = sorted(sites_where(actor, Action.AUDIT_VIEW))
-    tz = ZoneInfo(zone)
     async with uow:
+        authorize_somewhere(actor, Action.AUDIT_VIEW)
+        if not 1 <= limit <= MAX_PAGE:
+            raise ValidationFailed(field="limit", rule="range")
+        if offset < 0:
+            raise ValidationFailed(field="offset", rule="range")
+        for field, day in (("date_from", date_from), ("date_to", date_to)):
+            if day is not None:
+                check_real_day(day, field=field)
+        if date_from is not None and date_to is not None and date_to < date_from:
+            raise ValidationFailed(field="date_to", rule="before_date_from")
+        site_ids = sorted(sites_where(actor, Action.AUDIT_VIEW))
+        tz = ZoneInfo(zone)
         if up_to_seq is None:
             up_to_seq = await uow.session.scalar(select(func.max(AuditEvent.seq))) or 0
         query = (

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core.enums import Channel, Lane, NotificationKind, PanelMeetingStatus
-from core.errors import ValidationFailed
+from core.errors import NotPermitted, ValidationFailed
 from core.models import PanelMeeting, Site
 from core.notifications.outbox import enqueue
 from core.notifications.schedulers import message_key, panel_recipients
@@ -58,7 +58,10 @@ async def _upcoming_meeting(
     uow: UnitOfWork, actor: Actor, meeting_id: int
 ) -> tuple[PanelMeeting, str]:
     meeting = await get_or_404(uow, PanelMeeting, meeting_id)
-    authorize(actor, Action.PANEL_MANAGE, site_id=meeting.site_id)
+    try:
+        authorize(actor, Action.PANEL_MANAGE, site_id=meeting.site_id)
+    except NotPermitted as error:
+        raise error.about("panel_meeting", meeting.id) from None
     if meeting.status is not PanelMeetingStatus.SCHEDULED or meeting.starts_at <= uow.clock.now():
         raise ValidationFailed(field="meeting_id", rule="not_upcoming")
     site = await get_or_404(uow, Site, meeting.site_id)
@@ -69,9 +72,9 @@ async def broadcastable_meetings(
     *, uow: UnitOfWork, actor: Actor, limit: int = 8
 ) -> list[PanelMeetingRead]:
     """Upcoming scheduled meetings at the sites where the actor manages the panel."""
-    authorize_somewhere(actor, Action.PANEL_MANAGE)
-    site_ids = sites_where(actor, Action.PANEL_MANAGE)
     async with uow:
+        authorize_somewhere(actor, Action.PANEL_MANAGE)
+        site_ids = sites_where(actor, Action.PANEL_MANAGE)
         rows = await uow.session.execute(
             select(PanelMeeting, Site.code)
             .join(Site, Site.id == PanelMeeting.site_id)

@@ -57,7 +57,9 @@ async def _ensure_may_view_caseload_of(uow: UnitOfWork, actor: Actor, case_manag
         select(Membership.site_id).where(Membership.user_id == case_manager_id).distinct()
     )
     if not any(is_allowed(actor, Action.CASE_VIEW, site_id=site_id) for site_id in sites):
-        raise NotPermitted(action=str(Action.CASE_VIEW), case_manager_id=case_manager_id)
+        raise NotPermitted(
+            action=str(Action.CASE_VIEW), case_manager_id=case_manager_id, actor=actor
+        )
 
 
 @cache

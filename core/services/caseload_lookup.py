@@ -73,6 +73,6 @@ async def my_case_for_contact(*, uow: UnitOfWork, actor: Actor, case_id: int) ->
             or case.case_manager_id != actor.user_id
             or not _may_log(actor, case.site_id)
         ):
-            raise NotPermitted(action=str(Action.CONTACT_LOG))
+            raise NotPermitted(action=str(Action.CONTACT_LOG), actor=actor).about("case", case_id)
         ensure_open(case)
         return CaseChoice(case_id=case.id, reference=case.reference)

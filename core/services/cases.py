@@ -141,7 +141,8 @@ _REFERENCE_ATTEMPTS = 5
 
 async def create_case(*, uow: UnitOfWork, actor: Actor, data: CaseCreate) -> CaseRead:
     """Record a referral. The case starts at stage *referred*."""
-    authorize(actor, Action.CASE_CREATE, site_id=data.site_id)
+    async with uow:  # a refusal leaving a unit of work is put on record (core.uow)
+        authorize(actor, Action.CASE_CREATE, site_id=data.site_id)
     attempt = 1
     while True:
         try:
@@ -248,20 +249,20 @@ async def list_cases(
     limit: int = 200,
 ) -> list[CaseSummary]:
     """Cases at the sites where the actor may see cases, filtered, ordered by reference."""
-    visible = sites_where(actor, Action.CASE_VIEW)
-    if site_id is not None:
-        authorize(actor, Action.CASE_VIEW, site_id=site_id)
-        visible = {site_id}
-    query = select(Case).where(Case.site_id.in_(visible))
-    if stages:
-        query = query.where(Case.stage.in_(stages))
-    if case_manager_id is not None:
-        query = query.where(Case.case_manager_id == case_manager_id)
-    if reference_contains:
-        needle = reference_contains.strip().upper().replace("%", "").replace("_", "")
-        query = query.where(Case.reference.contains(needle))
-    query = query.order_by(Case.reference).limit(max(1, min(limit, 1000)))
     async with uow:
+        visible = sites_where(actor, Action.CASE_VIEW)
+        if site_id is not None:
+            authorize(actor, Action.CASE_VIEW, site_id=site_id)
+            visible = {site_id}
+        query = select(Case).where(Case.site_id.in_(visible))
+        if stages:
+            query = query.where(Case.stage.in_(stages))
+        if case_manager_id is not None:
+            query = query.where(Case.case_manager_id == case_manager_id)
+        if reference_contains:
+            needle = reference_contains.strip().upper().replace("%", "").replace("_", "")
+            query = query.where(Case.reference.contains(needle))
+        query = query.order_by(Case.reference).limit(max(1, min(limit, 1000)))
         cases = (await uow.session.scalars(query)).all()
         return [_summary(case) for case in cases]
 

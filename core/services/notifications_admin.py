@@ -53,14 +53,14 @@ async def list_failed_notifications(
     *, uow: UnitOfWork, actor: Actor, site_id: int | None = None, limit: int = 100
 ) -> list[FailedNotificationRead]:
     """Failed messages to staff at the actor's admin sites (or at ``site_id``), newest first."""
-    if site_id is None:
-        visible = sites_where(actor, Action.NOTIFICATION_ADMIN)
-        if not visible:
-            raise NotPermitted(action=str(Action.NOTIFICATION_ADMIN))
-    else:
-        authorize(actor, Action.NOTIFICATION_ADMIN, site_id=site_id)
-        visible = {site_id}
     async with uow:
+        if site_id is None:
+            visible = sites_where(actor, Action.NOTIFICATION_ADMIN)
+            if not visible:
+                raise NotPermitted(action=str(Action.NOTIFICATION_ADMIN), actor=actor)
+        else:
+            authorize(actor, Action.NOTIFICATION_ADMIN, site_id=site_id)
+            visible = {site_id}
         rows = await uow.session.execute(
             select(OutboxMessage, User.display_name, User.is_active)
             .join(User, User.id == OutboxMessage.recipient_user_id)
@@ -88,7 +88,7 @@ async def retry_failed_notification(
             None,
         )
         if site_id is None:
-            raise NotPermitted(action=str(Action.NOTIFICATION_ADMIN))
+            raise NotPermitted(action=str(Action.NOTIFICATION_ADMIN), actor=actor)
         if message.state is not OutboxState.FAILED:
             raise ValidationFailed(field="state", rule="not_failed")
         if not recipient.is_active:

@@ -82,8 +82,8 @@ async def _case_at_site(uow: UnitOfWork, case_id: int, site_id: int) -> Case:
 async def schedule_panel_meeting(
     *, uow: UnitOfWork, actor: Actor, data: PanelMeetingCreate
 ) -> PanelMeetingRead:
-    authorize(actor, Action.PANEL_MANAGE, site_id=data.site_id)
     async with uow:
+        authorize(actor, Action.PANEL_MANAGE, site_id=data.site_id)
         site = await get_or_404(uow, Site, data.site_id)
         meeting = PanelMeeting(
             site_id=site.id,
@@ -115,20 +115,20 @@ async def list_panel_meetings(
     site_id: int | None = None,
     limit: int = 50,
 ) -> list[PanelMeetingRead]:
-    visible = sites_where(actor, Action.PANEL_VIEW)
-    if site_id is not None:
-        authorize(actor, Action.PANEL_VIEW, site_id=site_id)
-        visible = {site_id}
-    query = (
-        select(PanelMeeting, Site.code)
-        .join(Site, Site.id == PanelMeeting.site_id)
-        .where(PanelMeeting.site_id.in_(visible))
-        .order_by(PanelMeeting.starts_at)
-        .limit(max(1, min(limit, 500)))
-    )
-    if starts_from is not None:
-        query = query.where(PanelMeeting.starts_at >= starts_from)
     async with uow:
+        visible = sites_where(actor, Action.PANEL_VIEW)
+        if site_id is not None:
+            authorize(actor, Action.PANEL_VIEW, site_id=site_id)
+            visible = {site_id}
+        query = (
+            select(PanelMeeting, Site.code)
+            .join(Site, Site.id == PanelMeeting.site_id)
+            .where(PanelMeeting.site_id.in_(visible))
+            .order_by(PanelMeeting.starts_at)
+            .limit(max(1, min(limit, 500)))
+        )
+        if starts_from is not None:
+            query = query.where(PanelMeeting.starts_at >= starts_from)
         rows = await uow.session.execute(query)
         return [_meeting_read(meeting, code) for meeting, code in rows]
 
@@ -214,10 +214,10 @@ async def get_panel_meetings(
 async def panel_planning_choices(*, uow: UnitOfWork, actor: Actor) -> list[PanelPlanningChoices]:
     """For each site where the actor runs the panel: its open cases (references only) to put
     on an agenda, and its staff (name and agency) to own an action. Two queries in all."""
-    managed = sites_where(actor, Action.PANEL_MANAGE)
-    if not managed:
-        raise NotPermitted(action=str(Action.PANEL_MANAGE))
     async with uow:
+        managed = sites_where(actor, Action.PANEL_MANAGE)
+        if not managed:
+            raise NotPermitted(action=str(Action.PANEL_MANAGE), actor=actor)
         sites = (
             await uow.session.execute(
                 select(Site.id, Site.code).where(Site.id.in_(managed)).order_by(Site.code)

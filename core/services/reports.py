@@ -207,12 +207,12 @@ async def build_report(
 ) -> Report:
     """The funder return and the outcome measures for one site (or, with ``site_id`` None,
     every site where the actor may view reports) over the period, from one snapshot."""
-    site_ids = _sites_for(actor, site_id)
-    check_real_day(period_from, field="period_from")
-    check_real_day(period_to, field="period_to")
-    if period_to < period_from:
-        raise ValidationFailed(field="period_to", rule="not_before_period_from")
     async with uow:
+        site_ids = _sites_for(actor, site_id)
+        check_real_day(period_from, field="period_from")
+        check_real_day(period_to, field="period_to")
+        if period_to < period_from:
+            raise ValidationFailed(field="period_to", rule="not_before_period_from")
         scope = await _scope(uow, site_ids, period_from, period_to)
         sql = _Sql(uow.session.get_bind().dialect.name)
         funder = await _funder_return(uow, sql, scope)
@@ -244,7 +244,7 @@ def _sites_for(actor: Actor, site_id: int | None) -> list[int]:
         return [site_id]
     site_ids = sites_where(actor, Action.REPORT_VIEW)
     if actor.is_system or not site_ids:
-        raise NotPermitted(action=str(Action.REPORT_VIEW))
+        raise NotPermitted(action=str(Action.REPORT_VIEW), actor=actor)
     return sorted(site_ids)
 
 

@@ -173,7 +173,7 @@ async def _sites_in_scope(
         if not actor.is_system:
             allowed = sites_where(actor, Action.RETENTION_MANAGE)
             if not allowed:
-                raise NotPermitted(action=str(Action.RETENTION_MANAGE))
+                raise NotPermitted(action=str(Action.RETENTION_MANAGE), actor=actor)
             query = query.where(Site.id.in_(allowed))
         rows = list((await uow.session.execute(query)).all())
     return [(row.id, row.code, row.closed_case_retention_years) for row in rows if row[2]]

@@ -14,8 +14,8 @@ from core.uow import UnitOfWork
 
 
 async def create_site(*, uow: UnitOfWork, actor: Actor, data: SiteCreate) -> SiteRead:
-    authorize(actor, Action.SITE_CREATE)
     async with uow:
+        authorize(actor, Action.SITE_CREATE)
         existing = await uow.session.scalar(select(Site.id).where(Site.code == data.code))
         if existing is not None:
             raise ValidationFailed(field="code", rule="unique")

@@ -45,8 +45,8 @@ def _is_high_risk():  # type: ignore[no-untyped-def]
 
 async def team_caseloads(*, uow: UnitOfWork, actor: Actor, site_id: int) -> list[CaseManagerLoad]:
     """Every case manager at the site, and anyone else still holding open cases there, by name."""
-    authorize(actor, Action.TEAM_VIEW, site_id=site_id)
     async with uow:
+        authorize(actor, Action.TEAM_VIEW, site_id=site_id)
         since = uow.clock.now() - RECENT_CONTACT_WINDOW
         case_manager_here = exists().where(
             Membership.user_id == User.id,
@@ -117,8 +117,8 @@ async def unallocated_referrals(
     *, uow: UnitOfWork, actor: Actor, site_id: int
 ) -> list[UnallocatedReferral]:
     """The site's cases still at stage *referred*, the longest waiting first."""
-    authorize(actor, Action.CASE_ALLOCATE, site_id=site_id)
     async with uow:
+        authorize(actor, Action.CASE_ALLOCATE, site_id=site_id)
         today = uow.clock.now().astimezone(LONDON).date()
         rows = await uow.session.execute(
             select(

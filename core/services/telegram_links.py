@@ -95,7 +95,7 @@ async def _user_for(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
         is_allowed(actor, Action.TELEGRAM_LINK_MANAGE, site_id=site_id, owner_user_id=user.id)
         for site_id in sites
     ):
-        raise NotPermitted(action=str(Action.TELEGRAM_LINK_MANAGE))
+        raise NotPermitted(action=str(Action.TELEGRAM_LINK_MANAGE), actor=actor)
     return user
 
 

@@ -48,7 +48,7 @@ async def add_user(*, uow: UnitOfWork, actor: Actor, data: UserCreate) -> UserRe
         for site in sites.values():
             authorize(actor, Action.USER_MANAGE, site_id=site.id)
         if not codes and not actor.is_system and not sites_where(actor, Action.USER_MANAGE):
-            raise NotPermitted(action=str(Action.USER_MANAGE))
+            raise NotPermitted(action=str(Action.USER_MANAGE), actor=actor)
         if await uow.session.scalar(select(User.id).where(User.email == email)) is not None:
             raise DuplicateEmail(email=email)
         user = User(
@@ -125,7 +125,7 @@ async def _managed_user(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
         raise NotFound(entity="users", id=user_id)
     site_ids = {m.site_id for m in user.memberships}
     if not site_ids and not actor.is_system and not sites_where(actor, Action.USER_MANAGE):
-        raise NotPermitted(action=str(Action.USER_MANAGE))
+        raise NotPermitted(action=str(Action.USER_MANAGE), actor=actor)
     for site_id in sorted(site_ids):
         authorize(actor, Action.USER_MANAGE, site_id=site_id)
     return user
@@ -171,8 +171,8 @@ async def set_user_active(
 async def change_role(*, uow: UnitOfWork, actor: Actor, user_id: int, data: RoleChange) -> UserRead:
     """Give a staff member ``data.role`` at a site where they already work, in place of the
     roles they hold there now. Not for one's own account. Audited (the roles, nothing else)."""
-    authorize(actor, Action.USER_MANAGE, site_id=data.site_id)
     async with uow:
+        authorize(actor, Action.USER_MANAGE, site_id=data.site_id)
         user = await uow.session.scalar(
             select(User).options(selectinload(User.memberships)).where(User.id == user_id)
         )
@@ -249,9 +249,9 @@ async def user_id_for_email(*, uow: UnitOfWork, email: str) -> int:
 
 async def set_my_locale(*, uow: UnitOfWork, actor: Actor, locale: Locale) -> None:
     """The language the actor's own messages and screens use. Not audited: a preference only."""
-    if actor.is_system:
-        raise NotPermitted(action="user.set_locale")
     async with uow:
+        if actor.is_system:
+            raise NotPermitted(action="user.set_locale")
         result = await uow.session.execute(
             update(User)
             .where(User.id == actor.user_id)

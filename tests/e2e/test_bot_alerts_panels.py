@@ -173,9 +173,9 @@ async def test_a_case_manager_cannot_see_or_acknowledge_alerts(bot: Harness, wor
     assert bot.fake.sent_messages(MANAGER)[-1].params["text"].startswith(REFUSAL)
     assert (await alert_row(world, alert.id)).status is AlertStatus.OPEN
     assert bot.fake.count("editMessageText") == 0
-    assert await refusals_on_record(world) == [
-        (world.actor(Role.CASE_MANAGER).user_id, "command", None, "alert.respond"),
-        (world.actor(Role.CASE_MANAGER).user_id, "button:alert:ack", alert.id, "alert.respond"),
+    assert await refusals_on_record(world) == [  # put on record by core, naming the alert
+        (world.actor(Role.CASE_MANAGER).user_id, "action", None, "alert.respond"),
+        (world.actor(Role.CASE_MANAGER).user_id, "alert", alert.id, "alert.respond"),
     ]
 
 
@@ -291,7 +291,7 @@ async def test_a_case_managers_broadcast_is_refused(bot: Harness, world: World) 
     assert await broadcast_rows(world) == []
     manager = world.actor(Role.CASE_MANAGER).user_id
     refused_records = [record[:3] for record in await refusals_on_record(world)]
-    assert refused_records == [
-        (manager, "command", None),
-        (manager, "button:bcast:meeting", meeting.id),
+    assert refused_records == [  # put on record by core, naming what it refused
+        (manager, "action", None),
+        (manager, "panel_meeting", meeting.id),
     ]

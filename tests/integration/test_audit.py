@@ -1509,7 +1509,7 @@ REFUSALS: dict[str, tuple[Refusal, type[DomainError]]] = {
 
 
 @pytest.mark.parametrize("name", list(REFUSALS))
-async def test_a_refused_operation_writes_no_audit_event_and_no_data(
+async def test_a_refused_operation_writes_no_data_and_no_event_but_its_refusal(
     world: World, name: str
 ) -> None:
     refusal, error = REFUSALS[name]
@@ -1520,7 +1520,15 @@ async def test_a_refused_operation_writes_no_audit_event_and_no_data(
     with pytest.raises(error):
         await refused_call()
 
-    assert await row_counts(world.container) == before
+    # A permission refusal is put on record, in a transaction of its own (core.uow); any other
+    # error leaves nothing at all.
+    on_record = 1 if error is NotPermitted else 0
+    assert await row_counts(world.container) == before | {
+        "audit_events": before["audit_events"] + on_record
+    }
+    async with world.container.session_factory() as session:
+        newest = await session.scalar(select(AuditEvent.action).order_by(AuditEvent.seq.desc()))
+    assert (newest == "access.refused") is bool(on_record)
 
 
 # --- the event belongs to the change's transaction ------------------------------------------

@@ -18,21 +18,33 @@ from pathlib import Path
 import pytest
 from sqlalchemy import JSON, Integer, String, column, func, select, table, text
 
+from cli.worker import serve_outbox
 from core.bootstrap import Container, bootstrap
 from core.clock import FixedClock
 from core.db.engine import make_engine
 from core.db.migrate import upgrade
 from core.db.types import UTCDateTime
-from core.enums import ContactType, Role
-from core.errors import NotPermitted
-from core.models import AuditChainHead, AuditEvent
+from core.enums import ContactType, Face, PlaceKind, Role
+from core.errors import AuditTrailBlocked, NotPermitted
+from core.models import Appointment, AuditChainHead, AuditEvent, Contact, Site
+from core.policy import Action
 from core.schemas.actor import Actor
-from core.schemas.audit import ChainBreakKind, ChainBreakReason, ChainVerification
+from core.schemas.appointments import AppointmentCreate
+from core.schemas.audit import (
+    ChainBreak,
+    ChainBreakKind,
+    ChainBreakReason,
+    ChainVerification,
+    CheckpointState,
+)
 from core.schemas.contacts import ContactCreate
 from core.schemas.sites import SiteCreate
+from core.services import appointments as appointment_services
 from core.services import audit as audit_services
 from core.services import contacts as contact_services
 from core.services import sites as site_services
+from core.services.audit_checkpoints import CheckpointStore, write_audit_checkpoint
+from core.services.refusals import REFUSED
 from core.settings import Settings
 from core.uow import UnitOfWork
 from tests.conftest import START, create_postgres_database, drop_postgres_database, require_postgres
@@ -491,7 +503,12 @@ async def test_only_admins_may_search_the_trail(world: World) -> None:
 
 
 def run_cli(*args: str, database: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{database}", "COLUMNS": "200"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "AUDIT_CHECKPOINT_DIR": str(database.parent / "checkpoints"),  # this database's own
+        "COLUMNS": "200",
+    }
     return subprocess.run(
         [*CLI, *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
@@ -509,11 +526,18 @@ async def test_audit_verify_exits_non_zero_and_names_the_altered_event(tmp_path:
     finally:
         await container.dispose()
 
+    unconfirmed = run_cli("audit", "verify", database=database)
+    assert unconfirmed.returncode == 3, unconfirmed.stderr
+    assert "No checkpoint of the audit trail has been written yet" in unconfirmed.stderr
+
+    written = run_cli("audit", "checkpoint", database=database)
+    assert written.returncode == 0, written.stderr
+    assert "Checkpoint written: event 4," in written.stdout  # the first verify is event 4
     intact = run_cli("audit", "verify", database=database)
     assert intact.returncode == 0, intact.stderr
-    assert "The audit trail is intact: 3 events checked." in intact.stdout
+    assert "The audit trail is intact: 4 events checked, up to checkpoint 4." in intact.stdout
 
-    # The verify was itself recorded (event 4); now someone edits event 2.
+    # The verifies were themselves recorded (events 4, 5); now someone edits event 2.
     with sqlite3.connect(database) as connection:
         connection.execute("UPDATE audit_events SET entity_id = 99 WHERE seq = 2")
     broken = run_cli("audit", "verify", database=database)
@@ -521,3 +545,293 @@ async def test_audit_verify_exits_non_zero_and_names_the_altered_event(tmp_path:
     assert broken.returncode == 1
     assert "event 2" in broken.stderr
     assert "was altered" in broken.stderr
+
+
+def checkpoints_of(container: Container) -> CheckpointStore:
+    return CheckpointStore.from_settings(container.settings)
+
+
+async def checkpoint(container: Container) -> int:
+    written = await write_audit_checkpoint(
+        uow=container.uow(), actor=Actor.system(), store=checkpoints_of(container)
+    )
+    assert written is not None
+    return written.seq
+
+
+async def verify_with_checkpoints(container: Container) -> ChainVerification:
+    return await audit_services.verify_audit_chain(
+        uow=container.uow(),
+        actor=Actor.system(),
+        batch_size=4,
+        checkpoints=checkpoints_of(container),
+    )
+
+
+async def cut_short(container: Container, chain: list[tuple[int, int, str, str]], n: int) -> None:
+    """What someone with write access to the database can do: delete the newest ``n`` events
+    and move the head back to the last one left, so the chain is whole as far as it goes."""
+    ids = ", ".join(str(event_id) for event_id, _, _, _ in chain[-n:])
+    await sql(container, f"DELETE FROM audit_events WHERE id IN ({ids})")
+    _, seq, _, last_hash = chain[-n - 1]
+    await sql(
+        container,
+        "UPDATE audit_chain_head SET last_seq = :seq, last_hash = :hash",
+        seq=seq,
+        hash=last_hash,
+    )
+
+
+# --- checkpoints outside the database -------------------------------------------------------
+
+
+async def test_cutting_the_trail_short_and_moving_the_head_back_is_found_below_a_checkpoint(
+    world: World,
+) -> None:
+    chain = await chain_with_some_work(world)
+    assert await checkpoint(world.container) == len(chain)
+    await cut_short(world.container, chain, 2)
+
+    result = await verify_with_checkpoints(world.container)
+
+    assert result.ok is False
+    assert result.first_break == ChainBreak(
+        kind=ChainBreakKind.DELETED,
+        reason=ChainBreakReason.CHECKPOINT_AHEAD,
+        seq=len(chain) - 1,
+        event_id=None,
+        checkpoint_line=1,
+    )
+
+
+async def test_a_trail_cut_short_and_written_again_does_not_match_its_checkpoint(
+    world: World,
+) -> None:
+    chain = await chain_with_some_work(world)
+    await checkpoint(world.container)
+    await cut_short(world.container, chain, 2)
+    await world.allocated_case("WOR")  # new events take the seqs the deleted ones had
+
+    result = await verify_with_checkpoints(world.container)
+
+    stored = {seq: event_id for event_id, seq, _, _ in await stored_chain(world.container)}
+    assert result.first_break == ChainBreak(
+        kind=ChainBreakKind.ALTERED,
+        reason=ChainBreakReason.CHECKPOINT_HASH_MISMATCH,
+        seq=len(chain),
+        event_id=stored[len(chain)],
+        checkpoint_line=1,
+    )
+
+
+async def test_a_checkpoint_line_edited_without_the_key_is_named_as_forged(world: World) -> None:
+    chain = await chain_with_some_work(world)
+    await checkpoint(world.container)
+    await checkpoint(world.container)
+    path = checkpoints_of(world.container).path
+    first, second = path.read_text().splitlines()
+    edited = json.loads(second) | {"seq": len(chain) - 3, "hash": chain[-4][3]}
+    path.write_text(first + "\n" + json.dumps(edited) + "\n")
+
+    result = await verify_with_checkpoints(world.container)
+
+    assert result.first_break is not None
+    assert (result.first_break.reason, result.first_break.checkpoint_line) == (
+        ChainBreakReason.CHECKPOINT_FORGED,
+        2,
+    )
+
+
+async def test_checkpoints_are_appended_to_a_file_only_its_owner_may_read(world: World) -> None:
+    chain = await chain_with_some_work(world)
+
+    await checkpoint(world.container)
+    await world.allocated_case()
+    second = await checkpoint(world.container)
+
+    path = checkpoints_of(world.container).path
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [json.loads(line)["seq"] for line in path.read_text().splitlines()] == [
+        len(chain),
+        second,
+    ]
+    result = await verify_with_checkpoints(world.container)
+    assert (result.ok, result.checkpoint, result.checkpoint_seq) == (
+        True,
+        CheckpointState.CHECKED,
+        second,
+    )
+
+
+async def test_with_no_checkpoint_yet_the_trail_is_reported_as_unconfirmed(world: World) -> None:
+    await chain_with_some_work(world)
+
+    result = await verify_with_checkpoints(world.container)
+
+    assert (result.ok, result.checkpoint, result.checkpoint_seq) == (
+        True,
+        CheckpointState.NONE_YET,
+        None,
+    )
+
+
+async def test_the_worker_writes_checkpoints_on_its_schedule(world: World) -> None:
+    chain = await chain_with_some_work(world)
+    stop = asyncio.Event()
+    path = checkpoints_of(world.container).path
+
+    async def first_checkpoint() -> None:
+        while not path.exists():  # noqa: ASYNC110 (a file, not an event, says it is done)
+            await asyncio.sleep(0.05)
+
+    serving = asyncio.create_task(
+        serve_outbox(world.container, stop, schedulers=True, verbose=False)
+    )
+    try:
+        await asyncio.wait_for(first_checkpoint(), timeout=60)
+    finally:
+        stop.set()
+        await serving
+    [line] = path.read_text().splitlines()
+    assert json.loads(line)["seq"] >= len(chain)
+    assert (await verify_with_checkpoints(world.container)).checkpoint is CheckpointState.CHECKED
+
+
+# --- a row put past the head ----------------------------------------------------------------
+
+
+async def forge_past_the_head(world: World, clock: FixedClock) -> int:
+    """A self-consistent event put after the last one, outside the chain; its seq."""
+    chain = await stored_chain(world.container)
+    forged = dict(
+        seq=len(chain) + 1,
+        prev_hash=chain[-1][3],
+        occurred_at=clock.now(),
+        actor_user_id=None,
+        face="cli",
+        action="case.update",
+        entity_type="case",
+        entity_id=1,
+        site_id=None,
+        case_id=1,
+        details={},
+    )
+    async with world.container.session_factory() as session:
+        session.add(AuditEvent(**forged, hash=audit_services.event_hash(**forged)))
+        await session.commit()
+    return len(chain) + 1
+
+
+async def test_after_a_row_put_past_the_head_an_audited_write_fails_safe_and_saves_nothing(
+    world: World, clock: FixedClock
+) -> None:
+    case = await world.allocated_case()
+    seq = await forge_past_the_head(world, clock)
+    manager = world.actor(Role.CASE_MANAGER)
+
+    with pytest.raises(AuditTrailBlocked):
+        await site_services.create_site(
+            uow=world.container.uow(), actor=Actor.system(), data=SiteCreate(code="NEW", name="N")
+        )
+    with pytest.raises(AuditTrailBlocked):  # the contact and its event go in together
+        await contact_services.log_contact(
+            uow=world.container.uow(),
+            actor=manager,
+            data=ContactCreate(case_id=case.id, contact_type=ContactType.PHONE, duration_minutes=5),
+        )
+
+    async with world.container.session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Contact)) == 0
+        assert await session.scalar(select(func.count()).where(Site.code == "NEW")) == 0
+    result = await verify(world.container)
+    assert result.first_break is not None
+    assert (result.first_break.reason, result.first_break.seq) == (
+        ChainBreakReason.BEYOND_HEAD,
+        seq,
+    )
+
+
+# --- every refusal on record, whichever face asked ------------------------------------------
+
+
+async def refusals_recorded(container: Container) -> list[tuple[int | None, str, int | None, str]]:
+    async with container.session_factory() as session:
+        rows = await session.scalars(
+            select(AuditEvent).where(AuditEvent.action == REFUSED).order_by(AuditEvent.seq)
+        )
+        return [(e.actor_user_id, e.entity_type, e.entity_id, e.details["action"]) for e in rows]
+
+
+async def test_a_forged_booking_from_the_appointments_page_leaves_one_refusal_and_no_booking(
+    world: World, clock: FixedClock
+) -> None:
+    # The appointments page books through core as its handler does; the case id in the event
+    # is another site's case, which the case manager may not touch.
+    theirs = await world.allocated_case("WOR")
+    manager = world.actor(Role.CASE_MANAGER).model_copy(update={"face": Face.WEB})
+    starts = clock.now() + timedelta(days=2)
+
+    with pytest.raises(NotPermitted):
+        await appointment_services.book_appointment(
+            uow=world.container.uow(),
+            actor=manager,
+            data=AppointmentCreate(
+                case_id=theirs.id,
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=1),
+                place_kind=PlaceKind.OFFICE,
+            ),
+        )
+
+    assert await refusals_recorded(world.container) == [
+        (manager.user_id, "case", theirs.id, str(Action.APPOINTMENT_MANAGE))
+    ]
+    async with world.container.session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Appointment)) == 0
+        [event] = await session.scalars(select(AuditEvent).where(AuditEvent.action == REFUSED))
+    assert (event.site_id, event.case_id, event.face) == (theirs.site_id, theirs.id, "web")
+    assert (await verify(world.container)).ok
+
+
+async def test_a_refused_command_line_report_leaves_one_refusal(
+    world: World, database_url: str, tmp_path: Path
+) -> None:
+    manager = world.actor(Role.CASE_MANAGER)
+    env = {**os.environ, "DATABASE_URL": database_url, "COLUMNS": "200"}
+
+    refused = await asyncio.to_thread(
+        subprocess.run,
+        [*CLI, "report", "--as", "case_manager.her@test.invalid", "--site", "all",
+         "--from", "2026-01-01", "--to", "2026-01-31", "--output", str(tmp_path / "r.csv")],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+    assert refused.returncode == 1, refused.stderr
+    assert await refusals_recorded(world.container) == [
+        (manager.user_id, "action", None, str(Action.REPORT_VIEW))
+    ]
+    assert not (tmp_path / "r.csv").exists()
+
+
+async def test_audit_verify_names_a_row_put_past_the_head_instead_of_crashing(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "cli.sqlite3"
+    assert run_cli("db", "upgrade", database=database).returncode == 0
+    container = bootstrap(Settings(database_url=f"sqlite+aiosqlite:///{database}"))
+    try:
+        await site_services.create_site(
+            uow=container.uow(), actor=Actor.system(), data=SiteCreate(code="AAA", name="A")
+        )
+        world = World(container)
+        seq = await forge_past_the_head(world, FixedClock(START))
+    finally:
+        await container.dispose()
+
+    broken = run_cli("audit", "verify", database=database)
+
+    assert broken.returncode == 1, broken.stderr
+    assert "Traceback" not in broken.stderr
+    assert f"event {seq}" in broken.stderr
+    assert "was inserted" in broken.stderr
+    assert "This check could not be added to the audit trail." in broken.stderr

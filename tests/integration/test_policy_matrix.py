@@ -69,6 +69,28 @@ class _Database:
     def version(self) -> int:
         return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
 
+    def refusals(self) -> list[tuple[object, ...]]:
+        """The ``access.refused`` events: a refusal leaves one, in a transaction of its own."""
+        return self._watch.execute(
+            "SELECT actor_user_id, details FROM audit_events WHERE action = 'access.refused'"
+            " ORDER BY seq"
+        ).fetchall()
+
+    def everything_but_refusals(self) -> list[tuple[object, ...]]:
+        """Every row of every table, less the refusals on record and the chain head they move."""
+        tables = [
+            name
+            for (name,) in self._watch.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+            if name != "audit_chain_head"
+        ]
+        rows: list[tuple[object, ...]] = []
+        for name in tables:
+            where = " WHERE action != 'access.refused'" if name == "audit_events" else ""
+            rows += [(name, *row) for row in self._watch.execute(f"SELECT * FROM {name}{where}")]
+        return rows
+
     def close(self) -> None:
         self._watch.close()
 
@@ -109,6 +131,7 @@ async def test_each_operation_allows_what_the_policy_states_and_refuses_the_rest
     target = await operation.build(bench, actor, where)
     allowed = operation.allows(actor, target)
     version_before = database.version()
+    data_before, refusals_before = database.everything_but_refusals(), database.refusals()
     refused: DomainError | None = None
     error: DomainError | None = None
     result = None
@@ -134,6 +157,15 @@ async def test_each_operation_allows_what_the_policy_states_and_refuses_the_rest
             assert operation.shows is not None, f"{cell}: the policy refuses it, it succeeded"
             assert not await operation.shows(bench, actor, target, result), (
                 f"{cell}: the policy refuses it, the result shows the record"
+            )
+        elif isinstance(refused, NotPermitted):
+            # Nothing but the refusal itself is committed (core.uow puts it on record).
+            assert database.everything_but_refusals() == data_before, (
+                f"{cell}: refused, yet it committed"
+            )
+            new = database.refusals()[len(refusals_before) :]
+            assert [user for user, _ in new] == [actor.user_id], (
+                f"{cell}: refused, but not put on record once ({new})"
             )
         else:
             assert database.version() == version_before, f"{cell}: refused, yet it committed"

@@ -13,7 +13,7 @@ import reflex as rx
 
 from core.areas import Offer, offers
 from core.enums import AlertStatus
-from core.errors import DomainError, NotPermitted
+from core.errors import DomainError
 from core.schemas.actor import Actor
 from core.schemas.alerts import AlertRead
 from core.services import alerts, caseload_lookup
@@ -75,12 +75,13 @@ class AlertsState(AppState):
         uow = container().uow
         words = translator(self.locale)
         self.can_raise = offers(actor, Offer.RAISE_ALERT)
-        try:
-            shown = await alerts.list_alerts_to_answer(uow=uow(), actor=actor)
-            self.can_answer = True
-        except NotPermitted:  # a case manager: the alerts on their caseload, to read
-            shown = await alerts.list_open_alerts(uow=uow(), actor=actor)
-            self.can_answer = False
+        # Asked, not refused: a case manager reads the alerts on their caseload instead.
+        self.can_answer = offers(actor, Offer.ANSWER_ALERTS)
+        shown = await (
+            alerts.list_alerts_to_answer(uow=uow(), actor=actor)
+            if self.can_answer
+            else alerts.list_open_alerts(uow=uow(), actor=actor)
+        )
         self.alert_rows = [_alert_row(a, words, can_answer=self.can_answer) for a in shown]
         choices = (
             await caseload_lookup.my_open_case_choices(uow=uow(), actor=actor)

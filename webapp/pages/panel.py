@@ -18,8 +18,9 @@ from datetime import date, timedelta
 import reflex as rx
 from pydantic import ValidationError
 
+from core.areas import Offer, offers
 from core.enums import Agency, AttendanceStatus, PanelActionStatus, PanelMeetingStatus
-from core.errors import DomainError, NotPermitted, ValidationFailed
+from core.errors import DomainError, ValidationFailed
 from core.schemas.actor import Actor
 from core.schemas.panels import (
     PanelActionCreate,
@@ -179,13 +180,12 @@ class PanelState(AppState):
                 meeting_ids=[i.meeting.id for i in upcoming] + list(last_held.values()),
             )
         }
-        try:
+        planning = {}
+        if offers(actor, Offer.BROADCAST):  # runs the panel somewhere (asked, not refused)
             planning = {
                 choice.site_id: choice
                 for choice in await panels.panel_planning_choices(uow=app.uow(), actor=actor)
             }
-        except NotPermitted:
-            planning = {}
         self.schedule_sites = [
             {"id": str(site_id), "code": choice.site_code} for site_id, choice in planning.items()
         ]
@@ -225,12 +225,12 @@ class PanelState(AppState):
                 detail.meeting.site_code, words.format_date(detail.meeting.starts_at, DAY), words
             )
             self.actions += [_action_row(action, words, held) for action in detail.actions]
-        try:
-            choices = await broadcasts.broadcastable_meetings(uow=app.uow(), actor=actor)
-            self.can_broadcast = True
-        except NotPermitted:
-            choices = []
-            self.can_broadcast = False
+        self.can_broadcast = offers(actor, Offer.BROADCAST)
+        choices = (
+            await broadcasts.broadcastable_meetings(uow=app.uow(), actor=actor)
+            if self.can_broadcast
+            else []
+        )
         self.broadcast_choices = [
             {
                 "id": str(m.id),
