@@ -4,6 +4,10 @@ Items come from ``core.services.inbox`` (only ever the signed-in person's own), 
 a page at a time; "Older messages" continues after the last one shown. Each item's text is
 made by ``ui.notifications.render``, the function the Telegram channel uses, so the words are
 the same in both places.
+
+"Link Telegram" at the foot of the page is where a person gets a link code for their own
+Telegram account (every role can open the Inbox): one call to
+``telegram_links.issue_link_code`` for the signed-in account, the code shown once, to them only.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ import reflex as rx
 from core.errors import DomainError
 from core.schemas.actor import Actor
 from core.schemas.inbox import InboxItemRead, InboxPage
-from core.services import inbox
+from core.services import inbox, telegram_links
 from ui.errors import error_message
 from ui.i18n import Translator
 from ui.labels import label
 from ui.notifications import render
 from webapp import routes
+from webapp.components.forms import focus
 from webapp.components.layout import page
 from webapp.i18n import _, translator
 from webapp.state import AppState
@@ -46,6 +51,9 @@ class InboxState(AppState):
     notice: str = ""
     problem: str = ""
     loaded: bool = False
+    # The signed-in person's own Telegram link code: shown once, gone when the page is opened again.
+    link_code: str = ""
+    link_code_until: str = ""
 
     async def _fetch(self, actor: Actor, before_id: int | None) -> InboxPage | None:
         from webapp.backend import container  # the backend module imports the pages
@@ -81,10 +89,37 @@ class InboxState(AppState):
         if actor is None:
             return rx.redirect(routes.SIGN_IN, replace=True)
         self.notice = ""
+        self.link_code = self.link_code_until = ""
         found = await self._fetch(actor, None)
         if found is not None:
             self._show(found, append=False)
         return None
+
+    @rx.event
+    async def get_link_code(self):  # type: ignore[no-untyped-def]
+        """A link code for the signed-in person's own account (any older one stops working)."""
+        actor = await self.actor()
+        if actor is None:
+            yield rx.redirect(routes.SIGN_IN, replace=True)
+            return
+        from webapp.backend import container
+
+        words = translator(self.locale)
+        try:
+            issued = await telegram_links.issue_link_code(
+                uow=container().uow(), actor=actor, user_id=actor.user_id
+            )
+        except DomainError as error:
+            self.problem = error_message(error, words)
+            return
+        self.problem = ""
+        self.link_code = issued.code
+        self.link_code_until = words.gettext(
+            "It works once, until {time}. In Telegram, send /start {code} to the Drive Assist bot.",
+            time=words.format_datetime(issued.expires_at, "HH:mm, d MMM"),
+            code=issued.code,
+        )
+        yield focus("my-link-code")
 
     @rx.event
     async def older(self) -> rx.event.EventSpec | None:
@@ -131,6 +166,41 @@ def _inbox_item(item: rx.Var) -> rx.Component:
         ),
         rx.el.p(item["text"], class_name="inbox-text"),
         class_name=rx.cond(unread, "card inbox-item inbox-item-unread", "card inbox-item"),
+    )
+
+
+def _link_telegram() -> rx.Component:
+    return rx.el.section(
+        rx.el.h2(_("Link Telegram"), id="link-telegram", class_name="heading-m"),
+        rx.el.p(
+            _(
+                "Get these messages in Telegram as well: make a code here, then send it to the"
+                " Drive Assist bot from your own Telegram account."
+            )
+        ),
+        rx.el.button(
+            _("Get a Telegram link code"),
+            type="button",
+            on_click=InboxState.get_link_code,
+            class_name="button button-secondary",
+        ),
+        rx.cond(
+            InboxState.link_code != "",
+            rx.el.div(
+                rx.el.p(
+                    InboxState.link_code,
+                    class_name="secret",
+                    custom_attrs={"data-testid": "my-link-code"},
+                ),
+                rx.el.p(InboxState.link_code_until),
+                rx.el.p(_("This code is shown only once. Do not send it to anyone.")),
+                role="status",
+                id="my-link-code",
+                tab_index=-1,
+                class_name="banner-success",
+            ),
+        ),
+        aria_labelledby="link-telegram",
     )
 
 
@@ -185,5 +255,6 @@ def inbox_page() -> rx.Component:
             ),
             rx.el.p(_("Loading your messages…"), role="status"),
         ),
+        _link_telegram(),
         on_language_change=[InboxState.load],
     )
