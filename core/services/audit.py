@@ -37,10 +37,12 @@ How an append stays one chain under concurrency
 
 What this does and does not protect against
     Anyone who edits, adds or removes some rows without recomputing the chain is found. Someone
-    with write access to the database who rewrites every later hash *and* the head is not: no
-    secret key is involved. ``drive-assist audit verify`` prints the head's hash; keeping that
-    figure somewhere else (a ticket, a printout) lets a later check show the past was not
-    rewritten.
+    with write access to the database who rewrites every later hash *and* the head (or deletes
+    the newest events and moves the head back) is found only against a signed checkpoint kept
+    outside the database (``core.services.audit_checkpoints``): events before the newest
+    checkpoint cannot be cut or rewritten unseen, those after it can. A row put past the head
+    takes the next event's seq: audited writes then fail with ``AuditTrailBlocked`` (nothing is
+    saved unaudited) until an operator removes it; verify names it.
 """
 
 from __future__ import annotations
