@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
@@ -77,8 +78,16 @@ def field_error(
     )
 
 
+@dataclass(frozen=True)
+class FieldError:
+    """One line of a page's error summary: the id of the field it is about, and what to fix."""
+
+    field: str
+    message: str
+
+
 def error_summary(errors: rx.Var) -> rx.Component:
-    """A summary of ``errors`` (a list of ``{"field": id, "message": text}``) linking to each."""
+    """A summary of ``errors`` (a list of ``FieldError``) linking to each field."""
     return rx.cond(
         errors.length() > 0,  # type: ignore[attr-defined]
         rx.el.div(
