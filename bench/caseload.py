@@ -32,7 +32,6 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from core.benchseed import SCALES
 from core.bootstrap import Container, bootstrap
 from core.clock import FixedClock
 from core.enums import OPEN_STAGES, Face
@@ -41,6 +40,7 @@ from core.schemas.actor import Actor, MembershipRead
 from core.schemas.caseload import CaseloadRow
 from core.services.caseload import list_caseload
 from core.uow import UnitOfWork
+from seeding.benchseed import SCALES
 
 P95_TARGET_MS = 20.0
 RATIO_TARGET = 1.5

@@ -127,9 +127,9 @@ async def session_token(database_url: str, email: str) -> str:
     from datetime import UTC, datetime
 
     from core.bootstrap import bootstrap
-    from core.demo import DEMO_PASSWORD, demo_totp_secret
     from core.services import auth
     from core.settings import Settings
+    from seeding.demo import DEMO_PASSWORD, demo_totp_secret
 
     container = bootstrap(Settings(database_url=database_url, demo_mode=True))
     try:

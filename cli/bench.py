@@ -20,10 +20,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from cli.common import _, console, err_console, run_with_container
-from core.benchseed import ANALYZE_STEP, RESTORE_STEP, DatabaseNotEmpty, seed_benchmark
 from core.bootstrap import Container
 from core.db.migrate import upgrade
 from core.errors import DatabaseNotReady
+from seeding.benchseed import ANALYZE_STEP, RESTORE_STEP, DatabaseNotEmpty, seed_benchmark
 
 BENCH_DIR = Path(__file__).resolve().parent.parent / "bench"
 

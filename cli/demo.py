@@ -13,7 +13,7 @@ from rich.table import Table
 from cli.common import _, console, err_console, run_with_container, translator
 from core.bootstrap import Container
 from core.db.migrate import upgrade
-from core.demo import (
+from seeding.demo import (
     DemoAccount,
     DemoDataPresent,
     DemoSummary,

@@ -26,9 +26,9 @@ from cli.startup_checks import refuse_unsafe_secrets
 from cli.worker import serve_outbox, stop_on_signals
 from core.bootstrap import Container
 from core.db.migrate import current_revision, upgrade
-from core.demo import DEMO_PASSWORD, DemoSummary, database_is_empty, demo_accounts
 from core.services.auth import reseal_totp_secrets
 from core.settings import PROJECT_ROOT
+from seeding.demo import DEMO_PASSWORD, DemoSummary, database_is_empty, demo_accounts
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3000

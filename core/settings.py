@@ -180,7 +180,7 @@ KNOWN_DEFAULT_SECRETS = frozenset(
         "changeme",
         "drive",
         "drive-assist",
-        "drive-demo-2026",  # core.demo.DEMO_PASSWORD
+        "drive-demo-2026",  # seeding.demo.DEMO_PASSWORD
         "example",
         "password",
         "postgres",

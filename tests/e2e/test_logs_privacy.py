@@ -27,7 +27,6 @@ from cli.bot import serve_bot
 from core.bootstrap import Container, bootstrap
 from core.clock import FixedClock
 from core.db.migrate import upgrade
-from core.demo import DEMO_PASSWORD, demo_accounts, seed_demo
 from core.enums import Channel, ContactType, Face, PersonKind, Role, Stage
 from core.notifications.channels import InboxChannel
 from core.notifications.dispatcher import Dispatcher, DispatchSettings
@@ -38,6 +37,7 @@ from core.schemas.contacts import ContactCreate
 from core.schemas.people import LinkedPersonCreate
 from core.services import alerts, auth, cases, contacts, people, timeline, users
 from core.settings import Settings
+from seeding.demo import DEMO_PASSWORD, demo_accounts, seed_demo
 from tests.conftest import START
 from tests.e2e.outbox_support import make_bot
 from tests.e2e.test_bot_basics import make_harness

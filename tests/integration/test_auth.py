@@ -23,7 +23,6 @@ from sqlalchemy import select, text, update
 from core import sealing
 from core.bootstrap import Container
 from core.clock import FixedClock
-from core.demo import DEMO_PASSWORD, demo_accounts, demo_totp_code, demo_totp_secret, seed_demo
 from core.enums import Face, Role
 from core.errors import SignInFailed, SignInLocked
 from core.models import AuditEvent, User, WebSession, WebSignInAttempt, WebSignInToken
@@ -35,6 +34,7 @@ from core.services import auth
 from core.services import sites as site_services
 from core.services import users as user_services
 from core.settings import Settings
+from seeding.demo import DEMO_PASSWORD, demo_accounts, demo_totp_code, demo_totp_secret, seed_demo
 
 PASSWORD = "a long test password"
 EMAIL = "casey@test.invalid"
@@ -592,7 +592,7 @@ async def test_every_demo_account_signs_in_with_its_public_secret(container: Con
 async def test_the_demo_code_is_only_given_in_demo_mode_and_for_demo_accounts(
     container: Container, site: int
 ) -> None:
-    from core.demo import STAFF, DemoModeOff, NotADemoAccount
+    from seeding.demo import STAFF, DemoModeOff, NotADemoAccount
 
     await add_account(container)
     member = STAFF[0]

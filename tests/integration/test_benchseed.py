@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from bench.caseload import actor_for, fetch_caseload_raw, raw_rows_as_caseload
-from core.benchseed import SCALES, TABLES, DatabaseNotEmpty, seed_benchmark
 from core.bootstrap import bootstrap
 from core.clock import FixedClock
 from core.db.base import Base
@@ -20,6 +19,7 @@ from core.enums import OPEN_STAGES, Role, Stage
 from core.models import Case, Contact, Membership, Site, User
 from core.services.caseload import list_caseload
 from core.settings import Settings
+from seeding.benchseed import SCALES, TABLES, DatabaseNotEmpty, seed_benchmark
 from tests.conftest import (
     START,
     create_postgres_database,

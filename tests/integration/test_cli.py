@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from core.bootstrap import bootstrap
-from core.demo import demo_accounts
 from core.enums import Role
 from core.services import telegram_links
 from core.settings import Settings
+from seeding.demo import demo_accounts
 
 CLI = [sys.executable, "-m", "cli"]
 

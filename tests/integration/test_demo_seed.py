@@ -17,15 +17,6 @@ from core.bootstrap import Container, bootstrap
 from core.clock import FixedClock
 from core.db.base import Base
 from core.db.migrate import upgrade
-from core.demo import (
-    DEMO_PASSWORD,
-    PROGRESS_STEPS,
-    DemoDataPresent,
-    DemoSummary,
-    database_is_empty,
-    demo_accounts,
-    seed_demo,
-)
 from core.enums import (
     DIRECT_CONTACT_TYPES,
     AbuseType,
@@ -59,6 +50,15 @@ from core.models import (
 )
 from core.passwords import verify_password
 from core.settings import Settings
+from seeding.demo import (
+    DEMO_PASSWORD,
+    PROGRESS_STEPS,
+    DemoDataPresent,
+    DemoSummary,
+    database_is_empty,
+    demo_accounts,
+    seed_demo,
+)
 from tests.conftest import (
     START,
     create_postgres_database,

@@ -206,7 +206,7 @@ def next_totp_code(email: str) -> str:
     """
     import pyotp
 
-    from core.demo import demo_totp_secret
+    from seeding.demo import demo_totp_secret
 
     now_step = int(time.time() // 30)
     step = max(now_step, _last_step.get(email, now_step - 1) + 1)
@@ -219,7 +219,7 @@ def next_totp_code(email: str) -> str:
 
 async def sign_in_as(page: Page, base_url: str, email: str) -> None:
     """Sign in through the sign-in page as a demo account; returns on the Today page."""
-    from core.demo import DEMO_PASSWORD
+    from seeding.demo import DEMO_PASSWORD
 
     await page.goto(f"{base_url}/sign-in")
     await page.get_by_label("Email address").fill(email)

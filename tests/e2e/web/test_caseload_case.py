@@ -14,10 +14,10 @@ from playwright.async_api import Browser, Page, expect
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from core.demo import DEMO_EMAIL_DOMAIN
 from core.enums import OPEN_STAGES, RiskLevel, Stage
 from core.models import Case, Contact, LinkedPerson, RiskAssessment, Site, User
 from core.schemas.caseload import CaseloadRow
+from seeding.demo import DEMO_EMAIL_DOMAIN
 from tests.e2e.web.conftest import VIEWPORTS, RunningApp, open_menu, screenshot, sign_in_as
 from ui.i18n import Translator
 from ui.labels import label

@@ -6,7 +6,7 @@ import re
 
 from playwright.async_api import Page, expect
 
-from core.demo import DEMO_PASSWORD
+from seeding.demo import DEMO_PASSWORD
 from tests.e2e.web.conftest import open_menu, screenshot, sign_in_as
 
 CASE_MANAGER = "casey.cm@demo.drive-assist.invalid"
