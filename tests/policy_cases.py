@@ -656,6 +656,10 @@ async def _my_day_shows(bench: Bench, actor: Actor, target: Target, result: Any)
     return target.id in _ids(result.appointments)
 
 
+async def _my_lists_show(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    return target.id in _ids([*result.awaiting, *result.upcoming])
+
+
 async def _my_today_shows(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
     return target.id in _ids(result.my_day.appointments)
 
@@ -918,6 +922,15 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         wheres=RECORD_WHERES,
         shows=_contains_id,
+        expected=_owned_by_actor,
+    ),
+    Operation(
+        "appointments.my_appointment_lists",
+        None,
+        lambda b, a, w: b.my_appointment(a, w),
+        lambda b, a, t: appointments.my_appointment_lists(uow=b.uow(), actor=a, upcoming_days=365),
+        wheres=RECORD_WHERES,
+        shows=_my_lists_show,
         expected=_owned_by_actor,
     ),
     # audit: searching and verifying the trail (admins, at their sites).

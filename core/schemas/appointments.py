@@ -41,3 +41,10 @@ class AppointmentRead(ReadModel):
     # Started and still scheduled (``core.rules.is_awaiting_outcome``), as of the read; False
     # from a service that does not say.
     awaiting_outcome: bool = False
+
+
+class MyAppointmentsRead(ReadModel):
+    """The appointments page's lists (``appointments.my_appointment_lists``)."""
+
+    awaiting: tuple[AppointmentRead, ...]  # started, still scheduled: each needs an outcome
+    upcoming: tuple[AppointmentRead, ...]  # not started yet, soonest first

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -18,6 +18,7 @@ from core.schemas.appointments import (
     AppointmentOutcome,
     AppointmentRead,
     AppointmentReschedule,
+    MyAppointmentsRead,
 )
 from core.services.access import ensure_open, get_or_404, load_case
 from core.services.audit import record_audit
@@ -210,19 +211,25 @@ async def list_my_appointments(
 ) -> list[AppointmentRead]:
     """The actor's own scheduled appointments in a window (today's list, the next few)."""
     async with uow:
-        rows = await uow.session.execute(
-            select(Appointment, Case.reference)
-            .join(Case, Case.id == Appointment.case_id)
-            .where(
-                Appointment.staff_id == actor.user_id,
-                Appointment.status == AppointmentStatus.SCHEDULED,
-                Appointment.starts_at >= starts_from,
-                Appointment.starts_at < starts_before,
-                Case.site_id.in_(actor.site_ids),
-            )
-            .order_by(Appointment.starts_at)
+        return await _my_scheduled(uow, actor, starts_from, starts_before)
+
+
+async def _my_scheduled(
+    uow: UnitOfWork, actor: Actor, starts_from: datetime, starts_before: datetime
+) -> list[AppointmentRead]:
+    rows = await uow.session.execute(
+        select(Appointment, Case.reference)
+        .join(Case, Case.id == Appointment.case_id)
+        .where(
+            Appointment.staff_id == actor.user_id,
+            Appointment.status == AppointmentStatus.SCHEDULED,
+            Appointment.starts_at >= starts_from,
+            Appointment.starts_at < starts_before,
+            Case.site_id.in_(actor.site_ids),
         )
-        return [_read(appointment, reference) for appointment, reference in rows]
+        .order_by(Appointment.starts_at)
+    )
+    return [_read(appointment, reference) for appointment, reference in rows]
 
 
 async def my_appointment(*, uow: UnitOfWork, actor: Actor, appointment_id: int) -> AppointmentRead:
@@ -245,18 +252,38 @@ async def list_my_appointments_awaiting_outcome(
     Each one needs an answer (attended or not): the web page's "Record an outcome" list.
     """
     async with uow:
-        now = uow.clock.now()
-        rows = await uow.session.execute(
-            select(Appointment, Case.reference)
-            .join(Case, Case.id == Appointment.case_id)
-            .where(
-                Appointment.staff_id == actor.user_id,
-                # core.rules.is_awaiting_outcome, as a query
-                Appointment.status == AppointmentStatus.SCHEDULED,
-                Appointment.starts_at <= now,
-                Case.site_id.in_(actor.site_ids),
-            )
-            .order_by(Appointment.starts_at.desc(), Appointment.id.desc())
-            .limit(limit)
+        return await _my_awaiting(uow, actor, uow.clock.now(), limit)
+
+
+async def _my_awaiting(
+    uow: UnitOfWork, actor: Actor, now: datetime, limit: int
+) -> list[AppointmentRead]:
+    rows = await uow.session.execute(
+        select(Appointment, Case.reference)
+        .join(Case, Case.id == Appointment.case_id)
+        .where(
+            Appointment.staff_id == actor.user_id,
+            # core.rules.is_awaiting_outcome, as a query
+            Appointment.status == AppointmentStatus.SCHEDULED,
+            Appointment.starts_at <= now,
+            Case.site_id.in_(actor.site_ids),
         )
-        return [_read(appointment, reference, now=now) for appointment, reference in rows]
+        .order_by(Appointment.starts_at.desc(), Appointment.id.desc())
+        .limit(limit)
+    )
+    return [_read(appointment, reference, now=now) for appointment, reference in rows]
+
+
+async def my_appointment_lists(
+    *, uow: UnitOfWork, actor: Actor, upcoming_days: int = 90, limit: int = 50
+) -> MyAppointmentsRead:
+    """The web page's two lists, read at one moment in one unit of work: the actor's own
+    appointments awaiting an outcome (newest first), and those that have not started yet,
+    in the next ``upcoming_days`` days (soonest first). One started a moment ago is in the
+    first list only, never in both."""
+    async with uow:
+        now = uow.clock.now()
+        awaiting = await _my_awaiting(uow, actor, now, limit)
+        ahead = await _my_scheduled(uow, actor, now, now + timedelta(days=upcoming_days))
+    upcoming = [item for item in ahead if item.starts_at > now]
+    return MyAppointmentsRead(awaiting=tuple(awaiting), upcoming=tuple(upcoming))

@@ -65,3 +65,21 @@ async def test_another_case_managers_unanswered_appointments_are_not_in_my_list(
     assert await appointments.list_my_appointments_awaiting_outcome(uow=c.uow(), actor=mine) == []
     waiting = await appointments.list_my_appointments_awaiting_outcome(uow=c.uow(), actor=theirs)
     assert [a.case_reference for a in waiting] == [their_case.reference]
+
+
+async def test_the_pages_lists_put_a_just_started_appointment_in_awaiting_only_and_stop_at_the_window(
+    world: World, clock: FixedClock
+) -> None:
+    c = world.container
+    cm = world.actor(Role.CASE_MANAGER)
+    case = await world.allocated_case()
+    starting_now = await _book(c, cm, case.id, timedelta(0), clock)
+    soon = await _book(c, cm, case.id, timedelta(days=1), clock)
+    later = await _book(c, cm, case.id, timedelta(days=80), clock)
+    await _book(c, cm, case.id, timedelta(days=95), clock)  # past the 90-day window
+
+    lists = await appointments.my_appointment_lists(uow=c.uow(), actor=cm, upcoming_days=90)
+
+    assert [a.id for a in lists.awaiting] == [starting_now.id]
+    assert lists.awaiting[0].awaiting_outcome
+    assert [a.id for a in lists.upcoming] == [soon.id, later.id]
