@@ -676,6 +676,12 @@ async def _team_shows(bench: Bench, actor: Actor, target: Target, result: Any) -
     return bench.colleagues[target.site_code or OWN] in {load.user_id for load in result}
 
 
+async def _team_page_shows(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    return result.site_id == target.site_id and await _team_shows(
+        bench, actor, target, result.caseloads
+    )
+
+
 async def _sites_show(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
     return target.site_id in _ids(result)
 
@@ -686,6 +692,29 @@ async def _meetings_show(bench: Bench, actor: Actor, target: Target, result: Any
 
 async def _planning_shows(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
     return target.site_id in {choices.site_id for choices in result}
+
+
+async def _panel_page_shows_coming(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    return target.id in {coming.detail.meeting.id for coming in result.upcoming}
+
+
+async def _panel_page_shows_held(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    return target.id in {held.meeting.id for held in result.last_held}
+
+
+async def _held_meeting(bench: Bench, actor: Actor, where: Where) -> Target:
+    """A meeting held yesterday at ``where``: the newest held there, so the last one."""
+    site_id = bench.site_id(where)
+    (meeting_id,) = await bench.add(
+        PanelMeeting(
+            site_id=site_id,
+            starts_at=START - timedelta(days=1),
+            place="Test room",
+            status=PanelMeetingStatus.HELD,
+            created_at=START - timedelta(days=30),
+        )
+    )
+    return Target(where=where, site_id=site_id, id=meeting_id, site_code=bench.site_code(where))
 
 
 async def _locale_set(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
@@ -1341,6 +1370,22 @@ OPERATIONS: tuple[Operation, ...] = (
         wheres=SITE_WHERES,
         shows=_meetings_show,
     ),
+    Operation(
+        "panels.panel_page",
+        Action.PANEL_VIEW,
+        lambda b, a, w: b.meeting(a, w, days=1),
+        lambda b, a, t: panels.panel_page(uow=b.uow(), actor=a, upcoming_limit=50),
+        wheres=SITE_WHERES,
+        shows=_panel_page_shows_coming,
+    ),
+    Operation(
+        "panels.panel_page[last_held]",
+        Action.PANEL_VIEW,
+        _held_meeting,
+        lambda b, a, t: panels.panel_page(uow=b.uow(), actor=a),
+        wheres=SITE_WHERES,
+        shows=_panel_page_shows_held,
+    ),
     # people: victims and children
     Operation(
         "people.add_linked_person",
@@ -1489,6 +1534,14 @@ OPERATIONS: tuple[Operation, ...] = (
         lambda b, a, t: team.team_caseloads(uow=b.uow(), actor=a, site_id=t.site_id or 0),
         wheres=SITE_WHERES,
         shows=_team_shows,
+    ),
+    Operation(
+        "team.team_page",
+        Action.TEAM_VIEW,
+        _site,
+        lambda b, a, t: team.team_page(uow=b.uow(), actor=a, site_id=t.site_id),
+        wheres=SITE_WHERES,
+        shows=_team_page_shows,
     ),
     Operation(
         "team.unallocated_referrals",

@@ -94,3 +94,27 @@ class PanelPlanningChoices(ReadModel):
     site_code: str
     cases: tuple[CaseChoice, ...]
     owners: tuple[PanelOwnerChoice, ...]
+
+
+class UpcomingPanelMeeting(ReadModel):
+    """A coming meeting at one of my sites: its agenda and actions, my reply (if any), and, when
+    I run the panel at its site, what I may plan it with."""
+
+    detail: PanelMeetingDetail
+    my_rsvp: AttendanceStatus | None
+    planning: PanelPlanningChoices | None
+
+
+class PanelPage(ReadModel):
+    """Everything the Panel page shows, read in one unit of work.
+
+    ``last_held``: at each of my sites, the last meeting held (started, marked held) within the
+    look-back, with its actions. ``planning_sites``: where I may schedule a meeting (empty if
+    none). ``broadcastable``: the coming meetings I may tell the panel about.
+    """
+
+    upcoming: tuple[UpcomingPanelMeeting, ...]
+    last_held: tuple[PanelMeetingDetail, ...]
+    planning_sites: tuple[PanelPlanningChoices, ...]
+    can_broadcast: bool
+    broadcastable: tuple[PanelMeetingRead, ...]

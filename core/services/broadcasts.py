@@ -74,19 +74,26 @@ async def broadcastable_meetings(
     """Upcoming scheduled meetings at the sites where the actor manages the panel."""
     async with uow:
         authorize_somewhere(actor, Action.PANEL_MANAGE)
-        site_ids = sites_where(actor, Action.PANEL_MANAGE)
-        rows = await uow.session.execute(
-            select(PanelMeeting, Site.code)
-            .join(Site, Site.id == PanelMeeting.site_id)
-            .where(
-                PanelMeeting.site_id.in_(site_ids),
-                PanelMeeting.status == PanelMeetingStatus.SCHEDULED,
-                PanelMeeting.starts_at > uow.clock.now(),
-            )
-            .order_by(PanelMeeting.starts_at, PanelMeeting.id)
-            .limit(max(1, min(limit, 50)))
+        return await meetings_to_broadcast(uow, sites_where(actor, Action.PANEL_MANAGE), limit)
+
+
+async def meetings_to_broadcast(
+    uow: UnitOfWork, site_ids: set[int], limit: int = 8
+) -> list[PanelMeetingRead]:
+    """The upcoming scheduled meetings at ``site_ids``, in a unit of work already open (the
+    Panel page's read, ``panels.panel_page``, asks this with the rest of the page)."""
+    rows = await uow.session.execute(
+        select(PanelMeeting, Site.code)
+        .join(Site, Site.id == PanelMeeting.site_id)
+        .where(
+            PanelMeeting.site_id.in_(site_ids),
+            PanelMeeting.status == PanelMeetingStatus.SCHEDULED,
+            PanelMeeting.starts_at > uow.clock.now(),
         )
-        return [_meeting_read(meeting, code) for meeting, code in rows]
+        .order_by(PanelMeeting.starts_at, PanelMeeting.id)
+        .limit(max(1, min(limit, 50)))
+    )
+    return [_meeting_read(meeting, code) for meeting, code in rows]
 
 
 async def preview_panel_broadcast(

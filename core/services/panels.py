@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from core.areas import Offer, offer_sites
 from core.enums import OPEN_STAGES, AttendanceStatus, PanelActionStatus, PanelMeetingStatus
 from core.errors import NotFound, NotPermitted, ValidationFailed
 from core.models import (
@@ -32,13 +33,18 @@ from core.schemas.panels import (
     PanelMeetingDetail,
     PanelMeetingRead,
     PanelOwnerChoice,
+    PanelPage,
     PanelPlanningChoices,
+    UpcomingPanelMeeting,
 )
+from core.services import broadcasts
 from core.services.access import get_or_404
 from core.services.audit import record_audit
 from core.uow import UnitOfWork
 
 RSVP_STATUSES = frozenset({AttendanceStatus.ATTENDING, AttendanceStatus.APOLOGIES})
+# How far back the Panel page looks for the last meeting held at each site.
+PAST_PANELS_LOOKED_AT = timedelta(days=120)
 
 
 def _meeting_read(meeting: PanelMeeting, site_code: str) -> PanelMeetingRead:
@@ -145,70 +151,75 @@ async def get_panel_meetings(
 ) -> list[PanelMeetingDetail]:
     """Several meetings, each with its agenda, actions and attendance, in the order asked for,
     in four queries whatever their number. Every meeting must be one the actor may see."""
+    if not meeting_ids:
+        return []
+    async with uow:
+        return await _meeting_details(uow, actor, meeting_ids)
+
+
+async def _meeting_details(
+    uow: UnitOfWork, actor: Actor, meeting_ids: Sequence[int]
+) -> list[PanelMeetingDetail]:
+    """``get_panel_meetings`` in a unit of work already open."""
     wanted = list(dict.fromkeys(meeting_ids))
     if not wanted:
         return []
-    async with uow:
-        found = {
-            meeting.id: (meeting, code)
-            for meeting, code in await uow.session.execute(
-                select(PanelMeeting, Site.code)
-                .join(Site, Site.id == PanelMeeting.site_id)
-                .where(PanelMeeting.id.in_(wanted))
-            )
-        }
-        for meeting_id in wanted:
-            if meeting_id not in found:
-                raise NotFound(entity=PanelMeeting.__tablename__, id=meeting_id)
-            authorize(actor, Action.PANEL_VIEW, site_id=found[meeting_id][0].site_id)
-        agenda: dict[int, list[AgendaItemRead]] = {meeting_id: [] for meeting_id in wanted}
-        for item, reference in await uow.session.execute(
-            select(PanelAgendaItem, Case.reference)
-            .join(Case, Case.id == PanelAgendaItem.case_id)
-            .where(PanelAgendaItem.meeting_id.in_(wanted))
-            .order_by(PanelAgendaItem.meeting_id, PanelAgendaItem.position)
-        ):
-            agenda[item.meeting_id].append(
-                AgendaItemRead(
-                    case_id=item.case_id, case_reference=reference, position=item.position
-                )
-            )
-        actions: dict[int, list[PanelActionRead]] = {meeting_id: [] for meeting_id in wanted}
-        for action, reference, site_id, case_manager_id, owner_name in await uow.session.execute(
-            select(
-                PanelAction, Case.reference, Case.site_id, Case.case_manager_id, User.display_name
-            )
-            .join(Case, Case.id == PanelAction.case_id)
-            .outerjoin(User, User.id == PanelAction.owner_user_id)
-            .where(PanelAction.meeting_id.in_(wanted))
-            .order_by(PanelAction.due_on, PanelAction.id)
-        ):
-            may_update = is_allowed(
-                actor,
-                Action.PANEL_ACTION_UPDATE,
-                site_id=site_id,
-                case_manager_id=case_manager_id,
-                owner_user_id=action.owner_user_id,
-            )
-            actions[action.meeting_id].append(
-                _action_read(action, reference, owner_name=owner_name, may_update=may_update)
-            )
-        attendance: dict[int, list[AttendanceRead]] = {meeting_id: [] for meeting_id in wanted}
-        for row in await uow.session.scalars(
-            select(PanelAttendance)
-            .where(PanelAttendance.meeting_id.in_(wanted))
-            .order_by(PanelAttendance.meeting_id, PanelAttendance.user_id)
-        ):
-            attendance[row.meeting_id].append(AttendanceRead.model_validate(row))
-        return [
-            PanelMeetingDetail(
-                meeting=_meeting_read(*found[meeting_id]),
-                agenda=tuple(agenda[meeting_id]),
-                actions=tuple(actions[meeting_id]),
-                attendance=tuple(attendance[meeting_id]),
-            )
-            for meeting_id in wanted
-        ]
+    found = {
+        meeting.id: (meeting, code)
+        for meeting, code in await uow.session.execute(
+            select(PanelMeeting, Site.code)
+            .join(Site, Site.id == PanelMeeting.site_id)
+            .where(PanelMeeting.id.in_(wanted))
+        )
+    }
+    for meeting_id in wanted:
+        if meeting_id not in found:
+            raise NotFound(entity=PanelMeeting.__tablename__, id=meeting_id)
+        authorize(actor, Action.PANEL_VIEW, site_id=found[meeting_id][0].site_id)
+    agenda: dict[int, list[AgendaItemRead]] = {meeting_id: [] for meeting_id in wanted}
+    for item, reference in await uow.session.execute(
+        select(PanelAgendaItem, Case.reference)
+        .join(Case, Case.id == PanelAgendaItem.case_id)
+        .where(PanelAgendaItem.meeting_id.in_(wanted))
+        .order_by(PanelAgendaItem.meeting_id, PanelAgendaItem.position)
+    ):
+        agenda[item.meeting_id].append(
+            AgendaItemRead(case_id=item.case_id, case_reference=reference, position=item.position)
+        )
+    actions: dict[int, list[PanelActionRead]] = {meeting_id: [] for meeting_id in wanted}
+    for action, reference, site_id, case_manager_id, owner_name in await uow.session.execute(
+        select(PanelAction, Case.reference, Case.site_id, Case.case_manager_id, User.display_name)
+        .join(Case, Case.id == PanelAction.case_id)
+        .outerjoin(User, User.id == PanelAction.owner_user_id)
+        .where(PanelAction.meeting_id.in_(wanted))
+        .order_by(PanelAction.due_on, PanelAction.id)
+    ):
+        may_update = is_allowed(
+            actor,
+            Action.PANEL_ACTION_UPDATE,
+            site_id=site_id,
+            case_manager_id=case_manager_id,
+            owner_user_id=action.owner_user_id,
+        )
+        actions[action.meeting_id].append(
+            _action_read(action, reference, owner_name=owner_name, may_update=may_update)
+        )
+    attendance: dict[int, list[AttendanceRead]] = {meeting_id: [] for meeting_id in wanted}
+    for row in await uow.session.scalars(
+        select(PanelAttendance)
+        .where(PanelAttendance.meeting_id.in_(wanted))
+        .order_by(PanelAttendance.meeting_id, PanelAttendance.user_id)
+    ):
+        attendance[row.meeting_id].append(AttendanceRead.model_validate(row))
+    return [
+        PanelMeetingDetail(
+            meeting=_meeting_read(*found[meeting_id]),
+            agenda=tuple(agenda[meeting_id]),
+            actions=tuple(actions[meeting_id]),
+            attendance=tuple(attendance[meeting_id]),
+        )
+        for meeting_id in wanted
+    ]
 
 
 async def panel_planning_choices(*, uow: UnitOfWork, actor: Actor) -> list[PanelPlanningChoices]:
@@ -218,39 +229,44 @@ async def panel_planning_choices(*, uow: UnitOfWork, actor: Actor) -> list[Panel
         managed = sites_where(actor, Action.PANEL_MANAGE)
         if not managed:
             raise NotPermitted(action=str(Action.PANEL_MANAGE), actor=actor)
-        sites = (
-            await uow.session.execute(
-                select(Site.id, Site.code).where(Site.id.in_(managed)).order_by(Site.code)
+        return await _planning_choices(uow, managed)
+
+
+async def _planning_choices(uow: UnitOfWork, managed: set[int]) -> list[PanelPlanningChoices]:
+    """``panel_planning_choices`` at the sites ``managed``, in a unit of work already open."""
+    sites = (
+        await uow.session.execute(
+            select(Site.id, Site.code).where(Site.id.in_(managed)).order_by(Site.code)
+        )
+    ).all()
+    cases: dict[int, list[CaseChoice]] = {site_id: [] for site_id, _code in sites}
+    for case_id, reference, site_id in await uow.session.execute(
+        select(Case.id, Case.reference, Case.site_id)
+        .where(Case.site_id.in_(managed), Case.stage.in_(sorted(OPEN_STAGES)))
+        .order_by(Case.reference, Case.id)
+    ):
+        cases[site_id].append(CaseChoice(case_id=case_id, reference=reference))
+    owners: dict[int, dict[int, PanelOwnerChoice]] = {site_id: {} for site_id, _code in sites}
+    for user_id, name, agency, site_id in await uow.session.execute(
+        select(User.id, User.display_name, Membership.agency, Membership.site_id)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.site_id.in_(managed), User.is_active.is_(True))
+        .order_by(User.display_name, User.id, Membership.id)
+    ):
+        known = owners[site_id].get(user_id)
+        if known is None or (known.agency is None and agency is not None):
+            owners[site_id][user_id] = PanelOwnerChoice(
+                user_id=user_id, display_name=name, agency=agency
             )
-        ).all()
-        cases: dict[int, list[CaseChoice]] = {site_id: [] for site_id, _code in sites}
-        for case_id, reference, site_id in await uow.session.execute(
-            select(Case.id, Case.reference, Case.site_id)
-            .where(Case.site_id.in_(managed), Case.stage.in_(sorted(OPEN_STAGES)))
-            .order_by(Case.reference, Case.id)
-        ):
-            cases[site_id].append(CaseChoice(case_id=case_id, reference=reference))
-        owners: dict[int, dict[int, PanelOwnerChoice]] = {site_id: {} for site_id, _code in sites}
-        for user_id, name, agency, site_id in await uow.session.execute(
-            select(User.id, User.display_name, Membership.agency, Membership.site_id)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.site_id.in_(managed), User.is_active.is_(True))
-            .order_by(User.display_name, User.id, Membership.id)
-        ):
-            known = owners[site_id].get(user_id)
-            if known is None or (known.agency is None and agency is not None):
-                owners[site_id][user_id] = PanelOwnerChoice(
-                    user_id=user_id, display_name=name, agency=agency
-                )
-        return [
-            PanelPlanningChoices(
-                site_id=site_id,
-                site_code=code,
-                cases=tuple(cases[site_id]),
-                owners=tuple(owners[site_id].values()),
-            )
-            for site_id, code in sites
-        ]
+    return [
+        PanelPlanningChoices(
+            site_id=site_id,
+            site_code=code,
+            cases=tuple(cases[site_id]),
+            owners=tuple(owners[site_id].values()),
+        )
+        for site_id, code in sites
+    ]
 
 
 async def add_agenda_item(
@@ -394,25 +410,94 @@ async def my_upcoming_panel_meetings(
     *, uow: UnitOfWork, actor: Actor, limit: int = 5
 ) -> list[PanelInvitationRead]:
     """The next scheduled panel meetings at my sites, each with my RSVP if I have sent one."""
-    visible = sites_where(actor, Action.PANEL_VIEW)
     async with uow:
-        rows = await uow.session.execute(
-            select(PanelMeeting, Site.code, PanelAttendance.status)
-            .join(Site, Site.id == PanelMeeting.site_id)
-            .outerjoin(
-                PanelAttendance,
-                (PanelAttendance.meeting_id == PanelMeeting.id)
-                & (PanelAttendance.user_id == actor.user_id),
-            )
-            .where(
-                PanelMeeting.site_id.in_(visible),
-                PanelMeeting.status == PanelMeetingStatus.SCHEDULED,
-                PanelMeeting.starts_at > uow.clock.now(),
-            )
-            .order_by(PanelMeeting.starts_at, PanelMeeting.id)
-            .limit(max(1, min(limit, 50)))
+        return await _invitations(uow, actor, limit)
+
+
+async def _invitations(uow: UnitOfWork, actor: Actor, limit: int) -> list[PanelInvitationRead]:
+    """``my_upcoming_panel_meetings`` in a unit of work already open."""
+    rows = await uow.session.execute(
+        select(PanelMeeting, Site.code, PanelAttendance.status)
+        .join(Site, Site.id == PanelMeeting.site_id)
+        .outerjoin(
+            PanelAttendance,
+            (PanelAttendance.meeting_id == PanelMeeting.id)
+            & (PanelAttendance.user_id == actor.user_id),
         )
-        return [
-            PanelInvitationRead(meeting=_meeting_read(meeting, code), my_rsvp=status)
-            for meeting, code, status in rows
-        ]
+        .where(
+            PanelMeeting.site_id.in_(sites_where(actor, Action.PANEL_VIEW)),
+            PanelMeeting.status == PanelMeetingStatus.SCHEDULED,
+            PanelMeeting.starts_at > uow.clock.now(),
+        )
+        .order_by(PanelMeeting.starts_at, PanelMeeting.id)
+        .limit(max(1, min(limit, 50)))
+    )
+    return [
+        PanelInvitationRead(meeting=_meeting_read(meeting, code), my_rsvp=status)
+        for meeting, code, status in rows
+    ]
+
+
+async def _last_held_meeting_ids(
+    uow: UnitOfWork, actor: Actor, looked_back: timedelta
+) -> list[int]:
+    """At each site where the actor sees the panel, the last meeting held: marked held, started
+    by now, and started within ``looked_back``; a site with none held in that time has none.
+    In the order each site's first held meeting in that time came (oldest first)."""
+    now = uow.clock.now()
+    held = await uow.session.execute(
+        select(PanelMeeting.id, PanelMeeting.site_id)
+        .where(
+            PanelMeeting.site_id.in_(sites_where(actor, Action.PANEL_VIEW)),
+            PanelMeeting.status == PanelMeetingStatus.HELD,
+            PanelMeeting.starts_at >= now - looked_back,
+            PanelMeeting.starts_at <= now,
+        )
+        .order_by(PanelMeeting.starts_at, PanelMeeting.id)
+    )
+    last: dict[int, int] = {}
+    for meeting_id, site_id in held:  # oldest first, so the last one seen per site wins
+        last[site_id] = meeting_id
+    return list(last.values())
+
+
+async def panel_page(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    upcoming_limit: int = 5,
+    looked_back: timedelta = PAST_PANELS_LOOKED_AT,
+) -> PanelPage:
+    """The Panel page in one unit of work: the coming meetings at my sites (with agenda,
+    actions, my reply, and planning choices where I run the panel), the actions from the last
+    meeting held at each of my sites, where I may schedule, and what I may broadcast about.
+
+    Sees what ``my_upcoming_panel_meetings``, ``get_panel_meetings``,
+    ``panel_planning_choices`` and ``broadcasts.broadcastable_meetings`` each see; a person
+    who runs no panel gets no planning and no broadcast choices, not a refusal."""
+    async with uow:
+        invitations = await _invitations(uow, actor, upcoming_limit)
+        last_held = await _last_held_meeting_ids(uow, actor, looked_back)
+        details = {
+            detail.meeting.id: detail
+            for detail in await _meeting_details(
+                uow, actor, [i.meeting.id for i in invitations] + last_held
+            )
+        }
+        managed = set(offer_sites(actor, Offer.BROADCAST))  # runs the panel somewhere
+        planning = {c.site_id: c for c in await _planning_choices(uow, managed)} if managed else {}
+        broadcastable = await broadcasts.meetings_to_broadcast(uow, managed) if managed else []
+        return PanelPage(
+            upcoming=tuple(
+                UpcomingPanelMeeting(
+                    detail=details[i.meeting.id],
+                    my_rsvp=i.my_rsvp,
+                    planning=planning.get(i.meeting.site_id),
+                )
+                for i in invitations
+            ),
+            last_held=tuple(details[meeting_id] for meeting_id in last_held),
+            planning_sites=tuple(planning.values()),
+            can_broadcast=bool(managed),
+            broadcastable=tuple(broadcastable),
+        )

@@ -16,8 +16,16 @@ import pytest
 from sqlalchemy import event
 
 from core.bootstrap import Container
-from core.enums import Agency, ClosureReason, PanelActionStatus, Role
+from core.enums import (
+    Agency,
+    AttendanceStatus,
+    ClosureReason,
+    PanelActionStatus,
+    PanelMeetingStatus,
+    Role,
+)
 from core.errors import NotFound, NotPermitted
+from core.models import PanelAction, PanelMeeting
 from core.schemas.actor import Actor
 from core.schemas.cases import CaseClose, CaseRead
 from core.schemas.panels import PanelActionCreate, PanelMeetingCreate, PanelMeetingRead
@@ -219,3 +227,91 @@ async def test_a_service_manager_plans_too_but_a_panel_member_cannot(world: Worl
         await panel_services.panel_planning_choices(
             uow=world.container.uow(), actor=world.actor(Role.PANEL_MEMBER)
         )
+
+
+async def held_meeting(world: World, site: str, days_ago: int, *, held: bool = True) -> int:
+    """A past meeting at ``site`` (marked held, or left scheduled), with one action on a case
+    there; the meeting's id. Straight into the database: no service marks a meeting held."""
+    case = await world.allocated_case(site)
+    async with world.container.uow() as uow:
+        meeting = PanelMeeting(
+            site_id=world.sites[site].id,
+            starts_at=NOW - timedelta(days=days_ago),
+            status=PanelMeetingStatus.HELD if held else PanelMeetingStatus.SCHEDULED,
+            created_at=NOW - timedelta(days=days_ago + 30),
+        )
+        uow.session.add(meeting)
+        await uow.session.flush()
+        uow.session.add(
+            PanelAction(
+                meeting_id=meeting.id,
+                case_id=case.id,
+                description=f"Synthetic action from {days_ago} days ago",
+                owner_agency=Agency.POLICE,
+                due_on=date(2026, 3, 20),
+                status=PanelActionStatus.OPEN,
+                created_at=meeting.starts_at,
+            )
+        )
+        await uow.commit()
+        return meeting.id
+
+
+async def test_the_panel_page_shows_the_actions_of_the_last_meeting_held_at_each_of_my_sites(
+    world: World,
+) -> None:
+    await held_meeting(world, "HER", days_ago=200)  # before the look-back
+    await held_meeting(world, "HER", days_ago=30)
+    last_her = await held_meeting(world, "HER", days_ago=10)
+    await held_meeting(world, "HER", days_ago=3, held=False)  # past, but never marked held
+    last_wor = await held_meeting(world, "WOR", days_ago=40)
+    manager = world.actor(Role.SERVICE_MANAGER, "HER")  # runs the panel at HER only
+    member = world.actor(Role.PANEL_MEMBER, "HER")
+
+    page = await panel_services.panel_page(uow=world.container.uow(), actor=manager)
+    member_page = await panel_services.panel_page(uow=world.container.uow(), actor=member)
+
+    assert [d.meeting.id for d in page.last_held] == [last_her]
+    assert [a.description for a in page.last_held[0].actions] == [
+        "Synthetic action from 10 days ago"
+    ]
+    assert [d.meeting.id for d in member_page.last_held] == [last_her]
+    assert last_wor not in {d.meeting.id for d in page.last_held}
+
+
+async def test_the_panel_page_gives_a_coordinator_planning_and_broadcasts_and_a_member_neither(
+    world: World,
+) -> None:
+    ours, later, theirs = (
+        await schedule(world, "HER", days=7),
+        await schedule(world, "HER", days=14),
+        await schedule(world, "WOR", days=7),
+    )
+    case = await world.allocated_case("HER")
+    await plan(world, ours, case, world.actor(Role.POLICE_FELLOW), date(2026, 3, 20))
+    coordinator = world.actor(Role.PANEL_COORDINATOR, "HER")
+    await panel_services.rsvp_panel_meeting(
+        uow=world.container.uow(),
+        actor=coordinator,
+        meeting_id=later.id,
+        status=AttendanceStatus.APOLOGIES,
+    )
+
+    page = await panel_services.panel_page(uow=world.container.uow(), actor=coordinator)
+    member = await panel_services.panel_page(
+        uow=world.container.uow(), actor=world.actor(Role.PANEL_MEMBER, "HER")
+    )
+
+    assert [(m.detail.meeting.id, m.my_rsvp) for m in page.upcoming] == [
+        (ours.id, None),
+        (later.id, AttendanceStatus.APOLOGIES),
+    ]
+    assert [item.case_reference for item in page.upcoming[0].detail.agenda] == [case.reference]
+    assert [m.planning.site_code if m.planning else None for m in page.upcoming] == ["HER", "HER"]
+    assert [c.site_code for c in page.planning_sites] == ["HER"]
+    assert page.can_broadcast
+    assert [m.id for m in page.broadcastable] == [ours.id, later.id]
+    assert theirs.id not in {m.detail.meeting.id for m in page.upcoming}
+    assert [m.detail.meeting.id for m in member.upcoming] == [ours.id, later.id]
+    assert [m.planning for m in member.upcoming] == [None, None]
+    assert (member.planning_sites, member.can_broadcast, member.broadcastable) == ((), False, ())
