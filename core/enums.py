@@ -42,7 +42,8 @@ class ReferralSource(StrEnum):
     MARAC = "marac"
     MATAC = "matac"
     POLICE = "police"
-    OTHER = "other"
+    OTHER = "other"  # another agency
+    SELF = "self"  # the person referred themselves
 
 
 class ReferralReason(StrEnum):
@@ -75,6 +76,27 @@ class RiskLevel(StrEnum):
     STANDARD = "standard"
     MEDIUM = "medium"
     HIGH = "high"
+
+
+class DashAnswer(StrEnum):
+    """An answer to one question of the SafeLives DASH risk checklist."""
+
+    YES = "yes"
+    NO = "no"
+    NOT_KNOWN = "not_known"
+
+
+class MaracAppearanceType(StrEnum):
+    FIRST = "first"
+    REPEAT = "repeat"
+
+
+class PoliceIncidentType(StrEnum):
+    DOMESTIC_ABUSE = "domestic_abuse"
+    BREACH_OF_ORDER = "breach_of_order"
+    ARREST = "arrest"
+    CHARGE = "charge"
+    OTHER = "other"
 
 
 class AbuseType(StrEnum):

@@ -40,12 +40,14 @@ from core.enums import (
     InterventionStatus,
     Lane,
     Locale,
+    MaracAppearanceType,
     NotificationKind,
     OutboxState,
     PanelActionStatus,
     PanelMeetingStatus,
     PersonKind,
     PlaceKind,
+    PoliceIncidentType,
     ReferralReason,
     ReferralSource,
     RiskLevel,
@@ -69,6 +71,9 @@ class Site(Base):
     # Anonymise this site's cases this many whole years after they closed (see
     # core.services.retention); None: keep them.
     closed_case_retention_years: Mapped[int | None] = mapped_column(SmallInteger)
+    # Roles (codes) that may record a new referral here besides the service manager and the
+    # panel coordinator (see core.services.referrals); None: no one else.
+    referral_roles: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class User(Base):
@@ -119,6 +124,8 @@ class Case(Base):
         UniqueConstraint("site_id", "reference"),
         Index("ix_cases_case_manager_stage", "case_manager_id", "stage"),
         Index("ix_cases_site_stage", "site_id", "stage"),
+        # The duplicate check at referral: same folded surname, and a date of birth among two.
+        Index("ix_cases_subject_match", "subject_surname_key", "subject_date_of_birth"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -128,11 +135,25 @@ class Case(Base):
     subject_name: Mapped[str | None] = mapped_column(String(200))
     subject_date_of_birth: Mapped[date | None] = mapped_column(Date)
     subject_address: Mapped[str | None] = mapped_column(Text)
+    subject_gender: Mapped[str | None] = mapped_column(String(40))
+    subject_phone: Mapped[str | None] = mapped_column(String(40))
+    subject_languages: Mapped[str | None] = mapped_column(String(200))
+    subject_interpreter_needed: Mapped[bool | None] = mapped_column(Boolean)
+    # The name folded for matching (core.names): case, accents, spacing and punctuation gone.
+    # Kept by the services whenever ``subject_name`` changes; None when there is no name.
+    subject_name_key: Mapped[str | None] = mapped_column(String(200))
+    subject_surname_key: Mapped[str | None] = mapped_column(String(120))
 
     referral_date: Mapped[date] = mapped_column(Date)
     referral_source: Mapped[ReferralSource] = mapped_column(str_enum(ReferralSource))
     referral_reason: Mapped[ReferralReason] = mapped_column(str_enum(ReferralReason))
     dash_score: Mapped[int | None] = mapped_column(SmallInteger)
+    # The DASH checklist as answered at referral ({"q1": "yes", ...}); None: a score typed in.
+    dash_answers: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    referrer_agency: Mapped[str | None] = mapped_column(String(120))
+    referrer_contact: Mapped[str | None] = mapped_column(Text)
+    # 1 for the first referral; a reopened case starts the next episode.
+    episode: Mapped[int] = mapped_column(SmallInteger, default=1, server_default=text("1"))
 
     stage: Mapped[Stage] = mapped_column(str_enum(Stage))
     stage_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -141,6 +162,7 @@ class Case(Base):
     planned_end: Mapped[date | None] = mapped_column(Date)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closure_reason: Mapped[ClosureReason | None] = mapped_column(str_enum(ClosureReason))
+    closure_reason_other: Mapped[str | None] = mapped_column(Text)
 
     # The four abuse types the evaluation tracked; None means not yet recorded.
     start_physical: Mapped[bool | None] = mapped_column(Boolean)
@@ -174,8 +196,33 @@ class CaseStageChange(Base):
     from_stage: Mapped[Stage | None] = mapped_column(str_enum(Stage))
     to_stage: Mapped[Stage] = mapped_column(str_enum(Stage))
     closure_reason: Mapped[ClosureReason | None] = mapped_column(str_enum(ClosureReason))
+    closure_reason_other: Mapped[str | None] = mapped_column(Text)
+    # When the move took effect: ``changed_at`` is that moment, ``effective_on`` the day given
+    # (None on rows from before revision 0009: the day of ``changed_at``).
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    effective_on: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    episode: Mapped[int] = mapped_column(SmallInteger, default=1, server_default=text("1"))
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CaseFormerReference(Base):
+    """A reference a case held at a site it has since been transferred from.
+
+    It stays findable (``find_case``) and is never issued again at that site.
+    """
+
+    __tablename__ = "case_former_references"
+    __table_args__ = (
+        UniqueConstraint("site_id", "reference"),
+        Index("ix_case_former_references_reference", "reference"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    reference: Mapped[str] = mapped_column(String(16))
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class LinkedPerson(Base):
@@ -204,6 +251,7 @@ class RiskAssessment(Base):
     assessed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     level: Mapped[RiskLevel] = mapped_column(str_enum(RiskLevel))
     dash_score: Mapped[int | None] = mapped_column(SmallInteger)
+    dash_answers: Mapped[dict[str, str] | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(Text)
     assessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     assessor_role: Mapped[Role | None] = mapped_column(str_enum(Role))
@@ -215,6 +263,10 @@ class MaracAppearance(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     heard_on: Mapped[date] = mapped_column(Date)
+    appearance_type: Mapped[MaracAppearanceType | None] = mapped_column(
+        str_enum(MaracAppearanceType)
+    )
+    description: Mapped[str | None] = mapped_column(String(500))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
@@ -225,6 +277,8 @@ class PoliceIncident(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     occurred_on: Mapped[date] = mapped_column(Date)
     police_reference: Mapped[str | None] = mapped_column(String(40))
+    incident_type: Mapped[PoliceIncidentType | None] = mapped_column(str_enum(PoliceIncidentType))
+    description: Mapped[str | None] = mapped_column(String(500))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
