@@ -52,7 +52,6 @@ if str(ROOT) not in sys.path:
 
 from bot.channel import TelegramChannel  # noqa: E402
 from bot.request import build_bot  # noqa: E402
-from cli.worker import freeze_start_up_objects  # noqa: E402
 from core.bootstrap import Container, bootstrap  # noqa: E402
 from core.db.migrate import upgrade  # noqa: E402
 from core.enums import LANE_ORDER, Channel, Lane, Locale, NotificationKind, OutboxState  # noqa: E402
@@ -61,6 +60,7 @@ from core.notifications import outbox  # noqa: E402
 from core.notifications.channels import InboxChannel  # noqa: E402
 from core.notifications.dispatcher import Dispatcher, DispatchSettings  # noqa: E402
 from core.settings import Settings  # noqa: E402
+from processes.serve import freeze_start_up_objects  # noqa: E402
 from tests.fakes.bot_api import FAKE_TOKEN  # noqa: E402
 from ui.notifications import render  # noqa: E402
 

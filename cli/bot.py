@@ -1,39 +1,36 @@
 """``drive-assist bot``: run the Telegram bot (polling or webhook), or talk to its handlers in a
 terminal.
 
-``serve_bot`` is the bot's main loop, shared with ``drive-assist run``, which runs it beside the
-outbox in one process: it answers updates, and deletes old bot messages for sites that ask.
+The bot's main loop is ``processes.serve.serve_bot``, shared with ``drive-assist run`` and the web
+backend, which run it beside the outbox in one process: it answers updates, and deletes old bot
+messages for sites that ask.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from urllib.parse import urlparse
 
 import typer
 
 from cli.common import _, console, err_console, run_with_container
 from cli.startup_checks import refuse_unsafe_secrets
-from cli.worker import stop_on_signals
 from core.bootstrap import Container
 from core.enums import Face
 from core.services import users
 from core.settings import Settings
+from processes.serve import serve_bot, serve_bot_console, stop_on_signals
 
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{32,256}")
 
 
 async def _console(container: Container, email: str) -> None:
-    from bot.console import run_console
-
     # A wrong address fails here, with the translated message, before the first prompt.
     await users.actor_for_email(uow=container.uow(), email=email, face=Face.BOT)
     console.print(
         _("Talking to the bot as {email}. Type a command such as /today; /quit ends.", email=email)
     )
-    await run_console(container, email, write=console.print)
+    await serve_bot_console(container, email, write=console.print)
 
 
 def settings_problem(settings: Settings, *, webhook: bool) -> str | None:
@@ -54,58 +51,6 @@ def settings_problem(settings: Settings, *, webhook: bool) -> str | None:
             " Make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
         )
     return None
-
-
-async def serve_bot(container: Container, stop: asyncio.Event, *, webhook: bool = False) -> None:
-    """Answer updates until ``stop`` is set, and delete old bot messages meanwhile.
-
-    Polling asks Telegram for updates (PTB calls deleteWebhook first, so a webhook left from
-    before does not block it). Webhook mode listens on ``TELEGRAM_WEBHOOK_LISTEN`` and
-    ``TELEGRAM_WEBHOOK_PORT`` and registers ``TELEGRAM_WEBHOOK_URL`` with setWebhook and the
-    secret token; PTB answers 403 to any request without that token in
-    ``X-Telegram-Bot-Api-Secret-Token``. Settings are checked by ``settings_problem`` first.
-    """
-    from telegram import Update
-
-    from bot.app import build_application
-    from bot.jobs import run_deletion_job
-
-    settings = container.settings
-    assert settings.telegram_bot_token is not None
-    application = build_application(
-        container, token=settings.telegram_bot_token, base_url=settings.telegram_api_base_url
-    )
-    updater = application.updater
-    assert updater is not None
-    await application.initialize()
-    try:
-        if application.post_init is not None:
-            await application.post_init(application)  # publishes the command menu
-        if webhook:
-            url = settings.telegram_webhook_url or ""
-            await updater.start_webhook(
-                listen=settings.telegram_webhook_listen,
-                port=settings.telegram_webhook_port,
-                url_path=urlparse(url).path.lstrip("/"),
-                webhook_url=url,
-                secret_token=settings.telegram_webhook_secret,
-                allowed_updates=Update.ALL_TYPES,
-            )
-        else:
-            await updater.start_polling(allowed_updates=Update.ALL_TYPES)
-        await application.start()
-        await run_deletion_job(
-            application.bot,
-            container.uow,
-            stop,
-            interval=settings.bot_message_deletion_interval_seconds,
-        )
-    finally:
-        if updater.running:
-            await updater.stop()
-        if application.running:
-            await application.stop()
-        await application.shutdown()
 
 
 def _log_to_console() -> None:

@@ -4,7 +4,7 @@ It makes a usable database (migrate, seed the demo when it is empty, show who ca
 then serves the web app (Reflex, production build, front and back end on one port). The web
 backend also sends the notifications the data calls for, through the in-app inbox or Telegram
 when a bot token is set, and with a token runs the bot itself (long polling): see
-``webapp.backend.notifications_lifespan``, which calls :func:`serve_notifications`.
+``webapp.backend.notifications_lifespan``, which calls ``processes.serve.serve_notifications``.
 
 ``--setup-only`` stops after the database part; ``--no-web`` runs the notifications (and bot)
 in this process instead of the web app, until Ctrl+C.
@@ -12,22 +12,20 @@ in this process instead of the web app, until Ctrl+C.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from pathlib import Path
 
 import typer
 
-from cli.bot import serve_bot
 from cli.common import _, console, run_with_container
 from cli.demo import print_counts, print_sign_ins, seed_with_progress
 from cli.startup_checks import refuse_unsafe_secrets
-from cli.worker import serve_outbox, stop_on_signals
 from core.bootstrap import Container
 from core.db.migrate import current_revision, upgrade
 from core.services.auth import reseal_totp_secrets
 from core.settings import PROJECT_ROOT
+from processes.serve import log_progress_to_stdout, serve_notifications, stop_on_signals
 from seeding.demo import DEMO_PASSWORD, DemoSummary, database_is_empty, demo_accounts
 
 DEFAULT_HOST = "127.0.0.1"
@@ -104,24 +102,6 @@ def serve_web(host: str, port: int) -> None:
     os.execve(sys.executable, reflex_command(host, port), reflex_environment(dict(os.environ)))
 
 
-async def serve_notifications(container: Container, stop: asyncio.Event) -> None:
-    """The outbox and schedulers, and the bot when a token is set, until ``stop``."""
-    if not container.settings.telegram_bot_token:
-        await serve_outbox(container, stop, schedulers=True)
-        return
-
-    async def bot_then_stop() -> None:
-        try:
-            await serve_bot(container, stop)
-        finally:
-            stop.set()  # a bot that cannot go on stops the whole process, cleanly
-
-    console.print(_("The Telegram bot is answering messages (long polling)."))
-    async with asyncio.TaskGroup() as group:
-        group.create_task(serve_outbox(container, stop, schedulers=True))
-        group.create_task(bot_then_stop())
-
-
 def register(app: typer.Typer) -> None:
     @app.command("run", help=_("Migrate, seed the demo on first run, then serve the web app."))
     def run_command(
@@ -144,6 +124,7 @@ def register(app: typer.Typer) -> None:
             if setup_only or web:
                 return
             stop = stop_on_signals()
+            log_progress_to_stdout()
             console.print(_("Drive Assist is running. Stop it with Ctrl+C."))
             await serve_notifications(container, stop)
             console.print(_("Stopped after finishing the messages in flight."))

@@ -1,7 +1,7 @@
-"""The web app's server side: the notification service it runs, the HTTP routes that turn a
-sign-in hand-off code into the session cookie and sign out, and the guards around the backend
-(``webapp.origin_guard``; private state files). The process's ``Container`` is in
-``webapp.container``.
+"""The web app's server side: the notification service it runs (``processes.serve``, as
+``drive-assist run`` does), the HTTP routes that turn a sign-in hand-off code into the session
+cookie and sign out, and the guards around the backend (``webapp.origin_guard``; private state
+files). The process's ``Container`` is in ``webapp.container``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from starlette.types import ASGIApp
 from core.bootstrap import UnsafeSecrets, check_production_secrets
 from core.errors import SignInFailed
 from core.services import auth
+from processes.serve import log_progress_to_stdout, serve_notifications
 from webapp import routes
 from webapp.container import container
 from webapp.origin_guard import OriginGuard
@@ -111,8 +112,7 @@ async def notifications_lifespan() -> AsyncIterator[None]:
         finally:
             await app_container.dispose()
         return
-    from cli.run import serve_notifications  # the same service `drive-assist run` used to run
-
+    log_progress_to_stdout()  # into the server's log, beside Reflex's own lines
     stop = asyncio.Event()
     task = asyncio.create_task(serve_notifications(app_container, stop), name="notifications")
     task.add_done_callback(_log_failure)

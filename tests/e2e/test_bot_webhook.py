@@ -1,4 +1,4 @@
-"""The bot's webhook and polling modes (``cli.bot.serve_bot``), against the fake Bot API.
+"""The bot's webhook and polling modes (``processes.serve.serve_bot``), against the fake Bot API.
 
 Webhook mode runs PTB's own webhook server on 127.0.0.1: Telegram's POSTs must carry the
 secret token in ``X-Telegram-Bot-Api-Secret-Token``, anything else gets 403 and is not handled.
@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import select
 
 import bot.app
-from cli.bot import serve_bot
 from core.bootstrap import Container
 from core.models import BotProcessedUpdate
+from processes.serve import serve_bot
 from tests.e2e.test_bot_basics import ALICE, UNLINKED_REPLY, ErrorWatch
 from tests.fakes import FakeBotApi
 

@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 
 from bot.channel import TelegramChannel
-from cli.bot import serve_bot
 from core.bootstrap import Container, bootstrap
 from core.clock import FixedClock
 from core.db.migrate import upgrade
@@ -37,6 +36,7 @@ from core.schemas.contacts import ContactCreate
 from core.schemas.people import LinkedPersonCreate
 from core.services import alerts, auth, cases, contacts, people, timeline, users
 from core.settings import Settings
+from processes.serve import serve_bot
 from seeding.demo import DEMO_PASSWORD, demo_accounts, seed_demo
 from tests.conftest import START
 from tests.e2e.outbox_support import make_bot

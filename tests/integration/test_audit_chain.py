@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import JSON, Integer, String, column, func, select, table, text
 
-from cli.worker import serve_outbox
 from core.bootstrap import Container, bootstrap
 from core.clock import FixedClock
 from core.db.engine import make_engine
@@ -47,6 +46,7 @@ from core.services.audit_checkpoints import CheckpointStore, write_audit_checkpo
 from core.services.refusals import REFUSED
 from core.settings import Settings
 from core.uow import UnitOfWork
+from processes.serve import serve_outbox
 from tests.conftest import START, create_postgres_database, drop_postgres_database, require_postgres
 from tests.factories import World
 

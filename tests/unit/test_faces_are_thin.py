@@ -3,6 +3,8 @@
 A face may name an ``Action`` (to tell core what a refused tap was about) and ask
 ``core.areas`` what to offer; it may not import the policy's decision functions, the ORM
 models or SQLAlchemy, nor use Reflex's own database layer (a unit of work may be passed on to core).
+
+Nor does core import a face, or a face another face (the layers check at the end).
 """
 
 from __future__ import annotations
@@ -76,4 +78,75 @@ def test_the_check_finds_a_permission_check_and_a_query_in_a_face(tmp_path: Path
         "line 1: imports core.policy.is_allowed",
         "line 2: imports sqlalchemy",
         "line 4: uses rx.Model",
+    ]
+
+
+# Who may import whom, by top-level package. Core imports no face and nothing built on it; no
+# face imports another. The faces start long-running services through ``processes`` (the one
+# package allowed to import the bot), and the CLI fills databases through ``seeding``.
+NOT_IMPORTED_BY = {
+    "core": {"webapp", "bot", "cli", "seeding", "processes"},
+    "ui": {"webapp", "bot", "cli", "seeding", "processes"},
+    "webapp": {"bot", "cli", "seeding"},
+    "bot": {"webapp", "cli", "seeding", "processes"},
+    "cli": {"webapp", "bot"},
+    "processes": {"webapp", "cli", "seeding"},
+    "seeding": {"webapp", "bot", "cli", "processes"},
+}
+
+
+def _imported_packages(path: Path) -> list[tuple[int, str]]:
+    """(line, top-level package) of every import in ``path``, those inside functions too."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name.split(".")[0]) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module.split(".")[0]))
+    return found
+
+
+def _layer_problems(package: str, path: Path) -> list[str]:
+    forbidden = NOT_IMPORTED_BY[package]
+    return [
+        f"line {line}: {package} imports {name}"
+        for line, name in _imported_packages(path)
+        if name in forbidden
+    ]
+
+
+def _layer_modules() -> list[tuple[str, Path]]:
+    return [
+        (package, path)
+        for package in NOT_IMPORTED_BY
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if ".web" not in path.parts and ".states" not in path.parts
+    ]
+
+
+@pytest.mark.parametrize(
+    ("package", "path"),
+    [pytest.param(*module, id=str(module[1].relative_to(ROOT))) for module in _layer_modules()],
+)
+def test_core_imports_no_face_and_no_face_imports_another(package: str, path: Path) -> None:
+    assert _layer_problems(package, path) == []
+
+
+def test_every_layer_has_modules_to_check() -> None:
+    assert {package for package, _ in _layer_modules()} == set(NOT_IMPORTED_BY)
+
+
+def test_the_layer_check_finds_a_face_importing_another(tmp_path: Path) -> None:
+    backend = tmp_path / "backend.py"
+    backend.write_text(
+        "import bot.app\n"
+        "from processes.serve import serve_notifications\n"
+        "def lifespan():\n"
+        "    from cli.run import serve_notifications\n",
+        encoding="utf-8",
+    )
+    assert _layer_problems("webapp", backend) == [
+        "line 1: webapp imports bot",
+        "line 4: webapp imports cli",
     ]
