@@ -9,6 +9,7 @@ from core.enums import Face, Role
 from core.errors import NotFound, NotPermitted, ValidationFailed
 from core.models import AuditEvent, Membership
 from core.schemas.users import RoleChange
+from core.services import admin as admin_services
 from core.services import telegram_links
 from core.services import users as user_services
 from tests.factories import World
@@ -154,3 +155,45 @@ async def test_the_staff_list_says_who_has_a_telegram_link(world: World) -> None
     linked = {person.email: person.telegram_linked for person in staff}
     assert linked[cm.email] is True
     assert linked[admin.email] is False
+
+
+async def test_the_admin_page_lists_the_staff_at_a_site_the_admin_manages_by_name(
+    world: World,
+) -> None:
+    both = await world.add_actor(
+        "two.sites.admin@test.invalid", [("HER", Role.ADMIN), ("WOR", Role.ADMIN)]
+    )
+    cm = world.actor(Role.CASE_MANAGER)
+    her, wor = world.sites["HER"].id, world.sites["WOR"].id
+
+    at_wor = await admin_services.admin_page(uow=world.container.uow(), actor=both, site_id=wor)
+    first = await admin_services.admin_page(uow=world.container.uow(), actor=both)
+
+    assert at_wor.site_id == wor
+    assert cm.user_id not in {person.id for person in at_wor.staff}
+    assert first.site_id == her  # none asked for: the first by code
+    assert cm.user_id in {person.id for person in first.staff}
+    names = [person.display_name for person in first.staff]
+    assert names == sorted(names)
+    assert set(first.managed_site_ids) == {her, wor}
+
+
+async def test_the_admin_page_never_lists_staff_at_a_site_the_admin_does_not_manage(
+    world: World,
+) -> None:
+    admin = world.actor(Role.ADMIN)
+
+    page = await admin_services.admin_page(
+        uow=world.container.uow(), actor=admin, site_id=world.sites["WOR"].id
+    )
+
+    assert page.managed_site_ids == (world.sites["HER"].id,)
+    assert page.site_id == world.sites["HER"].id
+    assert world.actor(Role.CASE_MANAGER, "WOR").user_id not in {p.id for p in page.staff}
+
+
+async def test_the_admin_page_is_refused_to_anyone_who_manages_no_staff(world: World) -> None:
+    with pytest.raises(NotPermitted):
+        await admin_services.admin_page(
+            uow=world.container.uow(), actor=world.actor(Role.SERVICE_MANAGER)
+        )
