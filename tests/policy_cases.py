@@ -80,6 +80,7 @@ from core.schemas.sites import SiteCreate
 from core.schemas.users import MembershipCreate, RoleChange, UserCreate
 from core.services import (
     access,
+    admin,
     agenda,
     alerts,
     appointments,
@@ -679,6 +680,12 @@ async def _team_shows(bench: Bench, actor: Actor, target: Target, result: Any) -
 async def _team_page_shows(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
     return result.site_id == target.site_id and await _team_shows(
         bench, actor, target, result.caseloads
+    )
+
+
+async def _admin_page_shows(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    return result.site_id == target.site_id and await _users_show(
+        bench, actor, target, result.staff
     )
 
 
@@ -1517,6 +1524,15 @@ OPERATIONS: tuple[Operation, ...] = (
             uow=b.uow(), actor=a, data=SiteCreate(code=_site_code(b), name="Test Site")
         ),
         wheres=(Where.ANYWHERE,),
+    ),
+    # admin
+    Operation(
+        "admin.admin_page",
+        Action.USER_MANAGE,
+        _site,
+        lambda b, a, t: admin.admin_page(uow=b.uow(), actor=a, site_id=t.site_id),
+        wheres=SITE_WHERES,
+        shows=_admin_page_shows,
     ),
     Operation(
         "sites.list_sites",

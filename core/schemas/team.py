@@ -41,3 +41,30 @@ class UnallocatedReferral(ReadModel):
     dash_risk_level: RiskLevel | None
     days_waiting: int
     version: int
+
+
+class TeamSite(ReadModel):
+    """A site whose team the actor may see."""
+
+    id: int
+    code: str
+    name: str
+
+
+class CaseManagerChoice(ReadModel):
+    """An active case manager at the site: someone a referral may be allocated to."""
+
+    user_id: int
+    display_name: str
+
+
+class TeamPage(ReadModel):
+    """The web's Team page in one read. ``site_id``: the site shown (the one asked for when
+    the actor may see its team, else their first such site; None when they may see none),
+    and everything else is for that site."""
+
+    sites: tuple[TeamSite, ...]
+    site_id: int | None
+    caseloads: tuple[CaseManagerLoad, ...]
+    referrals: tuple[UnallocatedReferral, ...]
+    case_managers: tuple[CaseManagerChoice, ...]

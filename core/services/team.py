@@ -13,12 +13,18 @@ from datetime import timedelta
 from sqlalchemy import and_, case, exists, func, or_, select
 
 from core.enums import OPEN_STAGES, RiskLevel, Role, Stage
-from core.models import Case, Contact, Membership, RiskAssessment, User
+from core.models import Case, Contact, Membership, RiskAssessment, Site, User
 from core.notifications.schedulers import LONDON
-from core.policy import Action, authorize
+from core.policy import Action, authorize, authorize_somewhere, sites_where
 from core.rules import risk_level_for_dash
 from core.schemas.actor import Actor
-from core.schemas.team import CaseManagerLoad, UnallocatedReferral
+from core.schemas.team import (
+    CaseManagerChoice,
+    CaseManagerLoad,
+    TeamPage,
+    TeamSite,
+    UnallocatedReferral,
+)
 from core.uow import UnitOfWork
 
 RECENT_CONTACT_WINDOW = timedelta(days=28)
@@ -147,3 +153,48 @@ async def unallocated_referrals(
             )
             for row in rows
         ]
+
+
+async def _team_sites(uow: UnitOfWork, actor: Actor) -> list[TeamSite]:
+    async with uow:
+        authorize_somewhere(actor, Action.TEAM_VIEW)  # inside: a refusal is put on record
+        visible = sites_where(actor, Action.TEAM_VIEW)
+        rows = await uow.session.execute(
+            select(Site.id, Site.code, Site.name).where(Site.id.in_(visible)).order_by(Site.code)
+        )
+        return [TeamSite(id=row.id, code=row.code, name=row.name) for row in rows]
+
+
+async def _case_managers(uow: UnitOfWork, actor: Actor, site_id: int) -> list[CaseManagerChoice]:
+    """The site's active case managers, by name: whom its referrals may be allocated to."""
+    async with uow:
+        authorize(actor, Action.CASE_ALLOCATE, site_id=site_id)
+        rows = await uow.session.execute(
+            select(User.id, User.display_name)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.site_id == site_id,
+                Membership.role == Role.CASE_MANAGER,
+                User.is_active.is_(True),
+            )
+            .order_by(User.display_name, User.id)
+        )
+        return [CaseManagerChoice(user_id=row.id, display_name=row.display_name) for row in rows]
+
+
+async def team_page(*, uow: UnitOfWork, actor: Actor, site_id: int | None = None) -> TeamPage:
+    """The web's Team page: the sites whose team the actor may see, and for one of them (the
+    one asked for if the actor may see it, else their first) the case managers' loads, the
+    referrals waiting and the case managers they may be allocated to."""
+    sites = await _team_sites(uow, actor)
+    ids = [site.id for site in sites]
+    shown = site_id if site_id in ids else (ids[0] if ids else None)
+    if shown is None:
+        return TeamPage(sites=(), site_id=None, caseloads=(), referrals=(), case_managers=())
+    return TeamPage(
+        sites=tuple(sites),
+        site_id=shown,
+        caseloads=tuple(await team_caseloads(uow=uow, actor=actor, site_id=shown)),
+        referrals=tuple(await unallocated_referrals(uow=uow, actor=actor, site_id=shown)),
+        case_managers=tuple(await _case_managers(uow, actor, shown)),
+    )

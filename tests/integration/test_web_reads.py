@@ -604,6 +604,53 @@ async def test_the_team_view_is_only_for_the_sites_service_managers(
             await read(uow=world.container.uow(), actor=world.actor(role, site), site_id=her)
 
 
+async def test_the_team_page_shows_the_site_asked_for_and_offers_its_active_case_managers(
+    world: World,
+) -> None:
+    both = await world.add_actor(
+        "two.sites.sm@test.invalid", [("HER", Role.SERVICE_MANAGER), ("WOR", Role.SERVICE_MANAGER)]
+    )
+    cm = world.actor(Role.CASE_MANAGER)
+    away = await world.add_actor("aardvark.away@test.invalid", [("HER", Role.CASE_MANAGER)])
+    async with world.container.session_factory() as session:
+        await session.execute(update(User).where(User.id == away.user_id).values(is_active=False))
+        await session.commit()
+    referral = await world.referral("HER")
+    her, wor = world.sites["HER"].id, world.sites["WOR"].id
+
+    shown = await team_services.team_page(uow=world.container.uow(), actor=both, site_id=her)
+    first = await team_services.team_page(uow=world.container.uow(), actor=both, site_id=None)
+
+    assert [site.code for site in shown.sites] == ["HER", "WOR"]
+    assert shown.site_id == her
+    # The switched-off case manager still has a load line, but no referral goes to them.
+    assert away.user_id in {load.user_id for load in shown.caseloads}
+    assert [choice.user_id for choice in shown.case_managers] == [cm.user_id]
+    assert [item.case_id for item in shown.referrals] == [referral.id]
+    assert first.site_id == her  # none asked for: the first by code
+    other = await team_services.team_page(uow=world.container.uow(), actor=both, site_id=wor)
+    assert other.site_id == wor
+    assert referral.id not in {item.case_id for item in other.referrals}
+
+
+async def test_the_team_page_never_shows_a_site_the_manager_does_not_manage(world: World) -> None:
+    manager = world.actor(Role.SERVICE_MANAGER)
+
+    page = await team_services.team_page(
+        uow=world.container.uow(), actor=manager, site_id=world.sites["WOR"].id
+    )
+
+    assert [site.code for site in page.sites] == ["HER"]
+    assert page.site_id == world.sites["HER"].id
+
+
+async def test_the_team_page_is_refused_to_anyone_who_manages_no_team(world: World) -> None:
+    with pytest.raises(NotPermitted):
+        await team_services.team_page(
+            uow=world.container.uow(), actor=world.actor(Role.CASE_MANAGER)
+        )
+
+
 async def test_the_team_views_statement_count_does_not_grow_with_cases(world: World) -> None:
     manager, cm = world.actor(Role.SERVICE_MANAGER), world.actor(Role.CASE_MANAGER)
     her = world.sites["HER"].id

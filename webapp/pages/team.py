@@ -10,43 +10,81 @@ no data. A service manager covering two sites picks the site with a button per s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
 
-from core.areas import Offer, offer_sites
-from core.enums import Role
+from core.areas import Offer, offers
 from core.errors import DomainError
-from core.schemas.actor import Actor
 from core.schemas.cases import CaseAllocate
-from core.schemas.team import CaseManagerLoad, UnallocatedReferral
-from core.services import cases, sites, team, users
-from ui.errors import error_message
+from core.schemas.team import CaseManagerLoad, TeamPage, UnallocatedReferral
+from core.services import cases, team
 from ui.i18n import N_, Translator
 from ui.labels import label
-from webapp import routes
-from webapp.components.forms import button, error_summary, field_error, focus
+from webapp.components.forms import FieldError, button, error_summary, field_error, focus
 from webapp.components.layout import not_allowed, page
-from webapp.i18n import _, translator
+from webapp.handlers import Caller, signed_in
+from webapp.i18n import _
 from webapp.state import AppState
 
 ALLOCATE_FIELD_PREFIX = "allocate-"
 CHOOSE_CASE_MANAGER = N_("Choose the case manager to allocate this referral to")
 
 
-def _load_card(load: CaseManagerLoad, words: Translator) -> dict[str, str]:
-    return {
-        "key": str(load.user_id),
-        "name": load.display_name,
-        "inactive": "" if load.is_active else words.gettext("Account switched off"),
-        "open_cases": str(load.open_cases),
-        "high_risk": str(load.high_risk_cases),
-        "quiet": str(load.cases_without_recent_contact),
-        "contacts": str(load.contacts_last_28_days),
-    }
+@dataclass(frozen=True)
+class SiteChoice:
+    id: str
+    code: str
 
 
-def _referral_card(referral: UnallocatedReferral, words: Translator) -> dict[str, str]:
+@dataclass(frozen=True)
+class LoadCard:
+    """A case manager's load at the site."""
+
+    key: str
+    name: str
+    inactive: str  # '' while the account is on
+    open_cases: str
+    high_risk: str
+    quiet: str
+    contacts: str
+
+
+@dataclass(frozen=True)
+class ReferralCard:
+    """A referral waiting for a case manager, with what its Allocate form sends back."""
+
+    case_id: str
+    version: str
+    reference: str
+    referred: str
+    waiting: str
+    source: str
+    reason: str
+    dash: str
+    field_id: str
+
+
+@dataclass(frozen=True)
+class CaseManagerOption:
+    id: str
+    name: str
+
+
+def _load_card(load: CaseManagerLoad, words: Translator) -> LoadCard:
+    return LoadCard(
+        key=str(load.user_id),
+        name=load.display_name,
+        inactive="" if load.is_active else words.gettext("Account switched off"),
+        open_cases=str(load.open_cases),
+        high_risk=str(load.high_risk_cases),
+        quiet=str(load.cases_without_recent_contact),
+        contacts=str(load.contacts_last_28_days),
+    )
+
+
+def _referral_card(referral: UnallocatedReferral, words: Translator) -> ReferralCard:
     dash = (
         words.gettext(
             "{score} ({level})",
@@ -56,32 +94,33 @@ def _referral_card(referral: UnallocatedReferral, words: Translator) -> dict[str
         if referral.dash_score is not None and referral.dash_risk_level is not None
         else words.gettext("Not known")
     )
-    return {
-        "case_id": str(referral.case_id),
-        "version": str(referral.version),
-        "reference": referral.reference,
-        "referred": words.format_date(referral.referral_date, "d MMM yyyy"),
-        "waiting": words.ngettext("{n} day", "{n} days", referral.days_waiting),
-        "source": label(referral.referral_source, words),
-        "reason": label(referral.referral_reason, words),
-        "dash": dash,
-        "field_id": f"{ALLOCATE_FIELD_PREFIX}{referral.case_id}",
-    }
+    return ReferralCard(
+        case_id=str(referral.case_id),
+        version=str(referral.version),
+        reference=referral.reference,
+        referred=words.format_date(referral.referral_date, "d MMM yyyy"),
+        waiting=words.ngettext("{n} day", "{n} days", referral.days_waiting),
+        source=label(referral.referral_source, words),
+        reason=label(referral.referral_reason, words),
+        dash=dash,
+        field_id=f"{ALLOCATE_FIELD_PREFIX}{referral.case_id}",
+    )
 
 
 class TeamState(AppState):
     allowed: bool = True
     loaded: bool = False
-    site_choices: list[dict[str, str]] = []  # {"id", "code", "name"}
+    site_choices: list[SiteChoice] = []
     site_id: str = ""
     site_title: str = ""
-    load_cards: list[dict[str, str]] = []
-    referral_cards: list[dict[str, str]] = []
-    case_manager_choices: list[dict[str, str]] = []  # {"id", "name"}
+    load_cards: list[LoadCard] = []
+    referral_cards: list[ReferralCard] = []
+    case_manager_choices: list[CaseManagerOption] = []
     confirmation: str = ""
-    errors: list[dict[str, str]] = []
+    errors: list[FieldError] = []
     error_field: str = ""
     error_text: str = ""
+    _allocating: str = ""  # the Allocate form pressed: where core's refusal is shown
 
     def _clear_messages(self) -> None:
         self.confirmation = ""
@@ -89,106 +128,76 @@ class TeamState(AppState):
         self.error_field = ""
         self.error_text = ""
 
-    def _fail(self, field: str, message: str) -> None:
+    def _fail(self, field: str, message: str) -> rx.event.EventSpec:
         self.error_field = field
         self.error_text = message
-        self.errors = [{"field": field, "message": message}]
+        self.errors = [FieldError(field, message)]
+        return focus("error-summary")
 
-    async def _refresh(self, actor: Actor) -> None:
-        from webapp.backend import container
+    def _show_error(self, message: str, error: DomainError) -> rx.event.EventSpec:
+        return self._fail(self._allocating, message)
 
-        uow = container().uow
-        words = translator(self.locale)
-        team_sites = offer_sites(actor, Offer.TEAM)
-        self.allowed = bool(team_sites)
-        if not self.allowed:
-            self.site_choices = self.load_cards = self.referral_cards = []
-            self.case_manager_choices = []
-            return
-        known = [s for s in await sites.list_sites(uow=uow(), actor=actor) if s.id in team_sites]
-        self.site_choices = [{"id": str(s.id), "code": s.code, "name": s.name} for s in known]
-        if self.site_id not in {c["id"] for c in self.site_choices}:
-            self.site_id = self.site_choices[0]["id"] if self.site_choices else ""
-        if not self.site_id:
-            return
-        site_id = int(self.site_id)
-        chosen = next(c for c in self.site_choices if c["id"] == self.site_id)
-        self.site_title = words.gettext("{name} ({code})", name=chosen["name"], code=chosen["code"])
-        loads = await team.team_caseloads(uow=uow(), actor=actor, site_id=site_id)
-        self.load_cards = [_load_card(load, words) for load in loads]
-        referrals = await team.unallocated_referrals(uow=uow(), actor=actor, site_id=site_id)
-        self.referral_cards = [_referral_card(r, words) for r in referrals]
-        staff = await users.list_users(uow=uow(), actor=actor, site_id=site_id)
+    def _show(self, shown: TeamPage, words: Translator) -> None:
+        self.site_choices = [SiteChoice(id=str(site.id), code=site.code) for site in shown.sites]
+        self.site_id = str(shown.site_id) if shown.site_id is not None else ""
+        site = next((site for site in shown.sites if site.id == shown.site_id), None)
+        if site is not None:
+            self.site_title = words.gettext("{name} ({code})", name=site.name, code=site.code)
+        self.load_cards = [_load_card(load, words) for load in shown.caseloads]
+        self.referral_cards = [_referral_card(item, words) for item in shown.referrals]
         self.case_manager_choices = [
-            {"id": str(person.id), "name": person.display_name}
-            for person in sorted(staff, key=lambda p: (p.display_name, p.id))
-            if person.is_active
-            and any(
-                m.site_id == site_id and m.role is Role.CASE_MANAGER for m in person.memberships
-            )
+            CaseManagerOption(id=str(person.user_id), name=person.display_name)
+            for person in shown.case_managers
         ]
 
-    @rx.event
-    async def load(self) -> rx.event.EventSpec | None:
-        actor = await self.actor()
-        if actor is None:
-            return rx.redirect(routes.SIGN_IN, replace=True)
-        self._clear_messages()
-        await self._refresh(actor)
-        self.loaded = True
-        return None
-
-    @rx.event
-    async def choose_site(self, site_id: str) -> rx.event.EventSpec | None:
-        actor = await self.actor()
-        if actor is None:
-            return rx.redirect(routes.SIGN_IN, replace=True)
-        self._clear_messages()
-        self.site_id = site_id
-        await self._refresh(actor)
-        return None
-
-    @rx.event
-    async def allocate(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
-        from webapp.backend import container
-
-        actor = await self.actor()
-        if actor is None:
-            yield rx.redirect(routes.SIGN_IN, replace=True)
+    async def _refresh(self, caller: Caller) -> None:
+        self.allowed = offers(caller.actor, Offer.TEAM)
+        if not self.allowed:
+            self.site_choices, self.load_cards, self.referral_cards = [], [], []
+            self.case_manager_choices = []
             return
-        words = translator(self.locale)
-        self._clear_messages()
+        site_id = int(self.site_id) if self.site_id.isdigit() else None
+        shown = await team.team_page(uow=caller.uow(), actor=caller.actor, site_id=site_id)
+        self._show(shown, caller.words)
+
+    @rx.event
+    @signed_in
+    async def load(self, caller: Caller) -> None:
+        await self._refresh(caller)
+        self.loaded = True
+
+    @rx.event
+    @signed_in
+    async def choose_site(self, caller: Caller, site_id: str) -> None:
+        self.site_id = site_id
+        await self._refresh(caller)
+
+    @rx.event
+    @signed_in
+    async def allocate(self, caller: Caller, form: dict[str, Any]) -> rx.event.EventSpec | None:
         case_id = str(form.get("case_id") or "")
         version = str(form.get("version") or "")
         manager_id = str(form.get("case_manager_id") or "")
-        field = f"{ALLOCATE_FIELD_PREFIX}{case_id}"
-        names = {c["id"]: c["name"] for c in self.case_manager_choices}
-        references = {r["case_id"]: r["reference"] for r in self.referral_cards}
-        if not manager_id.isdigit() or manager_id not in names:
-            self._fail(field, words.gettext(CHOOSE_CASE_MANAGER))
-            yield focus("error-summary")
-            return
+        self._allocating = f"{ALLOCATE_FIELD_PREFIX}{case_id}"
+        names = {choice.id: choice.name for choice in self.case_manager_choices}
+        if manager_id not in names:
+            return self._fail(self._allocating, caller.words.gettext(CHOOSE_CASE_MANAGER))
         if not case_id.isdigit() or not version.isdigit():
-            return  # not a form this page made
+            return None  # not a form this page made
+        reference = next((c.reference for c in self.referral_cards if c.case_id == case_id), "")
         try:
             await cases.allocate_case(
-                uow=container().uow(),
-                actor=actor,
+                uow=caller.uow(),
+                actor=caller.actor,
                 case_id=int(case_id),
                 data=CaseAllocate(version=int(version), case_manager_id=int(manager_id)),
             )
-        except DomainError as error:
-            self._fail(field, error_message(error, words))
-            await self._refresh(actor)
-            yield focus("error-summary")
-            return
-        self.confirmation = words.gettext(
-            "{reference} allocated to {name}.",
-            reference=references.get(case_id, ""),
-            name=names[manager_id],
+        finally:
+            await self._refresh(caller)  # allocated or not: the referrals as they are now
+        self.confirmation = caller.words.gettext(
+            "{reference} allocated to {name}.", reference=reference, name=names[manager_id]
         )
-        await self._refresh(actor)
-        yield focus("confirmation")
+        return focus("confirmation")
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -209,12 +218,12 @@ def _site_switch() -> rx.Component:
                     TeamState.site_choices,
                     lambda site: rx.el.li(
                         rx.el.button(
-                            site["code"],
+                            site.code,
                             type="button",
-                            on_click=TeamState.choose_site(site["id"]),
-                            aria_pressed=rx.cond(site["id"] == TeamState.site_id, "true", "false"),
+                            on_click=TeamState.choose_site(site.id),
+                            aria_pressed=rx.cond(site.id == TeamState.site_id, "true", "false"),
                             class_name=rx.cond(
-                                site["id"] == TeamState.site_id,
+                                site.id == TeamState.site_id,
                                 "button",
                                 "button button-secondary",
                             ),
@@ -234,13 +243,13 @@ def _row(key: Any, value: Any) -> rx.Component:
 
 def _load_card_view(card: rx.Var) -> rx.Component:
     return rx.el.li(
-        rx.el.h3(card["name"], class_name="card-title"),
-        rx.cond(card["inactive"] != "", rx.el.p(card["inactive"], class_name="tag")),
+        rx.el.h3(card.name, class_name="card-title"),
+        rx.cond(card.inactive != "", rx.el.p(card.inactive, class_name="tag")),
         rx.el.dl(
-            _row(_("Open cases"), card["open_cases"]),
-            _row(_("High risk"), card["high_risk"]),
-            _row(_("No contact in 28 days"), card["quiet"]),
-            _row(_("Contacts logged in 28 days"), card["contacts"]),
+            _row(_("Open cases"), card.open_cases),
+            _row(_("High risk"), card.high_risk),
+            _row(_("No contact in 28 days"), card.quiet),
+            _row(_("Contacts logged in 28 days"), card.contacts),
             class_name="card-details",
         ),
         class_name="card",
@@ -249,11 +258,11 @@ def _load_card_view(card: rx.Var) -> rx.Component:
 
 
 def _allocate_form(card: rx.Var) -> rx.Component:
-    field_id = card["field_id"]
+    field_id = card.field_id
     in_error = TeamState.error_field == field_id
     return rx.el.form(
-        rx.el.input(type="hidden", name="case_id", value=card["case_id"]),
-        rx.el.input(type="hidden", name="version", value=card["version"]),
+        rx.el.input(type="hidden", name="case_id", value=card.case_id),
+        rx.el.input(type="hidden", name="version", value=card.version),
         rx.el.div(
             rx.el.label(_("Case manager"), html_for=field_id, class_name="label"),
             field_error(TeamState.error_text, field_id.to(str) + "-error", in_error),
@@ -261,7 +270,7 @@ def _allocate_form(card: rx.Var) -> rx.Component:
                 rx.el.option(_("Choose a case manager"), value=""),
                 rx.foreach(
                     TeamState.case_manager_choices,
-                    lambda person: rx.el.option(person["name"], value=person["id"]),
+                    lambda person: rx.el.option(person.name, value=person.id),
                 ),
                 id=field_id,
                 name="case_manager_id",
@@ -278,15 +287,13 @@ def _allocate_form(card: rx.Var) -> rx.Component:
 
 def _referral_card_view(card: rx.Var) -> rx.Component:
     return rx.el.li(
-        rx.el.h3(
-            rx.el.span(card["reference"], class_name="case-reference"), class_name="card-title"
-        ),
+        rx.el.h3(rx.el.span(card.reference, class_name="case-reference"), class_name="card-title"),
         rx.el.dl(
-            _row(_("Referred"), card["referred"]),
-            _row(_("Waiting"), card["waiting"]),
-            _row(_("Source"), card["source"]),
-            _row(_("Reason"), card["reason"]),
-            _row(_("DASH score"), card["dash"]),
+            _row(_("Referred"), card.referred),
+            _row(_("Waiting"), card.waiting),
+            _row(_("Source"), card.source),
+            _row(_("Reason"), card.reason),
+            _row(_("DASH score"), card.dash),
             class_name="card-details",
         ),
         _allocate_form(card),
