@@ -17,10 +17,11 @@ from core.errors import DomainError
 from core.schemas.auth import TotpEnrolmentRequired
 from core.services import auth
 from ui.errors import error_message
-from ui.i18n import N_
+from ui.i18n import N_, Translator
 from webapp import routes
-from webapp.components.forms import button, error_summary, text_field
+from webapp.components.forms import FieldError, button, error_summary, text_field
 from webapp.components.layout import page
+from webapp.container import container
 from webapp.i18n import _, translator
 from webapp.state import AppState
 
@@ -36,52 +37,47 @@ class SignInState(AppState):
     email_error: str = ""
     password_error: str = ""
     code_error: str = ""
-    errors: list[dict[str, str]] = []
+    errors: list[FieldError] = []
     enrol_secret: str = ""
     enrol_qr_svg: str = ""
     enrol_code_error: str = ""
     _enrolment: TotpEnrolmentRequired | None = None  # backend only: never sent to the browser
 
-    @rx.event
-    async def submit(self, form: dict[str, str]) -> rx.event.EventSpec | None:
-        words = translator(self.locale)
-        email = (form.get("email") or "").strip()
-        code = re.sub(r"\s", "", form.get("code") or "")
-        problems: dict[str, str] = {}
-        if not email:
-            problems["email"] = MISSING_EMAIL
-        elif "@" not in email.strip("@"):
-            problems["email"] = BAD_EMAIL
-        if not form.get("password"):
-            problems["password"] = MISSING_PASSWORD
-        if not _CODE.fullmatch(code):
-            problems["code"] = BAD_CODE
+    def _show_problems(self, problems: dict[str, str], words: Translator) -> None:
+        """Each field's message (``problems``: field -> msgid), and the summary of them all."""
         shown = {field: words.gettext(message) for field, message in problems.items()}
         self.email_error = shown.get("email", "")
         self.password_error = shown.get("password", "")
         self.code_error = shown.get("code", "")
-        self.errors = [{"field": field, "message": message} for field, message in shown.items()]
-        if problems:
-            return
-        from webapp.backend import container  # the backend module imports the pages
+        self.errors = [FieldError(field, message) for field, message in shown.items()]
 
+    def _begin_enrolment(self, enrolment: TotpEnrolmentRequired, words: Translator) -> None:
+        self._enrolment = enrolment
+        self.enrol_secret = enrolment.secret
+        self.enrol_qr_svg = auth.totp_qr_svg(
+            enrolment.otpauth_uri, title=words.gettext("QR code for your authenticator app")
+        )
+
+    @rx.event
+    async def submit(self, form: dict[str, str]) -> rx.event.EventSpec | None:
+        words = translator(self.locale)
+        email = (form.get("email") or "").strip()
+        password = form.get("password") or ""
+        code = re.sub(r"\s", "", form.get("code") or "")
+        problems = _sign_in_problems(email, password, code)
+        self._show_problems(problems, words)
+        if problems:
+            return None
         try:
             result = await auth.sign_in(
-                uow=container().uow(),
-                email=email,
-                password=form.get("password") or "",
-                totp_code=code,
+                uow=container().uow(), email=email, password=password, totp_code=code
             )
         except DomainError as error:  # SignInFailed or SignInLocked: one message, no field
-            self.errors = [{"field": "email", "message": error_message(error, words)}]
-            return
+            self.errors = [FieldError("email", error_message(error, words))]
+            return None
         if isinstance(result, TotpEnrolmentRequired):
-            self._enrolment = result
-            self.enrol_secret = result.secret
-            self.enrol_qr_svg = auth.totp_qr_svg(
-                result.otpauth_uri, title=words.gettext("QR code for your authenticator app")
-            )
-            return
+            self._begin_enrolment(result, words)
+            return None
         return _go_to_session(result.handoff_code)
 
     @rx.event
@@ -92,10 +88,8 @@ class SignInState(AppState):
             return rx.redirect(routes.SIGN_IN, replace=True)
         if not _CODE.fullmatch(code):
             self.enrol_code_error = words.gettext(BAD_CODE)
-            self.errors = [{"field": "enrol_code", "message": self.enrol_code_error}]
+            self.errors = [FieldError("enrol_code", self.enrol_code_error)]
             return None
-        from webapp.backend import container
-
         try:
             result = await auth.confirm_totp_enrolment(
                 uow=container().uow(),
@@ -104,12 +98,26 @@ class SignInState(AppState):
             )
         except DomainError as error:
             self.enrol_code_error = error_message(error, words)
-            self.errors = [{"field": "enrol_code", "message": self.enrol_code_error}]
+            self.errors = [FieldError("enrol_code", self.enrol_code_error)]
             return None
         self._enrolment = None
         self.enrol_secret = ""
         self.enrol_qr_svg = ""
         return _go_to_session(result.handoff_code)
+
+
+def _sign_in_problems(email: str, password: str, code: str) -> dict[str, str]:
+    """What is missing or malformed, by field (untranslated messages)."""
+    problems: dict[str, str] = {}
+    if not email:
+        problems["email"] = MISSING_EMAIL
+    elif "@" not in email.strip("@"):
+        problems["email"] = BAD_EMAIL
+    if not password:
+        problems["password"] = MISSING_PASSWORD
+    if not _CODE.fullmatch(code):
+        problems["code"] = BAD_CODE
+    return problems
 
 
 def _go_to_session(handoff_code: str) -> rx.event.EventSpec:
