@@ -19,13 +19,12 @@ import reflex as rx
 from core.areas import Offer, offers
 from core.errors import DomainError, NotFound, ValidationFailed
 from core.services import sar
-from ui.errors import error_message
 from ui.i18n import N_
 from ui.sar import bundle_html, bundle_json, file_stem
-from webapp import routes
-from webapp.components.forms import button, error_summary, focus, text_field
+from webapp.components.forms import FieldError, button, error_summary, focus, text_field
 from webapp.components.layout import not_allowed, page
-from webapp.i18n import _, translator
+from webapp.handlers import Caller, signed_in
+from webapp.i18n import _
 from webapp.state import AppState
 
 ENTER_REFERENCE = N_("Enter the case reference, like HER-0042")
@@ -39,97 +38,86 @@ class SarState(AppState):
     form_key: str = ""
     reference: str = ""
     reference_error: str = ""
-    errors: list[dict[str, str]] = []
+    errors: list[FieldError] = []
     ready_reference: str = ""  # the case whose bundle is ready to download ('' when none)
     ready_summary: str = ""
 
     def _forget_bundle(self) -> None:
         self.ready_reference = self.ready_summary = ""
 
+    def _clear_messages(self) -> None:
+        self.errors, self.reference_error = [], ""
+
+    def _show_error(self, message: str, error: DomainError) -> rx.event.EventSpec:
+        return self._fail(message)
+
+    def _fail(self, message: str) -> rx.event.EventSpec:
+        """No bundle: ``message`` by the reference field and in the summary."""
+        self._forget_bundle()
+        self.reference_error = message
+        self.errors = [FieldError("case_reference", message)]
+        self.form_key = uuid.uuid4().hex
+        return focus("error-summary")
+
     @rx.event
-    async def load(self) -> rx.event.EventSpec | None:
-        actor = await self.actor()
-        if actor is None:
-            return rx.redirect(routes.SIGN_IN, replace=True)
+    @signed_in
+    async def load(self, caller: Caller) -> None:
         self.form_key = self.form_key or uuid.uuid4().hex
-        self.allowed = offers(actor, Offer.SAR_EXPORT)
+        self.allowed = offers(caller.actor, Offer.SAR_EXPORT)
         if not self.allowed:
             self._forget_bundle()
         self.loaded = True
-        return None
-
-    def _fail(self, message: str) -> None:
-        self.reference_error = message
-        self.errors = [{"field": "case_reference", "message": message}]
 
     @rx.event
-    async def prepare(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
-        from webapp.backend import container
-
-        actor = await self.actor()
-        if actor is None:
-            yield rx.redirect(routes.SIGN_IN, replace=True)
-            return
-        words = translator(self.locale)
-        self.errors, self.reference_error = [], ""
+    @signed_in
+    async def prepare(self, caller: Caller, form: dict[str, Any]) -> rx.event.EventSpec:
+        words = caller.words
         self._forget_bundle()
         self.reference = str(form.get("case_reference") or "").strip().upper()
         if not self.reference:
-            self._fail(words.gettext(ENTER_REFERENCE))
-        else:
-            try:
-                bundle = await sar.export_subject_access(
-                    uow=container().uow(), actor=actor, reference=self.reference
-                )
-            except ValidationFailed:
-                self._fail(words.gettext(BAD_REFERENCE))
-            except NotFound:
-                self._fail(words.gettext(NO_SUCH_CASE))
-            except DomainError as error:
-                self._fail(error_message(error, words))
-            else:
-                self.ready_reference = bundle.subject.reference
-                self.ready_summary = words.gettext(
-                    "Records: {records}. Victims and children: {people}.",
-                    records=sum(bundle.record_counts().values()),
-                    people=sum(bundle.linked_people.values()),
-                )
-        self.form_key = uuid.uuid4().hex
-        yield focus("error-summary" if self.errors else "bundle-ready")
-
-    async def _download(self, kind: str) -> rx.event.EventSpec | None:
-        """The prepared case's bundle as a file, exported afresh (a live session, audited)."""
-        from webapp.backend import container
-
-        actor = await self.actor()
-        if actor is None:
-            self._forget_pages()
-            return rx.redirect(routes.SIGN_IN, replace=True)
-        if not self.ready_reference:
-            return None
+            return self._fail(words.gettext(ENTER_REFERENCE))
         try:
             bundle = await sar.export_subject_access(
-                uow=container().uow(), actor=actor, reference=self.ready_reference
+                uow=caller.uow(), actor=caller.actor, reference=self.reference
             )
-        except DomainError as error:
-            self._forget_bundle()
-            self._fail(error_message(error, translator(self.locale)))
-            return focus("error-summary")
+        except ValidationFailed:
+            return self._fail(words.gettext(BAD_REFERENCE))
+        except NotFound:
+            return self._fail(words.gettext(NO_SUCH_CASE))
+        self.ready_reference = bundle.subject.reference
+        self.ready_summary = words.gettext(
+            "Records: {records}. Victims and children: {people}.",
+            records=sum(bundle.record_counts().values()),
+            people=sum(bundle.linked_people.values()),
+        )
+        self.form_key = uuid.uuid4().hex
+        return focus("bundle-ready")
+
+    async def _download(self, caller: Caller, kind: str) -> rx.event.EventSpec | None:
+        """The prepared case's bundle as a file, exported afresh (a live session, audited):
+        the bundle itself is never kept in this state, which Reflex writes to disk or Redis."""
+        if not self.ready_reference:
+            return None
+        bundle = await sar.export_subject_access(
+            uow=caller.uow(), actor=caller.actor, reference=self.ready_reference
+        )
         stem = file_stem(bundle)
         if kind == "json":
             return rx.download(
                 data=bundle_json(bundle), filename=f"{stem}.json", mime_type="application/json"
             )
-        html = bundle_html(bundle, translator(self.locale))
+        html = bundle_html(bundle, caller.words)
         return rx.download(data=html, filename=f"{stem}.html", mime_type="text/html")
 
     @rx.event
-    async def download_json(self) -> rx.event.EventSpec | None:
-        return await self._download("json")
+    @signed_in
+    async def download_json(self, caller: Caller) -> rx.event.EventSpec | None:
+        return await self._download(caller, "json")
 
     @rx.event
-    async def download_html(self) -> rx.event.EventSpec | None:
-        return await self._download("html")
+    @signed_in
+    async def download_html(self, caller: Caller) -> rx.event.EventSpec | None:
+        return await self._download(caller, "html")
 
 
 # --- the page ---------------------------------------------------------------------------------
