@@ -13,6 +13,7 @@ subject, victim or child; the only names shown are of staff, from ``users.list_u
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -21,15 +22,21 @@ import reflex as rx
 from core.areas import Offer, offers
 from core.enums import Face
 from core.errors import DateOutOfRange, DomainError, NotFound, ValidationFailed
-from core.schemas.actor import Actor
 from core.schemas.audit import AuditEventRead
 from core.services import audit, cases, users
 from ui.errors import error_message
 from ui.i18n import N_, Translator
 from ui.labels import label
-from webapp import routes
-from webapp.components.forms import button, error_summary, field_error, focus, text_field
+from webapp.components.forms import (
+    FieldError,
+    button,
+    error_summary,
+    field_error,
+    focus,
+    text_field,
+)
 from webapp.components.layout import not_allowed, page
+from webapp.handlers import Caller, signed_in
 from webapp.i18n import _, translator
 from webapp.state import AppState
 
@@ -49,7 +56,27 @@ def _parse_day(text: str) -> date | None:
         return None
 
 
-def _event_card(item: AuditEventRead, names: dict[int, str], words: Translator) -> dict[str, str]:
+@dataclass(frozen=True)
+class EventCard:
+    """One audit event as the page shows it."""
+
+    id: int
+    when: str
+    who: str
+    face: str
+    action: str
+    entity: str
+    case: str  # '' when the event is about no case
+    site: str  # '' when at no site
+
+
+@dataclass(frozen=True)
+class StaffChoice:
+    id: str
+    label: str
+
+
+def _event_card(item: AuditEventRead, names: dict[int, str], words: Translator) -> EventCard:
     if item.actor_user_id is None:
         who = words.gettext("System")
     else:
@@ -57,22 +84,22 @@ def _event_card(item: AuditEventRead, names: dict[int, str], words: Translator) 
             "Staff member {number}", number=item.actor_user_id
         )
     entity = item.entity_type if item.entity_id is None else f"{item.entity_type} {item.entity_id}"
-    return {
-        "id": str(item.id),
-        "when": words.format_datetime(item.occurred_at, "d MMM yyyy, HH:mm:ss"),
-        "who": who,
-        "face": label(Face(item.face), words),
-        "action": item.action,
-        "entity": entity,
-        "case": item.case_reference or "",
-        "site": item.site_code or "",
-    }
+    return EventCard(
+        id=item.id,
+        when=words.format_datetime(item.occurred_at, "d MMM yyyy, HH:mm:ss"),
+        who=who,
+        face=label(Face(item.face), words),
+        action=item.action,
+        entity=entity,
+        case=item.case_reference or "",
+        site=item.site_code or "",
+    )
 
 
 class AuditState(AppState):
     allowed: bool = True
     loaded: bool = False
-    staff_choices: list[dict[str, str]] = []  # {"id", "label"}: staff at the admin's sites
+    staff_choices: list[StaffChoice] = []  # staff at the admin's sites
     form_key: str = ""
     # The filters of the search shown (also the form's values when it is drawn again).
     reference: str = ""
@@ -80,10 +107,10 @@ class AuditState(AppState):
     date_from: str = ""
     date_to: str = ""
     searched: bool = False
-    results: list[dict[str, str]] = []
+    results: list[EventCard] = []
     has_more: bool = False
     offset: int = 0
-    errors: list[dict[str, str]] = []
+    errors: list[FieldError] = []
     reference_error: str = ""
     date_from_error: str = ""
     date_to_error: str = ""
@@ -91,117 +118,80 @@ class AuditState(AppState):
     # switch redraws them without searching (and auditing) again.
     _case_id: int | None = None
     _up_to_seq: int | None = None
-    _items: list[dict[str, Any]] = []
+    _items: list[AuditEventRead] = []
     _names: dict[int, str] = {}
 
-    def _clear_errors(self) -> None:
+    def _clear_messages(self) -> None:
         self.errors = []
         self.reference_error = self.date_from_error = self.date_to_error = ""
 
     def _fail(self, field: str, message: str) -> None:
         """Show ``message`` by the field ``field`` (its element id) and in the summary."""
         setattr(self, f"{_ERROR_VAR[field]}_error", message)
-        self.errors = [*self.errors, {"field": field, "message": message}]
+        self.errors = [*self.errors, FieldError(field, message)]
 
-    def _redraw(self) -> None:
-        words = translator(self.locale)
-        self.results = [
-            _event_card(AuditEventRead.model_validate(item), self._names, words)
-            for item in self._items
-        ]
+    def _show_error(self, message: str, error: DomainError) -> rx.event.EventSpec:
+        """Core refused the search: by the date it is about, else by the case reference."""
+        field = str(error.details.get("field"))
+        if isinstance(error, DateOutOfRange):  # a year such as 0001 or 9999
+            self._fail(field, message)
+        elif isinstance(error, ValidationFailed) and field == "date_to":
+            self._fail("date_to", translator(self.locale).gettext(TO_BEFORE_FROM))
+        else:
+            self._fail("case_reference", message)
+        return focus("error-summary")
 
-    async def _load_staff(self, actor: Actor) -> None:
-        from webapp.backend import container
-
-        staff = await users.list_users(uow=container().uow(), actor=actor)
-        self._names = {person.id: person.display_name for person in staff}
-        self.staff_choices = [
-            {"id": str(person.id), "label": f"{person.display_name} ({person.email})"}
-            for person in sorted(staff, key=lambda p: (p.display_name, p.id))
-        ]
+    def _redraw(self, words: Translator) -> None:
+        self.results = [_event_card(item, self._names, words) for item in self._items]
 
     @rx.event
-    async def load(self) -> rx.event.EventSpec | None:
-        actor = await self.actor()
-        if actor is None:
-            return rx.redirect(routes.SIGN_IN, replace=True)
+    @signed_in
+    async def load(self, caller: Caller) -> None:
         self.form_key = self.form_key or uuid.uuid4().hex
-        self.allowed = offers(actor, Offer.AUDIT_SEARCH)
-        if not self.allowed:
-            self.staff_choices = self.results = []
-            self._items, self._names = [], {}
+        self.allowed = offers(caller.actor, Offer.AUDIT_SEARCH)
+        if self.allowed:
+            staff = await users.list_users(uow=caller.uow(), actor=caller.actor)
+            self._names = {person.id: person.display_name for person in staff}
+            self.staff_choices = [
+                StaffChoice(id=str(person.id), label=f"{person.display_name} ({person.email})")
+                for person in sorted(staff, key=lambda p: (p.display_name, p.id))
+            ]
+        else:
+            self.staff_choices, self._items, self._names = [], [], {}
             self.searched = False
-            self.loaded = True
-            return None
-        await self._load_staff(actor)
-        self._redraw()
+        self._redraw(caller.words)
         self.loaded = True
-        return None
 
-    async def _run(self, actor: Actor) -> bool:
-        """Search with the stored filters at ``self.offset``; False (errors set) if refused."""
-        from webapp.backend import container
-
-        words = translator(self.locale)
-        try:
-            found = await audit.search_audit(
-                uow=container().uow(),
-                actor=actor,
-                case_id=self._case_id,
-                user_id=int(self.staff_id) if self.staff_id else None,
-                date_from=_parse_day(self.date_from) if self.date_from else None,
-                date_to=_parse_day(self.date_to) if self.date_to else None,
-                limit=PAGE_SIZE,
-                offset=self.offset,
-                up_to_seq=self._up_to_seq,
-                zone=str(words.timezone),
-            )
-        except DateOutOfRange as error:  # a year such as 0001 or 9999
-            self._fail(str(error.details.get("field")), error_message(error, words))
-            return False
-        except ValidationFailed as error:
-            if error.details.get("field") == "date_to":
-                self._fail("date_to", words.gettext(TO_BEFORE_FROM))
-            else:
-                self._fail("case_reference", error_message(error, words))
-            return False
-        except DomainError as error:
-            self._fail("case_reference", error_message(error, words))
-            return False
+    async def _run(self, caller: Caller) -> rx.event.EventSpec:
+        """Search with the stored filters at ``self.offset`` (core's refusal: ``_show_error``)."""
+        found = await audit.search_audit(
+            uow=caller.uow(),
+            actor=caller.actor,
+            case_id=self._case_id,
+            user_id=int(self.staff_id) if self.staff_id else None,
+            date_from=_parse_day(self.date_from) if self.date_from else None,
+            date_to=_parse_day(self.date_to) if self.date_to else None,
+            limit=PAGE_SIZE,
+            offset=self.offset,
+            up_to_seq=self._up_to_seq,
+            zone=str(caller.words.timezone),
+        )
         self._up_to_seq = found.up_to_seq
-        self._items = [item.model_dump() for item in found.items]
+        self._items = list(found.items)
         self.has_more = found.has_more
         self.searched = True
-        self._redraw()
-        return True
+        self._redraw(caller.words)
+        return focus("results-heading")
 
-    @rx.event
-    async def search(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
-        from webapp.backend import container
-
-        actor = await self.actor()
-        if actor is None:
-            yield rx.redirect(routes.SIGN_IN, replace=True)
-            return
-        self._clear_errors()
-        words = translator(self.locale)
+    def _read_filters(self, form: dict[str, Any]) -> None:
+        """The form's answers, kept as the filters shown (and the form's values)."""
         self.reference = str(form.get("case_reference") or "").strip().upper()
-        self.staff_id = str(form.get("staff") or "")
+        staff_id = str(form.get("staff") or "")
+        self.staff_id = staff_id if staff_id.isdigit() else ""
         self.date_from = str(form.get("date_from") or "").strip()
         self.date_to = str(form.get("date_to") or "").strip()
-        if self.staff_id and not self.staff_id.isdigit():
-            self.staff_id = ""
-        case_id: int | None = None
-        if self.reference:
-            try:
-                found = await cases.find_case(
-                    uow=container().uow(), actor=actor, reference=self.reference
-                )
-                case_id = found.id
-            except NotFound:
-                self._fail("case_reference", words.gettext(NO_SUCH_CASE))
-            except DomainError as error:
-                self._fail("case_reference", error_message(error, words))
+
+    def _check_dates(self, words: Translator) -> None:
         start = _parse_day(self.date_from) if self.date_from else None
         end = _parse_day(self.date_to) if self.date_to else None
         if self.date_from and start is None:
@@ -210,34 +200,46 @@ class AuditState(AppState):
             self._fail("date_to", words.gettext(BAD_DATE_TO))
         if start is not None and end is not None and end < start:
             self._fail("date_to", words.gettext(TO_BEFORE_FROM))
-        if self.errors:
-            self.form_key = uuid.uuid4().hex
-            yield focus("error-summary")
-            return
-        self._case_id, self._up_to_seq, self.offset = case_id, None, 0
-        ok = await self._run(actor)
+
+    async def _case_id_for_reference(self, caller: Caller) -> int | None:
+        """The id of the case typed (None for none; a refusal is shown by the field)."""
+        if not self.reference:
+            return None
+        try:
+            found = await cases.find_case(
+                uow=caller.uow(), actor=caller.actor, reference=self.reference
+            )
+        except NotFound:
+            self._fail("case_reference", caller.words.gettext(NO_SUCH_CASE))
+        except DomainError as error:
+            self._fail("case_reference", error_message(error, caller.words))
+        else:
+            return found.id
+        return None
+
+    @rx.event
+    @signed_in
+    async def search(self, caller: Caller, form: dict[str, Any]) -> rx.event.EventSpec:
+        self._read_filters(form)
+        case_id = await self._case_id_for_reference(caller)
+        self._check_dates(caller.words)
         self.form_key = uuid.uuid4().hex
-        yield focus("error-summary" if not ok else "results-heading")
-
-    async def _page(self, offset: int):  # type: ignore[no-untyped-def]
-        actor = await self.actor()
-        if actor is None:
-            yield rx.redirect(routes.SIGN_IN, replace=True)
-            return
-        self._clear_errors()
-        self.offset = max(offset, 0)
-        ok = await self._run(actor)
-        yield focus("error-summary" if not ok else "results-heading")
+        if self.errors:
+            return focus("error-summary")
+        self._case_id, self._up_to_seq, self.offset = case_id, None, 0
+        return await self._run(caller)
 
     @rx.event
-    async def next_page(self):  # type: ignore[no-untyped-def]
-        async for step in self._page(self.offset + PAGE_SIZE):
-            yield step
+    @signed_in
+    async def next_page(self, caller: Caller) -> rx.event.EventSpec:
+        self.offset = max(self.offset + PAGE_SIZE, 0)
+        return await self._run(caller)
 
     @rx.event
-    async def previous_page(self):  # type: ignore[no-untyped-def]
-        async for step in self._page(self.offset - PAGE_SIZE):
-            yield step
+    @signed_in
+    async def previous_page(self, caller: Caller) -> rx.event.EventSpec:
+        self.offset = max(self.offset - PAGE_SIZE, 0)
+        return await self._run(caller)
 
     @rx.var
     def page_number(self) -> int:
@@ -289,7 +291,7 @@ def _search_form() -> rx.Component:
                 rx.el.option(_("Anyone"), value=""),
                 rx.foreach(
                     state.staff_choices,
-                    lambda person: rx.el.option(person["label"], value=person["id"]),
+                    lambda person: rx.el.option(person.label, value=person.id),
                 ),
                 id="staff",
                 name="staff",
@@ -325,14 +327,14 @@ def _row(key: Any, value: Any) -> rx.Component:
 
 def _result_card(card: rx.Var) -> rx.Component:
     return rx.el.li(
-        rx.el.h3(card["when"], class_name="card-title"),
+        rx.el.h3(card.when, class_name="card-title"),
         rx.el.dl(
-            _row(_("Who"), card["who"]),
-            _row(_("Through"), card["face"]),
-            _row(_("What was done"), rx.el.code(card["action"])),
-            _row(_("Record"), card["entity"]),
-            rx.cond(card["case"] != "", _row(_("Case"), card["case"])),
-            rx.cond(card["site"] != "", _row(_("Site"), card["site"])),
+            _row(_("Who"), card.who),
+            _row(_("Through"), card.face),
+            _row(_("What was done"), rx.el.code(card.action)),
+            _row(_("Record"), card.entity),
+            rx.cond(card.case != "", _row(_("Case"), card.case)),
+            rx.cond(card.site != "", _row(_("Site"), card.site)),
             class_name="card-details",
         ),
         class_name="card",
