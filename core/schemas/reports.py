@@ -62,6 +62,9 @@ class FunderReturn(ReadModel):
     interventions_by_kind: dict[str, int]
     interventions_by_agency: dict[Agency, int]
     panel_actions_on_time: Share
+    panel_meetings_held: int
+    panel_meetings_cancelled: int
+    panel_attendance: Share
     alerts_acknowledged_within_4h: Share
     closures: int
     closures_by_reason: dict[ClosureReason, int]
@@ -97,6 +100,14 @@ class OutcomeMeasures(ReadModel):
 class Report(ReadModel):
     funder: FunderReturn
     outcomes: OutcomeMeasures
+
+
+class ReportPage(ReadModel):
+    """The web's Reports page in one read: the sites the actor may report on (to choose
+    from) and the report for the site (or all of them) and period asked for."""
+
+    sites: tuple[ReportSite, ...]
+    report: Report
 
 
 ValueKind = Literal["count", "percent", "median", "rate", "months"]

@@ -55,7 +55,7 @@ from core.models import (
 )
 from core.schemas.actor import Actor
 from core.schemas.reports import Report, Share, StageRiskCount
-from core.services.reports import build_report
+from core.services.reports import build_report, report_page
 from tests.factories import World
 
 JAN_1, JAN_31 = date(2026, 1, 1), date(2026, 1, 31)
@@ -244,7 +244,7 @@ async def january_fixture(world: World) -> Fixture:
                     case_id=case_id,
                     kind_id=kinds[code],
                     agency=agency,
-                    status="in_progress" if started else "planned",
+                    status="started" if started else "offered",
                     started_on=date.fromisoformat(started) if started else None,
                     created_at=at("2026-01-01"),
                 )
@@ -594,4 +594,34 @@ async def test_a_period_that_ends_before_it_starts_is_refused(fixture):
             site_id=fixture.world.sites["HER"].id,
             period_from=JAN_31,
             period_to=JAN_1,
+        )
+
+
+async def test_the_reports_page_brings_the_sites_to_choose_and_the_report_asked_for(fixture):
+    world = fixture.world
+    manager = await world.add_actor(
+        "two.sites.reports@test.invalid",
+        [("HER", Role.SERVICE_MANAGER), ("WOR", Role.SERVICE_MANAGER)],
+    )
+
+    page = await report_page(
+        uow=world.container.uow(),
+        actor=manager,
+        site_id=world.sites["HER"].id,
+        period_from=JAN_1,
+        period_to=JAN_31,
+    )
+
+    assert [site.code for site in page.sites] == ["HER", "WOR"]
+    assert page.report == await _her_january(fixture)
+
+
+async def test_the_reports_page_is_refused_where_the_report_is(fixture):
+    with pytest.raises(NotPermitted):
+        await report_page(
+            uow=fixture.world.container.uow(),
+            actor=fixture.world.actor(Role.SERVICE_MANAGER, "WOR"),
+            site_id=fixture.world.sites["HER"].id,
+            period_from=JAN_1,
+            period_to=JAN_31,
         )
