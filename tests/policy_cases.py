@@ -73,7 +73,6 @@ from core.schemas.appointments import AppointmentCreate, AppointmentOutcome, App
 from core.schemas.cases import CaseAllocate, CaseClose, CaseCreate, CaseUpdate, StageMove
 from core.schemas.contacts import ContactCreate
 from core.schemas.interventions import InterventionCreate, InterventionStatusUpdate
-from core.schemas.panel_outcomes import MeetingHeld
 from core.schemas.panels import PanelActionCreate, PanelMeetingCreate
 from core.schemas.people import LinkedPersonCreate
 from core.schemas.risk import MaracAppearanceCreate, PoliceIncidentCreate, RiskAssessmentCreate
@@ -92,12 +91,10 @@ from core.services import (
     caseload,
     caseload_lookup,
     cases,
-    clashes,
     contacts,
     inbox,
     interventions,
     notifications_admin,
-    panel_outcomes,
     panels,
     people,
     reports,
@@ -583,7 +580,7 @@ async def _intervention(bench: Bench, actor: Actor, where: Where) -> Target:
             case_id=target.case_id,
             kind_id=kind_id,
             agency=Agency.POLICE,
-            status=InterventionStatus.OFFERED,
+            status=InterventionStatus.PLANNED,
             created_at=START,
         )
     )
@@ -1229,7 +1226,7 @@ OPERATIONS: tuple[Operation, ...] = (
             uow=b.uow(),
             actor=a,
             intervention_id=t.id,
-            data=InterventionStatusUpdate(status=InterventionStatus.STARTED),
+            data=InterventionStatusUpdate(status=InterventionStatus.IN_PROGRESS),
         ),
     ),
     Operation(
@@ -1395,52 +1392,6 @@ OPERATIONS: tuple[Operation, ...] = (
         lambda b, a, t: panels.panel_page(uow=b.uow(), actor=a),
         wheres=SITE_WHERES,
         shows=_panel_page_shows_held,
-    ),
-    # clashes: asked before booking or scheduling
-    Operation(
-        "clashes.appointment_clashes",
-        Action.APPOINTMENT_MANAGE,
-        _case,
-        lambda b, a, t: clashes.appointment_clashes(
-            uow=b.uow(),
-            actor=a,
-            case_id=t.id or 0,
-            starts_at=START + timedelta(days=1),
-            ends_at=START + timedelta(days=1, hours=1),
-        ),
-    ),
-    Operation(
-        "clashes.meeting_clashes",
-        Action.PANEL_MANAGE,
-        _site,
-        lambda b, a, t: clashes.meeting_clashes(
-            uow=b.uow(), actor=a, site_id=t.site_id or 0, starts_at=START + timedelta(days=9)
-        ),
-        wheres=SITE_WHERES,
-    ),
-    # panel_outcomes: after a meeting
-    Operation(
-        "panel_outcomes.panel_register",
-        Action.PANEL_MANAGE,
-        lambda b, a, w: b.meeting(a, w, days=-1),
-        lambda b, a, t: panel_outcomes.panel_register(uow=b.uow(), actor=a, meeting_id=t.id),
-        wheres=SITE_WHERES,
-    ),
-    Operation(
-        "panel_outcomes.mark_panel_meeting_held",
-        Action.PANEL_MANAGE,
-        lambda b, a, w: b.meeting(a, w, days=-1),
-        lambda b, a, t: panel_outcomes.mark_panel_meeting_held(
-            uow=b.uow(), actor=a, meeting_id=t.id, data=MeetingHeld()
-        ),
-        wheres=SITE_WHERES,
-    ),
-    Operation(
-        "panel_outcomes.cancel_panel_meeting",
-        Action.PANEL_MANAGE,
-        lambda b, a, w: b.meeting(a, w),
-        lambda b, a, t: panel_outcomes.cancel_panel_meeting(uow=b.uow(), actor=a, meeting_id=t.id),
-        wheres=SITE_WHERES,
     ),
     # people: victims and children
     Operation(

@@ -8,8 +8,7 @@ seconds and whole UTC days on both.
 
 Words used below:
 
-- *The period* runs from ``period_from`` 00:00 to the end of ``period_to``, in the service's
-  zone (``Settings.timezone``, Europe/London unless set).
+- *The period* runs from ``period_from`` 00:00 to the end of ``period_to``, Europe/London time.
   A date column (referral date, due date) is in the period when it falls on one of its days.
 - *The day of a moment* (an allocation, a closure) is its UTC calendar date.
 - *Sites*: one site, or every site where the actor may view reports
@@ -17,8 +16,7 @@ Words used below:
 
 The funder return:
 
-- ``referrals``: cases whose referral date is in the period, and reopenings of closed cases in
-  the period (each starts an episode of its own).
+- ``referrals``: cases whose referral date is in the period.
 - ``allocations``: cases allocated in the period; ``median_days_referral_to_allocation``: the
   median over them of (day of allocation - referral date), in days.
 - ``cases_worked``: cases allocated before the period ended and not closed before it began.
@@ -34,13 +32,9 @@ The funder return:
   kind (the catalogue code) and by agency.
 - ``panel_actions_on_time``: of the panel actions due in the period and not cancelled, those done
   with a completion date on or before the due date.
-- ``panel_meetings_held`` / ``panel_meetings_cancelled``: the sites' panel meetings due to start
-  in the period, marked held or cancelled; ``panel_attendance``: at the meetings held, of the
-  people on their registers (``core.services.panel_outcomes``), those marked attended.
 - ``alerts_acknowledged_within_4h``: of the disruption alerts raised in the period, those
   acknowledged no more than 4 hours (14,400 whole seconds) after being raised.
-- ``closures``: cases closed in the period, by reason; the closures of earlier episodes of
-  reopened cases (kept in the stage history) count too, each once.
+- ``closures``: cases closed in the period, by reason.
 - ``open_cases``: cases referred by the end of the period and not closed by then, by their stage
   at the end of the period (from the stage history) and their risk level then (the latest risk
   assessment by anyone before the end of the period; None when there was none).
@@ -64,24 +58,20 @@ Shares are rounded to one decimal place, half up, from exact fractions.
 from __future__ import annotations
 
 import statistics
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Integer, and_, case, cast, exists, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from core.clock import local_day_bounds
 from core.enums import (
     DIRECT_CONTACT_TYPES,
     AbuseType,
     Agency,
-    AttendanceStatus,
     ClosureReason,
     ContactType,
     PanelActionStatus,
-    PanelMeetingStatus,
     RiskLevel,
     Role,
     Stage,
@@ -97,12 +87,11 @@ from core.models import (
     InterventionKind,
     MaracAppearance,
     PanelAction,
-    PanelAttendance,
-    PanelMeeting,
     PoliceIncident,
     RiskAssessment,
     Site,
 )
+from core.notifications.schedulers import LONDON
 from core.policy import Action, authorize, sites_where
 from core.rules import check_real_day
 from core.schemas.actor import Actor
@@ -157,10 +146,10 @@ def _two_places(value: Decimal) -> float:
     return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def _period_bounds(period_from: date, period_to: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    start, _ = local_day_bounds(period_from, zone)
-    _, end = local_day_bounds(period_to, zone)
-    return start.astimezone(UTC), end.astimezone(UTC)
+def _period_bounds(period_from: date, period_to: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(period_from, time(0), tzinfo=LONDON).astimezone(UTC)
+    end = datetime.combine(period_to + timedelta(days=1), time(0), tzinfo=LONDON).astimezone(UTC)
+    return start, end
 
 
 class _Sql:
@@ -297,7 +286,7 @@ async def _scope(
 async def _funder_return(uow: UnitOfWork, sql: _Sql, scope: ReportScope) -> FunderReturn:
     session = uow.session
     sites = list(scope.site_ids)
-    start, end = _period_bounds(scope.period_from, scope.period_to, uow.zone)
+    start, end = _period_bounds(scope.period_from, scope.period_to)
     start_s, end_s = int(start.timestamp()), int(end.timestamp())
     in_sites = Case.site_id.in_(sites)
 
@@ -324,15 +313,6 @@ async def _funder_return(uow: UnitOfWork, sql: _Sql, scope: ReportScope) -> Fund
         )
     ).one()
     referrals, allocations, cases_worked, engaged = (_count(v) for v in cases_row[:4])
-    # Each reopening starts an episode: a referral of its own (core.services.cases.reopen_case).
-    in_period = and_(CaseStageChange.changed_at >= start, CaseStageChange.changed_at < end)
-    reopenings = await session.scalar(
-        select(func.count())
-        .select_from(CaseStageChange)
-        .join(Case, Case.id == CaseStageChange.case_id)
-        .where(in_sites, in_period, CaseStageChange.from_stage == Stage.CLOSED)
-    )
-    referrals += _count(reopenings)
     open_seconds = _count(cases_row[4])
 
     waits = list(
@@ -411,33 +391,6 @@ async def _funder_return(uow: UnitOfWork, sql: _Sql, scope: ReportScope) -> Fund
         )
     ).one()
 
-    meetings_row = (
-        await session.execute(
-            select(
-                func.sum(case((PanelMeeting.status == PanelMeetingStatus.HELD, 1), else_=0)),
-                func.sum(case((PanelMeeting.status == PanelMeetingStatus.CANCELLED, 1), else_=0)),
-            ).where(
-                PanelMeeting.site_id.in_(sites),
-                PanelMeeting.starts_at >= start,
-                PanelMeeting.starts_at < end,
-            )
-        )
-    ).one()
-    attended = PanelAttendance.status == AttendanceStatus.ATTENDED
-    attendance_row = (
-        await session.execute(
-            select(func.count(), func.sum(case((attended, 1), else_=0)))
-            .join(PanelMeeting, PanelMeeting.id == PanelAttendance.meeting_id)
-            .where(
-                PanelMeeting.site_id.in_(sites),
-                PanelMeeting.status == PanelMeetingStatus.HELD,
-                PanelMeeting.starts_at >= start,
-                PanelMeeting.starts_at < end,
-                PanelAttendance.status.in_([AttendanceStatus.ATTENDED, AttendanceStatus.ABSENT]),
-            )
-        )
-    ).one()
-
     quick = and_(
         DisruptionAlert.acknowledged_at.is_not(None),
         sql.seconds(DisruptionAlert.acknowledged_at) - sql.seconds(DisruptionAlert.raised_at)
@@ -456,20 +409,8 @@ async def _funder_return(uow: UnitOfWork, sql: _Sql, scope: ReportScope) -> Fund
         .where(in_sites, Case.closed_at >= start, Case.closed_at < end)
         .group_by(Case.closure_reason)
     )
-    # The closures of earlier episodes of cases since reopened live in the stage history only.
-    earlier_closure_rows = await session.execute(
-        select(CaseStageChange.closure_reason, func.count())
-        .join(Case, Case.id == CaseStageChange.case_id)
-        .where(
-            in_sites,
-            in_period,
-            CaseStageChange.to_stage == Stage.CLOSED,
-            CaseStageChange.episode < Case.episode,
-        )
-        .group_by(CaseStageChange.closure_reason)
-    )
     closures_by_reason = {reason: 0 for reason in ClosureReason}
-    for reason, count in [*closure_rows, *earlier_closure_rows]:
+    for reason, count in closure_rows:
         closures_by_reason[ClosureReason(reason or ClosureReason.OTHER)] += count
 
     open_by_stage_risk = await _open_cases_at(uow, sites, scope.period_to, end)
@@ -490,9 +431,6 @@ async def _funder_return(uow: UnitOfWork, sql: _Sql, scope: ReportScope) -> Fund
         interventions_by_kind=dict(sorted(by_kind.items())),
         interventions_by_agency=dict(sorted(by_agency.items())),
         panel_actions_on_time=share(_count(actions_row[1]), _count(actions_row[0])),
-        panel_meetings_held=_count(meetings_row[0]),
-        panel_meetings_cancelled=_count(meetings_row[1]),
-        panel_attendance=share(_count(attendance_row[1]), _count(attendance_row[0])),
         alerts_acknowledged_within_4h=share(_count(alerts_row[1]), _count(alerts_row[0])),
         closures=sum(closures_by_reason.values()),
         closures_by_reason=closures_by_reason,
@@ -563,7 +501,7 @@ def _level_rank(level: Any) -> ColumnElement[int]:
 
 async def _outcome_measures(uow: UnitOfWork, sql: _Sql, scope: ReportScope) -> OutcomeMeasures:
     session = uow.session
-    start, end = _period_bounds(scope.period_from, scope.period_to, uow.zone)
+    start, end = _period_bounds(scope.period_from, scope.period_to)
     closed_here = and_(
         Case.site_id.in_(list(scope.site_ids)), Case.closed_at >= start, Case.closed_at < end
     )
