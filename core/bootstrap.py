@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -22,8 +23,13 @@ class Container:
     session_factory: async_sessionmaker[AsyncSession]
     clock: Clock = field(default_factory=SystemClock)
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The zone whose days "today", reminders and reports count in (``TIMEZONE``)."""
+        return ZoneInfo(self.settings.timezone)
+
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, self.clock)
+        return UnitOfWork(self.session_factory, self.clock, self.zone)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -14,21 +14,28 @@ from __future__ import annotations
 import logging
 from types import TracebackType
 from typing import Self
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from core.clock import Clock
+from core.clock import DEFAULT_ZONE, Clock
 from core.errors import DatabaseNotReady, NotPermitted, StaleVersion
 
 log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        zone: ZoneInfo = DEFAULT_ZONE,
+    ) -> None:
         self._session_factory = session_factory
         self.clock = clock
+        self.zone = zone  # the service's zone (Settings.timezone): whose day "today" is
         self._session: AsyncSession | None = None
 
     @property
@@ -72,7 +79,9 @@ class UnitOfWork:
 
         error.recorded = True
         try:
-            await record_refused(uow=UnitOfWork(self._session_factory, self.clock), error=error)
+            await record_refused(
+                uow=UnitOfWork(self._session_factory, self.clock, self.zone), error=error
+            )
         except Exception:
             log.exception("Could not record a refusal (%s)", error.details.get("action"))
 

@@ -97,7 +97,10 @@ async def outbox_dispatcher(container: Container, stack: AsyncExitStack) -> Disp
             pool_size=max(settings.dispatch_concurrency, 1),
         )
         await stack.enter_async_context(bot)
-        channels[Channel.TELEGRAM] = TelegramChannel(bot, render)
+        zone = settings.timezone
+        channels[Channel.TELEGRAM] = TelegramChannel(
+            bot, lambda key, params, locale: render(key, params, locale, zone)
+        )
     else:
         log.info("No Telegram bot token is set: every message goes to the in-app inbox.")
     return Dispatcher(

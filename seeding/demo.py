@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import insert, select
@@ -35,6 +36,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.bootstrap import Container
+from core.clock import local_date, local_moment
 from core.db.base import Base
 from core.enums import (
     AbuseType,
@@ -76,7 +78,6 @@ from core.models import (
     Site,
     User,
 )
-from core.notifications.schedulers import LONDON
 from core.passwords import hash_password
 from core.services.auth import current_totp_code
 from core.uow import UnitOfWork
@@ -462,6 +463,7 @@ class _Seeding:
     session: AsyncSession
     rng: random.Random
     now: datetime
+    zone: ZoneInfo  # the service's (Settings.timezone): whose "today" the Today screen shows
     sites: dict[str, Site] = field(default_factory=dict)
     staff: dict[str, User] = field(default_factory=dict)
     plans: list[_CasePlan] = field(default_factory=list)
@@ -890,12 +892,12 @@ def _appointment_status(
 def _todays_appointments(s: _Seeding) -> None:
     """Two sessions today for every case manager, so the phone's first screen is never empty.
 
-    At 10:00 and 14:00 London time on today's London date (what the Today screen shows),
+    At 10:00 and 14:00 local time on today's local date (what the Today screen shows),
     scheduled whatever the time of day: one already past is awaiting its outcome, as a case
     manager between visits would have it. (Seeded after 14:00 they used to get an outcome and
     drop off the Today screen, and seeded late on a summer evening they fell on yesterday.)"""
     managers = [m for m in STAFF if m.role is Role.CASE_MANAGER]
-    today = s.now.astimezone(LONDON).date()
+    today = local_date(s.now, s.zone)
     for offset, member in enumerate(managers):
         working = [
             index
@@ -904,7 +906,7 @@ def _todays_appointments(s: _Seeding) -> None:
         ]
         for hour, index in zip((10, 14), s.rng.sample(working, 2), strict=True):
             plan = s.plans[index]
-            starts_at = datetime.combine(today, time(hour, 15 * offset), LONDON).astimezone(UTC)
+            starts_at = local_moment(today, time(hour, 15 * offset), s.zone).astimezone(UTC)
             appointment = _appointment(
                 s, plan, starts_at, plan.stage, status=AppointmentStatus.SCHEDULED
             )
@@ -1432,7 +1434,7 @@ async def seed_demo(
     async with uow:
         if await _holds_data(uow.session):
             raise DemoDataPresent()
-        seeding = _Seeding(session=uow.session, rng=random.Random(seed), now=moment)
+        seeding = _Seeding(session=uow.session, rng=random.Random(seed), now=moment, zone=uow.zone)
         for done, (name, step) in enumerate(_STEPS):
             report(name, done, total)
             await step(seeding)

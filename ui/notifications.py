@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from core.enums import NotificationKind, PlaceKind
-from ui.i18n import N_, Translator
+from ui.i18n import DEFAULT_TIMEZONE, N_, Translator
 from ui.labels import label
 
 # Keys are NotificationKind codes, bare or as "notification.<kind>" (core.notifications.schedulers).
@@ -62,14 +62,16 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any], Translator], str]] = {
 }
 
 
-def render(message_key: str, params: Mapping[str, Any], locale: str) -> str:
+def render(
+    message_key: str, params: Mapping[str, Any], locale: str, timezone: str = DEFAULT_TIMEZONE
+) -> str:
     """The text of one notification for a reader of ``locale``.
 
     Params by key: ``reference`` (a case reference), ``time`` or ``starts_at`` (an ISO 8601
     instant with its offset), ``place_kind`` (a ``PlaceKind`` code), ``appointments_today``
     or ``count`` (the daily digest).
     """
-    translator = Translator(locale)
+    translator = Translator(locale, timezone)  # the service's zone (Settings.timezone)
     message_key = message_key.removeprefix(KEY_PREFIX)
     if message_key == NotificationKind.DAILY_DIGEST:
         try:

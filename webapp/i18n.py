@@ -3,27 +3,39 @@
 ``_(msgid)`` (extracted by ``make i18n`` like every ``_``) is for fixed text in a component:
 both languages are compiled into the page and the user's ``AppState.locale`` picks one, so
 switching language needs no round trip. Text made in an event handler (with values in it)
-uses ``translator(locale)`` on the server instead.
+uses ``translator(locale)`` on the server instead, which also dates and times in the service's
+zone (``TIMEZONE``, from the container's settings, as the bot's and core's "today" are).
 """
 
 from __future__ import annotations
 
 import reflex as rx
 
-from ui.i18n import SOURCE_LOCALE, SUPPORTED_LOCALES, Translator
+from ui.i18n import SOURCE_LOCALE, SUPPORTED_LOCALES, Translator, shared_translator
+from webapp.container import container
 from webapp.state import AppState
 
 BCP47 = {"en_GB": "en-GB", "cy": "cy"}
 
 
+def _supported(locale: str) -> str:
+    return locale if locale in SUPPORTED_LOCALES else SOURCE_LOCALE
+
+
+def words(locale: str) -> Translator:
+    """Words only, for text compiled into a page: no zone, so compiling builds no container."""
+    return shared_translator(_supported(locale))
+
+
 def translator(locale: str) -> Translator:
-    return Translator(locale if locale in SUPPORTED_LOCALES else SOURCE_LOCALE)
+    """Words, dates and times for a server-side handler, in the service's zone."""
+    return shared_translator(_supported(locale), container().settings.timezone)
 
 
 def _(message: str) -> rx.Var | str:
     """``message`` in the user's language (a plain string when no catalog changes it)."""
-    source = translator(SOURCE_LOCALE).gettext(message)
-    welsh = translator("cy").gettext(message)
+    source = words(SOURCE_LOCALE).gettext(message)
+    welsh = words("cy").gettext(message)
     if welsh == source:
         return source
     return rx.cond(AppState.locale == "cy", welsh, source)
@@ -31,8 +43,8 @@ def _(message: str) -> rx.Var | str:
 
 def both_languages(message: str, **params: object) -> rx.Var | str:
     """Like ``_`` for fixed text with values in it: both languages formatted on the server."""
-    source = translator(SOURCE_LOCALE).gettext(message, **params)
-    welsh = translator("cy").gettext(message, **params)
+    source = words(SOURCE_LOCALE).gettext(message, **params)
+    welsh = words("cy").gettext(message, **params)
     return source if welsh == source else rx.cond(AppState.locale == "cy", welsh, source)
 
 

@@ -10,8 +10,9 @@ cancelling an appointment, recording its outcome, or closing the case cancels th
 ``core.notifications.outbox.cancel_pending``). Params hold case references, times, place kinds,
 ids and counts only: never a name, an address or a note.
 
-Times are stored in UTC; "08:00" means 08:00 in Europe/London, which is 08:00 UTC in winter and
-07:00 UTC in summer (British Summer Time), worked out with ``zoneinfo`` for each date.
+Times are stored in UTC; "08:00" means 08:00 in the service's zone (``uow.zone``, from
+``Settings.timezone``; in Europe/London that is 08:00 UTC in winter and 07:00 UTC in British
+Summer Time), worked out with ``zoneinfo`` for each date (``core.clock``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, or_, select
 
+from core.clock import local_date, local_day_bounds, local_moment
 from core.enums import (
     AlertStatus,
     AppointmentStatus,
@@ -49,8 +51,6 @@ from core.models import (
 )
 from core.notifications.outbox import enqueue
 from core.uow import UnitOfWork
-
-LONDON = ZoneInfo("Europe/London")
 
 # Minutes before an appointment to remind its staff member, when they have not chosen.
 DEFAULT_REMINDER_LEAD_MINUTES = (1440, 60)
@@ -81,16 +81,9 @@ def message_key(kind: NotificationKind) -> str:
     return f"notification.{kind.value}"
 
 
-def local_eight_oclock(day: date) -> datetime:
-    """08:00 in London on ``day``, as a timezone-aware datetime (convert with ``astimezone``)."""
-    return datetime.combine(day, DIGEST_LOCAL_TIME, tzinfo=LONDON)
-
-
-def local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    """Midnight to midnight in London on ``day`` (23 or 25 hours long on a clock-change day)."""
-    start = datetime.combine(day, time(0), tzinfo=LONDON)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=LONDON)
-    return start, end
+def local_eight_oclock(day: date, zone: ZoneInfo) -> datetime:
+    """08:00 in ``zone`` on ``day``, as a timezone-aware datetime (convert with ``astimezone``)."""
+    return local_moment(day, DIGEST_LOCAL_TIME, zone)
 
 
 def lead_minutes_for(user: User) -> list[int]:
@@ -173,10 +166,11 @@ def escalation_key_prefix(alert_id: int) -> str:
     return f"escalation:alert:{alert_id}:"
 
 
-def digest_day(now: datetime) -> date:
-    """The local date whose digest is due next: today's until 20:00 London time, then tomorrow's."""
-    today = now.astimezone(LONDON).date()
-    if now - local_eight_oclock(today) > DIGEST_STALE_AFTER:
+def digest_day(now: datetime, zone: ZoneInfo) -> date:
+    """The local date whose digest is due next: today's until 20:00 in ``zone``, then
+    tomorrow's."""
+    today = local_date(now, zone)
+    if now - local_eight_oclock(today, zone) > DIGEST_STALE_AFTER:
         return today + timedelta(days=1)
     return today
 
@@ -210,7 +204,7 @@ async def _overdue_panel_actions(
 
 
 async def schedule_daily_digests(*, uow: UnitOfWork) -> int:
-    """Queue one digest per case manager and service manager for the next 08:00 London time.
+    """Queue one digest per case manager and service manager for the next 08:00 local time.
 
     The counts are those at queueing time: today's scheduled appointments with the person, and
     the overdue panel actions they own or hold through their caseload (a service manager: all
@@ -218,9 +212,9 @@ async def schedule_daily_digests(*, uow: UnitOfWork) -> int:
     """
     async with uow:
         now = uow.clock.now()
-        day = digest_day(now)
-        send_at = local_eight_oclock(day)
-        day_start, day_end = local_day_bounds(day)
+        day = digest_day(now, uow.zone)
+        send_at = local_eight_oclock(day, uow.zone)
+        day_start, day_end = local_day_bounds(day, uow.zone)
         memberships = (
             await uow.session.execute(
                 select(Membership.user_id, Membership.site_id, Membership.role)
@@ -339,7 +333,7 @@ async def panel_recipients(uow: UnitOfWork, meeting: PanelMeeting) -> list[int]:
 async def schedule_panel_reminders(
     *, uow: UnitOfWork, horizon: timedelta = timedelta(days=3)
 ) -> int:
-    """Remind the panel of a meeting two days before, and at 08:00 London time on the day.
+    """Remind the panel of a meeting two days before, and at 08:00 local time on the day.
 
     The two-day reminder is skipped if the meeting was booked later than that; the morning one
     goes as long as the meeting has not started (at its start time if it starts before 08:00).
@@ -360,10 +354,10 @@ async def schedule_panel_reminders(
         ).all()
         queued = 0
         for meeting, site_code in meetings:
-            local_day = meeting.starts_at.astimezone(LONDON).date()
+            local_day = local_date(meeting.starts_at, uow.zone)
             moments = {
                 "2d": meeting.starts_at - PANEL_FIRST_REMINDER_BEFORE,
-                "morning": min(local_eight_oclock(local_day), meeting.starts_at),
+                "morning": min(local_eight_oclock(local_day, uow.zone), meeting.starts_at),
             }
             if moments["2d"] < now:
                 del moments["2d"]

@@ -1,6 +1,6 @@
 """A staff member's own agenda: today's appointments, the next few, and overdue panel actions.
 
-"Today" is the Europe/London day (see ``core.notifications.schedulers.local_day_bounds``, which
+"Today" is the day in the service's zone (``uow.zone``; ``core.clock.local_day_bounds``, which
 the daily digest uses too). Overdue actions follow the digest's rule: open actions due before
 the day that the person owns, that sit on their caseload, or (a service manager) that are at a
 site they manage; only cases at the person's own sites, and never closed ones.
@@ -12,9 +12,10 @@ from datetime import date
 
 from sqlalchemy import select
 
+from core.clock import local_day_bounds
 from core.enums import AppointmentStatus, Role
 from core.models import Appointment, Case, PanelAction
-from core.notifications.schedulers import local_day_bounds, overdue_panel_action_conditions
+from core.notifications.schedulers import overdue_panel_action_conditions
 from core.schemas.actor import Actor
 from core.schemas.agenda import MyDayRead, OverdueActionRead
 from core.schemas.appointments import AppointmentRead
@@ -38,9 +39,9 @@ def _my_scheduled_appointments(actor: Actor):  # type: ignore[no-untyped-def]
 
 
 async def my_day(*, uow: UnitOfWork, actor: Actor, day: date) -> MyDayRead:
-    """The actor's scheduled appointments on ``day`` (London), each saying whether it is already
-    awaiting an outcome, and their overdue panel actions."""
-    start, end = local_day_bounds(day)
+    """The actor's scheduled appointments on ``day`` (in ``uow.zone``), each saying whether it is
+    already awaiting an outcome, and their overdue panel actions."""
+    start, end = local_day_bounds(day, uow.zone)
     managed = {m.site_id for m in actor.memberships if m.role == Role.SERVICE_MANAGER}
     async with uow:
         now = uow.clock.now()

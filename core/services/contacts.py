@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from core.clock import local_date
 from core.enums import WorkCategory
 from core.errors import ContactBeforeReferral, ContactInFuture
 from core.models import Contact, categories_in_order
-from core.notifications.schedulers import LONDON
 from core.policy import Action, is_allowed
 from core.rules import check_real_day
 from core.schemas.actor import Actor
@@ -73,7 +73,7 @@ async def log_contact_in(
     check_real_day(occurred_at, field="occurred_at")
     if occurred_at > now + FUTURE_TOLERANCE:
         raise ContactInFuture(field="occurred_at", rule="in_future")
-    if occurred_at.astimezone(LONDON).date() < case.referral_date:
+    if local_date(occurred_at, uow.zone) < case.referral_date:
         raise ContactBeforeReferral(
             field="occurred_at",
             rule="before_referral",

@@ -8,7 +8,8 @@ seconds and whole UTC days on both.
 
 Words used below:
 
-- *The period* runs from ``period_from`` 00:00 to the end of ``period_to``, Europe/London time.
+- *The period* runs from ``period_from`` 00:00 to the end of ``period_to``, in the service's
+  zone (``Settings.timezone``, Europe/London unless set).
   A date column (referral date, due date) is in the period when it falls on one of its days.
 - *The day of a moment* (an allocation, a closure) is its UTC calendar date.
 - *Sites*: one site, or every site where the actor may view reports
@@ -58,13 +59,15 @@ Shares are rounded to one decimal place, half up, from exact fractions.
 from __future__ import annotations
 
 import statistics
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Integer, and_, case, cast, exists, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from core.clock import local_day_bounds
 from core.enums import (
     DIRECT_CONTACT_TYPES,
     AbuseType,
@@ -91,7 +94,6 @@ from core.models import (
     RiskAssessment,
     Site,
 )
-from core.notifications.schedulers import LONDON
 from core.policy import Action, authorize, sites_where
 from core.rules import check_real_day
 from core.schemas.actor import Actor
@@ -146,10 +148,10 @@ def _two_places(value: Decimal) -> float:
     return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def _period_bounds(period_from: date, period_to: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(period_from, time(0), tzinfo=LONDON).astimezone(UTC)
-    end = datetime.combine(period_to + timedelta(days=1), time(0), tzinfo=LONDON).astimezone(UTC)
-    return start, end
+def _period_bounds(period_from: date, period_to: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    start, _ = local_day_bounds(period_from, zone)
+    _, end = local_day_bounds(period_to, zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 class _Sql:
@@ -286,7 +288,7 @@ async def _scope(
 async def _funder_return(uow: UnitOfWork, sql: _Sql, scope: ReportScope) -> FunderReturn:
     session = uow.session
     sites = list(scope.site_ids)
-    start, end = _period_bounds(scope.period_from, scope.period_to)
+    start, end = _period_bounds(scope.period_from, scope.period_to, uow.zone)
     start_s, end_s = int(start.timestamp()), int(end.timestamp())
     in_sites = Case.site_id.in_(sites)
 
@@ -501,7 +503,7 @@ def _level_rank(level: Any) -> ColumnElement[int]:
 
 async def _outcome_measures(uow: UnitOfWork, sql: _Sql, scope: ReportScope) -> OutcomeMeasures:
     session = uow.session
-    start, end = _period_bounds(scope.period_from, scope.period_to)
+    start, end = _period_bounds(scope.period_from, scope.period_to, uow.zone)
     closed_here = and_(
         Case.site_id.in_(list(scope.site_ids)), Case.closed_at >= start, Case.closed_at < end
     )

@@ -12,9 +12,9 @@ from datetime import timedelta
 
 from sqlalchemy import and_, case, exists, func, or_, select
 
+from core.clock import local_date
 from core.enums import OPEN_STAGES, RiskLevel, Role, Stage
 from core.models import Case, Contact, Membership, RiskAssessment, Site, User
-from core.notifications.schedulers import LONDON
 from core.policy import Action, authorize, authorize_somewhere, sites_where
 from core.rules import risk_level_for_dash
 from core.schemas.actor import Actor
@@ -125,7 +125,7 @@ async def unallocated_referrals(
     """The site's cases still at stage *referred*, the longest waiting first."""
     async with uow:
         authorize(actor, Action.CASE_ALLOCATE, site_id=site_id)
-        today = uow.clock.now().astimezone(LONDON).date()
+        today = local_date(uow.clock.now(), uow.zone)
         rows = await uow.session.execute(
             select(
                 Case.id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from core.notifications.schedulers import LONDON
+from core.clock import local_date
 from core.schemas.actor import Actor
 from core.schemas.today import TodayRead
 from core.services import agenda, alerts, inbox
@@ -17,8 +17,8 @@ from core.uow import UnitOfWork
 
 
 async def my_today(*, uow: UnitOfWork, actor: Actor, day: date | None = None) -> TodayRead:
-    """``day`` defaults to today in Europe/London."""
-    day = day or uow.clock.now().astimezone(LONDON).date()
+    """``day`` defaults to today in the service's zone (``uow.zone``)."""
+    day = day or local_date(uow.clock.now(), uow.zone)
     return TodayRead(
         my_day=await agenda.my_day(uow=uow, actor=actor, day=day),
         open_alerts=tuple(await alerts.list_open_alerts(uow=uow, actor=actor)),
