@@ -27,6 +27,8 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 # Extract every marked string, merge it into each catalog, and check the catalogs compile.
+# Welsh for the new entries then comes from JSON files of translations:
+# $(PY) scripts/apply_cy.py FILE.json ... (see its docstring for the format).
 # No source locations (line numbers would churn every catalog on each edit); the template is
 # replaced only when a message changed, so a rerun with nothing new leaves every file as it was.
 i18n: setup

@@ -1,11 +1,13 @@
 """Apply Welsh translations from JSON files to the cy catalog (run after ``make i18n``).
 
-Each file is a JSON object: ``msgid -> Welsh text``, or for a plural message
+Give it any JSON files of translations, wherever they are: each is a JSON object
+``msgid -> Welsh text``, or for a plural message
 ``singular msgid -> {"plural": "...", "forms": [other, one, two, three, six]}`` in the order the
 catalog's Plural-Forms header gives. Only entries that are empty or fuzzy are filled, unless
-``--overwrite`` is given; a msgid the catalog does not hold is reported, not added.
+``--overwrite`` is given; a msgid the catalog does not hold is reported, not added. It writes
+``locales/cy/LC_MESSAGES/messages.po`` and prints what it applied and what is still missing.
 
-    python scripts/apply_cy.py translations/*.json
+    .venv/bin/python scripts/apply_cy.py new-welsh.json [more.json ...] [--overwrite]
 """
 
 from __future__ import annotations
