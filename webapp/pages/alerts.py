@@ -9,21 +9,23 @@ press, and hides what it would refuse only to spare a useless button.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import reflex as rx
 
 from core.areas import Offer, offers
 from core.enums import AlertStatus
 from core.errors import DomainError
-from core.schemas.actor import Actor
 from core.schemas.alerts import AlertRead
 from core.services import alerts, caseload_lookup
 from ui.errors import error_message
 from ui.i18n import N_, Translator
 from ui.labels import label
-from webapp import routes
-from webapp.components.forms import button, error_summary, field_error
+from webapp.components.forms import FieldError, button, error_summary, field_error
 from webapp.components.layout import page
-from webapp.i18n import _, translator
+from webapp.handlers import Caller, signed_in
+from webapp.i18n import _
 from webapp.state import AppState
 
 RAISE_FIELD = "raise-case"
@@ -32,29 +34,47 @@ ENTER_ACTION = N_("Enter the action taken")
 CHOOSE_CASE = N_("Choose the case that needs disruption")
 
 
-def _alert_row(alert: AlertRead, words: Translator, *, can_answer: bool) -> dict[str, str]:
-    """What one alert card shows: strings only, so the browser gets nothing else."""
+@dataclass(frozen=True)
+class AlertCard:
+    """What one alert card shows: strings to read, and which answers to offer."""
+
+    id: str
+    reference: str
+    raised: str
+    status: str
+    can_acknowledge: bool
+    can_act: bool
+    field_id: str
+
+
+@dataclass(frozen=True)
+class CaseOption:
+    id: str
+    reference: str
+
+
+def _alert_card_row(alert: AlertRead, words: Translator, *, can_answer: bool) -> AlertCard:
     unresolved = alert.status in (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
-    return {
-        "id": str(alert.id),
-        "reference": alert.case_reference,
-        "raised": words.gettext(
+    return AlertCard(
+        id=str(alert.id),
+        reference=alert.case_reference,
+        raised=words.gettext(
             "Raised {time}", time=words.format_datetime(alert.raised_at, "EEE d MMM, HH:mm")
         ),
-        "status": words.gettext("Status: {status}", status=label(alert.status, words)),
-        "can_acknowledge": "1" if can_answer and alert.status is AlertStatus.OPEN else "",
-        "can_act": "1" if can_answer and unresolved else "",
-        "field_id": f"{ACTION_FIELD_PREFIX}{alert.id}",
-    }
+        status=words.gettext("Status: {status}", status=label(alert.status, words)),
+        can_acknowledge=can_answer and alert.status is AlertStatus.OPEN,
+        can_act=can_answer and unresolved,
+        field_id=f"{ACTION_FIELD_PREFIX}{alert.id}",
+    )
 
 
 class AlertsState(AppState):
-    alert_rows: list[dict[str, str]] = []
+    alert_rows: list[AlertCard] = []
     can_answer: bool = False
     can_raise: bool = False
-    case_choices: list[dict[str, str]] = []
+    case_choices: list[CaseOption] = []
     confirmation: str = ""
-    errors: list[dict[str, str]] = []
+    errors: list[FieldError] = []
     error_field: str = ""
     error_text: str = ""
 
@@ -64,53 +84,44 @@ class AlertsState(AppState):
         self.error_field = ""
         self.error_text = ""
 
+    def _show_error(self, message: str, error: DomainError) -> None:
+        self._fail(str(error.details.get("field") or ""), message)
+
     def _fail(self, field: str, message: str) -> None:
         self.error_field = field
         self.error_text = message
-        self.errors = [{"field": field, "message": message}]
+        self.errors = [FieldError(field=field, message=message)]
 
-    async def _refresh(self, actor: Actor) -> None:
-        from webapp.backend import container
-
-        uow = container().uow
-        words = translator(self.locale)
+    async def _refresh(self, caller: Caller) -> None:
+        actor, words = caller.actor, caller.words
         self.can_raise = offers(actor, Offer.RAISE_ALERT)
         # Asked, not refused: a case manager reads the alerts on their caseload instead.
         self.can_answer = offers(actor, Offer.ANSWER_ALERTS)
         shown = await (
-            alerts.list_alerts_to_answer(uow=uow(), actor=actor)
+            alerts.list_alerts_to_answer(uow=caller.uow(), actor=actor)
             if self.can_answer
-            else alerts.list_open_alerts(uow=uow(), actor=actor)
+            else alerts.list_open_alerts(uow=caller.uow(), actor=actor)
         )
-        self.alert_rows = [_alert_row(a, words, can_answer=self.can_answer) for a in shown]
+        self.alert_rows = [_alert_card_row(a, words, can_answer=self.can_answer) for a in shown]
         choices = (
-            await caseload_lookup.my_open_case_choices(uow=uow(), actor=actor)
+            await caseload_lookup.my_open_case_choices(uow=caller.uow(), actor=actor)
             if self.can_raise
             else []
         )
-        self.case_choices = [{"id": str(c.case_id), "reference": c.reference} for c in choices]
+        self.case_choices = [CaseOption(id=str(c.case_id), reference=c.reference) for c in choices]
 
     @rx.event
-    async def load(self) -> rx.event.EventSpec | None:
-        actor = await self.actor()
-        if actor is None:
-            return rx.redirect(routes.SIGN_IN, replace=True)
-        self._clear_messages()
-        await self._refresh(actor)
-        return None
+    @signed_in
+    async def load(self, caller: Caller) -> None:
+        await self._refresh(caller)
 
     @rx.event
-    async def acknowledge(self, alert_id: str) -> rx.event.EventSpec | None:
-        actor = await self.actor()
-        if actor is None:
-            return rx.redirect(routes.SIGN_IN, replace=True)
-        from webapp.backend import container
-
-        words = translator(self.locale)
-        self._clear_messages()
+    @signed_in
+    async def acknowledge(self, caller: Caller, alert_id: str) -> None:
+        words = caller.words
         try:
             alert = await alerts.acknowledge_alert(
-                uow=container().uow(), actor=actor, alert_id=int(alert_id)
+                uow=caller.uow(), actor=caller.actor, alert_id=int(alert_id)
             )
         except (DomainError, ValueError) as error:
             self._fail(f"{ACTION_FIELD_PREFIX}{alert_id}", _problem(error, words))
@@ -118,27 +129,21 @@ class AlertsState(AppState):
             self.confirmation = words.gettext(
                 "Alert for {reference} acknowledged.", reference=alert.case_reference
             )
-        await self._refresh(actor)
-        return None
+        await self._refresh(caller)
 
     @rx.event
-    async def record_action(self, form: dict[str, str]) -> rx.event.EventSpec | None:
-        actor = await self.actor()
-        if actor is None:
-            return rx.redirect(routes.SIGN_IN, replace=True)
-        from webapp.backend import container
-
-        words = translator(self.locale)
-        self._clear_messages()
-        alert_id = form.get("alert_id") or ""
+    @signed_in
+    async def record_action(self, caller: Caller, form: dict[str, Any]) -> None:
+        words = caller.words
+        alert_id = str(form.get("alert_id") or "")
         field = f"{ACTION_FIELD_PREFIX}{alert_id}"
-        text = (form.get("action_taken") or "").strip()
+        text = str(form.get("action_taken") or "").strip()
         if not text:
             self._fail(field, words.gettext(ENTER_ACTION))
-            return None
+            return
         try:
             alert = await alerts.record_alert_action(
-                uow=container().uow(), actor=actor, alert_id=int(alert_id), action_taken=text
+                uow=caller.uow(), actor=caller.actor, alert_id=int(alert_id), action_taken=text
             )
         except (DomainError, ValueError) as error:
             self._fail(field, _problem(error, words))
@@ -146,42 +151,37 @@ class AlertsState(AppState):
             self.confirmation = words.gettext(
                 "Action recorded for {reference}.", reference=alert.case_reference
             )
-        await self._refresh(actor)
-        return None
+        await self._refresh(caller)
 
     @rx.event
-    async def raise_alert(self, form: dict[str, str]) -> rx.event.EventSpec | None:
-        actor = await self.actor()
-        if actor is None:
-            return rx.redirect(routes.SIGN_IN, replace=True)
-        from webapp.backend import container
-
-        words = translator(self.locale)
-        self._clear_messages()
-        case_id = form.get("case_id") or ""
+    @signed_in
+    async def raise_alert(self, caller: Caller, form: dict[str, Any]) -> None:
+        words = caller.words
+        case_id = str(form.get("case_id") or "")
         if not case_id.isdigit():
             self._fail(RAISE_FIELD, words.gettext(CHOOSE_CASE))
-            return None
-        already_open = {row["reference"] for row in self.alert_rows}
+            return
+        already_open = {row.reference for row in self.alert_rows}
         try:
             alert = await alerts.raise_disruption_alert(
-                uow=container().uow(), actor=actor, case_id=int(case_id)
+                uow=caller.uow(), actor=caller.actor, case_id=int(case_id)
             )
         except DomainError as error:
             self._fail(RAISE_FIELD, _problem(error, words))
         else:
-            if alert.case_reference in already_open:
-                self.confirmation = words.gettext(
-                    "There is already an open disruption alert for {reference}.",
-                    reference=alert.case_reference,
-                )
-            else:
-                self.confirmation = words.gettext(
-                    "Disruption alert raised for {reference}. The police fellows have been told.",
-                    reference=alert.case_reference,
-                )
-        await self._refresh(actor)
-        return None
+            self.confirmation = _raised(alert.case_reference, already_open, words)
+        await self._refresh(caller)
+
+
+def _raised(reference: str, already_open: set[str], words: Translator) -> str:
+    if reference in already_open:
+        return words.gettext(
+            "There is already an open disruption alert for {reference}.", reference=reference
+        )
+    return words.gettext(
+        "Disruption alert raised for {reference}. The police fellows have been told.",
+        reference=reference,
+    )
 
 
 def _problem(error: Exception, words: Translator) -> str:
@@ -202,10 +202,10 @@ def _confirmation() -> rx.Component:
 
 
 def _action_form(row: rx.Var) -> rx.Component:
-    field_id = row["field_id"]
+    field_id = row.field_id
     in_error = AlertsState.error_field == field_id
     return rx.el.form(
-        rx.el.input(type="hidden", name="alert_id", value=row["id"]),
+        rx.el.input(type="hidden", name="alert_id", value=row.id),
         rx.el.div(
             rx.el.label(_("What action was taken?"), html_for=field_id, class_name="label"),
             rx.el.div(
@@ -239,21 +239,21 @@ def _alert_card(row: rx.Var) -> rx.Component:
         rx.el.h3(
             _("Disruption alert"),
             " · ",
-            rx.el.span(row["reference"], class_name="case-reference"),
+            rx.el.span(row.reference, class_name="case-reference"),
             class_name="card-title",
         ),
-        rx.el.p(row["raised"], class_name="card-meta"),
-        rx.el.p(row["status"], class_name="card-meta"),
+        rx.el.p(row.raised, class_name="card-meta"),
+        rx.el.p(row.status, class_name="card-meta"),
         rx.cond(
-            row["can_acknowledge"] != "",
+            row.can_acknowledge,
             rx.el.button(
                 _("Acknowledge"),
                 type="button",
-                on_click=AlertsState.acknowledge(row["id"]),
+                on_click=AlertsState.acknowledge(row.id),
                 class_name="button button-secondary",
             ),
         ),
-        rx.cond(row["can_act"] != "", _action_form(row)),
+        rx.cond(row.can_act, _action_form(row)),
         class_name="card card-alert",
     )
 
@@ -280,7 +280,7 @@ def _raise_section() -> rx.Component:
                         rx.el.option(_("Choose a case"), value=""),
                         rx.foreach(
                             AlertsState.case_choices,
-                            lambda choice: rx.el.option(choice["reference"], value=choice["id"]),
+                            lambda choice: rx.el.option(choice.reference, value=choice.id),
                         ),
                         id=RAISE_FIELD,
                         name="case_id",
