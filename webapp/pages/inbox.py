@@ -12,39 +12,49 @@ Telegram account (every role can open the Inbox): one call to
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import reflex as rx
 
 from core.errors import DomainError
-from core.schemas.actor import Actor
 from core.schemas.inbox import InboxItemRead, InboxPage
 from core.services import inbox, telegram_links
-from ui.errors import error_message
 from ui.i18n import Translator
 from ui.labels import label
 from ui.notifications import render
-from webapp import routes
 from webapp.components.forms import focus
 from webapp.components.layout import page
-from webapp.i18n import _, translator
+from webapp.handlers import Caller, signed_in
+from webapp.i18n import _
 from webapp.state import AppState
 
 PAGE_SIZE = 20
 MOMENT = "EEE d MMM, HH:mm"
 
 
-def _item(item: InboxItemRead, words: Translator) -> dict[str, str]:
-    return {
-        "id": str(item.id),
-        "kind": label(item.kind, words),
-        "text": render(item.message_key, item.params, words.locale),
-        "when": words.format_datetime(item.created_at, MOMENT),
-        "datetime": item.created_at.isoformat(),
-        "unread": "yes" if item.is_unread else "",
-    }
+@dataclass(frozen=True)
+class InboxCard:
+    id: str
+    kind: str
+    text: str
+    when: str
+    datetime: str
+    unread: bool
+
+
+def _item(item: InboxItemRead, words: Translator) -> InboxCard:
+    return InboxCard(
+        id=str(item.id),
+        kind=label(item.kind, words),
+        text=render(item.message_key, item.params, words.locale),
+        when=words.format_datetime(item.created_at, MOMENT),
+        datetime=item.created_at.isoformat(),
+        unread=item.is_unread,
+    )
 
 
 class InboxState(AppState):
-    items: list[dict[str, str]] = []
+    items: list[InboxCard] = []
     unread_count: int = 0
     unread_text: str = ""
     next_before_id: int = 0  # 0: no older messages
@@ -55,19 +65,18 @@ class InboxState(AppState):
     link_code: str = ""
     link_code_until: str = ""
 
-    async def _fetch(self, actor: Actor, before_id: int | None) -> InboxPage | None:
-        from webapp.backend import container  # the backend module imports the pages
+    def _clear_messages(self) -> None:
+        self.problem = ""
 
-        try:
-            return await inbox.list_my_inbox(
-                uow=container().uow(), actor=actor, limit=PAGE_SIZE, before_id=before_id
-            )
-        except DomainError as error:
-            self.problem = error_message(error, translator(self.locale))
-            return None
+    def _show_error(self, message: str, error: DomainError) -> None:
+        self.problem = message
 
-    def _show(self, found: InboxPage, *, append: bool) -> None:
-        words = translator(self.locale)
+    async def _fetch(self, caller: Caller, before_id: int | None) -> InboxPage:
+        return await inbox.list_my_inbox(
+            uow=caller.uow(), actor=caller.actor, limit=PAGE_SIZE, before_id=before_id
+        )
+
+    def _show(self, found: InboxPage, words: Translator, *, append: bool) -> None:
         shown = [_item(item, words) for item in found.items]
         self.items = [*self.items, *shown] if append else shown
         self.unread_count = found.unread_count
@@ -79,40 +88,24 @@ class InboxState(AppState):
             else words.gettext("You have no unread messages.")
         )
         self.next_before_id = found.next_before_id or 0
-        self.problem = ""
         self.loaded = True
 
     @rx.event
-    async def load(self) -> rx.event.EventSpec | None:
+    @signed_in
+    async def load(self, caller: Caller) -> None:
         """The newest page (on opening the page, and after a change of language)."""
-        actor = await self.actor()
-        if actor is None:
-            return rx.redirect(routes.SIGN_IN, replace=True)
         self.notice = ""
         self.link_code = self.link_code_until = ""
-        found = await self._fetch(actor, None)
-        if found is not None:
-            self._show(found, append=False)
-        return None
+        self._show(await self._fetch(caller, None), caller.words, append=False)
 
     @rx.event
-    async def get_link_code(self):  # type: ignore[no-untyped-def]
+    @signed_in
+    async def get_link_code(self, caller: Caller):  # type: ignore[no-untyped-def]
         """A link code for the signed-in person's own account (any older one stops working)."""
-        actor = await self.actor()
-        if actor is None:
-            yield rx.redirect(routes.SIGN_IN, replace=True)
-            return
-        from webapp.backend import container
-
-        words = translator(self.locale)
-        try:
-            issued = await telegram_links.issue_link_code(
-                uow=container().uow(), actor=actor, user_id=actor.user_id
-            )
-        except DomainError as error:
-            self.problem = error_message(error, words)
-            return
-        self.problem = ""
+        words = caller.words
+        issued = await telegram_links.issue_link_code(
+            uow=caller.uow(), actor=caller.actor, user_id=caller.actor.user_id
+        )
         self.link_code = issued.code
         self.link_code_until = words.gettext(
             "It works once, until {time}. In Telegram, send /start {code} to the Drive Assist bot.",
@@ -122,49 +115,33 @@ class InboxState(AppState):
         yield focus("my-link-code")
 
     @rx.event
-    async def older(self) -> rx.event.EventSpec | None:
-        actor = await self.actor()
-        if actor is None:
-            return rx.redirect(routes.SIGN_IN, replace=True)
-        if not self.next_before_id:
-            return None
-        found = await self._fetch(actor, self.next_before_id)
-        if found is not None:
-            self._show(found, append=True)
-        return None
+    @signed_in
+    async def older(self, caller: Caller) -> None:
+        if self.next_before_id:
+            found = await self._fetch(caller, self.next_before_id)
+            self._show(found, caller.words, append=True)
 
     @rx.event
-    async def mark_all_read(self) -> rx.event.EventSpec | None:
-        actor = await self.actor()
-        if actor is None:
-            return rx.redirect(routes.SIGN_IN, replace=True)
-        from webapp.backend import container
-
-        words = translator(self.locale)
-        try:
-            marked = await inbox.mark_all_inbox_read(uow=container().uow(), actor=actor)
-        except DomainError as error:
-            self.problem = error_message(error, words)
-            return None
-        found = await self._fetch(actor, None)
-        if found is not None:
-            self._show(found, append=False)
+    @signed_in
+    async def mark_all_read(self, caller: Caller) -> None:
+        words = caller.words
+        marked = await inbox.mark_all_inbox_read(uow=caller.uow(), actor=caller.actor)
+        self._show(await self._fetch(caller, None), words, append=False)
         self.notice = words.ngettext(
             "Marked {n} message as read.", "Marked {n} messages as read.", marked
         )
-        return None
 
 
 def _inbox_item(item: rx.Var) -> rx.Component:
-    unread = item["unread"] == "yes"
+    unread = item.unread
     return rx.el.li(
         rx.el.p(
             rx.cond(unread, rx.el.strong(_("Unread"), class_name="tag")),
-            rx.el.span(item["kind"], class_name="inbox-kind"),
-            rx.el.time(item["when"], date_time=item["datetime"], class_name="inbox-time"),
+            rx.el.span(item.kind, class_name="inbox-kind"),
+            rx.el.time(item.when, date_time=item.datetime, class_name="inbox-time"),
             class_name="inbox-meta",
         ),
-        rx.el.p(item["text"], class_name="inbox-text"),
+        rx.el.p(item.text, class_name="inbox-text"),
         class_name=rx.cond(unread, "card inbox-item inbox-item-unread", "card inbox-item"),
     )
 
