@@ -1,0 +1,324 @@
+"""The appointments page's forms: book, reschedule, cancel, record an outcome.
+
+Each is its own short form with its own heading, as a GOV.UK service would use separate pages;
+a new ``form_key`` re-mounts a form with the state's defaults.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from core.enums import AppointmentStatus, PlaceKind
+from core.schemas.common import LONG_TEXT_MAX_LENGTH
+from ui.labels import LABELS
+from webapp.components.forms import character_count, field_error, fieldset, group_class, radio
+from webapp.i18n import _, both_languages
+from webapp.pages.appointments.rows import DURATIONS, OUTCOMES
+from webapp.pages.appointments.state import AppointmentsState
+
+# --- the parts of a form ----------------------------------------------------------------------
+
+
+def _case_question() -> rx.Component:
+    state = AppointmentsState
+    radios = rx.foreach(
+        state.cases,
+        lambda case: radio(
+            "case",
+            case.id,
+            case.reference,
+            "case-" + case.id,
+            case.id == state.selected_case,
+        ),
+    )
+    select = rx.el.select(
+        rx.el.option(_("Choose a case"), value=""),
+        rx.foreach(state.cases, lambda case: rx.el.option(case.reference, value=case.id)),
+        # Not id="case": Reflex's form would read the (unmounted) select over the radios.
+        id="case-select",
+        name="case",
+        default_value=state.selected_case,
+        class_name="select",
+        aria_describedby=rx.cond(state.case_error != "", "case-error", ""),
+    )
+    return rx.cond(
+        state.many_cases,
+        rx.el.div(
+            rx.el.label(
+                _("Which case is the appointment for?"),
+                html_for="case-select",
+                class_name="label",
+            ),
+            field_error(state.case_error, "case-error"),
+            select,
+            class_name=group_class(state.case_error),
+        ),
+        fieldset(
+            "case-legend",
+            _("Which case is the appointment for?"),
+            radios,
+            error=state.case_error,
+            error_id="case",
+        ),
+    )
+
+
+def _when_question(legend: Any, hint: Any) -> rx.Component:
+    state = AppointmentsState
+    return rx.el.div(
+        rx.el.fieldset(
+            rx.el.legend(legend, class_name="fieldset-legend"),
+            rx.el.div(hint, id="when-hint", class_name="hint"),
+            field_error(state.when_error, "when-error"),
+            rx.el.div(
+                rx.el.div(
+                    rx.el.label(_("Date"), html_for="appointment_date", class_name="label"),
+                    rx.el.input(
+                        type="date",
+                        id="appointment_date",
+                        name="appointment_date",
+                        default_value=state.form_date,
+                        class_name=rx.cond(
+                            state.when_error != "",
+                            "input input-date input-error",
+                            "input input-date",
+                        ),
+                    ),
+                    class_name="date-time-item",
+                ),
+                rx.el.div(
+                    rx.el.label(_("Time"), html_for="appointment_time", class_name="label"),
+                    rx.el.input(
+                        type="time",
+                        id="appointment_time",
+                        name="appointment_time",
+                        default_value=state.form_time,
+                        class_name=rx.cond(
+                            state.when_error != "",
+                            "input input-time input-error",
+                            "input input-time",
+                        ),
+                    ),
+                    class_name="date-time-item",
+                ),
+                class_name="date-time",
+            ),
+            class_name="fieldset",
+            aria_describedby=rx.cond(state.when_error != "", "when-hint when-error", "when-hint"),
+        ),
+        class_name=group_class(state.when_error),
+    )
+
+
+def _length_question() -> rx.Component:
+    state = AppointmentsState
+    items = [
+        radio(
+            "minutes",
+            str(minutes),
+            both_languages("{minutes} min", minutes=minutes),
+            f"minutes-{minutes}",
+            state.minutes == str(minutes),
+        )
+        for minutes in DURATIONS
+    ]
+    return fieldset("minutes-legend", _("How long will it be?"), items, inline=True)
+
+
+def _place_question() -> rx.Component:
+    state = AppointmentsState
+    items = [
+        radio(
+            "place_kind",
+            member.value,
+            _(LABELS[PlaceKind][member]),
+            f"place_kind-{member.value}",
+            state.place_kind == member.value,
+        )
+        for member in PlaceKind
+    ]
+    return fieldset(
+        "place_kind-legend",
+        _("Where is it?"),
+        items,
+        hint=_("Only the kind of place is kept, never an address."),
+        error=state.place_error,
+        error_id="place_kind",
+    )
+
+
+def _submit(text: Any, *, warning: bool = False, element_id: str | None = None) -> rx.Component:
+    state = AppointmentsState
+    extra = {"id": element_id} if element_id else {}
+    return rx.el.button(
+        rx.cond(state.saving, _("Saving…"), text),
+        type="submit",
+        **extra,
+        disabled=state.saving | ~rx.State.is_hydrated,
+        aria_disabled=state.saving,
+        class_name="button button-warning" if warning else "button",
+    )
+
+
+def back_button() -> rx.Component:
+    return rx.el.button(
+        _("Back to appointments"),
+        type="button",
+        on_click=AppointmentsState.back,
+        class_name="button button-secondary",
+    )
+
+
+def _hidden_key() -> rx.Component:
+    return rx.el.input(type="hidden", name="form_key", value=AppointmentsState.form_key)
+
+
+def _chosen_summary() -> rx.Component:
+    """Which appointment a change is about: reference, time, place, length."""
+    chosen = AppointmentsState.chosen
+    return rx.el.dl(
+        _detail(_("Case reference"), chosen.reference),
+        _detail(_("Date and time"), rx.el.time(chosen.when, date_time=chosen.datetime)),
+        _detail(_("Place"), chosen.place),
+        _detail(_("Length"), chosen.duration),
+        class_name="summary-list",
+    )
+
+
+def _detail(term: Any, value: Any) -> rx.Component:
+    return rx.el.div(
+        rx.el.dt(term, class_name="summary-key"),
+        rx.el.dd(value, class_name="summary-value"),
+        class_name="summary-row",
+    )
+
+
+# --- the forms --------------------------------------------------------------------------------
+
+
+def book_form() -> rx.Component:
+    state = AppointmentsState
+    return rx.el.form(
+        _hidden_key(),
+        _case_question(),
+        _when_question(_("When is it?"), _("For example, 27/3/2025 and 14:30. Times are UK time.")),
+        _length_question(),
+        _place_question(),
+        rx.el.div(
+            _submit(_("Book appointment")),
+            back_button(),
+            class_name="button-group",
+        ),
+        key=state.form_key,
+        on_submit=state.book,
+        no_validate=True,
+    )
+
+
+def reschedule_form() -> rx.Component:
+    state = AppointmentsState
+    return rx.el.form(
+        _hidden_key(),
+        _chosen_summary(),
+        _when_question(
+            _("When is the new time?"),
+            _("For example, 27/3/2025 and 14:30. It keeps the same length."),
+        ),
+        _place_question(),
+        rx.el.div(
+            _submit(_("Reschedule appointment")),
+            back_button(),
+            class_name="button-group",
+        ),
+        key=state.form_key,
+        on_submit=state.reschedule,
+        no_validate=True,
+    )
+
+
+def cancel_form() -> rx.Component:
+    state = AppointmentsState
+    return rx.el.form(
+        _hidden_key(),
+        _chosen_summary(),
+        rx.el.p(_("The reminders for this appointment will not be sent.")),
+        rx.el.div(
+            _submit(_("Yes, cancel the appointment"), warning=True, element_id="cancel-button"),
+            back_button(),
+            class_name="button-group",
+        ),
+        key=state.form_key,
+        on_submit=state.cancel,
+        no_validate=True,
+    )
+
+
+def outcome_form() -> rx.Component:
+    state = AppointmentsState
+    count, recount = character_count("note", LONG_TEXT_MAX_LENGTH)
+    items = [
+        radio(
+            "status",
+            status.value,
+            _(LABELS[AppointmentStatus][status]),
+            f"status-{status.value}",
+            False,
+        )
+        for status in OUTCOMES
+    ]
+    return rx.el.form(
+        _hidden_key(),
+        _chosen_summary(),
+        fieldset(
+            "status-legend",
+            _("Did the appointment happen?"),
+            items,
+            error=state.outcome_error,
+            error_id="status",
+        ),
+        rx.el.div(
+            rx.el.label(_("Note (optional)"), html_for="note", class_name="label"),
+            rx.el.div(
+                _("What happened and what comes next. No victim's name or address."),
+                id="note-hint",
+                class_name="hint",
+            ),
+            field_error(state.note_error, "note-error"),
+            rx.el.textarea(
+                id="note",
+                name="note",
+                rows=3,
+                max_length=2 * LONG_TEXT_MAX_LENGTH,  # a stop to a megabyte's paste
+                class_name=rx.cond(state.note_error != "", "textarea textarea-error", "textarea"),
+                aria_describedby=rx.cond(
+                    state.note_error != "",
+                    "note-hint note-error note-count-hint",
+                    "note-hint note-count-hint",
+                ),
+                on_change=recount,
+            ),
+            count,
+            class_name=group_class(state.note_error),
+        ),
+        rx.el.div(
+            _submit(_("Record outcome")),
+            back_button(),
+            class_name="button-group",
+        ),
+        key=state.form_key,
+        on_submit=state.record_outcome,
+        no_validate=True,
+    )
+
+
+def booking_body() -> rx.Component:
+    return rx.cond(
+        AppointmentsState.cases.length() > 0,  # type: ignore[attr-defined]
+        book_form(),
+        rx.fragment(
+            rx.el.p(_("You have no open cases to book an appointment for.")),
+            back_button(),
+        ),
+    )
