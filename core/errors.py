@@ -171,3 +171,58 @@ class AuditTrailBlocked(DomainError):
     saved; ``drive-assist audit verify`` names the row for the operator to investigate."""
 
     code = "audit_trail_blocked"
+
+
+# --- case work (issue 19) ---------------------------------------------------------------------
+
+
+class DashAnswerMissing(ValidationFailed):
+    """The DASH checklist was given without an answer to ``details['question']`` (q1..q24)."""
+
+    code = "dash_answer_missing"
+
+
+class DateInFuture(ValidationFailed):
+    """A referral or a stage move dated after today."""
+
+    code = "date_in_future"
+
+
+class DateBeforeReferral(ValidationFailed):
+    """A stage move dated before the case's referral date (``details['referral_date']``)."""
+
+    code = "date_before_referral"
+
+
+class DateBeforeLastChange(ValidationFailed):
+    """A stage move dated before the case's last move (``details['last_change']``): the history
+    runs in order."""
+
+    code = "date_before_last_change"
+
+
+class ClosureReasonTextRequired(ValidationFailed):
+    """A closure for an "other" reason needs the reason in words."""
+
+    code = "closure_reason_text_required"
+
+
+class CaseNotClosed(DomainError):
+    """Only a closed case can be reopened."""
+
+    code = "case_not_closed"
+
+
+class PossibleDuplicates(DomainError):
+    """A referral matches existing cases (same folded name, or surname and initial, and a date
+    of birth equal or with day and month swapped). Nothing was saved; the face shows
+    ``matches`` (``core.schemas.referrals.DuplicateCheckRead``) and may save anyway.
+
+    ``details['count']`` is how many matched, at every site.
+    """
+
+    code = "possible_duplicates"
+
+    def __init__(self, *, matches: object, count: int) -> None:
+        super().__init__(count=count)
+        self.matches = matches

@@ -31,6 +31,8 @@ class Action(StrEnum):
     CASE_ALLOCATE = "case.allocate"
     CASE_CHANGE_STAGE = "case.change_stage"
     CASE_CLOSE = "case.close"
+    CASE_REOPEN = "case.reopen"
+    CASE_TRANSFER = "case.transfer"
     CASE_NOTES_VIEW = "case_notes.view"
     VICTIM_VIEW = "victim.view"
     VICTIM_MANAGE = "victim.manage"
@@ -83,12 +85,17 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.SITE_MANAGE: {ADMIN: SITE},
     Action.USER_MANAGE: {ADMIN: SITE},
     Action.USER_VIEW: {ADMIN: SITE, SM: SITE, PC: SITE},
-    Action.CASE_CREATE: {SM: SITE, CM: SITE},
+    # A new referral: the service manager and the panel coordinator; a site may let other roles
+    # do it too (``sites.referral_roles``, checked by core.services.referrals on top of this).
+    Action.CASE_CREATE: {SM: SITE, PC: SITE},
     Action.CASE_VIEW: _CASE_READERS,
     Action.CASE_UPDATE: {SM: SITE, CM: CASELOAD},
     Action.CASE_ALLOCATE: {SM: SITE},
     Action.CASE_CHANGE_STAGE: {SM: SITE, CM: CASELOAD},
     Action.CASE_CLOSE: {SM: SITE, CM: CASELOAD},
+    Action.CASE_REOPEN: {SM: SITE},
+    # Checked at both sites: the one the case leaves and the one it goes to.
+    Action.CASE_TRANSFER: {SM: SITE, ADMIN: SITE},
     # The free text of the case work (contact notes and next steps, appointment outcomes, the
     # reasons for a risk level, what was done about an alert): the staff who work the case.
     # Panel coordinators and admins see that the work happened, not what was said.

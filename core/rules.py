@@ -5,12 +5,14 @@ from __future__ import annotations
 import calendar
 from datetime import date, datetime
 
-from core.enums import AppointmentStatus, RiskLevel, Stage
+from core.enums import AppointmentStatus, DashAnswer, RiskLevel, Stage
 from core.errors import (
     AppointmentEndsBeforeStart,
+    DashAnswerMissing,
     DateOutOfRange,
     InvalidPlannedEnd,
     InvalidStageTransition,
+    ValidationFailed,
 )
 
 # Where a case may go from each stage. Allocation and closure have their own services
@@ -49,6 +51,22 @@ def risk_level_for_dash(score: int | None) -> RiskLevel | None:
     if score >= 10:
         return RiskLevel.MEDIUM
     return RiskLevel.STANDARD
+
+
+# The SafeLives DASH risk identification checklist: 24 questions, answered yes / no / not known.
+# Core knows them by key; their words (English and Welsh) live in ui.dash.
+DASH_QUESTIONS: tuple[str, ...] = tuple(f"q{number}" for number in range(1, 25))
+
+
+def dash_score_for(answers: dict[str, DashAnswer]) -> int:
+    """The number of "yes" answers; every question must be answered, and nothing else given."""
+    unknown = sorted(set(answers) - set(DASH_QUESTIONS))
+    if unknown:
+        raise ValidationFailed(field="dash_answers", rule="unknown_question", question=unknown[0])
+    for question in DASH_QUESTIONS:
+        if question not in answers:
+            raise DashAnswerMissing(field="dash_answers", question=question)
+    return sum(1 for answer in answers.values() if answer is DashAnswer.YES)
 
 
 def add_months(day: date, months: int) -> date:

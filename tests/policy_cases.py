@@ -70,11 +70,20 @@ from core.models import (
 from core.policy import Action, allowed_somewhere, is_allowed
 from core.schemas.actor import Actor
 from core.schemas.appointments import AppointmentCreate, AppointmentOutcome, AppointmentReschedule
-from core.schemas.cases import CaseAllocate, CaseClose, CaseCreate, CaseUpdate, StageMove
+from core.schemas.cases import (
+    CaseAllocate,
+    CaseClose,
+    CaseCreate,
+    CaseReopen,
+    CaseTransfer,
+    CaseUpdate,
+    StageMove,
+)
 from core.schemas.contacts import ContactCreate
 from core.schemas.interventions import InterventionCreate, InterventionStatusUpdate
 from core.schemas.panels import PanelActionCreate, PanelMeetingCreate
 from core.schemas.people import LinkedPersonCreate
+from core.schemas.referrals import DuplicateQuery, PerpetratorDetails, ReferralCreate
 from core.schemas.risk import MaracAppearanceCreate, PoliceIncidentCreate, RiskAssessmentCreate
 from core.schemas.sites import SiteCreate
 from core.schemas.users import MembershipCreate, RoleChange, UserCreate
@@ -97,6 +106,7 @@ from core.services import (
     notifications_admin,
     panels,
     people,
+    referrals,
     reports,
     retention,
     risk,
@@ -509,6 +519,11 @@ def _site(bench: Bench, actor: Actor, where: Where) -> Awaitable[Target]:
         return Target(where=where, site_id=bench.site_id(where), site_code=bench.site_code(where))
 
     return build()
+
+
+def _elsewhere(target: Target) -> str:
+    """The other of the two sites, where a transfer sends the target's case."""
+    return OTHER if target.site_code == OWN else OWN
 
 
 def _owned_by_actor(actor: Actor, target: Target) -> bool:
@@ -1153,6 +1168,80 @@ OPERATIONS: tuple[Operation, ...] = (
             case_id=t.id,
             data=CaseClose(version=1, reason=ClosureReason.COMPLETED),
         ),
+    ),
+    Operation(
+        "cases.reopen_case",
+        Action.CASE_REOPEN,
+        lambda b, a, w: b.case(a, w, stage=Stage.CLOSED),
+        lambda b, a, t: cases.reopen_case(
+            uow=b.uow(), actor=a, case_id=t.id, data=CaseReopen(version=1, reason="Re-referred")
+        ),
+    ),
+    Operation(
+        "cases.transfer_case",
+        Action.CASE_TRANSFER,
+        _case,
+        lambda b, a, t: cases.transfer_case(
+            uow=b.uow(),
+            actor=a,
+            case_id=t.id,
+            data=CaseTransfer(version=1, to_site_id=b.world.sites[_elsewhere(t)].id),
+        ),
+        # The actor must be allowed at both sites; every actor here holds roles at one only.
+        expected=lambda a, t: (
+            is_allowed(a, Action.CASE_TRANSFER, site_id=t.site_id)
+            and any(m.site_code == _elsewhere(t) for m in a.memberships)
+        ),
+    ),
+    # referrals
+    Operation(
+        "referrals.record_referral",
+        Action.CASE_CREATE,
+        _site,
+        lambda b, a, t: referrals.record_referral(
+            uow=b.uow(),
+            actor=a,
+            data=ReferralCreate(
+                site_id=t.site_id or 0,
+                referral_date=date(2026, 2, 25),
+                referral_source=ReferralSource.SELF,
+                referral_reason=ReferralReason.SERIAL,
+                subject=PerpetratorDetails(
+                    name=f"Testname Number{b.number()}", date_of_birth=date(1990, 1, 2)
+                ),
+            ),
+        ),
+        wheres=SITE_WHERES,
+    ),
+    Operation(
+        "referrals.check_duplicates",
+        Action.CASE_CREATE,
+        _site,
+        lambda b, a, t: referrals.check_duplicates(
+            uow=b.uow(),
+            actor=a,
+            data=DuplicateQuery(
+                site_id=t.site_id or 0, name="Test Subject", date_of_birth=date(1990, 1, 2)
+            ),
+        ),
+        wheres=SITE_WHERES,
+    ),
+    Operation(
+        "referrals.set_referral_roles",
+        Action.SITE_MANAGE,
+        _site,
+        # No extra roles: the matrix's other cells keep the policy's own answer.
+        lambda b, a, t: referrals.set_referral_roles(
+            uow=b.uow(), actor=a, site_code=t.site_code or "", roles=[]
+        ),
+        wheres=SITE_WHERES,
+    ),
+    Operation(
+        "referrals.site_referral_roles",
+        Action.SITE_VIEW,
+        _site,
+        lambda b, a, t: referrals.site_referral_roles(uow=b.uow(), actor=a, site_id=t.site_id or 0),
+        wheres=SITE_WHERES,
     ),
     Operation(
         "cases.stage_history",

@@ -109,6 +109,25 @@ ERROR_MESSAGES: dict[str, str] = {
         "This only works in demo mode. Set DEMO_MODE=true to use it with demo data."
     ),
     "not_a_demo_account": N_("That is not a demo account, so its sign-in code cannot be shown."),
+    "dash_answer_missing": N_(
+        "Answer every question of the DASH checklist (yes, no or not known), or enter a known"
+        " score instead."
+    ),
+    "date_in_future": N_("The date cannot be in the future. Check the date and try again."),
+    "date_before_referral": N_(
+        "The date cannot be before the case was referred. Check the date and try again."
+    ),
+    "date_before_last_change": N_(
+        "The date cannot be before the case's last change of stage. Check the date and try again."
+    ),
+    "closure_reason_text_required": N_(
+        "You chose 'Other' as the reason for closing: say in a few words what the reason is."
+    ),
+    "case_not_closed": N_("Only a closed case can be reopened."),
+    "possible_duplicates": N_(
+        "There may already be a case for this person. Check the possible matches, then save"
+        " anyway if this is a different person or a new referral."
+    ),
     "bench_database_not_empty": N_(
         "The database already holds cases, so no benchmark data was added. Use a new, empty"
         " database."
@@ -143,6 +162,18 @@ DETAILED_ERROR_MESSAGES: dict[str, str] = {
         "There is already an account with the email address {email}. Use that account, or"
         " enter a different email address."
     ),
+    "dash_answer_missing": N_(
+        "DASH question {question} has no answer. Answer it (yes, no or not known), or enter a"
+        " known score instead of the checklist."
+    ),
+    "date_before_referral": N_(
+        "The date cannot be before {referral_date}, when the case was referred. Check the date"
+        " and try again."
+    ),
+    "date_before_last_change": N_(
+        "The date cannot be before {last_change}, when the case last changed stage. Check the"
+        " date and try again."
+    ),
     "invalid_planned_end": N_(
         "The planned end date must be between {earliest} and {latest}: {min_months} to"
         " {max_months} months after the case was allocated. Choose a date in that range."
@@ -161,7 +192,7 @@ _FIXED_PARAMS: dict[str, object] = {
     "max_text_length": f"{LONG_TEXT_MAX_LENGTH:,}",
 }
 _STAGE_DETAILS = frozenset({"from_stage", "to_stage"})
-_DATE_DETAILS = frozenset({"earliest", "latest", "referral_date"})
+_DATE_DETAILS = frozenset({"earliest", "latest", "referral_date", "last_change"})
 _NUMBER_DETAILS = frozenset({"max_length"})
 
 
@@ -177,6 +208,8 @@ def _shown(key: str, value: object, translator: Translator) -> str:
         if key in _DATE_DETAILS:
             day = value if isinstance(value, date) else date.fromisoformat(str(value))
             return translator.format_date(day, "long")
+        if key == "question":  # a DASH question's key, q1..q24: its number
+            return str(int(str(value).removeprefix("q")))
         if key in _NUMBER_DETAILS:
             return f"{int(str(value)):,}"  # 5,000: both languages group thousands with a comma
     except ValueError:

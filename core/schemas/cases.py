@@ -3,9 +3,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
-from core.enums import ClosureReason, ReferralReason, ReferralSource, RiskLevel, Stage
+from core.enums import ClosureReason, DashAnswer, ReferralReason, ReferralSource, RiskLevel, Stage
 from core.schemas.common import InputModel, LongText, ReadModel, ShortText
 
 DashScore = Annotated[int, Field(ge=0, le=24)]
@@ -55,21 +55,54 @@ class CaseAllocate(InputModel):
 
 
 class StageMove(InputModel):
+    """A move between the working stages (engaging, active, indirect).
+
+    ``effective_on``: the day it happened (today when not given); it may not be in the future,
+    before the referral or before the case's last move. ``reason``: why, in a few words.
+    """
+
     version: int
     to_stage: Stage
+    reason: LongText | None = None
+    effective_on: date | None = None
 
 
 class CaseClose(InputModel):
+    """``reason_other`` is required when ``reason`` is *other*. ``effective_on`` as for a move."""
+
     version: int
     reason: ClosureReason | None = None
+    reason_other: LongText | None = None
     abuse_at_closure: AbuseProfile | None = None
+    effective_on: date | None = None
+
+
+class CaseReopen(InputModel):
+    """Reopen a closed case as its next episode; it goes back to *referred* for allocation."""
+
+    version: int
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+    effective_on: date | None = None
+
+
+class CaseTransfer(InputModel):
+    """Move the case to another site (the person moved area). It takes a reference of the new
+    site; the old one stays findable. ``reason``: why, in a few words."""
+
+    version: int
+    to_site_id: int
+    reason: LongText | None = None
 
 
 class StageChangeRead(ReadModel):
     from_stage: Stage | None
     to_stage: Stage
     closure_reason: ClosureReason | None
+    closure_reason_other: str | None = None
     changed_at: datetime
+    effective_on: date | None = None
+    reason: str | None = None
+    episode: int = 1
     changed_by_id: int | None
 
 
@@ -106,7 +139,19 @@ class CaseRead(ReadModel):
     planned_end: date | None
     closed_at: datetime | None
     closure_reason: ClosureReason | None
+    closure_reason_other: str | None = None
     abuse_at_start: AbuseProfile
     abuse_at_closure: AbuseProfile
     linked_people_count: int
     version: int
+    subject_gender: str | None = None
+    subject_phone: str | None = None
+    subject_languages: str | None = None
+    subject_interpreter_needed: bool | None = None
+    referrer_agency: str | None = None
+    referrer_contact: str | None = None
+    # {"q1": "yes", ...} when the DASH checklist was answered here; None when a score was typed.
+    dash_answers: dict[str, DashAnswer] | None = None
+    episode: int = 1
+    # References the case held at sites it was transferred from, oldest first.
+    former_references: list[str] = []

@@ -17,7 +17,8 @@ Words used below:
 
 The funder return:
 
-- ``referrals``: cases whose referral date is in the period.
+- ``referrals``: cases whose referral date is in the period, and reopenings of closed cases in
+  the period (each starts an episode of its own).
 - ``allocations``: cases allocated in the period; ``median_days_referral_to_allocation``: the
   median over them of (day of allocation - referral date), in days.
 - ``cases_worked``: cases allocated before the period ended and not closed before it began.
@@ -35,7 +36,8 @@ The funder return:
   with a completion date on or before the due date.
 - ``alerts_acknowledged_within_4h``: of the disruption alerts raised in the period, those
   acknowledged no more than 4 hours (14,400 whole seconds) after being raised.
-- ``closures``: cases closed in the period, by reason.
+- ``closures``: cases closed in the period, by reason; the closures of earlier episodes of
+  reopened cases (kept in the stage history) count too, each once.
 - ``open_cases``: cases referred by the end of the period and not closed by then, by their stage
   at the end of the period (from the stage history) and their risk level then (the latest risk
   assessment by anyone before the end of the period; None when there was none).
@@ -315,6 +317,15 @@ async def _funder_return(uow: UnitOfWork, sql: _Sql, scope: ReportScope) -> Fund
         )
     ).one()
     referrals, allocations, cases_worked, engaged = (_count(v) for v in cases_row[:4])
+    # Each reopening starts an episode: a referral of its own (core.services.cases.reopen_case).
+    in_period = and_(CaseStageChange.changed_at >= start, CaseStageChange.changed_at < end)
+    reopenings = await session.scalar(
+        select(func.count())
+        .select_from(CaseStageChange)
+        .join(Case, Case.id == CaseStageChange.case_id)
+        .where(in_sites, in_period, CaseStageChange.from_stage == Stage.CLOSED)
+    )
+    referrals += _count(reopenings)
     open_seconds = _count(cases_row[4])
 
     waits = list(
@@ -411,8 +422,20 @@ async def _funder_return(uow: UnitOfWork, sql: _Sql, scope: ReportScope) -> Fund
         .where(in_sites, Case.closed_at >= start, Case.closed_at < end)
         .group_by(Case.closure_reason)
     )
+    # The closures of earlier episodes of cases since reopened live in the stage history only.
+    earlier_closure_rows = await session.execute(
+        select(CaseStageChange.closure_reason, func.count())
+        .join(Case, Case.id == CaseStageChange.case_id)
+        .where(
+            in_sites,
+            in_period,
+            CaseStageChange.to_stage == Stage.CLOSED,
+            CaseStageChange.episode < Case.episode,
+        )
+        .group_by(CaseStageChange.closure_reason)
+    )
     closures_by_reason = {reason: 0 for reason in ClosureReason}
-    for reason, count in closure_rows:
+    for reason, count in [*closure_rows, *earlier_closure_rows]:
         closures_by_reason[ClosureReason(reason or ClosureReason.OTHER)] += count
 
     open_by_stage_risk = await _open_cases_at(uow, sites, scope.period_to, end)

@@ -1,12 +1,19 @@
-"""Risk history, MARAC appearances and police incidents for a case."""
+"""Risk history, MARAC appearances and police incidents for a case.
+
+A risk assessment may carry the DASH checklist (its score and level are worked out here) or a
+typed score; MARAC appearances and police incidents feed the outcome measures
+(core.services.reports: before allocation and after closure).
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from core.enums import Role
+from core.errors import ValidationFailed
 from core.models import MaracAppearance, PoliceIncident, RiskAssessment
 from core.policy import Action, is_allowed
+from core.rules import dash_score_for, risk_level_for_dash
 from core.schemas.actor import Actor
 from core.schemas.risk import (
     MaracAppearanceCreate,
@@ -20,6 +27,8 @@ from core.services.access import load_case
 from core.services.audit import record_audit
 from core.uow import UnitOfWork
 
+_ASSESSORS = frozenset({Role.IDVA, Role.CASE_MANAGER, Role.SERVICE_MANAGER})
+
 
 async def record_risk_assessment(
     *, uow: UnitOfWork, actor: Actor, data: RiskAssessmentCreate
@@ -31,11 +40,25 @@ async def record_risk_assessment(
         assessor_role = next(
             (r for r in (Role.IDVA, Role.CASE_MANAGER, Role.SERVICE_MANAGER) if r in roles), None
         )
+        if data.assessor_role is not None:
+            if data.assessor_role not in roles or data.assessor_role not in _ASSESSORS:
+                raise ValidationFailed(field="assessor_role", rule="not_a_role_held_here")
+            assessor_role = data.assessor_role
+        if data.dash_answers is not None and data.dash_score is not None:
+            raise ValidationFailed(field="dash_score", rule="answers_or_score")
+        score = data.dash_score
+        if data.dash_answers is not None:
+            score = dash_score_for(data.dash_answers)
+        level = data.level or risk_level_for_dash(score)
+        if level is None:
+            raise ValidationFailed(field="level", rule="required")
+        answers = data.dash_answers
         assessment = RiskAssessment(
             case_id=case.id,
             assessed_at=data.assessed_at or uow.clock.now(),
-            level=data.level,
-            dash_score=data.dash_score,
+            level=level,
+            dash_score=score,
+            dash_answers={q: a.value for q, a in answers.items()} if answers else None,
             reason=data.reason or None,
             assessed_by_id=actor.user_id,
             assessor_role=assessor_role,
@@ -50,7 +73,7 @@ async def record_risk_assessment(
             entity_id=assessment.id,
             site_id=case.site_id,
             case_id=case.id,
-            details={"level": data.level.value},
+            details={"level": level.value, "dash_score": score},
         )
         await uow.commit()
         return RiskAssessmentRead.model_validate(assessment)
@@ -87,7 +110,11 @@ async def record_marac_appearance(
     async with uow:
         case = await load_case(uow, actor, data.case_id, Action.MARAC_RECORD)
         appearance = MaracAppearance(
-            case_id=case.id, heard_on=data.heard_on, recorded_by_id=actor.user_id
+            case_id=case.id,
+            heard_on=data.heard_on,
+            appearance_type=data.appearance_type,
+            description=data.description or None,
+            recorded_by_id=actor.user_id,
         )
         uow.session.add(appearance)
         await uow.flush()
@@ -113,6 +140,8 @@ async def record_police_incident(
             case_id=case.id,
             occurred_on=data.occurred_on,
             police_reference=data.police_reference,
+            incident_type=data.incident_type,
+            description=data.description or None,
             recorded_by_id=actor.user_id,
         )
         uow.session.add(incident)

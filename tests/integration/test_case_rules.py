@@ -705,7 +705,7 @@ async def test_a_referral_records_its_first_stage_and_details(
 ) -> None:
     created = await case_services.create_case(
         uow=world.container.uow(),
-        actor=world.actor(Role.CASE_MANAGER),
+        actor=world.actor(Role.SERVICE_MANAGER),
         data=CaseCreate(
             site_id=world.sites["HER"].id,
             referral_date=date(2026, 2, 27),

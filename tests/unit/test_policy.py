@@ -42,12 +42,14 @@ site.view                  S    S    S    S    S    S    S
 site.manage                -    -    -    -    -    -    S
 user.manage                -    -    -    -    -    -    S
 user.view                  -    S    S    -    -    -    S
-case.create                S    S    -    -    -    -    -
+case.create                -    S    S    -    -    -    -
 case.view                  S    S    S    S    S    -    S
 case.update                C    S    -    -    -    -    -
 case.allocate              -    S    -    -    -    -    -
 case.change_stage          C    S    -    -    -    -    -
 case.close                 C    S    -    -    -    -    -
+case.reopen                -    S    -    -    -    -    -
+case.transfer              -    S    -    -    -    -    S
 case_notes.view            S    S    -    S    S    -    -
 victim.view                -    S    -    -    S    -    S
 victim.manage              -    S    -    -    S    -    -
