@@ -173,6 +173,22 @@ class AuditTrailBlocked(DomainError):
     code = "audit_trail_blocked"
 
 
+class Clash(DomainError):
+    """Saving would double-book: another appointment on the same case overlaps the time, or
+    another panel meeting at the same site is at the same time. Nothing was saved.
+
+    ``clashes`` holds what it clashes with (``core.schemas.clashes.ClashRead``), for the face to
+    list before offering "save anyway"; ``details['kind']`` is ``"appointment"`` or
+    ``"panel_meeting"`` and ``details['count']`` how many.
+    """
+
+    code = "clash"
+
+    def __init__(self, *, clashes: tuple[object, ...], kind: str) -> None:
+        super().__init__(kind=kind, count=len(clashes))
+        self.clashes = clashes
+
+
 # --- case work (issue 19) ---------------------------------------------------------------------
 
 

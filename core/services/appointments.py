@@ -22,6 +22,7 @@ from core.schemas.appointments import (
 )
 from core.services.access import ensure_open, get_or_404, load_case
 from core.services.audit import record_audit
+from core.services.clashes import find_appointment_clashes, refuse_unless_saving_anyway
 from core.uow import UnitOfWork
 
 OUTCOME_STATUSES = frozenset({AppointmentStatus.ATTENDED, AppointmentStatus.DID_NOT_ATTEND})
@@ -78,7 +79,12 @@ async def _load_for_change(
 
 
 def _audit(
-    uow: UnitOfWork, actor: Actor, action: str, appointment: Appointment, case: Case
+    uow: UnitOfWork,
+    actor: Actor,
+    action: str,
+    appointment: Appointment,
+    case: Case,
+    extra: dict[str, list[int]] | None = None,
 ) -> None:
     record_audit(
         uow,
@@ -88,19 +94,26 @@ def _audit(
         entity_id=appointment.id,
         site_id=case.site_id,
         case_id=case.id,
-        details={"status": appointment.status.value},
+        details={"status": appointment.status.value} | (extra or {}),
     )
 
 
 async def book_appointment(
-    *, uow: UnitOfWork, actor: Actor, data: AppointmentCreate
+    *, uow: UnitOfWork, actor: Actor, data: AppointmentCreate, save_anyway: bool = False
 ) -> AppointmentRead:
+    """Book it; ``Clash`` if another scheduled appointment on the case overlaps, unless
+    ``save_anyway`` (then the audit event names what it overlaps)."""
     check_appointment_times(data.starts_at, data.ends_at)
     async with uow:
         case = await load_case(uow, actor, data.case_id, Action.APPOINTMENT_MANAGE)
         ensure_open(case)
         staff_id = data.staff_id or actor.user_id
         await _check_staff(uow, staff_id, case.site_id)
+        overridden = refuse_unless_saving_anyway(
+            await find_appointment_clashes(uow, case, data.starts_at, data.ends_at),
+            kind="appointment",
+            save_anyway=save_anyway,
+        )
         appointment = Appointment(
             case_id=case.id,
             staff_id=staff_id,
@@ -112,15 +125,23 @@ async def book_appointment(
         )
         uow.session.add(appointment)
         await uow.flush()
-        _audit(uow, actor, "appointment.book", appointment, case)
+        _audit(uow, actor, "appointment.book", appointment, case, overridden)
         await uow.commit()
         return _read(appointment, case.reference)
 
 
 async def reschedule_appointment(
-    *, uow: UnitOfWork, actor: Actor, appointment_id: int, data: AppointmentReschedule
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    appointment_id: int,
+    data: AppointmentReschedule,
+    save_anyway: bool = False,
 ) -> AppointmentRead:
     """Book the new time and mark the old appointment *rescheduled*, pointing at the new one.
+
+    ``Clash`` if another scheduled appointment on the case (not this one) overlaps the new
+    time, unless ``save_anyway``.
 
     The old time's pending reminders are cancelled here; the reminder scheduler queues the new
     time's on its next run (one place decides who is reminded when).
@@ -129,6 +150,13 @@ async def reschedule_appointment(
     async with uow:
         old, case = await _load_for_change(uow, actor, appointment_id)
         ensure_open(case)
+        overridden = refuse_unless_saving_anyway(
+            await find_appointment_clashes(
+                uow, case, data.starts_at, data.ends_at, exclude_appointment_id=old.id
+            ),
+            kind="appointment",
+            save_anyway=save_anyway,
+        )
         new = Appointment(
             case_id=case.id,
             staff_id=old.staff_id,
@@ -144,7 +172,7 @@ async def reschedule_appointment(
         old.rescheduled_to_id = new.id
         await cancel_pending(uow, appointment_id=old.id)
         _audit(uow, actor, "appointment.reschedule", old, case)
-        _audit(uow, actor, "appointment.book", new, case)
+        _audit(uow, actor, "appointment.book", new, case, overridden)
         await uow.commit()
         return _read(new, case.reference)
 

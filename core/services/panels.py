@@ -40,6 +40,7 @@ from core.schemas.panels import (
 from core.services import broadcasts
 from core.services.access import get_or_404
 from core.services.audit import record_audit
+from core.services.clashes import find_meeting_clashes, refuse_unless_saving_anyway
 from core.uow import UnitOfWork
 
 RSVP_STATUSES = frozenset({AttendanceStatus.ATTENDING, AttendanceStatus.APOLOGIES})
@@ -86,11 +87,18 @@ async def _case_at_site(uow: UnitOfWork, case_id: int, site_id: int) -> Case:
 
 
 async def schedule_panel_meeting(
-    *, uow: UnitOfWork, actor: Actor, data: PanelMeetingCreate
+    *, uow: UnitOfWork, actor: Actor, data: PanelMeetingCreate, save_anyway: bool = False
 ) -> PanelMeetingRead:
+    """Schedule it; ``Clash`` if another scheduled meeting at the site is at the same time
+    (``clashes.PANEL_MEETING_SLOT``), unless ``save_anyway`` (audited with what it clashes with)."""
     async with uow:
         authorize(actor, Action.PANEL_MANAGE, site_id=data.site_id)
         site = await get_or_404(uow, Site, data.site_id)
+        overridden = refuse_unless_saving_anyway(
+            await find_meeting_clashes(uow, site, data.starts_at),
+            kind="panel_meeting",
+            save_anyway=save_anyway,
+        )
         meeting = PanelMeeting(
             site_id=site.id,
             starts_at=data.starts_at,
@@ -108,6 +116,7 @@ async def schedule_panel_meeting(
             entity_type="panel_meeting",
             entity_id=meeting.id,
             site_id=site.id,
+            details=overridden or None,
         )
         await uow.commit()
         return _meeting_read(meeting, site.code)
