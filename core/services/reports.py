@@ -34,6 +34,9 @@ The funder return:
   kind (the catalogue code) and by agency.
 - ``panel_actions_on_time``: of the panel actions due in the period and not cancelled, those done
   with a completion date on or before the due date.
+- ``panel_meetings_held`` / ``panel_meetings_cancelled``: the sites' panel meetings due to start
+  in the period, marked held or cancelled; ``panel_attendance``: at the meetings held, of the
+  people on their registers (``core.services.panel_outcomes``), those marked attended.
 - ``alerts_acknowledged_within_4h``: of the disruption alerts raised in the period, those
   acknowledged no more than 4 hours (14,400 whole seconds) after being raised.
 - ``closures``: cases closed in the period, by reason; the closures of earlier episodes of
@@ -74,9 +77,11 @@ from core.enums import (
     DIRECT_CONTACT_TYPES,
     AbuseType,
     Agency,
+    AttendanceStatus,
     ClosureReason,
     ContactType,
     PanelActionStatus,
+    PanelMeetingStatus,
     RiskLevel,
     Role,
     Stage,
@@ -92,6 +97,8 @@ from core.models import (
     InterventionKind,
     MaracAppearance,
     PanelAction,
+    PanelAttendance,
+    PanelMeeting,
     PoliceIncident,
     RiskAssessment,
     Site,
@@ -404,6 +411,33 @@ async def _funder_return(uow: UnitOfWork, sql: _Sql, scope: ReportScope) -> Fund
         )
     ).one()
 
+    meetings_row = (
+        await session.execute(
+            select(
+                func.sum(case((PanelMeeting.status == PanelMeetingStatus.HELD, 1), else_=0)),
+                func.sum(case((PanelMeeting.status == PanelMeetingStatus.CANCELLED, 1), else_=0)),
+            ).where(
+                PanelMeeting.site_id.in_(sites),
+                PanelMeeting.starts_at >= start,
+                PanelMeeting.starts_at < end,
+            )
+        )
+    ).one()
+    attended = PanelAttendance.status == AttendanceStatus.ATTENDED
+    attendance_row = (
+        await session.execute(
+            select(func.count(), func.sum(case((attended, 1), else_=0)))
+            .join(PanelMeeting, PanelMeeting.id == PanelAttendance.meeting_id)
+            .where(
+                PanelMeeting.site_id.in_(sites),
+                PanelMeeting.status == PanelMeetingStatus.HELD,
+                PanelMeeting.starts_at >= start,
+                PanelMeeting.starts_at < end,
+                PanelAttendance.status.in_([AttendanceStatus.ATTENDED, AttendanceStatus.ABSENT]),
+            )
+        )
+    ).one()
+
     quick = and_(
         DisruptionAlert.acknowledged_at.is_not(None),
         sql.seconds(DisruptionAlert.acknowledged_at) - sql.seconds(DisruptionAlert.raised_at)
@@ -456,6 +490,9 @@ async def _funder_return(uow: UnitOfWork, sql: _Sql, scope: ReportScope) -> Fund
         interventions_by_kind=dict(sorted(by_kind.items())),
         interventions_by_agency=dict(sorted(by_agency.items())),
         panel_actions_on_time=share(_count(actions_row[1]), _count(actions_row[0])),
+        panel_meetings_held=_count(meetings_row[0]),
+        panel_meetings_cancelled=_count(meetings_row[1]),
+        panel_attendance=share(_count(attendance_row[1]), _count(attendance_row[0])),
         alerts_acknowledged_within_4h=share(_count(alerts_row[1]), _count(alerts_row[0])),
         closures=sum(closures_by_reason.values()),
         closures_by_reason=closures_by_reason,
