@@ -153,10 +153,20 @@ class WorkCategory(StrEnum):
 
 
 class InterventionStatus(StrEnum):
-    PLANNED = "planned"
-    IN_PROGRESS = "in_progress"
+    """Migration 0010 renamed planned, in_progress and not_pursued to offered, started and
+    declined; *ended* is work stopped before it was completed."""
+
+    OFFERED = "offered"
+    STARTED = "started"
     COMPLETED = "completed"
-    NOT_PURSUED = "not_pursued"
+    DECLINED = "declined"
+    ENDED = "ended"
+
+
+# Interventions that have come to an end: they carry an end date.
+FINISHED_INTERVENTION_STATUSES = frozenset(
+    {InterventionStatus.COMPLETED, InterventionStatus.DECLINED, InterventionStatus.ENDED}
+)
 
 
 class PanelMeetingStatus(StrEnum):

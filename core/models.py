@@ -225,6 +225,11 @@ class CaseFormerReference(Base):
     replaced_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+def _same_as_created(context: Any) -> Any:
+    """An insert's ``created_at``, as the default of its ``updated_at``."""
+    return context.get_current_parameters()["created_at"]
+
+
 class LinkedPerson(Base):
     """An adult victim or a child linked to a case. Every field but the kind is restricted."""
 
@@ -240,6 +245,13 @@ class LinkedPerson(Base):
     safety_notes: Mapped[str | None] = mapped_column(Text)  # restricted
     relationship_to_subject: Mapped[str | None] = mapped_column(String(60))  # restricted
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The last edit; a row made without one takes its ``created_at``.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_same_as_created)
+    # The day the link to the case ended (moved on, no longer at risk from the subject...);
+    # None while current. An ended link stays, as history.
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    # The IDVA supporting this person: her "My cases" (core.services.people.my_idva_cases).
+    assigned_idva_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
 
 class RiskAssessment(Base):

@@ -36,6 +36,7 @@ class Action(StrEnum):
     CASE_NOTES_VIEW = "case_notes.view"
     VICTIM_VIEW = "victim.view"
     VICTIM_MANAGE = "victim.manage"
+    VICTIM_ASSIGN = "victim.assign"
     RISK_RECORD = "risk.record"
     MARAC_RECORD = "marac.record"
     INCIDENT_RECORD = "incident.record"
@@ -103,6 +104,8 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     # Victims' and children's details: IDVAs, service managers and admins only.
     Action.VICTIM_VIEW: {IDVA: SITE, SM: SITE, ADMIN: SITE},
     Action.VICTIM_MANAGE: {IDVA: SITE, SM: SITE},
+    # Which IDVA supports a victim or child (an IDVA adding one is assigned to it herself).
+    Action.VICTIM_ASSIGN: {SM: SITE},
     Action.RISK_RECORD: {SM: SITE, CM: CASELOAD, IDVA: SITE},
     Action.MARAC_RECORD: {SM: SITE, CM: CASELOAD, IDVA: SITE, PC: SITE},
     Action.INCIDENT_RECORD: {SM: SITE, CM: CASELOAD, PF: SITE},

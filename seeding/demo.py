@@ -1113,12 +1113,12 @@ _INTERVENTION_MIX = {
     Stage.INDIRECT: (2, 4, (80, 20, 0)),
 }
 _OPEN_STATUSES = (
-    (InterventionStatus.PLANNED, 20),
-    (InterventionStatus.IN_PROGRESS, 45),
+    (InterventionStatus.OFFERED, 20),
+    (InterventionStatus.STARTED, 45),
     (InterventionStatus.COMPLETED, 28),
-    (InterventionStatus.NOT_PURSUED, 7),
+    (InterventionStatus.DECLINED, 7),
 )
-_CLOSED_STATUSES = ((InterventionStatus.COMPLETED, 70), (InterventionStatus.NOT_PURSUED, 30))
+_CLOSED_STATUSES = ((InterventionStatus.COMPLETED, 70), (InterventionStatus.DECLINED, 30))
 _CATEGORIES = (WorkCategory.DISRUPTION, WorkCategory.SUPPORT, WorkCategory.BEHAVIOUR_CHANGE)
 
 
@@ -1154,14 +1154,14 @@ def _intervention(s: _Seeding, plan: _CasePlan, kind: InterventionKind) -> Inter
     statuses, weights = zip(*(_CLOSED_STATUSES if plan.closed_at else _OPEN_STATUSES), strict=True)
     status = s.rng.choices(statuses, weights=weights)[0]
     started = _day_between(s.rng, first.date(), last)
-    finished = status in (InterventionStatus.COMPLETED, InterventionStatus.NOT_PURSUED)
+    finished = status in (InterventionStatus.COMPLETED, InterventionStatus.DECLINED)
     recorder = s.user(Role.POLICE_FELLOW) if agency is Agency.POLICE else plan.manager
     return Intervention(
         case_id=plan.row.id,
         kind_id=kind.id,
         agency=agency,
         status=status,
-        started_on=None if status is InterventionStatus.PLANNED else started,
+        started_on=None if status is InterventionStatus.OFFERED else started,
         ended_on=_day_between(s.rng, started, last) if finished else None,
         recorded_by_id=recorder.id if recorder else None,
         created_at=s.capped(max(first, _working_time(s.rng, started))),

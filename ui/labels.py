@@ -160,10 +160,11 @@ LABELS: dict[type[StrEnum], dict[StrEnum, str]] = {
         WorkCategory.BEHAVIOUR_CHANGE: N_("Behaviour change"),
     },
     InterventionStatus: {
-        InterventionStatus.PLANNED: N_("Planned"),
-        InterventionStatus.IN_PROGRESS: N_("In progress"),
+        InterventionStatus.OFFERED: N_("Offered"),
+        InterventionStatus.STARTED: N_("Started"),
         InterventionStatus.COMPLETED: N_("Completed"),
-        InterventionStatus.NOT_PURSUED: N_("Not pursued"),
+        InterventionStatus.DECLINED: N_("Declined"),
+        InterventionStatus.ENDED: N_("Ended"),
     },
     PanelMeetingStatus: {
         PanelMeetingStatus.SCHEDULED: N_("Scheduled"),

@@ -16,7 +16,7 @@ class InterventionCreate(InputModel):
     case_id: int
     kind_code: str
     agency: Agency
-    status: InterventionStatus = InterventionStatus.PLANNED
+    status: InterventionStatus = InterventionStatus.OFFERED
     started_on: date | None = None
 
 

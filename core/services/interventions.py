@@ -1,9 +1,15 @@
-"""Interventions: disruption, support and behaviour-change work, by kind and agency."""
+"""Interventions: disruption, support and behaviour-change work, by kind and agency.
+
+Status: offered, started, completed, declined, ended (``core.enums.InterventionStatus``). Only
+a finished one (completed, declined, ended) takes an end date; one marked started without a
+start date is taken to start today. Any role allowed ``intervention.manage`` on the case.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
+from core.enums import FINISHED_INTERVENTION_STATUSES, InterventionStatus
 from core.errors import ValidationFailed
 from core.models import Intervention, InterventionKind
 from core.policy import Action
@@ -89,8 +95,12 @@ async def update_intervention_status(
         case = await load_case(uow, actor, intervention.case_id, Action.INTERVENTION_MANAGE)
         if data.ended_on and intervention.started_on and data.ended_on < intervention.started_on:
             raise ValidationFailed(field="ended_on", rule="before_start")
+        if data.ended_on and data.status not in FINISHED_INTERVENTION_STATUSES:
+            raise ValidationFailed(field="ended_on", rule="not_finished")
         intervention.status = data.status
         intervention.ended_on = data.ended_on
+        if data.status is InterventionStatus.STARTED and intervention.started_on is None:
+            intervention.started_on = uow.clock.now().date()
         record_audit(
             uow,
             actor,

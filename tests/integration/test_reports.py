@@ -244,7 +244,7 @@ async def january_fixture(world: World) -> Fixture:
                     case_id=case_id,
                     kind_id=kinds[code],
                     agency=agency,
-                    status="in_progress" if started else "planned",
+                    status="started" if started else "offered",
                     started_on=date.fromisoformat(started) if started else None,
                     created_at=at("2026-01-01"),
                 )

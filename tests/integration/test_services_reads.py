@@ -297,7 +297,7 @@ async def test_a_cases_interventions_are_listed_with_their_category_and_status(
             case_id=case.id,
             kind_code="housing",
             agency=Agency.HOUSING,
-            status=InterventionStatus.IN_PROGRESS,
+            status=InterventionStatus.STARTED,
             started_on=date(2026, 3, 1),
         ),
     )
@@ -337,7 +337,7 @@ async def test_a_cases_interventions_are_listed_with_their_category_and_status(
             InterventionStatus.COMPLETED,
             date(2026, 3, 2),
         ),
-        ("dvpn_dvpo", WorkCategory.DISRUPTION, Agency.POLICE, InterventionStatus.PLANNED, None),
+        ("dvpn_dvpo", WorkCategory.DISRUPTION, Agency.POLICE, InterventionStatus.OFFERED, None),
     ]
 
 

@@ -293,7 +293,7 @@ async def busy_case(world: World, clock: FixedClock) -> CaseRead:
             case_id=case.id,
             kind_code=(await intervention_services.list_intervention_kinds(uow=c.uow()))[0].code,
             agency=Agency.HOUSING,
-            status=InterventionStatus.IN_PROGRESS,
+            status=InterventionStatus.STARTED,
             started_on=clock.now().date(),
         ),
     )
@@ -339,7 +339,7 @@ async def test_the_timeline_merges_every_kind_of_entry_newest_first(
     assert [entry.label_key for entry in entries] == [
         "alert.actioned",
         "panel_action.open",
-        "intervention.in_progress",
+        "intervention.started",
         "stage.engaging",
         "appointment.attended",
         "contact.phone",
