@@ -12,24 +12,23 @@ The chain
 
 How an append stays one chain under concurrency
     ``record_audit`` does not touch the database: it queues the event on the session. When the
-    unit of work commits, a ``before_commit`` hook appends the queued events with two short
-    statements, and the commit's own flush inserts them:
+    unit of work commits, a ``before_commit`` hook appends the queued events with three short
+    statements:
 
     1. ``UPDATE audit_chain_head SET last_seq = last_seq + n RETURNING last_seq, last_hash``:
        this takes the head row's write lock (PostgreSQL: a row lock held to the end of the
        transaction; a second writer waits on it, then reads the head the first one committed,
        as READ COMMITTED re-evaluates the row; SQLite: the database write lock, writes being
        serialised anyway). It hands back the seqs to use and the hash to link to.
-    2. ``UPDATE audit_chain_head SET last_hash = ...`` once the new hashes are computed.
+    2. ``INSERT INTO audit_events ...``: the events, numbered, linked and hashed in Python
+       (``event_hash``). A seq already taken (a row put past the head) fails the unique
+       constraint, and the commit with it (``AuditTrailBlocked``).
+    3. ``UPDATE audit_chain_head SET last_hash = ...``: the head moved to the last new hash.
 
-    On PostgreSQL one event, what most writes audit, takes one statement instead
-    (``_APPEND_ONE_PG``): the head row locked with ``SELECT ... FOR UPDATE``, the event
-    inserted with its hash computed by the server from the canonical form's two parts around
-    the seq and the previous hash (``_canonical_parts``), and the head moved to it.
-
-    ``insert_audited`` goes one further for a service whose last write is one audited insert
-    (logging a contact): on PostgreSQL the row, its event and the head's move are one
-    statement, so the head is locked from that statement to the ``COMMIT`` that follows it.
+    ``insert_audited`` is the same for a service that writes one row and its event: the row goes
+    in at once (Core, its id returned), the event waits on the session with the others. Both
+    databases take this one path, and the canonical form is built only in Python
+    (``event_hash``).
 
     The lock is taken at commit, the latest point possible, so it is held only for the final
     flush and the COMMIT itself and never while a service is reading or waiting. A rolled-back
@@ -50,31 +49,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
 from hashlib import sha256
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    BigInteger,
     Table,
-    Text,
-    bindparam,
-    cast,
     event,
-    exists,
     func,
     insert,
-    literal,
     select,
-    text,
     tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
 
-from core.db.driver import DriverStatement
 from core.enums import Face
 from core.errors import AuditTrailBlocked, NotPermitted, ValidationFailed
 from core.models import AuditChainHead, AuditEvent, Case, Site
@@ -122,30 +112,10 @@ def event_hash(
     """The SHA-256 of an event's canonical form (the same on SQLite and PostgreSQL): the JSON
     array ``[CHAIN_FORMAT, seq, prev_hash, occurred_at, actor, face, action, entity type,
     entity id, site, case, details]``, keys sorted, no spaces, UTF-8."""
-    head, tail = _canonical_parts(
-        occurred_at=occurred_at, actor_user_id=actor_user_id, face=face, action=action,
-        entity_type=entity_type, entity_id=entity_id, site_id=site_id, case_id=case_id,
-        details=details,
-    )  # fmt: skip
-    return sha256(_joined(head, seq, prev_hash, tail).encode("utf-8")).hexdigest()
-
-
-def _canonical_parts(
-    *,
-    occurred_at: datetime,
-    actor_user_id: int | None,
-    face: Face | str,
-    action: str,
-    entity_type: str,
-    entity_id: int | None,
-    site_id: int | None,
-    case_id: int | None,
-    details: dict[str, Any],
-) -> tuple[str, str]:
-    """The canonical form around the seq and the previous hash, which only the chain's head
-    knows: ``_joined(head, seq, prev_hash, tail)`` is the whole form. Split so PostgreSQL can
-    join them under the head's lock (``_APPEND_ONE_PG``), exactly as ``_joined`` does."""
-    rest = [
+    form = [
+        CHAIN_FORMAT,
+        seq,
+        prev_hash,
         occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
         actor_user_id,
         str(face),
@@ -156,15 +126,10 @@ def _canonical_parts(
         case_id,
         details,
     ]
-    options: dict[str, Any] = {
-        "sort_keys": True, "separators": (",", ":"), "ensure_ascii": False, "allow_nan": False,
-    }  # fmt: skip
-    return "[" + json.dumps(CHAIN_FORMAT, **options) + ",", json.dumps(rest, **options)[1:]
-
-
-def _joined(head: str, seq: int, prev_hash: str, tail: str) -> str:
-    # The JSON of an integer and of a hex string: the digits, and the hex between quotes.
-    return f'{head}{seq},"{prev_hash}",{tail}'
+    canonical = json.dumps(
+        form, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    return sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def record_audit(
@@ -221,47 +186,17 @@ async def insert_audited(
     case_id: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> int:
-    """Insert one row into ``table`` and audit it (``entity_id`` is the new row's ``id``).
-
-    On PostgreSQL, when no other event waits for this unit of work's commit, one statement
-    inserts the row, appends its event to the chain and moves the head
-    (``_insert_and_append_pg``): a round trip less than the insert and the append at commit.
-    Otherwise, and on SQLite, the insert now and the event at commit, as ``record_audit``.
-    Returns the new row's id.
-    """
+    """Insert one row into ``table`` now and queue its audit event (``entity_id`` the new row's
+    ``id``), appended when the unit of work commits as every other event. Returns the id."""
     connection = await uow.connection()
-    audit_event = _new_event(uow, actor, action, entity_type, None, site_id, case_id, details)
-    if connection.dialect.name == "postgresql" and not uow.session.info.get(_PENDING_KEY):
-        rest = {k: v for k, v in audit_event.items() if k != "entity_id"}
-        form_head, form_tail = _canonical_parts(entity_id=_ENTITY_ID_MARK, **rest)
-        # Only the time, the actor and code constants come before the entity id in the form,
-        # so its first occurrence is the one to splice (details after it may hold anything).
-        before, _, after = form_tail.partition(_ENTITY_ID_MARK_JSON)
-        try:
-            (row,) = await _insert_and_append_pg(table, tuple(values)).fetch(
-                uow,
-                {
-                    **{f"v_{name}": value for name, value in values.items()},
-                    **rest,
-                    "form_head": form_head,
-                    "form_before": before,
-                    "form_after": after,
-                },
-            )
-        except IntegrityError as error:
-            if _is_chain_collision(error):
-                raise AuditTrailBlocked() from error
-            raise
-        if row["seq"] is not None:
-            return int(row["id"])
-        # No head yet: the row is in, the event waits for the commit (which starts the head).
-        audit_event["entity_id"] = int(row["id"])
-    else:
-        audit_event["entity_id"] = (
-            await connection.execute(insert(table).values(values).returning(table.c.id))
-        ).scalar_one()
-    uow.session.info.setdefault(_PENDING_KEY, []).append(audit_event)
-    return int(audit_event["entity_id"])
+    entity_id = int(
+        (await connection.execute(insert(table).values(values).returning(table.c.id))).scalar_one()
+    )
+    record_audit(
+        uow, actor, action, entity_type=entity_type, entity_id=entity_id, site_id=site_id,
+        case_id=case_id, details=details,
+    )  # fmt: skip
+    return entity_id
 
 
 # --- appending ------------------------------------------------------------------------------
@@ -285,133 +220,11 @@ _VERIFIED_COLUMNS = (
 )
 
 
-_EVENT_COLUMNS = (
-    "seq", "prev_hash", "hash", "occurred_at", "actor_user_id", "face", "action", "entity_type",
-    "entity_id", "site_id", "case_id", "details",
-)  # fmt: skip
-
-
-def _append_one_pg() -> Any:
-    """PostgreSQL, one event, one statement: lock the head (``FOR UPDATE``: a second writer
-    waits, then reads what the first committed), insert the event numbered and linked from it,
-    its hash computed by the server from the canonical form's two parts
-    (``_canonical_parts``, joined as ``_joined`` does), and move the head to it. Returns the
-    event's seq; no row when there is no head yet (nothing is written then)."""
-    head = (
-        select((_head.c.last_seq + 1).label("seq"), _head.c.last_hash)
-        .where(_head.c.id == HEAD_ROW_ID)
-        .with_for_update()
-        .cte("head")
-    )
-    form = (
-        bindparam("form_head", type_=Text())
-        + cast(head.c.seq, Text())
-        + literal(',"', Text())
-        + head.c.last_hash
-        + literal('",', Text())
-        + bindparam("form_tail", type_=Text())
-    )
-    digest = func.encode(func.sha256(func.convert_to(form, literal("UTF8"))), literal("hex"))
-    given = [name for name in _EVENT_COLUMNS if name not in ("seq", "prev_hash", "hash")]
-    appended = (
-        insert(_events)
-        .from_select(
-            ["seq", "prev_hash", "hash", *given],
-            select(
-                head.c.seq,
-                head.c.last_hash,
-                digest,
-                *(bindparam(name, type_=_events.c[name].type) for name in given),
-            ),
-        )
-        .returning(_events.c.seq, _events.c.hash)
-        .cte("appended")
-    )
-    # The head's new values as scalar subqueries, and no condition on its old ones: a second
-    # writer's statement sees the head as it was when the statement began, and only a row
-    # that qualifies there is re-read after the first writer's commit (a condition such as
-    # "seq = last_seq + 1" would fail on the old row, leave the head behind the inserted
-    # event, and the next append would reuse its seq).
-    return (
-        update(_head)
-        .where(_head.c.id == HEAD_ROW_ID, exists(select(appended.c.seq)))
-        .values(
-            last_seq=select(appended.c.seq).scalar_subquery(),
-            last_hash=select(appended.c.hash).scalar_subquery(),
-        )
-        .returning(_head.c.last_seq)
-    )
-
-
-_APPEND_ONE_PG = _append_one_pg()
-
-# Stands in for the entity id while the canonical form is split around it (an integer's JSON
-# is its digits, so the server splices the new row's id in as text).
-_ENTITY_ID_MARK = -987654321987
-_ENTITY_ID_MARK_JSON = json.dumps(_ENTITY_ID_MARK)
-
-
-@cache
-def _insert_and_append_pg(table: Table, columns: tuple[str, ...]) -> DriverStatement:
-    """PostgreSQL: insert a row, append its audit event (the row's id as ``entity_id``) and move
-    the chain's head, in one statement; returns the row's ``id`` and the event's ``seq`` (NULL,
-    with nothing appended, when there is no head yet). The head is locked after the row's own
-    locks (its foreign keys), as every other writer takes it last, at commit."""
-    given = [name for name in _EVENT_COLUMNS if name not in ("seq", "prev_hash", "hash")]
-    event_values = ", ".join("new_row.id" if name == "entity_id" else f":{name}" for name in given)
-    sql = f"""
-        WITH new_row AS (
-            INSERT INTO {table.name} ({", ".join(columns)})
-            VALUES ({", ".join(f":v_{name}" for name in columns)})
-            RETURNING id
-        ), head AS (
-            SELECT last_seq + 1 AS seq, last_hash FROM {_head.name}
-            WHERE id = {HEAD_ROW_ID} FOR UPDATE
-        ), appended AS (
-            INSERT INTO {_events.name} (seq, prev_hash, hash, {", ".join(given)})
-            SELECT head.seq, head.last_hash,
-                encode(sha256(convert_to(
-                    :form_head || head.seq::text || ',"' || head.last_hash || '",'
-                    || :form_before || new_row.id::text || :form_after, 'UTF8')), 'hex'),
-                {event_values}
-            FROM head, new_row
-            RETURNING seq, hash
-        ), moved AS (
-            UPDATE {_head.name} SET last_seq = appended.seq, last_hash = appended.hash
-            FROM appended WHERE {_head.name}.id = {HEAD_ROW_ID}
-            RETURNING appended.seq
-        )
-        SELECT new_row.id, (SELECT seq FROM moved) AS seq FROM new_row"""
-    statement = (
-        text(sql)
-        .bindparams(
-            *(bindparam(f"v_{name}", type_=table.c[name].type) for name in columns),
-            *(bindparam(name, type_=_events.c[name].type) for name in given if name != "entity_id"),
-            bindparam("form_head", type_=Text()),
-            bindparam("form_before", type_=Text()),
-            bindparam("form_after", type_=Text()),
-        )
-        .columns(id=BigInteger(), seq=BigInteger())
-    )
-    return DriverStatement(statement)  # on the Save's path: compiled once, sent by the driver
-
-
 def _append_to_chain(session: Session, events: list[dict[str, Any]]) -> None:
     """Number, link and insert ``events``; Core statements on the session's connection."""
     # Whatever the ORM still holds goes first, so an event may name a row added in this unit.
     session.flush()
     connection = session.connection()
-    if len(events) == 1 and connection.dialect.name == "postgresql":
-        audit_event = events[0]
-        form_head, form_tail = _canonical_parts(
-            **{k: v for k, v in audit_event.items() if k not in ("seq", "prev_hash", "hash")}
-        )
-        appended = connection.execute(
-            _APPEND_ONE_PG, {**audit_event, "form_head": form_head, "form_tail": form_tail}
-        ).first()
-        if appended is not None:
-            return
-        # No head yet: nothing was written; the general path below starts one.
     row = connection.execute(
         update(_head)
         .where(_head.c.id == HEAD_ROW_ID)

@@ -59,9 +59,8 @@ async def log_contact_in(
     """:func:`log_contact` inside the caller's open unit of work, which commits (or not).
 
     Two statements: the case (its key only; none when the caller read it in this unit of work
-    and passes it as ``case``) and the contact with its audit event (``insert_audited``: on
-    PostgreSQL one statement; otherwise the event is appended when the caller commits).
-    Authorised here either way.
+    and passes it as ``case``) and the contact (``insert_audited``: its audit event is appended
+    when the caller commits). Authorised here either way.
     """
     if case is not None and case.id == data.case_id:
         case = authorize_case_key(actor, case, Action.CONTACT_LOG)
@@ -93,8 +92,8 @@ async def log_contact_in(
         "next_steps": data.next_steps or None,
         "created_at": now,
     }
-    # Core, not the ORM's flush (about a millisecond less), and on PostgreSQL the contact and
-    # its audit event in one statement: the bot's Save and the web's log both come through here.
+    # Core, not the ORM's flush (about a millisecond less): the bot's Save and the web's log
+    # both come through here.
     contact_id = await insert_audited(
         uow,
         actor,

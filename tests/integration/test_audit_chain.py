@@ -316,12 +316,9 @@ async def test_many_writers_appending_at_the_same_moment_make_one_valid_chain(
     assert all([d["index"] for _, d in run] == list(range(events_each)) for run in runs)
 
 
-async def test_contacts_logged_with_their_events_in_one_statement_keep_one_valid_chain(
-    world: World,
-) -> None:
-    # A contact and its event go in together (``insert_audited``; one statement on PostgreSQL,
-    # the hash computed by the server): several at once, and one whose unit of work has
-    # another event queued first (which then takes the usual path, in order).
+async def test_contacts_logged_with_their_events_keep_one_valid_chain(world: World) -> None:
+    # A contact goes in at once and its event at commit (``insert_audited``): several at once,
+    # and one whose unit of work has another event queued first (appended in order).
     case = await world.allocated_case()
     manager = world.actor(Role.CASE_MANAGER)
 
@@ -733,7 +730,7 @@ async def test_after_a_row_put_past_the_head_an_audited_write_fails_safe_and_sav
         await site_services.create_site(
             uow=world.container.uow(), actor=Actor.system(), data=SiteCreate(code="NEW", name="N")
         )
-    with pytest.raises(AuditTrailBlocked):  # the contact and its event go in together
+    with pytest.raises(AuditTrailBlocked):  # the contact's event fails its commit
         await contact_services.log_contact(
             uow=world.container.uow(),
             actor=manager,
