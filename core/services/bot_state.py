@@ -28,25 +28,17 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, cast, delete, exists, func, literal, select, true
-from sqlalchemy import case as sql_case
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from core.db.driver import DriverStatement
-from core.enums import Stage
-from core.models import BotConversation, BotProcessedUpdate, Case
+from core.models import BotConversation, BotProcessedUpdate
 from core.schemas.actor import Actor
 from core.schemas.common import ReadModel
 from core.schemas.contacts import ContactCreate, ContactRead
 from core.schemas.telegram import ConversationRead
-from core.services.access import CaseKey
 from core.services.contacts import log_contact_in
-from core.services.telegram_links import (
-    actor_from_link_rows,
-    linked_actor_in,
-    linked_actor_select,
-)
+from core.services.telegram_links import linked_actor_in
 from core.uow import UnitOfWork
 
 UPDATE_MEMORY = timedelta(days=7)
@@ -194,26 +186,15 @@ async def confirm_log_from_conversation(
     contact is written: the face may acknowledge the tap while the write goes on.
     """
     async with uow:
-        if update_id is not None and actor is None and _dialect(uow) == "postgresql":
-            # The same three steps in one statement (one round trip instead of three).
-            claimed, actor, data, case = await _claim_link_take(
-                uow, update_id, telegram_user_id, flow, step
-            )
-            if not claimed:
-                return ConfirmedLog(outcome=ConfirmOutcome.DUPLICATE)
-            if actor is not None and on_actor is not None:
+        if update_id is not None and not await _claim_in(uow, update_id):
+            return ConfirmedLog(outcome=ConfirmOutcome.DUPLICATE)
+        if actor is None:
+            actor = await linked_actor_in(uow, telegram_user_id)
+        data = None
+        if actor is not None:
+            if on_actor is not None:
                 on_actor(actor)
-        else:
-            case = None
-            if update_id is not None and not await _claim_in(uow, update_id):
-                return ConfirmedLog(outcome=ConfirmOutcome.DUPLICATE)
-            if actor is None:
-                actor = await linked_actor_in(uow, telegram_user_id)
-            data = None
-            if actor is not None:
-                if on_actor is not None:
-                    on_actor(actor)
-                data = await _take_conversation(uow, telegram_user_id, flow, step)
+            data = await _take_conversation(uow, telegram_user_id, flow, step)
         if actor is None:
             await uow.commit()
             return ConfirmedLog(outcome=ConfirmOutcome.UNLINKED)
@@ -222,24 +203,21 @@ async def confirm_log_from_conversation(
             return ConfirmedLog(outcome=ConfirmOutcome.EXPIRED, actor=actor)
         if on_taken is not None:
             on_taken()
-        contact = await log_contact_in(uow, actor, contact_from(data), case=case)
+        contact = await log_contact_in(uow, actor, contact_from(data))
         await uow.commit()
         return ConfirmedLog(outcome=ConfirmOutcome.SAVED, actor=actor, data=data, contact=contact)
 
 
-def _take_conversation_statement(*, only_if: Any = None) -> Any:
-    conditions = [
+_TAKE_CONVERSATION = (
+    delete(_conversations)
+    .where(
         _conversations.c.telegram_user_id == bindparam("telegram_user_id"),
         _conversations.c.flow == bindparam("flow"),
         _conversations.c.step == bindparam("step"),
         _conversations.c.updated_at > bindparam("alive_after"),
-    ]
-    if only_if is not None:
-        conditions.append(only_if)
-    return delete(_conversations).where(*conditions).returning(_conversations.c.data)
-
-
-_TAKE_CONVERSATION = _take_conversation_statement()
+    )
+    .returning(_conversations.c.data)
+)
 
 
 async def _take_conversation(
@@ -261,84 +239,3 @@ async def _take_conversation(
     )
     data = returned.scalar_one_or_none()
     return None if data is None else dict(data)
-
-
-@cache
-def _claim_link_take_statement() -> DriverStatement:
-    """PostgreSQL: claim the update, resolve the link, take the conversation, read its case's
-    key (``data[CASE_ID_KEY]``): one statement.
-
-    The link is read only if the claim took, and the conversation is deleted only if the link
-    resolved, so the outcomes are those of the three statements run in turn. One row per
-    membership of the linked account (one row with NULLs when there is no link).
-    """
-    claim = (
-        pg_insert(_updates)
-        .values(update_id=bindparam("update_id"), processed_at=bindparam("now"))
-        .on_conflict_do_nothing(index_elements=["update_id"])
-        .returning(_updates.c.update_id)
-        .cte("claim")
-    )
-    who = (
-        linked_actor_select(bindparam("telegram_user_id"))
-        .where(exists(select(claim.c.update_id)))
-        .cte("who")
-    )
-    taken = _take_conversation_statement(only_if=exists(select(who.c.id))).cte("taken")
-    # The case the conversation is about (its key), when its id is a plain number.
-    case_id_text = select(taken.c.data[CASE_ID_KEY].as_string()).scalar_subquery()
-    case = (
-        select(
-            Case.id,
-            Case.reference,
-            Case.site_id,
-            Case.case_manager_id,
-            Case.stage,
-            Case.referral_date,
-        )
-        .where(
-            # CASE, so the cast is never tried on text that is not a number.
-            Case.id
-            == sql_case((case_id_text.regexp_match("^[0-9]{1,9}$"), cast(case_id_text, Integer)))
-        )
-        .cte("case_key")
-    )
-    anchor = select(literal(1).label("anchor")).subquery("anchor")
-    statement = select(
-        select(func.count()).select_from(claim).scalar_subquery().label("claimed"),
-        select(taken.c.data).scalar_subquery().label("data"),
-        *who.c,
-        *(column.label(f"case_{column.name}") for column in case.c),
-    ).select_from(anchor.outerjoin(who, true()).outerjoin(case, true()))
-    return DriverStatement(statement)  # on the Save's path: compiled once, sent by the driver
-
-
-async def _claim_link_take(
-    uow: UnitOfWork, update_id: int, telegram_user_id: int, flow: str, step: str
-) -> tuple[bool, Actor | None, dict[str, Any] | None, CaseKey | None]:
-    now = uow.clock.now()
-    rows = await _claim_link_take_statement().fetch(
-        uow,
-        {
-            "update_id": update_id,
-            "now": now,
-            "telegram_user_id": telegram_user_id,
-            "flow": flow,
-            "step": step,
-            "alive_after": now - CONVERSATION_LIFETIME,
-        },
-    )
-    first = rows[0]
-    if not first["claimed"]:
-        return False, None, None, None
-    if update_id % PRUNE_EVERY == 0:
-        await prune_bot_state(uow)
-    case = None
-    if first["case_id"] is not None:
-        case = CaseKey(
-            first["case_id"], first["case_reference"], first["case_site_id"],
-            first["case_case_manager_id"], Stage(first["case_stage"]),
-            first["case_referral_date"],
-        )  # fmt: skip
-    data = None if first["data"] is None else dict(first["data"])
-    return True, actor_from_link_rows(rows), data, case
