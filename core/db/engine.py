@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.util.concurrency import await_
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -24,39 +23,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-
-
-def _ping_by_beginning(dbapi_connection: Any) -> bool:
-    """``pool_pre_ping``'s check on asyncpg: the work's own ``BEGIN``, sent at checkout.
-
-    SQLAlchemy's asyncpg adapter pings with ``BEGIN``, ``;`` and ``ROLLBACK`` (the transaction
-    is for PgBouncer's transaction pooling, which this service does not use), and then sends
-    another ``BEGIN`` before the first statement: four round trips before any work. Beginning
-    the transaction the work would begin anyway is as good a check (a connection the server
-    dropped fails it, the adapter's error handling reports a disconnect, and the pool opens a
-    new connection), and the first statement then goes straight out: one round trip. A
-    connection set to autocommit gets a plain ``;``; one given another isolation level after
-    checkout rolls this transaction back first, as the adapter always does."""
-    try:
-        if dbapi_connection.autocommit or dbapi_connection._transaction is not None:
-            await_(dbapi_connection._connection.fetchrow(";"))
-        else:
-            await_(dbapi_connection._start_transaction())
-    except Exception as error:
-        dbapi_connection._handle_exception(error)
-    return True
-
-
-def _adapter_has_what_the_ping_uses() -> bool:
-    """The ping reaches into SQLAlchemy's asyncpg adapter; on a release that has reshaped it,
-    keep SQLAlchemy's own ping (three round trips more, nothing broken).
-    ``tests/integration/test_engine.py`` shows which one is in use."""
-    from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection as adapter
-
-    methods = ("_start_transaction", "_handle_exception")
-    return all(callable(getattr(adapter, name, None)) for name in methods) and isinstance(
-        getattr(adapter, "autocommit", None), property
-    )
 
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -71,10 +37,7 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
-    engine = create_async_engine(url, **kwargs)
-    if parsed.get_driver_name() == "asyncpg" and _adapter_has_what_the_ping_uses():
-        engine.sync_engine.dialect.do_ping = _ping_by_beginning  # type: ignore[method-assign]
-    return engine
+    return create_async_engine(url, **kwargs)
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -40,7 +40,6 @@ from pydantic import TypeAdapter
 from sqlalchemy import Float, String, Text, and_, bindparam, column, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from core.db.driver import DriverStatement
 from core.enums import Channel, Locale, OutboxState
 from core.models import OutboxMessage, TelegramLink, User
 from core.notifications.channels import OutboundMessage
@@ -107,10 +106,10 @@ async def claim_due(
     ``worker_id``, committed before returning, in claim order."""
     if session.get_bind().dialect.name == "postgresql":
         connection = await session.connection()
-        await POSTGRESQL_CLAIM_PLAN.fetch_on(connection, {})
+        await connection.execute(POSTGRESQL_CLAIM_PLAN)
         parameters = {"now": now, "lease_until": lease_until, "worker": worker_id,
                       "limit": limit, "max_rank": max_rank}  # fmt: skip
-        rows = await POSTGRESQL_CLAIM.fetch_on(connection, parameters)
+        rows = (await connection.execute(POSTGRESQL_CLAIM, parameters)).all()
         await session.commit()
         return _outbound(rows)
     lock = _sqlite_claim_locks.setdefault(str(session.get_bind().url), asyncio.Lock())
@@ -224,9 +223,7 @@ def _postgresql_claim() -> Any:
     )  # fmt: skip
 
 
-# Sent to asyncpg directly (``core.db.driver``): SQLAlchemy's result rows for a batch of 500
-# cost more than reading the driver's records by position.
-POSTGRESQL_CLAIM = DriverStatement(_postgresql_claim())
+POSTGRESQL_CLAIM = _postgresql_claim()
 
 
 def _planner_off(*settings: str) -> Any:
@@ -243,8 +240,8 @@ def _planner_off(*settings: str) -> Any:
 # claimed row, its recipient and their link up by key; a record looks its rows up by primary key
 # and joins them to the results in one pass: both cost the same at any backlog. Nothing else
 # runs in those transactions but single-row writes by key.
-POSTGRESQL_CLAIM_PLAN = DriverStatement(
-    _planner_off("enable_bitmapscan", "enable_seqscan", "enable_hashjoin", "enable_mergejoin")
+POSTGRESQL_CLAIM_PLAN = _planner_off(
+    "enable_bitmapscan", "enable_seqscan", "enable_hashjoin", "enable_mergejoin"
 )
 POSTGRESQL_RECORD_PLAN = _planner_off("enable_nestloop", "enable_seqscan")
 

@@ -898,10 +898,10 @@ async def test_postgresql_claims_and_records_by_index_when_statistics_say_the_qu
     worker = dispatcher(container, FakeTelegram())
 
     async with container.engine.connect() as connection, connection.begin():
-        await connection.execute(POSTGRESQL_CLAIM_PLAN.statement)
+        await connection.execute(POSTGRESQL_CLAIM_PLAN)
         claim_plan = (
             await connection.execute(
-                text("EXPLAIN (ANALYZE, FORMAT JSON) " + POSTGRESQL_CLAIM.statement.element.text),
+                text("EXPLAIN (ANALYZE, FORMAT JSON) " + POSTGRESQL_CLAIM.element.text),
                 {
                     "now": now,
                     "lease_until": now + timedelta(minutes=1),
