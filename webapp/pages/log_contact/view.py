@@ -1,0 +1,324 @@
+"""Log a contact: one short page, with defaults, so a log on a phone takes a few taps.
+
+One page rather than one question per page: every question but the case and the kinds of work
+already has an answer (now, face to face, 30 minutes, no note), so a log is: pick the case, tick
+the work, Save. Splitting that over five pages would add four page loads on a phone signal and
+nothing for the user to decide. The fields are GOV.UK radios and checkboxes in fieldsets with
+legends; a missing answer shows the error summary linking to the field.
+
+Saving calls the bot's service (``core.services.contacts.log_contact``). A contact with the
+disruption category offers, like the bot, "Raise a disruption alert"
+(``core.services.alerts.raise_disruption_alert``). A double tap on Save logs one contact:
+every rendering of the form carries a one-time key, and Reflex runs one event at a time per
+browser tab, so the second submit finds the key already used and changes nothing; the button
+is also disabled while saving.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from core.enums import ContactType, WorkCategory
+from core.schemas.common import LONG_TEXT_MAX_LENGTH
+from ui.labels import LABELS
+from webapp import routes
+from webapp.components.forms import (
+    character_count,
+    error_summary,
+    field_error,
+    fieldset,
+    group_class,
+    radio,
+)
+from webapp.components.layout import page
+from webapp.i18n import _, both_languages
+from webapp.pages.log_contact.state import DURATIONS, LogContactState
+
+# --- the form ---------------------------------------------------------------------------------
+
+
+def _case_question() -> rx.Component:
+    state = LogContactState
+    radios = rx.foreach(
+        state.cases,
+        lambda case: radio(
+            "case",
+            case.id,
+            case.reference,
+            "case-" + case.id,
+            case.id == state.selected_case,
+        ),
+    )
+    select = rx.el.select(
+        rx.el.option(_("Choose a case"), value=""),
+        rx.foreach(state.cases, lambda case: rx.el.option(case.reference, value=case.id)),
+        # Not id="case": Reflex's form would read the (unmounted) select over the radios.
+        id="case-select",
+        name="case",
+        default_value=state.selected_case,
+        class_name="select",
+    )
+    return rx.cond(
+        state.many_cases,
+        rx.el.div(
+            rx.el.label(
+                _("Which case is this contact on?"),
+                html_for="case-select",
+                id="case-legend",
+                class_name="label",
+                tab_index=-1,
+            ),
+            field_error(state.case_error, "case-error"),
+            select,
+            class_name=group_class(state.case_error),
+        ),
+        fieldset(
+            "case-legend",
+            _("Which case is this contact on?"),
+            radios,
+            error=state.case_error,
+            error_id="case",
+        ),
+    )
+
+
+def _contact_type_question() -> rx.Component:
+    state = LogContactState
+    items = [
+        radio(
+            "contact_type",
+            member.value,
+            _(LABELS[ContactType][member]),
+            f"contact_type-{member.value}",
+            state.contact_type == member.value,
+        )
+        for member in ContactType
+    ]
+    return fieldset("contact_type-legend", _("What kind of contact was it?"), *items)
+
+
+def _category_question() -> rx.Component:
+    state = LogContactState
+    items = [
+        rx.el.div(
+            rx.el.input(
+                type="checkbox",
+                name=f"category-{member.value}",
+                value="yes",
+                id=f"category-{member.value}",
+                class_name="checkboxes-input",
+            ),
+            rx.el.label(
+                _(LABELS[WorkCategory][member]),
+                html_for=f"category-{member.value}",
+                class_name="checkboxes-label",
+            ),
+            class_name="checkboxes-item",
+        )
+        for member in WorkCategory
+    ]
+    return fieldset(
+        "category-legend",
+        _("Which kinds of work?"),
+        *items,
+        hint=_("Select all that apply."),
+        error=state.category_error,
+        error_id="category",
+    )
+
+
+def _duration_question() -> rx.Component:
+    state = LogContactState
+    items = [
+        radio(
+            "minutes",
+            str(minutes),
+            both_languages("{minutes} min", minutes=minutes),
+            f"minutes-{minutes}",
+            state.minutes == str(minutes),
+        )
+        for minutes in DURATIONS
+    ]
+    return fieldset("minutes-legend", _("How long did it take?"), *items, inline=True)
+
+
+def _when_question() -> rx.Component:
+    state = LogContactState
+    return rx.el.div(
+        rx.el.fieldset(
+            rx.el.legend(_("When was it?"), class_name="fieldset-legend"),
+            rx.el.div(_("Now, unless you change it."), id="when-hint", class_name="hint"),
+            field_error(state.when_error, "when-error"),
+            rx.el.div(
+                rx.el.div(
+                    rx.el.label(_("Date"), html_for="contact_date", class_name="label"),
+                    rx.el.input(
+                        type="date",
+                        id="contact_date",
+                        name="contact_date",
+                        default_value=state.contact_date,
+                        class_name="input input-date",
+                    ),
+                    class_name="date-time-item",
+                ),
+                rx.el.div(
+                    rx.el.label(_("Time"), html_for="contact_time", class_name="label"),
+                    rx.el.input(
+                        type="time",
+                        id="contact_time",
+                        name="contact_time",
+                        default_value=state.contact_time,
+                        class_name="input input-time",
+                    ),
+                    class_name="date-time-item",
+                ),
+                class_name="date-time",
+            ),
+            class_name="fieldset",
+            aria_describedby=rx.cond(state.when_error != "", "when-hint when-error", "when-hint"),
+        ),
+        class_name=group_class(state.when_error),
+    )
+
+
+def _note_question() -> rx.Component:
+    state = LogContactState
+    count, recount = character_count("note", LONG_TEXT_MAX_LENGTH)
+    return rx.el.div(
+        rx.el.label(_("Note (optional)"), html_for="note", class_name="label"),
+        rx.el.div(
+            _("What happened and what comes next. No victim's name or address."),
+            id="note-hint",
+            class_name="hint",
+        ),
+        field_error(state.note_error, "note-error"),
+        rx.el.textarea(
+            id="note",
+            name="note",
+            rows=4,
+            # Not the limit itself (the count shows it, and core refuses more), but a stop to
+            # a paste of a megabyte, which no browser could send to the server.
+            max_length=2 * LONG_TEXT_MAX_LENGTH,
+            class_name=rx.cond(state.note_error != "", "textarea textarea-error", "textarea"),
+            aria_describedby=rx.cond(
+                state.note_error != "",
+                "note-hint note-error note-count-hint",
+                "note-hint note-count-hint",
+            ),
+            on_change=recount,
+        ),
+        count,
+        class_name=group_class(state.note_error),
+    )
+
+
+def _form() -> rx.Component:
+    state = LogContactState
+    return rx.el.form(
+        rx.el.input(type="hidden", name="form_key", value=state.form_key),
+        _case_question(),
+        _category_question(),
+        _contact_type_question(),
+        _duration_question(),
+        _when_question(),
+        _note_question(),
+        rx.el.button(
+            rx.cond(state.saving, _("Saving…"), _("Save contact")),
+            type="submit",
+            disabled=state.saving | ~rx.State.is_hydrated,
+            aria_disabled=state.saving,
+            class_name="button",
+        ),
+        key=state.form_key,
+        on_submit=state.submit,
+        no_validate=True,
+    )
+
+
+def _confirmation() -> rx.Component:
+    state = LogContactState
+    return rx.el.div(
+        rx.el.div(
+            rx.el.h2(_("Contact logged"), class_name="panel-title"),
+            rx.el.p(state.saved_summary, class_name="panel-body"),
+            id="confirmation",
+            tab_index=-1,
+            role="status",
+            class_name="panel",
+        ),
+        rx.cond(
+            state.saved_disruption,
+            rx.el.div(
+                rx.cond(
+                    state.alert_message != "",
+                    rx.el.p(state.alert_message, role="status", class_name="inset-text"),
+                    rx.el.div(
+                        rx.el.p(
+                            _(
+                                "You logged disruption work. If the police need to act,"
+                                " ask the site's police Drive Fellows."
+                            )
+                        ),
+                        rx.el.button(
+                            _("Raise a disruption alert"),
+                            type="button",
+                            on_click=state.raise_alert,
+                            class_name="button button-warning",
+                        ),
+                    ),
+                ),
+            ),
+        ),
+        rx.el.ul(
+            rx.el.li(
+                rx.el.a(
+                    _("Go to the case"),
+                    " ",
+                    rx.el.span(state.saved_reference),
+                    href=state.saved_case_href,
+                    class_name="link-large",
+                )
+            ),
+            rx.el.li(
+                rx.el.button(
+                    _("Log another contact"),
+                    type="button",
+                    on_click=state.log_another,
+                    class_name="button button-secondary",
+                )
+            ),
+            class_name="next-steps",
+        ),
+    )
+
+
+def _not_found() -> rx.Component:
+    return rx.el.div(
+        rx.el.p(_("If you typed the web address, check it is correct.")),
+        rx.el.p(rx.el.a(_("Log a contact on one of my cases"), href=routes.LOG_CONTACT)),
+    )
+
+
+def log_contact() -> rx.Component:
+    state = LogContactState
+    body = rx.cond(
+        state.not_found,
+        _not_found(),
+        rx.cond(
+            state.loaded,
+            rx.cond(
+                state.saved_summary != "",
+                _confirmation(),
+                rx.cond(
+                    state.cases.length() > 0,  # type: ignore[attr-defined]
+                    rx.el.div(error_summary(state.errors), _form()),
+                    rx.el.p(_("You have no open cases to log a contact on.")),
+                ),
+            ),
+            rx.el.p(_("Loading…"), class_name="hint"),
+        ),
+    )
+    return page(
+        rx.cond(state.not_found, _("Page not found"), _("Log a contact")),
+        rx.el.div(body, class_name="log-contact"),
+    )
