@@ -8,6 +8,8 @@ rows that match, as plain words.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import reflex as rx
 
 from core.enums import OPEN_STAGES, RiskLevel, Stage
@@ -18,6 +20,7 @@ from ui.labels import LABELS, label
 from webapp import routes
 from webapp.components.forms import button
 from webapp.components.layout import page
+from webapp.handlers import Caller, signed_in
 from webapp.i18n import _, translator
 from webapp.state import AppState
 
@@ -41,30 +44,43 @@ def matches(row: CaseloadRow, *, stage: str, risk_level: str, reference: str) ->
     return not needle or needle in row.reference.upper()
 
 
-def _card(row: CaseloadRow, words: Translator) -> dict[str, str]:
+@dataclass(frozen=True)
+class CaseCard:
+    """One case of the caseload as the page shows it, in the reader's language."""
+
+    key: str
+    href: str
+    reference: str
+    stage: str
+    risk: str
+    last_contact: str
+    next_appointment: str
+
+
+def _card(row: CaseloadRow, words: Translator) -> CaseCard:
     never = words.gettext("None")
-    return {
-        "key": str(row.case_id),
-        "href": routes.case_path(row.case_id),
-        "reference": row.reference,
-        "stage": label(row.stage, words),
-        "risk": label(row.current_risk, words)
+    return CaseCard(
+        key=str(row.case_id),
+        href=routes.case_path(row.case_id),
+        reference=row.reference,
+        stage=label(row.stage, words),
+        risk=label(row.current_risk, words)
         if row.current_risk
         else words.gettext(NOT_ASSESSED_LABEL),
-        "last_contact": words.format_date(row.last_contact_at, "d MMM yyyy")
+        last_contact=words.format_date(row.last_contact_at, "d MMM yyyy")
         if row.last_contact_at
         else never,
-        "next_appointment": words.format_datetime(row.next_appointment_at, "EEE d MMM, HH:mm")
+        next_appointment=words.format_datetime(row.next_appointment_at, "EEE d MMM, HH:mm")
         if row.next_appointment_at
         else never,
-    }
+    )
 
 
 class CaseloadState(AppState):
     stage_filter: str = ANY
     risk_filter: str = ANY
     reference_filter: str = ""
-    cards: list[dict[str, str]] = []
+    cards: list[CaseCard] = []
     count_text: str = ""
     loaded: bool = False
     _rows: list[CaseloadRow] = []  # backend only: the whole caseload, never sent to the browser
@@ -87,16 +103,11 @@ class CaseloadState(AppState):
         )
 
     @rx.event
-    async def load(self) -> rx.event.EventSpec | None:
-        actor = await self.actor()
-        if actor is None:
-            return rx.redirect(routes.SIGN_IN, replace=True)
-        from webapp.backend import container  # the backend module imports the pages
-
-        self._rows = await caseload.list_caseload(uow=container().uow(), actor=actor)
+    @signed_in
+    async def load(self, caller: Caller) -> None:
+        self._rows = await caseload.list_caseload(uow=caller.uow(), actor=caller.actor)
         self.loaded = True
         self._show()
-        return None
 
     @rx.event
     def apply_filters(self, form: dict[str, str]) -> None:
@@ -209,15 +220,15 @@ def _field(name: rx.Var | str, value: rx.Var) -> rx.Component:
 
 def _case_card(card: rx.Var) -> rx.Component:
     return rx.el.li(
-        rx.el.h3(rx.el.a(card["reference"], href=card["href"]), class_name="heading-s"),
+        rx.el.h3(rx.el.a(card.reference, href=card.href), class_name="heading-s"),
         rx.el.dl(
-            _field(_("Stage"), card["stage"]),
-            _field(_("Risk level"), card["risk"]),
-            _field(_("Last contact"), card["last_contact"]),
-            _field(_("Next appointment"), card["next_appointment"]),
+            _field(_("Stage"), card.stage),
+            _field(_("Risk level"), card.risk),
+            _field(_("Last contact"), card.last_contact),
+            _field(_("Next appointment"), card.next_appointment),
             class_name="summary-list",
         ),
-        key=card["key"],
+        key=card.key,
         class_name="case-card",
     )
 
