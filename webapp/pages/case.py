@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
 
 from core.areas import Offer, offers_on_case
-from core.errors import NotFound, NotPermitted
+from core.errors import DomainError, NotFound, NotPermitted
 from core.schemas.cases import CaseRead
 from core.schemas.people import LinkedPersonRead
+from core.schemas.risk import RiskAssessmentRead
+from core.schemas.timeline import TimelineEntry
 from core.services import cases, people, risk
 from core.services.timeline import case_timeline
 from ui.i18n import Translator
@@ -28,7 +31,8 @@ from webapp import routes
 from webapp.components.case_risk import risk_history, risk_points
 from webapp.components.case_timeline import timeline, timeline_rows
 from webapp.components.layout import page
-from webapp.i18n import _, translator
+from webapp.handlers import Caller, signed_in
+from webapp.i18n import _
 from webapp.state import AppState
 
 _CASE_ID = re.compile(r"[1-9]\d{0,9}")
@@ -36,7 +40,29 @@ LOADING, FOUND, MISSING = "loading", "found", "missing"
 TIMELINE_LIMIT = 50  # the newest entries: a phone page stays a sensible length
 
 
-def _summary(case: CaseRead, current_risk: str, words: Translator) -> list[dict[str, str]]:
+@dataclass(frozen=True)
+class SummaryRow:
+    key: str
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class PersonCard:
+    """A linked victim or child as the card shows them ('' for what is not recorded).
+    Restricted: ``CaseState`` never lets these reach its state store."""
+
+    key: str
+    kind: str
+    name: str
+    date_of_birth: str
+    relationship: str
+    contact: str
+    address: str
+    safety_notes: str
+
+
+def _summary(case: CaseRead, current_risk: str, words: Translator) -> list[SummaryRow]:
     """(label, value) rows of the summary list; no personal details of the subject."""
     not_recorded = words.gettext("Not recorded")
 
@@ -59,32 +85,32 @@ def _summary(case: CaseRead, current_risk: str, words: Translator) -> list[dict[
     ]
     if case.closed_at is not None:
         rows.append((words.gettext("Closed on"), day(case.closed_at)))
-    return [{"key": str(i), "label": name, "value": value} for i, (name, value) in enumerate(rows)]
+    return [SummaryRow(str(i), name, value) for i, (name, value) in enumerate(rows)]
 
 
-def _person(person: LinkedPersonRead, words: Translator) -> dict[str, str]:
-    return {
-        "key": str(person.id),
-        "kind": label(person.kind, words),
-        "name": person.name or words.gettext("Name not recorded"),
-        "date_of_birth": words.format_date(person.date_of_birth, "d MMM yyyy")
+def _person(person: LinkedPersonRead, words: Translator) -> PersonCard:
+    return PersonCard(
+        key=str(person.id),
+        kind=label(person.kind, words),
+        name=person.name or words.gettext("Name not recorded"),
+        date_of_birth=words.format_date(person.date_of_birth, "d MMM yyyy")
         if person.date_of_birth
         else "",
-        "relationship": person.relationship_to_subject or "",
-        "contact": person.contact or "",
-        "address": person.address or "",
-        "safety_notes": person.safety_notes or "",
-    }
+        relationship=person.relationship_to_subject or "",
+        contact=person.contact or "",
+        address=person.address or "",
+        safety_notes=person.safety_notes or "",
+    )
 
 
 class CaseState(AppState):
     status: str = LOADING
     reference: str = ""
-    summary: list[dict[str, str]] = []
+    summary: list[SummaryRow] = []
     risk_points: list[dict[str, Any]] = []
     timeline_rows: list[dict[str, str]] = []
     people_shown: bool = False
-    people: list[dict[str, str]] = []
+    people: list[PersonCard] = []
     book_appointment_href: str = ""
 
     def forget_restricted(self) -> None:
@@ -110,38 +136,42 @@ class CaseState(AppState):
         self.people = []
         self.book_appointment_href = ""
 
+    def _show_error(self, message: str, error: DomainError) -> None:
+        """A case the reader may not see, or none: the same "Page not found" (a refusal is
+        put on record by core as it leaves the unit of work)."""
+        if not isinstance(error, NotFound | NotPermitted):
+            raise error
+        self._clear(MISSING)
+
     @rx.event
-    async def load(self) -> AsyncIterator[rx.event.EventSpec | None]:
+    @signed_in
+    async def load(self, caller: Caller) -> AsyncIterator[None]:
         self._clear(LOADING)
         yield None
-        actor = await self.actor()
-        if actor is None:
-            yield rx.redirect(routes.SIGN_IN, replace=True)
-            return
         raw_id = str(self.router.page.params.get("case_id", ""))
         if not _CASE_ID.fullmatch(raw_id):
             self._clear(MISSING)
             return
-        case_id = int(raw_id)
-        from webapp.backend import container  # the backend module imports the pages
-
-        uow = container().uow
-        words = translator(self.locale)
-        try:
-            case = await cases.get_case(uow=uow(), actor=actor, case_id=case_id)
-            history = await risk.risk_history(uow=uow(), actor=actor, case_id=case_id)
-            entries = await case_timeline(
-                uow=uow(), actor=actor, case_id=case_id, limit=TIMELINE_LIMIT
-            )
-        except NotFound:
-            self._clear(MISSING)
-            return
-        except NotPermitted:  # put on record by core as it left the unit of work
-            self._clear(MISSING)
-            return
+        case_id, actor = int(raw_id), caller.actor
+        case = await cases.get_case(uow=caller.uow(), actor=actor, case_id=case_id)
+        history = await risk.risk_history(uow=caller.uow(), actor=actor, case_id=case_id)
+        entries = await case_timeline(
+            uow=caller.uow(), actor=actor, case_id=case_id, limit=TIMELINE_LIMIT
+        )
         linked = None  # not for this role: the page shows nothing about linked people
         if offers_on_case(actor, Offer.LINKED_PEOPLE, case):
-            linked = await people.list_linked_people(uow=uow(), actor=actor, case_id=case_id)
+            linked = await people.list_linked_people(uow=caller.uow(), actor=actor, case_id=case_id)
+        self._show_case(case, history, entries, linked, caller)
+
+    def _show_case(
+        self,
+        case: CaseRead,
+        history: list[RiskAssessmentRead],
+        entries: list[TimelineEntry],
+        linked: list[LinkedPersonRead] | None,
+        caller: Caller,
+    ) -> None:
+        words = caller.words
         points = risk_points(history, words)
         self.reference = case.reference
         self.summary = _summary(case, points[-1]["level"] if points else "", words)
@@ -149,7 +179,7 @@ class CaseState(AppState):
         self.timeline_rows = timeline_rows(entries, words)
         self.people_shown = linked is not None
         self.people = [_person(person, words) for person in linked or []]
-        may_book = offers_on_case(actor, Offer.BOOK_APPOINTMENT, case)
+        may_book = offers_on_case(caller.actor, Offer.BOOK_APPOINTMENT, case)
         self.book_appointment_href = f"{routes.APPOINTMENTS}?case={case.id}" if may_book else ""
         self.status = FOUND
 
@@ -159,9 +189,9 @@ def _summary_list() -> rx.Component:
         rx.foreach(
             CaseState.summary,
             lambda row: rx.el.div(
-                rx.el.dt(row["label"], class_name="summary-key"),
-                rx.el.dd(row["value"], class_name="summary-value"),
-                key=row["key"],
+                rx.el.dt(row.label, class_name="summary-key"),
+                rx.el.dd(row.value, class_name="summary-value"),
+                key=row.key,
                 class_name="summary-row",
             ),
         ),
@@ -180,18 +210,18 @@ def _person_field(name: rx.Var | str, value: rx.Var) -> rx.Component:
     )
 
 
-def _person_card(person: rx.Var) -> rx.Component:
+def _person_card(person: Any) -> rx.Component:
     return rx.el.li(
-        rx.el.h3(person["kind"], ": ", person["name"], class_name="heading-s"),
+        rx.el.h3(person.kind, ": ", person.name, class_name="heading-s"),
         rx.el.dl(
-            _person_field(_("Date of birth"), person["date_of_birth"]),
-            _person_field(_("Relationship"), person["relationship"]),
-            _person_field(_("Contact details"), person["contact"]),
-            _person_field(_("Address"), person["address"]),
-            _person_field(_("Safety notes"), person["safety_notes"]),
+            _person_field(_("Date of birth"), person.date_of_birth),
+            _person_field(_("Relationship"), person.relationship),
+            _person_field(_("Contact details"), person.contact),
+            _person_field(_("Address"), person.address),
+            _person_field(_("Safety notes"), person.safety_notes),
             class_name="summary-list",
         ),
-        key=person["key"],
+        key=person.key,
         class_name="case-card",
     )
 
