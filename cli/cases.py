@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from cli import case_work
 from cli.common import _, console, run_with_container, translator
 from core.bootstrap import Container
 from core.enums import OPEN_STAGES, Face, Stage
@@ -17,6 +18,7 @@ from ui.labels import label
 def register(app: typer.Typer) -> None:
     cases = typer.Typer(no_args_is_help=True, help=_("Cases."))
     app.add_typer(cases, name="cases")
+    case_work.register(cases)
 
     @cases.command("list", help=_("List the cases a member of staff may see."))
     def list_command(

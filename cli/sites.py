@@ -7,11 +7,14 @@ from pydantic import ValidationError
 
 from cli.common import _, console, run_with_container, translator
 from core.bootstrap import Container
+from core.enums import Role
 from core.schemas.actor import Actor
 from core.schemas.bot_messages import MAX_RETENTION_HOURS, SiteRetentionRead
+from core.schemas.referrals import SiteReferralRolesRead
 from core.schemas.sites import SiteCreate, SiteRead
-from core.services import bot_messages
+from core.services import bot_messages, referrals
 from core.services import sites as site_services
+from ui.labels import label
 
 
 def _parse_hours(text: str) -> int | None:
@@ -84,6 +87,52 @@ def register(app: typer.Typer) -> None:
                     "The bot's messages to {site} staff are deleted after {n} hour.",
                     "The bot's messages to {site} staff are deleted after {n} hours.",
                     site.bot_message_retention_hours,
+                    site=site.site_code,
+                )
+            )
+
+    @sites.command(
+        "set-referral-roles",
+        help=_(
+            "Let these roles record new referrals at a site, besides the service manager and"
+            " the panel coordinator (none: only those two)."
+        ),
+    )
+    def set_referral_roles_command(
+        site_code: str = typer.Argument(..., help=_("Site code, for example HER.")),
+        roles: list[str] = typer.Argument(
+            ..., help=_("Role codes, for example case_manager, or none.")
+        ),
+    ) -> None:
+        chosen: list[Role] = []
+        for text in roles:
+            if text.strip().lower() == "none":
+                continue
+            try:
+                chosen.append(Role(text.strip().lower()))
+            except ValueError:
+                raise typer.BadParameter(
+                    _("Choose roles from: {roles}.", roles=", ".join(r.value for r in Role))
+                ) from None
+
+        async def work(container: Container) -> SiteReferralRolesRead:
+            return await referrals.set_referral_roles(
+                uow=container.uow(), actor=Actor.system(), site_code=site_code, roles=chosen
+            )
+
+        site = run_with_container(work)
+        if site.extra_roles:
+            console.print(
+                _(
+                    "At {site}, new referrals may also be recorded by: {roles}.",
+                    site=site.site_code,
+                    roles=", ".join(label(role, translator) for role in site.extra_roles),
+                )
+            )
+        else:
+            console.print(
+                _(
+                    "At {site}, only service managers and panel coordinators record new referrals.",
                     site=site.site_code,
                 )
             )

@@ -367,9 +367,19 @@ def _plan_case(
     return plan
 
 
+# The demo's referrals come from these four (a self-referral is rare for a priority perpetrator);
+# named, so a new source does not change the seeded demo.
+_DEMO_SOURCES = (
+    ReferralSource.MARAC,
+    ReferralSource.MATAC,
+    ReferralSource.POLICE,
+    ReferralSource.OTHER,
+)
+
+
 def _referral_source(rng: random.Random, reason: ReferralReason) -> ReferralSource:
     weights = (55, 15, 20, 10) if reason is ReferralReason.HIGH_RISK else (5, 45, 35, 15)
-    return rng.choices(list(ReferralSource), weights=weights)[0]
+    return rng.choices(_DEMO_SOURCES, weights=weights)[0]
 
 
 def _dash_score(rng: random.Random, reason: ReferralReason) -> int | None:
@@ -602,6 +612,8 @@ def _stage_changes(s: _Seeding, plan: _CasePlan) -> list[CaseStageChange]:
                 to_stage=stage,
                 closure_reason=plan.closure_reason if stage is Stage.CLOSED else None,
                 changed_at=moment,
+                effective_on=moment.date(),
+                episode=1,  # bulk-inserted: the column's default is not applied
                 changed_by_id=(by or plan.manager or s.user(Role.SERVICE_MANAGER)).id,
             )
         )

@@ -181,3 +181,116 @@ def test_a_link_code_for_an_unknown_address_is_refused_in_words(database: Path) 
     assert result.returncode == 1
     assert "There is no account with the email address nobody@test.invalid" in result.stderr
     assert "/start" not in result.stdout
+
+
+# --- case work (issue 19) ---------------------------------------------------------------------
+
+SERVICE_MANAGER = "both.sites.sm@test.invalid"  # service manager of HER and WOR
+CASE_MANAGER = "her.cm@test.invalid"
+
+
+def two_sites_and_their_staff(database: Path) -> None:
+    for code, name in (("HER", "Herefordshire"), ("WOR", "Worcestershire")):
+        assert run_cli("sites", "add", code, name, database=database).returncode == 0
+    for email, roles in (
+        (SERVICE_MANAGER, ("HER:service_manager", "WOR:service_manager")),
+        (CASE_MANAGER, ("HER:case_manager",)),
+    ):
+        options = [part for role in roles for part in ("--role", role)]
+        added = run_cli("users", "add", email, "--name", "Test Person", *options, database=database)
+        assert added.returncode == 0, added.stderr
+
+
+REFERRAL = (
+    "--site", "HER", "--referral-date", "2026-01-05", "--source", "self", "--reason", "serial",
+    "--name", "Cliona Testperson", "--dob", "1984-11-30",
+)  # fmt: skip
+
+
+def added_reference(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    found = re.search(r"Referral (HER-\d+) recorded", result.stdout)
+    assert found, result.stdout
+    return found.group(1)
+
+
+def case_count(database: Path) -> str:
+    listed = run_cli("cases", "list", "--as", SERVICE_MANAGER, database=database)
+    return listed.stdout.strip().splitlines()[-1]
+
+
+def test_a_referral_is_recorded_closed_reopened_and_transferred_from_the_command_line(
+    database: Path,
+) -> None:
+    two_sites_and_their_staff(database)
+    dash = "y" * 14 + "n" * 9 + "u"
+    reference = added_reference(
+        run_cli(
+            "cases", "add", "--as", SERVICE_MANAGER, *REFERRAL, "--dash", dash, database=database
+        )
+    )
+    assert (
+        run_cli(
+            "cases",
+            "add",
+            "--as",
+            SERVICE_MANAGER,
+            *REFERRAL,
+            "--dash-score",
+            "3",
+            database=database,
+        ).returncode
+        == 1
+    )  # a possible duplicate: shown, not saved
+
+    refused = run_cli("cases", "stage", reference, "--as", SERVICE_MANAGER, "--to", "active",
+                      database=database)  # fmt: skip
+    assert refused.returncode == 1
+    assert "A case cannot move from 'Referred' to 'Active'" in refused.stderr
+
+    no_words = run_cli("cases", "close", reference, "--as", SERVICE_MANAGER, "--reason", "other",
+                       database=database)  # fmt: skip
+    assert no_words.returncode == 1
+    assert "say in a few words what the reason is" in no_words.stderr
+    closed = run_cli("cases", "close", reference, "--as", SERVICE_MANAGER, "--reason", "other",
+                     "--other", "Left the country", database=database)  # fmt: skip
+    assert closed.returncode == 0, closed.stderr
+    assert f"{reference} is closed." in closed.stdout
+
+    by_case_manager = run_cli("cases", "reopen", reference, "--as", CASE_MANAGER, "--reason",
+                              "Back", database=database)  # fmt: skip
+    assert by_case_manager.returncode == 1
+    reopened = run_cli("cases", "reopen", reference, "--as", SERVICE_MANAGER, "--reason", "Back",
+                       database=database)  # fmt: skip
+    assert f"{reference} is reopened (episode 2)." in reopened.stdout, reopened.stderr
+
+    moved = run_cli("cases", "transfer", reference, "--as", SERVICE_MANAGER, "--to-site", "WOR",
+                    database=database)  # fmt: skip
+    assert moved.returncode == 0, moved.stderr
+    assert re.search(rf"{reference} is now WOR-\d+ at WOR\.", moved.stdout), moved.stdout
+
+
+def test_a_dash_checklist_short_of_an_answer_saves_nothing_and_names_the_question(
+    database: Path,
+) -> None:
+    two_sites_and_their_staff(database)
+    before = case_count(database)
+
+    result = run_cli("cases", "add", "--as", SERVICE_MANAGER, *REFERRAL, "--dash", "y" * 23,
+                     database=database)  # fmt: skip
+
+    assert result.returncode == 1
+    assert "DASH question 24 has no answer" in result.stderr
+    assert case_count(database) == before
+
+
+def test_a_case_manager_records_referrals_only_once_the_site_allows_it(database: Path) -> None:
+    two_sites_and_their_staff(database)
+    refused = run_cli("cases", "add", "--as", CASE_MANAGER, *REFERRAL, database=database)
+    assert refused.returncode == 1
+    assert "You do not have permission" in refused.stderr
+
+    allowed = run_cli("sites", "set-referral-roles", "HER", "case_manager", database=database)
+    assert "new referrals may also be recorded by: Case manager" in allowed.stdout
+
+    added_reference(run_cli("cases", "add", "--as", CASE_MANAGER, *REFERRAL, database=database))
