@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from core.enums import Stage
+from core.enums import Role, Stage
 from core.policy import Action, allowed_somewhere, is_allowed, sites_where
 from core.schemas.actor import Actor
 from core.schemas.cases import CaseRead
@@ -17,6 +17,7 @@ from core.schemas.cases import CaseRead
 class Area(StrEnum):
     TODAY = "today"
     CASELOAD = "caseload"
+    MY_CASES = "my_cases"
     LOG_CONTACT = "log_contact"
     APPOINTMENTS = "appointments"
     INBOX = "inbox"
@@ -31,6 +32,7 @@ class Area(StrEnum):
 _NEEDS: dict[Area, tuple[Action, ...] | None] = {
     Area.TODAY: None,
     Area.CASELOAD: (Action.CASE_VIEW,),
+    Area.MY_CASES: (Action.VICTIM_VIEW,),  # and only for IDVAs: see _ROLE_AREAS
     Area.LOG_CONTACT: (Action.CONTACT_LOG,),
     Area.APPOINTMENTS: (Action.APPOINTMENT_MANAGE,),
     Area.INBOX: None,
@@ -42,12 +44,18 @@ _NEEDS: dict[Area, tuple[Action, ...] | None] = {
 }
 
 
+# An area only for people holding this role somewhere ("My cases": the IDVA's own caseload).
+_ROLE_AREAS: dict[Area, Role] = {Area.MY_CASES: Role.IDVA}
+
+
 def areas_for(actor: Actor) -> list[Area]:
     """The areas to offer ``actor``, in menu order."""
+    roles = {m.role for m in actor.memberships}
     return [
         area
         for area, needs in _NEEDS.items()
-        if needs is None or any(allowed_somewhere(actor, action) for action in needs)
+        if (needs is None or any(allowed_somewhere(actor, action) for action in needs))
+        and (area not in _ROLE_AREAS or _ROLE_AREAS[area] in roles)
     ]
 
 
@@ -66,6 +74,11 @@ class Offer(StrEnum):
     AUDIT_SEARCH = "audit_search"
     SAR_EXPORT = "sar_export"
     LINKED_PEOPLE = "linked_people"
+    MANAGE_PEOPLE = "manage_people"  # add or edit a victim or child, end the link
+    ASSIGN_IDVA = "assign_idva"
+    MANAGE_INTERVENTIONS = "manage_interventions"
+    OPEN_CASE = "open_case"  # a case reference links to the case's page
+    PANEL_MEETING = "panel_meeting"  # mark a meeting held or cancelled, and who attended
 
 
 _OFFER_ACTION: dict[Offer, Action] = {
@@ -81,6 +94,11 @@ _OFFER_ACTION: dict[Offer, Action] = {
     Offer.AUDIT_SEARCH: Action.AUDIT_VIEW,
     Offer.SAR_EXPORT: Action.SAR_EXPORT,
     Offer.LINKED_PEOPLE: Action.VICTIM_VIEW,
+    Offer.MANAGE_PEOPLE: Action.VICTIM_MANAGE,
+    Offer.ASSIGN_IDVA: Action.VICTIM_ASSIGN,
+    Offer.MANAGE_INTERVENTIONS: Action.INTERVENTION_MANAGE,
+    Offer.OPEN_CASE: Action.CASE_VIEW,
+    Offer.PANEL_MEETING: Action.PANEL_MANAGE,
 }
 
 

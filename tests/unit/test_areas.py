@@ -79,3 +79,9 @@ def test_booking_is_offered_on_an_open_case_of_my_own_and_not_on_a_closed_or_oth
     assert offers_on_case(manager, Offer.BOOK_APPOINTMENT, _case())
     assert not offers_on_case(manager, Offer.BOOK_APPOINTMENT, _case(stage=Stage.CLOSED))
     assert not offers_on_case(manager, Offer.BOOK_APPOINTMENT, _case(site_id=2))
+
+
+def test_my_cases_is_offered_to_idvas_only() -> None:
+    assert Area.MY_CASES in areas_for(_actor(Role.IDVA))
+    for role in (Role.SERVICE_MANAGER, Role.CASE_MANAGER, Role.ADMIN, Role.PANEL_COORDINATOR):
+        assert Area.MY_CASES not in areas_for(_actor(role)), role
