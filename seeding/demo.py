@@ -648,6 +648,7 @@ def _linked_person(s: _Seeding, plan: _CasePlan, kind: PersonKind, n: int) -> Li
         safety_notes=_SAFETY_NOTE if is_victim else None,
         relationship_to_subject=s.rng.choice(relationship),
         created_at=plan.referral_at + timedelta(hours=1),
+        updated_at=plan.referral_at + timedelta(hours=1),  # bulk-inserted: no column default
     )
 
 
