@@ -19,6 +19,7 @@ from bot.conversations.common import cancel
 from bot.conversations.log import start_log
 from bot.handlers.alerts import show_alerts
 from bot.handlers.broadcast import start_broadcast
+from bot.handlers.case import show_case
 from bot.handlers.help import show_help
 from bot.handlers.lang import choose_language
 from bot.handlers.next import next_appointments
@@ -41,6 +42,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("today", N_("Today's appointments and overdue actions"), today),
     MenuEntry("log", N_("Log a contact on one of my cases"), start_log),
     MenuEntry("next", N_("My next appointments"), next_appointments),
+    MenuEntry("case", N_("One case: stage, risk, next appointment, panel actions"), show_case),
     MenuEntry(
         "alerts", N_("Open disruption alerts to acknowledge"), show_alerts, Offer.ANSWER_ALERTS
     ),

@@ -70,11 +70,21 @@ from core.models import (
 from core.policy import Action, allowed_somewhere, is_allowed
 from core.schemas.actor import Actor
 from core.schemas.appointments import AppointmentCreate, AppointmentOutcome, AppointmentReschedule
-from core.schemas.cases import CaseAllocate, CaseClose, CaseCreate, CaseUpdate, StageMove
+from core.schemas.cases import (
+    CaseAllocate,
+    CaseClose,
+    CaseCreate,
+    CaseReopen,
+    CaseTransfer,
+    CaseUpdate,
+    StageMove,
+)
 from core.schemas.contacts import ContactCreate
 from core.schemas.interventions import InterventionCreate, InterventionStatusUpdate
+from core.schemas.panel_outcomes import MeetingHeld
 from core.schemas.panels import PanelActionCreate, PanelMeetingCreate
-from core.schemas.people import LinkedPersonCreate
+from core.schemas.people import IdvaAssignment, LinkedPersonCreate, LinkedPersonUpdate, LinkEnd
+from core.schemas.referrals import DuplicateQuery, PerpetratorDetails, ReferralCreate
 from core.schemas.risk import MaracAppearanceCreate, PoliceIncidentCreate, RiskAssessmentCreate
 from core.schemas.sites import SiteCreate
 from core.schemas.users import MembershipCreate, RoleChange, UserCreate
@@ -88,15 +98,19 @@ from core.services import (
     bot_messages,
     bot_state,
     broadcasts,
+    case_card,
     caseload,
     caseload_lookup,
     cases,
+    clashes,
     contacts,
     inbox,
     interventions,
     notifications_admin,
+    panel_outcomes,
     panels,
     people,
+    referrals,
     reports,
     retention,
     risk,
@@ -500,6 +514,32 @@ class Operation:
         )
 
 
+async def _linked_person(bench: Bench, actor: Actor, where: Where) -> Target:
+    """A victim on a fresh case at ``where``, supported by the actor (MY_RECORD) or not."""
+    case_where = Where.OWN_SITE if where is Where.MY_RECORD else where
+    target = await bench.case(actor, case_where)
+    owner = bench.owner(actor, where) if where in RECORD_WHERES else None
+    (target.id,) = await bench.add(
+        LinkedPerson(
+            case_id=target.case_id,
+            kind=PersonKind.VICTIM,
+            name="Test Supported",  # no sentinel: my_idva_cases rightly lists earlier cells' too
+            assigned_idva_id=owner,
+            created_at=START,
+        )
+    )
+    target.owner_user_id = owner
+    target.where = where
+    return target
+
+
+def _supports_at_site(actor: Actor, target: Target) -> bool:
+    """My cases: the people assigned to the actor, at a site where the actor is an IDVA."""
+    return target.owner_user_id == actor.user_id and any(
+        m.role is Role.IDVA and m.site_id == target.site_id for m in actor.memberships
+    )
+
+
 def _case(bench: Bench, actor: Actor, where: Where) -> Awaitable[Target]:
     return bench.case(actor, where)
 
@@ -509,6 +549,11 @@ def _site(bench: Bench, actor: Actor, where: Where) -> Awaitable[Target]:
         return Target(where=where, site_id=bench.site_id(where), site_code=bench.site_code(where))
 
     return build()
+
+
+def _elsewhere(target: Target) -> str:
+    """The other of the two sites, where a transfer sends the target's case."""
+    return OTHER if target.site_code == OWN else OWN
 
 
 def _owned_by_actor(actor: Actor, target: Target) -> bool:
@@ -580,7 +625,7 @@ async def _intervention(bench: Bench, actor: Actor, where: Where) -> Target:
             case_id=target.case_id,
             kind_id=kind_id,
             agency=Agency.POLICE,
-            status=InterventionStatus.PLANNED,
+            status=InterventionStatus.OFFERED,
             created_at=START,
         )
     )
@@ -1155,6 +1200,80 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
     ),
     Operation(
+        "cases.reopen_case",
+        Action.CASE_REOPEN,
+        lambda b, a, w: b.case(a, w, stage=Stage.CLOSED),
+        lambda b, a, t: cases.reopen_case(
+            uow=b.uow(), actor=a, case_id=t.id, data=CaseReopen(version=1, reason="Re-referred")
+        ),
+    ),
+    Operation(
+        "cases.transfer_case",
+        Action.CASE_TRANSFER,
+        _case,
+        lambda b, a, t: cases.transfer_case(
+            uow=b.uow(),
+            actor=a,
+            case_id=t.id,
+            data=CaseTransfer(version=1, to_site_id=b.world.sites[_elsewhere(t)].id),
+        ),
+        # The actor must be allowed at both sites; every actor here holds roles at one only.
+        expected=lambda a, t: (
+            is_allowed(a, Action.CASE_TRANSFER, site_id=t.site_id)
+            and any(m.site_code == _elsewhere(t) for m in a.memberships)
+        ),
+    ),
+    # referrals
+    Operation(
+        "referrals.record_referral",
+        Action.CASE_CREATE,
+        _site,
+        lambda b, a, t: referrals.record_referral(
+            uow=b.uow(),
+            actor=a,
+            data=ReferralCreate(
+                site_id=t.site_id or 0,
+                referral_date=date(2026, 2, 25),
+                referral_source=ReferralSource.SELF,
+                referral_reason=ReferralReason.SERIAL,
+                subject=PerpetratorDetails(
+                    name=f"Testname Number{b.number()}", date_of_birth=date(1990, 1, 2)
+                ),
+            ),
+        ),
+        wheres=SITE_WHERES,
+    ),
+    Operation(
+        "referrals.check_duplicates",
+        Action.CASE_CREATE,
+        _site,
+        lambda b, a, t: referrals.check_duplicates(
+            uow=b.uow(),
+            actor=a,
+            data=DuplicateQuery(
+                site_id=t.site_id or 0, name="Test Subject", date_of_birth=date(1990, 1, 2)
+            ),
+        ),
+        wheres=SITE_WHERES,
+    ),
+    Operation(
+        "referrals.set_referral_roles",
+        Action.SITE_MANAGE,
+        _site,
+        # No extra roles: the matrix's other cells keep the policy's own answer.
+        lambda b, a, t: referrals.set_referral_roles(
+            uow=b.uow(), actor=a, site_code=t.site_code or "", roles=[]
+        ),
+        wheres=SITE_WHERES,
+    ),
+    Operation(
+        "referrals.site_referral_roles",
+        Action.SITE_VIEW,
+        _site,
+        lambda b, a, t: referrals.site_referral_roles(uow=b.uow(), actor=a, site_id=t.site_id or 0),
+        wheres=SITE_WHERES,
+    ),
+    Operation(
         "cases.stage_history",
         Action.CASE_VIEW,
         _case,
@@ -1226,7 +1345,7 @@ OPERATIONS: tuple[Operation, ...] = (
             uow=b.uow(),
             actor=a,
             intervention_id=t.id,
-            data=InterventionStatusUpdate(status=InterventionStatus.IN_PROGRESS),
+            data=InterventionStatusUpdate(status=InterventionStatus.STARTED),
         ),
     ),
     Operation(
@@ -1393,6 +1512,65 @@ OPERATIONS: tuple[Operation, ...] = (
         wheres=SITE_WHERES,
         shows=_panel_page_shows_held,
     ),
+    # case_card: the bot's /case
+    Operation(
+        "case_card.case_card",
+        Action.CASE_VIEW,
+        _case,
+        lambda b, a, t: case_card.case_card(uow=b.uow(), actor=a, reference=t.reference or ""),
+    ),
+    Operation(
+        "case_card.case_to_book",
+        Action.APPOINTMENT_MANAGE,
+        _case,
+        lambda b, a, t: case_card.case_to_book(uow=b.uow(), actor=a, case_id=t.id or 0),
+    ),
+    # clashes: asked before booking or scheduling
+    Operation(
+        "clashes.appointment_clashes",
+        Action.APPOINTMENT_MANAGE,
+        _case,
+        lambda b, a, t: clashes.appointment_clashes(
+            uow=b.uow(),
+            actor=a,
+            case_id=t.id or 0,
+            starts_at=START + timedelta(days=1),
+            ends_at=START + timedelta(days=1, hours=1),
+        ),
+    ),
+    Operation(
+        "clashes.meeting_clashes",
+        Action.PANEL_MANAGE,
+        _site,
+        lambda b, a, t: clashes.meeting_clashes(
+            uow=b.uow(), actor=a, site_id=t.site_id or 0, starts_at=START + timedelta(days=9)
+        ),
+        wheres=SITE_WHERES,
+    ),
+    # panel_outcomes: after a meeting
+    Operation(
+        "panel_outcomes.panel_register",
+        Action.PANEL_MANAGE,
+        lambda b, a, w: b.meeting(a, w, days=-1),
+        lambda b, a, t: panel_outcomes.panel_register(uow=b.uow(), actor=a, meeting_id=t.id),
+        wheres=SITE_WHERES,
+    ),
+    Operation(
+        "panel_outcomes.mark_panel_meeting_held",
+        Action.PANEL_MANAGE,
+        lambda b, a, w: b.meeting(a, w, days=-1),
+        lambda b, a, t: panel_outcomes.mark_panel_meeting_held(
+            uow=b.uow(), actor=a, meeting_id=t.id, data=MeetingHeld()
+        ),
+        wheres=SITE_WHERES,
+    ),
+    Operation(
+        "panel_outcomes.cancel_panel_meeting",
+        Action.PANEL_MANAGE,
+        lambda b, a, w: b.meeting(a, w),
+        lambda b, a, t: panel_outcomes.cancel_panel_meeting(uow=b.uow(), actor=a, meeting_id=t.id),
+        wheres=SITE_WHERES,
+    ),
     # people: victims and children
     Operation(
         "people.add_linked_person",
@@ -1409,6 +1587,54 @@ OPERATIONS: tuple[Operation, ...] = (
         Action.VICTIM_VIEW,
         _case,
         lambda b, a, t: people.list_linked_people(uow=b.uow(), actor=a, case_id=t.id),
+    ),
+    Operation(
+        "people.case_people",
+        Action.VICTIM_VIEW,
+        _case,
+        lambda b, a, t: people.case_people(uow=b.uow(), actor=a, case_id=t.id),
+    ),
+    Operation(
+        "people.update_linked_person",
+        Action.VICTIM_MANAGE,
+        _linked_person,
+        lambda b, a, t: people.update_linked_person(
+            uow=b.uow(),
+            actor=a,
+            person_id=t.id,
+            data=LinkedPersonUpdate(kind=PersonKind.VICTIM, name=f"{VICTIM_SENTINEL} Edited"),
+        ),
+    ),
+    Operation(
+        "people.end_link",
+        Action.VICTIM_MANAGE,
+        _linked_person,
+        lambda b, a, t: people.end_link(
+            uow=b.uow(), actor=a, person_id=t.id, data=LinkEnd(ended_on=START.date())
+        ),
+    ),
+    Operation(
+        "people.assign_idva",
+        Action.VICTIM_ASSIGN,
+        _linked_person,
+        lambda b, a, t: people.assign_idva(
+            uow=b.uow(), actor=a, person_id=t.id, data=IdvaAssignment(idva_user_id=None)
+        ),
+    ),
+    Operation(
+        "people.idva_choices",
+        Action.VICTIM_ASSIGN,
+        _case,
+        lambda b, a, t: people.idva_choices(uow=b.uow(), actor=a, case_id=t.id),
+    ),
+    Operation(
+        "people.my_idva_cases",
+        Action.VICTIM_VIEW,
+        _linked_person,
+        lambda b, a, t: people.my_idva_cases(uow=b.uow(), actor=a),
+        wheres=RECORD_WHERES,
+        shows=_contains_case,
+        expected=_supports_at_site,
     ),
     # reports: aggregate figures per site.
     Operation(

@@ -53,8 +53,10 @@ CATEGORIES = "cat"
 DURATION = "dur"
 NOTE = "note"  # typed note, or Skip
 CONFIRM = "confirm"
-# Not a step: the button under a saved contact; it needs no conversation.
+# Not steps: the button under a saved contact, and "Log a contact" under a /case card
+# (``log:start:<case id>``, which starts the flow on that case); they need no conversation.
 ALERT = "alert"
+START = "start"
 TEXT_STEPS = frozenset({REFERENCE, NOTE})
 
 CALLBACK_PATTERN = r"^log:"
@@ -238,6 +240,9 @@ async def on_button(update: Update, context: BotContext) -> None:
     if step == ALERT:
         await _raise_alert(update, context, value)
         return
+    if step == START:
+        await _start_on_case(update, context, value)
+        return
     conversation = await bot_state.load_conversation(
         uow=context.container.uow(), telegram_user_id=_user_id(update)
     )
@@ -284,6 +289,18 @@ async def _case_chosen(
     data = {"case_id": case.case_id, "reference": case.reference}
     await _save(update, context, TYPE, data)
     return _type_screen(data, context.t)
+
+
+async def _start_on_case(update: Update, context: BotContext, value: str) -> None:
+    """ "Log a contact" under a case card: the flow starts at the contact type, on that case
+    (authorised again by core, as a chosen case is); the card stays as it was."""
+    query = update.callback_query
+    assert query is not None
+    screen = await _case_chosen(update, context, {}, value)
+    if screen is None:
+        return
+    await query.answer()
+    await reply(update, *screen)
 
 
 async def _type_chosen(

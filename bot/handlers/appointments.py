@@ -4,6 +4,10 @@
   outcome through core, then the message is edited to show it (reference, time and kind of
   place, no buttons). A tap on an appointment that already has an outcome (the other reminder's
   buttons, a second tap) says so and changes nothing.
+- Book (``appt:book:<case id>``), under a ``/case`` card, starts the same flow for a new
+  appointment on that case (an hour, at the office unless another place is chosen).
+- A booking that clashes with another appointment on the case at that time (core's ``Clash``)
+  is not saved: the confirm step says so and offers "Book anyway" (``appt:confirm:anyway``).
 - Reschedule (``appt:move:<id>``) and Book the next one (``appt:next:<id>``) start a short
   flow: a day (the next working days), a time (hourly presets), the kind of place (keep it or
   choose another), then confirm; the new appointment lasts as long as the original. The flow
@@ -30,7 +34,7 @@ from bot.keyboards import ATTENDED, BOOK_NEXT, DID_NOT_ATTEND, RESCHEDULE
 from bot.refusals import refusal_on_record
 from bot.render import appointment_line, bold, esc, keyboard, reply
 from core.enums import AppointmentStatus, PlaceKind
-from core.errors import ValidationFailed
+from core.errors import Clash, ValidationFailed
 from core.policy import Action
 from core.schemas.appointments import (
     AppointmentCreate,
@@ -38,7 +42,7 @@ from core.schemas.appointments import (
     AppointmentRead,
     AppointmentReschedule,
 )
-from core.services import appointments, bot_state
+from core.services import appointments, bot_state, case_card
 from ui.i18n import Translator
 from ui.labels import choices, label
 
@@ -49,6 +53,9 @@ FLOW = "appointment"
 DAY, TIME, PLACE, CONFIRM = "day", "time", "place", "confirm"
 STOP = "stop"  # Cancel, at any step
 BOOK = "yes"
+ANYWAY = "anyway"  # Book anyway, over a clash
+BOOK_CASE = "book"  # the flow started from a case card (the value is a case id)
+CASE_MINUTES = 60
 WORKING_DAYS_OFFERED = 7
 TIMES = tuple(time(hour) for hour in range(9, 18))
 OUTCOMES = {ATTENDED: AppointmentStatus.ATTENDED, DID_NOT_ATTEND: AppointmentStatus.DID_NOT_ATTEND}
@@ -109,6 +116,8 @@ async def on_button(update: Update, context: BotContext) -> None:
         await _record_outcome(update, context, OUTCOMES[action], int(value))
     elif action in (RESCHEDULE, BOOK_NEXT) and value.isdigit():
         await _start_flow(update, context, action, int(value))
+    elif action == BOOK_CASE and value.isdigit():
+        await _start_case_flow(update, context, int(value))
     elif action in _STEPS or action == STOP:
         await _flow_step(update, context, action, value)
     else:
@@ -201,9 +210,8 @@ def _starts_at(data: dict[str, Any], t: Translator) -> datetime:
 
 
 def _heading(data: dict[str, Any], t: Translator) -> str:
-    title = (
-        t.gettext("Reschedule") if data["mode"] == RESCHEDULE else t.gettext("Book the next one")
-    )
+    titles = {RESCHEDULE: t.gettext("Reschedule"), BOOK_CASE: t.gettext("Book an appointment")}
+    title = titles.get(data["mode"]) or t.gettext("Book the next one")
     return f"{bold(title)} · <code>{esc(data['reference'])}</code>"
 
 
@@ -274,6 +282,44 @@ async def _start_flow(update: Update, context: BotContext, mode: str, appointmen
     await reply(update, *_day_screen(data, context))
 
 
+async def _start_case_flow(update: Update, context: BotContext, case_id: int) -> None:
+    query = update.callback_query
+    assert query is not None and context.actor is not None
+    actor, uow = context.actor, context.container.uow()
+    case = await refusal_on_record(
+        context.container,
+        actor,
+        action=Action.APPOINTMENT_MANAGE,
+        entity_type="case",
+        entity_id=case_id,
+        call=lambda: case_card.case_to_book(uow=uow, actor=actor, case_id=case_id),
+    )
+    data = {
+        "mode": BOOK_CASE,
+        "appointment_id": 0,
+        "case_id": case.case_id,
+        "reference": case.reference,
+        "minutes": CASE_MINUTES,
+        "place_kind": PlaceKind.OFFICE.value,
+    }
+    await _save(update, context, DAY, data)
+    await query.answer()
+    await reply(update, *_day_screen(data, context))
+
+
+def _clash_screen(data: dict[str, Any], t: Translator, count: int) -> Screen:
+    text, _buttons = _confirm_screen(data, t)
+    warning = t.ngettext(
+        "This case already has an appointment at that time.",
+        "This case already has {n} appointments at that time.",
+        count,
+    )
+    buttons = [
+        [(t.gettext("Book anyway"), _data(CONFIRM, ANYWAY)), (t.gettext("Cancel"), _data(STOP, 0))]
+    ]
+    return f"{text}\n<b>{esc(warning)}</b>", keyboard(buttons)
+
+
 async def _flow_step(update: Update, context: BotContext, step: str, value: str) -> None:
     query = update.callback_query
     assert query is not None
@@ -341,35 +387,52 @@ async def _place_chosen(
 async def _confirmed(
     update: Update, context: BotContext, data: dict[str, Any], value: str
 ) -> Screen | None:
-    if value != BOOK:
+    if value != BOOK and not (value == ANYWAY and data.get("clash")):
         return None
+    anyway = value == ANYWAY
     assert context.actor is not None
     t, actor, uow = context.t, context.actor, context.container.uow()
     starts_at = _starts_at(data, t)
     ends_at = starts_at + timedelta(minutes=int(data["minutes"]))
     place_kind = PlaceKind(data["place_kind"])
     appointment_id = int(data["appointment_id"])
-    if data["mode"] == RESCHEDULE:
-        change = AppointmentReschedule(starts_at=starts_at, ends_at=ends_at, place_kind=place_kind)
-        booked = await _audited(
-            context,
-            appointment_id,
-            lambda: appointments.reschedule_appointment(
-                uow=uow, actor=actor, appointment_id=appointment_id, data=change
-            ),
-        )
-    else:
-        new = AppointmentCreate(
-            case_id=int(data["case_id"]),
-            starts_at=starts_at,
-            ends_at=ends_at,
-            place_kind=place_kind,
-        )
-        booked = await _audited(
-            context,
-            appointment_id,
-            lambda: appointments.book_appointment(uow=uow, actor=actor, data=new),
-        )
+    try:
+        if data["mode"] == RESCHEDULE:
+            change = AppointmentReschedule(
+                starts_at=starts_at, ends_at=ends_at, place_kind=place_kind
+            )
+            booked = await _audited(
+                context,
+                appointment_id,
+                lambda: appointments.reschedule_appointment(
+                    uow=uow,
+                    actor=actor,
+                    appointment_id=appointment_id,
+                    data=change,
+                    save_anyway=anyway,
+                ),
+            )
+        else:
+            new = AppointmentCreate(
+                case_id=int(data["case_id"]),
+                starts_at=starts_at,
+                ends_at=ends_at,
+                place_kind=place_kind,
+            )
+            booked = await refusal_on_record(
+                context.container,
+                actor,
+                action=Action.APPOINTMENT_MANAGE,
+                entity_type="appointment" if appointment_id else "case",
+                entity_id=appointment_id or int(data["case_id"]),
+                call=lambda: appointments.book_appointment(
+                    uow=uow, actor=actor, data=new, save_anyway=anyway
+                ),
+            )
+    except Clash as clash:
+        data["clash"] = True
+        await _save(update, context, CONFIRM, data)
+        return _clash_screen(data, t, int(clash.details["count"]))
     await bot_state.clear_conversation(
         uow=context.container.uow(), telegram_user_id=_user_id(update)
     )

@@ -5,10 +5,11 @@ details and safety notes, a child, logged contact notes and a typed alert action
 ``Application`` and the real ``Dispatcher`` (through ``bot.channel.TelegramChannel``) then
 produce every kind of message the bot has, against the fake Bot API on 127.0.0.1: the gate's
 refusals, linking, /start, /help, /lang, /today, /next, the command menu, /log with a note and
-"disruption needed", /cancel, /alerts, /panel with RSVP, /broadcast, every notification kind of
-``ui.notifications`` with the buttons under reminders, forged callbacks, errors and the deletion
-of old messages. Every request the fake received must be free of the fixtures' private words
-(case-insensitive), in English and in Welsh, and every flow must have produced requests.
+"disruption needed", /cancel, /case with its "Log a contact" and "Book" buttons, /alerts,
+/panel with RSVP, /broadcast, every notification kind of ``ui.notifications`` with the buttons
+under reminders, forged callbacks, errors and the deletion of old messages. Every request the
+fake received must be free of the fixtures' private words (case-insensitive), in English and in
+Welsh, and every flow must have produced requests.
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ SECRETS = (
 FLOWS = (
     "unlinked /start", "unlinked text", "unlinked button", "wrong link code", "link",
     "group chat", "/start linked", "/help", "/lang", "/today", "/next", "command menu",
-    "/log with a note", "disruption needed", "/log then /cancel", "forged case button",
+    "/log with a note", "disruption needed", "/log then /cancel", "/case and its buttons",
+    "forged case button",
     "forged alert button", "handler error", "alert notification", "escalation",
     "/alerts acknowledge and action", "missed-appointment prompt", "book the next one",
     "it happened", "reminders 24h and 1h", "attended too early", "reschedule",
@@ -388,6 +390,16 @@ async def drive_every_flow(
     async with tour.flow("/log then /cancel"):
         await tour.say(MANAGER, "/log")
         await tour.tap(MANAGER, f"log:case:{case.id}")
+        await tour.say(MANAGER, "/cancel")
+    async with tour.flow("/case and its buttons"):
+        [card] = await tour.say(MANAGER, f"/case {case.reference}")
+        assert case.reference in card
+        await tour.tap(MANAGER, f"log:start:{case.id}")
+        await tour.say(MANAGER, "/cancel")
+        await tour.tap(MANAGER, f"appt:book:{case.id}")
+        await tour.tap(MANAGER, "appt:day:")
+        await tour.tap(MANAGER, "appt:time:")
+        await tour.tap(MANAGER, "appt:place:")
         await tour.say(MANAGER, "/cancel")
     async with tour.flow("forged case button", NotPermitted):
         await tour.say(MANAGER, "/log")  # at the case step, a case from another site
