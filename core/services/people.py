@@ -38,19 +38,12 @@ from core.uow import UnitOfWork
 async def _read(uow: UnitOfWork, people: Iterable[LinkedPerson]) -> list[LinkedPersonRead]:
     people = list(people)
     idva_ids = {p.assigned_idva_id for p in people if p.assigned_idva_id is not None}
-    names = (
-        dict(
-            (
-                await uow.session.execute(
-                    select(User.id, User.display_name).where(User.id.in_(idva_ids))
-                )
-            )
-            .tuples()
-            .all()
+    names: dict[int | None, str] = {}
+    if idva_ids:
+        rows = await uow.session.execute(
+            select(User.id, User.display_name).where(User.id.in_(idva_ids))
         )
-        if idva_ids
-        else {}
-    )
+        names = {user_id: name for user_id, name in rows}
     return [
         LinkedPersonRead.model_validate(person).model_copy(
             update={"assigned_idva_name": names.get(person.assigned_idva_id)}
