@@ -79,6 +79,16 @@ class Offer(StrEnum):
     MANAGE_INTERVENTIONS = "manage_interventions"
     OPEN_CASE = "open_case"  # a case reference links to the case's page
     PANEL_MEETING = "panel_meeting"  # mark a meeting held or cancelled, and who attended
+    ALLOCATE_CASE = "allocate_case"  # choose a case's case manager
+    # The rest of the case work on a case's page (issue 19).
+    LOG_CONTACT = "log_contact"
+    CHANGE_STAGE = "change_stage"
+    CLOSE_CASE = "close_case"
+    REOPEN_CASE = "reopen_case"
+    TRANSFER_CASE = "transfer_case"
+    RECORD_RISK = "record_risk"
+    RECORD_MARAC = "record_marac"
+    RECORD_INCIDENT = "record_incident"
 
 
 _OFFER_ACTION: dict[Offer, Action] = {
@@ -99,7 +109,29 @@ _OFFER_ACTION: dict[Offer, Action] = {
     Offer.MANAGE_INTERVENTIONS: Action.INTERVENTION_MANAGE,
     Offer.OPEN_CASE: Action.CASE_VIEW,
     Offer.PANEL_MEETING: Action.PANEL_MANAGE,
+    Offer.ALLOCATE_CASE: Action.CASE_ALLOCATE,
+    Offer.LOG_CONTACT: Action.CONTACT_LOG,
+    Offer.CHANGE_STAGE: Action.CASE_CHANGE_STAGE,
+    Offer.CLOSE_CASE: Action.CASE_CLOSE,
+    Offer.REOPEN_CASE: Action.CASE_REOPEN,
+    Offer.TRANSFER_CASE: Action.CASE_TRANSFER,
+    Offer.RECORD_RISK: Action.RISK_RECORD,
+    Offer.RECORD_MARAC: Action.MARAC_RECORD,
+    Offer.RECORD_INCIDENT: Action.INCIDENT_RECORD,
 }
+
+# Offered only while the case is open (core refuses them on a closed case), or only once closed.
+_OPEN_CASE_ONLY = frozenset(
+    {
+        Offer.BOOK_APPOINTMENT,
+        Offer.LOG_CONTACT,
+        Offer.CHANGE_STAGE,
+        Offer.ALLOCATE_CASE,
+        Offer.CLOSE_CASE,
+        Offer.TRANSFER_CASE,
+    }
+)
+_CLOSED_CASE_ONLY = frozenset({Offer.REOPEN_CASE})
 
 
 def offer_sites(actor: Actor, offer: Offer) -> frozenset[int]:
@@ -118,10 +150,17 @@ def offers(actor: Actor, offer: Offer) -> bool:
 
 
 def offers_on_case(actor: Actor, offer: Offer, case: CaseRead) -> bool:
-    """True when ``offer`` may be shown on ``case``'s page (a closed case offers no booking)."""
+    """True when ``offer`` may be shown on ``case``'s page: allowed on the case, and fitting its
+    stage (a closed case offers no booking, only reopening; a referral waits for allocation
+    before its stage can change; a transfer needs another site the actor may transfer to)."""
     if actor.is_system:
         return False
-    if offer is Offer.BOOK_APPOINTMENT and case.stage is Stage.CLOSED:
+    closed = case.stage is Stage.CLOSED
+    if (offer in _OPEN_CASE_ONLY and closed) or (offer in _CLOSED_CASE_ONLY and not closed):
+        return False
+    if offer is Offer.CHANGE_STAGE and case.stage is Stage.REFERRED:
+        return False
+    if offer is Offer.TRANSFER_CASE and not offer_sites(actor, offer) - {case.site_id}:
         return False
     return is_allowed(
         actor,

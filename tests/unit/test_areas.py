@@ -85,3 +85,45 @@ def test_my_cases_is_offered_to_idvas_only() -> None:
     assert Area.MY_CASES in areas_for(_actor(Role.IDVA))
     for role in (Role.SERVICE_MANAGER, Role.CASE_MANAGER, Role.ADMIN, Role.PANEL_COORDINATOR):
         assert Area.MY_CASES not in areas_for(_actor(role)), role
+
+
+def test_a_closed_case_offers_reopening_to_its_service_manager_and_no_stage_work() -> None:
+    manager, case_manager = _actor(Role.SERVICE_MANAGER), _actor(Role.CASE_MANAGER)
+    closed = _case(stage=Stage.CLOSED)
+    assert offers_on_case(manager, Offer.REOPEN_CASE, closed)
+    assert not offers_on_case(case_manager, Offer.REOPEN_CASE, closed)
+    assert not offers_on_case(manager, Offer.REOPEN_CASE, _case())
+    for offer in (Offer.CHANGE_STAGE, Offer.CLOSE_CASE, Offer.ALLOCATE_CASE, Offer.LOG_CONTACT):
+        assert offers_on_case(manager, offer, _case())
+        assert not offers_on_case(manager, offer, closed)
+    # MARAC appearances and police incidents after closure feed the outcome measures.
+    assert offers_on_case(manager, Offer.RECORD_MARAC, closed)
+    assert offers_on_case(manager, Offer.RECORD_INCIDENT, closed)
+
+
+def test_a_case_manager_works_her_own_case_but_does_not_allocate_reopen_or_transfer_it() -> None:
+    case_manager = _actor(Role.CASE_MANAGER)
+    mine, not_mine = _case(), _case(case_manager_id=99)
+    for offer in (Offer.CHANGE_STAGE, Offer.CLOSE_CASE, Offer.RECORD_RISK, Offer.LOG_CONTACT):
+        assert offers_on_case(case_manager, offer, mine)
+        assert not offers_on_case(case_manager, offer, not_mine)
+    for offer in (Offer.ALLOCATE_CASE, Offer.TRANSFER_CASE, Offer.MANAGE_PEOPLE):
+        assert not offers_on_case(case_manager, offer, mine)
+    assert not offers_on_case(case_manager, Offer.CHANGE_STAGE, _case(stage=Stage.REFERRED))
+
+
+def test_a_transfer_is_offered_only_to_someone_who_may_transfer_at_another_site_too() -> None:
+    one_site = _actor(Role.SERVICE_MANAGER)
+    two_sites = Actor(
+        user_id=7,
+        email="test.person@example.test",
+        display_name="Test Person",
+        face=Face.WEB,
+        memberships=tuple(
+            MembershipRead(site_id=site, site_code=code, role=Role.SERVICE_MANAGER)
+            for site, code in ((1, "TST"), (2, "OTH"))
+        ),
+    )
+    assert not offers_on_case(one_site, Offer.TRANSFER_CASE, _case())
+    assert offers_on_case(two_sites, Offer.TRANSFER_CASE, _case())
+    assert not offers_on_case(two_sites, Offer.TRANSFER_CASE, _case(stage=Stage.CLOSED))
