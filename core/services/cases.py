@@ -506,11 +506,7 @@ async def change_stage(*, uow: UnitOfWork, actor: Actor, case_id: int, data: Sta
             entity_id=case.id,
             site_id=case.site_id,
             case_id=case.id,
-            details={
-                "from": from_stage.value,
-                "to": data.to_stage.value,
-                "effective_on": moment.date().isoformat(),
-            },
+            details={"from": from_stage.value, "to": data.to_stage.value},
         )
         await uow.commit()
         return await _case_read(uow, case)
@@ -548,11 +544,7 @@ async def close_case(*, uow: UnitOfWork, actor: Actor, case_id: int, data: CaseC
             entity_id=case.id,
             site_id=case.site_id,
             case_id=case.id,
-            details={
-                "reason": data.reason.value,
-                "episode": case.episode,
-                "effective_on": moment.date().isoformat(),
-            },
+            details={"reason": data.reason.value},
         )
         await uow.commit()
         return await _case_read(uow, case)
@@ -589,7 +581,7 @@ async def reopen_case(*, uow: UnitOfWork, actor: Actor, case_id: int, data: Case
             entity_id=case.id,
             site_id=case.site_id,
             case_id=case.id,
-            details={"episode": case.episode, "effective_on": moment.date().isoformat()},
+            details={"episode": case.episode},
         )
         await uow.commit()
         await uow.session.refresh(case, ["case_manager"])

@@ -8,7 +8,10 @@ selected again). Each batch is audited with counts only.
 What is cleared (every Text/String column of ``core.models`` that can hold personal data
 about the perpetrator, a victim or a child, on rows that belong to the case):
 
-- ``cases``: ``subject_name``, ``subject_date_of_birth``, ``subject_address``.
+- ``cases``: ``subject_name``, ``subject_date_of_birth``, ``subject_address``,
+  ``subject_gender``, ``subject_phone``, ``subject_languages``, the folded name keys of the
+  duplicate check, ``referrer_contact``, ``dash_answers`` (about the victim's situation) and
+  ``closure_reason_other`` (typed in freely).
 - ``linked_people`` (victims and children): ``name``, ``date_of_birth``, ``address``,
   ``contact``, ``safety_notes``, ``relationship_to_subject``.
 - ``contacts``: ``notes``, ``next_steps`` and ``topics`` (typed in freely, so may name people
@@ -79,6 +82,14 @@ _CASE_FIELDS: tuple[tuple[InstrumentedAttribute[Any], Any], ...] = (
     (Case.subject_name, None),
     (Case.subject_date_of_birth, None),
     (Case.subject_address, None),
+    (Case.subject_gender, None),
+    (Case.subject_phone, None),
+    (Case.subject_languages, None),
+    (Case.subject_name_key, None),
+    (Case.subject_surname_key, None),
+    (Case.referrer_contact, None),
+    (Case.dash_answers, None),
+    (Case.closure_reason_other, None),
 )
 _LINKED_FIELDS: tuple[tuple[Any, tuple[tuple[InstrumentedAttribute[Any], Any], ...]], ...] = (
     (

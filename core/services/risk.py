@@ -73,7 +73,7 @@ async def record_risk_assessment(
             entity_id=assessment.id,
             site_id=case.site_id,
             case_id=case.id,
-            details={"level": level.value, "dash_score": score},
+            details={"level": level.value},
         )
         await uow.commit()
         return RiskAssessmentRead.model_validate(assessment)

@@ -68,6 +68,8 @@ from core.schemas.cases import (
     CaseClose,
     CaseCreate,
     CaseRead,
+    CaseReopen,
+    CaseTransfer,
     CaseUpdate,
     StageMove,
 )
@@ -75,6 +77,7 @@ from core.schemas.contacts import ContactCreate
 from core.schemas.interventions import InterventionCreate, InterventionStatusUpdate
 from core.schemas.panels import PanelActionCreate, PanelMeetingCreate
 from core.schemas.people import LinkedPersonCreate
+from core.schemas.referrals import DuplicateQuery
 from core.schemas.risk import MaracAppearanceCreate, PoliceIncidentCreate, RiskAssessmentCreate
 from core.schemas.sites import SiteCreate
 from core.schemas.users import MembershipCreate, RoleChange, UserCreate
@@ -90,6 +93,7 @@ from core.services import interventions as intervention_services
 from core.services import notifications_admin as notification_admin_services
 from core.services import panels as panel_services
 from core.services import people as people_services
+from core.services import referrals as referral_services
 from core.services import retention as retention_services
 from core.services import risk as risk_services
 from core.services import sar as sar_services
@@ -316,6 +320,80 @@ async def close_case(world: World) -> tuple[Actor, Write]:
         )
         details = {"reason": "moved_away"}
         return [Expected("case.close", "case", case.id, case.site_id, case.id, details)]
+
+    return actor, write
+
+
+async def reopen_case(world: World) -> tuple[Actor, Write]:
+    case = await world.allocated_case()
+    actor = via_bot(world.actor(Role.SERVICE_MANAGER))
+    closed = await case_services.close_case(
+        uow=world.container.uow(),
+        actor=actor,
+        case_id=case.id,
+        data=CaseClose(version=case.version, reason=ClosureReason.DISENGAGED),
+    )
+
+    async def write() -> list[Expected]:
+        await case_services.reopen_case(
+            uow=world.container.uow(),
+            actor=actor,
+            case_id=case.id,
+            data=CaseReopen(version=closed.version, reason="Referred again"),
+        )
+        return [Expected("case.reopen", "case", case.id, case.site_id, case.id, {"episode": 2})]
+
+    return actor, write
+
+
+async def transfer_case(world: World) -> tuple[Actor, Write]:
+    case = await world.allocated_case()
+    actor = await world.add_actor(
+        "two.sites@test.invalid", [("HER", Role.SERVICE_MANAGER), ("WOR", Role.SERVICE_MANAGER)]
+    )
+    wor = world.sites["WOR"].id
+
+    async def write() -> list[Expected]:
+        await case_services.transfer_case(
+            uow=world.container.uow(),
+            actor=actor,
+            case_id=case.id,
+            data=CaseTransfer(version=case.version, to_site_id=wor),
+        )
+        details = {"from_site_id": case.site_id, "to_site_id": wor}
+        return [Expected("case.transfer", "case", case.id, wor, case.id, details)]
+
+    return actor, write
+
+
+async def check_duplicates(world: World) -> tuple[Actor, Write]:
+    known = await world.referral(
+        subject_name="Dupli Testcase", subject_date_of_birth=date(1979, 5, 6)
+    )
+    actor = via_bot(world.actor(Role.SERVICE_MANAGER))
+    her = world.sites["HER"].id
+
+    async def write() -> list[Expected]:
+        await referral_services.check_duplicates(
+            uow=world.container.uow(),
+            actor=actor,
+            data=DuplicateQuery(site_id=her, name="D Testcase", date_of_birth=date(1979, 5, 6)),
+        )
+        details = {"possible_duplicates": 1, "case_ids": [known.id]}
+        return [Expected("case.duplicate_check", "site", her, her, None, details)]
+
+    return actor, write
+
+
+async def set_referral_roles(world: World) -> tuple[Actor, Write]:
+    actor = Actor.system()
+    her = world.sites["HER"].id
+
+    async def write() -> list[Expected]:
+        await referral_services.set_referral_roles(
+            uow=world.container.uow(), actor=actor, site_code="HER", roles=[Role.IDVA]
+        )
+        return [Expected("site.referral_roles", "site", her, her, None, {"roles": ["idva"]})]
 
     return actor, write
 
@@ -1081,6 +1159,10 @@ SCENARIOS: dict[str, Scenario] = {
     "case.allocate": allocate_case,
     "case.change_stage": change_stage,
     "case.close": close_case,
+    "case.reopen": reopen_case,
+    "case.transfer": transfer_case,
+    "case.duplicate_check": check_duplicates,
+    "site.referral_roles": set_referral_roles,
     "victim.add": add_linked_person,
     "victim.view": list_linked_people,
     "risk.record": record_risk,
