@@ -42,7 +42,12 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("today", N_("Today's appointments and overdue actions"), today),
     MenuEntry("log", N_("Log a contact on one of my cases"), start_log),
     MenuEntry("next", N_("My next appointments"), next_appointments),
-    MenuEntry("case", N_("One case: stage, risk, next appointment, panel actions"), show_case),
+    MenuEntry(
+        "case",
+        N_("One case: stage, risk, next appointment, panel actions"),
+        show_case,
+        Offer.OPEN_CASE,
+    ),
     MenuEntry(
         "alerts", N_("Open disruption alerts to acknowledge"), show_alerts, Offer.ANSWER_ALERTS
     ),

@@ -219,9 +219,12 @@ async def test_a_panel_member_or_a_stranger_reference_gets_not_found_and_no_card
     assert_private(bot, world)
 
 
-async def test_help_lists_case(bot: Harness, world: World) -> None:
+async def test_help_lists_case_to_those_who_may_see_cases_only(bot: Harness, world: World) -> None:
     await bot.link(world.actor(Role.IDVA), ALICE, world.container)
+    await bot.link(world.actor(Role.PANEL_MEMBER), ALICE + 1, world.container)
 
-    [shown] = await bot.say(ALICE, "/help")
+    [idva] = await bot.say(ALICE, "/help")
+    [member] = await bot.say(ALICE + 1, "/help")
 
-    assert "/case · One case: stage, risk, next appointment, panel actions" in shown
+    assert "/case · One case: stage, risk, next appointment, panel actions" in idva
+    assert "/case" not in member and "/panel" in member
