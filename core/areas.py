@@ -6,6 +6,7 @@ menus honest (a case manager is not shown Team or Admin, which would refuse them
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import StrEnum
 
 from core.enums import Role, Stage
@@ -18,6 +19,7 @@ class Area(StrEnum):
     TODAY = "today"
     CASELOAD = "caseload"
     MY_CASES = "my_cases"
+    REFERRAL = "referral"  # a new referral
     LOG_CONTACT = "log_contact"
     APPOINTMENTS = "appointments"
     INBOX = "inbox"
@@ -33,6 +35,8 @@ _NEEDS: dict[Area, tuple[Action, ...] | None] = {
     Area.TODAY: None,
     Area.CASELOAD: (Action.CASE_VIEW,),
     Area.MY_CASES: (Action.VICTIM_VIEW,),  # and only for IDVAs: see _ROLE_AREAS
+    # Also offered where a site lets one of the person's roles refer: see areas_for.
+    Area.REFERRAL: (Action.CASE_CREATE,),
     Area.LOG_CONTACT: (Action.CONTACT_LOG,),
     Area.APPOINTMENTS: (Action.APPOINTMENT_MANAGE,),
     Area.INBOX: None,
@@ -48,13 +52,22 @@ _NEEDS: dict[Area, tuple[Action, ...] | None] = {
 _ROLE_AREAS: dict[Area, Role] = {Area.MY_CASES: Role.IDVA}
 
 
-def areas_for(actor: Actor) -> list[Area]:
-    """The areas to offer ``actor``, in menu order."""
+def areas_for(actor: Actor, *, referral_sites: Collection[int] = ()) -> list[Area]:
+    """The areas to offer ``actor``, in menu order.
+
+    ``referral_sites``: the sites where ``actor`` may record a referral
+    (``core.services.referrals.referral_sites``, which also reads each site's extra referring
+    roles); a new referral is offered there even without the policy's ``case.create``.
+    """
     roles = {m.role for m in actor.memberships}
     return [
         area
         for area, needs in _NEEDS.items()
-        if (needs is None or any(allowed_somewhere(actor, action) for action in needs))
+        if (
+            needs is None
+            or any(allowed_somewhere(actor, action) for action in needs)
+            or (area is Area.REFERRAL and bool(referral_sites) and not actor.is_system)
+        )
         and (area not in _ROLE_AREAS or _ROLE_AREAS[area] in roles)
     ]
 

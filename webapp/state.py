@@ -18,7 +18,7 @@ from core.areas import areas_for
 from core.enums import Locale
 from core.errors import DomainError
 from core.schemas.actor import Actor
-from core.services import auth, users
+from core.services import auth, referrals, users
 from ui.i18n import SOURCE_LOCALE, SUPPORTED_LOCALES
 from webapp import routes
 from webapp.container import container
@@ -115,7 +115,10 @@ class AppState(rx.State):
             self._forget_pages()
             return rx.redirect(routes.SIGN_IN, replace=True)
         self.signed_in_name = actor.display_name
-        self.areas = [str(area) for area in areas_for(actor)]
+        refers_at = await referrals.referral_sites(uow=container().uow(), actor=actor)
+        self.areas = [
+            str(area) for area in areas_for(actor, referral_sites=[s.site_id for s in refers_at])
+        ]
         if str(actor.locale) in SUPPORTED_LOCALES:
             self.locale = str(actor.locale)
         return None

@@ -14,6 +14,7 @@ from webapp.pages.caseload import CaseloadState, caseload_page
 from webapp.pages.inbox import InboxState, inbox_page
 from webapp.pages.log_contact import LogContactState, log_contact
 from webapp.pages.panel import PanelState, panel_page
+from webapp.pages.referral import ReferralState, referral_page
 from webapp.pages.reports import ReportsState, reports_page
 from webapp.pages.sar import SarState, sar_page
 from webapp.pages.sign_in import sign_in
@@ -52,6 +53,7 @@ SIGNED_IN_PAGES = (
     (sar_page, routes.SAR, SarState.load),
     (appointments_page, routes.APPOINTMENTS, AppointmentsState.load),
     (reports_page, routes.REPORTS, ReportsState.load),
+    (referral_page, routes.REFERRAL, ReferralState.load),
 )
 for component, route, load in SIGNED_IN_PAGES:
     app.add_page(

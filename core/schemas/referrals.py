@@ -91,6 +91,14 @@ class ReferralRead(ReadModel):
     possible_duplicates: int
 
 
+class ReferralSiteRead(ReadModel):
+    """A site where the person may record a referral."""
+
+    site_id: int
+    code: str
+    name: str
+
+
 class SiteReferralRolesRead(ReadModel):
     site_code: str
     # Roles that may record a referral here besides the service manager and panel coordinator.

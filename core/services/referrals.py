@@ -28,6 +28,7 @@ from core.schemas.referrals import (
     DuplicateQuery,
     ReferralCreate,
     ReferralRead,
+    ReferralSiteRead,
     SiteReferralRolesRead,
 )
 from core.services.access import get_or_404
@@ -45,6 +46,22 @@ def may_refer(actor: Actor, site: Site) -> bool:
         return True
     extra = set(site.referral_roles or ())
     return not actor.is_system and any(role.value in extra for role in actor.roles_at(site.id))
+
+
+async def referral_sites(*, uow: UnitOfWork, actor: Actor) -> list[ReferralSiteRead]:
+    """The sites where ``actor`` may record a referral (``may_refer``), by code; empty for the
+    system actor and for people who may refer nowhere. Faces offer the referral page by it."""
+    if actor.is_system or not actor.site_ids:
+        return []
+    async with uow:
+        sites = await uow.session.scalars(
+            select(Site).where(Site.id.in_(actor.site_ids)).order_by(Site.code)
+        )
+        return [
+            ReferralSiteRead(site_id=site.id, code=site.code, name=site.name)
+            for site in sites
+            if may_refer(actor, site)
+        ]
 
 
 async def _authorize_referral(uow: UnitOfWork, actor: Actor, site_id: int) -> Site:

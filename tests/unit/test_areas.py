@@ -127,3 +127,13 @@ def test_a_transfer_is_offered_only_to_someone_who_may_transfer_at_another_site_
     assert not offers_on_case(one_site, Offer.TRANSFER_CASE, _case())
     assert offers_on_case(two_sites, Offer.TRANSFER_CASE, _case())
     assert not offers_on_case(two_sites, Offer.TRANSFER_CASE, _case(stage=Stage.CLOSED))
+
+
+def test_a_new_referral_is_offered_to_service_managers_and_coordinators_and_where_a_site_allows():
+    for role in (Role.SERVICE_MANAGER, Role.PANEL_COORDINATOR):
+        assert Area.REFERRAL in areas_for(_actor(role)), role
+    manager = _actor(Role.CASE_MANAGER)
+    assert Area.REFERRAL not in areas_for(manager)
+    # The site lets case managers refer (core.services.referrals.referral_sites found it).
+    assert Area.REFERRAL in areas_for(manager, referral_sites=[1])
+    assert Area.REFERRAL not in areas_for(Actor.system(), referral_sites=[1])

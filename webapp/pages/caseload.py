@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from core.areas import Area
 from core.enums import OPEN_STAGES, RiskLevel, Stage
 from core.schemas.caseload import CaseloadRow
 from core.services import caseload
@@ -250,9 +251,17 @@ def _results() -> rx.Component:
     )
 
 
+def _new_referral_link() -> rx.Component:
+    """Offered where core offers the referral page (``core.areas.Area.REFERRAL``)."""
+    return rx.cond(
+        AppState.areas.contains(str(Area.REFERRAL)),
+        rx.el.p(rx.el.a(_("New referral"), href=routes.REFERRAL, class_name="link-large")),
+    )
+
+
 def caseload_page() -> rx.Component:
     return page(
         _("Caseload"),
-        rx.el.div(_filters(), _results(), class_name="caseload-page"),
+        rx.el.div(_new_referral_link(), _filters(), _results(), class_name="caseload-page"),
         on_language_change=[CaseloadState.load],
     )
