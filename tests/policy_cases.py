@@ -1393,7 +1393,10 @@ OPERATIONS: tuple[Operation, ...] = (
         lambda b, a, t: panels.schedule_panel_meeting(
             uow=b.uow(),
             actor=a,
-            data=PanelMeetingCreate(site_id=t.site_id or 0, starts_at=_future(24 * 20)),
+            # Each call 4 hours after the last, so no two clash (core.services.clashes).
+            data=PanelMeetingCreate(
+                site_id=t.site_id or 0, starts_at=_future(24 * 20 + 4 * (999_999 - b.number()))
+            ),
         ),
         wheres=SITE_WHERES,
     ),
