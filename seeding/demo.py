@@ -78,6 +78,7 @@ from core.models import (
     Site,
     User,
 )
+from core.names import fold_name, surname_key
 from core.passwords import hash_password
 from core.services.auth import current_totp_code
 from core.uow import UnitOfWork
@@ -569,10 +570,15 @@ def _case_row(s: _Seeding, plan: _CasePlan, number: int) -> Case:
         codename += f" {number // len(_CODENAMES) + 1}"
     age_days = s.rng.randint(20 * 365, 55 * 365)
     start, closure = plan.start_abuse or {}, plan.closure_abuse or {}
+    # The folded keys the referral duplicate check looks up (core.services.cases sets them on
+    # every case it saves; the demo's rows are built here).
+    folded = fold_name(f"Demo Subject {codename}")
     return Case(
         site=s.sites[plan.site_code],
         reference=plan.reference,
         subject_name=f"Demo Subject {codename}",
+        subject_name_key=folded,
+        subject_surname_key=surname_key(folded) if folded else None,
         subject_date_of_birth=s.now.date() - timedelta(days=age_days),
         subject_address=f"{s.rng.randint(1, 99)} Example Street, Testville",
         referral_date=plan.referral_at.date(),
