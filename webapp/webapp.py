@@ -9,7 +9,26 @@ from webapp.pages.admin import AdminState, admin_page
 from webapp.pages.alerts import AlertsState, alerts_page
 from webapp.pages.appointments import AppointmentsState, appointments_page
 from webapp.pages.audit import AuditState, audit_page
-from webapp.pages.case import CaseState, case_page
+from webapp.pages.case import (
+    AllocateState,
+    CaseState,
+    CloseState,
+    IncidentState,
+    MaracState,
+    ReopenState,
+    RiskState,
+    StageState,
+    TransferState,
+    allocate_page,
+    case_page,
+    close_page,
+    incident_page,
+    marac_page,
+    reopen_page,
+    risk_page,
+    stage_page,
+    transfer_page,
+)
 from webapp.pages.caseload import CaseloadState, caseload_page
 from webapp.pages.inbox import InboxState, inbox_page
 from webapp.pages.log_contact import LogContactState, log_contact
@@ -47,6 +66,14 @@ SIGNED_IN_PAGES = (
     (log_contact, routes.LOG_CONTACT, LogContactState.load),
     (caseload_page, routes.CASELOAD, CaseloadState.load),
     (case_page, routes.CASE, CaseState.load),
+    (allocate_page, routes.CASE_ALLOCATE, AllocateState.load),
+    (stage_page, routes.CASE_STAGE, StageState.load),
+    (close_page, routes.CASE_CLOSE, CloseState.load),
+    (reopen_page, routes.CASE_REOPEN, ReopenState.load),
+    (transfer_page, routes.CASE_TRANSFER, TransferState.load),
+    (risk_page, routes.CASE_RISK, RiskState.load),
+    (marac_page, routes.CASE_MARAC, MaracState.load),
+    (incident_page, routes.CASE_INCIDENT, IncidentState.load),
     (team_page, routes.TEAM, TeamState.load),
     (admin_page, routes.ADMIN, AdminState.load),
     (audit_page, routes.AUDIT, AuditState.load),

@@ -1,11 +1,13 @@
-"""One case: its summary, risk history, timeline and, for the roles allowed, linked people.
+"""One case's page state: its summary, what the reader may do on it, risk, stage history,
+interventions, timeline and, for the roles allowed, victims and children.
 
 Core decides everything: ``get_case`` whether the reader may see the case at all,
-``case_timeline`` which free text they get, ``list_linked_people`` whether they may see victims
-and children (a refusal shows nothing). A case the reader may not see, an unknown id and an
-address that is not a case id all show the same "Page not found", so the page never tells
-anyone that a case exists. The state holds only what the page shows: the subject's name,
-date of birth and address never reach the browser.
+``case_timeline`` which free text they get, ``case_people`` whether they may see victims
+and children (only asked when ``core.areas`` offers them), ``core.areas.offers_on_case`` which
+actions to show. A case the reader may not see, an unknown id and an address that is not a
+case id all show the same "Page not found", so the page never tells anyone that a case exists.
+The state holds only what the page shows: the subject's name, date of birth and address never
+reach the browser.
 """
 
 from __future__ import annotations
@@ -13,31 +15,44 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import reflex as rx
 
 from core.areas import Offer, offers_on_case
+from core.enums import Stage
 from core.errors import DomainError, NotFound, NotPermitted
-from core.schemas.cases import CaseRead
-from core.schemas.people import LinkedPersonRead
-from core.schemas.risk import RiskAssessmentRead
-from core.schemas.timeline import TimelineEntry
-from core.services import cases, people, risk
+from core.schemas.cases import CaseRead, StageChangeRead
+from core.schemas.interventions import InterventionRead
+from core.schemas.people import CasePeopleRead, LinkedPersonRead
+from core.services import cases, interventions, people, risk
 from core.services.timeline import case_timeline
-from ui.i18n import Translator
-from ui.labels import label
+from ui.i18n import N_, Translator
+from ui.labels import intervention_kind_label, label
 from webapp import routes
-from webapp.components.case_risk import risk_history, risk_points
-from webapp.components.case_timeline import timeline, timeline_rows
-from webapp.components.layout import page
+from webapp.components.case_risk import risk_points
+from webapp.components.case_timeline import timeline_rows
 from webapp.handlers import Caller, signed_in
-from webapp.i18n import _
 from webapp.state import AppState
 
-_CASE_ID = re.compile(r"[1-9]\d{0,9}")
+CASE_ID = re.compile(r"[1-9]\d{0,9}")
 LOADING, FOUND, MISSING = "loading", "found", "missing"
 TIMELINE_LIMIT = 50  # the newest entries: a phone page stays a sensible length
+
+# The case page's actions, in the order shown: the offer, its words, where it goes.
+ACTIONS: tuple[tuple[Offer, str, str], ...] = (
+    (Offer.LOG_CONTACT, N_("Log a contact"), "log"),
+    (Offer.BOOK_APPOINTMENT, N_("Book an appointment"), "book"),
+    (Offer.RECORD_RISK, N_("Record risk"), "risk"),
+    (Offer.CHANGE_STAGE, N_("Change stage"), "stage"),
+    (Offer.ALLOCATE_CASE, N_("Allocate"), "allocate"),
+    (Offer.RECORD_MARAC, N_("Record a MARAC appearance"), "marac"),
+    (Offer.RECORD_INCIDENT, N_("Record a police incident"), "incident"),
+    (Offer.TRANSFER_CASE, N_("Transfer"), "transfer"),
+    (Offer.CLOSE_CASE, N_("Close case"), "close"),
+    (Offer.REOPEN_CASE, N_("Reopen"), "reopen"),
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,33 @@ class SummaryRow:
     key: str
     label: str
     value: str
+
+
+@dataclass(frozen=True)
+class ActionLink:
+    key: str
+    label: str
+    href: str
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """One move in the case's stage history: to which stage, when, why, in which episode."""
+
+    key: str
+    episode: str
+    stage: str
+    when: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class InterventionRow:
+    key: str
+    kind: str
+    status: str
+    dates: str
+    update_href: str  # '' when the reader may not update it
 
 
 @dataclass(frozen=True)
@@ -60,6 +102,12 @@ class PersonCard:
     contact: str
     address: str
     safety_notes: str
+    ended: str  # '' for a current link
+    change_href: str  # '' when the reader may not change it
+
+
+def _day(value: Any, words: Translator) -> str:
+    return words.format_date(value, "d MMM yyyy") if value is not None else ""
 
 
 def _summary(case: CaseRead, current_risk: str, words: Translator) -> list[SummaryRow]:
@@ -67,7 +115,7 @@ def _summary(case: CaseRead, current_risk: str, words: Translator) -> list[Summa
     not_recorded = words.gettext("Not recorded")
 
     def day(value: Any) -> str:
-        return words.format_date(value, "d MMM yyyy") if value is not None else not_recorded
+        return _day(value, words) or not_recorded
 
     rows = [
         (words.gettext("Reference"), case.reference),
@@ -85,56 +133,138 @@ def _summary(case: CaseRead, current_risk: str, words: Translator) -> list[Summa
     ]
     if case.closed_at is not None:
         rows.append((words.gettext("Closed on"), day(case.closed_at)))
+    if case.former_references:
+        rows.append((words.gettext("Earlier references"), ", ".join(case.former_references)))
     return [SummaryRow(str(i), name, value) for i, (name, value) in enumerate(rows)]
 
 
-def _person(person: LinkedPersonRead, words: Translator) -> PersonCard:
+def _actions(case: CaseRead, caller: Caller) -> list[ActionLink]:
+    def href(action: str) -> str:
+        if action == "log":
+            return f"{routes.LOG_CONTACT}?case={case.id}"
+        if action == "book":
+            return f"{routes.APPOINTMENTS}?case={case.id}"
+        return routes.case_action_path(case.id, action)
+
+    return [
+        ActionLink(action, caller.words.gettext(words), href(action))
+        for offer, words, action in ACTIONS
+        if offers_on_case(caller.actor, offer, case)
+    ]
+
+
+def _stage_rows(
+    case: CaseRead, history: list[StageChangeRead], words: Translator
+) -> list[StageRow]:
+    """Newest first; each row names its episode when the case has had more than one."""
+    rows = []
+    for index, change in enumerate(history):
+        reason = change.reason or ""
+        if change.to_stage is Stage.CLOSED and change.closure_reason is not None:
+            reason = label(change.closure_reason, words)
+            if change.closure_reason_other:
+                reason = f"{reason}: {change.closure_reason_other}"
+        episode = (
+            words.gettext("Episode {number}", number=change.episode) if case.episode > 1 else ""
+        )
+        rows.append(
+            StageRow(
+                key=str(index),
+                episode=episode,
+                stage=label(change.to_stage, words),
+                when=_day(change.effective_on or change.changed_at, words),
+                reason=reason,
+            )
+        )
+    return rows[::-1]
+
+
+def _intervention(item: InterventionRead, may_update: bool, words: Translator) -> InterventionRow:
+    started, ended = _day(item.started_on, words), _day(item.ended_on, words)
+    dates = ""
+    if started and ended:
+        dates = words.gettext("{start} to {end}", start=started, end=ended)
+    elif started:
+        dates = words.gettext("Since {start}", start=started)
+    return InterventionRow(
+        key=str(item.id),
+        kind=intervention_kind_label(item.kind_code, words),
+        status=label(item.status, words),
+        dates=dates,
+        update_href=routes.intervention_path(item.case_id, item.id) if may_update else "",
+    )
+
+
+def _person(person: LinkedPersonRead, change: bool, words: Translator) -> PersonCard:
     return PersonCard(
         key=str(person.id),
         kind=label(person.kind, words),
         name=person.name or words.gettext("Name not recorded"),
-        date_of_birth=words.format_date(person.date_of_birth, "d MMM yyyy")
-        if person.date_of_birth
-        else "",
+        date_of_birth=_day(person.date_of_birth, words),
         relationship=person.relationship_to_subject or "",
         contact=person.contact or "",
         address=person.address or "",
         safety_notes=person.safety_notes or "",
+        ended=_day(person.ended_on, words),
+        change_href=routes.person_path(person.case_id, person.id) if change else "",
     )
 
 
 class CaseState(AppState):
     status: str = LOADING
     reference: str = ""
+    notice: str = ""  # the confirmation of what an action page just saved
     summary: list[SummaryRow] = []
+    actions: list[ActionLink] = []
     risk_points: list[dict[str, Any]] = []
+    stage_rows: list[StageRow] = []
+    intervention_rows: list[InterventionRow] = []
+    add_intervention_href: str = ""
     timeline_rows: list[dict[str, str]] = []
     people_shown: bool = False
     people: list[PersonCard] = []
-    book_appointment_href: str = ""
+    ended_people: list[PersonCard] = []
+    add_person_href: str = ""
+    # Set by an action page just before it sends the reader here (shown once, on that case).
+    _pending_notice: str = ""
+    _pending_case: int = 0
 
     def forget_restricted(self) -> None:
         """Drop the victims' and children's details (``webapp.session_guard`` calls this
         before a reconnecting tab is sent its state: the page's ``load`` reads them again,
         through core, which checks the session and audits the read)."""
         self.people = []
+        self.ended_people = []
 
     def __getstate__(self) -> dict[str, Any]:
         """What Reflex writes to its state store (files on disk, or Redis): everything but
         the victims' and children's details, which live only in this process's memory."""
         fields = dict(super().__getstate__())
         fields["people"] = []
+        fields["ended_people"] = []
         return fields
+
+    def tell(self, case_id: int, message: str) -> None:
+        """Show ``message`` on ``case_id``'s page when it next loads (an action page's
+        confirmation)."""
+        self._pending_case = case_id
+        self._pending_notice = message
 
     def _clear(self, status: str) -> None:
         self.status = status
         self.reference = ""
+        self.notice = ""
         self.summary = []
+        self.actions = []
         self.risk_points = []
+        self.stage_rows = []
+        self.intervention_rows = []
+        self.add_intervention_href = ""
         self.timeline_rows = []
         self.people_shown = False
         self.people = []
-        self.book_appointment_href = ""
+        self.ended_people = []
+        self.add_person_href = ""
 
     def _show_error(self, message: str, error: DomainError) -> None:
         """A case the reader may not see, or none: the same "Page not found" (a refusal is
@@ -149,149 +279,55 @@ class CaseState(AppState):
         self._clear(LOADING)
         yield None
         raw_id = str(self.router.page.params.get("case_id", ""))
-        if not _CASE_ID.fullmatch(raw_id):
+        if not CASE_ID.fullmatch(raw_id):
             self._clear(MISSING)
             return
         case_id, actor = int(raw_id), caller.actor
+        notice = self._pending_notice if self._pending_case == case_id else ""
+        self._pending_notice, self._pending_case = "", 0
         case = await cases.get_case(uow=caller.uow(), actor=actor, case_id=case_id)
         history = await risk.risk_history(uow=caller.uow(), actor=actor, case_id=case_id)
+        stages = await cases.stage_history(uow=caller.uow(), actor=actor, case_id=case_id)
+        work = await interventions.list_case_interventions(
+            uow=caller.uow(), actor=actor, case_id=case_id
+        )
         entries = await case_timeline(
             uow=caller.uow(), actor=actor, case_id=case_id, limit=TIMELINE_LIMIT
         )
         linked = None  # not for this role: the page shows nothing about linked people
         if offers_on_case(actor, Offer.LINKED_PEOPLE, case):
-            linked = await people.list_linked_people(uow=caller.uow(), actor=actor, case_id=case_id)
-        self._show_case(case, history, entries, linked, caller)
-
-    def _show_case(
-        self,
-        case: CaseRead,
-        history: list[RiskAssessmentRead],
-        entries: list[TimelineEntry],
-        linked: list[LinkedPersonRead] | None,
-        caller: Caller,
-    ) -> None:
-        words = caller.words
-        points = risk_points(history, words)
-        self.reference = case.reference
-        self.summary = _summary(case, points[-1]["level"] if points else "", words)
-        self.risk_points = points
-        self.timeline_rows = timeline_rows(entries, words)
-        self.people_shown = linked is not None
-        self.people = [_person(person, words) for person in linked or []]
-        may_book = offers_on_case(caller.actor, Offer.BOOK_APPOINTMENT, case)
-        self.book_appointment_href = f"{routes.APPOINTMENTS}?case={case.id}" if may_book else ""
+            linked = await people.case_people(uow=caller.uow(), actor=actor, case_id=case_id)
+        self._show_case(case, history, caller)
+        self.stage_rows = _stage_rows(case, stages, caller.words)
+        self._show_work(case, work, caller)
+        self._show_people(case, linked, caller)
+        self.timeline_rows = timeline_rows(entries, caller.words)
+        self.notice = notice
         self.status = FOUND
 
+    def _show_case(self, case: CaseRead, history: list[Any], caller: Caller) -> None:
+        points = risk_points(history, caller.words)
+        self.reference = case.reference
+        self.summary = _summary(case, points[-1]["level"] if points else "", caller.words)
+        self.risk_points = points
+        self.actions = _actions(case, caller)
 
-def _summary_list() -> rx.Component:
-    return rx.el.dl(
-        rx.foreach(
-            CaseState.summary,
-            lambda row: rx.el.div(
-                rx.el.dt(row.label, class_name="summary-key"),
-                rx.el.dd(row.value, class_name="summary-value"),
-                key=row.key,
-                class_name="summary-row",
-            ),
-        ),
-        class_name="summary-list",
-    )
+    def _show_work(self, case: CaseRead, work: list[InterventionRead], caller: Caller) -> None:
+        manage = offers_on_case(caller.actor, Offer.MANAGE_INTERVENTIONS, case)
+        self.intervention_rows = [_intervention(item, manage, caller.words) for item in work]
+        may_add = manage and case.stage is not Stage.CLOSED  # core takes none on a closed case
+        self.add_intervention_href = routes.intervention_path(case.id) if may_add else ""
 
-
-def _person_field(name: rx.Var | str, value: rx.Var) -> rx.Component:
-    return rx.cond(
-        value != "",
-        rx.el.div(
-            rx.el.dt(name, class_name="summary-key"),
-            rx.el.dd(value, class_name="summary-value"),
-            class_name="summary-row",
-        ),
-    )
+    def _show_people(self, case: CaseRead, linked: CasePeopleRead | None, caller: Caller) -> None:
+        self.people_shown = linked is not None
+        if linked is None:
+            return
+        manage = offers_on_case(caller.actor, Offer.MANAGE_PEOPLE, case)
+        self.people = [_person(p, manage, caller.words) for p in linked.current]
+        self.ended_people = [_person(p, False, caller.words) for p in linked.ended]
+        self.add_person_href = routes.person_path(case.id) if manage else ""
 
 
-def _person_card(person: Any) -> rx.Component:
-    return rx.el.li(
-        rx.el.h3(person.kind, ": ", person.name, class_name="heading-s"),
-        rx.el.dl(
-            _person_field(_("Date of birth"), person.date_of_birth),
-            _person_field(_("Relationship"), person.relationship),
-            _person_field(_("Contact details"), person.contact),
-            _person_field(_("Address"), person.address),
-            _person_field(_("Safety notes"), person.safety_notes),
-            class_name="summary-list",
-        ),
-        key=person.key,
-        class_name="case-card",
-    )
-
-
-def _linked_people() -> rx.Component:
-    return rx.cond(
-        CaseState.people_shown,
-        rx.el.section(
-            rx.el.h2(_("Linked victims and children"), id="linked-people", class_name="heading-m"),
-            rx.el.p(
-                _(
-                    "Restricted: share these details only with people who need them to keep"
-                    " someone safe."
-                ),
-                class_name="warning-text",
-            ),
-            rx.cond(
-                CaseState.people.length() > 0,  # type: ignore[attr-defined]
-                rx.el.ul(rx.foreach(CaseState.people, _person_card), class_name="case-list"),
-                rx.el.p(_("No victims or children are linked to this case.")),
-            ),
-            aria_labelledby="linked-people",
-            class_name="case-section",
-        ),
-    )
-
-
-def _not_found() -> rx.Component:
-    return rx.fragment(
-        rx.el.p(_("If you typed the web address, check it is correct.")),
-        rx.el.p(_("If you pasted the web address, check you copied the entire address.")),
-        rx.el.p(rx.el.a(_("Go to your caseload"), href=routes.CASELOAD)),
-    )
-
-
-def case_page() -> rx.Component:
-    title = rx.match(
-        CaseState.status,
-        (FOUND, CaseState.reference),
-        (MISSING, _("Page not found")),
-        _("Case"),
-    )
-    return page(
-        title,
-        rx.el.div(
-            rx.match(
-                CaseState.status,
-                (
-                    FOUND,
-                    rx.fragment(
-                        _summary_list(),
-                        rx.cond(
-                            CaseState.book_appointment_href != "",
-                            rx.el.p(
-                                rx.el.a(
-                                    _("Book an appointment"),
-                                    href=CaseState.book_appointment_href,
-                                    class_name="link-action",
-                                )
-                            ),
-                        ),
-                        risk_history(CaseState.risk_points),
-                        _linked_people(),
-                        timeline(CaseState.timeline_rows),
-                    ),
-                ),
-                (MISSING, _not_found()),
-                rx.el.p(_("Loading…"), role="status"),
-            ),
-            class_name="case-page",
-        ),
-        on_language_change=[CaseState.load],
-    )
+def today(caller: Caller) -> date:
+    """Today in the reader's zone: the date fields' default."""
+    return caller.words.local(caller.container.clock.now()).date()
