@@ -379,4 +379,4 @@ def referral_page() -> rx.Component:
         ),
         rx.el.p(_("Loading…"), class_name="hint"),
     )
-    return page(_("New referral"), rx.el.div(body, class_name="referral-page"))
+    return page(_("New referral"), rx.el.div(body, class_name="log-contact referral-page"))
