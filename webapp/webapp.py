@@ -31,8 +31,12 @@ from webapp.pages.case import (
 )
 from webapp.pages.caseload import CaseloadState, caseload_page
 from webapp.pages.inbox import InboxState, inbox_page
+from webapp.pages.interventions import InterventionState, intervention_page
 from webapp.pages.log_contact import LogContactState, log_contact
+from webapp.pages.my_cases import MyCasesState, my_cases_page
 from webapp.pages.panel import PanelState, panel_page
+from webapp.pages.panel_meeting import PanelMeetingState, panel_meeting_page
+from webapp.pages.people import PersonState, person_page
 from webapp.pages.referral import ReferralState, referral_page
 from webapp.pages.reports import ReportsState, reports_page
 from webapp.pages.sar import SarState, sar_page
@@ -81,6 +85,12 @@ SIGNED_IN_PAGES = (
     (appointments_page, routes.APPOINTMENTS, AppointmentsState.load),
     (reports_page, routes.REPORTS, ReportsState.load),
     (referral_page, routes.REFERRAL, ReferralState.load),
+    (my_cases_page, routes.MY_CASES, MyCasesState.load),
+    (panel_meeting_page, routes.PANEL_MEETING, PanelMeetingState.load),
+    (person_page, routes.CASE_PERSON_NEW, PersonState.load),
+    (person_page, routes.CASE_PERSON, PersonState.load),
+    (intervention_page, routes.CASE_INTERVENTION_NEW, InterventionState.load),
+    (intervention_page, routes.CASE_INTERVENTION, InterventionState.load),
 )
 for component, route, load in SIGNED_IN_PAGES:
     app.add_page(

@@ -50,6 +50,7 @@ def _menu_links() -> list[tuple[Area, Any, str]]:
     return [
         (Area.TODAY, _("Today"), routes.TODAY),
         (Area.CASELOAD, _("Caseload"), routes.CASELOAD),
+        (Area.MY_CASES, _("My cases"), routes.MY_CASES),
         (Area.REFERRAL, _("New referral"), routes.REFERRAL),
         (Area.LOG_CONTACT, _("Log a contact"), routes.LOG_CONTACT),
         (Area.APPOINTMENTS, _("Appointments"), routes.APPOINTMENTS),

@@ -139,6 +139,16 @@ def _meeting_card(meeting: rx.Var) -> rx.Component:
             class_name="button-group",
         ),
         rx.cond(meeting.can_plan, planning(meeting)),
+        rx.cond(
+            meeting.can_plan,
+            rx.el.p(
+                rx.el.a(
+                    _("Attendance, held or cancelled"),
+                    href="/panel/meeting/" + key,
+                    class_name="link-action",
+                )
+            ),
+        ),
         class_name="card",
     )
 
