@@ -52,19 +52,30 @@ class AppState(rx.State):
     areas: list[str] = []
 
     @rx.event
-    async def set_locale(self, locale: str) -> None:
+    async def set_locale(self, locale: str) -> rx.event.EventSpec | None:
         """Show the pages in ``locale`` and, when someone is signed in, remember it for them
         (core keeps it per user; ``require_session`` loads it on their next page)."""
         if locale not in SUPPORTED_LOCALES:
-            return
+            return None
         self.locale = locale
         actor = await self.actor()
-        if actor is None:  # signed out: the cookie alone remembers it in this browser
-            return
-        try:
-            await users.set_my_locale(uow=container().uow(), actor=actor, locale=Locale(locale))
-        except DomainError:  # a preference only: the page still changes language
-            return
+        if actor is not None:  # signed out: the cookie alone remembers it in this browser
+            try:
+                await users.set_my_locale(uow=container().uow(), actor=actor, locale=Locale(locale))
+            except DomainError:  # a preference only: the page still changes language
+                pass
+        return self._document_language()
+
+    def _document_language(self) -> rx.event.EventSpec:
+        """Set ``<html lang>`` to the page's language (screen readers pick their voice from it;
+        Reflex writes the attribute once, in English, when it builds the pages)."""
+        tag = "cy" if self.locale == "cy" else "en-GB"
+        return rx.call_script(f"document.documentElement.lang = {json.dumps(tag)}")
+
+    @rx.event
+    def show_language(self) -> rx.event.EventSpec:
+        """On a page without a session check (sign-in): the document's language only."""
+        return self._document_language()
 
     def _session_token(self) -> str | None:
         return session_token_from_cookie_header(self.router.headers.cookie)
@@ -121,7 +132,7 @@ class AppState(rx.State):
         ]
         if str(actor.locale) in SUPPORTED_LOCALES:
             self.locale = str(actor.locale)
-        return None
+        return self._document_language()
 
     @rx.event
     async def sign_out(self) -> rx.event.EventSpec:

@@ -7,7 +7,8 @@ field's own error message, and the error summary that links to each field in err
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -86,6 +87,21 @@ class FieldError:
     message: str
 
 
+def _focus_field(item: rx.Var) -> str:
+    """GOV.UK's error summary link: focus the field, with its question (the label, or the
+    fieldset's legend for radios and date parts) scrolled into view above it, not the bare
+    input at the top edge of the screen."""
+    return (
+        f"(() => {{ const field = document.getElementById({item['field']});"
+        " if (!field) return;"
+        " const group = field.closest('fieldset');"
+        " const question = group ? group.querySelector('legend')"
+        " : document.querySelector(`label[for='${field.id}']`);"
+        " (question || field).scrollIntoView({block: 'start'});"
+        " field.focus({preventScroll: true}); })()"
+    )
+
+
 def error_summary(errors: rx.Var) -> rx.Component:
     """A summary of ``errors`` (a list of ``FieldError``) linking to each field."""
     return rx.cond(
@@ -95,7 +111,13 @@ def error_summary(errors: rx.Var) -> rx.Component:
             rx.el.ul(
                 rx.foreach(
                     errors,
-                    lambda item: rx.el.li(rx.el.a(item["message"], href=f"#{item['field']}")),
+                    lambda item: rx.el.li(
+                        rx.el.a(
+                            item["message"],
+                            href=f"#{item['field']}",
+                            on_click=[rx.prevent_default, rx.call_script(_focus_field(item))],
+                        )
+                    ),
                 ),
                 class_name="error-summary-list",
             ),
@@ -138,6 +160,84 @@ def parse_local_datetime(day: str, at: str, words: Translator) -> datetime | Non
     if not is_real_day(local):
         return None
     return local.replace(tzinfo=words.timezone)
+
+
+DATE_PARTS = (
+    ("day", N_("Day"), "input-2"),
+    ("month", N_("Month"), "input-2"),
+    ("year", N_("Year"), "input-4"),
+)
+
+
+def date_parts(day: date | None) -> tuple[str, str, str]:
+    """A date as the three fields' text (day, month, year), or three empty strings."""
+    return ("", "", "") if day is None else (str(day.day), str(day.month), str(day.year))
+
+
+def parse_date_parts(form: Mapping[str, Any], name: str) -> date | None:
+    """The date typed into ``date_input(name=...)``'s three fields, or None when it is not a
+    real date in the years core accepts. Spaces are ignored and leading zeros are optional
+    ("07", "7"); the year needs its four digits (GOV.UK's date input pattern)."""
+    texts = [re.sub(r"\s", "", str(form.get(f"{name}_{part}") or "")) for part, _, _ in DATE_PARTS]
+    if not all(text.isdigit() for text in texts) or len(texts[2]) != 4:
+        return None
+    try:
+        day = date(int(texts[2]), int(texts[1]), int(texts[0]))
+    except ValueError:
+        return None
+    return day if is_real_day(day) else None
+
+
+def date_input(
+    *,
+    name: str,
+    legend: rx.Var | str,
+    hint: rx.Var | str | None = None,
+    error: rx.Var | None = None,
+    defaults: tuple[Any, Any, Any] = ("", "", ""),
+) -> rx.Component:
+    """GOV.UK's date input: a legend, a hint, then Day, Month and Year as three short
+    numeric fields (named ``{name}_day``, ``{name}_month``, ``{name}_year``; read them back
+    with ``parse_date_parts``). The day field's id is ``name``, so an error summary link to
+    ``#name`` focuses it with the question in view. ``defaults``: the fields' first text."""
+    described = [f"{name}-hint"] if hint is not None else []
+    parts: list[rx.Component] = [
+        rx.el.legend(legend, id=f"{name}-legend", class_name="fieldset-legend")
+    ]
+    if hint is not None:
+        parts.append(rx.el.div(hint, id=f"{name}-hint", class_name="hint"))
+    has_error: Any = False
+    if error is not None:
+        parts.append(field_error(error, f"{name}-error"))
+        has_error = error != ""
+    items = []
+    for (part, label, width), default in zip(DATE_PARTS, defaults, strict=True):
+        field_id = name if part == "day" else f"{name}-{part}"
+        items.append(
+            rx.el.div(
+                rx.el.label(_(label), html_for=field_id, class_name="label date-input-label"),
+                rx.el.input(
+                    id=field_id,
+                    name=f"{name}_{part}",
+                    type="text",
+                    input_mode="numeric",
+                    auto_complete="off",
+                    default_value=default,
+                    class_name=rx.cond(has_error, f"input input-error {width}", f"input {width}"),
+                ),
+                class_name="date-input-item",
+            )
+        )
+    parts.append(rx.el.div(*items, class_name="date-input"))
+    aria = (
+        rx.cond(has_error, " ".join([*described, f"{name}-error"]), " ".join(described))
+        if error is not None
+        else (" ".join(described) or None)
+    )
+    return rx.el.div(
+        rx.el.fieldset(*parts, class_name="fieldset", role="group", aria_describedby=aria),
+        class_name=rx.cond(has_error, "form-group form-group-error", "form-group"),
+    )
 
 
 def group_class(error: rx.Var) -> rx.Var:

@@ -50,8 +50,8 @@ def _menu_links() -> list[tuple[Area, Any, str]]:
     return [
         (Area.TODAY, _("Today"), routes.TODAY),
         (Area.CASELOAD, _("Caseload"), routes.CASELOAD),
-        (Area.MY_CASES, _("My cases"), routes.MY_CASES),
         (Area.REFERRAL, _("New referral"), routes.REFERRAL),
+        (Area.MY_CASES, _("My cases"), routes.MY_CASES),
         (Area.LOG_CONTACT, _("Log a contact"), routes.LOG_CONTACT),
         (Area.APPOINTMENTS, _("Appointments"), routes.APPOINTMENTS),
         (Area.INBOX, _("Inbox"), routes.INBOX),
@@ -77,13 +77,7 @@ def _navigation() -> rx.Component:
         )
         for area, label, route in _menu_links()
     ]
-    items.append(
-        rx.el.li(
-            rx.el.button(
-                _("Sign out"), type="button", on_click=AppState.sign_out, class_name="header-button"
-            )
-        )
-    )
+    items.append(rx.el.li(_sign_out_button(), class_name="nav-sign-out"))
     return rx.el.details(
         rx.el.summary(_("Menu"), class_name="nav-toggle header-button"),
         rx.el.nav(rx.el.ul(*items, class_name="nav-list"), aria_label=_("Main menu")),
@@ -91,11 +85,22 @@ def _navigation() -> rx.Component:
     )
 
 
+def _sign_out_button() -> rx.Component:
+    return rx.el.button(
+        _("Sign out"), type="button", on_click=AppState.sign_out, class_name="header-button"
+    )
+
+
 def _header(show_navigation: bool, reload: Sequence[Any]) -> rx.Component:
+    """The service's name and the language switch on the first row; the menu beneath, one row
+    from tablet width. On a phone "Sign out" is the last item of the folded menu; from tablet
+    width it sits by the language switch (CSS shows one of the two), so the menu's own row
+    holds only its areas, in either language."""
     parts = [rx.el.a(_("Drive Assist"), href=routes.TODAY, class_name="service-name")]
-    if show_navigation:
-        parts.append(_navigation())
     parts.append(_language_switch(reload))
+    if show_navigation:
+        parts.append(rx.el.div(_sign_out_button(), class_name="header-sign-out"))
+        parts.append(_navigation())
     return rx.el.header(rx.el.div(*parts, class_name="header-inner"), class_name="header")
 
 
@@ -121,7 +126,17 @@ def page(
     made on the server (dates, labels) changes language as well.
     """
     return rx.el.div(
-        rx.el.a(_("Skip to main content"), href=f"#{MAIN_ID}", class_name="skip-link"),
+        rx.el.a(
+            _("Skip to main content"),
+            href=f"#{MAIN_ID}",
+            # The browser's own jump does not always move focus (the router handles the hash):
+            # focus main, so the next Tab starts from the page's content.
+            on_click=[
+                rx.prevent_default,
+                rx.call_script(f"document.getElementById({MAIN_ID!r}).focus()"),
+            ],
+            class_name="skip-link",
+        ),
         _header(navigation, on_language_change),
         rx.el.main(
             rx.el.h1(title, class_name="heading-xl"),

@@ -1,0 +1,142 @@
+"""The shared layout as a keyboard user, a screen reader and a Welsh reader meet it (issue 18
+item 9): things axe does not see. Every page inherits them from ``webapp.components.layout``,
+``webapp.components.forms`` and the titles in ``webapp.webapp``, so each is tried once here.
+"""
+
+from __future__ import annotations
+
+from playwright.async_api import Browser, Page, expect
+
+from tests.e2e.web.conftest import VIEWPORTS, RunningApp, sign_in_as
+from tests.e2e.web.test_team_admin import in_english
+
+SERVICE_MANAGER = "sam.sm@demo.drive-assist.invalid"  # the longest menu of the demo accounts
+CASE_MANAGER = "morgan.cm@demo.drive-assist.invalid"
+
+
+async def _new_page(browser: Browser, viewport: str) -> Page:
+    context = await browser.new_context(viewport=VIEWPORTS[viewport], locale="en-GB")
+    return await context.new_page()
+
+
+async def _to_welsh(page: Page) -> None:
+    await page.get_by_role("button", name="Cymraeg").click()
+    await expect(page.locator("div.page[lang='cy']")).to_be_attached()
+
+
+async def _to_english(page: Page) -> None:
+    await page.get_by_role("button", name="English").click()
+    await expect(page.locator("div.page[lang='en-GB']")).to_be_attached()
+
+
+async def test_each_page_has_a_title_of_its_own_and_the_document_its_readers_language(
+    browser: Browser, running_app: RunningApp
+) -> None:
+    await in_english(running_app.database_url, SERVICE_MANAGER)
+    page = await _new_page(browser, "phone")
+    try:
+        await page.goto(f"{running_app.url}/sign-in")
+        await expect(page).to_have_title("Sign in – Drive Assist")
+        await sign_in_as(page, running_app.url, SERVICE_MANAGER)
+        await expect(page).to_have_title("Today – Drive Assist")
+        assert await page.evaluate("document.documentElement.lang") == "en-GB"
+
+        await _to_welsh(page)
+        await expect(page).to_have_title("Heddiw – Drive Assist")
+        await page.wait_for_function("document.documentElement.lang === 'cy'")
+        await page.goto(f"{running_app.url}/inbox")
+        await expect(page).to_have_title("Mewnflwch – Drive Assist")
+        await page.wait_for_function("document.documentElement.lang === 'cy'")
+        await _to_english(page)
+        await expect(page).to_have_title("Inbox – Drive Assist")
+        await page.wait_for_function("document.documentElement.lang === 'en-GB'")
+    finally:
+        await page.context.close()
+
+
+async def test_the_skip_link_moves_focus_to_the_main_content(
+    browser: Browser, running_app: RunningApp
+) -> None:
+    await in_english(running_app.database_url, SERVICE_MANAGER)
+    page = await _new_page(browser, "desktop")
+    try:
+        await sign_in_as(page, running_app.url, SERVICE_MANAGER)
+        await page.keyboard.press("Tab")
+        focused = page.locator(":focus")
+        await expect(focused).to_have_text("Skip to main content")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("main#main-content")).to_be_focused()
+        # The next Tab starts from the page's content, not back in the header.
+        await page.keyboard.press("Tab")
+        assert await page.evaluate("document.activeElement.closest('main') !== null")
+    finally:
+        await page.context.close()
+
+
+async def test_an_error_summary_link_focuses_its_field_with_the_question_in_view(
+    browser: Browser, running_app: RunningApp
+) -> None:
+    await in_english(running_app.database_url, CASE_MANAGER)
+    page = await _new_page(browser, "phone")
+    try:
+        await sign_in_as(page, running_app.url, CASE_MANAGER)
+        await page.goto(f"{running_app.url}/log")
+        await page.get_by_role("button", name="Save contact").click()
+        summary = page.locator("#error-summary")
+        await expect(summary).to_be_visible()
+        await summary.get_by_role("link", name="Select at least one kind of work").click()
+        field = page.locator("#category-disruption")
+        await expect(field).to_be_focused()
+        legend = page.locator("fieldset:has(#category-disruption) legend").first
+        question_top = (await legend.bounding_box() or {}).get("y", -1)
+        field_top = (await field.bounding_box() or {}).get("y", -1)
+        # The question is on screen, above its first choice, not scrolled off the top.
+        assert 0 <= question_top < field_top < VIEWPORTS["phone"]["height"]
+    finally:
+        await page.context.close()
+
+
+async def _header_rows(page: Page) -> dict[str, float]:
+    return await page.evaluate(
+        """() => Object.fromEntries(
+            ['.service-name', '.language-switch', '.header-sign-out', '.nav-menu']
+              .map(s => [s, document.querySelector(s).getBoundingClientRect().top]))"""
+    )
+
+
+async def test_the_header_is_two_rows_on_a_desktop_and_one_on_a_phone_in_both_languages(
+    browser: Browser, running_app: RunningApp
+) -> None:
+    await in_english(running_app.database_url, SERVICE_MANAGER)
+    for viewport in ("desktop", "phone"):
+        page = await _new_page(browser, viewport)
+        try:
+            await sign_in_as(page, running_app.url, SERVICE_MANAGER)
+            for switch in (None, _to_welsh):
+                if switch is not None:
+                    await switch(page)
+                rows = await _header_rows(page)
+                # The name and the language switch share the first row.
+                assert rows[".language-switch"] == rows[".service-name"]
+                nav_links = page.locator(".nav-list .nav-link")
+                tops = {
+                    round((await link.bounding_box() or {"y": -1})["y"])
+                    for link in await nav_links.all()
+                    if await link.is_visible()
+                }
+                if viewport == "desktop":
+                    assert rows[".header-sign-out"] == rows[".service-name"]
+                    assert len(tops) == 1, f"the menu wraps onto {len(tops)} rows"
+                else:
+                    assert rows[".nav-menu"] == rows[".service-name"]  # "Menu" on row one
+                    await page.locator("summary.nav-toggle").click()
+                    menu = page.locator(".nav-list")
+                    width = (await menu.bounding_box() or {"width": 0})["width"]
+                    team = page.locator(".nav-list .nav-link", has_text="T")  # Team / Tîm
+                    for link in await team.all():
+                        box = await link.bounding_box() or {"width": 0, "height": 0}
+                        assert box["width"] == width and box["height"] >= 44
+                    await page.locator("summary.nav-toggle").click()
+            await _to_english(page)
+        finally:
+            await page.context.close()

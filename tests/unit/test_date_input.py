@@ -1,0 +1,39 @@
+"""GOV.UK's date input: what people type into Day, Month and Year, read back as a date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from webapp.components.forms import date_parts, parse_date_parts
+
+
+def _form(day: str, month: str, year: str) -> dict[str, str]:
+    return {"when_day": day, "when_month": month, "when_year": year}
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        (("27", "3", "2025"), date(2025, 3, 27)),  # what the hint suggests
+        ((" 07 ", "03", "2025"), date(2025, 3, 7)),  # leading zeros and stray spaces
+        (("31", "2", "2025"), None),  # no such day
+        (("1", "1", "25"), None),  # a year needs its four digits
+        (("1", "1", "9999"), None),  # outside the years core accepts
+        (("1", "1", "0001"), None),
+        (("", "1", "2025"), None),  # a part left empty
+        (("1st", "1", "2025"), None),
+    ],
+)
+def test_the_three_fields_read_back_as_a_real_date_or_none(
+    typed: tuple[str, str, str], expected: date | None
+) -> None:
+    assert parse_date_parts(_form(*typed), "when") == expected
+
+
+def test_a_date_fills_the_three_fields_and_reads_back_the_same() -> None:
+    day = date(2026, 12, 7)
+    assert date_parts(day) == ("7", "12", "2026")
+    assert parse_date_parts(_form(*date_parts(day)), "when") == day
+    assert date_parts(None) == ("", "", "")
