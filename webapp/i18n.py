@@ -51,3 +51,19 @@ def both_languages(message: str, **params: object) -> rx.Var | str:
 def html_lang() -> rx.Var:
     """The BCP 47 tag of the user's language, for a ``lang`` attribute."""
     return rx.cond(AppState.locale == "cy", BCP47["cy"], BCP47[SOURCE_LOCALE])
+
+
+SERVICE_NAME = "Drive Assist"  # a name: the same in both languages
+
+
+def page_title(message: str) -> rx.Var | str:
+    """A page's ``<title>``: its own name, then the service's, in the reader's language.
+
+    Every page needs a title of its own (WCAG 2.4.2), so that a screen reader, a tab and the
+    browser's history say which page it is; GOV.UK's pattern is "Page – Service".
+    """
+    source = words(SOURCE_LOCALE).gettext(message)
+    welsh = words("cy").gettext(message)
+    return rx.cond(
+        AppState.locale == "cy", f"{welsh} – {SERVICE_NAME}", f"{source} – {SERVICE_NAME}"
+    )
