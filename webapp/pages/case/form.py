@@ -210,9 +210,7 @@ class Choice:
 
 
 def choices(name: str, options: list[tuple[str, str]]) -> list[Choice]:
-    return [
-        Choice(value, text, f"{name}-{value}") for value, text in options
-    ]
+    return [Choice(value, text, f"{name}-{value}") for value, text in options]
 
 
 def choice_radios(name: str, options: rx.Var) -> rx.Component:
