@@ -39,6 +39,7 @@ from core.bootstrap import Container
 from core.clock import local_date, local_moment
 from core.db.base import Base
 from core.enums import (
+    FINISHED_INTERVENTION_STATUSES,
     AbuseType,
     Agency,
     AppointmentStatus,
@@ -1137,7 +1138,11 @@ _OPEN_STATUSES = (
     (InterventionStatus.COMPLETED, 28),
     (InterventionStatus.DECLINED, 7),
 )
-_CLOSED_STATUSES = ((InterventionStatus.COMPLETED, 70), (InterventionStatus.DECLINED, 30))
+_CLOSED_STATUSES = (
+    (InterventionStatus.COMPLETED, 60),
+    (InterventionStatus.DECLINED, 25),
+    (InterventionStatus.ENDED, 15),
+)
 _CATEGORIES = (WorkCategory.DISRUPTION, WorkCategory.SUPPORT, WorkCategory.BEHAVIOUR_CHANGE)
 
 
@@ -1173,7 +1178,7 @@ def _intervention(s: _Seeding, plan: _CasePlan, kind: InterventionKind) -> Inter
     statuses, weights = zip(*(_CLOSED_STATUSES if plan.closed_at else _OPEN_STATUSES), strict=True)
     status = s.rng.choices(statuses, weights=weights)[0]
     started = _day_between(s.rng, first.date(), last)
-    finished = status in (InterventionStatus.COMPLETED, InterventionStatus.DECLINED)
+    finished = status in FINISHED_INTERVENTION_STATUSES
     recorder = s.user(Role.POLICE_FELLOW) if agency is Agency.POLICE else plan.manager
     return Intervention(
         case_id=plan.row.id,

@@ -65,7 +65,7 @@ def _audit_view(uow: UnitOfWork, actor: Actor, case: Case, people: list[LinkedPe
     )
 
 
-def _audit_change(
+def _audit(
     uow: UnitOfWork, actor: Actor, action: str, person: LinkedPerson, case: Case, **details: object
 ) -> None:
     record_audit(
@@ -134,7 +134,7 @@ async def add_linked_person(
         )
         uow.session.add(person)
         await uow.flush()
-        _audit_change(uow, actor, "victim.add", person, case)
+        _audit(uow, actor, "victim.add", person, case)
         [read] = await _read(uow, [person])
         await uow.commit()
         return read
@@ -154,7 +154,7 @@ async def update_linked_person(
             setattr(person, field, value)
         person.updated_at = uow.clock.now()
         await uow.flush()
-        _audit_change(uow, actor, "victim.update", person, case, fields=changed)
+        _audit(uow, actor, "victim.update", person, case, fields=changed)
         [read] = await _read(uow, [person])
         await uow.commit()
         return read
@@ -175,7 +175,7 @@ async def end_link(
         person.ended_on = data.ended_on
         person.updated_at = uow.clock.now()
         await uow.flush()
-        _audit_change(uow, actor, "victim.end_link", person, case, ended_on=str(data.ended_on))
+        _audit(uow, actor, "victim.end_link", person, case, ended_on=str(data.ended_on))
         [read] = await _read(uow, [person])
         await uow.commit()
         return read
@@ -193,7 +193,7 @@ async def assign_idva(
         person.assigned_idva_id = data.idva_user_id
         person.updated_at = uow.clock.now()
         await uow.flush()
-        _audit_change(uow, actor, "victim.assign", person, case, idva_user_id=data.idva_user_id)
+        _audit(uow, actor, "victim.assign", person, case, idva_user_id=data.idva_user_id)
         [read] = await _read(uow, [person])
         await uow.commit()
         return read

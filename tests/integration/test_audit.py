@@ -75,8 +75,9 @@ from core.schemas.cases import (
 )
 from core.schemas.contacts import ContactCreate
 from core.schemas.interventions import InterventionCreate, InterventionStatusUpdate
+from core.schemas.panel_outcomes import MeetingHeld
 from core.schemas.panels import PanelActionCreate, PanelMeetingCreate
-from core.schemas.people import LinkedPersonCreate
+from core.schemas.people import IdvaAssignment, LinkedPersonCreate, LinkedPersonUpdate, LinkEnd
 from core.schemas.referrals import DuplicateQuery
 from core.schemas.risk import MaracAppearanceCreate, PoliceIncidentCreate, RiskAssessmentCreate
 from core.schemas.sites import SiteCreate
@@ -91,6 +92,7 @@ from core.services import cases as case_services
 from core.services import contacts as contact_services
 from core.services import interventions as intervention_services
 from core.services import notifications_admin as notification_admin_services
+from core.services import panel_outcomes as panel_outcome_services
 from core.services import panels as panel_services
 from core.services import people as people_services
 from core.services import referrals as referral_services
@@ -661,6 +663,109 @@ async def schedule_panel(world: World) -> tuple[Actor, Write]:
     return actor, write
 
 
+async def mark_panel_held(world: World) -> tuple[Actor, Write]:
+    actor = via_bot(world.actor(Role.PANEL_COORDINATOR))
+    site_id = world.sites["HER"].id
+    meeting = await panel_services.schedule_panel_meeting(
+        uow=world.container.uow(),
+        actor=actor,
+        data=PanelMeetingCreate(
+            site_id=site_id, starts_at=world.container.clock.now() - timedelta(hours=2)
+        ),
+    )
+    member = world.actor(Role.PANEL_MEMBER).user_id
+
+    async def write() -> list[Expected]:
+        await panel_outcome_services.mark_panel_meeting_held(
+            uow=world.container.uow(),
+            actor=actor,
+            meeting_id=meeting.id,
+            data=MeetingHeld(attended_user_ids=frozenset({member})),
+        )
+        details = {"attended_user_ids": [member]}
+        return [Expected("panel.held", "panel_meeting", meeting.id, site_id, None, details)]
+
+    return actor, write
+
+
+async def cancel_panel(world: World) -> tuple[Actor, Write]:
+    meeting_id, case = await meeting_with_case(world)
+    actor = via_bot(world.actor(Role.SERVICE_MANAGER))
+
+    async def write() -> list[Expected]:
+        await panel_outcome_services.cancel_panel_meeting(
+            uow=world.container.uow(), actor=actor, meeting_id=meeting_id
+        )
+        return [Expected("panel.cancel", "panel_meeting", meeting_id, case.site_id, None)]
+
+    return actor, write
+
+
+async def _person(world: World) -> tuple[int, CaseRead]:
+    case = await world.allocated_case()
+    person = await people_services.add_linked_person(
+        uow=world.container.uow(),
+        actor=world.actor(Role.IDVA),
+        data=LinkedPersonCreate(case_id=case.id, kind=PersonKind.VICTIM, name="A Victim"),
+    )
+    return person.id, case
+
+
+async def update_linked_person(world: World) -> tuple[Actor, Write]:
+    person_id, case = await _person(world)
+    actor = via_bot(world.actor(Role.IDVA))
+
+    async def write() -> list[Expected]:
+        await people_services.update_linked_person(
+            uow=world.container.uow(),
+            actor=actor,
+            person_id=person_id,
+            data=LinkedPersonUpdate(kind=PersonKind.VICTIM, name="A Victim", contact="Fictional"),
+        )
+        details = {"kind": "victim", "fields": ["contact"]}
+        return [
+            Expected("victim.update", "linked_person", person_id, case.site_id, case.id, details)
+        ]
+
+    return actor, write
+
+
+async def end_a_link(world: World) -> tuple[Actor, Write]:
+    person_id, case = await _person(world)
+    actor = via_bot(world.actor(Role.SERVICE_MANAGER))
+
+    async def write() -> list[Expected]:
+        day = world.container.clock.now().date()
+        await people_services.end_link(
+            uow=world.container.uow(), actor=actor, person_id=person_id, data=LinkEnd(ended_on=day)
+        )
+        details = {"kind": "victim", "ended_on": day.isoformat()}
+        return [
+            Expected("victim.end_link", "linked_person", person_id, case.site_id, case.id, details)
+        ]
+
+    return actor, write
+
+
+async def assign_an_idva(world: World) -> tuple[Actor, Write]:
+    person_id, case = await _person(world)
+    actor = via_bot(world.actor(Role.SERVICE_MANAGER))
+
+    async def write() -> list[Expected]:
+        await people_services.assign_idva(
+            uow=world.container.uow(),
+            actor=actor,
+            person_id=person_id,
+            data=IdvaAssignment(idva_user_id=None),
+        )
+        details = {"kind": "victim", "idva_user_id": None}
+        return [
+            Expected("victim.assign", "linked_person", person_id, case.site_id, case.id, details)
+        ]
+
+    return actor, write
+
+
 async def add_agenda_item(world: World) -> tuple[Actor, Write]:
     meeting_id, case = await meeting_with_case(world)
     actor = via_bot(world.actor(Role.PANEL_COORDINATOR))
@@ -1180,6 +1285,11 @@ SCENARIOS: dict[str, Scenario] = {
     "panel_action.add": add_panel_action,
     "panel_action.update": update_panel_action,
     "panel.rsvp": rsvp_panel,
+    "panel.held": mark_panel_held,
+    "panel.cancel": cancel_panel,
+    "victim.update": update_linked_person,
+    "victim.end_link": end_a_link,
+    "victim.assign": assign_an_idva,
     "panel.broadcast": broadcast_panel,
     "alert.raise": raise_alert,
     "alert.acknowledge": acknowledge_alert,
