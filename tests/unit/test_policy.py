@@ -53,6 +53,7 @@ case.transfer              -    S    -    -    -    -    S
 case_notes.view            S    S    -    S    S    -    -
 victim.view                -    S    -    -    S    -    S
 victim.manage              -    S    -    -    S    -    -
+victim.assign              -    S    -    -    -    -    -
 risk.record                C    S    -    -    S    -    -
 marac.record               C    S    S    -    S    -    -
 incident.record            C    S    -    S    -    -    -
