@@ -56,6 +56,7 @@ app = rx.App(
     head_components=[
         rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
         rx.el.meta(name="theme-color", content="#0b0c0c"),
+        rx.el.script(src="/focus.js"),  # the skip link and error summary links move focus
     ],
     # Our routes beside Reflex's, then the origin check around all of them (outermost).
     api_transformer=[backend.api(), backend.refuse_foreign_origins],

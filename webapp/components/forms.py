@@ -87,21 +87,6 @@ class FieldError:
     message: str
 
 
-def _focus_field(item: rx.Var) -> str:
-    """GOV.UK's error summary link: focus the field, with its question (the label, or the
-    fieldset's legend for radios and date parts) scrolled into view above it, not the bare
-    input at the top edge of the screen."""
-    return (
-        f"(() => {{ const field = document.getElementById({item['field']});"
-        " if (!field) return;"
-        " const group = field.closest('fieldset');"
-        " const question = group ? group.querySelector('legend')"
-        " : document.querySelector(`label[for='${field.id}']`);"
-        " (question || field).scrollIntoView({block: 'start'});"
-        " field.focus({preventScroll: true}); })()"
-    )
-
-
 def error_summary(errors: rx.Var) -> rx.Component:
     """A summary of ``errors`` (a list of ``FieldError``) linking to each field."""
     return rx.cond(
@@ -111,13 +96,8 @@ def error_summary(errors: rx.Var) -> rx.Component:
             rx.el.ul(
                 rx.foreach(
                     errors,
-                    lambda item: rx.el.li(
-                        rx.el.a(
-                            item["message"],
-                            href=f"#{item['field']}",
-                            on_click=[rx.prevent_default, rx.call_script(_focus_field(item))],
-                        )
-                    ),
+                    # assets/focus.js moves focus to the field, its question in view.
+                    lambda item: rx.el.li(rx.el.a(item["message"], href=f"#{item['field']}")),
                 ),
                 class_name="error-summary-list",
             ),

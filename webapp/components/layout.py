@@ -126,17 +126,8 @@ def page(
     made on the server (dates, labels) changes language as well.
     """
     return rx.el.div(
-        rx.el.a(
-            _("Skip to main content"),
-            href=f"#{MAIN_ID}",
-            # The browser's own jump does not always move focus (the router handles the hash):
-            # focus main, so the next Tab starts from the page's content.
-            on_click=[
-                rx.prevent_default,
-                rx.call_script(f"document.getElementById({MAIN_ID!r}).focus()"),
-            ],
-            class_name="skip-link",
-        ),
+        # assets/focus.js moves focus to main, so the next Tab starts from the page's content.
+        rx.el.a(_("Skip to main content"), href=f"#{MAIN_ID}", class_name="skip-link"),
         _header(navigation, on_language_change),
         rx.el.main(
             rx.el.h1(title, class_name="heading-xl"),
