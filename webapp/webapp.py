@@ -74,12 +74,12 @@ SIGNED_IN_PAGES = (
     (log_contact, routes.LOG_CONTACT, LogContactState.load, N_("Log a contact")),
     (caseload_page, routes.CASELOAD, CaseloadState.load, N_("Caseload")),
     (case_page, routes.CASE, CaseState.load, N_("Case")),
-    (allocate_page, routes.CASE_ALLOCATE, AllocateState.load, N_("Allocate a case manager")),
-    (stage_page, routes.CASE_STAGE, StageState.load, N_("Change the stage")),
+    (allocate_page, routes.CASE_ALLOCATE, AllocateState.load, N_("Allocate the case")),
+    (stage_page, routes.CASE_STAGE, StageState.load, N_("Change stage")),
     (close_page, routes.CASE_CLOSE, CloseState.load, N_("Close the case")),
     (reopen_page, routes.CASE_REOPEN, ReopenState.load, N_("Reopen the case")),
     (transfer_page, routes.CASE_TRANSFER, TransferState.load, N_("Transfer the case")),
-    (risk_page, routes.CASE_RISK, RiskState.load, N_("Record a risk assessment")),
+    (risk_page, routes.CASE_RISK, RiskState.load, N_("Record risk")),
     (marac_page, routes.CASE_MARAC, MaracState.load, N_("Record a MARAC appearance")),
     (incident_page, routes.CASE_INCIDENT, IncidentState.load, N_("Record a police incident")),
     (team_page, routes.TEAM, TeamState.load, N_("Team")),
@@ -92,14 +92,19 @@ SIGNED_IN_PAGES = (
     (my_cases_page, routes.MY_CASES, MyCasesState.load, N_("My cases")),
     (panel_meeting_page, routes.PANEL_MEETING, PanelMeetingState.load, N_("Panel meeting")),
     (person_page, routes.CASE_PERSON_NEW, PersonState.load, N_("Add a victim or child")),
-    (person_page, routes.CASE_PERSON, PersonState.load, N_("Victim or child")),
+    (person_page, routes.CASE_PERSON, PersonState.load, N_("A victim or child")),
     (
         intervention_page,
         routes.CASE_INTERVENTION_NEW,
         InterventionState.load,
         N_("Add an intervention"),
     ),
-    (intervention_page, routes.CASE_INTERVENTION, InterventionState.load, N_("Intervention")),
+    (
+        intervention_page,
+        routes.CASE_INTERVENTION,
+        InterventionState.load,
+        N_("Intervention status"),
+    ),
 )
 for component, route, load, name in SIGNED_IN_PAGES:
     app.add_page(
