@@ -221,10 +221,19 @@ async def outbox_states(container: Container, appointment_id: int) -> list[Outbo
 
 
 def assert_private(phone: Phone, world: World) -> None:
-    """Every text the bot sent, edited or flashed names a case reference, never a person."""
+    """Every text the bot sent, edited or flashed names a case reference, never a person.
+
+    The one exception: the reply to ``/start CODE`` names the linked account by its own sign-in
+    email, so its owner sees whose account the chat acts as (docs/SECURITY.md, "Telegram link
+    codes"). That address, in that reply only, is allowed; no other text may carry an address.
+    """
     shown = ("sendMessage", "editMessageText", "answerCallbackQuery")
     texts = [c.params.get("text", "") for c in phone.fake.calls if c.method in shown]
     assert texts
+    own_email = world.actor(Role.CASE_MANAGER).email
+    linked = f"Your Telegram account is now linked to the Drive Assist account {own_email}."
+    assert texts[0].startswith(linked)
+    texts[0] = texts[0].removeprefix(linked)
     names = [actor.display_name for actor in world.actors.values()]
     for text in texts:
         assert "@" not in text
