@@ -204,6 +204,12 @@ class CaseStageChange(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     episode: Mapped[int] = mapped_column(SmallInteger, default=1, server_default=text("1"))
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # On the move to *closed*: the abuse types at that closure, kept with its episode (reopening
+    # clears the case's own; the outcome measures count each closed episode). None elsewhere.
+    closure_physical: Mapped[bool | None] = mapped_column(Boolean)
+    closure_sexual: Mapped[bool | None] = mapped_column(Boolean)
+    closure_harassment_stalking: Mapped[bool | None] = mapped_column(Boolean)
+    closure_jealous_controlling: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class CaseFormerReference(Base):

@@ -47,7 +47,10 @@ The funder return:
 
 The outcome measures, over the cases closed in the period:
 
-- ``abuse``: for each abuse type, the cases with it recorded (yes or no) both at start and at
+- ``closed_cases`` and ``abuse`` count each closed episode: a case closed, reopened and closed
+  again counts once in the period of each closure, with the abuse types recorded at that
+  closure (kept on its closing stage change, as reopening clears the case's own).
+- ``abuse``: for each abuse type, the closures with it recorded (yes or no) both at start and at
   closure; of those, the share using it at the start and at closure, and the change in per cent
   ((at closure - at start) / at start x 100; the evaluation's "-82%").
 - ``idva_risk_reduced``: of the cases with at least two risk assessments by an IDVA
@@ -124,17 +127,11 @@ ACKNOWLEDGE_WITHIN_SECONDS = 4 * 3600
 OUTCOME_WINDOW_DAYS = 182  # "six months" before allocation and after closure
 _LEVEL_RANK = {RiskLevel.STANDARD: 0, RiskLevel.MEDIUM: 1, RiskLevel.HIGH: 2}
 _DIRECT = sorted(DIRECT_CONTACT_TYPES)
-_ABUSE_COLUMNS = {
-    AbuseType.PHYSICAL: (Case.start_physical, Case.closure_physical),
-    AbuseType.SEXUAL: (Case.start_sexual, Case.closure_sexual),
-    AbuseType.HARASSMENT_STALKING: (
-        Case.start_harassment_stalking,
-        Case.closure_harassment_stalking,
-    ),
-    AbuseType.JEALOUS_CONTROLLING: (
-        Case.start_jealous_controlling,
-        Case.closure_jealous_controlling,
-    ),
+_ABUSE_KINDS = {
+    AbuseType.PHYSICAL: "physical",
+    AbuseType.SEXUAL: "sexual",
+    AbuseType.HARASSMENT_STALKING: "harassment_stalking",
+    AbuseType.JEALOUS_CONTROLLING: "jealous_controlling",
 }
 
 
@@ -568,20 +565,45 @@ async def _outcome_measures(uow: UnitOfWork, sql: _Sql, scope: ReportScope) -> O
         Case.site_id.in_(list(scope.site_ids)), Case.closed_at >= start, Case.closed_at < end
     )
 
+    # One row per closed episode: the case's current closure, and the closures of earlier
+    # episodes of cases since reopened, with the abuse types kept on their closing stage change.
+    current = select(
+        *(getattr(Case, f"start_{kind}").label(f"start_{kind}") for kind in _ABUSE_KINDS.values()),
+        *(
+            getattr(Case, f"closure_{kind}").label(f"closure_{kind}")
+            for kind in _ABUSE_KINDS.values()
+        ),
+    ).where(closed_here)
+    earlier = (
+        select(
+            *(getattr(Case, f"start_{kind}") for kind in _ABUSE_KINDS.values()),
+            *(getattr(CaseStageChange, f"closure_{kind}") for kind in _ABUSE_KINDS.values()),
+        )
+        .join(Case, Case.id == CaseStageChange.case_id)
+        .where(
+            Case.site_id.in_(list(scope.site_ids)),
+            CaseStageChange.changed_at >= start,
+            CaseStageChange.changed_at < end,
+            CaseStageChange.to_stage == Stage.CLOSED,
+            CaseStageChange.episode < Case.episode,
+        )
+    )
+    closures = current.union_all(earlier).subquery()
     abuse_columns = []
-    for start_column, closure_column in _ABUSE_COLUMNS.values():
-        recorded = and_(start_column.is_not(None), closure_column.is_not(None))
+    for kind in _ABUSE_KINDS.values():
+        start_column, closure_column = closures.c[f"start_{kind}"], closures.c[f"closure_{kind}"]
+        both_recorded = and_(start_column.is_not(None), closure_column.is_not(None))
         abuse_columns += [
-            func.sum(case((recorded, 1), else_=0)),
-            func.sum(case((and_(recorded, start_column.is_(True)), 1), else_=0)),
-            func.sum(case((and_(recorded, closure_column.is_(True)), 1), else_=0)),
+            func.sum(case((both_recorded, 1), else_=0)),
+            func.sum(case((and_(both_recorded, start_column.is_(True)), 1), else_=0)),
+            func.sum(case((and_(both_recorded, closure_column.is_(True)), 1), else_=0)),
         ]
     abuse_row = (
-        await session.execute(select(func.count(), *abuse_columns).where(closed_here))
+        await session.execute(select(func.count(), *abuse_columns).select_from(closures))
     ).one()
     closed_cases = _count(abuse_row[0])
     abuse = []
-    for i, abuse_type in enumerate(_ABUSE_COLUMNS):
+    for i, abuse_type in enumerate(_ABUSE_KINDS):
         recorded, at_start, at_closure = (_count(v) for v in abuse_row[1 + 3 * i : 4 + 3 * i])
         change = percent(at_closure - at_start, at_start)
         abuse.append(

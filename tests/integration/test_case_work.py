@@ -51,7 +51,7 @@ from core.schemas.cases import (
     StageMove,
 )
 from core.schemas.referrals import DuplicateQuery, PerpetratorDetails, ReferralCreate
-from core.schemas.reports import Report
+from core.schemas.reports import Report, Share
 from core.schemas.risk import MaracAppearanceCreate, PoliceIncidentCreate, RiskAssessmentCreate
 from core.services import cases as case_services
 from core.services import referrals, reports
@@ -574,3 +574,68 @@ async def test_a_reopened_case_counts_each_episode_once(world: World) -> None:
     assert after.funder.closures == 2
     assert after.funder.closures_by_reason[ClosureReason.DISENGAGED] == 1
     assert after.funder.closures_by_reason[ClosureReason.COMPLETED] == 1
+
+
+async def outcomes_between(world: World, period_from: date, period_to: date) -> Report:
+    return await reports.build_report(
+        uow=world.container.uow(),
+        actor=world.actor(Role.SERVICE_MANAGER),
+        site_id=world.sites["HER"].id,
+        period_from=period_from,
+        period_to=period_to,
+    )
+
+
+async def test_each_closed_episode_counts_in_the_outcome_measures_of_its_period(
+    world: World, clock: FixedClock
+) -> None:
+    """Closed in March (physical abuse gone), reopened and closed again in April (back): each
+    closure counts once, in its own month, with the abuse types recorded at that closure."""
+    manager = world.actor(Role.SERVICE_MANAGER)
+    case = await refer(
+        world,
+        abuse_at_start=AbuseProfile(
+            physical=True, sexual=None, harassment_stalking=None, jealous_controlling=None
+        ),
+    )
+    case = await case_services.allocate_case(
+        uow=world.container.uow(),
+        actor=manager,
+        case_id=case.id,
+        data=CaseAllocate(
+            version=case.version, case_manager_id=world.actor(Role.CASE_MANAGER).user_id
+        ),
+    )
+    first = await close(
+        world, case, reason=ClosureReason.COMPLETED, abuse_at_closure=AbuseProfile(physical=False)
+    )
+    clock.advance(timedelta(days=35))  # 6 April
+    reopened = await case_services.reopen_case(
+        uow=world.container.uow(),
+        actor=manager,
+        case_id=case.id,
+        data=CaseReopen(version=first.version, reason="Re-referred by the police"),
+    )
+    again = await case_services.allocate_case(
+        uow=world.container.uow(),
+        actor=manager,
+        case_id=case.id,
+        data=CaseAllocate(
+            version=reopened.version, case_manager_id=world.actor(Role.CASE_MANAGER).user_id
+        ),
+    )
+    await close(
+        world, again, reason=ClosureReason.DISENGAGED, abuse_at_closure=AbuseProfile(physical=True)
+    )
+
+    march = (await outcomes_between(world, *MARCH)).outcomes
+    april = (await outcomes_between(world, date(2026, 4, 1), date(2026, 4, 30))).outcomes
+    both = (await outcomes_between(world, MARCH[0], date(2026, 4, 30))).outcomes
+
+    assert (march.closed_cases, april.closed_cases, both.closed_cases) == (1, 1, 2)
+    physical = {name: got.abuse[0] for name, got in (("march", march), ("april", april))}
+    assert (physical["march"].recorded, physical["march"].at_closure.count) == (1, 0)
+    assert (physical["april"].recorded, physical["april"].at_closure.count) == (1, 1)
+    assert (both.abuse[0].recorded, both.abuse[0].at_start.count) == (2, 2)
+    assert both.abuse[0].at_closure == Share(count=1, of=2, percent=50.0)
+    assert both.abuse[0].change_percent == -50.0
