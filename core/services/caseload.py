@@ -16,7 +16,14 @@ from sqlalchemy import Select, bindparam, func, select, true
 
 from core.enums import OPEN_STAGES, AppointmentStatus
 from core.errors import NotPermitted
-from core.models import Appointment, Case, Contact, Membership, RiskAssessment
+from core.models import (
+    Appointment,
+    Case,
+    CaseFormerReference,
+    Contact,
+    Membership,
+    RiskAssessment,
+)
 from core.policy import Action, is_allowed
 from core.schemas.actor import Actor
 from core.schemas.caseload import CaseloadRow
@@ -43,13 +50,33 @@ async def list_caseload(
             _caseload_statement(lateral=dialect != "sqlite"),
             {"case_manager_id": case_manager_id, "now": uow.clock.now()},
         )
-        return [
-            CaseloadRow(**row)
+        rows = [
+            row
             for row in result.mappings()
             if is_allowed(
                 actor, Action.CASE_VIEW, site_id=row["site_id"], case_manager_id=case_manager_id
             )
         ]
+        former = await _former_references(uow, [row["case_id"] for row in rows])
+        return [
+            CaseloadRow(**row, former_references=tuple(former.get(row["case_id"], ())))
+            for row in rows
+        ]
+
+
+async def _former_references(uow: UnitOfWork, case_ids: list[int]) -> dict[int, list[str]]:
+    """The references each case held before a transfer, oldest first (most have none)."""
+    if not case_ids:
+        return {}
+    result = await uow.session.execute(
+        select(CaseFormerReference.case_id, CaseFormerReference.reference)
+        .where(CaseFormerReference.case_id.in_(case_ids))
+        .order_by(CaseFormerReference.replaced_at, CaseFormerReference.id)
+    )
+    former: dict[int, list[str]] = {}
+    for case_id, reference in result:
+        former.setdefault(case_id, []).append(reference)
+    return former
 
 
 async def _ensure_may_view_caseload_of(uow: UnitOfWork, actor: Actor, case_manager_id: int) -> None:

@@ -56,8 +56,10 @@ from core.schemas.risk import MaracAppearanceCreate, PoliceIncidentCreate, RiskA
 from core.services import cases as case_services
 from core.services import referrals, reports
 from core.services import risk as risk_services
+from core.services.caseload import list_caseload
 from tests.conftest import START
 from tests.factories import World
+from webapp.pages.caseload import matches
 
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
 
@@ -639,3 +641,38 @@ async def test_each_closed_episode_counts_in_the_outcome_measures_of_its_period(
     assert (both.abuse[0].recorded, both.abuse[0].at_start.count) == (2, 2)
     assert both.abuse[0].at_closure == Share(count=1, of=2, percent=50.0)
     assert both.abuse[0].change_percent == -50.0
+
+
+async def test_the_caseload_search_finds_a_transferred_case_by_its_former_reference(
+    world: World,
+) -> None:
+    case = await allocated(world)
+    both = await world.add_actor(
+        "both.managers@test.invalid", [("HER", Role.SERVICE_MANAGER), ("WOR", Role.SERVICE_MANAGER)]
+    )
+    moved = await case_services.transfer_case(
+        uow=world.container.uow(),
+        actor=both,
+        case_id=case.id,
+        data=CaseTransfer(version=case.version, to_site_id=world.sites["WOR"].id),
+    )
+    wor_manager = world.actor(Role.CASE_MANAGER, "WOR")
+    await case_services.allocate_case(
+        uow=world.container.uow(),
+        actor=both,
+        case_id=case.id,
+        data=CaseAllocate(version=moved.version, case_manager_id=wor_manager.user_id),
+    )
+
+    rows = await list_caseload(uow=world.container.uow(), actor=wor_manager)
+    found = [
+        row.reference
+        for row in rows
+        if matches(row, stage="", risk_level="", reference=case.reference.lower())
+    ]
+
+    assert found == [moved.reference]
+    assert next(row for row in rows if row.case_id == case.id).former_references == (
+        case.reference,
+    )
+    assert not [row for row in rows if row.answers_to("HER-9999")]

@@ -1,5 +1,6 @@
 """Caseload: the signed-in case manager's open cases, filtered by stage and risk level and
-searched by reference; each case links to its page.
+searched by reference (a transferred case also by the one it had before); each case links to its
+page.
 
 The rows are core's (``caseload.list_caseload``, which decides whose cases these are); the
 filters only narrow what is shown. The full list stays on the server; the browser gets the
@@ -41,8 +42,7 @@ def matches(row: CaseloadRow, *, stage: str, risk_level: str, reference: str) ->
         row.current_risk is None or row.current_risk.value != risk_level
     ):
         return False
-    needle = reference.strip().upper()
-    return not needle or needle in row.reference.upper()
+    return row.answers_to(reference)  # its reference, or one it held before a transfer
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ class CaseCard:
     risk: str
     last_contact: str
     next_appointment: str
+    former_references: str = ""  # held before a transfer, e.g. "HER-0001"
 
 
 def _card(row: CaseloadRow, words: Translator) -> CaseCard:
@@ -74,6 +75,7 @@ def _card(row: CaseloadRow, words: Translator) -> CaseCard:
         next_appointment=words.format_datetime(row.next_appointment_at, "EEE d MMM, HH:mm")
         if row.next_appointment_at
         else never,
+        former_references=", ".join(row.former_references),
     )
 
 
@@ -227,6 +229,10 @@ def _case_card(card: rx.Var) -> rx.Component:
             _field(_("Risk level"), card.risk),
             _field(_("Last contact"), card.last_contact),
             _field(_("Next appointment"), card.next_appointment),
+            rx.cond(
+                card.former_references != "",
+                _field(_("Former reference"), card.former_references),
+            ),
             class_name="summary-list",
         ),
         key=card.key,
