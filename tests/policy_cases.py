@@ -99,6 +99,7 @@ from core.services import (
     bot_state,
     broadcasts,
     case_card,
+    case_page,
     caseload,
     caseload_lookup,
     cases,
@@ -1278,6 +1279,13 @@ OPERATIONS: tuple[Operation, ...] = (
         Action.CASE_VIEW,
         _case,
         lambda b, a, t: cases.stage_history(uow=b.uow(), actor=a, case_id=t.id),
+    ),
+    # The case page's one read: victims and children only with victim.view (else None).
+    Operation(
+        "case_page.case_page",
+        Action.CASE_VIEW,
+        _case,
+        lambda b, a, t: case_page.case_page(uow=b.uow(), actor=a, case_id=t.id),
     ),
     # contacts
     Operation(

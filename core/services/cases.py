@@ -172,10 +172,6 @@ def _move(
             reason=reason or None,
             episode=case.episode,
             changed_by_id=None if actor.is_system else actor.user_id,
-            **{
-                f"closure_{name}": getattr(case, f"closure_{name}") if closing else None
-                for name in _ABUSE_FIELDS
-            },
         )
     )
     case.stage = to_stage
@@ -649,9 +645,14 @@ async def transfer_case(
 async def stage_history(*, uow: UnitOfWork, actor: Actor, case_id: int) -> list[StageChangeRead]:
     async with uow:
         await load_case(uow, actor, case_id, Action.CASE_VIEW)
-        rows = await uow.session.scalars(
-            select(CaseStageChange)
-            .where(CaseStageChange.case_id == case_id)
-            .order_by(CaseStageChange.changed_at, CaseStageChange.id)
-        )
-        return [StageChangeRead.model_validate(row) for row in rows]
+        return await _stage_changes_of(uow, case_id)
+
+
+async def _stage_changes_of(uow: UnitOfWork, case_id: int) -> list[StageChangeRead]:
+    """The case's stage changes, oldest first, for a caller that has checked ``case.view``."""
+    rows = await uow.session.scalars(
+        select(CaseStageChange)
+        .where(CaseStageChange.case_id == case_id)
+        .order_by(CaseStageChange.changed_at, CaseStageChange.id)
+    )
+    return [StageChangeRead.model_validate(row) for row in rows]

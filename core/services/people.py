@@ -245,16 +245,24 @@ async def case_people(*, uow: UnitOfWork, actor: Actor, case_id: int) -> CasePeo
     """The case's victims and children, current and ended, in one read (audited)."""
     async with uow:
         case = await load_case(uow, actor, case_id, Action.VICTIM_VIEW)
-        people = await _people_of(uow, case_id)
-        _audit_view(uow, actor, case, people)
-        read = await _read(uow, people)
+        read = await _case_people_of(uow, actor, case)
         await uow.commit()
-        return CasePeopleRead(
-            case_id=case.id,
-            case_reference=case.reference,
-            current=tuple(p for p in read if p.ended_on is None),
-            ended=tuple(p for p in read if p.ended_on is not None),
-        )
+        return read
+
+
+async def _case_people_of(uow: UnitOfWork, actor: Actor, case: Case) -> CasePeopleRead:
+    """``case_people``'s read and its ``victim.view`` audit event, in the caller's unit of work
+    (which must commit it; ``core.services.case_page`` too). Checks ``victim.view`` itself."""
+    authorize(actor, Action.VICTIM_VIEW, site_id=case.site_id, case_manager_id=case.case_manager_id)
+    people = await _people_of(uow, case.id)
+    _audit_view(uow, actor, case, people)
+    read = await _read(uow, people)
+    return CasePeopleRead(
+        case_id=case.id,
+        case_reference=case.reference,
+        current=tuple(p for p in read if p.ended_on is None),
+        ended=tuple(p for p in read if p.ended_on is not None),
+    )
 
 
 async def my_idva_cases(*, uow: UnitOfWork, actor: Actor) -> list[MyIdvaCase]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from core.enums import Role
 from core.errors import ValidationFailed
-from core.models import MaracAppearance, PoliceIncident, RiskAssessment
+from core.models import Case, MaracAppearance, PoliceIncident, RiskAssessment
 from core.policy import Action, is_allowed
 from core.rules import dash_score_for, risk_level_for_dash
 from core.schemas.actor import Actor
@@ -37,7 +37,7 @@ async def record_risk_assessment(
         case = await load_case(uow, actor, data.case_id, Action.RISK_RECORD)
         roles = actor.roles_at(case.site_id)
         # Record which hat the assessor wore: reports count the IDVA's view of risk separately.
-        assessor_role = next(
+        assessor_role: Role | None = next(
             (r for r in (Role.IDVA, Role.CASE_MANAGER, Role.SERVICE_MANAGER) if r in roles), None
         )
         if data.assessor_role is not None:
@@ -83,18 +83,24 @@ async def risk_history(*, uow: UnitOfWork, actor: Actor, case_id: int) -> list[R
     """The case's risk assessments, oldest first; the reasons only for ``case_notes.view``."""
     async with uow:
         case = await load_case(uow, actor, case_id, Action.CASE_VIEW)
-        notes = is_allowed(
-            actor,
-            Action.CASE_NOTES_VIEW,
-            site_id=case.site_id,
-            case_manager_id=case.case_manager_id,
-        )
-        rows = await uow.session.scalars(
-            select(RiskAssessment)
-            .where(RiskAssessment.case_id == case_id)
-            .order_by(RiskAssessment.assessed_at, RiskAssessment.id)
-        )
-        return [_assessment_read(row, notes=notes) for row in rows]
+        return await _history_of(uow, actor, case)
+
+
+async def _history_of(uow: UnitOfWork, actor: Actor, case: Case) -> list[RiskAssessmentRead]:
+    """``risk_history``'s read, in the caller's unit of work, of a case it loaded for
+    ``case.view`` (``core.services.case_page`` too)."""
+    notes = is_allowed(
+        actor,
+        Action.CASE_NOTES_VIEW,
+        site_id=case.site_id,
+        case_manager_id=case.case_manager_id,
+    )
+    rows = await uow.session.scalars(
+        select(RiskAssessment)
+        .where(RiskAssessment.case_id == case.id)
+        .order_by(RiskAssessment.assessed_at, RiskAssessment.id)
+    )
+    return [_assessment_read(row, notes=notes) for row in rows]
 
 
 def _assessment_read(row: RiskAssessment, *, notes: bool) -> RiskAssessmentRead:

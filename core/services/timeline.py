@@ -10,13 +10,14 @@ other read of a case does; the free text in it needs ``case_notes.view`` as well
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import (
     Appointment,
+    Case,
     CaseStageChange,
     Contact,
     DisruptionAlert,
@@ -45,7 +46,10 @@ _TIE_ORDER = {
 }
 
 
-def _newest(query: Select[Any], when: Any, record_id: Any, limit: int) -> Select[Any]:
+_Columns = TypeVarTuple("_Columns")
+
+
+def _newest(query: Select[*_Columns], when: Any, record_id: Any, limit: int) -> Select[*_Columns]:
     return query.order_by(when.desc(), record_id.desc()).limit(limit)
 
 
@@ -53,18 +57,26 @@ async def case_timeline(
     *, uow: UnitOfWork, actor: Actor, case_id: int, limit: int = 100
 ) -> list[TimelineEntry]:
     """The newest ``limit`` things that happened on the case, newest first."""
-    limit = max(1, min(limit, MAX_LIMIT))
     async with uow:
         case = await load_case(uow, actor, case_id, Action.CASE_VIEW)
-        notes = is_allowed(
-            actor,
-            Action.CASE_NOTES_VIEW,
-            site_id=case.site_id,
-            case_manager_id=case.case_manager_id,
-        )
-        entries: list[TimelineEntry] = []
-        for read_kind in _READERS:
-            entries += await read_kind(uow.session, case_id, limit, notes)
+        return await _timeline_of(uow, actor, case, limit)
+
+
+async def _timeline_of(
+    uow: UnitOfWork, actor: Actor, case: Case, limit: int
+) -> list[TimelineEntry]:
+    """``case_timeline``'s read, in the caller's unit of work, of a case it loaded for
+    ``case.view`` (``core.services.case_page`` too)."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    notes = is_allowed(
+        actor,
+        Action.CASE_NOTES_VIEW,
+        site_id=case.site_id,
+        case_manager_id=case.case_manager_id,
+    )
+    entries: list[TimelineEntry] = []
+    for read_kind in _READERS:
+        entries += await read_kind(uow.session, case.id, limit, notes)
     entries.sort(key=lambda e: (e.when, -_TIE_ORDER[e.kind], e.entry_id), reverse=True)
     return entries[:limit]
 
