@@ -19,9 +19,12 @@ from core.schemas.panel_outcomes import MeetingHeld
 from core.schemas.panels import PanelMeetingCreate
 from core.schemas.reports import Share
 from core.services import panel_outcomes, panels
+from core.services.report_export import report_rows
 from core.services.reports import build_report
 from tests.conftest import START
 from tests.factories import World
+from webapp.components.report_labels import GROUP_OF_MEASURE, row_label
+from webapp.i18n import words as page_words
 
 
 async def _meeting(world: World, starts_offset: timedelta, site: str = "HER") -> int:
@@ -188,3 +191,20 @@ async def test_the_report_counts_meetings_held_and_cancelled_and_the_share_who_a
     assert report.funder.panel_meetings_cancelled == 1
     expected = Share(count=2, of=len(Role), percent=round(200 / len(Role), 1))
     assert report.funder.panel_attendance == expected
+    # The same figures in the export's rows, each with its words on the Reports page.
+    figures = {row.measure: row for row in report_rows(report)}
+    assert [
+        figures[measure].value
+        for measure in (
+            "panel_meetings_held",
+            "panel_meetings_cancelled",
+            "panel_attendance_marked",
+            "panel_attendance",
+            "panel_attendance_percent",
+        )
+    ] == [1, 1, len(Role), 2, expected.percent]
+    words = page_words("en_GB")
+    assert row_label(figures["panel_attendance_percent"], words) == (
+        "Share of people who attended meetings held"
+    )
+    assert GROUP_OF_MEASURE["panel_meetings_cancelled"] == "panel-alerts"
