@@ -84,8 +84,10 @@ def _set_abuse(case: Case, point: str, profile: AbuseProfile) -> None:
 
 async def _case_read(uow: UnitOfWork, case: Case) -> CaseRead:
     people = await uow.session.scalar(
-        select(func.count()).select_from(LinkedPerson).where(LinkedPerson.case_id == case.id)
-    )
+        select(func.count())
+        .select_from(LinkedPerson)
+        .where(LinkedPerson.case_id == case.id, LinkedPerson.ended_on.is_(None))
+    )  # current links only: ended ones are history (core.services.people.case_people)
     former = await uow.session.scalars(
         select(CaseFormerReference.reference)
         .where(CaseFormerReference.case_id == case.id)

@@ -161,6 +161,8 @@ async def test_an_ended_link_leaves_the_current_list_and_stays_in_the_history(
     assert [p.id for p in both.current] == [stays]
     assert [(p.id, p.ended_on) for p in both.ended] == [(ends, date(2026, 3, 1))]
     assert (await _row(world, ends)).ended_on == date(2026, 3, 1)
+    shown = await case_services.get_case(uow=world.container.uow(), actor=manager, case_id=case.id)
+    assert shown.linked_people_count == 1  # the case page's count: current links only
     views = await _audits(world, "victim.view")
     assert [details["linked_person_ids"] for _case, details in views] == [[stays], [stays, ends]]
 
