@@ -174,6 +174,10 @@ def _move(
             reason=reason or None,
             episode=case.episode,
             changed_by_id=None if actor.is_system else actor.user_id,
+            **{
+                f"closure_{name}": getattr(case, f"closure_{name}") if closing else None
+                for name in _ABUSE_FIELDS
+            },
         )
     )
     case.stage = to_stage
