@@ -928,6 +928,25 @@ OPERATIONS: tuple[Operation, ...] = (
         shows=_contains_id,
         expected=_responds_somewhere_and_sees,
     ),
+    # The Alerts page's one read: the alerts it shows, and the cases it offers to raise one on.
+    Operation(
+        "alerts.alerts_page",
+        None,
+        lambda b, a, w: b.alert(a, w),
+        lambda b, a, t: alerts.alerts_page(uow=b.uow(), actor=a),
+        shows=lambda b, a, t, r: _contains_id(b, a, t, r.alerts),
+        expected=_alert_visible,
+    ),
+    Operation(
+        "alerts.alerts_page[case choices]",
+        Action.ALERT_RAISE,
+        _case,
+        lambda b, a, t: alerts.alerts_page(uow=b.uow(), actor=a),
+        shows=lambda b, a, t, r: _contains_case(b, a, t, r.case_choices),
+        expected=lambda a, t: (
+            allowed_somewhere(a, Action.ALERT_RAISE) and _on_my_caseload(Action.CONTACT_LOG)(a, t)
+        ),
+    ),
     Operation(
         "alerts.open_alert_to_answer",
         Action.ALERT_RESPOND,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from core.areas import Offer, offers
 from core.enums import AlertStatus, Channel, Lane, NotificationKind, Role
 from core.errors import NotPermitted, ValidationFailed
 from core.models import Case, DisruptionAlert, Membership, User
@@ -16,9 +17,10 @@ from core.notifications.outbox import cancel_pending_with_key_prefix, enqueue
 from core.notifications.schedulers import escalation_key_prefix, message_key
 from core.policy import Action, authorize, authorize_somewhere, is_allowed, sites_where
 from core.schemas.actor import Actor
-from core.schemas.alerts import AlertRead
+from core.schemas.alerts import AlertRead, AlertsPageRead
 from core.services.access import ensure_open, get_or_404, load_case
 from core.services.audit import record_audit
+from core.services.caseload_lookup import _my_open_case_choices
 from core.uow import UnitOfWork
 
 # Not yet actioned: still waiting on someone.
@@ -158,25 +160,47 @@ async def record_alert_action(
 
 async def list_open_alerts(*, uow: UnitOfWork, actor: Actor) -> list[AlertRead]:
     """Alerts not yet actioned that the actor may respond to, or raised on their caseload."""
-    site_ids = sites_where(actor, Action.ALERT_RESPOND) | sites_where(actor, Action.ALERT_RAISE)
     async with uow:
-        rows = await uow.session.execute(
-            select(DisruptionAlert, Case)
-            .join(Case, Case.id == DisruptionAlert.case_id)
-            .where(DisruptionAlert.status.in_(UNRESOLVED), Case.site_id.in_(site_ids))
-            .order_by(DisruptionAlert.raised_at, DisruptionAlert.id)
+        return await _open_alerts(uow, actor)
+
+
+async def _open_alerts(uow: UnitOfWork, actor: Actor) -> list[AlertRead]:
+    """``list_open_alerts``'s read, in the caller's unit of work."""
+    site_ids = sites_where(actor, Action.ALERT_RESPOND) | sites_where(actor, Action.ALERT_RAISE)
+    rows = await uow.session.execute(
+        select(DisruptionAlert, Case)
+        .join(Case, Case.id == DisruptionAlert.case_id)
+        .where(DisruptionAlert.status.in_(UNRESOLVED), Case.site_id.in_(site_ids))
+        .order_by(DisruptionAlert.raised_at, DisruptionAlert.id)
+    )
+    return [
+        _read(alert, case)
+        for alert, case in rows
+        if is_allowed(actor, Action.ALERT_RESPOND, site_id=case.site_id)
+        or is_allowed(
+            actor,
+            Action.ALERT_RAISE,
+            site_id=case.site_id,
+            case_manager_id=case.case_manager_id,
         )
-        return [
-            _read(alert, case)
-            for alert, case in rows
-            if is_allowed(actor, Action.ALERT_RESPOND, site_id=case.site_id)
-            or is_allowed(
-                actor,
-                Action.ALERT_RAISE,
-                site_id=case.site_id,
-                case_manager_id=case.case_manager_id,
-            )
-        ]
+    ]
+
+
+async def alerts_page(*, uow: UnitOfWork, actor: Actor) -> AlertsPageRead:
+    """The Alerts page in one read: the unresolved alerts the actor may see (to answer, or on
+    their caseload), whether they may answer or raise one, and the cases they may raise one
+    for. Refuses no one: what the actor may not do is simply not offered."""
+    can_answer = offers(actor, Offer.ANSWER_ALERTS)
+    can_raise = offers(actor, Offer.RAISE_ALERT)
+    async with uow:
+        shown = await _open_alerts(uow, actor)
+        choices = await _my_open_case_choices(uow, actor) if can_raise else []
+    return AlertsPageRead(
+        alerts=tuple(shown),
+        can_answer=can_answer,
+        can_raise=can_raise,
+        case_choices=tuple(choices),
+    )
 
 
 async def list_alerts_to_answer(*, uow: UnitOfWork, actor: Actor) -> list[AlertRead]:

@@ -35,12 +35,17 @@ def _may_log(actor: Actor, site_id: int) -> bool:
 async def my_open_case_choices(*, uow: UnitOfWork, actor: Actor) -> list[CaseChoice]:
     """The open cases allocated to the actor on which they may log a contact, by reference."""
     async with uow:
-        rows = await uow.session.execute(_my_open_cases(actor))
-        return [
-            CaseChoice(case_id=case_id, reference=reference)
-            for case_id, reference, site_id in rows
-            if _may_log(actor, site_id)
-        ]
+        return await _my_open_case_choices(uow, actor)
+
+
+async def _my_open_case_choices(uow: UnitOfWork, actor: Actor) -> list[CaseChoice]:
+    """``my_open_case_choices``'s read, in the caller's unit of work (``alerts.alerts_page``)."""
+    rows = await uow.session.execute(_my_open_cases(actor))
+    return [
+        CaseChoice(case_id=case_id, reference=reference)
+        for case_id, reference, site_id in rows
+        if _may_log(actor, site_id)
+    ]
 
 
 async def my_case_by_reference(
