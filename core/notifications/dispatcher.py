@@ -103,9 +103,10 @@ def backoff_seconds(
 ) -> float:
     """Exponential backoff with "equal jitter": between half and all of base * 2^(attempts-1)."""
     ceiling = min(
-        settings.backoff_max_seconds, settings.backoff_base_seconds * 2 ** max(attempts - 1, 0)
+        settings.backoff_max_seconds, settings.backoff_base_seconds * 2.0 ** max(attempts - 1, 0)
     )
-    return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+    uniform = rng.uniform if rng is not None else random.uniform
+    return ceiling / 2 + uniform(0, ceiling / 2)
 
 
 class HasSessionFactory(Protocol):

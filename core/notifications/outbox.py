@@ -14,6 +14,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from core.db.results import rowcount
 from core.enums import LANE_ORDER, Channel, Lane, NotificationKind, OutboxState
 from core.models import OutboxMessage
 from core.uow import UnitOfWork
@@ -75,7 +76,7 @@ async def enqueue(
     else:  # pragma: no cover - only the two supported databases
         statement = insert(OutboxMessage).values(values)
     result = await uow.session.execute(statement)
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 async def cancel_pending(
@@ -92,7 +93,7 @@ async def cancel_pending(
     result = await uow.session.execute(
         statement.values(state=OutboxState.CANCELLED).execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    return rowcount(result)
 
 
 async def cancel_pending_with_key_prefix(uow: UnitOfWork, prefix: str) -> int:
@@ -110,4 +111,4 @@ async def cancel_pending_with_key_prefix(uow: UnitOfWork, prefix: str) -> int:
         .values(state=OutboxState.CANCELLED)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    return rowcount(result)

@@ -112,7 +112,7 @@ async def claim_due(
         rows = (await connection.execute(POSTGRESQL_CLAIM, parameters)).all()
         await session.commit()
         return _outbound(rows)
-    lock = _sqlite_claim_locks.setdefault(str(session.get_bind().url), asyncio.Lock())
+    lock = _sqlite_claim_locks.setdefault(str(session.get_bind().engine.url), asyncio.Lock())
     async with lock:
         rows = await _claim_sqlite(session, now, lease_until, worker_id, limit, max_rank)
         await session.commit()

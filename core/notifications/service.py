@@ -80,7 +80,7 @@ async def run_outbox(
 ) -> None:
     """Dispatch (and, unless told not to, schedule) until ``stop`` is set; with ``checkpoint``,
     also write the audit chain's checkpoint every ``checkpoint_interval_seconds``."""
-    loops = [dispatcher.run_forever(stop, on_batch=on_batch)]
+    loops: list[Awaitable[object]] = [dispatcher.run_forever(stop, on_batch=on_batch)]
     if checkpoint is not None:
         loops.append(
             run_every(

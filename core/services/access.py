@@ -7,9 +7,10 @@ from typing import NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import bindparam, select
 
+from core.db.base import Base
 from core.enums import Stage
 from core.errors import CaseClosed, NotFound, NotPermitted
-from core.models import Base, Case
+from core.models import Case
 from core.policy import Action, authorize
 from core.schemas.actor import Actor
 from core.uow import UnitOfWork

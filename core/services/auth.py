@@ -32,6 +32,7 @@ import segno
 from sqlalchemy import Text, bindparam, delete, or_, select, type_coerce, update
 
 from core import sealing
+from core.db.results import rowcount
 from core.enums import Face
 from core.errors import SignInFailed, SignInLocked
 from core.models import Membership, Site, User, WebSession, WebSignInAttempt, WebSignInToken
@@ -150,7 +151,7 @@ def _audit(
     Failures are recorded as the web face itself: whoever typed them is not known to be the
     account's owner.
     """
-    for site_id in sorted(site_ids) or [None]:
+    for site_id in tuple(sorted(site_ids)) or (None,):
         record_audit(
             uow,
             actor or Actor.system(Face.WEB),
@@ -291,7 +292,7 @@ async def _claim_token(uow: UnitOfWork, token_id: int) -> bool:
         .values(used_at=uow.clock.now())
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 async def _accept_step(uow: UnitOfWork, user_id: int, step: int) -> bool:
@@ -305,7 +306,7 @@ async def _accept_step(uow: UnitOfWork, user_id: int, step: int) -> bool:
         .values(totp_last_step=step)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(result) == 1
 
 
 # --- Signing in -------------------------------------------------------------------------------
@@ -530,7 +531,7 @@ async def _revoke(
         .values(revoked_at=uow.clock.now(), revoked_reason=reason)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount == 1:  # type: ignore[attr-defined]
+    if rowcount(result) == 1:
         _audit(
             uow,
             "auth.session_end",

@@ -101,15 +101,15 @@ async def messages_due_for_deletion(*, uow: UnitOfWork, limit: int) -> list[DueB
     """Up to ``limit`` messages due for deletion, oldest first (replies, then notifications)."""
     async with uow:
         session = uow.session
-        retentions = list(
-            (
-                await session.scalars(
-                    select(Site.bot_message_retention_hours)
-                    .where(Site.bot_message_retention_hours.is_not(None))
-                    .distinct()
-                )
-            ).all()
-        )
+        retentions = [
+            hours
+            for hours in await session.scalars(
+                select(Site.bot_message_retention_hours)
+                .where(Site.bot_message_retention_hours.is_not(None))
+                .distinct()
+            )
+            if hours is not None  # none are: this tells the type checker
+        ]
         if not retentions:
             return []
         now = uow.clock.now()

@@ -20,7 +20,7 @@ from core.services.access import ensure_open
 from core.uow import UnitOfWork
 
 
-def _my_open_cases(actor: Actor) -> Select[tuple[int, str, int]]:
+def _my_open_cases(actor: Actor) -> Select[int, str, int]:
     return (
         select(Case.id, Case.reference, Case.site_id)
         .where(Case.case_manager_id == actor.user_id, Case.stage.in_(sorted(OPEN_STAGES)))

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, or_, select, update
 
+from core.db.results import rowcount
 from core.errors import NotPermitted
 from core.models import InboxItem
 from core.schemas.actor import Actor
@@ -108,7 +109,7 @@ async def mark_inbox_read(*, uow: UnitOfWork, actor: Actor, item_ids: Iterable[i
             .execution_options(synchronize_session=False)
         )
         await uow.commit()
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)
 
 
 async def mark_all_inbox_read(*, uow: UnitOfWork, actor: Actor) -> int:
@@ -122,4 +123,4 @@ async def mark_all_inbox_read(*, uow: UnitOfWork, actor: Actor) -> int:
             .execution_options(synchronize_session=False)
         )
         await uow.commit()
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy import exists, select, update
 
+from core.db.results import rowcount
 from core.enums import OutboxState, Stage
 from core.errors import CaseClosed, NotPermitted, ValidationFailed
 from core.models import Case, Membership, OutboxMessage, User
@@ -113,7 +114,7 @@ async def retry_failed_notification(
             )
             .execution_options(synchronize_session=False)
         )
-        if not result.rowcount:  # type: ignore[attr-defined]
+        if not rowcount(result):
             raise ValidationFailed(field="state", rule="not_failed")
         record_audit(
             uow,

@@ -118,7 +118,8 @@ def _holds_a_value(column: InstrumentedAttribute[Any], cleared: Any) -> ColumnEl
     if cleared == []:
         # JSON has no equality on PostgreSQL; its text is what SQLAlchemy wrote.
         return cast(column, String) != _EMPTY_LIST
-    return column != cleared
+    differs: ColumnElement[bool] = column != cleared  # typed Any: ``cleared`` is Any
+    return differs
 
 
 def _count_of(column: InstrumentedAttribute[Any], cleared: Any) -> ColumnElement[int]:

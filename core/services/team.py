@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 
 from core.clock import local_date
 from core.enums import OPEN_STAGES, RiskLevel, Role, Stage
@@ -32,7 +32,7 @@ HIGH_DASH_SCORE = 14  # see core.rules.risk_level_for_dash
 _OPEN_STAGES = sorted(OPEN_STAGES)
 
 
-def _is_high_risk():  # type: ignore[no-untyped-def]
+def _is_high_risk() -> ColumnElement[bool]:
     """The case's latest risk assessment is high; with none yet, its DASH score is."""
     latest_level = (
         select(RiskAssessment.level)
@@ -91,6 +91,8 @@ async def team_caseloads(*, uow: UnitOfWork, actor: Actor, site_id: int) -> list
         high: dict[int, int] = {}
         quiet: dict[int, int] = {}
         for user_id, stage, cases, high_risk, without_contact in counts:
+            if user_id is None:  # excluded by the query; this tells the type checker
+                continue
             by_person.setdefault(user_id, {})[Stage(stage)] = int(cases)
             high[user_id] = high.get(user_id, 0) + int(high_risk or 0)
             quiet[user_id] = quiet.get(user_id, 0) + int(without_contact or 0)

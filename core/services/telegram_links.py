@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, or_, select, update
+from sqlalchemy import RowMapping, Select, bindparam, delete, func, or_, select, update
 
+from core.db.results import rowcount
 from core.enums import Channel, Face, Lane, NotificationKind
 from core.errors import (
     LinkAttemptsExceeded,
@@ -73,7 +74,7 @@ def _audit(
     uow: UnitOfWork, actor: Actor, action: str, *, user: User, details: dict[str, Any]
 ) -> None:
     """One event per site the account belongs to (as ``user.add``), so each site's admin sees it."""
-    for site_id in _site_ids(user) or [None]:
+    for site_id in tuple(_site_ids(user)) or (None,):
         record_audit(
             uow,
             actor,
@@ -187,8 +188,8 @@ async def redeem_link_code(
                 .values(used_at=now)
                 .execution_options(synchronize_session=False)
             )
-            claimed = result.rowcount == 1  # type: ignore[attr-defined]
-        if not claimed:
+            claimed = rowcount(result) == 1
+        if found is None or not claimed:
             await uow.session.execute(
                 delete(TelegramLinkAttempt).where(TelegramLinkAttempt.attempted_at <= window_start)
             )
@@ -289,7 +290,7 @@ async def revoke_telegram_link(*, uow: UnitOfWork, actor: Actor, user_id: int) -
             .values(is_active=False, deactivated_at=now, deactivation_reason=REVOKED_REASON)
             .execution_options(synchronize_session=False)
         )
-        revoked = bool(result.rowcount)  # type: ignore[attr-defined]
+        revoked = bool(rowcount(result))
         if revoked:
             _audit(
                 uow, actor, "telegram_link.revoke", user=user, details={"reason": REVOKED_REASON}
@@ -307,7 +308,7 @@ async def actor_for_telegram_user(*, uow: UnitOfWork, telegram_user_id: int) -> 
         return await linked_actor_in(uow, telegram_user_id)
 
 
-def linked_actor_select(telegram_user_id: Any) -> Select[Any]:
+def linked_actor_select(telegram_user_id: Any) -> Select[*tuple[Any, ...]]:
     """The rows an actor is made of (one per membership) for an active link to an active account.
 
     ``telegram_user_id`` is a value or a bind parameter; :func:`actor_from_link_rows` reads them.
@@ -335,7 +336,7 @@ def linked_actor_select(telegram_user_id: Any) -> Select[Any]:
     )
 
 
-def actor_from_link_rows(rows: Sequence[Mapping[str, Any]]) -> Actor | None:
+def actor_from_link_rows(rows: Sequence[RowMapping]) -> Actor | None:
     """The bot's actor from :func:`linked_actor_select`'s rows, read by column name; None for
     no rows (no link)."""
     rows = [row for row in rows if row["id"] is not None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
+from core.db.results import rowcount
 from core.enums import Face, Locale
 from core.errors import DuplicateEmail, NotFound, NotPermitted, UnknownAccount, ValidationFailed
 from core.models import Membership, Site, TelegramLink, User
@@ -135,7 +136,7 @@ def _audit_per_site(
     uow: UnitOfWork, actor: Actor, action: str, user: User, details: dict[str, object]
 ) -> None:
     """One event per site the account belongs to (as ``user.add``), so each site's admin sees it."""
-    for site_id in sorted({m.site_id for m in user.memberships}) or [None]:
+    for site_id in tuple(sorted({m.site_id for m in user.memberships})) or (None,):
         record_audit(
             uow,
             actor,
@@ -258,6 +259,6 @@ async def set_my_locale(*, uow: UnitOfWork, actor: Actor, locale: Locale) -> Non
             .values(locale=locale)
             .execution_options(synchronize_session=False)
         )
-        if not result.rowcount:  # type: ignore[attr-defined]
+        if not rowcount(result):
             raise NotFound(entity="users", id=actor.user_id)
         await uow.commit()

@@ -51,7 +51,10 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    asyncio.run(_run_async(config.get_main_option("sqlalchemy.url")))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("no database: give sqlalchemy.url or a connection to the migrations")
+    asyncio.run(_run_async(url))
 
 
 if context.is_offline_mode():

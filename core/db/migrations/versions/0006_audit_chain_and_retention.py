@@ -12,7 +12,7 @@ Create Date: 2026-11-23 09:00:00.000000
 import json
 from datetime import UTC
 from hashlib import sha256
-from typing import Sequence, Union
+from typing import Any, Sequence, Union
 
 from alembic import op
 import sqlalchemy as sa
@@ -28,7 +28,7 @@ GENESIS_HASH = "0" * 64
 BATCH = 5000
 
 
-def _event_hash(row, seq: int, prev_hash: str) -> str:
+def _event_hash(row: sa.Row[Any], seq: int, prev_hash: str) -> str:
     occurred_at = row.occurred_at
     if occurred_at.tzinfo is None:  # SQLite keeps the UTC wall time
         occurred_at = occurred_at.replace(tzinfo=UTC)

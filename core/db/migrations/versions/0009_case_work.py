@@ -34,7 +34,7 @@ BATCH = 5000
 _NOT_A_LETTER_OR_DIGIT = re.compile(r"[^0-9a-z]+")
 
 
-def _fold_name(name):
+def _fold_name(name: str | None) -> str | None:
     if not name:
         return None
     decomposed = unicodedata.normalize("NFKD", name.casefold())
