@@ -153,6 +153,25 @@ class ContactBeforeReferral(ValidationFailed):
     code = "contact_before_referral"
 
 
+class WorkCategoryRequired(ValidationFailed):
+    """A contact with no kind of work (disruption, support, behaviour change): every contact is
+    some work on the case, and the reports count it by kind."""
+
+    code = "work_category_required"
+
+
+class ActionDueInPast(ValidationFailed):
+    """A panel action due before today (the site's day): an action is work still to do."""
+
+    code = "action_due_in_past"
+
+
+class MeetingInPast(ValidationFailed):
+    """A panel meeting scheduled at or before now: a meeting is scheduled ahead."""
+
+    code = "meeting_in_past"
+
+
 class TextTooLong(ValidationFailed):
     """Text longer than its field allows; ``details['max_length']`` is the limit."""
 

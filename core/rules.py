@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Collection
 from datetime import date, datetime
 
-from core.enums import AppointmentStatus, DashAnswer, RiskLevel, Stage
+from core.enums import AppointmentStatus, DashAnswer, RiskLevel, Stage, WorkCategory
 from core.errors import (
+    ActionDueInPast,
     AppointmentEndsBeforeStart,
     DashAnswerMissing,
     DateOutOfRange,
     InvalidPlannedEnd,
     InvalidStageTransition,
+    MeetingInPast,
     ValidationFailed,
+    WorkCategoryRequired,
 )
 
 # Where a case may go from each stage. Allocation and closure have their own services
@@ -115,3 +119,21 @@ def is_ahead(starts_at: datetime, now: datetime) -> bool:
     tests and schedulers that need one); the booking forms ask this before they call them.
     """
     return starts_at > now
+
+
+def work_problem(categories: Collection[WorkCategory]) -> WorkCategoryRequired | None:
+    """A contact needs at least one kind of work: the error ``log_contact`` raises without one,
+    or None. For a face that asks it with its other questions, in core's words."""
+    return None if categories else WorkCategoryRequired(field="categories", rule="required")
+
+
+def check_action_due(due_on: date, today: date) -> None:
+    """A panel action is due today or later (``today``: the site's day)."""
+    if due_on < today:
+        raise ActionDueInPast(field="due_on", rule="in_past")
+
+
+def check_meeting_ahead(starts_at: datetime, now: datetime) -> None:
+    """A panel meeting is scheduled after ``now``."""
+    if not is_ahead(starts_at, now):
+        raise MeetingInPast(field="starts_at", rule="in_past")

@@ -47,6 +47,7 @@ from core.enums import (
     RiskLevel,
     Role,
     Stage,
+    WorkCategory,
 )
 from core.models import (
     Appointment,
@@ -663,7 +664,10 @@ async def _any_site(bench: Bench, actor: Actor, where: Where) -> Target:
 
 def _contact(target: Target) -> ContactCreate:
     return ContactCreate(
-        case_id=target.case_id or 0, contact_type=ContactType.PHONE, duration_minutes=10
+        categories=frozenset({WorkCategory.SUPPORT}),
+        case_id=target.case_id or 0,
+        contact_type=ContactType.PHONE,
+        duration_minutes=10,
     )
 
 
@@ -692,7 +696,10 @@ async def _confirm_log(bench: Bench, actor: Actor, target: Target) -> Any:
         flow="log",
         step="confirm",
         contact_from=lambda data: ContactCreate(
-            case_id=data["case_id"], contact_type=ContactType.PHONE, duration_minutes=10
+            categories=frozenset({WorkCategory.SUPPORT}),
+            case_id=data["case_id"],
+            contact_type=ContactType.PHONE,
+            duration_minutes=10,
         ),
         actor=actor,
     )

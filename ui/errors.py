@@ -74,6 +74,9 @@ ERROR_MESSAGES: dict[str, str] = {
     "contact_before_referral": N_(
         "The contact cannot be dated before the case was referred. Check the date and try again."
     ),
+    "work_category_required": N_("Select at least one kind of work"),
+    "action_due_in_past": N_("The due date must be today or in the future"),
+    "meeting_in_past": N_("The meeting must be in the future"),
     "text_too_long": N_(
         "The text must be {max_text_length} characters or fewer. Shorten it and try again."
     ),

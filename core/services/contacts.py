@@ -11,7 +11,7 @@ from core.enums import WorkCategory
 from core.errors import ContactBeforeReferral, ContactInFuture
 from core.models import Contact, categories_in_order
 from core.policy import Action, is_allowed
-from core.rules import check_real_day
+from core.rules import check_real_day, work_problem
 from core.schemas.actor import Actor
 from core.schemas.contacts import ContactCreate, ContactRead
 from core.services.access import (
@@ -67,6 +67,9 @@ async def log_contact_in(
     else:
         case = await load_case_key(uow, actor, data.case_id, Action.CONTACT_LOG)
     ensure_open(case)  # so never after the case's closure: a closed case takes no contact
+    no_work = work_problem(data.categories)
+    if no_work is not None:
+        raise no_work
     now = uow.clock.now()
     occurred_at = data.occurred_at or now
     check_real_day(occurred_at, field="occurred_at")

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from core.areas import Offer, offer_sites
+from core.clock import local_date
 from core.enums import OPEN_STAGES, AttendanceStatus, PanelActionStatus, PanelMeetingStatus
 from core.errors import NotFound, NotPermitted, ValidationFailed
 from core.models import (
@@ -21,6 +22,7 @@ from core.models import (
     User,
 )
 from core.policy import Action, authorize, is_allowed, sites_where
+from core.rules import check_action_due, check_meeting_ahead
 from core.schemas.actor import Actor
 from core.schemas.broadcasts import PanelInvitationRead
 from core.schemas.case_choice import CaseChoice
@@ -93,6 +95,7 @@ async def schedule_panel_meeting(
     (``clashes.PANEL_MEETING_SLOT``), unless ``save_anyway`` (audited with what it clashes with)."""
     async with uow:
         authorize(actor, Action.PANEL_MANAGE, site_id=data.site_id)
+        check_meeting_ahead(data.starts_at, uow.clock.now())
         site = await get_or_404(uow, Site, data.site_id)
         overridden = refuse_unless_saving_anyway(
             await find_meeting_clashes(uow, site, data.starts_at),
@@ -319,6 +322,7 @@ async def add_panel_action(
         meeting = await get_or_404(uow, PanelMeeting, data.meeting_id)
         authorize(actor, Action.PANEL_MANAGE, site_id=meeting.site_id)
         case = await _case_at_site(uow, data.case_id, meeting.site_id)
+        check_action_due(data.due_on, local_date(uow.clock.now(), uow.zone))
         if data.owner_user_id is not None:
             member = await uow.session.scalar(
                 select(Membership.id).where(

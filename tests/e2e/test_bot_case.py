@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from core.clock import FixedClock
 from core.enums import Agency, ContactType, PlaceKind, RiskLevel, Role
 from core.errors import NotPermitted
 from core.models import Appointment, AuditEvent
@@ -64,6 +65,11 @@ async def busy_case(world: World) -> CaseRead:
         ),
     )
     coordinator = world.actor(Role.PANEL_COORDINATOR)
+    # Last week's panel, scheduled with its actions the day before (core takes only those ahead).
+    clock = world.container.clock
+    assert isinstance(clock, FixedClock)
+    now = clock.now()
+    clock.set(START - timedelta(days=8))
     meeting = await panels.schedule_panel_meeting(
         uow=world.container.uow(),
         actor=coordinator,
@@ -81,6 +87,7 @@ async def busy_case(world: World) -> CaseRead:
                 due_on=due,
             ),
         )
+    clock.set(now)
     return case
 
 

@@ -26,7 +26,7 @@ from bot.channel import TelegramChannel
 from core.bootstrap import Container, bootstrap
 from core.clock import FixedClock
 from core.db.migrate import upgrade
-from core.enums import Channel, ContactType, Face, PersonKind, Role, Stage
+from core.enums import Channel, ContactType, Face, PersonKind, Role, Stage, WorkCategory
 from core.notifications.channels import InboxChannel
 from core.notifications.dispatcher import Dispatcher, DispatchSettings
 from core.notifications.schedulers import run_all_schedulers
@@ -162,6 +162,7 @@ async def test_a_whole_demo_journey_logs_no_name_address_or_note(
         uow=container.uow(),
         actor=signed_in,
         data=ContactCreate(
+            categories=frozenset({WorkCategory.SUPPORT}),
             case_id=case.id,
             contact_type=ContactType.FACE_TO_FACE,
             duration_minutes=30,

@@ -34,6 +34,17 @@ async def book(world: World, case: CaseRead, starts_at: datetime) -> Appointment
 
 
 async def add_actions(world: World, case: CaseRead, *due_dates: date) -> None:
+    """Actions agreed at a panel on 16 February 2026 (the clock set back to then: core takes a
+    meeting and due dates ahead only), then the clock back where it was."""
+    clock = world.container.clock
+    assert isinstance(clock, FixedClock)
+    now = clock.now()
+    clock.set(utc(2026, 2, 16, 9))
+    await _agree_actions(world, case, due_dates)
+    clock.set(now)
+
+
+async def _agree_actions(world: World, case: CaseRead, due_dates: tuple[date, ...]) -> None:
     meeting = await panel_services.schedule_panel_meeting(
         uow=world.container.uow(),
         actor=world.actor(Role.PANEL_COORDINATOR),

@@ -666,13 +666,14 @@ async def schedule_panel(world: World) -> tuple[Actor, Write]:
 async def mark_panel_held(world: World) -> tuple[Actor, Write]:
     actor = via_bot(world.actor(Role.PANEL_COORDINATOR))
     site_id = world.sites["HER"].id
+    clock = world.container.clock
+    assert isinstance(clock, FixedClock)
     meeting = await panel_services.schedule_panel_meeting(
         uow=world.container.uow(),
         actor=actor,
-        data=PanelMeetingCreate(
-            site_id=site_id, starts_at=world.container.clock.now() - timedelta(hours=2)
-        ),
+        data=PanelMeetingCreate(site_id=site_id, starts_at=clock.now() + timedelta(hours=1)),
     )
+    clock.advance(timedelta(hours=3))  # scheduled ahead, as core requires; now two hours past
     member = world.actor(Role.PANEL_MEMBER).user_id
 
     async def write() -> list[Expected]:
@@ -1467,6 +1468,7 @@ async def test_the_audit_trail_never_holds_victims_details_names_or_notes(world:
         uow=container.uow(),
         actor=case_manager,
         data=ContactCreate(
+            categories=frozenset({WorkCategory.SUPPORT}),
             case_id=case.id,
             contact_type=ContactType.FACE_TO_FACE,
             duration_minutes=60,
@@ -1527,7 +1529,12 @@ async def contact_by_another_sites_case_manager(world: World) -> Refused:
     return lambda: contact_services.log_contact(
         uow=world.container.uow(),
         actor=world.actor(Role.CASE_MANAGER, "WOR"),
-        data=ContactCreate(case_id=case.id, contact_type=ContactType.PHONE, duration_minutes=5),
+        data=ContactCreate(
+            categories=frozenset({WorkCategory.SUPPORT}),
+            case_id=case.id,
+            contact_type=ContactType.PHONE,
+            duration_minutes=5,
+        ),
     )
 
 
@@ -1554,7 +1561,12 @@ async def contact_on_a_closed_case(world: World) -> Refused:
     return lambda: contact_services.log_contact(
         uow=world.container.uow(),
         actor=world.actor(Role.CASE_MANAGER),
-        data=ContactCreate(case_id=case.id, contact_type=ContactType.LETTER, duration_minutes=0),
+        data=ContactCreate(
+            categories=frozenset({WorkCategory.SUPPORT}),
+            case_id=case.id,
+            contact_type=ContactType.LETTER,
+            duration_minutes=0,
+        ),
     )
 
 
@@ -1564,6 +1576,7 @@ async def contact_in_the_future(world: World) -> Refused:
         uow=world.container.uow(),
         actor=world.actor(Role.CASE_MANAGER),
         data=ContactCreate(
+            categories=frozenset({WorkCategory.SUPPORT}),
             case_id=case.id,
             occurred_at=world.container.clock.now() + timedelta(hours=1),
             contact_type=ContactType.PHONE,

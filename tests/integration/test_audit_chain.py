@@ -23,7 +23,7 @@ from core.clock import FixedClock
 from core.db.engine import make_engine
 from core.db.migrate import upgrade
 from core.db.types import UTCDateTime
-from core.enums import ContactType, Face, PlaceKind, Role
+from core.enums import ContactType, Face, PlaceKind, Role, WorkCategory
 from core.errors import AuditTrailBlocked, NotPermitted
 from core.models import Appointment, AuditChainHead, AuditEvent, Contact, Site
 from core.policy import Action
@@ -323,7 +323,12 @@ async def test_contacts_logged_with_their_events_keep_one_valid_chain(world: Wor
     manager = world.actor(Role.CASE_MANAGER)
 
     def contact() -> ContactCreate:
-        return ContactCreate(case_id=case.id, contact_type=ContactType.PHONE, duration_minutes=5)
+        return ContactCreate(
+            categories=frozenset({WorkCategory.SUPPORT}),
+            case_id=case.id,
+            contact_type=ContactType.PHONE,
+            duration_minutes=5,
+        )
 
     logged = await asyncio.gather(
         *(
@@ -734,7 +739,12 @@ async def test_after_a_row_put_past_the_head_an_audited_write_fails_safe_and_sav
         await contact_services.log_contact(
             uow=world.container.uow(),
             actor=manager,
-            data=ContactCreate(case_id=case.id, contact_type=ContactType.PHONE, duration_minutes=5),
+            data=ContactCreate(
+                categories=frozenset({WorkCategory.SUPPORT}),
+                case_id=case.id,
+                contact_type=ContactType.PHONE,
+                duration_minutes=5,
+            ),
         )
 
     async with world.container.session_factory() as session:

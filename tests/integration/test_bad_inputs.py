@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from core.bootstrap import Container
 from core.clock import FixedClock
-from core.enums import ContactType, PlaceKind, Role
+from core.enums import ContactType, PlaceKind, Role, WorkCategory
 from core.errors import (
     ContactBeforeReferral,
     ContactInFuture,
@@ -50,6 +50,7 @@ async def log(world: World, case_id: int, occurred_at: datetime) -> None:
         uow=world.container.uow(),
         actor=world.actor(Role.CASE_MANAGER),
         data=ContactCreate(
+            categories=frozenset({WorkCategory.SUPPORT}),
             case_id=case_id,
             occurred_at=occurred_at,
             contact_type=ContactType.FACE_TO_FACE,
@@ -197,6 +198,7 @@ async def test_a_note_too_long_or_unsavable_is_refused_for_the_note_in_its_own_w
 
     with pytest.raises(ValidationError) as invalid:
         ContactCreate(
+            categories=frozenset({WorkCategory.SUPPORT}),
             case_id=case.id,
             contact_type=ContactType.PHONE,
             duration_minutes=15,
@@ -216,7 +218,11 @@ async def test_a_note_too_long_or_unsavable_is_refused_for_the_note_in_its_own_w
         uow=world.container.uow(),
         actor=world.actor(Role.CASE_MANAGER),
         data=ContactCreate(
-            case_id=case.id, contact_type=ContactType.PHONE, duration_minutes=15, notes="x" * 5000
+            categories=frozenset({WorkCategory.SUPPORT}),
+            case_id=case.id,
+            contact_type=ContactType.PHONE,
+            duration_minutes=15,
+            notes="x" * 5000,
         ),
     )
     assert await count(world.container, Contact) == 1

@@ -23,6 +23,7 @@ from core.enums import (
     ReferralSource,
     Role,
     Stage,
+    WorkCategory,
 )
 from core.errors import (
     AppointmentEndsBeforeStart,
@@ -144,7 +145,10 @@ async def test_a_case_manager_cannot_log_a_contact_on_a_closed_case(world: World
             uow=world.container.uow(),
             actor=world.actor(Role.CASE_MANAGER),
             data=ContactCreate(
-                case_id=case.id, contact_type=ContactType.PHONE, duration_minutes=20
+                categories=frozenset({WorkCategory.SUPPORT}),
+                case_id=case.id,
+                contact_type=ContactType.PHONE,
+                duration_minutes=20,
             ),
         )
 
@@ -626,6 +630,7 @@ async def test_a_contact_dated_in_the_future_is_refused_and_not_written(
             uow=world.container.uow(),
             actor=world.actor(Role.CASE_MANAGER),
             data=ContactCreate(
+                categories=frozenset({WorkCategory.SUPPORT}),
                 case_id=case.id,
                 occurred_at=clock.now() + ahead,
                 contact_type=ContactType.FACE_TO_FACE,
@@ -646,6 +651,7 @@ async def test_a_contact_stamped_up_to_five_minutes_ahead_of_the_server_is_accep
         uow=world.container.uow(),
         actor=world.actor(Role.CASE_MANAGER),
         data=ContactCreate(
+            categories=frozenset({WorkCategory.SUPPORT}),
             case_id=case.id,
             occurred_at=clock.now() + timedelta(minutes=5),
             contact_type=ContactType.PHONE,

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from core.enums import ContactType, Role
+from core.enums import ContactType, Role, WorkCategory
 from core.errors import DomainError, NotFound, NotPermitted, SignInFailed, ValidationFailed
 from core.models import AuditEvent, Contact
 from core.schemas.contacts import ContactCreate
@@ -84,6 +84,7 @@ async def test_logging_a_contact_with_any_input_succeeds_in_scope_or_fails_with_
     before = await _count(world, Contact)
     try:
         data = ContactCreate(
+            categories=frozenset({WorkCategory.SUPPORT}),
             case_id=case_id,
             contact_type=ContactType.PHONE,
             duration_minutes=minutes,
@@ -174,11 +175,19 @@ async def test_a_nul_character_is_refused_before_the_database(
     before = await _count(world, Contact)
     with pytest.raises(ValidationError, match="NUL"):
         ContactCreate(
-            case_id=own, contact_type=ContactType.PHONE, duration_minutes=5, notes="a\x00b"
+            categories=frozenset({WorkCategory.SUPPORT}),
+            case_id=own,
+            contact_type=ContactType.PHONE,
+            duration_minutes=5,
+            notes="a\x00b",
         )
     with pytest.raises(ValidationError, match="NUL"):
         ContactCreate(
-            case_id=own, contact_type=ContactType.PHONE, duration_minutes=5, topics=["x\x00"]
+            categories=frozenset({WorkCategory.SUPPORT}),
+            case_id=own,
+            contact_type=ContactType.PHONE,
+            duration_minutes=5,
+            topics=["x\x00"],
         )
     with pytest.raises(NotFound):
         await case_services.find_case(

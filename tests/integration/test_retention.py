@@ -24,6 +24,7 @@ from core.enums import (
     PlaceKind,
     RiskLevel,
     Role,
+    WorkCategory,
 )
 from core.errors import NotPermitted, ValidationFailed
 from core.models import (
@@ -90,6 +91,7 @@ async def worked_then_closed_case(world: World) -> CaseRead:
         uow=container.uow(),
         actor=manager,
         data=ContactCreate(
+            categories=frozenset({WorkCategory.SUPPORT}),
             case_id=case.id,
             contact_type=ContactType.FACE_TO_FACE,
             duration_minutes=45,

@@ -27,6 +27,7 @@ from core.enums import (
     RiskLevel,
     Role,
     Stage,
+    WorkCategory,
 )
 from core.models import Appointment, Case, Site
 from core.schemas.actor import Actor
@@ -106,7 +107,10 @@ async def log_contact(world: World) -> WriteCall:
         uow=world.container.uow(),
         actor=world.actor(Role.CASE_MANAGER),
         data=ContactCreate(
-            case_id=case.id, contact_type=ContactType.FACE_TO_FACE, duration_minutes=45
+            categories=frozenset({WorkCategory.SUPPORT}),
+            case_id=case.id,
+            contact_type=ContactType.FACE_TO_FACE,
+            duration_minutes=45,
         ),
     )
 

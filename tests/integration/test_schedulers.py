@@ -373,10 +373,11 @@ async def test_the_digest_counts_todays_appointments_and_overdue_panel_actions(
     world: World, clock: FixedClock
 ) -> None:
     case = await world.allocated_case()
+    clock.set(utc(2026, 2, 16, 9, 0))  # the panel, two weeks ago: its actions were due ahead
     meeting = await panel_services.schedule_panel_meeting(
         uow=world.container.uow(),
         actor=world.actor(Role.PANEL_COORDINATOR),
-        data=PanelMeetingCreate(site_id=world.sites["HER"].id, starts_at=clock.now()),
+        data=PanelMeetingCreate(site_id=world.sites["HER"].id, starts_at=utc(2026, 2, 16, 10)),
     )
     for due_on in (date(2026, 2, 20), date(2026, 2, 27), date(2026, 3, 20)):
         await panel_services.add_panel_action(

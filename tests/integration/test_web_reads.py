@@ -536,13 +536,23 @@ async def test_team_caseloads_count_open_cases_by_stage_risk_and_recent_contact(
     await contact_services.log_contact(
         uow=c.uow(),
         actor=cm,
-        data=ContactCreate(case_id=first.id, contact_type=ContactType.PHONE, duration_minutes=5),
+        data=ContactCreate(
+            categories=frozenset({WorkCategory.SUPPORT}),
+            case_id=first.id,
+            contact_type=ContactType.PHONE,
+            duration_minutes=5,
+        ),
     )
     clock.advance(timedelta(days=40))
     await contact_services.log_contact(
         uow=c.uow(),
         actor=cm,
-        data=ContactCreate(case_id=third.id, contact_type=ContactType.PHONE, duration_minutes=5),
+        data=ContactCreate(
+            categories=frozenset({WorkCategory.SUPPORT}),
+            case_id=third.id,
+            contact_type=ContactType.PHONE,
+            duration_minutes=5,
+        ),
     )
     await world.allocated_case("WOR")  # another site: never counted here
 
