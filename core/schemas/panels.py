@@ -35,6 +35,7 @@ class AgendaItemRead(ReadModel):
     case_id: int
     case_reference: str
     position: int
+    may_open_case: bool = False  # the reader may open the case's page (policy ``case.view``)
 
 
 class PanelActionCreate(InputModel):

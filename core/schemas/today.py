@@ -14,3 +14,6 @@ class TodayRead(ReadModel):
     my_day: MyDayRead
     open_alerts: tuple[AlertRead, ...]
     unread_inbox: int
+    # The cases named above whose page the actor may open (policy ``case.view``): the face
+    # links those references to the case and shows the others as plain text.
+    openable_case_ids: frozenset[int] = frozenset()

@@ -189,14 +189,21 @@ async def _meeting_details(
             raise NotFound(entity=PanelMeeting.__tablename__, id=meeting_id)
         authorize(actor, Action.PANEL_VIEW, site_id=found[meeting_id][0].site_id)
     agenda: dict[int, list[AgendaItemRead]] = {meeting_id: [] for meeting_id in wanted}
-    for item, reference in await uow.session.execute(
-        select(PanelAgendaItem, Case.reference)
+    for item, reference, case_site_id, case_manager_id in await uow.session.execute(
+        select(PanelAgendaItem, Case.reference, Case.site_id, Case.case_manager_id)
         .join(Case, Case.id == PanelAgendaItem.case_id)
         .where(PanelAgendaItem.meeting_id.in_(wanted))
         .order_by(PanelAgendaItem.meeting_id, PanelAgendaItem.position)
     ):
         agenda[item.meeting_id].append(
-            AgendaItemRead(case_id=item.case_id, case_reference=reference, position=item.position)
+            AgendaItemRead(
+                case_id=item.case_id,
+                case_reference=reference,
+                position=item.position,
+                may_open_case=is_allowed(
+                    actor, Action.CASE_VIEW, site_id=case_site_id, case_manager_id=case_manager_id
+                ),
+            )
         )
     actions: dict[int, list[PanelActionRead]] = {meeting_id: [] for meeting_id in wanted}
     for action, reference, site_id, case_manager_id, owner_name in await uow.session.execute(

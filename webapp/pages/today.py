@@ -32,6 +32,7 @@ class AppointmentCard:
     time: str
     datetime: str
     reference: str
+    case_url: str  # the case page, '' when the reader may not open it
     place: str
     status: str
     outcome_url: str  # '' unless it has started and still waits for an outcome
@@ -40,6 +41,7 @@ class AppointmentCard:
 @dataclass(frozen=True)
 class OverdueCard:
     reference: str
+    case_url: str  # the case page, '' when the reader may not open it
     due: str
     owner: str
 
@@ -47,13 +49,21 @@ class OverdueCard:
 @dataclass(frozen=True)
 class AlertCard:
     reference: str
+    case_url: str  # the case page, '' when the reader may not open it
     status: str
     raised: str
     datetime: str
 
 
-def _appointment(item: AppointmentRead, words: Translator) -> AppointmentCard:
+def _case_url(case_id: int, openable: frozenset[int]) -> str:
+    return routes.case_path(case_id) if case_id in openable else ""
+
+
+def _appointment(
+    item: AppointmentRead, words: Translator, openable: frozenset[int]
+) -> AppointmentCard:
     return AppointmentCard(
+        case_url=_case_url(item.case_id, openable),
         time=words.format_time(item.starts_at),
         datetime=item.starts_at.isoformat(),
         reference=item.case_reference,
@@ -66,16 +76,18 @@ def _appointment(item: AppointmentRead, words: Translator) -> AppointmentCard:
     )
 
 
-def _overdue(item: OverdueActionRead, words: Translator) -> OverdueCard:
+def _overdue(item: OverdueActionRead, words: Translator, openable: frozenset[int]) -> OverdueCard:
     return OverdueCard(
+        case_url=_case_url(item.case_id, openable),
         reference=item.case_reference,
         due=words.format_date(item.due_on),
         owner=label(item.owner_agency, words) if item.owner_agency else "",
     )
 
 
-def _alert(item: AlertRead, words: Translator) -> AlertCard:
+def _alert(item: AlertRead, words: Translator, openable: frozenset[int]) -> AlertCard:
     return AlertCard(
+        case_url=_case_url(item.case_id, openable),
         reference=item.case_reference,
         status=label(item.status, words),
         raised=words.format_datetime(item.raised_at, MOMENT),
@@ -106,9 +118,14 @@ class TodayState(AppState):
         mine = await today_service.my_today(uow=caller.uow(), actor=caller.actor)
         words = caller.words
         self.day_text = words.format_date(mine.my_day.day, "full")
-        self.appointments = [_appointment(item, words) for item in mine.my_day.appointments]
-        self.overdue_actions = [_overdue(item, words) for item in mine.my_day.overdue_actions]
-        self.open_alerts = [_alert(item, words) for item in mine.open_alerts]
+        may_open = mine.openable_case_ids
+        self.appointments = [
+            _appointment(item, words, may_open) for item in mine.my_day.appointments
+        ]
+        self.overdue_actions = [
+            _overdue(item, words, may_open) for item in mine.my_day.overdue_actions
+        ]
+        self.open_alerts = [_alert(item, words, may_open) for item in mine.open_alerts]
         self.unread_inbox = mine.unread_inbox
         self.unread_text = (
             words.ngettext(
@@ -122,6 +139,11 @@ class TodayState(AppState):
 
 def _detail(term: rx.Var | str, value: rx.Var | str) -> rx.Component:
     return rx.el.div(rx.el.dt(term), rx.el.dd(value), class_name="card-row")
+
+
+def _reference(item: rx.Var) -> rx.Component:
+    """The case reference, linked to the case's page for whoever core says may open it."""
+    return rx.cond(item.case_url != "", rx.el.a(item.reference, href=item.case_url), item.reference)
 
 
 def _empty(text: rx.Var | str) -> rx.Component:
@@ -155,7 +177,7 @@ def _appointments() -> rx.Component:
                             class_name="card-title",
                         ),
                         rx.el.dl(
-                            _detail(_("Case reference"), item.reference),
+                            _detail(_("Case reference"), _reference(item)),
                             _detail(_("Place"), item.place),
                             _detail(_("Status"), item.status),
                             class_name="card-details",
@@ -184,7 +206,7 @@ def _overdue_actions() -> rx.Component:
                 rx.foreach(
                     TodayState.overdue_actions,
                     lambda item: rx.el.li(
-                        rx.el.h3(item.reference, class_name="card-title"),
+                        rx.el.h3(_reference(item), class_name="card-title"),
                         rx.el.dl(
                             _detail(_("Was due"), item.due),
                             rx.cond(item.owner != "", _detail(_("Agency"), item.owner)),
@@ -216,7 +238,7 @@ def _open_alerts() -> rx.Component:
                 rx.foreach(
                     TodayState.open_alerts,
                     lambda item: rx.el.li(
-                        rx.el.h3(item.reference, class_name="card-title"),
+                        rx.el.h3(_reference(item), class_name="card-title"),
                         rx.el.dl(
                             _detail(_("Status"), item.status),
                             _detail(

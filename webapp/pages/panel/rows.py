@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from core.enums import PanelActionStatus
 from core.schemas.panels import (
+    AgendaItemRead,
     PanelActionRead,
     PanelMeetingDetail,
     PanelMeetingRead,
@@ -18,6 +19,7 @@ from core.schemas.panels import (
 )
 from ui.i18n import Translator
 from ui.labels import label
+from webapp import routes
 
 WHEN = "EEE d MMM yyyy, HH:mm"
 DAY = "d MMM yyyy"
@@ -43,6 +45,21 @@ class ActionCard:
     meeting: str  # where it was agreed ('' inside its own meeting's card)
     can_finish: bool
     can_reopen: bool
+
+
+@dataclass(frozen=True)
+class AgendaEntry:
+    """A case on a meeting's agenda: its reference, and its page if the reader may open it."""
+
+    reference: str
+    case_url: str = ""
+
+
+def agenda_entry(item: AgendaItemRead) -> AgendaEntry:
+    return AgendaEntry(
+        reference=item.case_reference,
+        case_url=routes.case_path(item.case_id) if item.may_open_case else "",
+    )
 
 
 @dataclass(frozen=True)

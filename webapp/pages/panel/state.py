@@ -51,12 +51,14 @@ from webapp.pages.panel.checks import (
 from webapp.pages.panel.rows import (
     DAY,
     ActionCard,
+    AgendaEntry,
     Choice,
     MeetingCard,
     OwnerChoice,
     action_card,
     action_case_choices,
     agenda_choices,
+    agenda_entry,
     held_actions,
     meeting_card,
     meeting_label,
@@ -97,7 +99,7 @@ def _clear(*element_ids: str) -> rx.event.EventSpec:
 
 class PanelState(AppState):
     meetings: list[MeetingCard] = []
-    agendas: dict[str, list[str]] = {}
+    agendas: dict[str, list[AgendaEntry]] = {}
     meeting_actions: dict[str, list[ActionCard]] = {}
     # Planning choices, per meeting: cases not yet on its agenda, the cases on it, the staff.
     agenda_choices: dict[str, list[Choice]] = {}
@@ -153,7 +155,7 @@ class PanelState(AppState):
     def _show_page(self, found: PanelPage, words: Translator) -> None:
         self.meetings = [meeting_card(coming, words) for coming in found.upcoming]
         details = {str(c.detail.meeting.id): c.detail for c in found.upcoming}
-        self.agendas = {k: [i.case_reference for i in d.agenda] for k, d in details.items()}
+        self.agendas = {k: [agenda_entry(i) for i in d.agenda] for k, d in details.items()}
         self.meeting_actions = {
             key: [action_card(action, words) for action in detail.actions]
             for key, detail in details.items()

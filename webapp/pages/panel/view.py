@@ -111,7 +111,17 @@ def _meeting_card(meeting: rx.Var) -> rx.Component:
         rx.cond(
             agenda.length() > 0,  # type: ignore[attr-defined]
             rx.el.ul(
-                rx.foreach(agenda, lambda ref: rx.el.li(ref, class_name="case-reference")),
+                rx.foreach(
+                    agenda,
+                    lambda entry: rx.el.li(
+                        rx.cond(
+                            entry.case_url != "",
+                            rx.el.a(entry.reference, href=entry.case_url),
+                            entry.reference,
+                        ),
+                        class_name="case-reference",
+                    ),
+                ),
                 class_name="plain-list",
             ),
             rx.el.p(_("No cases are on the agenda yet.")),
