@@ -28,17 +28,22 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete
+from sqlalchemy import bindparam, delete, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from core.models import BotConversation, BotProcessedUpdate
+from core.enums import Stage
+from core.models import BotConversation, BotProcessedUpdate, Case
 from core.schemas.actor import Actor
 from core.schemas.common import ReadModel
 from core.schemas.contacts import ContactCreate, ContactRead
 from core.schemas.telegram import ConversationRead
+from core.services.access import CaseKey
 from core.services.contacts import log_contact_in
-from core.services.telegram_links import linked_actor_in
+from core.services.telegram_links import (
+    actor_from_link_rows,
+    linked_actor_select,
+)
 from core.uow import UnitOfWork
 
 UPDATE_MEMORY = timedelta(days=7)
@@ -188,8 +193,9 @@ async def confirm_log_from_conversation(
     async with uow:
         if update_id is not None and not await _claim_in(uow, update_id):
             return ConfirmedLog(outcome=ConfirmOutcome.DUPLICATE)
+        case = None
         if actor is None:
-            actor = await linked_actor_in(uow, telegram_user_id)
+            actor, case = await _linked_actor_and_case(uow, telegram_user_id, flow, step)
         data = None
         if actor is not None:
             if on_actor is not None:
@@ -203,20 +209,73 @@ async def confirm_log_from_conversation(
             return ConfirmedLog(outcome=ConfirmOutcome.EXPIRED, actor=actor)
         if on_taken is not None:
             on_taken()
-        contact = await log_contact_in(uow, actor, contact_from(data))
+        # The case's key read with the link is used only if the conversation taken is about
+        # that case (log_contact_in reads it again otherwise), and authorised there either way.
+        contact = await log_contact_in(uow, actor, contact_from(data), case=case)
         await uow.commit()
         return ConfirmedLog(outcome=ConfirmOutcome.SAVED, actor=actor, data=data, contact=contact)
 
 
-_TAKE_CONVERSATION = (
-    delete(_conversations)
-    .where(
-        _conversations.c.telegram_user_id == bindparam("telegram_user_id"),
-        _conversations.c.flow == bindparam("flow"),
-        _conversations.c.step == bindparam("step"),
-        _conversations.c.updated_at > bindparam("alive_after"),
+_ALIVE_CONVERSATION = (
+    _conversations.c.telegram_user_id == bindparam("telegram_user_id"),
+    _conversations.c.flow == bindparam("flow"),
+    _conversations.c.step == bindparam("step"),
+    _conversations.c.updated_at > bindparam("alive_after"),
+)
+_CASE_KEY_COLUMNS = (
+    Case.id,
+    Case.reference,
+    Case.site_id,
+    Case.case_manager_id,
+    Case.stage,
+    Case.referral_date,
+)
+# The key of the case a live conversation at the flow and step keeps (``data[CASE_ID_KEY]``):
+# no row when there is no such conversation or no such case.
+_CONVERSATION_CASE = (
+    select(*(column.label(f"case_{column.key}") for column in _CASE_KEY_COLUMNS))
+    .select_from(_conversations)
+    .join(Case, Case.id == _conversations.c.data[CASE_ID_KEY].as_integer())
+    .where(*_ALIVE_CONVERSATION)
+    .subquery("conversation_case")
+)
+# One row per membership of the linked, active account (none when there is no link), each
+# with the case's key, or NULLs. A read only: the conversation is taken by its own statement.
+_LINKED_ACTOR_AND_CASE = (
+    linked_actor_select(bindparam("telegram_user_id"))
+    .outerjoin(_CONVERSATION_CASE, true())
+    .add_columns(*_CONVERSATION_CASE.c)
+)
+
+
+async def _linked_actor_and_case(
+    uow: UnitOfWork, telegram_user_id: int, flow: str, step: str
+) -> tuple[Actor | None, CaseKey | None]:
+    """The linked actor and the key of the case the conversation is about: one ``SELECT``."""
+    connection = await uow.connection()
+    result = await connection.execute(
+        _LINKED_ACTOR_AND_CASE,
+        {
+            "telegram_user_id": telegram_user_id,
+            "flow": flow,
+            "step": step,
+            "alive_after": uow.clock.now() - CONVERSATION_LIFETIME,
+        },
     )
-    .returning(_conversations.c.data)
+    rows = result.mappings().all()
+    actor = actor_from_link_rows(rows)
+    if actor is None or rows[0]["case_id"] is None:
+        return actor, None
+    first = rows[0]
+    case = CaseKey(
+        first["case_id"], first["case_reference"], first["case_site_id"],
+        first["case_case_manager_id"], Stage(first["case_stage"]), first["case_referral_date"],
+    )  # fmt: skip
+    return actor, case
+
+
+_TAKE_CONVERSATION = (
+    delete(_conversations).where(*_ALIVE_CONVERSATION).returning(_conversations.c.data)
 )
 
 

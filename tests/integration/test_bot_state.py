@@ -8,14 +8,17 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from core.bootstrap import Container
 from core.clock import FixedClock
-from core.models import BotConversation, BotProcessedUpdate
+from core.enums import ContactType, Role, WorkCategory
+from core.models import BotConversation, BotProcessedUpdate, Contact
+from core.schemas.actor import Actor
 from core.schemas.contacts import ContactCreate
 from core.schemas.telegram import ConversationRead
-from core.services import bot_state
+from core.services import bot_state, telegram_links
+from tests.factories import World
 
 TG_USER, OTHER_TG_USER = 7_000_000_001, 7_000_000_002
 
@@ -185,3 +188,86 @@ async def test_a_save_whose_update_id_prunes_forgets_old_claims_and_is_claimed_o
     assert first.outcome is bot_state.ConfirmOutcome.UNLINKED  # nobody linked that user
     assert await stored_update_ids(container) == [update_id]
     assert (await save()).outcome is bot_state.ConfirmOutcome.DUPLICATE
+
+
+async def _linked_manager_at_confirm(world: World, telegram_user_id: int) -> tuple[Actor, int]:
+    """A case manager linked to ``telegram_user_id``, with a ``/log`` at its Save on their case."""
+    manager = world.actor(Role.CASE_MANAGER)
+    case = await world.allocated_case(case_manager=manager)
+    code = await telegram_links.issue_link_code(
+        uow=world.container.uow(), actor=manager, user_id=manager.user_id
+    )
+    await telegram_links.redeem_link_code(
+        uow=world.container.uow(),
+        code=code.code,
+        telegram_user_id=telegram_user_id,
+        chat_id=telegram_user_id,
+    )
+    await bot_state.save_conversation(
+        uow=world.container.uow(),
+        telegram_user_id=telegram_user_id,
+        flow="log",
+        step="confirm",
+        data={"case_id": case.id, "minutes": 10},
+    )
+    return manager, case.id
+
+
+def _phone_call(data: dict[str, Any]) -> ContactCreate:
+    return ContactCreate(
+        case_id=int(data["case_id"]),
+        contact_type=ContactType.PHONE,
+        duration_minutes=int(data["minutes"]),
+        categories=frozenset({WorkCategory.SUPPORT}),
+    )
+
+
+async def _save(world: World, update_id: int) -> bot_state.ConfirmedLog:
+    return await bot_state.confirm_log_from_conversation(
+        uow=world.container.uow(),
+        telegram_user_id=TG_USER,
+        flow="log",
+        step="confirm",
+        contact_from=_phone_call,
+        update_id=update_id,
+    )
+
+
+async def test_a_save_reads_the_link_and_the_case_in_one_statement(world: World) -> None:
+    # Claim, link with the case's key, take the conversation, the contact, and at commit the
+    # audit chain's three: seven statements, where reading the link, the conversation and the
+    # case one by one made eight.
+    manager, case_id = await _linked_manager_at_confirm(world, TG_USER)
+    statements: list[str] = []
+
+    def sent(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = world.container.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", sent)
+    try:
+        saved = await _save(world, 9_001)
+    finally:
+        event.remove(engine, "before_cursor_execute", sent)
+
+    assert saved.outcome is bot_state.ConfirmOutcome.SAVED
+    assert saved.contact is not None and saved.contact.case_id == case_id
+    assert saved.actor is not None and saved.actor.user_id == manager.user_id
+    assert len(statements) == 7
+    assert await conversation_rows(world.container) == 0
+
+
+async def test_two_saves_of_one_conversation_at_once_write_one_contact(world: World) -> None:
+    # A double tap: two updates, two claims, one conversation; the take decides.
+    _, case_id = await _linked_manager_at_confirm(world, TG_USER)
+
+    results = await asyncio.gather(_save(world, 9_101), _save(world, 9_102))
+
+    outcomes = sorted(result.outcome.value for result in results)
+    assert outcomes == [bot_state.ConfirmOutcome.EXPIRED.value, bot_state.ConfirmOutcome.SAVED]
+    async with world.container.session_factory() as session:
+        contacts = await session.scalar(
+            select(func.count()).select_from(Contact).where(Contact.case_id == case_id)
+        )
+    assert contacts == 1
+    assert await stored_update_ids(world.container) == [9_101, 9_102]
