@@ -1,11 +1,11 @@
 """One case's page state: its summary, what the reader may do on it, risk, stage history,
 interventions, timeline and, for the roles allowed, victims and children.
 
-Core decides everything: ``get_case`` whether the reader may see the case at all,
-``case_timeline`` which free text they get, ``case_people`` whether they may see victims
-and children (only asked when ``core.areas`` offers them), ``core.areas.offers_on_case`` which
-actions to show. A case the reader may not see, an unknown id and an address that is not a
-case id all show the same "Page not found", so the page never tells anyone that a case exists.
+Core decides everything, in one read (``core.services.case_page``): whether the reader may see
+the case at all, which free text they get, whether they may see victims and children (None
+when not); ``core.areas.offers_on_case`` which actions to show. A case the reader may not see,
+an unknown id and an address that is not a case id all show the same "Page not found", so the
+page never tells anyone that a case exists.
 The state holds only what the page shows: the subject's name, date of birth and address never
 reach the browser.
 """
@@ -26,8 +26,7 @@ from core.errors import DomainError, NotFound, NotPermitted
 from core.schemas.cases import CaseRead, StageChangeRead
 from core.schemas.interventions import InterventionRead
 from core.schemas.people import CasePeopleRead, LinkedPersonRead
-from core.services import cases, interventions, people, risk
-from core.services.timeline import case_timeline
+from core.services.case_page import case_page
 from ui.i18n import N_, Translator
 from ui.labels import intervention_kind_label, label
 from webapp import routes
@@ -285,23 +284,15 @@ class CaseState(AppState):
         case_id, actor = int(raw_id), caller.actor
         notice = self._pending_notice if self._pending_case == case_id else ""
         self._pending_notice, self._pending_case = "", 0
-        case = await cases.get_case(uow=caller.uow(), actor=actor, case_id=case_id)
-        history = await risk.risk_history(uow=caller.uow(), actor=actor, case_id=case_id)
-        stages = await cases.stage_history(uow=caller.uow(), actor=actor, case_id=case_id)
-        work = await interventions.list_case_interventions(
-            uow=caller.uow(), actor=actor, case_id=case_id
+        page = await case_page(
+            uow=caller.uow(), actor=actor, case_id=case_id, timeline_limit=TIMELINE_LIMIT
         )
-        entries = await case_timeline(
-            uow=caller.uow(), actor=actor, case_id=case_id, limit=TIMELINE_LIMIT
-        )
-        linked = None  # not for this role: the page shows nothing about linked people
-        if offers_on_case(actor, Offer.LINKED_PEOPLE, case):
-            linked = await people.case_people(uow=caller.uow(), actor=actor, case_id=case_id)
-        self._show_case(case, history, caller)
-        self.stage_rows = _stage_rows(case, stages, caller.words)
-        self._show_work(case, work, caller)
-        self._show_people(case, linked, caller)
-        self.timeline_rows = timeline_rows(entries, caller.words)
+        self._show_case(page.case, list(page.risk), caller)
+        self.stage_rows = _stage_rows(page.case, list(page.stages), caller.words)
+        self._show_work(page.case, list(page.interventions), caller)
+        # None when the reader may not see victims: the page shows nothing about them.
+        self._show_people(page.case, page.people, caller)
+        self.timeline_rows = timeline_rows(list(page.timeline), caller.words)
         self.notice = notice
         self.status = FOUND
 
