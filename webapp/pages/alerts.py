@@ -14,11 +14,10 @@ from typing import Any
 
 import reflex as rx
 
-from core.areas import Offer, offers
 from core.enums import AlertStatus
 from core.errors import DomainError
 from core.schemas.alerts import AlertRead
-from core.services import alerts, caseload_lookup
+from core.services import alerts
 from ui.errors import error_message
 from ui.i18n import N_, Translator
 from ui.labels import label
@@ -93,22 +92,14 @@ class AlertsState(AppState):
         self.errors = [FieldError(field=field, message=message)]
 
     async def _refresh(self, caller: Caller) -> None:
-        actor, words = caller.actor, caller.words
-        self.can_raise = offers(actor, Offer.RAISE_ALERT)
-        # Asked, not refused: a case manager reads the alerts on their caseload instead.
-        self.can_answer = offers(actor, Offer.ANSWER_ALERTS)
-        shown = await (
-            alerts.list_alerts_to_answer(uow=caller.uow(), actor=actor)
-            if self.can_answer
-            else alerts.list_open_alerts(uow=caller.uow(), actor=actor)
-        )
-        self.alert_rows = [_alert_card_row(a, words, can_answer=self.can_answer) for a in shown]
-        choices = (
-            await caseload_lookup.my_open_case_choices(uow=caller.uow(), actor=actor)
-            if self.can_raise
-            else []
-        )
-        self.case_choices = [CaseOption(id=str(c.case_id), reference=c.reference) for c in choices]
+        shown = await alerts.alerts_page(uow=caller.uow(), actor=caller.actor)
+        self.can_raise, self.can_answer = shown.can_raise, shown.can_answer
+        self.alert_rows = [
+            _alert_card_row(a, caller.words, can_answer=shown.can_answer) for a in shown.alerts
+        ]
+        self.case_choices = [
+            CaseOption(id=str(c.case_id), reference=c.reference) for c in shown.case_choices
+        ]
 
     @rx.event
     @signed_in
