@@ -118,8 +118,10 @@ class CaseFormState(AppState):
         return True
 
     async def _saved(self, message: str, case_id: int | None = None) -> rx.event.EventSpec:
-        """Back to the case's page, which shows ``message`` once."""
-        self.form_key = ""
+        """Back to the case's page, which shows ``message`` once. The form goes back to
+        "Loading…": the next visit must not draw this one again, stale, and then swap it for a
+        fresh one under the reader's fingers (they lost what they had picked)."""
+        self.form_key, self.status = "", LOADING
         case_page = await self.get_state(CaseState)
         case_page.tell(case_id or self._case_id, message)
         return rx.redirect(routes.case_path(case_id or self._case_id))
