@@ -67,7 +67,10 @@ async def add_intervention(
             kind=kind,
             agency=data.agency,
             status=data.status,
-            started_on=data.started_on,
+            # Added as already started with no date: today, as a status change to STARTED
+            # does; else the funder return (by start date) never counts it.
+            started_on=data.started_on
+            or (uow.clock.now().date() if data.status is InterventionStatus.STARTED else None),
             recorded_by_id=actor.user_id,
             created_at=uow.clock.now(),
         )
