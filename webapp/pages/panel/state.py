@@ -89,6 +89,16 @@ def _action_create(sent: ActionForm, owner_agency: str) -> PanelActionCreate:
     )
 
 
+def _action_problem(key: str, error: DomainError | ValidationError, words: Translator) -> Problem:
+    """What core (or the model) refused in a new panel action, by the field it is about."""
+    message = (
+        error_message(error, words)
+        if isinstance(error, DomainError)
+        else words.gettext(ENTER_DESCRIPTION)
+    )
+    return Problem("action_case_error", ACTION_CASE + key, message)
+
+
 def _clear(*element_ids: str) -> rx.event.EventSpec:
     """Empty a form's fields after it was saved (the fields are the browser's, not state)."""
     return rx.call_script(
@@ -257,19 +267,11 @@ class PanelState(AppState):
         if problems or not key.isdigit():
             yield self._show(key, problems)
             return
-        try:
-            action = await panels.add_panel_action(
-                uow=caller.uow(),
-                actor=caller.actor,
-                data=_action_create(sent, owners[sent.owner_id]),
-            )
+        try:  # the model's own checks (ValidationError) as well as core's
+            data = _action_create(sent, owners[sent.owner_id])
+            action = await panels.add_panel_action(uow=caller.uow(), actor=caller.actor, data=data)
         except (DomainError, ValidationError) as error:
-            message = (
-                error_message(error, words)
-                if isinstance(error, DomainError)
-                else words.gettext(ENTER_DESCRIPTION)
-            )
-            yield self._show(key, [Problem("action_case_error", ACTION_CASE + key, message)])
+            yield self._show(key, [_action_problem(key, error, words)])
             return
         self.confirmation = words.gettext(
             "Action added for {reference}, due {due}.",
