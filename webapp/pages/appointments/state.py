@@ -31,6 +31,7 @@ from webapp.components.forms import FieldError, focus, parse_local_datetime
 from webapp.components.layout import MAIN_ID
 from webapp.handlers import Caller, signed_in
 from webapp.i18n import translator
+from webapp.pages.appointments.clash import BookingClash
 from webapp.pages.appointments.rows import (
     ALREADY_CHANGED,
     BAD_WHEN,
@@ -65,7 +66,7 @@ Problems = dict[str, tuple[str, str]]
 QUESTIONS = ("case", "when", "place", "outcome", "note")
 
 
-class AppointmentsState(AppState):
+class AppointmentsState(BookingClash, AppState):
     loaded: bool = False
     not_found: bool = False
     view: str = LIST
@@ -143,6 +144,7 @@ class AppointmentsState(AppState):
         self.case_error = self.when_error = self.place_error = ""
         self.outcome_error = self.note_error = ""
         self.confirmation = ""
+        self._drop_clash()
 
     # --- loading ---------------------------------------------------------------------------
 
@@ -386,6 +388,7 @@ class AppointmentsState(AppState):
     async def book(self, caller: Caller, form: dict[str, Any]):  # type: ignore[no-untyped-def]
         if not self._fresh_submit(form, BOOK):
             return
+        self._drop_clash()
         problems: Problems = {}
         data = self._booking(form, caller, problems)
         if data is None:
@@ -393,15 +396,7 @@ class AppointmentsState(AppState):
             return
         self.saving = True
         yield  # the browser disables the button now
-        booked = await appointments.book_appointment(
-            uow=caller.uow(), actor=caller.actor, data=data
-        )
-        said = caller.words.gettext(
-            "Appointment booked for {reference} on {when}.",
-            reference=booked.case_reference,
-            when=caller.words.format_datetime(booked.starts_at, MOMENT),
-        )
-        yield await self._finish(caller, said)
+        yield await self._book(caller, data)  # or the warning of a clash (``clash``)
 
     @rx.event
     @signed_in

@@ -20,6 +20,7 @@ from webapp import routes
 from webapp.components.forms import error_summary
 from webapp.components.layout import page
 from webapp.i18n import _
+from webapp.pages.appointments.clash import clash_warning
 from webapp.pages.appointments.forms import (
     booking_body,
     cancel_form,
@@ -176,7 +177,7 @@ def appointments_page() -> rx.Component:
                 error_summary(state.errors),
                 rx.match(
                     state.view,
-                    (BOOK, booking_body()),
+                    (BOOK, rx.fragment(clash_warning(state), booking_body())),
                     (RESCHEDULE, reschedule_form()),
                     (CANCEL, cancel_form()),
                     (OUTCOME, outcome_form()),

@@ -19,9 +19,9 @@ import reflex as rx
 from pydantic import ValidationError
 
 from core.enums import Agency, AttendanceStatus, PanelActionStatus
-from core.errors import DomainError, ValidationFailed
+from core.errors import Clash, DomainError, ValidationFailed
 from core.schemas.broadcasts import BroadcastPreview
-from core.schemas.panels import PanelActionCreate, PanelMeetingCreate, PanelPage
+from core.schemas.panels import PanelActionCreate, PanelMeetingCreate, PanelMeetingRead, PanelPage
 from core.services import broadcasts, panels
 from ui.errors import error_message
 from ui.i18n import N_, Translator
@@ -48,6 +48,7 @@ from webapp.pages.panel.checks import (
     action_problems,
     schedule_problems,
 )
+from webapp.pages.panel.clash import ScheduleClash
 from webapp.pages.panel.rows import (
     DAY,
     ActionCard,
@@ -107,7 +108,7 @@ def _clear(*element_ids: str) -> rx.event.EventSpec:
     )
 
 
-class PanelState(AppState):
+class PanelState(ScheduleClash, AppState):
     meetings: list[MeetingCard] = []
     agendas: dict[str, list[AgendaEntry]] = {}
     meeting_actions: dict[str, list[ActionCard]] = {}
@@ -155,6 +156,7 @@ class PanelState(AppState):
         self.schedule_site_error = ""
         self.schedule_when_error = ""
         self.schedule_place_error = ""
+        self.meeting_clashes = []  # "Save anyway" still finds the meeting it was shown for
 
     def _show_error(self, message: str, error: DomainError) -> None:
         self.errors = [FieldError(field=str(error.details.get("field") or ""), message=message)]
@@ -313,23 +315,29 @@ class PanelState(AppState):
         if problems or sent.starts_at is None:
             yield self._show("", problems)
             return
+        data = PanelMeetingCreate(
+            site_id=int(sent.site_id), starts_at=sent.starts_at, place=sent.place or None
+        )
         try:
             meeting = await panels.schedule_panel_meeting(
-                uow=caller.uow(),
-                actor=caller.actor,
-                data=PanelMeetingCreate(
-                    site_id=int(sent.site_id), starts_at=sent.starts_at, place=sent.place or None
-                ),
+                uow=caller.uow(), actor=caller.actor, data=data
             )
+        except Clash as clash:  # another meeting at the site then: warn (``clash``)
+            yield self._warn_of_clash(data, clash, words)
+            return
         except DomainError as error:
             message = error_message(error, words)
             yield self._show("", [Problem("schedule_site_error", SCHEDULE_SITE, message)])
             return
-        self.confirmation = words.gettext(
-            "Panel meeting scheduled: {meeting}.", meeting=meeting_label(meeting, words)
+        yield await self._scheduled(caller, meeting)
+
+    async def _scheduled(self, caller: Caller, meeting: PanelMeetingRead) -> list[Any]:
+        self._drop_meeting_clash()
+        self.confirmation = caller.words.gettext(
+            "Panel meeting scheduled: {meeting}.", meeting=meeting_label(meeting, caller.words)
         )
         await self._refresh(caller)
-        yield [_clear(SCHEDULE_DATE, SCHEDULE_TIME, SCHEDULE_PLACE), focus("confirmation")]
+        return [_clear(SCHEDULE_DATE, SCHEDULE_TIME, SCHEDULE_PLACE), focus("confirmation")]
 
     def _fail(self, field: str, error: Exception, words: Translator) -> None:
         message = (

@@ -10,6 +10,7 @@ from core.enums import AttendanceStatus, PanelActionStatus
 from webapp.components.forms import error_summary
 from webapp.components.layout import page
 from webapp.i18n import _
+from webapp.pages.panel.clash import meeting_clash_warning
 from webapp.pages.panel.coordinator import broadcast_section, planning, schedule_section
 from webapp.pages.panel.state import PanelState
 
@@ -183,7 +184,7 @@ def panel_page() -> rx.Component:
             # The coordinator's tasks come before the long list of actions.
             rx.cond(
                 PanelState.schedule_sites.length() > 0,  # type: ignore[attr-defined]
-                schedule_section(),
+                rx.fragment(meeting_clash_warning(PanelState), schedule_section()),
             ),
             rx.cond(PanelState.can_broadcast, broadcast_section()),
             rx.el.section(
