@@ -8,7 +8,7 @@ same one ``build_bot`` uses) unless the caller passes its own, as the console do
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram.constants import ParseMode
@@ -49,7 +49,7 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     resolve_actor: ActorResolver | None = None,
     menu: tuple[MenuEntry, ...] = MENU,
-    post_shutdown: Callable[[BotApplication], Awaitable[None]] | None = None,
+    post_shutdown: Callable[[BotApplication], Coroutine[Any, Any, None]] | None = None,
 ) -> BotApplication:
     """The bot, ready for ``run_polling`` or ``async with`` + ``process_update``.
 
@@ -80,10 +80,10 @@ def build_application(
             .request(request)
             .get_updates_request(get_updates_request or AiohttpRequest(connection_pool_size=1))
         )
-    builder = builder.context_types(ContextTypes(context=BotContext)).post_init(publish_menu)
+    typed = builder.context_types(ContextTypes(context=BotContext)).post_init(publish_menu)
     if post_shutdown is not None:
-        builder = builder.post_shutdown(post_shutdown)
-    application: BotApplication = builder.build()  # type: ignore[assignment]
+        typed = typed.post_shutdown(post_shutdown)
+    application: BotApplication = typed.build()
     application.bot_data[CONTAINER_KEY] = container
     application.bot_data[MENU_KEY] = menu
     if resolve_actor is not None:

@@ -8,6 +8,7 @@ anything else is logged with its traceback and gets a generic apology. Never sil
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -22,7 +23,7 @@ from ui.errors import error_message
 log = logging.getLogger(__name__)
 
 
-async def on_error(update: object, context: CallbackContext) -> None:  # type: ignore[type-arg]
+async def on_error(update: object, context: CallbackContext[Any, Any, Any, Any]) -> None:
     error = context.error
     if not isinstance(update, Update):
         # Polling and network trouble: PTB retries on its own; keep a record.

@@ -126,5 +126,5 @@ async def gate(update: object, context: BotContext) -> None:
         raise ApplicationHandlerStop
 
 
-def gate_handler() -> TypeHandler[Update, BotContext]:
-    return TypeHandler(Update, gate)  # type: ignore[arg-type]
+def gate_handler() -> TypeHandler[Update, BotContext, None]:
+    return TypeHandler(Update, gate)

@@ -7,14 +7,14 @@ publishes the menu in every supported language (English as Telegram's default, W
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.ext import Application
 
-from bot.context import MENU_KEY
+from bot.context import MENU_KEY, BotContext
 from bot.conversations.common import cancel
 from bot.conversations.log import start_log
 from bot.handlers.alerts import show_alerts
@@ -33,7 +33,7 @@ from ui.i18n import N_, Translator
 class MenuEntry:
     command: str
     description: str  # an msgid, translated where it is shown
-    callback: Callable[..., Awaitable[None]]
+    callback: Callable[[Update, BotContext], Coroutine[Any, Any, None]]
     # Listed in /help only for someone core offers this to (core.areas), when not None.
     offer: Offer | None = None
 

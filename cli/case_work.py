@@ -6,7 +6,9 @@ core services the web pages use; nothing is saved when an option is wrong or cor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -84,7 +86,10 @@ def _abuse(text: str | None, option: str) -> AbuseProfile | None:
     return AbuseProfile(**values)
 
 
-def _model(build):  # type: ignore[no-untyped-def]
+Model = TypeVar("Model")
+
+
+def _model(build: Callable[[], Model]) -> Model:
     try:
         return build()
     except ValidationError as error:
@@ -173,7 +178,8 @@ def register(cases: typer.Typer) -> None:
             try:
                 made = await referrals.record_referral(uow=container.uow(), actor=actor, data=data)
             except PossibleDuplicates as shown:
-                return shown.matches  # type: ignore[return-value]
+                assert isinstance(shown.matches, DuplicateCheckRead)
+                return shown.matches
             return made.case
 
         result = run_with_container(work)

@@ -6,7 +6,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from cli.common import _, console, run_with_container, translator
 from core.bootstrap import Container
@@ -105,7 +112,7 @@ async def _run(container: Container, *, apply: bool, site: str | None) -> Retent
         TimeElapsedColumn(),
         console=console,
     ) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(site_code: str, done: int, total: int) -> None:
             if site_code not in tasks:

@@ -132,6 +132,8 @@ _OPEN_STAGE_WEIGHTS = (
     (Stage.ACTIVE, 5),
     (Stage.INDIRECT, 1),
 )
+_OPEN_STAGES = [stage for stage, _ in _OPEN_STAGE_WEIGHTS]
+_OPEN_WEIGHTS = [weight for _, weight in _OPEN_STAGE_WEIGHTS]
 _PAST_APPOINTMENT_STATUSES = (
     AppointmentStatus.ATTENDED,
     AppointmentStatus.ATTENDED,
@@ -229,7 +231,7 @@ class _Plan:
                 for _ in range(count):
                     # Allocated within the last year: Drive works with someone for 3 to 12 months.
                     allocated = self.now - rng.uniform(14, 365) * _DAY
-                    stage = rng.choices(*zip(*_OPEN_STAGE_WEIGHTS, strict=True))[0]
+                    stage = rng.choices(_OPEN_STAGES, _OPEN_WEIGHTS)[0]
                     drafts.append((allocated, site_id, manager, stage, None))
             for k in range(scale.closed_cases_per_site):
                 allocated = self.now - rng.uniform(120, 6 * 365) * _DAY

@@ -413,7 +413,7 @@ def _plan_work(plan: _CasePlan, rng: random.Random) -> None:
     allocated_at = plan.chain[-1][1]
     engaging_at = _working_time_after(rng, allocated_at, rng.randint(1, 4))
     plan.chain.append((Stage.ENGAGING, engaging_at))
-    mode = plan.stage if plan.stage in (Stage.ACTIVE, Stage.INDIRECT) else None
+    mode: Stage | None = plan.stage if plan.stage in (Stage.ACTIVE, Stage.INDIRECT) else None
     if plan.stage is Stage.CLOSED:
         mode = _mode_before_closure(rng, plan.closure_reason)
     if mode is not None:
@@ -1039,8 +1039,9 @@ def _contact_for_appointment(
 
 def _contacts_between_sessions(s: _Seeding, plan: _CasePlan) -> list[Contact]:
     """The first attempt (which began engagement), then calls, texts and letters until the end."""
-    start = moment = plan.at(Stage.ENGAGING)
+    start = plan.at(Stage.ENGAGING)
     assert start is not None
+    moment = start
     first_kind = s.rng.choice((ContactType.ATTEMPT_NO_ANSWER, ContactType.LETTER))
     contacts = [_contact(s, plan, start, first_kind, Stage.ENGAGING)]
     end = min(plan.closed_at or s.now, s.now)
@@ -1278,7 +1279,7 @@ def _panel_meetings(s: _Seeding, code: str) -> list[PanelMeeting]:
     """Every four weeks over the past year, and the next two; one past panel was cancelled."""
     days_ahead = (_PANEL_WEEKDAY[code] - s.now.weekday()) % 7 or 7
     next_panel = datetime.combine(s.now.date() + timedelta(days=days_ahead), time(10), UTC)
-    past = []
+    past: list[datetime] = []
     moment = next_panel - _PANEL_EVERY
     while moment >= s.now - timedelta(days=365):
         past.insert(0, moment)
@@ -1371,7 +1372,9 @@ def _attendance(s: _Seeding, code: str, meeting: PanelMeeting) -> list[PanelAtte
     held = meeting.status is PanelMeetingStatus.HELD
     people = [_holder(role) for role in _PANEL_ROLES]
     people += [m for m in STAFF if m.role is Role.CASE_MANAGER and code in m.site_codes]
-    statuses, weights = zip(*(_HELD_ATTENDANCE if held else _UPCOMING_ATTENDANCE), strict=True)
+    attendance = _HELD_ATTENDANCE if held else _UPCOMING_ATTENDANCE
+    statuses = [status for status, _ in attendance]
+    weights = [weight for _, weight in attendance]
     rows = []
     for member in people:
         status = s.rng.choices(statuses, weights=weights)[0]

@@ -73,11 +73,13 @@ async def alert_pressed(update: Update, context: BotContext) -> None:
         return
     verb, alert_id = match.group(1), int(match.group(2))
     if verb == "ack":
-        alert = await alerts.acknowledge_alert(uow=container.uow(), actor=actor, alert_id=alert_id)
+        acknowledged = await alerts.acknowledge_alert(
+            uow=container.uow(), actor=actor, alert_id=alert_id
+        )
         await query.answer(t.gettext("Acknowledged."))
-        buttons = alert_buttons(alert, t)
+        buttons = alert_buttons(acknowledged, t)
         await query.edit_message_text(
-            alert_text(alert, t), reply_markup=keyboard(buttons) if buttons else None
+            alert_text(acknowledged, t), reply_markup=keyboard(buttons) if buttons else None
         )
         return
     # Action taken: check now that this alert is one the actor may act on, before asking.

@@ -196,7 +196,8 @@ def _today(context: BotContext) -> date:
 
 def working_days(after: date, count: int = WORKING_DAYS_OFFERED) -> list[date]:
     """The next ``count`` weekdays after ``after`` (bank holidays are not known here)."""
-    days, day = [], after
+    days: list[date] = []
+    day = after
     while len(days) < count:
         day += timedelta(days=1)
         if day.weekday() < 5:

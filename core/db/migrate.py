@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 ALEMBIC_INI = Path(__file__).resolve().parent / "alembic.ini"
@@ -22,7 +23,7 @@ def alembic_config(url: str) -> Config:
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the database to ``revision`` on the given engine's connection."""
 
-    def _upgrade(connection):  # type: ignore[no-untyped-def]
+    def _upgrade(connection: Connection) -> None:
         config = alembic_config(str(engine.url))
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
@@ -32,7 +33,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
-    def _downgrade(connection):  # type: ignore[no-untyped-def]
+    def _downgrade(connection: Connection) -> None:
         config = alembic_config(str(engine.url))
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
@@ -42,7 +43,7 @@ async def downgrade(engine: AsyncEngine, revision: str) -> None:
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
-    def _current(connection):  # type: ignore[no-untyped-def]
+    def _current(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
     async with engine.connect() as connection:

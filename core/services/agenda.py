@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from core.clock import local_day_bounds
 from core.enums import AppointmentStatus, Role
@@ -25,7 +25,7 @@ from core.uow import UnitOfWork
 NEXT_APPOINTMENTS_LIMIT = 5
 
 
-def _my_scheduled_appointments(actor: Actor):  # type: ignore[no-untyped-def]
+def _my_scheduled_appointments(actor: Actor) -> Select[Appointment, str]:
     return (
         select(Appointment, Case.reference)
         .join(Case, Case.id == Appointment.case_id)

@@ -11,7 +11,7 @@ to an account since switched off, or about a case since closed, is not sent agai
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import Exists, exists, select, update
 
 from core.db.results import rowcount
 from core.enums import OutboxState, Stage
@@ -27,7 +27,7 @@ from core.uow import UnitOfWork
 MAX_LIMIT = 500
 
 
-def _recipient_at(site_ids: set[int]):  # type: ignore[no-untyped-def]
+def _recipient_at(site_ids: set[int]) -> Exists:
     return exists().where(
         Membership.user_id == OutboxMessage.recipient_user_id, Membership.site_id.in_(site_ids)
     )
