@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run test lint i18n bench
+.PHONY: setup run test test-fast lint i18n bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -20,11 +20,20 @@ setup: $(STAMP)
 run: setup
 	DEMO_MODE=$${DEMO_MODE:-true} $(VENV)/bin/drive-assist run
 
-test: setup
+# Lint first (seconds), then every test on both databases and in the browser.
+test: lint
 	$(PY) -m pytest
 
+# The inner loop: unit and integration tests on SQLite only; no PostgreSQL, no browser.
+test-fast: setup
+	TEST_DATABASES=sqlite $(PY) -m pytest tests/unit tests/integration
+
+# ruff's rules and formatting on the whole tree; mypy on the packages pyproject.toml lists
+# ([tool.mypy] files), core strictly.
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # Extract every marked string, merge it into each catalog, and check the catalogs compile.
 # Welsh for the new entries then comes from JSON files of translations:

@@ -3,7 +3,8 @@
 Service and integration tests that ask for ``container`` run twice: on SQLite (a file under a
 temporary folder) and on PostgreSQL (a database of their own on 127.0.0.1:5432, created at the
 start of the run and dropped at the end). With ``CI=true`` an unreachable PostgreSQL fails the
-run instead of skipping it.
+run instead of skipping it. ``TEST_DATABASES=sqlite`` (a comma-separated list of ``sqlite`` and
+``postgresql``) runs them on those backends only: ``make test-fast`` uses it.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ POSTGRES_ADMIN_DSN = os.environ.get(
 )
 # Tables the migrations fill with reference data; emptied never.
 REFERENCE_TABLES = {"intervention_kinds"}
+BACKENDS = ("sqlite", "postgresql")
+TEST_DATABASES = [
+    name.strip() for name in os.environ.get("TEST_DATABASES", ",".join(BACKENDS)).split(",")
+]
+if unknown := set(TEST_DATABASES) - set(BACKENDS):
+    raise pytest.UsageError(f"TEST_DATABASES names {sorted(unknown)}; known: {', '.join(BACKENDS)}")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
@@ -77,6 +84,8 @@ async def drop_postgres_database(url: str) -> None:
 
 
 async def require_postgres() -> None:
+    if "postgresql" not in TEST_DATABASES:
+        pytest.skip("TEST_DATABASES leaves PostgreSQL out of this run")
     if await _postgres_reachable():
         return
     message = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_DSN}"
@@ -85,7 +94,7 @@ async def require_postgres() -> None:
     pytest.skip(message + "; start it to run the PostgreSQL half of the suite")
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=TEST_DATABASES)
 async def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:

@@ -63,9 +63,7 @@ ERROR_MESSAGES: dict[str, str] = {
         "The planned end date must be {min_months} to {max_months} months after the case was"
         " allocated. Choose a date in that range."
     ),
-    "clash": N_(
-        "Something else is booked at that time. Choose another time, or save it anyway."
-    ),
+    "clash": N_("Something else is booked at that time. Choose another time, or save it anyway."),
     "database_not_ready": N_("The database is not set up yet. Run: drive-assist db upgrade"),
     "date_out_of_range": N_("Enter a real date, between the years {first_year} and {last_year}."),
     "contact_in_future": N_(

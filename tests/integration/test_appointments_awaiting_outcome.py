@@ -67,7 +67,7 @@ async def test_another_case_managers_unanswered_appointments_are_not_in_my_list(
     assert [a.case_reference for a in waiting] == [their_case.reference]
 
 
-async def test_the_pages_lists_put_a_just_started_appointment_in_awaiting_only_and_stop_at_the_window(
+async def test_the_page_lists_a_just_started_appointment_in_awaiting_only_and_stops_at_the_window(
     world: World, clock: FixedClock
 ) -> None:
     c = world.container
