@@ -135,6 +135,24 @@ async def test_a_case_manager_sees_todays_appointments_and_unread_count_then_rea
     await expect(item).not_to_contain_text("Unread")
     assert await inbox.unread_inbox_count(uow=core.uow(), actor=casey) == 0
 
+    # One tap from a Today card to its case, and from the case to logging a contact on it.
+    first = mine.my_day.appointments[0]
+    await page.goto(web_app)
+    await expect(page.get_by_role("heading", level=1, name="Today")).to_be_visible()
+    cards = page.get_by_role("region", name="Appointments")
+    await cards.get_by_role("link", name=first.case_reference, exact=True).first.click()
+    await page.wait_for_url(re.compile(rf"/case/{first.case_id}/?$"))
+    await expect(page.get_by_role("heading", level=1, name=first.case_reference)).to_be_visible()
+    await page.get_by_role("main").get_by_role("link", name="Log a contact").click()
+    await page.wait_for_url(re.compile(rf"/log/?\?case={first.case_id}$"))
+    await expect(page.get_by_role("heading", level=1, name="Log a contact")).to_be_visible()
+    many = page.locator("#case-select")  # many cases: a select, else a radio per case
+    if await many.count():
+        await expect(many).to_have_value(str(first.case_id))
+    else:
+        chosen = page.get_by_role("radio", name=first.case_reference, exact=True)
+        await expect(chosen).to_be_checked()
+
 
 async def test_older_messages_continue_the_inbox_after_the_first_page(
     web_app: str, page: Page, core: Container
