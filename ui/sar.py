@@ -111,19 +111,41 @@ def bundle_html(bundle: SarBundle, translator: Translator) -> str:
         [
             (_("Reference"), subject.reference),
             (_("Site"), subject.site_code),
+            (
+                _("Former references"),
+                ", ".join(
+                    f"{old.reference} ({old.site_code}, {page.text(old.replaced_at)})"
+                    for old in subject.former_references
+                ),
+            ),
             (_("Name"), subject.subject_name),
             (_("Date of birth"), subject.subject_date_of_birth),
             (_("Address"), subject.subject_address),
+            (_("Gender"), subject.subject_gender),
+            (_("Phone"), subject.subject_phone),
+            (_("Languages"), subject.subject_languages),
+            (_("Interpreter needed"), subject.subject_interpreter_needed),
             (_("Referred"), subject.referral_date),
             (_("Referral source"), subject.referral_source),
             (_("Referral reason"), subject.referral_reason),
+            (_("Referring agency"), subject.referrer_agency),
+            (
+                _("Referrer's contact details"),
+                _("[redacted: a third party]") if subject.referrer_contact_redacted else None,
+            ),
             (_("DASH score"), subject.dash_score),
+            (
+                _("DASH checklist answers"),
+                _("[redacted: the victim's answers]") if subject.dash_checklist_redacted else None,
+            ),
+            (_("Episode"), subject.episode),
             (_("Stage"), subject.stage),
             (_("Case manager"), subject.case_manager),
             (_("Allocated"), subject.allocated_at),
             (_("Planned end"), subject.planned_end),
             (_("Closed"), subject.closed_at),
             (_("Closure reason"), subject.closure_reason),
+            (_("Closure reason, in words"), subject.closure_reason_other),
             (_("Physical abuse at start"), abuse_start.physical),
             (_("Sexual abuse at start"), abuse_start.sexual),
             (_("Harassment or stalking at start"), abuse_start.harassment_stalking),
@@ -141,9 +163,27 @@ def bundle_html(bundle: SarBundle, translator: Translator) -> str:
     )
     page.heading(_("Stage history"))
     page.table(
-        [_("When"), _("From"), _("To"), _("Closure reason"), _("By")],
         [
-            (c.changed_at, c.from_stage, c.to_stage, c.closure_reason, c.changed_by)
+            _("When"),
+            _("Took effect"),
+            _("Episode"),
+            _("From"),
+            _("To"),
+            _("Closure reason"),
+            _("Reason"),
+            _("By"),
+        ],
+        [
+            (
+                c.changed_at,
+                c.effective_on,
+                c.episode,
+                c.from_stage,
+                c.to_stage,
+                c.closure_reason,
+                "\n".join(text for text in (c.closure_reason_other, c.reason) if text),
+                c.changed_by,
+            )
             for c in bundle.stage_history
         ],
     )
@@ -235,11 +275,17 @@ def bundle_html(bundle: SarBundle, translator: Translator) -> str:
         ],
     )
     page.heading(_("MARAC appearances"))
-    page.table([_("Heard on")], [(m.heard_on,) for m in bundle.marac_appearances])
+    page.table(
+        [_("Heard on"), _("Type"), _("Description")],
+        [(m.heard_on, m.appearance_type, m.description) for m in bundle.marac_appearances],
+    )
     page.heading(_("Police incidents"))
     page.table(
-        [_("Date"), _("Police reference")],
-        [(i.occurred_on, i.police_reference) for i in bundle.police_incidents],
+        [_("Date"), _("Police reference"), _("Type"), _("Description")],
+        [
+            (i.occurred_on, i.police_reference, i.incident_type, i.description)
+            for i in bundle.police_incidents
+        ],
     )
     page.heading(_("Disruption alerts"))
     page.table(

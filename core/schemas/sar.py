@@ -5,6 +5,13 @@ appears as their role and agency, never by name (``StaffRef.name`` is None and `
 ``[redacted: <agency>]``). Free text (contact notes, outcomes, reasons, panel actions) is kept
 whole: software cannot tell reliably whether it mentions someone else, so ``free_text_review``
 says that staff must read it before the bundle is released.
+
+The referrer's contact details (``Case.referrer_contact``: a named person at the referring
+agency) are a third party's and are never copied in: ``referrer_contact_redacted`` only says
+that some are held. The referring agency is kept (an organisation, not a person). So are the
+DASH checklist's answers (``dash_checklist_redacted``): the victim gave them, and most are about
+the victim (fear, pregnancy, depression, separation); the score, a measure of the risk the
+subject poses, is kept.
 """
 
 from __future__ import annotations
@@ -20,10 +27,12 @@ from core.enums import (
     ClosureReason,
     ContactType,
     InterventionStatus,
+    MaracAppearanceType,
     PanelActionStatus,
     PanelMeetingStatus,
     PersonKind,
     PlaceKind,
+    PoliceIncidentType,
     ReferralReason,
     ReferralSource,
     RiskLevel,
@@ -50,16 +59,33 @@ class StaffRef(ReadModel):
         return self.name if self.name is not None else f"[redacted: {self.agency.value}]"
 
 
+class SarFormerReference(ReadModel):
+    """A reference the case had before it was transferred to another site."""
+
+    reference: str
+    site_code: str
+    replaced_at: datetime
+
+
 class SarSubject(ReadModel):
     reference: str
     site_code: str
+    former_references: tuple[SarFormerReference, ...]
     subject_name: str | None
     subject_date_of_birth: date | None
     subject_address: str | None
+    subject_gender: str | None
+    subject_phone: str | None
+    subject_languages: str | None
+    subject_interpreter_needed: bool | None
     referral_date: date
     referral_source: ReferralSource
     referral_reason: ReferralReason
+    referrer_agency: str | None
+    referrer_contact_redacted: bool  # held, and left out: a third party's contact details
     dash_score: int | None
+    dash_checklist_redacted: bool  # held, and left out: the victim's answers, about the victim
+    episode: int
     stage: Stage
     stage_changed_at: datetime
     case_manager: StaffRef | None
@@ -67,6 +93,7 @@ class SarSubject(ReadModel):
     planned_end: date | None
     closed_at: datetime | None
     closure_reason: ClosureReason | None
+    closure_reason_other: str | None  # free text: review before release
     abuse_at_start: AbuseProfile
     abuse_at_closure: AbuseProfile
     created_at: datetime
@@ -74,9 +101,13 @@ class SarSubject(ReadModel):
 
 class SarStageChange(ReadModel):
     changed_at: datetime
+    effective_on: date | None
+    episode: int
     from_stage: Stage | None
     to_stage: Stage
     closure_reason: ClosureReason | None
+    closure_reason_other: str | None  # free text: review before release
+    reason: str | None  # free text: review before release
     changed_by: StaffRef | None
 
 
@@ -137,11 +168,15 @@ class SarPanelAction(ReadModel):
 
 class SarMaracAppearance(ReadModel):
     heard_on: date
+    appearance_type: MaracAppearanceType | None
+    description: str | None  # free text: review before release
 
 
 class SarPoliceIncident(ReadModel):
     occurred_on: date
     police_reference: str | None
+    incident_type: PoliceIncidentType | None
+    description: str | None  # free text: review before release
 
 
 class SarAlert(ReadModel):

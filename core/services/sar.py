@@ -10,6 +10,12 @@ what was done about an alert) is included whole: it is the subject's own data, b
 cannot reliably tell whether it also mentions a victim, a child or another agency's staff.
 The bundle says so (``free_text_review``) and staff must review that text before release.
 
+The referral's details about the subject (gender, phone, languages, interpreter), the
+referring agency and the DASH score, stage changes' reasons, dates and episodes, former
+references after a transfer and MARAC and police incident details are included. Left out, with
+a flag saying they are held: the referrer's contact details (a third party's) and the DASH
+checklist's answers (the victim's, mostly about the victim).
+
 The export is audited as ``sar.export`` with the case id and counts of records, nothing else.
 """
 
@@ -25,6 +31,7 @@ from core.errors import NotFound, ValidationFailed
 from core.models import (
     Appointment,
     Case,
+    CaseFormerReference,
     CaseStageChange,
     Contact,
     DisruptionAlert,
@@ -37,6 +44,7 @@ from core.models import (
     PanelMeeting,
     PoliceIncident,
     RiskAssessment,
+    Site,
     User,
 )
 from core.policy import Action, authorize, authorize_somewhere, sites_where
@@ -47,6 +55,7 @@ from core.schemas.sar import (
     SarAppointment,
     SarBundle,
     SarContact,
+    SarFormerReference,
     SarIntervention,
     SarMaracAppearance,
     SarPanelAction,
@@ -200,16 +209,24 @@ async def export_subject_access(*, uow: UnitOfWork, actor: Actor, reference: str
         ).all()
         marac = (
             await session.scalars(
-                select(MaracAppearance.heard_on)
+                select(MaracAppearance)
                 .where(MaracAppearance.case_id == case.id)
                 .order_by(MaracAppearance.heard_on, MaracAppearance.id)
             )
         ).all()
         incidents = (
-            await session.execute(
-                select(PoliceIncident.occurred_on, PoliceIncident.police_reference)
+            await session.scalars(
+                select(PoliceIncident)
                 .where(PoliceIncident.case_id == case.id)
                 .order_by(PoliceIncident.occurred_on, PoliceIncident.id)
+            )
+        ).all()
+        former = (
+            await session.execute(
+                select(CaseFormerReference.reference, Site.code, CaseFormerReference.replaced_at)
+                .join(Site, Site.id == CaseFormerReference.site_id)
+                .where(CaseFormerReference.case_id == case.id)
+                .order_by(CaseFormerReference.replaced_at, CaseFormerReference.id)
             )
         ).all()
         alerts = (
@@ -252,13 +269,25 @@ async def export_subject_access(*, uow: UnitOfWork, actor: Actor, reference: str
             subject=SarSubject(
                 reference=case.reference,
                 site_code=case.site.code,
+                former_references=tuple(
+                    SarFormerReference(reference=old, site_code=code, replaced_at=replaced_at)
+                    for old, code, replaced_at in former
+                ),
                 subject_name=case.subject_name,
                 subject_date_of_birth=case.subject_date_of_birth,
                 subject_address=case.subject_address,
+                subject_gender=case.subject_gender,
+                subject_phone=case.subject_phone,
+                subject_languages=case.subject_languages,
+                subject_interpreter_needed=case.subject_interpreter_needed,
                 referral_date=case.referral_date,
                 referral_source=case.referral_source,
                 referral_reason=case.referral_reason,
+                referrer_agency=case.referrer_agency,
+                referrer_contact_redacted=case.referrer_contact is not None,
                 dash_score=case.dash_score,
+                dash_checklist_redacted=bool(case.dash_answers),
+                episode=case.episode,
                 stage=case.stage,
                 stage_changed_at=case.stage_changed_at,
                 case_manager=ref(case.case_manager_id),
@@ -266,6 +295,7 @@ async def export_subject_access(*, uow: UnitOfWork, actor: Actor, reference: str
                 planned_end=case.planned_end,
                 closed_at=case.closed_at,
                 closure_reason=case.closure_reason,
+                closure_reason_other=case.closure_reason_other,
                 abuse_at_start=_abuse(case, "start"),
                 abuse_at_closure=_abuse(case, "closure"),
                 created_at=case.created_at,
@@ -273,9 +303,13 @@ async def export_subject_access(*, uow: UnitOfWork, actor: Actor, reference: str
             stage_history=tuple(
                 SarStageChange(
                     changed_at=change.changed_at,
+                    effective_on=change.effective_on,
+                    episode=change.episode,
                     from_stage=change.from_stage,
                     to_stage=change.to_stage,
                     closure_reason=change.closure_reason,
+                    closure_reason_other=change.closure_reason_other,
+                    reason=change.reason,
                     changed_by=ref(change.changed_by_id),
                 )
                 for change in stage_changes
@@ -342,10 +376,22 @@ async def export_subject_access(*, uow: UnitOfWork, actor: Actor, reference: str
                 )
                 for action, starts_at in actions
             ),
-            marac_appearances=tuple(SarMaracAppearance(heard_on=day) for day in marac),
+            marac_appearances=tuple(
+                SarMaracAppearance(
+                    heard_on=m.heard_on,
+                    appearance_type=m.appearance_type,
+                    description=m.description,
+                )
+                for m in marac
+            ),
             police_incidents=tuple(
-                SarPoliceIncident(occurred_on=day, police_reference=police_reference)
-                for day, police_reference in incidents
+                SarPoliceIncident(
+                    occurred_on=i.occurred_on,
+                    police_reference=i.police_reference,
+                    incident_type=i.incident_type,
+                    description=i.description,
+                )
+                for i in incidents
             ),
             alerts=tuple(
                 SarAlert(

@@ -18,20 +18,28 @@ from sqlalchemy import select
 from core.enums import (
     Agency,
     ContactType,
+    DashAnswer,
+    MaracAppearanceType,
     PersonKind,
     PlaceKind,
+    PoliceIncidentType,
+    ReferralReason,
+    ReferralSource,
     RiskLevel,
     Role,
+    Stage,
     WorkCategory,
 )
 from core.errors import NotFound, NotPermitted, ValidationFailed
 from core.models import AuditEvent
+from core.rules import DASH_QUESTIONS
 from core.schemas.appointments import AppointmentCreate
-from core.schemas.cases import CaseRead, CaseUpdate
+from core.schemas.cases import CaseAllocate, CaseRead, CaseTransfer, CaseUpdate, StageMove
 from core.schemas.contacts import ContactCreate
 from core.schemas.interventions import InterventionCreate
 from core.schemas.panels import PanelActionCreate, PanelMeetingCreate
 from core.schemas.people import LinkedPersonCreate
+from core.schemas.referrals import PerpetratorDetails, ReferralCreate
 from core.schemas.risk import MaracAppearanceCreate, PoliceIncidentCreate, RiskAssessmentCreate
 from core.schemas.sar import SarBundle
 from core.services import alerts as alert_services
@@ -41,6 +49,7 @@ from core.services import contacts as contact_services
 from core.services import interventions as intervention_services
 from core.services import panels as panel_services
 from core.services import people as people_services
+from core.services import referrals as referral_services
 from core.services import risk as risk_services
 from core.services import sar as sar_services
 from tests.conftest import START
@@ -363,3 +372,114 @@ def test_drive_assist_sar_export_writes_a_zip_and_explains_every_refusal(tmp_pat
     assert refused.returncode == 1
     assert "You do not have permission to do that" in refused.stderr
     assert not (tmp_path / "r").exists()
+
+
+REFERRER_CONTACT = "Duty desk, probation.sartest@probation.test.invalid"
+STAGE_REASON = "Engaging after the second session"
+INCIDENT_NOTE = "Call-out, subject left before arrival"
+
+
+async def test_the_bundle_holds_the_case_work_details_and_redacts_the_referrer_and_dash_answers(
+    world: World,
+) -> None:
+    sm = world.actor(Role.SERVICE_MANAGER)
+    cm = world.actor(Role.CASE_MANAGER)
+    made = await referral_services.record_referral(
+        uow=world.container.uow(),
+        actor=sm,
+        data=ReferralCreate(
+            site_id=world.sites["HER"].id,
+            referral_date=date(2026, 2, 20),
+            referral_source=ReferralSource.OTHER,
+            referral_reason=ReferralReason.SERIAL,
+            subject=PerpetratorDetails(
+                name=SUBJECT_NAME,
+                gender="Not stated",
+                phone="07700 900123",
+                languages="English, Welsh",
+                interpreter_needed=True,
+            ),
+            referrer_agency="Probation",
+            referrer_contact=REFERRER_CONTACT,
+            dash_answers={q: DashAnswer.NO for q in DASH_QUESTIONS} | {"q9": DashAnswer.YES},
+        ),
+    )
+    case = await case_services.allocate_case(
+        uow=world.container.uow(),
+        actor=sm,
+        case_id=made.case.id,
+        data=CaseAllocate(version=made.case.version, case_manager_id=cm.user_id),
+    )
+    case = await case_services.change_stage(
+        uow=world.container.uow(),
+        actor=sm,
+        case_id=case.id,
+        data=StageMove(version=case.version, to_stage=Stage.ENGAGING, reason=STAGE_REASON),
+    )
+    await risk_services.record_marac_appearance(
+        uow=world.container.uow(),
+        actor=cm,
+        data=MaracAppearanceCreate(
+            case_id=case.id,
+            heard_on=date(2026, 2, 25),
+            appearance_type=MaracAppearanceType.REPEAT,
+            description="Heard again after a new incident",
+        ),
+    )
+    await risk_services.record_police_incident(
+        uow=world.container.uow(),
+        actor=world.actor(Role.POLICE_FELLOW),
+        data=PoliceIncidentCreate(
+            case_id=case.id,
+            occurred_on=date(2026, 2, 24),
+            incident_type=PoliceIncidentType.DOMESTIC_ABUSE,
+            description=INCIDENT_NOTE,
+        ),
+    )
+    both = await world.add_actor(
+        "both.sar@test.invalid", [("HER", Role.SERVICE_MANAGER), ("WOR", Role.SERVICE_MANAGER)]
+    )
+    moved = await case_services.transfer_case(
+        uow=world.container.uow(),
+        actor=both,
+        case_id=case.id,
+        data=CaseTransfer(version=case.version, to_site_id=world.sites["WOR"].id),
+    )
+
+    bundle = await _export(world, moved.reference, site="WOR")
+    subject = bundle.subject
+
+    assert [(f.reference, f.site_code) for f in subject.former_references] == [
+        (case.reference, "HER")
+    ]
+    assert (subject.referral_source, subject.referral_reason) == (
+        ReferralSource.OTHER,
+        ReferralReason.SERIAL,
+    )
+    assert (subject.subject_gender, subject.subject_phone, subject.subject_languages) == (
+        "Not stated",
+        "07700 900123",
+        "English, Welsh",
+    )
+    assert subject.subject_interpreter_needed is True
+    assert subject.referrer_agency == "Probation"
+    assert subject.referrer_contact_redacted is True
+    assert subject.dash_checklist_redacted is True
+    assert subject.dash_score is not None and subject.episode == 1
+    engaging = [c for c in bundle.stage_history if c.to_stage is Stage.ENGAGING]
+    assert [(c.reason, c.episode) for c in engaging] == [(STAGE_REASON, 1)]
+    assert engaging[0].effective_on is not None
+    assert [(m.appearance_type, m.description) for m in bundle.marac_appearances] == [
+        (MaracAppearanceType.REPEAT, "Heard again after a new incident")
+    ]
+    assert [(i.incident_type, i.description) for i in bundle.police_incidents] == [
+        (PoliceIncidentType.DOMESTIC_ABUSE, INCIDENT_NOTE)
+    ]
+    english = Translator("en_GB")
+    page = bundle_html(bundle, english)
+    for text in (bundle_json(bundle), page):
+        assert "probation.sartest" not in text  # the referrer's contact: never in the bundle
+        assert "q9" not in text and "pregnant" not in text  # nor the victim's DASH answers
+    for shown in (case.reference, STAGE_REASON, INCIDENT_NOTE, "Repeat appearance", "Probation"):
+        assert shown in page
+    assert "[redacted: a third party]" in page
