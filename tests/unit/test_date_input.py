@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from webapp.components.forms import date_parts, parse_date_parts
+from ui.i18n import Translator
+from webapp.components.forms import date_parts, parse_date_parts, parse_date_time_parts
 
 
 def _form(day: str, month: str, year: str) -> dict[str, str]:
@@ -37,3 +39,12 @@ def test_a_date_fills_the_three_fields_and_reads_back_the_same() -> None:
     assert date_parts(day) == ("7", "12", "2026")
     assert parse_date_parts(_form(*date_parts(day)), "when") == day
     assert date_parts(None) == ("", "", "")
+
+
+def test_the_date_and_a_time_read_back_as_a_moment_in_the_users_zone_or_none() -> None:
+    words = Translator("en_GB")
+    form = {**_form("27", "3", "2026"), "when_time": "14:30"}
+    moment = parse_date_time_parts(form, "when", "when_time", words)
+    assert moment == datetime(2026, 3, 27, 14, 30, tzinfo=ZoneInfo("Europe/London"))
+    assert parse_date_time_parts({**form, "when_time": "25:00"}, "when", "when_time", words) is None
+    assert parse_date_time_parts({**form, "when_day": "32"}, "when", "when_time", words) is None

@@ -129,19 +129,6 @@ def focus(element_id: str, *, scroll: bool = False) -> rx.event.EventSpec:
     )
 
 
-def parse_local_datetime(day: str, at: str, words: Translator) -> datetime | None:
-    """A date field's and a time field's text as an aware datetime in the user's zone; None
-    when they are not a real date and time, or the date is outside the years core accepts
-    (``core.rules.is_real_day``: 0001 and 9999 are slips, and would overflow arithmetic)."""
-    try:
-        local = datetime.combine(date.fromisoformat(day.strip()), time.fromisoformat(at.strip()))
-    except ValueError:
-        return None
-    if not is_real_day(local):
-        return None
-    return local.replace(tzinfo=words.timezone)
-
-
 DATE_PARTS = (
     ("day", N_("Day"), "input-2"),
     ("month", N_("Month"), "input-2"),
@@ -175,24 +162,33 @@ def date_input(
     hint: rx.Var | str | None = None,
     error: rx.Var | None = None,
     defaults: tuple[Any, Any, Any] = ("", "", ""),
+    element_id: rx.Var | str | None = None,
+    in_error: rx.Var | None = None,
 ) -> rx.Component:
     """GOV.UK's date input: a legend, a hint, then Day, Month and Year as three short
     numeric fields (named ``{name}_day``, ``{name}_month``, ``{name}_year``; read them back
     with ``parse_date_parts``). The day field's id is ``name``, so an error summary link to
-    ``#name`` focuses it with the question in view. ``defaults``: the fields' first text."""
-    described = [f"{name}-hint"] if hint is not None else []
+    ``#name`` focuses it with the question in view. ``defaults``: the fields' first text.
+
+    A form repeated on a page (one per meeting) gives its ids a base of their own,
+    ``element_id``, and says when ``error`` is its own with ``in_error``."""
+    base: Any = name if element_id is None else element_id
+    has_error: Any = False
+    if in_error is not None:
+        has_error = in_error
+    elif error is not None:
+        has_error = error != ""
+    hint_id = base + "-hint" if hint is not None else None
     parts: list[rx.Component] = [
-        rx.el.legend(legend, id=f"{name}-legend", class_name="fieldset-legend")
+        rx.el.legend(legend, id=base + "-legend", class_name="fieldset-legend")
     ]
     if hint is not None:
-        parts.append(rx.el.div(hint, id=f"{name}-hint", class_name="hint"))
-    has_error: Any = False
+        parts.append(rx.el.div(hint, id=hint_id, class_name="hint"))
     if error is not None:
-        parts.append(field_error(error, f"{name}-error"))
-        has_error = error != ""
+        parts.append(field_error(error, base + "-error", in_error))
     items = []
     for (part, label, width), default in zip(DATE_PARTS, defaults, strict=True):
-        field_id = name if part == "day" else f"{name}-{part}"
+        field_id = base if part == "day" else base + f"-{part}"
         items.append(
             rx.el.div(
                 rx.el.label(_(label), html_for=field_id, class_name="label date-input-label"),
@@ -209,14 +205,67 @@ def date_input(
             )
         )
     parts.append(rx.el.div(*items, class_name="date-input"))
-    aria = (
-        rx.cond(has_error, " ".join([*described, f"{name}-error"]), " ".join(described))
-        if error is not None
-        else (" ".join(described) or None)
-    )
+    aria: Any = hint_id
+    if error is not None:
+        with_error = base + "-error" if hint_id is None else hint_id + " " + base + "-error"
+        aria = rx.cond(has_error, with_error, hint_id if hint_id is not None else "")
     return rx.el.div(
         rx.el.fieldset(*parts, class_name="fieldset", role="group", aria_describedby=aria),
         class_name=rx.cond(has_error, "form-group form-group-error", "form-group"),
+    )
+
+
+def parse_date_time_parts(
+    form: Mapping[str, Any], name: str, time_name: str, words: Translator
+) -> datetime | None:
+    """``date_input(name=...)``'s date and the time field ``time_name`` as an aware datetime in
+    the user's zone, or None when either is not real (the date: as ``parse_date_parts``)."""
+    day = parse_date_parts(form, name)
+    try:
+        at = time.fromisoformat(str(form.get(time_name) or "").strip())
+    except ValueError:
+        return None
+    return None if day is None else datetime.combine(day, at, tzinfo=words.timezone)
+
+
+def date_time_input(
+    *,
+    name: str,
+    time_name: str,
+    legend: rx.Var | str,
+    hint: rx.Var | str | None = None,
+    error: rx.Var | None = None,
+    defaults: tuple[Any, Any, Any] = ("", "", ""),
+    time_default: Any = "",
+    element_id: str | None = None,
+    time_id: str | None = None,
+    in_error: rx.Var | None = None,
+) -> rx.Component:
+    """``date_input``, then a time field (``time_name``, the browser's own 24-hour time); read
+    them back with ``parse_date_time_parts``. ``error`` shows once, on the date.
+    ``element_id``, ``time_id``, ``in_error``: as ``date_input``'s, for ids other than names."""
+    has_error: Any = in_error if in_error is not None else (error is not None and error != "")
+    return rx.fragment(
+        date_input(
+            name=name,
+            legend=legend,
+            hint=hint,
+            error=error,
+            defaults=defaults,
+            element_id=element_id,
+            in_error=in_error,
+        ),
+        rx.el.div(
+            rx.el.label(_("Time"), html_for=time_id or time_name, class_name="label"),
+            rx.el.input(
+                type="time",
+                id=time_id or time_name,
+                name=time_name,
+                default_value=time_default,
+                class_name=rx.cond(has_error, "input input-time input-error", "input input-time"),
+            ),
+            class_name="form-group",
+        ),
     )
 
 

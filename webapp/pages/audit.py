@@ -28,11 +28,13 @@ from ui.errors import error_message
 from ui.i18n import N_, Translator
 from ui.labels import label
 from webapp.components.forms import (
+    DATE_PARTS,
     FieldError,
     button,
+    date_input,
     error_summary,
-    field_error,
     focus,
+    parse_date_parts,
     text_field,
 )
 from webapp.components.layout import not_allowed, page
@@ -42,18 +44,17 @@ from webapp.state import AppState
 
 PAGE_SIZE = 20
 NO_SUCH_CASE = N_("There is no case with that reference at your sites. Check the reference")
-BAD_DATE_FROM = N_("Enter the start date as a real date, like 27/3/2026")
-BAD_DATE_TO = N_("Enter the end date as a real date, like 27/3/2026")
+BAD_DATE_FROM = N_("Enter the start date as a real date, like 27 3 2026")
+BAD_DATE_TO = N_("Enter the end date as a real date, like 27 3 2026")
 TO_BEFORE_FROM = N_("The end date must be the same as or after the start date")
 # Each field's element id, and the state var (less "_error") holding its message.
 _ERROR_VAR = {"case_reference": "reference", "date_from": "date_from", "date_to": "date_to"}
 
 
-def _parse_day(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        return None
+def _parse_day(parts: list[str]) -> date | None:
+    """The day, month and year typed (as ``date_input``'s fields), or None if not a real day."""
+    typed = {f"day_{part}": text for (part, *_), text in zip(DATE_PARTS, parts, strict=True)}
+    return parse_date_parts(typed, "day")
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,8 @@ class AuditState(AppState):
     # The filters of the search shown (also the form's values when it is drawn again).
     reference: str = ""
     staff_id: str = ""
-    date_from: str = ""
-    date_to: str = ""
+    date_from: list[str] = ["", "", ""]  # day, month, year; all empty for no limit
+    date_to: list[str] = ["", "", ""]
     searched: bool = False
     results: list[EventCard] = []
     has_more: bool = False
@@ -169,8 +170,8 @@ class AuditState(AppState):
             actor=caller.actor,
             case_id=self._case_id,
             user_id=int(self.staff_id) if self.staff_id else None,
-            date_from=_parse_day(self.date_from) if self.date_from else None,
-            date_to=_parse_day(self.date_to) if self.date_to else None,
+            date_from=_parse_day(self.date_from) if any(self.date_from) else None,
+            date_to=_parse_day(self.date_to) if any(self.date_to) else None,
             limit=PAGE_SIZE,
             offset=self.offset,
             up_to_seq=self._up_to_seq,
@@ -188,15 +189,15 @@ class AuditState(AppState):
         self.reference = str(form.get("case_reference") or "").strip().upper()
         staff_id = str(form.get("staff") or "")
         self.staff_id = staff_id if staff_id.isdigit() else ""
-        self.date_from = str(form.get("date_from") or "").strip()
-        self.date_to = str(form.get("date_to") or "").strip()
+        self.date_from = [str(form.get(f"date_from_{p}") or "").strip() for p, *_ in DATE_PARTS]
+        self.date_to = [str(form.get(f"date_to_{p}") or "").strip() for p, *_ in DATE_PARTS]
 
     def _check_dates(self, words: Translator) -> None:
-        start = _parse_day(self.date_from) if self.date_from else None
-        end = _parse_day(self.date_to) if self.date_to else None
-        if self.date_from and start is None:
+        start = _parse_day(self.date_from) if any(self.date_from) else None
+        end = _parse_day(self.date_to) if any(self.date_to) else None
+        if any(self.date_from) and start is None:
             self._fail("date_from", words.gettext(BAD_DATE_FROM))
-        if self.date_to and end is None:
+        if any(self.date_to) and end is None:
             self._fail("date_to", words.gettext(BAD_DATE_TO))
         if start is not None and end is not None and end < start:
             self._fail("date_to", words.gettext(TO_BEFORE_FROM))
@@ -256,19 +257,12 @@ def _not_allowed() -> rx.Component:
 
 
 def _date_field(name: str, text: Any, error: rx.Var, value: rx.Var) -> rx.Component:
-    return rx.el.div(
-        rx.el.label(text, html_for=name, class_name="label"),
-        field_error(error, f"{name}-error"),
-        rx.el.input(
-            type="date",
-            id=name,
-            name=name,
-            default_value=value,
-            class_name=rx.cond(error != "", "input input-error", "input"),
-            aria_describedby=rx.cond(error != "", f"{name}-error", ""),
-            style={"maxWidth": "11em"},
-        ),
-        class_name=rx.cond(error != "", "form-group form-group-error", "form-group"),
+    return date_input(
+        name=name,
+        legend=text,
+        hint=_("For example, 27 3 2026"),
+        error=error,
+        defaults=(value[0], value[1], value[2]),
     )
 
 

@@ -104,9 +104,12 @@ async def test_an_unknown_case_reference_in_the_audit_search_shows_the_error_sum
     await page.goto(f"{running_app.url}/admin/audit")
     await expect(page.get_by_role("button", name="Search the audit")).to_be_enabled()
     await page.get_by_label("Case reference (optional)").fill("")
-    await page.locator("#date_to").fill("9999-12-31")
+    end_date = page.get_by_role("group", name="End date")
+    await end_date.get_by_label("Day").fill("31")
+    await end_date.get_by_label("Month").fill("12")
+    await end_date.get_by_label("Year").fill("9999")
     await page.get_by_role("button", name="Search the audit").click()
-    real_date = "Enter a real date, between the years 1900 and 2100."
+    real_date = "Enter the end date as a real date, like 27 3 2026"
     await expect(page.locator("#date_to-error")).to_contain_text(real_date)
     await expect(summary.get_by_role("link", name=real_date)).to_have_attribute(
         "href", re.compile(r"#date_to$")

@@ -78,8 +78,11 @@ async def test_a_service_manager_sees_the_figures_core_gives_and_downloads_the_s
     await page.goto(f"{running_app.url}/reports")
     await expect(page.get_by_role("heading", level=1, name="Reports")).to_be_visible()
     await expect(page.locator("#report-scope")).to_contain_text("All my sites")
-    await page.get_by_label("First day").fill(first.isoformat())
-    await page.get_by_label("Last day").fill(last.isoformat())
+    for legend, day in (("First day", first), ("Last day", last)):
+        group = page.get_by_role("group", name=legend)
+        await group.get_by_label("Day").fill(str(day.day))
+        await group.get_by_label("Month").fill(str(day.month))
+        await group.get_by_label("Year").fill(str(day.year))
     await page.get_by_label("Site", exact=True).select_option(label=SITE_LABEL)
     await page.get_by_role("button", name="Show figures").click()
     await expect(page.locator("#report-scope")).to_have_text(

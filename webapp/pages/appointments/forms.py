@@ -13,7 +13,14 @@ import reflex as rx
 from core.enums import AppointmentStatus, PlaceKind
 from core.schemas.common import LONG_TEXT_MAX_LENGTH
 from ui.labels import LABELS
-from webapp.components.forms import character_count, field_error, fieldset, group_class, radio
+from webapp.components.forms import (
+    character_count,
+    date_time_input,
+    field_error,
+    fieldset,
+    group_class,
+    radio,
+)
 from webapp.i18n import _, both_languages
 from webapp.pages.appointments.rows import DURATIONS, OUTCOMES
 from webapp.pages.appointments.state import AppointmentsState
@@ -67,48 +74,14 @@ def _case_question() -> rx.Component:
 
 def _when_question(legend: Any, hint: Any) -> rx.Component:
     state = AppointmentsState
-    return rx.el.div(
-        rx.el.fieldset(
-            rx.el.legend(legend, class_name="fieldset-legend"),
-            rx.el.div(hint, id="when-hint", class_name="hint"),
-            field_error(state.when_error, "when-error"),
-            rx.el.div(
-                rx.el.div(
-                    rx.el.label(_("Date"), html_for="appointment_date", class_name="label"),
-                    rx.el.input(
-                        type="date",
-                        id="appointment_date",
-                        name="appointment_date",
-                        default_value=state.form_date,
-                        class_name=rx.cond(
-                            state.when_error != "",
-                            "input input-date input-error",
-                            "input input-date",
-                        ),
-                    ),
-                    class_name="date-time-item",
-                ),
-                rx.el.div(
-                    rx.el.label(_("Time"), html_for="appointment_time", class_name="label"),
-                    rx.el.input(
-                        type="time",
-                        id="appointment_time",
-                        name="appointment_time",
-                        default_value=state.form_time,
-                        class_name=rx.cond(
-                            state.when_error != "",
-                            "input input-time input-error",
-                            "input input-time",
-                        ),
-                    ),
-                    class_name="date-time-item",
-                ),
-                class_name="date-time",
-            ),
-            class_name="fieldset",
-            aria_describedby=rx.cond(state.when_error != "", "when-hint when-error", "when-hint"),
-        ),
-        class_name=group_class(state.when_error),
+    return date_time_input(
+        name="appointment_date",
+        time_name="appointment_time",
+        legend=legend,
+        hint=hint,
+        error=state.when_error,
+        defaults=(state.form_date[0], state.form_date[1], state.form_date[2]),
+        time_default=state.form_time,
     )
 
 
@@ -203,7 +176,7 @@ def book_form() -> rx.Component:
     return rx.el.form(
         _hidden_key(),
         _case_question(),
-        _when_question(_("When is it?"), _("For example, 27/3/2025 and 14:30. Times are UK time.")),
+        _when_question(_("When is it?"), _("For example, 27 3 2026 and 14:30. Times are UK time.")),
         _length_question(),
         _place_question(),
         rx.el.div(
@@ -224,7 +197,7 @@ def reschedule_form() -> rx.Component:
         _chosen_summary(),
         _when_question(
             _("When is the new time?"),
-            _("For example, 27/3/2025 and 14:30. It keeps the same length."),
+            _("For example, 27 3 2026 and 14:30. It keeps the same length."),
         ),
         _place_question(),
         rx.el.div(

@@ -23,7 +23,7 @@ MOMENT = "EEE d MMM yyyy, HH:mm"
 OUTCOMES = (AppointmentStatus.ATTENDED, AppointmentStatus.DID_NOT_ATTEND)
 
 MISSING_CASE = N_("Select the case the appointment is for")
-BAD_WHEN = N_("Enter the date and time of the appointment, like 27/3/2025 and 14:30")
+BAD_WHEN = N_("Enter the date and time of the appointment, like 27 3 2026 and 14:30")
 PAST_WHEN = N_("The date and time of the appointment must be in the future")
 MISSING_PLACE = N_("Select where the appointment is")
 MISSING_OUTCOME = N_("Select whether the appointment happened")

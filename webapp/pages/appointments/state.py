@@ -8,7 +8,7 @@ is a real date and time, in the future for a booking.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import reflex as rx
@@ -27,7 +27,13 @@ from core.services import appointments
 from ui.errors import error_message
 from ui.i18n import Translator
 from ui.labels import label
-from webapp.components.forms import FieldError, focus, parse_local_datetime
+from webapp.components.forms import (
+    DATE_PARTS,
+    FieldError,
+    date_parts,
+    focus,
+    parse_date_time_parts,
+)
 from webapp.components.layout import MAIN_ID
 from webapp.handlers import Caller, signed_in
 from webapp.i18n import translator
@@ -80,7 +86,7 @@ class AppointmentsState(BookingClash, AppState):
     selected_case: str = ""
     minutes: str = str(DEFAULT_MINUTES)
     place_kind: str = ""
-    form_date: str = ""
+    form_date: list[str] = ["", "", ""]  # day, month, year
     form_time: str = ""
     saving: bool = False
     errors: list[FieldError] = []
@@ -210,7 +216,8 @@ class AppointmentsState(BookingClash, AppState):
         self.selected_case = case_id or only_case
         self.place_kind = place_kind
         self.minutes = minutes if minutes in {str(m) for m in DURATIONS} else str(DEFAULT_MINUTES)
-        self.form_date, self.form_time = day, at
+        self.form_date = list(date_parts(date.fromisoformat(day) if day else None))
+        self.form_time = at
         self.chosen = NO_APPOINTMENT
         self._new_form(BOOK)
 
@@ -260,7 +267,8 @@ class AppointmentsState(BookingClash, AppState):
         self.chosen = row
         self.place_kind = row.place_kind
         self.minutes = row.minutes
-        self.form_date = self.form_time = ""
+        self.form_date = ["", "", ""]
+        self.form_time = ""
         self.next_case_id = self.next_reference = ""
         self._new_form(view)
 
@@ -297,9 +305,11 @@ class AppointmentsState(BookingClash, AppState):
 
     def _when(self, form: dict[str, Any], caller: Caller, problems: Problems) -> datetime | None:
         words = caller.words
-        self.form_date = str(form.get("appointment_date") or "")
+        self.form_date = [
+            str(form.get(f"appointment_date_{part}") or "") for part, *_ in DATE_PARTS
+        ]
         self.form_time = str(form.get("appointment_time") or "")
-        starts_at = parse_local_datetime(self.form_date, self.form_time, words)
+        starts_at = parse_date_time_parts(form, "appointment_date", "appointment_time", words)
         if starts_at is None:
             problems["when"] = ("appointment_date", words.gettext(BAD_WHEN))
         elif not is_ahead(starts_at, caller.container.clock.now()):

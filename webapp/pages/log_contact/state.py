@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from core.enums import ContactType, WorkCategory
 from core.errors import DomainError
+from core.rules import work_problem
 from core.schemas.common import input_error, text_problem
 from core.schemas.contacts import ContactCreate
 from core.services import alerts, contacts
@@ -24,8 +25,9 @@ from ui.i18n import N_, Translator
 from webapp import routes
 from webapp.components.forms import (
     FieldError,
+    date_parts,
     focus,
-    parse_local_datetime,
+    parse_date_time_parts,
 )
 from webapp.handlers import Caller, signed_in
 from webapp.pages.case_options import CaseOption, case_options
@@ -38,10 +40,15 @@ _DURATION_ANSWERS = frozenset(str(minutes) for minutes in DURATIONS)
 MAX_CASE_RADIOS = 10  # more open cases than this: a drop-down list instead of radios
 
 MISSING_CASE = N_("Select the case this contact is on")
-MISSING_CATEGORY = N_("Select at least one kind of work")
-BAD_WHEN = N_("Enter the date and time of the contact, like 27/3/2025 and 14:30")
+BAD_WHEN = N_("Enter the date and time of the contact, like 27 3 2026 and 14:30")
 # Core's refusals, by the field they name: which question on this form shows the message.
-_QUESTION_OF_FIELD = {"occurred_at": "when", "notes": "note"}
+_QUESTION_OF_FIELD = {"occurred_at": "when", "notes": "note", "categories": "category"}
+# The element each question's error summary link goes to (the case's: the first choice).
+_FIELD_OF_QUESTION = {
+    "when": "contact_date",
+    "note": "note",
+    "category": f"category-{WorkCategory.DISRUPTION.value}",
+}
 
 
 Problems = dict[str, tuple[str, str]]  # question -> (the id of its field, the message)
@@ -57,7 +64,7 @@ class LogContactState(AppState):
     selected_case: str = ""
     contact_type: str = DEFAULT_CONTACT_TYPE.value
     minutes: str = str(DEFAULT_MINUTES)
-    contact_date: str = ""
+    contact_date: list[str] = ["", "", ""]  # day, month, year
     contact_time: str = ""
     saving: bool = False
     errors: list[FieldError] = []
@@ -98,7 +105,7 @@ class LogContactState(AppState):
     def _fresh_form(self, caller: Caller) -> None:
         """Defaults for a new log: now, the last type and length used, the requested case."""
         now = caller.words.local(caller.container.clock.now())
-        self.contact_date = now.date().isoformat()
+        self.contact_date = list(date_parts(now.date()))
         self.contact_time = now.strftime("%H:%M")
         only_case = self.cases[0].id if len(self.cases) == 1 else ""
         self.selected_case = self._requested_case or only_case
@@ -133,9 +140,7 @@ class LogContactState(AppState):
         self.contact_type = str(form.get("contact_type") or DEFAULT_CONTACT_TYPE.value)
         self.minutes = str(form.get("minutes") or DEFAULT_MINUTES)
         categories = frozenset(m for m in WorkCategory if form.get(f"category-{m.value}"))
-        occurred_at = parse_local_datetime(
-            str(form.get("contact_date") or ""), str(form.get("contact_time") or ""), words
-        )
+        occurred_at = parse_date_time_parts(form, "contact_date", "contact_time", words)
         note = str(form.get("note") or "")
         self._check_answers(words, problems, categories, occurred_at, note)
         if problems or occurred_at is None:
@@ -166,11 +171,9 @@ class LogContactState(AppState):
     ) -> None:
         if self.selected_case not in {c.id for c in self.cases}:
             problems["case"] = (self.case_field_id, words.gettext(MISSING_CASE))
-        if not categories:
-            problems["category"] = (
-                f"category-{WorkCategory.DISRUPTION.value}",
-                words.gettext(MISSING_CATEGORY),
-            )
+        no_work = work_problem(categories)  # core's rule, asked with the other questions
+        if no_work is not None:
+            problems.update(self._problem(error_message(no_work, words), no_work))
         if occurred_at is None:
             problems["when"] = ("contact_date", words.gettext(BAD_WHEN))
         note_problem = text_problem(note, field="notes")
@@ -212,7 +215,7 @@ class LogContactState(AppState):
     def _problem(self, message: str, error: DomainError) -> Problems:
         """Core's refusal as a problem with the question it is about (the case, by default)."""
         question = _QUESTION_OF_FIELD.get(str(error.details.get("field")), "case")
-        field_id = {"when": "contact_date", "note": "note"}.get(question, self.case_field_id)
+        field_id = _FIELD_OF_QUESTION.get(question, self.case_field_id)
         return {question: (field_id, message)}
 
     def _show(self, problems: Problems) -> rx.event.EventSpec:

@@ -24,6 +24,7 @@ from ui.labels import LABELS
 from webapp import routes
 from webapp.components.forms import (
     character_count,
+    date_time_input,
     error_summary,
     field_error,
     fieldset,
@@ -144,40 +145,14 @@ def _duration_question() -> rx.Component:
 
 def _when_question() -> rx.Component:
     state = LogContactState
-    return rx.el.div(
-        rx.el.fieldset(
-            rx.el.legend(_("When was it?"), class_name="fieldset-legend"),
-            rx.el.div(_("Now, unless you change it."), id="when-hint", class_name="hint"),
-            field_error(state.when_error, "when-error"),
-            rx.el.div(
-                rx.el.div(
-                    rx.el.label(_("Date"), html_for="contact_date", class_name="label"),
-                    rx.el.input(
-                        type="date",
-                        id="contact_date",
-                        name="contact_date",
-                        default_value=state.contact_date,
-                        class_name="input input-date",
-                    ),
-                    class_name="date-time-item",
-                ),
-                rx.el.div(
-                    rx.el.label(_("Time"), html_for="contact_time", class_name="label"),
-                    rx.el.input(
-                        type="time",
-                        id="contact_time",
-                        name="contact_time",
-                        default_value=state.contact_time,
-                        class_name="input input-time",
-                    ),
-                    class_name="date-time-item",
-                ),
-                class_name="date-time",
-            ),
-            class_name="fieldset",
-            aria_describedby=rx.cond(state.when_error != "", "when-hint when-error", "when-hint"),
-        ),
-        class_name=group_class(state.when_error),
+    return date_time_input(
+        name="contact_date",
+        time_name="contact_time",
+        legend=_("When was it?"),
+        hint=_("For example, 27 3 2026 and 14:30. Now, unless you change it."),
+        error=state.when_error,
+        defaults=(state.contact_date[0], state.contact_date[1], state.contact_date[2]),
+        time_default=state.contact_time,
     )
 
 

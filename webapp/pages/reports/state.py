@@ -15,7 +15,7 @@ from core.schemas.reports import Report, ReportPage
 from core.services import reports
 from ui.i18n import N_, Translator
 from webapp.components import report_labels
-from webapp.components.forms import FieldError, focus
+from webapp.components.forms import DATE_PARTS, FieldError, date_parts, focus, parse_date_parts
 from webapp.handlers import Caller, signed_in
 from webapp.pages.reports.figures import (
     FigureRow,
@@ -76,13 +76,6 @@ PRESET_LABELS = (
 )
 
 
-def _parse_day(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        return None
-
-
 def _site_id(site: str) -> int | None:
     return None if site == ALL_SITES else int(site)
 
@@ -102,8 +95,8 @@ class ReportsState(AppState):
     loaded: bool = False
     site_choices: list[SiteOption] = []
     # The form's answers (ISO dates; a site id or ALL_SITES) and what the figures are for.
-    period_from: str = ""
-    period_to: str = ""
+    period_from: list[str] = ["", "", ""]  # day, month, year as typed
+    period_to: list[str] = ["", "", ""]
     site: str = ALL_SITES
     shown_from: str = ""
     shown_to: str = ""
@@ -197,16 +190,19 @@ class ReportsState(AppState):
             default_from, default_to = preset_periods(_today(caller))["last_quarter"]
             first, last, site = default_from.isoformat(), default_to.isoformat(), self.site
         site = self._known_site(caller, site)
-        self.period_from, self.period_to, self.site = first, last, site
+        self.period_from = list(date_parts(date.fromisoformat(first)))
+        self.period_to = list(date_parts(date.fromisoformat(last)))
+        self.site = site
         self.loaded = True
         await self._show(caller, date.fromisoformat(first), date.fromisoformat(last), site)
 
     def _read_answers(self, form: dict[str, Any], words: Translator) -> tuple[date, date] | None:
         """The form's period, or None with each problem shown by its field."""
-        self.period_from = str(form.get("period_from") or "")
-        self.period_to = str(form.get("period_to") or "")
+        self.period_from = [str(form.get(f"period_from_{p}") or "") for p, *_ in DATE_PARTS]
+        self.period_to = [str(form.get(f"period_to_{p}") or "") for p, *_ in DATE_PARTS]
         self.site = str(form.get("site") or "")
-        first, last = _parse_day(self.period_from), _parse_day(self.period_to)
+        first = parse_date_parts(form, "period_from")
+        last = parse_date_parts(form, "period_to")
         if first is None:
             self._fail("period_from", words.gettext(MISSING_FROM))
         if last is None:
@@ -237,7 +233,7 @@ class ReportsState(AppState):
         if key not in periods:
             return None
         first, last = periods[key]
-        self.period_from, self.period_to = first.isoformat(), last.isoformat()
+        self.period_from, self.period_to = list(date_parts(first)), list(date_parts(last))
         if self.site not in {choice.id for choice in self.site_choices}:
             self.site = ALL_SITES
         await self._show(caller, first, last, self.site)

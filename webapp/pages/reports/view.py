@@ -22,7 +22,7 @@ import reflex as rx
 
 from ui.i18n import SOURCE_LOCALE
 from webapp.components import report_labels
-from webapp.components.forms import button, error_summary, field_error
+from webapp.components.forms import button, date_input, error_summary, field_error
 from webapp.components.layout import not_allowed, page
 from webapp.i18n import _, translator
 from webapp.pages.reports.state import PRESET_LABELS, ReportsState
@@ -46,20 +46,16 @@ def _not_allowed() -> rx.Component:
 
 
 def _date_field(name: str, title: Any, value: rx.Var, error: rx.Var) -> rx.Component:
-    in_error = error != ""
     return rx.el.div(
-        rx.el.label(title, html_for=name, class_name="label"),
-        field_error(error, f"{name}-error"),
-        rx.el.input(
-            type="date",
-            id=name,
+        date_input(
             name=name,
-            default_value=value,
-            key=value,  # a quick choice changes the value: draw the field again with it
-            class_name=rx.cond(in_error, "input input-date input-error", "input input-date"),
-            aria_describedby=rx.cond(in_error, f"{name}-error", ""),
+            legend=title,
+            hint=_("For example, 27 3 2026"),
+            error=error,
+            defaults=(value[0], value[1], value[2]),
         ),
-        class_name=rx.cond(in_error, "form-group form-group-error", "form-group"),
+        # A quick choice changes the dates: draw the fields again with them.
+        key=value[0] + "-" + value[1] + "-" + value[2],
     )
 
 
