@@ -13,6 +13,7 @@ import reflex as rx
 from core.enums import AppointmentStatus, PlaceKind
 from core.schemas.common import LONG_TEXT_MAX_LENGTH
 from ui.labels import LABELS
+from webapp.components.case_question import case_question
 from webapp.components.forms import (
     character_count,
     date_time_input,
@@ -29,47 +30,7 @@ from webapp.pages.appointments.state import AppointmentsState
 
 
 def _case_question() -> rx.Component:
-    state = AppointmentsState
-    radios = rx.foreach(
-        state.cases,
-        lambda case: radio(
-            "case",
-            case.id,
-            case.reference,
-            "case-" + case.id,
-            case.id == state.selected_case,
-        ),
-    )
-    select = rx.el.select(
-        rx.el.option(_("Choose a case"), value=""),
-        rx.foreach(state.cases, lambda case: rx.el.option(case.reference, value=case.id)),
-        # Not id="case": Reflex's form would read the (unmounted) select over the radios.
-        id="case-select",
-        name="case",
-        default_value=state.selected_case,
-        class_name="select",
-        aria_describedby=rx.cond(state.case_error != "", "case-error", ""),
-    )
-    return rx.cond(
-        state.many_cases,
-        rx.el.div(
-            rx.el.label(
-                _("Which case is the appointment for?"),
-                html_for="case-select",
-                class_name="label",
-            ),
-            field_error(state.case_error, "case-error"),
-            select,
-            class_name=group_class(state.case_error),
-        ),
-        fieldset(
-            "case-legend",
-            _("Which case is the appointment for?"),
-            radios,
-            error=state.case_error,
-            error_id="case",
-        ),
-    )
+    return case_question(AppointmentsState, _("Which case is the appointment for?"))
 
 
 def _when_question(legend: Any, hint: Any) -> rx.Component:

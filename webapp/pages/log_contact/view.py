@@ -22,6 +22,7 @@ from core.enums import ContactType, WorkCategory
 from core.schemas.common import LONG_TEXT_MAX_LENGTH
 from ui.labels import LABELS
 from webapp import routes
+from webapp.components.case_question import case_question
 from webapp.components.forms import (
     character_count,
     date_time_input,
@@ -39,48 +40,7 @@ from webapp.pages.log_contact.state import DURATIONS, LogContactState
 
 
 def _case_question() -> rx.Component:
-    state = LogContactState
-    radios = rx.foreach(
-        state.cases,
-        lambda case: radio(
-            "case",
-            case.id,
-            case.reference,
-            "case-" + case.id,
-            case.id == state.selected_case,
-        ),
-    )
-    select = rx.el.select(
-        rx.el.option(_("Choose a case"), value=""),
-        rx.foreach(state.cases, lambda case: rx.el.option(case.reference, value=case.id)),
-        # Not id="case": Reflex's form would read the (unmounted) select over the radios.
-        id="case-select",
-        name="case",
-        default_value=state.selected_case,
-        class_name="select",
-    )
-    return rx.cond(
-        state.many_cases,
-        rx.el.div(
-            rx.el.label(
-                _("Which case is this contact on?"),
-                html_for="case-select",
-                id="case-legend",
-                class_name="label",
-                tab_index=-1,
-            ),
-            field_error(state.case_error, "case-error"),
-            select,
-            class_name=group_class(state.case_error),
-        ),
-        fieldset(
-            "case-legend",
-            _("Which case is this contact on?"),
-            radios,
-            error=state.case_error,
-            error_id="case",
-        ),
-    )
+    return case_question(LogContactState, _("Which case is this contact on?"))
 
 
 def _contact_type_question() -> rx.Component:
