@@ -1,7 +1,8 @@
 """The Panel page's form checks: what a person must fix before core is asked.
 
 Each problem names the state field that shows it by its form field, the element it is about
-(the error summary links there) and the message in the person's language. Core checks again.
+(the error summary links there) and the message in the person's language. Core checks again,
+and holds the rules about time: an action due today or later, a meeting in the future.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ui.i18n import N_, Translator
-from webapp.components.forms import parse_local_datetime
+from webapp.components.forms import parse_date_parts, parse_date_time_parts
 
 DESCRIPTION_MAX_LENGTH = 2000
 PLACE_MAX_LENGTH = 200
@@ -34,10 +35,8 @@ ENTER_DESCRIPTION = N_("Enter what needs to be done")
 DESCRIPTION_TOO_LONG = N_("The action must be 2000 characters or fewer")
 CHOOSE_OWNER = N_("Choose who owns the action")
 ENTER_DUE = N_("Enter the due date of the action")
-DUE_IN_PAST = N_("The due date must be today or in the future")
 CHOOSE_SITE = N_("Choose the site of the panel")
 ENTER_WHEN = N_("Enter the date and time of the meeting")
-WHEN_IN_PAST = N_("The meeting must be in the future")
 PLACE_TOO_LONG = N_("The place must be 200 characters or fewer")
 
 
@@ -65,7 +64,7 @@ class ActionForm:
             case_id=str(form.get("case_id") or ""),
             description=str(form.get("description") or "").strip(),
             owner_id=str(form.get("owner_user_id") or ""),
-            due_on=_parse_day(str(form.get("due_on") or "")),
+            due_on=parse_date_parts(form, "due_on"),
         )
 
 
@@ -79,22 +78,13 @@ class ScheduleForm:
     def parse(cls, form: dict[str, Any], words: Translator) -> ScheduleForm:
         return cls(
             site_id=str(form.get("site_id") or ""),
-            starts_at=parse_local_datetime(
-                str(form.get("meeting_date") or ""), str(form.get("meeting_time") or ""), words
-            ),
+            starts_at=parse_date_time_parts(form, "meeting_date", "meeting_time", words),
             place=str(form.get("place") or "").strip(),
         )
 
 
-def _parse_day(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        return None
-
-
 def action_problems(
-    sent: ActionForm, cases: set[str], owners: set[str], today: date, words: Translator
+    sent: ActionForm, cases: set[str], owners: set[str], words: Translator
 ) -> list[Problem]:
     """What is wrong with an action: ``cases`` and ``owners`` are the ids the form offered."""
     key = sent.key
@@ -125,22 +115,16 @@ def action_problems(
         )
     if sent.due_on is None:
         problems.append(Problem("action_due_error", ACTION_DUE + key, words.gettext(ENTER_DUE)))
-    elif sent.due_on < today:
-        problems.append(Problem("action_due_error", ACTION_DUE + key, words.gettext(DUE_IN_PAST)))
     return problems
 
 
-def schedule_problems(
-    sent: ScheduleForm, sites: set[str], now: datetime, words: Translator
-) -> list[Problem]:
+def schedule_problems(sent: ScheduleForm, sites: set[str], words: Translator) -> list[Problem]:
     """What is wrong with a meeting to schedule: ``sites`` are the site ids the form offered."""
     problems: list[Problem] = []
     if sent.site_id not in sites:
         problems.append(Problem("schedule_site_error", SCHEDULE_SITE, words.gettext(CHOOSE_SITE)))
     if sent.starts_at is None:
         problems.append(Problem("schedule_when_error", SCHEDULE_DATE, words.gettext(ENTER_WHEN)))
-    elif sent.starts_at <= now:
-        problems.append(Problem("schedule_when_error", SCHEDULE_DATE, words.gettext(WHEN_IN_PAST)))
     if len(sent.place) > PLACE_MAX_LENGTH:
         problems.append(
             Problem("schedule_place_error", SCHEDULE_PLACE, words.gettext(PLACE_TOO_LONG))

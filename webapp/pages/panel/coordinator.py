@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from webapp.components.forms import button, field_error
+from webapp.components.forms import button, date_input, date_time_input, field_error
 from webapp.i18n import _
 from webapp.pages.panel.checks import (
     ACTION_CASE,
@@ -99,18 +99,13 @@ def _action_form(meeting: rx.Var) -> rx.Component:
             placeholder=_("Choose an owner"),
             options=PanelState.owner_choices[key],
         ),
-        rx.el.div(
-            rx.el.label(_("Due date"), html_for=due_id, class_name="label"),
-            rx.el.div(_("For example, 27/3/2026."), id=due_id + "-hint", class_name="hint"),
-            field_error(PanelState.action_due_error, due_id + "-error", due_error),
-            rx.el.input(
-                type="date",
-                id=due_id,
-                name="due_on",
-                class_name=rx.cond(due_error, "input input-date input-error", "input input-date"),
-                aria_describedby=described_by(due_id + "-hint", due_id + "-error", due_error),
-            ),
-            class_name=rx.cond(due_error, "form-group form-group-error", "form-group"),
+        date_input(
+            name="due_on",
+            legend=_("Due date"),
+            hint=_("For example, 27 3 2026"),
+            error=PanelState.action_due_error,
+            element_id=due_id,
+            in_error=due_error,
         ),
         button(_("Add action"), type="submit"),
         on_submit=PanelState.add_action,
@@ -156,48 +151,15 @@ def schedule_section() -> rx.Component:
                 placeholder=_("Choose a site"),
                 options=PanelState.schedule_sites,
             ),
-            rx.el.div(
-                rx.el.fieldset(
-                    rx.el.legend(_("When is it?"), class_name="label"),
-                    rx.el.div(
-                        _("For example, 27/3/2026 at 10:00."),
-                        id="schedule-when-hint",
-                        class_name="hint",
-                    ),
-                    field_error(PanelState.schedule_when_error, "schedule-when-error", when_error),
-                    rx.el.div(
-                        rx.el.div(
-                            rx.el.label(_("Date"), html_for=SCHEDULE_DATE, class_name="label"),
-                            rx.el.input(
-                                type="date",
-                                id=SCHEDULE_DATE,
-                                name="meeting_date",
-                                class_name=rx.cond(
-                                    when_error, "input input-date input-error", "input input-date"
-                                ),
-                            ),
-                            class_name="date-time-item",
-                        ),
-                        rx.el.div(
-                            rx.el.label(_("Time"), html_for=SCHEDULE_TIME, class_name="label"),
-                            rx.el.input(
-                                type="time",
-                                id=SCHEDULE_TIME,
-                                name="meeting_time",
-                                class_name=rx.cond(
-                                    when_error, "input input-time input-error", "input input-time"
-                                ),
-                            ),
-                            class_name="date-time-item",
-                        ),
-                        class_name="date-time",
-                    ),
-                    class_name="fieldset",
-                    aria_describedby=described_by(
-                        "schedule-when-hint", "schedule-when-error", when_error
-                    ),
-                ),
-                class_name=rx.cond(when_error, "form-group form-group-error", "form-group"),
+            date_time_input(
+                name="meeting_date",
+                time_name="meeting_time",
+                legend=_("When is it?"),
+                hint=_("For example, 27 3 2026 and 10:00."),
+                error=PanelState.schedule_when_error,
+                element_id=SCHEDULE_DATE,
+                time_id=SCHEDULE_TIME,
+                in_error=when_error,
             ),
             rx.el.div(
                 rx.el.label(_("Place (optional)"), html_for=SCHEDULE_PLACE, class_name="label"),

@@ -92,6 +92,9 @@ def _action_create(sent: ActionForm, owner_agency: str) -> PanelActionCreate:
 
 def _action_problem(key: str, error: DomainError | ValidationError, words: Translator) -> Problem:
     """What core (or the model) refused in a new panel action, by the field it is about."""
+    if isinstance(error, DomainError) and error.details.get("field") == "due_on":
+        # core's rule: due today or later
+        return Problem("action_due_error", ACTION_DUE + key, error_message(error, words))
     message = (
         error_message(error, words)
         if isinstance(error, DomainError)
@@ -264,8 +267,7 @@ class PanelState(ScheduleClash, AppState):
         self.planned_meeting = key = sent.key
         owners = {o.id: o.agency for o in self.owner_choices.get(key, [])}
         cases = {c.id for c in self.action_case_choices.get(key, [])}
-        today = caller.container.clock.now().astimezone(words.timezone).date()
-        problems = action_problems(sent, cases, set(owners), today, words)
+        problems = action_problems(sent, cases, set(owners), words)
         if problems or not key.isdigit():
             yield self._show(key, problems)
             return
@@ -281,7 +283,11 @@ class PanelState(ScheduleClash, AppState):
             due=words.format_date(action.due_on, DAY),
         )
         await self._refresh(caller)
-        yield [_clear(ACTION_DESCRIPTION + key, ACTION_DUE + key), focus("confirmation")]
+        due = ACTION_DUE + key
+        yield [
+            _clear(ACTION_DESCRIPTION + key, due, due + "-month", due + "-year"),
+            focus("confirmation"),
+        ]
 
     @rx.event
     @signed_in
@@ -311,7 +317,7 @@ class PanelState(ScheduleClash, AppState):
         words = caller.words
         sent = ScheduleForm.parse(form, words)
         sites = {site.id for site in self.schedule_sites}
-        problems = schedule_problems(sent, sites, caller.container.clock.now(), words)
+        problems = schedule_problems(sent, sites, words)
         if problems or sent.starts_at is None:
             yield self._show("", problems)
             return
@@ -327,7 +333,10 @@ class PanelState(ScheduleClash, AppState):
             return
         except DomainError as error:
             message = error_message(error, words)
-            yield self._show("", [Problem("schedule_site_error", SCHEDULE_SITE, message)])
+            if error.details.get("field") == "starts_at":  # core's rule: in the future
+                yield self._show("", [Problem("schedule_when_error", SCHEDULE_DATE, message)])
+            else:
+                yield self._show("", [Problem("schedule_site_error", SCHEDULE_SITE, message)])
             return
         yield await self._scheduled(caller, meeting)
 
@@ -337,7 +346,8 @@ class PanelState(ScheduleClash, AppState):
             "Panel meeting scheduled: {meeting}.", meeting=meeting_label(meeting, caller.words)
         )
         await self._refresh(caller)
-        return [_clear(SCHEDULE_DATE, SCHEDULE_TIME, SCHEDULE_PLACE), focus("confirmation")]
+        when = (SCHEDULE_DATE, SCHEDULE_DATE + "-month", SCHEDULE_DATE + "-year", SCHEDULE_TIME)
+        return [_clear(*when, SCHEDULE_PLACE), focus("confirmation")]
 
     def _fail(self, field: str, error: Exception, words: Translator) -> None:
         message = (
