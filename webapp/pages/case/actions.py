@@ -29,6 +29,7 @@ from ui.labels import LABELS, label
 from webapp.components.forms import date_input, date_parts, fieldset, parse_date_parts, text_field
 from webapp.handlers import Caller, signed_in
 from webapp.i18n import _
+from webapp.pages.case.dated import DatedCaseForm
 from webapp.pages.case.form import (
     CaseFormState,
     Choice,
@@ -204,11 +205,11 @@ def stage_page() -> rx.Component:
 # --- close ------------------------------------------------------------------------------------
 
 
-class CloseState(CaseFormState):
+class CloseState(DatedCaseForm, CaseFormState):
+    OFFER: ClassVar = Offer.CLOSE_CASE
     reason_error: str = ""
     reason_other_error: str = ""
     effective_on_error: str = ""
-    today_parts: list[str] = ["", "", ""]
     QUESTIONS: ClassVar = (
         ("reason", f"reason-{ClosureReason.COMPLETED.value}"),
         ("reason_other", "reason_other"),
@@ -219,12 +220,6 @@ class CloseState(CaseFormState):
         "reason_other": "reason_other",
         "effective_on": "effective_on",
     }
-
-    @rx.event
-    @signed_in
-    async def load(self, caller: Caller) -> None:
-        if await self._open(caller, Offer.CLOSE_CASE) is not None:
-            self.today_parts = list(date_parts(today(caller)))
 
     @rx.event
     @signed_in
@@ -296,18 +291,12 @@ def close_page() -> rx.Component:
 # --- reopen -----------------------------------------------------------------------------------
 
 
-class ReopenState(CaseFormState):
+class ReopenState(DatedCaseForm, CaseFormState):
+    OFFER: ClassVar = Offer.REOPEN_CASE
     reason_error: str = ""
     effective_on_error: str = ""
-    today_parts: list[str] = ["", "", ""]
     QUESTIONS: ClassVar = (("reason", "reason"), ("effective_on", "effective_on"))
     FIELD_QUESTIONS: ClassVar = {"reason": "reason", "effective_on": "effective_on"}
-
-    @rx.event
-    @signed_in
-    async def load(self, caller: Caller) -> None:
-        if await self._open(caller, Offer.REOPEN_CASE) is not None:
-            self.today_parts = list(date_parts(today(caller)))
 
     @rx.event
     @signed_in

@@ -16,10 +16,11 @@ from core.services import risk
 from ui.i18n import N_
 from ui.labels import label
 from webapp.components.dash import dash_answers, dash_checklist, dash_field_id
-from webapp.components.forms import date_parts, fieldset, text_field
+from webapp.components.forms import fieldset, text_field
 from webapp.handlers import Caller, signed_in
 from webapp.i18n import _
 from webapp.pages.case.actions import date_or_problem, dated, text
+from webapp.pages.case.dated import DatedCaseForm
 from webapp.pages.case.form import (
     CaseFormState,
     Choice,
@@ -31,7 +32,6 @@ from webapp.pages.case.form import (
     form_page,
     textarea,
 )
-from webapp.pages.case.state import today
 
 BAD_SCORE = N_("Enter the DASH score as a whole number from 0 to 24")
 ASSESSORS = (Role.CASE_MANAGER, Role.IDVA, Role.SERVICE_MANAGER)
@@ -147,18 +147,12 @@ def risk_page() -> rx.Component:
 # --- MARAC ------------------------------------------------------------------------------------
 
 
-class MaracState(CaseFormState):
+class MaracState(DatedCaseForm, CaseFormState):
+    OFFER: ClassVar = Offer.RECORD_MARAC
     heard_on_error: str = ""
     description_error: str = ""
-    today_parts: list[str] = ["", "", ""]
     QUESTIONS: ClassVar = (("heard_on", "heard_on"), ("description", "description"))
     FIELD_QUESTIONS: ClassVar = {"heard_on": "heard_on", "description": "description"}
-
-    @rx.event
-    @signed_in
-    async def load(self, caller: Caller) -> None:
-        if await self._open(caller, Offer.RECORD_MARAC) is not None:
-            self.today_parts = list(date_parts(today(caller)))
 
     @rx.event
     @signed_in
@@ -204,11 +198,11 @@ def marac_page() -> rx.Component:
 # --- police incident --------------------------------------------------------------------------
 
 
-class IncidentState(CaseFormState):
+class IncidentState(DatedCaseForm, CaseFormState):
+    OFFER: ClassVar = Offer.RECORD_INCIDENT
     occurred_on_error: str = ""
     police_reference_error: str = ""
     description_error: str = ""
-    today_parts: list[str] = ["", "", ""]
     QUESTIONS: ClassVar = (
         ("occurred_on", "occurred_on"),
         ("police_reference", "police_reference"),
@@ -219,12 +213,6 @@ class IncidentState(CaseFormState):
         "police_reference": "police_reference",
         "description": "description",
     }
-
-    @rx.event
-    @signed_in
-    async def load(self, caller: Caller) -> None:
-        if await self._open(caller, Offer.RECORD_INCIDENT) is not None:
-            self.today_parts = list(date_parts(today(caller)))
 
     @rx.event
     @signed_in
