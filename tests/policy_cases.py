@@ -1946,6 +1946,10 @@ NOT_POLICY_CHECKED: dict[str, str] = {
     # The host operator's command and the worker's schedule (both the system actor); anyone
     # else is refused outright, with no site or record for the policy to weigh.
     "audit_checkpoints.write_audit_checkpoint": "the system actor's only; no policy decision",
+    # What a face may offer: the actor's own sites filtered by ``may_refer`` (the policy's
+    # case.create plus a site's referral_roles, which the referrals rows above test); it reads
+    # only the actor's own sites and refuses nothing.
+    "referrals.referral_sites": "the actor's own sites where may_refer holds; refuses nothing",
 }
 
 
