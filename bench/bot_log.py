@@ -310,8 +310,9 @@ async def latest_bot_message(container: Container, chat_id: int) -> int:
 class DatabaseWork:
     """Counts, while ``counting``: SQL statements, connection checkouts, commits and rollbacks.
 
-    Each checkout also costs a ping round trip when the engine pings (``pool_pre_ping``), and
-    each transaction a ``BEGIN`` the driver sends itself; neither shows as a statement.
+    Each checkout also costs the engine's check (a ``;`` through the DBAPI cursor, a ``checkout``
+    event in ``core/db/engine.py``, which also sends the work's ``BEGIN``: two round trips), and
+    each later transaction a ``BEGIN`` the driver sends itself; none shows as a statement.
     """
 
     def __init__(self, container: Container) -> None:
