@@ -44,7 +44,8 @@ async def test_a_case_manager_is_offered_case_work_but_not_team_reports_or_admin
         await expect(menu.get_by_role("link", name=name, exact=True)).to_be_visible()
     for name in ("Team", "Reports", "Admin"):
         await expect(menu.get_by_role("link", name=name, exact=True)).to_have_count(0)
-    await expect(menu.get_by_role("button", name="Sign out")).to_be_visible()
+    # In the folded menu on a phone; beside the language switch from tablet width (one shown).
+    await expect(page.get_by_role("banner").get_by_role("button", name="Sign out")).to_be_visible()
 
 
 async def test_a_service_manager_is_offered_team_and_reports(web_app: str, page: Page) -> None:
