@@ -202,7 +202,8 @@ async def test_the_switch_to_welsh_shows_welsh_and_is_remembered_after_signing_i
         await assert_no_axe_violations(page)
 
         await open_menu(page)
-        await page.locator("header button:not(.language-switch)").click()  # sign out
+        # "Allgofnodi" (sign out): in the folded menu on a phone, by the language switch wider.
+        await page.get_by_role("banner").get_by_role("button", name="Allgofnodi").click()
         await page.wait_for_url(SIGN_IN_URL)
 
         # A different browser, no cookies: the saved language comes with the account.
