@@ -61,6 +61,10 @@ async def test_the_skip_link_moves_focus_to_the_main_content(
     page = await _new_page(browser, "desktop")
     try:
         await sign_in_as(page, running_app.url, SERVICE_MANAGER)
+        # The day's lists load after the page: until then the main content has nothing to
+        # focus and the next Tab would rightly leave it for the footer.
+        await expect(page.get_by_text("Loading your day…")).to_have_count(0, timeout=30_000)
+        await expect(page.locator("main#main-content a").first).to_be_visible()
         await page.keyboard.press("Tab")
         focused = page.locator(":focus")
         await expect(focused).to_have_text("Skip to main content")
