@@ -12,6 +12,7 @@ from core.clock import Clock, SystemClock
 from core.db.engine import make_engine, make_session_factory
 from core.errors import DomainError
 from core.log_redaction import redact_in_logs
+from core.notify import Notify
 from core.settings import SecretProblem, Settings, secret_problems
 from core.uow import UnitOfWork
 
@@ -30,6 +31,11 @@ class Container:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.clock, self.zone)
+
+    @property
+    def notify(self) -> Notify:
+        """GOV.UK Notify with this process's settings (email and text messages)."""
+        return Notify(self.settings)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -124,6 +124,37 @@ class Settings(BaseSettings):
         " set): the single-machine default. Turn off when `drive-assist worker` does it.",
     )
 
+    # GOV.UK Notify: email and text messages (core.notify). The service composes every message
+    # itself, in the person's language, so Notify holds two plain templates: an email template
+    # whose subject is ``((subject))`` and body ``((body))``, and a text message template whose
+    # body is ``((body))``. Neither holds anything about a case.
+    notify_api_key: str | None = Field(
+        default=None,
+        description="A GOV.UK Notify API key (key name, service id, secret); none: no email or"
+        " text messages (invitation and reset links are shown to the admin instead).",
+    )
+    notify_base_url: str = Field(
+        default="https://api.notifications.service.gov.uk",
+        description="Notify's API (a fake on 127.0.0.1 in tests).",
+    )
+    notify_email_template_id: str | None = Field(
+        default=None, description="Notify email template: subject ((subject)), body ((body))."
+    )
+    notify_sms_template_id: str | None = Field(
+        default=None, description="Notify text message template: body ((body))."
+    )
+    notify_email_reply_to_id: str | None = Field(
+        default=None, description="Optional: a reply-to address id set up in Notify."
+    )
+
+    @property
+    def notify_email_configured(self) -> bool:
+        return bool(self.notify_api_key and self.notify_email_template_id)
+
+    @property
+    def notify_sms_configured(self) -> bool:
+        return bool(self.notify_api_key and self.notify_sms_template_id)
+
     # Web sign-in (core.services.auth). The limits on failed sign-ins and the lifetimes of the
     # one-time handoff and enrolment tokens are fixed rules there, not settings.
     web_session_idle_minutes: int = Field(
@@ -247,6 +278,7 @@ def secret_problems(
     for setting, value, needed in (
         ("TELEGRAM_BOT_TOKEN", settings.telegram_bot_token, needs_bot_token),
         ("TELEGRAM_WEBHOOK_SECRET", settings.telegram_webhook_secret, needs_webhook_secret),
+        ("NOTIFY_API_KEY", settings.notify_api_key, False),
     ):
         if value is None or not value.strip():
             if needed:
