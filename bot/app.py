@@ -13,6 +13,7 @@ from typing import Any
 
 from telegram.constants import ParseMode
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -38,6 +39,18 @@ from core.bootstrap import Container
 from core.log_redaction import redact_in_logs
 
 BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
+
+# When Telegram answers a reply with 429 (flood control), the reply waits the ``retry_after``
+# Telegram gives and is sent again, up to this many times, instead of failing the handler and
+# showing "Something went wrong". PTB's ``AIORateLimiter`` does the waiting; its own pacing is
+# off (rates 0): the bot's replies answer people one at a time, and the outbox paces itself.
+REPLY_RETRIES_AFTER_FLOOD_CONTROL = 8
+
+
+def reply_rate_limiter() -> AIORateLimiter:
+    return AIORateLimiter(
+        overall_max_rate=0, group_max_rate=0, max_retries=REPLY_RETRIES_AFTER_FLOOD_CONTROL
+    )
 
 
 def build_application(
@@ -69,6 +82,7 @@ def build_application(
                 defaults=Defaults(parse_mode=ParseMode.HTML),
                 request=AiohttpRequest(connection_pool_size=32),
                 get_updates_request=get_updates_request or AiohttpRequest(connection_pool_size=1),
+                rate_limiter=reply_rate_limiter(),
                 on_sent=recorder(container),
             )
         )
@@ -79,6 +93,7 @@ def build_application(
             .defaults(Defaults(parse_mode=ParseMode.HTML))
             .request(request)
             .get_updates_request(get_updates_request or AiohttpRequest(connection_pool_size=1))
+            .rate_limiter(reply_rate_limiter())
         )
     typed = builder.context_types(ContextTypes(context=BotContext)).post_init(publish_menu)
     if post_shutdown is not None:

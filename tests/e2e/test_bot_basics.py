@@ -473,6 +473,30 @@ async def test_an_unlinked_button_press_gets_the_generic_notice_only(
     assert bot.fake.count("sendMessage") == 0 and bot.fake.count("editMessageText") == 0
 
 
+# --- Telegram's flood control on the bot's own replies ----------------------------------------
+
+
+@pytest.mark.parametrize("floods", [1, 2, 4])
+async def test_a_reply_held_back_by_flood_control_waits_and_arrives_once(
+    bot: Harness, world: World, floods: int
+) -> None:
+    """Issue 21: one 429 on a /today reply showed "Something went wrong"; two showed nothing."""
+    case = await named_case(world)
+    await book(world, case, utc(2026, 3, 2, 14, 30), PlaceKind.OFFICE)
+    await bot.link(world.actor(Role.CASE_MANAGER), ALICE, world.container)
+    bot.fake.fail_next("sendMessage", status=429, retry_after=1, times=floods, chat_id=ALICE)
+
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    [today_text] = await bot.say(ALICE, "/today")
+
+    assert case.reference in today_text and OOPS not in today_text
+    refused = [c for c in bot.fake.failed_calls if c.chat_id == ALICE]
+    assert [c.status for c in refused] == [429] * floods
+    assert all(c.params["text"] == today_text for c in refused)  # the same reply, sent again
+    assert loop.time() - started >= floods  # it waited as Telegram asked, each time
+
+
 # --- errors and the menu ----------------------------------------------------------------------
 
 
