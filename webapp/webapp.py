@@ -58,9 +58,16 @@ app = rx.App(
         rx.el.meta(name="theme-color", content="#0b0c0c"),
         rx.el.script(src="/focus.js"),  # the skip link and error summary links move focus
     ],
+    # No toast region: nothing here makes toasts, and its label ("Notifications alt+T") was
+    # English on Welsh pages.
+    toaster=None,
     # Our routes beside Reflex's, then the origin check around all of them (outermost).
     api_transformer=[backend.api(), backend.refuse_foreign_origins],
 )
+# Nor Reflex's connection overlay: its toast ("Cannot connect to server: websocket error ...")
+# was English on Welsh pages and covered the Save button. Each page's own banner says it in the
+# reader's language instead (layout._connection_banner).
+app.app_wraps = {key: wrap for key, wrap in app.app_wraps.items() if key[1] != "Overlay"}
 app.register_lifespan_task(backend.notifications_lifespan)
 app.add_middleware(SessionGuard())
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import reflex as rx
+from reflex.components.core.banner import has_connection_errors
 
 from core.areas import Area
 from core.enums import Locale
@@ -114,6 +115,33 @@ def not_allowed(explanation: rx.Var | str) -> rx.Component:
     )
 
 
+def _connection_banner() -> rx.Component:
+    """Said in the reader's language when the page has lost its connection to the server.
+
+    It replaces Reflex's own toast ("Cannot connect to server: websocket error ..."), which
+    was in English on every page and covered the Save button. The live region is always in
+    the page (empty while connected) so a screen reader announces the words when they appear;
+    it sits at the end of the page, held to the bottom of the screen while it shows, so it
+    covers nothing that cannot be scrolled clear of it.
+    """
+    return rx.el.div(
+        rx.cond(
+            has_connection_errors,
+            rx.el.p(
+                rx.el.strong(_("No connection.")),
+                " ",
+                _(
+                    "Drive Assist cannot reach the server: check your signal. Nothing can be"
+                    " saved until the connection is back."
+                ),
+                class_name="connection-banner-text",
+            ),
+        ),
+        role="status",
+        class_name="connection-banner",
+    )
+
+
 def page(
     title: rx.Var | str,
     *children: rx.Component,
@@ -136,6 +164,7 @@ def page(
             class_name="main",
             tab_index=-1,
         ),
+        _connection_banner(),
         lang=html_lang(),
         class_name="page",
     )

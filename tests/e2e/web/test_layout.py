@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from playwright.async_api import Browser, Page, expect
 
-from tests.e2e.web.conftest import VIEWPORTS, RunningApp, sign_in_as
+from tests.e2e.web.conftest import SCREENSHOTS, VIEWPORTS, RunningApp, screenshot, sign_in_as
 from tests.e2e.web.test_team_admin import in_english
 
 SERVICE_MANAGER = "sam.sm@demo.drive-assist.invalid"  # the longest menu of the demo accounts
@@ -147,3 +147,47 @@ async def test_the_header_keeps_its_controls_on_the_first_row_and_the_menu_short
             await _to_english(page)
         finally:
             await page.context.close()
+
+
+async def test_a_lost_connection_is_said_in_the_readers_language_and_covers_no_button(
+    browser: Browser, running_app: RunningApp
+) -> None:
+    """Issue 21 item 3: Reflex's toast said "Cannot connect to server: websocket error ..." in
+    English on Welsh pages, over the Save button; its toast region was labelled in English."""
+    await in_english(running_app.database_url, CASE_MANAGER)
+    page = await _new_page(browser, "phone")
+    try:
+        await sign_in_as(page, running_app.url, CASE_MANAGER)
+        await page.goto(f"{running_app.url}/log")
+        save = page.get_by_role("button", name="Save contact")
+        await expect(save).to_be_visible()
+        banner = page.locator(".connection-banner[role='status']")
+        await expect(banner).to_have_text("")  # in the page, silent while connected
+
+        await page.context.set_offline(True)
+        await expect(banner).to_contain_text("No connection.", timeout=30_000)
+        await expect(page.get_by_text("Cannot connect to server")).to_have_count(0)
+        await expect(page.locator("[aria-label*='Notifications']")).to_have_count(0)
+        # At the end of the page nothing covers Save: the banner takes its own room there.
+        await page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+        await page.screenshot(path=str(SCREENSHOTS / "log-offline-end-390px.png"))
+        box = await save.bounding_box()
+        assert box is not None
+        on_top = await page.evaluate(
+            "([x, y]) => document.elementFromPoint(x, y)?.closest('button')?.textContent",
+            [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+        )
+        assert on_top == "Save contact"
+
+        await page.context.set_offline(False)
+        await expect(banner).to_have_text("", timeout=30_000)
+        await _to_welsh(page)
+        await page.context.set_offline(True)
+        await expect(banner).to_contain_text("Dim cysylltiad.", timeout=30_000)
+        await screenshot(page, "log-offline-cy")
+        await page.context.set_offline(False)
+        await expect(banner).to_have_text("", timeout=30_000)
+        await _to_english(page)
+    finally:
+        await page.context.set_offline(False)
+        await page.context.close()
