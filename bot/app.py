@@ -93,7 +93,8 @@ def build_application(
             .defaults(Defaults(parse_mode=ParseMode.HTML))
             .request(request)
             .get_updates_request(get_updates_request or AiohttpRequest(connection_pool_size=1))
-            .rate_limiter(reply_rate_limiter())
+            # PTB's builder types its limiter's argument as None; AIORateLimiter takes an int.
+            .rate_limiter(reply_rate_limiter())  # type: ignore[arg-type]
         )
     typed = builder.context_types(ContextTypes(context=BotContext)).post_init(publish_menu)
     if post_shutdown is not None:
