@@ -359,6 +359,33 @@ async def sign_in(
         return SignInResult(handoff_code=handoff, expires_at=expires_at)
 
 
+async def issue_passkey_handoff(uow: UnitOfWork, user: User, passkey_id: int) -> SignInResult:
+    """A handoff code for ``user``, who has just proved a passkey (``core.services.passkeys``):
+    the same code, cookie endpoint and session as a password-and-code sign-in. Audited as
+    ``auth.sign_in`` with the passkey's id; the caller commits."""
+    handoff, expires_at = await _issue_token(uow, user.id, HANDOFF, HANDOFF_LIFETIME)
+    _audit(
+        uow,
+        "auth.sign_in",
+        user_id=user.id,
+        site_ids=_site_ids(user),
+        actor=actor_from_user(user, Face.WEB),
+        details={"method": "passkey", "passkey_id": passkey_id},
+    )
+    return SignInResult(handoff_code=handoff, expires_at=expires_at)
+
+
+async def record_failed_sign_in(uow: UnitOfWork, user: User | None, reason: str) -> None:
+    """Audit a failed sign-in that no password was typed for (a passkey); the caller commits."""
+    _audit(
+        uow,
+        "auth.sign_in_failed",
+        user_id=user.id if user else None,
+        site_ids=_site_ids(user),
+        details={"reason": reason},
+    )
+
+
 async def _start_enrolment(uow: UnitOfWork, user: User, attempt_id: int) -> TotpEnrolmentRequired:
     """The right password, no authenticator yet: a secret (kept until it is confirmed, so the
     QR code shown stays valid if the page is reloaded) and a token to confirm it with."""
