@@ -14,8 +14,12 @@
     for (const byte of new Uint8Array(buffer)) binary += String.fromCharCode(byte);
     return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   };
-  const supported = () =>
-    typeof window.PublicKeyCredential === "function" && !!navigator.credentials;
+  // WebAuthn here, and (when the server names them) this page at one of the passkeys' origins:
+  // a page reached another way (an IP address, say) cannot use this site's passkeys.
+  const supported = (origins) =>
+    typeof window.PublicKeyCredential === "function" &&
+    !!navigator.credentials &&
+    (!origins || origins.includes(window.location.origin));
   const descriptors = (list) => (list || []).map((c) => ({ ...c, id: toBytes(c.id) }));
   const outcome = (promise, encode) =>
     promise.then(

@@ -120,5 +120,5 @@ app.add_page(
     sign_in,
     route=routes.SIGN_IN,
     title=page_title(N_("Sign in")),
-    on_load=[AppState.show_language, SignInState.offer_passkeys],
+    on_load=[AppState.show_language, SignInState.check_passkeys],
 )

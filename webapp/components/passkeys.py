@@ -6,8 +6,20 @@ import json
 
 import reflex as rx
 
-# A page's handler passes this to rx.call_script; it resolves to True where WebAuthn works.
-BROWSER_SUPPORT_SCRIPT = "!!(window.daPasskeys && window.daPasskeys.supported())"
+from core.settings import Settings
+
+
+def offer_passkeys(settings: Settings, callback: rx.EventHandler) -> rx.event.EventSpec | None:
+    """Ask the browser whether it can use this site's passkeys (WebAuthn, and the page at one
+    of the passkeys' origins); ``callback`` gets True or False. None: the server has no RP ID.
+    """
+    relying_party = settings.passkey_relying_party()
+    if relying_party is None:
+        return None
+    origins = json.dumps(list(relying_party[1]))
+    return rx.call_script(
+        f"!!(window.daPasskeys && window.daPasskeys.supported({origins}))", callback=callback
+    )
 
 
 def credential_from(outcome: object) -> str | None:

@@ -17,7 +17,7 @@ from core.services import passkeys
 from ui.i18n import N_, Translator
 from webapp.components.forms import FieldError, button, error_summary, focus, text_field
 from webapp.components.layout import page
-from webapp.components.passkeys import BROWSER_SUPPORT_SCRIPT, ceremony, credential_from
+from webapp.components.passkeys import ceremony, credential_from, offer_passkeys
 from webapp.handlers import Caller, signed_in
 from webapp.i18n import _
 from webapp.state import AppState
@@ -83,9 +83,7 @@ class PasskeysState(AppState):
         self.confirm_id = ""
         await self._reload(caller)
         self.offered = passkeys.passkeys_offered(caller.container.settings)
-        if not self.offered:
-            return None
-        return rx.call_script(BROWSER_SUPPORT_SCRIPT, callback=PasskeysState.browser_has_passkeys)
+        return offer_passkeys(caller.container.settings, PasskeysState.browser_has_passkeys)
 
     @rx.event
     def browser_has_passkeys(self, supported: bool) -> None:
@@ -231,8 +229,8 @@ def _add_form() -> rx.Component:
             rx.cond(
                 S.offered,
                 _(
-                    "This browser cannot use passkeys. Open this page on your phone, or in an"
-                    " up-to-date browser, to add one."
+                    "This browser cannot use passkeys here. Open this page on your phone, or in"
+                    " an up-to-date browser, at the service's usual address, to add one."
                 ),
                 _(
                     "Passkeys are not set up for this service. Ask your administrator to set"

@@ -21,7 +21,7 @@ from ui.i18n import N_, Translator
 from webapp import routes
 from webapp.components.forms import FieldError, button, error_summary, text_field
 from webapp.components.layout import page
-from webapp.components.passkeys import BROWSER_SUPPORT_SCRIPT, ceremony, credential_from
+from webapp.components.passkeys import ceremony, credential_from, offer_passkeys
 from webapp.container import container
 from webapp.i18n import _, translator
 from webapp.state import AppState
@@ -88,12 +88,10 @@ class SignInState(AppState):
         return _go_to_session(result.handoff_code)
 
     @rx.event
-    def offer_passkeys(self) -> rx.event.EventSpec | None:
+    def check_passkeys(self) -> rx.event.EventSpec | None:
         """Show the passkey button only when the server and the browser both support it."""
         self.passkeys_offered = False
-        if not passkeys.passkeys_offered(container().settings):
-            return None
-        return rx.call_script(BROWSER_SUPPORT_SCRIPT, callback=SignInState.browser_has_passkeys)
+        return offer_passkeys(container().settings, SignInState.browser_has_passkeys)
 
     @rx.event
     def browser_has_passkeys(self, supported: bool) -> None:

@@ -237,7 +237,7 @@ async def sign_in_as(page: Page, base_url: str, email: str) -> None:
     await page.get_by_label("Email address").fill(email)
     await page.get_by_label("Password").fill(DEMO_PASSWORD)
     await page.get_by_label("6-digit code").fill(next_totp_code(email))
-    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("button", name="Sign in", exact=True).click()
     try:
         await page.wait_for_url(f"{base_url}/", timeout=30_000)
     except Exception as error:  # say why: the page's error summary, if it shows one
