@@ -58,6 +58,7 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 HANDOFF = "handoff"
 ENROLMENT = "enrolment"
+IDLE = "idle"  # why a session ended after the idle limit; a passkey may resume it (passkeys)
 
 
 def _sha256(value: str) -> str:
@@ -386,6 +387,18 @@ async def record_failed_sign_in(uow: UnitOfWork, user: User | None, reason: str)
     )
 
 
+def record_session_resumed(uow: UnitOfWork, user: User, session_id: int, passkey_id: int) -> None:
+    """Audit an idle session brought back with a passkey (``core.services.passkeys``)."""
+    _audit(
+        uow,
+        "auth.session_resumed",
+        user_id=user.id,
+        site_ids=_site_ids(user),
+        actor=actor_from_user(user, Face.WEB),
+        details={"method": "passkey", "passkey_id": passkey_id, "session_id": session_id},
+    )
+
+
 async def _start_enrolment(uow: UnitOfWork, user: User, attempt_id: int) -> TotpEnrolmentRequired:
     """The right password, no authenticator yet: a secret (kept until it is confirmed, so the
     QR code shown stays valid if the page is reloaded) and a token to confirm it with."""
@@ -512,7 +525,7 @@ async def actor_for_session(
         if not first.is_active:
             reason = "user_inactive"
         elif now - first.last_seen_at > idle_limit:
-            reason = "idle"
+            reason = IDLE
         elif now - first.created_at > age_limit:
             reason = "too_old"
         if reason is not None:

@@ -55,7 +55,7 @@ from core.errors import (
     PasskeysUnavailable,
     ValidationFailed,
 )
-from core.models import Passkey, PasskeyChallenge, User
+from core.models import Passkey, PasskeyChallenge, User, WebSession
 from core.schemas.actor import Actor
 from core.schemas.auth import SignInResult
 from core.schemas.common import has_nul
@@ -69,7 +69,7 @@ RP_NAME = "Drive Assist"
 CHALLENGE_LIFETIME = timedelta(minutes=5)
 NAME_MAX_LENGTH = 60
 MAX_PASSKEYS = 10  # per person: a few phones and a security key or two
-REGISTER, SIGN_IN = "register", "sign_in"
+REGISTER, SIGN_IN, RESUME = "register", "sign_in", "resume"
 _BAD_ANSWER = (WebAuthnException, ValueError, TypeError, KeyError, AttributeError)
 
 
@@ -349,59 +349,73 @@ async def remove_passkey(*, uow: UnitOfWork, actor: Actor, passkey_id: int) -> N
 # --- Signing in with a passkey -----------------------------------------------------------------
 
 
-async def begin_sign_in(*, uow: UnitOfWork, settings: Settings) -> str:
-    """The options (JSON) for ``navigator.credentials.get``: any of this site's passkeys on the
-    device, with user verification; no account named (the passkey says whose it is)."""
+async def _options_for_get(
+    uow: UnitOfWork,
+    settings: Settings,
+    purpose: str,
+    user_id: int | None,
+    allow: list[str] | None = None,
+) -> str:
     rp_id, _origins = _relying_party(settings)
     options = generate_authentication_options(
         rp_id=rp_id,
         timeout=int(CHALLENGE_LIFETIME.total_seconds() * 1000),
+        allow_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(c)) for c in allow]
+        if allow
+        else None,
         user_verification=UserVerificationRequirement.REQUIRED,
     )
-    async with uow:
-        await _new_challenge(uow, SIGN_IN, None, options.challenge)
-        await uow.commit()
+    await _new_challenge(uow, purpose, user_id, options.challenge)
+    await uow.commit()
     return options_to_json(options)
 
 
-async def finish_sign_in(
-    *, uow: UnitOfWork, settings: Settings, credential_json: str
-) -> SignInResult:
-    """Check the browser's answer to ``begin_sign_in``; a handoff code for the passkey's owner.
+async def begin_sign_in(*, uow: UnitOfWork, settings: Settings) -> str:
+    """The options (JSON) for ``navigator.credentials.get``: any of this site's passkeys on the
+    device, with user verification; no account named (the passkey says whose it is)."""
+    _relying_party(settings)
+    async with uow:
+        return await _options_for_get(uow, settings, SIGN_IN, None)
 
-    ``PasskeyRejected`` (audited ``auth.sign_in_failed`` with the reason) for an answer made on
-    another site or for another RP ID, a used or unknown challenge, an unknown or removed
-    passkey, an inactive account, no user verification, a bad signature or a sign count that
-    went backwards. Nothing else changes.
-    """
+
+async def _verified_passkey(
+    uow: UnitOfWork,
+    settings: Settings,
+    credential_json: str,
+    purpose: str,
+    user_id: int | None,
+) -> tuple[Passkey, User]:
+    """The passkey (and its active owner) that signed this answer to a live challenge of
+    ``purpose`` (for ``user_id``'s account, if given), its sign count and last use updated.
+    Otherwise ``PasskeyRejected``, with the failure audited and committed."""
     rp_id, origins = _relying_party(settings)
     try:
         credential: AuthenticationCredential = parse_authentication_credential_json(credential_json)
     except _BAD_ANSWER:
-        raise PasskeyRejected(step=SIGN_IN) from None
-    async with uow:
-        if await _claim_challenge(uow, credential.response.client_data_json, SIGN_IN, None) is None:
-            await auth.record_failed_sign_in(uow, None, "passkey_challenge")
-            await uow.commit()
-            raise PasskeyRejected(step=SIGN_IN)
-        challenge = parse_client_data_json(credential.response.client_data_json).challenge
-        found = (
-            await uow.session.execute(
-                select(Passkey, User)
-                .join(User, User.id == Passkey.user_id)
-                .where(Passkey.credential_id == bytes_to_base64url(credential.raw_id))
-            )
-        ).first()
-        if found is None:
-            await auth.record_failed_sign_in(uow, None, "passkey_unknown")
-            await uow.commit()
-            raise PasskeyRejected(step=SIGN_IN)
+        raise PasskeyRejected(step=purpose) from None
+    client_data = credential.response.client_data_json
+    user: User | None = None
+    reason = None
+    challenge = await _claim_challenge(uow, client_data, purpose, user_id)
+    found = (
+        await uow.session.execute(
+            select(Passkey, User)
+            .join(User, User.id == Passkey.user_id)
+            .where(Passkey.credential_id == bytes_to_base64url(credential.raw_id))
+        )
+    ).first()
+    if challenge is None:
+        reason = "passkey_challenge"
+    elif found is None:
+        reason = "passkey_unknown"
+    else:
         passkey, user = found
         handle = credential.response.user_handle
-        reason = None
         if not user.is_active:
             reason = "inactive_account"
-        elif handle is not None and handle != _user_handle(user.id):
+        elif (user_id is not None and user.id != user_id) or (
+            handle is not None and handle != _user_handle(user.id)
+        ):
             reason = "passkey_wrong_user"
         else:
             try:
@@ -416,12 +430,103 @@ async def finish_sign_in(
                 )
             except _BAD_ANSWER as error:
                 reason = f"passkey_{_reason(error)}"
-        if reason is not None:
-            await auth.record_failed_sign_in(uow, user, reason)
-            await uow.commit()
-            raise PasskeyRejected(step=SIGN_IN)
-        passkey.sign_count = verified.new_sign_count
-        passkey.last_used_at = uow.clock.now()
+    if reason is not None or user is None:
+        await auth.record_failed_sign_in(uow, user, reason or "passkey_unknown")
+        await uow.commit()
+        raise PasskeyRejected(step=purpose)
+    passkey.sign_count = verified.new_sign_count
+    passkey.last_used_at = uow.clock.now()
+    return passkey, user
+
+
+async def finish_sign_in(
+    *, uow: UnitOfWork, settings: Settings, credential_json: str
+) -> SignInResult:
+    """Check the browser's answer to ``begin_sign_in``; a handoff code for the passkey's owner.
+
+    ``PasskeyRejected`` (audited ``auth.sign_in_failed`` with the reason) for an answer made on
+    another site or for another RP ID, a used or unknown challenge, an unknown or removed
+    passkey, an inactive account, no user verification, a bad signature or a sign count that
+    went backwards. Nothing else changes.
+    """
+    async with uow:
+        passkey, user = await _verified_passkey(uow, settings, credential_json, SIGN_IN, None)
         result = await auth.issue_passkey_handoff(uow, user, passkey.id)
         await uow.commit()
         return result
+
+
+# --- Resuming an idle session with a passkey ---------------------------------------------------
+
+
+async def _resumable(
+    uow: UnitOfWork, settings: Settings, session_token: str | None
+) -> WebSession | None:
+    """The session behind ``session_token`` if it ended only for being idle, is still within
+    ``web_session_max_hours`` of its sign-in, and its active owner has a passkey."""
+    if not session_token or has_nul(session_token):
+        return None
+    oldest = uow.clock.now() - timedelta(hours=settings.web_session_max_hours)
+    return await uow.session.scalar(
+        select(WebSession)
+        .join(User, User.id == WebSession.user_id)
+        .where(
+            WebSession.token_hash == auth.hash_token(session_token),
+            WebSession.revoked_reason == auth.IDLE,
+            WebSession.created_at > oldest,
+            User.is_active.is_(True),
+            select(Passkey.id).where(Passkey.user_id == User.id).exists(),
+        )
+    )
+
+
+async def resume_offered(*, uow: UnitOfWork, settings: Settings, session_token: str | None) -> bool:
+    """Whether this browser's session, ended after the idle limit, may be resumed with one of
+    its owner's passkeys (on this device, the one holding the session cookie)."""
+    if not passkeys_offered(settings):
+        return False
+    async with uow:
+        return await _resumable(uow, settings, session_token) is not None
+
+
+async def begin_resume(*, uow: UnitOfWork, settings: Settings, session_token: str | None) -> str:
+    """The options (JSON) for ``navigator.credentials.get`` limited to the session owner's own
+    passkeys. ``PasskeyRejected`` when the session may not be resumed."""
+    _relying_party(settings)
+    async with uow:
+        session = await _resumable(uow, settings, session_token)
+        if session is None:
+            raise PasskeyRejected(step=RESUME)
+        allow = (
+            await uow.session.scalars(
+                select(Passkey.credential_id).where(Passkey.user_id == session.user_id)
+            )
+        ).all()
+        return await _options_for_get(uow, settings, RESUME, session.user_id, list(allow))
+
+
+async def finish_resume(
+    *, uow: UnitOfWork, settings: Settings, session_token: str | None, credential_json: str
+) -> None:
+    """Check the answer to ``begin_resume`` and bring the idle session back: the same session
+    (its 12-hour limit counts from the original sign-in), active again from now. Audited
+    ``auth.session_resumed``. ``PasskeyRejected`` for anything that does not hold up, or when
+    the session may no longer be resumed."""
+    async with uow:
+        session = await _resumable(uow, settings, session_token)
+        if session is None:
+            raise PasskeyRejected(step=RESUME)
+        passkey, user = await _verified_passkey(
+            uow, settings, credential_json, RESUME, session.user_id
+        )
+        now = uow.clock.now()
+        result = await uow.session.execute(
+            update(WebSession)
+            .where(WebSession.id == session.id, WebSession.revoked_reason == auth.IDLE)
+            .values(revoked_at=None, revoked_reason=None, last_seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if rowcount(result) != 1:  # resumed by another tab meanwhile: nothing is kept
+            raise PasskeyRejected(step=RESUME)
+        auth.record_session_resumed(uow, user, session.id, passkey.id)
+        await uow.commit()

@@ -271,3 +271,97 @@ async def test_without_a_domain_name_passkeys_are_not_offered(container: Contain
         assert not passkeys.passkeys_offered(settings)
         with pytest.raises(PasskeysUnavailable):
             await passkeys.begin_sign_in(uow=container.uow(), settings=settings)
+
+
+# --- Resuming an idle session ----------------------------------------------------------------
+
+
+async def idle_session(
+    container: Container, actor: Actor, device: SoftwareAuthenticator, clock
+) -> str:
+    """A session of ``actor``'s (signed in with a passkey) that just ended for being idle."""
+    await register(container, actor, device)
+    token = await finish(container, device.sign_in(await sign_in_options(container), origin=ORIGIN))
+    clock.advance(timedelta(minutes=SETTINGS.web_session_idle_minutes + 1))
+    assert await auth.actor_for_session(uow=container.uow(), token=token, settings=SETTINGS) is None
+    return token
+
+
+async def resume(container: Container, token: str, device: SoftwareAuthenticator) -> None:
+    options = await passkeys.begin_resume(
+        uow=container.uow(), settings=SETTINGS, session_token=token
+    )
+    await passkeys.finish_resume(
+        uow=container.uow(),
+        settings=SETTINGS,
+        session_token=token,
+        credential_json=device.sign_in(options, origin=ORIGIN),
+    )
+
+
+async def test_an_idle_session_resumes_with_its_owners_passkey_within_the_twelve_hours(
+    container: Container, world, device: SoftwareAuthenticator, clock
+) -> None:
+    actor = world.actor(Role.CASE_MANAGER)
+    token = await idle_session(container, actor, device, clock)
+    assert await passkeys.resume_offered(
+        uow=container.uow(), settings=SETTINGS, session_token=token
+    )
+
+    await resume(container, token, device)
+
+    back = await auth.actor_for_session(uow=container.uow(), token=token, settings=SETTINGS)
+    assert back is not None and back.user_id == actor.user_id
+    assert [a for a, _ in await actions(container, "auth.session_")] == [
+        "auth.session_end",
+        "auth.session_resumed",
+    ]
+    # The 12 hours still count from the sign-in: a session past them cannot be resumed.
+    clock.advance(timedelta(hours=SETTINGS.web_session_max_hours))
+    assert await auth.actor_for_session(uow=container.uow(), token=token, settings=SETTINGS) is None
+    assert not await passkeys.resume_offered(
+        uow=container.uow(), settings=SETTINGS, session_token=token
+    )
+    with pytest.raises(PasskeyRejected):
+        await resume(container, token, device)
+
+
+async def test_a_signed_out_session_or_one_still_active_is_not_resumed(
+    container: Container, world, device: SoftwareAuthenticator, clock
+) -> None:
+    actor = world.actor(Role.CASE_MANAGER)
+    await register(container, actor, device)
+    token = await finish(container, device.sign_in(await sign_in_options(container), origin=ORIGIN))
+    assert not await passkeys.resume_offered(
+        uow=container.uow(), settings=SETTINGS, session_token=token
+    )  # still active: nothing to resume
+    await auth.sign_out(uow=container.uow(), token=token)
+    for unusable in (token, "not a session", None):
+        assert not await passkeys.resume_offered(
+            uow=container.uow(), settings=SETTINGS, session_token=unusable
+        )
+    with pytest.raises(PasskeyRejected):
+        await resume(container, token, device)
+
+
+async def test_someone_elses_passkey_cannot_resume_a_session(
+    container: Container, world, device: SoftwareAuthenticator, clock
+) -> None:
+    token = await idle_session(container, world.actor(Role.CASE_MANAGER), device, clock)
+    theirs = SoftwareAuthenticator()
+    await register(container, world.actor(Role.IDVA), theirs)
+    options = await passkeys.begin_resume(
+        uow=container.uow(), settings=SETTINGS, session_token=token
+    )
+
+    with pytest.raises(PasskeyRejected):
+        await passkeys.finish_resume(
+            uow=container.uow(),
+            settings=SETTINGS,
+            session_token=token,
+            credential_json=theirs.sign_in(options, origin=ORIGIN),
+        )
+    assert await auth.actor_for_session(uow=container.uow(), token=token, settings=SETTINGS) is None
+    assert ("auth.sign_in_failed", {"reason": "passkey_wrong_user"}) in await actions(
+        container, "auth."
+    )

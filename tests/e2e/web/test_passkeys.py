@@ -1,6 +1,6 @@
 """Passkeys in a real browser, through Chromium's virtual authenticator (CDP ``WebAuthn``), at
 390 px: sign in with password and code, add a passkey, sign out, sign back in with the passkey
-in one tap, then remove it; in English and in Welsh.
+in one tap, resume with it after the idle limit, then remove it; in English and in Welsh.
 
 The app is opened at ``localhost`` (``RunningApp.localhost_url``): WebAuthn takes no IP address
 as an RP ID, and the test app runs with ``WEB_RP_ID=localhost``. Core's checks (origin, RP ID,
@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.async_api import Browser, CDPSession, Page, expect
+from sqlalchemy import select, update
 
+from core.bootstrap import bootstrap
+from core.models import User, WebSession
+from core.settings import Settings
 from tests.e2e.web.conftest import VIEWPORTS, RunningApp, open_menu, screenshot, sign_in_as
 
 ENGLISH = {
@@ -30,6 +35,7 @@ ENGLISH = {
     "remove": "Remove",
     "confirm": "Yes, remove it",
     "removed": "Passkey removed.",
+    "resume": "Resume with your passkey",
 }
 WELSH = {  # Rhys's account is in Welsh: every page after the first sign-in is
     "email": "rhys.cm@demo.drive-assist.invalid",
@@ -44,7 +50,24 @@ WELSH = {  # Rhys's account is in Welsh: every page after the first sign-in is
     "remove": "Tynnu",
     "confirm": "Ie, tynnwch hi",
     "removed": "Allwedd mynediad wedi’i thynnu.",
+    "resume": "Ailddechrau gyda’ch allwedd mynediad",
 }
+
+
+async def idle(database_url: str, email: str) -> None:
+    """Make ``email``'s live sessions idle past the limit (as if 16 minutes had gone by)."""
+    container = bootstrap(Settings(database_url=database_url))
+    try:
+        async with container.session_factory() as session:
+            users = select(User.id).where(User.email == email).scalar_subquery()
+            await session.execute(
+                update(WebSession)
+                .where(WebSession.user_id == users, WebSession.revoked_at.is_(None))
+                .values(last_seen_at=datetime.now(UTC) - timedelta(minutes=16))
+            )
+            await session.commit()
+    finally:
+        await container.dispose()
 
 
 @pytest.fixture
@@ -96,6 +119,12 @@ async def test_a_person_adds_a_passkey_signs_out_and_signs_back_in_with_one_tap(
     await page.wait_for_url(f"{base}/")
     await expect(page.get_by_role("heading", level=1, name=words["today"])).to_be_visible()
 
+    # Idle past the limit: the next page is the sign-in page, offering to resume with the passkey.
+    await idle(running_app.database_url, words["email"])
+    await page.goto(f"{base}/account/passkeys")
+    await page.wait_for_url(re.compile(r".*/sign-in/?$"))
+    await page.get_by_role("button", name=words["resume"]).click()
+    await page.wait_for_url(f"{base}/")
     await page.goto(f"{base}/account/passkeys")
     await expect(page.get_by_role("heading", level=3, name=words["name"])).to_be_visible()
     await expect(page.get_by_text(words["not_used"])).to_have_count(0)  # last used: just now
