@@ -670,7 +670,9 @@ class WebSession(Base):
     """A signed-in browser. Only the SHA-256 of the cookie's token is stored.
 
     A session ends when it is revoked (sign-out, an idle or too old session, an account made
-    inactive); a revoked row is kept for the audit trail's sake and never comes back.
+    inactive); a revoked row is kept for the audit trail's sake and never comes back, but for
+    one ended only for being idle, which its owner's passkey may resume within the session's
+    12 hours (``core.services.passkeys.finish_resume``).
     """
 
     __tablename__ = "web_sessions"

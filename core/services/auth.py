@@ -487,7 +487,8 @@ async def actor_for_session(
     """The signed-in account behind a session token, as a web ``Actor``; None when there is
     no such session, or it was revoked, or has been idle longer than
     ``web_session_idle_minutes``, or is older than ``web_session_max_hours``, or its account
-    is inactive (these last three end the session for good). Every web event calls this.
+    is inactive (these last three end the session: for good, but for an idle one, which a
+    passkey may resume: ``core.services.passkeys``). Every web event calls this.
     """
     if not token:
         return None
