@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, CDPSession, Page, expect
 from sqlalchemy import select, update
 
@@ -52,6 +53,11 @@ WELSH = {  # Rhys's account is in Welsh: every page after the first sign-in is
     "removed": "Allwedd mynediad wedi’i thynnu.",
     "resume": "Ailddechrau gyda’ch allwedd mynediad",
 }
+
+
+async def assert_axe_clean(page: Page) -> None:
+    results = await Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
 
 
 async def idle(database_url: str, email: str) -> None:
@@ -111,10 +117,13 @@ async def test_a_person_adds_a_passkey_signs_out_and_signs_back_in_with_one_tap(
     stored = await cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
     assert [c["isResidentCredential"] for c in stored["credentials"]] == [True]
     await screenshot(page, f"passkeys-added-{words['email'].split('.')[0]}")
+    await assert_axe_clean(page)
 
     await open_menu(page)
     await page.get_by_role("banner").get_by_role("button", name=words["sign_out"]).click()
     await page.wait_for_url(re.compile(r".*/sign-in/?$"))
+    await expect(page.get_by_role("button", name=words["passkey_button"])).to_be_visible()
+    await assert_axe_clean(page)
     await page.get_by_role("button", name=words["passkey_button"]).click()  # no email, no code
     await page.wait_for_url(f"{base}/")
     await expect(page.get_by_role("heading", level=1, name=words["today"])).to_be_visible()
