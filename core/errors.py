@@ -122,6 +122,23 @@ class SignInFailed(DomainError):
     code = "sign_in_failed"
 
 
+class PasskeyRejected(DomainError):
+    """A passkey ceremony did not succeed: made for another site (origin or RP ID), an unknown
+    or removed passkey, a used or out-of-date challenge, no user verification, a bad signature
+    or a sign count that went backwards. ``details['step']`` is "register" or "sign_in".
+
+    One error for every case, as ``SignInFailed``: the audit event holds the reason.
+    """
+
+    code = "passkey_rejected"
+
+
+class PasskeysUnavailable(DomainError):
+    """Passkeys are not set up for this installation (no ``WEB_RP_ID`` or allowed origin)."""
+
+    code = "passkeys_unavailable"
+
+
 class SignInLocked(DomainError):
     """Too many failed sign-ins for this account lately; ``details['minutes']`` is the wait.
 

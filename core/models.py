@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -669,7 +670,9 @@ class WebSession(Base):
     """A signed-in browser. Only the SHA-256 of the cookie's token is stored.
 
     A session ends when it is revoked (sign-out, an idle or too old session, an account made
-    inactive); a revoked row is kept for the audit trail's sake and never comes back.
+    inactive); a revoked row is kept for the audit trail's sake and never comes back, but for
+    one ended only for being idle, which its owner's passkey may resume within the session's
+    12 hours (``core.services.passkeys.finish_resume``).
     """
 
     __tablename__ = "web_sessions"
@@ -696,6 +699,45 @@ class WebSignInToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Passkey(Base):
+    """A WebAuthn credential (passkey) a member of staff signs in with instead of the password
+    and code. ``credential_id`` is the authenticator's id for it (base64url); ``public_key``
+    the COSE key that checks its signatures; ``sign_count`` the authenticator's counter at the
+    last sign-in (a count that goes backwards suggests a cloned key, and is refused).
+    """
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[str] = mapped_column(String(1400), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    transports: Mapped[list[str] | None] = mapped_column(JSON)
+    name: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PasskeyChallenge(Base):
+    """A challenge handed to the browser for one passkey ceremony: single use, a few minutes.
+
+    ``purpose`` is "register" (for ``user_id``'s own new passkey) or "sign_in" (anyone's
+    passkey: sign-in asks for no email address). Only the SHA-256 of the challenge is kept; the
+    browser's signed answer carries the challenge itself back.
+    """
+
+    __tablename__ = "passkey_challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    challenge_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 from pathlib import Path
 from typing import Literal, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -118,6 +119,30 @@ class Settings(BaseSettings):
         """``WEB_ALLOWED_ORIGINS`` as a set of lower-case origins (empty: same origin only)."""
         return frozenset(o.lower() for o in self.web_allowed_origins.split(",") if o)
 
+    web_rp_id: str | None = Field(
+        default=None,
+        description="Passkeys' relying party ID: the web app's domain name (drive.example.org),"
+        " never an IP address. Passkeys are offered for the origins in WEB_ALLOWED_ORIGINS on"
+        " that domain. Unset: the host of the first of WEB_ALLOWED_ORIGINS; with neither, no"
+        " passkeys (password and code only).",
+    )
+
+    def passkey_relying_party(self) -> tuple[str, tuple[str, ...]] | None:
+        """The passkeys' RP ID and the origins a ceremony may come from, or None when passkeys
+        cannot be offered (no origin is known, or the RP ID is an IP address)."""
+        origins = [o for o in self.web_allowed_origins.lower().split(",") if o]
+        rp_id = (self.web_rp_id or "").strip().lower().rstrip(".")
+        if not rp_id and origins:
+            rp_id = urlsplit(origins[0]).hostname or ""
+        if not rp_id or _is_ip_address(rp_id):
+            return None
+        matching = tuple(
+            origin
+            for origin in origins
+            if (host := urlsplit(origin).hostname or "") == rp_id or host.endswith(f".{rp_id}")
+        )
+        return (rp_id, matching) if matching else None
+
     web_run_notifications: bool = Field(
         default=True,
         description="The web backend also sends notifications (and runs the bot when a token is"
@@ -194,6 +219,15 @@ class Settings(BaseSettings):
         " database; the first seals, any opens (rotation). Make one with"
         " `drive-assist users new-sealing-key`. Required for the web app outside demo mode.",
     )
+
+
+def _is_ip_address(host: str) -> bool:
+    """WebAuthn refuses IP addresses as relying party IDs."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 # The demo's sealing key (core.sealing.DEMO_KEY); defined here, as settings import nothing of core,

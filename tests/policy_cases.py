@@ -63,6 +63,7 @@ from core.models import (
     OutboxMessage,
     PanelAction,
     PanelMeeting,
+    Passkey,
     RiskAssessment,
     Site,
     TelegramLink,
@@ -111,6 +112,7 @@ from core.services import (
     notifications_admin,
     panel_outcomes,
     panels,
+    passkeys,
     people,
     referrals,
     reports,
@@ -124,9 +126,11 @@ from core.services import (
     today,
     users,
 )
+from core.settings import Settings
 from core.uow import UnitOfWork
 from tests.conftest import START
 from tests.factories import World
+from tests.fakes.passkey_authenticator import SoftwareAuthenticator
 
 VICTIM_SENTINEL = "Victimsentinel"
 NOTES_SENTINEL = "Notesentinel"
@@ -784,6 +788,47 @@ async def _locale_set(bench: Bench, actor: Actor, target: Target, result: Any) -
 
 async def _sar_bundle_shows(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
     return target.reference in repr(result)
+
+
+# Passkeys: each person's own, and a ceremony needs a domain name (core.settings).
+PASSKEY_ORIGIN = "https://drive-assist.example.org"
+PASSKEY_SETTINGS = Settings(web_allowed_origins=PASSKEY_ORIGIN)
+
+
+async def _passkey(bench: Bench, actor: Actor, where: Where) -> Target:
+    """A passkey of the actor's own (MY_RECORD), or of a colleague at the site."""
+    owner = bench.owner(actor, where)
+    n = bench.number()
+    (passkey_id,) = await bench.add(
+        Passkey(
+            user_id=owner,
+            credential_id=f"policy-matrix-{n}",
+            public_key=b"not a real key",
+            sign_count=0,
+            name=f"Test passkey {n}",
+            created_at=START,
+        )
+    )
+    return Target(
+        where=where,
+        site_id=bench.site_id(where),
+        owner_user_id=owner,
+        id=passkey_id,
+        site_code=bench.site_code(where),
+    )
+
+
+async def _passkey_answer(bench: Bench, actor: Actor, where: Where) -> Target:
+    """A software authenticator's answer to the actor's own registration options."""
+    options = await passkeys.begin_registration(
+        uow=bench.uow(), actor=actor, settings=PASSKEY_SETTINGS
+    )
+    answer = SoftwareAuthenticator().register(options, origin=PASSKEY_ORIGIN)
+    return Target(where=where, site_id=None, owner_user_id=actor.user_id, extra={"answer": answer})
+
+
+def _owner_only(actor: Actor, target: Target) -> bool:
+    return not actor.is_system and target.owner_user_id == actor.user_id
 
 
 def _everyone(actor: Actor, target: Target) -> bool:
@@ -1922,6 +1967,58 @@ OPERATIONS: tuple[Operation, ...] = (
         lambda b, a, t: users.set_user_active(uow=b.uow(), actor=a, user_id=t.id, is_active=False),
         wheres=SITE_WHERES,
         expected=lambda a, t: is_allowed(a, Action.USER_MANAGE, site_id=t.site_id),
+    ),
+    # passkeys: every account its own, never anyone else's
+    Operation(
+        "passkeys.begin_registration",
+        None,
+        _any_site,
+        lambda b, a, t: passkeys.begin_registration(
+            uow=b.uow(), actor=a, settings=PASSKEY_SETTINGS
+        ),
+        wheres=(Where.ANYWHERE,),
+        expected=_everyone,
+    ),
+    Operation(
+        "passkeys.finish_registration",
+        None,
+        _passkey_answer,
+        lambda b, a, t: passkeys.finish_registration(
+            uow=b.uow(),
+            actor=a,
+            settings=PASSKEY_SETTINGS,
+            credential_json=t.extra["answer"],
+            name="Test phone",
+        ),
+        wheres=(Where.ANYWHERE,),
+        expected=_everyone,
+    ),
+    Operation(
+        "passkeys.my_passkeys",
+        None,
+        _passkey,
+        lambda b, a, t: passkeys.my_passkeys(uow=b.uow(), actor=a),
+        wheres=RECORD_WHERES,
+        shows=lambda b, a, t, r: _awaitable(t.id in {p.id for p in r}),
+        expected=_owner_only,
+    ),
+    Operation(
+        "passkeys.rename_passkey",
+        None,
+        _passkey,
+        lambda b, a, t: passkeys.rename_passkey(
+            uow=b.uow(), actor=a, passkey_id=t.id or 0, name="Renamed phone"
+        ),
+        wheres=RECORD_WHERES,
+        expected=_owner_only,
+    ),
+    Operation(
+        "passkeys.remove_passkey",
+        None,
+        _passkey,
+        lambda b, a, t: passkeys.remove_passkey(uow=b.uow(), actor=a, passkey_id=t.id or 0),
+        wheres=RECORD_WHERES,
+        expected=_owner_only,
     ),
     Operation(
         "users.set_my_locale",

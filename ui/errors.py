@@ -109,6 +109,15 @@ ERROR_MESSAGES: dict[str, str] = {
         "Too many failed sign-ins for this account. Wait up to {sign_in_window_minutes}"
         " minutes, then try again."
     ),
+    "passkey_rejected": N_(
+        "That passkey cannot be used for Drive Assist: it may be for another website, removed,"
+        " or the request may have timed out. Nothing was changed. Try again, or sign in with"
+        " your password and authenticator code."
+    ),
+    "passkeys_unavailable": N_(
+        "Passkeys are not set up for this service. Sign in with your password and"
+        " authenticator code, and ask your administrator to set WEB_RP_ID."
+    ),
     "demo_mode_off": N_(
         "This only works in demo mode. Set DEMO_MODE=true to use it with demo data."
     ),

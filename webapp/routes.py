@@ -32,6 +32,7 @@ CASE_PERSON_NEW = "/case/[case_id]/people/new"  # a victim or child (IDVAs, serv
 CASE_PERSON = "/case/[case_id]/people/[person_id]"  # edit, assign an IDVA, end the link
 CASE_INTERVENTION_NEW = "/case/[case_id]/interventions/new"
 CASE_INTERVENTION = "/case/[case_id]/interventions/[intervention_id]"  # its status
+ACCOUNT_PASSKEYS = "/account/passkeys"  # the signed-in person's own passkeys: add, remove
 PANEL_MEETING = "/panel/meeting/[meeting_id]"  # held or cancelled, and who attended
 # Served by the backend (webapp.backend), not a page: swaps a one-time hand-off code for the
 # session cookie, then redirects to TODAY.

@@ -38,11 +38,12 @@ from webapp.pages.log_contact import LogContactState, log_contact
 from webapp.pages.my_cases import MyCasesState, my_cases_page
 from webapp.pages.panel import PanelState, panel_page
 from webapp.pages.panel_meeting import PanelMeetingState, panel_meeting_page
+from webapp.pages.passkeys import PasskeysState, passkeys_page
 from webapp.pages.people import PersonState, person_page
 from webapp.pages.referral import ReferralState, referral_page
 from webapp.pages.reports import ReportsState, reports_page
 from webapp.pages.sar import SarState, sar_page
-from webapp.pages.sign_in import sign_in
+from webapp.pages.sign_in import SignInState, sign_in
 from webapp.pages.team import TeamState, team_page
 from webapp.pages.today import TodayState, today
 from webapp.session_guard import SessionGuard
@@ -57,6 +58,7 @@ app = rx.App(
         rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
         rx.el.meta(name="theme-color", content="#0b0c0c"),
         rx.el.script(src="/focus.js"),  # the skip link and error summary links move focus
+        rx.el.script(src="/passkeys.js"),  # the browser's side of passkey ceremonies
     ],
     # No toast region: nothing here makes toasts, and its label ("Notifications alt+T") was
     # English on Welsh pages.
@@ -98,6 +100,7 @@ SIGNED_IN_PAGES = (
     (referral_page, routes.REFERRAL, ReferralState.load, N_("New referral")),
     (my_cases_page, routes.MY_CASES, MyCasesState.load, N_("My cases")),
     (panel_meeting_page, routes.PANEL_MEETING, PanelMeetingState.load, N_("Panel meeting")),
+    (passkeys_page, routes.ACCOUNT_PASSKEYS, PasskeysState.load, N_("Your passkeys")),
     (person_page, routes.CASE_PERSON_NEW, PersonState.load, N_("Add a victim or child")),
     (person_page, routes.CASE_PERSON, PersonState.load, N_("A victim or child")),
     (
@@ -121,5 +124,8 @@ for component, route, load, name in SIGNED_IN_PAGES:
         on_load=[AppState.require_session, load],
     )
 app.add_page(
-    sign_in, route=routes.SIGN_IN, title=page_title(N_("Sign in")), on_load=AppState.show_language
+    sign_in,
+    route=routes.SIGN_IN,
+    title=page_title(N_("Sign in")),
+    on_load=[AppState.show_language, SignInState.check_passkeys],
 )

@@ -58,6 +58,7 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 HANDOFF = "handoff"
 ENROLMENT = "enrolment"
+IDLE = "idle"  # why a session ended after the idle limit; a passkey may resume it (passkeys)
 
 
 def _sha256(value: str) -> str:
@@ -359,6 +360,45 @@ async def sign_in(
         return SignInResult(handoff_code=handoff, expires_at=expires_at)
 
 
+async def issue_passkey_handoff(uow: UnitOfWork, user: User, passkey_id: int) -> SignInResult:
+    """A handoff code for ``user``, who has just proved a passkey (``core.services.passkeys``):
+    the same code, cookie endpoint and session as a password-and-code sign-in. Audited as
+    ``auth.sign_in`` with the passkey's id; the caller commits."""
+    handoff, expires_at = await _issue_token(uow, user.id, HANDOFF, HANDOFF_LIFETIME)
+    _audit(
+        uow,
+        "auth.sign_in",
+        user_id=user.id,
+        site_ids=_site_ids(user),
+        actor=actor_from_user(user, Face.WEB),
+        details={"method": "passkey", "passkey_id": passkey_id},
+    )
+    return SignInResult(handoff_code=handoff, expires_at=expires_at)
+
+
+async def record_failed_sign_in(uow: UnitOfWork, user: User | None, reason: str) -> None:
+    """Audit a failed sign-in that no password was typed for (a passkey); the caller commits."""
+    _audit(
+        uow,
+        "auth.sign_in_failed",
+        user_id=user.id if user else None,
+        site_ids=_site_ids(user),
+        details={"reason": reason},
+    )
+
+
+def record_session_resumed(uow: UnitOfWork, user: User, session_id: int, passkey_id: int) -> None:
+    """Audit an idle session brought back with a passkey (``core.services.passkeys``)."""
+    _audit(
+        uow,
+        "auth.session_resumed",
+        user_id=user.id,
+        site_ids=_site_ids(user),
+        actor=actor_from_user(user, Face.WEB),
+        details={"method": "passkey", "passkey_id": passkey_id, "session_id": session_id},
+    )
+
+
 async def _start_enrolment(uow: UnitOfWork, user: User, attempt_id: int) -> TotpEnrolmentRequired:
     """The right password, no authenticator yet: a secret (kept until it is confirmed, so the
     QR code shown stays valid if the page is reloaded) and a token to confirm it with."""
@@ -447,7 +487,8 @@ async def actor_for_session(
     """The signed-in account behind a session token, as a web ``Actor``; None when there is
     no such session, or it was revoked, or has been idle longer than
     ``web_session_idle_minutes``, or is older than ``web_session_max_hours``, or its account
-    is inactive (these last three end the session for good). Every web event calls this.
+    is inactive (these last three end the session: for good, but for an idle one, which a
+    passkey may resume: ``core.services.passkeys``). Every web event calls this.
     """
     if not token:
         return None
@@ -485,7 +526,7 @@ async def actor_for_session(
         if not first.is_active:
             reason = "user_inactive"
         elif now - first.last_seen_at > idle_limit:
-            reason = "idle"
+            reason = IDLE
         elif now - first.created_at > age_limit:
             reason = "too_old"
         if reason is not None:

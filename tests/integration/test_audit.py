@@ -51,6 +51,7 @@ from core.errors import (
     DuplicateReference,
     InvalidStageTransition,
     NotPermitted,
+    PasskeyRejected,
     StaleVersion,
     ValidationFailed,
 )
@@ -94,6 +95,7 @@ from core.services import interventions as intervention_services
 from core.services import notifications_admin as notification_admin_services
 from core.services import panel_outcomes as panel_outcome_services
 from core.services import panels as panel_services
+from core.services import passkeys as passkey_services
 from core.services import people as people_services
 from core.services import referrals as referral_services
 from core.services import retention as retention_services
@@ -102,8 +104,10 @@ from core.services import sar as sar_services
 from core.services import sites as site_services
 from core.services import telegram_links as link_services
 from core.services import users as user_services
+from core.settings import Settings
 from core.uow import UnitOfWork
 from tests.factories import World
+from tests.fakes.passkey_authenticator import SoftwareAuthenticator
 
 SERVICES_DIR = Path(__file__).resolve().parents[2] / "core" / "services"
 
@@ -1256,6 +1260,91 @@ async def reseal_sign_in_secrets(world: World) -> tuple[Actor, Write]:
     return Actor.system(Face.CLI), write
 
 
+PASSKEY_ORIGIN = "https://drive-assist.example.org"
+PASSKEY_SETTINGS = Settings(web_allowed_origins=PASSKEY_ORIGIN)
+
+
+async def _passkey_answer(world: World, actor: Actor, origin: str = PASSKEY_ORIGIN) -> str:
+    options = await passkey_services.begin_registration(
+        uow=world.container.uow(), actor=actor, settings=PASSKEY_SETTINGS
+    )
+    return SoftwareAuthenticator().register(options, origin=origin)
+
+
+async def _registered_passkey(world: World, actor: Actor) -> int:
+    read = await passkey_services.finish_registration(
+        uow=world.container.uow(),
+        actor=actor,
+        settings=PASSKEY_SETTINGS,
+        credential_json=await _passkey_answer(world, actor),
+        name="Test phone",
+    )
+    return read.id
+
+
+async def register_a_passkey(world: World) -> tuple[Actor, Write]:
+    actor = world.actor(Role.CASE_MANAGER)
+
+    async def write() -> list[Expected]:  # the challenge lives 5 minutes: made here
+        answer = await _passkey_answer(world, actor)
+        read = await passkey_services.finish_registration(
+            uow=world.container.uow(),
+            actor=actor,
+            settings=PASSKEY_SETTINGS,
+            credential_json=answer,
+            name="Test phone",
+        )
+        return [Expected("passkey.registered", "passkey", read.id, world.sites["HER"].id, None)]
+
+    return actor, write
+
+
+async def refuse_a_passkey_made_for_another_site(world: World) -> tuple[Actor, Write]:
+    actor = world.actor(Role.CASE_MANAGER)
+
+    async def write() -> list[Expected]:
+        answer = await _passkey_answer(world, actor, origin="https://look-alike.invalid")
+        with pytest.raises(PasskeyRejected):
+            await passkey_services.finish_registration(
+                uow=world.container.uow(),
+                actor=actor,
+                settings=PASSKEY_SETTINGS,
+                credential_json=answer,
+                name="Test phone",
+            )
+        details = {"reason": "wrong_origin"}
+        site_id = world.sites["HER"].id
+        return [Expected("passkey.registration_failed", "passkey", None, site_id, None, details)]
+
+    return actor, write
+
+
+async def rename_a_passkey(world: World) -> tuple[Actor, Write]:
+    actor = world.actor(Role.CASE_MANAGER)
+    passkey_id = await _registered_passkey(world, actor)
+
+    async def write() -> list[Expected]:
+        await passkey_services.rename_passkey(
+            uow=world.container.uow(), actor=actor, passkey_id=passkey_id, name="Work phone"
+        )
+        return [Expected("passkey.renamed", "passkey", passkey_id, world.sites["HER"].id, None)]
+
+    return actor, write
+
+
+async def remove_a_passkey(world: World) -> tuple[Actor, Write]:
+    actor = world.actor(Role.CASE_MANAGER)
+    passkey_id = await _registered_passkey(world, actor)
+
+    async def write() -> list[Expected]:
+        await passkey_services.remove_passkey(
+            uow=world.container.uow(), actor=actor, passkey_id=passkey_id
+        )
+        return [Expected("passkey.removed", "passkey", passkey_id, world.sites["HER"].id, None)]
+
+    return actor, write
+
+
 SCENARIOS: dict[str, Scenario] = {
     "site.create": create_site,
     "user.add": add_user_at_two_sites,
@@ -1310,6 +1399,10 @@ SCENARIOS: dict[str, Scenario] = {
     "sar.export": export_a_subject_access_bundle,
     "retention.anonymise": anonymise_closed_cases,
     "auth.totp_resealed": reseal_sign_in_secrets,
+    "passkey.registered": register_a_passkey,
+    "passkey.registration_failed": refuse_a_passkey_made_for_another_site,
+    "passkey.renamed": rename_a_passkey,
+    "passkey.removed": remove_a_passkey,
 }
 
 

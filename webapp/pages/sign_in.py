@@ -15,12 +15,13 @@ import reflex as rx
 
 from core.errors import DomainError
 from core.schemas.auth import TotpEnrolmentRequired
-from core.services import auth
+from core.services import auth, passkeys
 from ui.errors import error_message
 from ui.i18n import N_, Translator
 from webapp import routes
 from webapp.components.forms import FieldError, button, error_summary, text_field
 from webapp.components.layout import page
+from webapp.components.passkeys import ceremony, credential_from, offer_passkeys
 from webapp.container import container
 from webapp.i18n import _, translator
 from webapp.state import AppState
@@ -31,6 +32,12 @@ MISSING_EMAIL = N_("Enter your email address")
 BAD_EMAIL = N_("Enter an email address in the correct format, like name@example.org")
 MISSING_PASSWORD = N_("Enter your password")
 BAD_CODE = N_("Enter the 6-digit code from your authenticator app")
+PASSKEY_NOT_USED = N_(
+    "Your passkey was not used: the request was cancelled or timed out. Try again, or sign in"
+    " with your password and authenticator code."
+)
+PASSKEY_BUTTON_ID = "passkey"
+RESUME_BUTTON_ID = "resume"
 
 
 class SignInState(AppState):
@@ -41,6 +48,8 @@ class SignInState(AppState):
     enrol_secret: str = ""
     enrol_qr_svg: str = ""
     enrol_code_error: str = ""
+    passkeys_offered: bool = False  # this server has an RP ID and the browser has WebAuthn
+    resume_offered: bool = False  # this browser's session ended idle and may be resumed
     _enrolment: TotpEnrolmentRequired | None = None  # backend only: never sent to the browser
 
     def _show_problems(self, problems: dict[str, str], words: Translator) -> None:
@@ -81,6 +90,91 @@ class SignInState(AppState):
         return _go_to_session(result.handoff_code)
 
     @rx.event
+    async def check_passkeys(self) -> rx.event.EventSpec | None:
+        """Show the passkey buttons only when the server and the browser both support them;
+        "Resume" only when this browser's session ended for being idle and may come back."""
+        self.passkeys_offered = False
+        app = container()
+        self.resume_offered = await passkeys.resume_offered(
+            uow=app.uow(), settings=app.settings, session_token=self._session_token()
+        )
+        return offer_passkeys(app.settings, SignInState.browser_has_passkeys)
+
+    @rx.event
+    def browser_has_passkeys(self, supported: bool) -> None:
+        self.passkeys_offered = supported is True
+
+    @rx.event
+    async def begin_passkey(self) -> rx.event.EventSpec | None:
+        """Ask the browser for any of this site's passkeys (fingerprint, face or PIN)."""
+        words = translator(self.locale)
+        self._show_problems({}, words)
+        app = container()
+        try:
+            options = await passkeys.begin_sign_in(uow=app.uow(), settings=app.settings)
+        except DomainError as error:
+            self.errors = [FieldError(PASSKEY_BUTTON_ID, error_message(error, words))]
+            return None
+        return ceremony("get", options, SignInState.finish_passkey)
+
+    @rx.event
+    async def finish_passkey(self, outcome: str) -> rx.event.EventSpec | None:
+        """The browser's answer: a session (the same handoff as the password), or why not."""
+        words = translator(self.locale)
+        credential = credential_from(outcome)
+        if credential is None:
+            self.errors = [FieldError(PASSKEY_BUTTON_ID, words.gettext(PASSKEY_NOT_USED))]
+            return None
+        app = container()
+        try:
+            result = await passkeys.finish_sign_in(
+                uow=app.uow(), settings=app.settings, credential_json=credential
+            )
+        except DomainError as error:
+            self.errors = [FieldError(PASSKEY_BUTTON_ID, error_message(error, words))]
+            return None
+        return _go_to_session(result.handoff_code)
+
+    @rx.event
+    async def begin_resume(self) -> rx.event.EventSpec | None:
+        """Ask the browser for one of the idle session's owner's own passkeys."""
+        words = translator(self.locale)
+        self._show_problems({}, words)
+        app = container()
+        try:
+            options = await passkeys.begin_resume(
+                uow=app.uow(), settings=app.settings, session_token=self._session_token()
+            )
+        except DomainError as error:
+            return self._resume_failed(error_message(error, words))
+        return ceremony("get", options, SignInState.finish_resume)
+
+    @rx.event
+    async def finish_resume(self, outcome: str) -> rx.event.EventSpec | None:
+        """The same session back (its cookie never left this browser), or why not."""
+        words = translator(self.locale)
+        credential = credential_from(outcome)
+        if credential is None:
+            self.errors = [FieldError(RESUME_BUTTON_ID, words.gettext(PASSKEY_NOT_USED))]
+            return None
+        app = container()
+        try:
+            await passkeys.finish_resume(
+                uow=app.uow(),
+                settings=app.settings,
+                session_token=self._session_token(),
+                credential_json=credential,
+            )
+        except DomainError as error:
+            return self._resume_failed(error_message(error, words))
+        return rx.call_script(f"window.location.assign({json.dumps(routes.TODAY)})")
+
+    def _resume_failed(self, message: str) -> None:
+        """Resuming is over (no longer allowed, or refused): sign in in full instead."""
+        self.resume_offered = False
+        self.errors = [FieldError(PASSKEY_BUTTON_ID, message)]
+
+    @rx.event
     async def confirm_enrolment(self, form: dict[str, str]) -> rx.event.EventSpec | None:
         words = translator(self.locale)
         code = re.sub(r"\s", "", form.get("enrol_code") or "")
@@ -118,6 +212,55 @@ def _sign_in_problems(email: str, password: str, code: str) -> dict[str, str]:
     if not _CODE.fullmatch(code):
         problems["code"] = BAD_CODE
     return problems
+
+
+def passkey_resume() -> rx.Component:
+    """After the idle limit: the same session back with a passkey, within its 12 hours."""
+    return rx.cond(
+        SignInState.passkeys_offered
+        & SignInState.resume_offered
+        & (SignInState.enrol_secret == ""),
+        rx.el.div(
+            rx.el.h2(_("Resume where you were"), class_name="heading-m"),
+            rx.el.p(
+                _(
+                    "You were signed out after a while without activity. On this device you"
+                    " can carry on with your passkey instead of signing in again."
+                )
+            ),
+            button(
+                _("Resume with your passkey"),
+                id=RESUME_BUTTON_ID,
+                type="button",
+                on_click=SignInState.begin_resume,
+            ),
+            class_name="notice form-group",
+        ),
+    )
+
+
+def passkey_sign_in() -> rx.Component:
+    """One tap with the phone's fingerprint or face unlock; shown only where it can work."""
+    return rx.cond(
+        SignInState.passkeys_offered & (SignInState.enrol_secret == ""),
+        rx.el.div(
+            button(
+                _("Sign in with a passkey"),
+                id=PASSKEY_BUTTON_ID,
+                type="button",
+                variant="button-secondary",
+                on_click=SignInState.begin_passkey,
+            ),
+            rx.el.p(
+                _(
+                    "Use your phone's fingerprint or face unlock, if you have added a passkey."
+                    " Or sign in with your password and code below."
+                ),
+                class_name="hint",
+            ),
+            class_name="form-group",
+        ),
+    )
 
 
 def _go_to_session(handoff_code: str) -> rx.event.EventSpec:
@@ -194,6 +337,8 @@ def sign_in() -> rx.Component:
     return page(
         _("Sign in"),
         error_summary(SignInState.errors),
+        passkey_resume(),
+        passkey_sign_in(),
         rx.cond(
             SignInState.enrol_secret != "",
             _enrolment(),

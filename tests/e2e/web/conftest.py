@@ -59,6 +59,12 @@ class RunningApp:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    @property
+    def localhost_url(self) -> str:
+        """The same app at ``http://localhost:PORT``: WebAuthn refuses an IP address as the
+        passkeys' RP ID, so passkey tests open the app by name (``WEB_RP_ID=localhost``)."""
+        return self.url.replace("://127.0.0.1:", "://localhost:", 1)
+
 
 def _answers(url: str) -> bool:
     try:
@@ -69,7 +75,11 @@ def _answers(url: str) -> bool:
 
 
 def start_app(workdir: Path, *, extra_env: dict[str, str] | None = None) -> RunningApp:
-    """``drive-assist run`` on a fresh SQLite file and a free port, once it answers."""
+    """``drive-assist run`` on a fresh SQLite file and a free port, once it answers.
+
+    Its pages may be opened at 127.0.0.1 or at localhost (the origins allowed); passkeys use
+    the RP ID ``localhost``, as WebAuthn takes no IP address.
+    """
     port = free_port()
     log = workdir / "app.log"
     database_url = f"sqlite+aiosqlite:///{workdir / 'web.sqlite3'}"
@@ -83,6 +93,8 @@ def start_app(workdir: Path, *, extra_env: dict[str, str] | None = None) -> Runn
         # the first app is still serving at the second one's backend.
         "REFLEX_WEB_WORKDIR": str(workdir / ".web"),
         "REFLEX_STATES_WORKDIR": str(workdir / ".states"),
+        "WEB_ALLOWED_ORIGINS": f"http://127.0.0.1:{port},http://localhost:{port}",
+        "WEB_RP_ID": "localhost",
         **(extra_env or {}),
     }
     env.pop("TELEGRAM_BOT_TOKEN", None)
@@ -225,7 +237,7 @@ async def sign_in_as(page: Page, base_url: str, email: str) -> None:
     await page.get_by_label("Email address").fill(email)
     await page.get_by_label("Password").fill(DEMO_PASSWORD)
     await page.get_by_label("6-digit code").fill(next_totp_code(email))
-    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("button", name="Sign in", exact=True).click()
     try:
         await page.wait_for_url(f"{base_url}/", timeout=30_000)
     except Exception as error:  # say why: the page's error summary, if it shows one
