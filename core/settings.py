@@ -118,14 +118,23 @@ class Settings(BaseSettings):
         """``WEB_ALLOWED_ORIGINS`` as a set of lower-case origins (empty: same origin only)."""
         return frozenset(o.lower() for o in self.web_allowed_origins.split(",") if o)
 
+    web_trusted_proxy_hops: int = Field(
+        default=0,
+        ge=0,
+        description="How many reverse proxies in front of the web app add to X-Forwarded-For."
+        " 0: the header is ignored and the connecting address is the client (what the sign-in"
+        " throttle counts by). Set it to the number of your own proxies, never more: a client"
+        " can write any X-Forwarded-For it likes.",
+    )
     web_run_notifications: bool = Field(
         default=True,
         description="The web backend also sends notifications (and runs the bot when a token is"
         " set): the single-machine default. Turn off when `drive-assist worker` does it.",
     )
 
-    # Web sign-in (core.services.auth). The limits on failed sign-ins and the lifetimes of the
-    # one-time handoff and enrolment tokens are fixed rules there, not settings.
+    # Web sign-in (core.services.auth). The limits on failed sign-ins (core.services.lockout)
+    # and the lifetimes of the one-time handoff and enrolment tokens are fixed rules, not
+    # settings.
     web_session_idle_minutes: int = Field(
         default=15, ge=1, description="Minutes without activity before a web session ends."
     )

@@ -108,6 +108,7 @@ from core.services import (
     contacts,
     inbox,
     interventions,
+    lockout,
     notifications_admin,
     panel_outcomes,
     panels,
@@ -1922,6 +1923,14 @@ OPERATIONS: tuple[Operation, ...] = (
         lambda b, a, t: users.set_user_active(uow=b.uow(), actor=a, user_id=t.id, is_active=False),
         wheres=SITE_WHERES,
         expected=lambda a, t: is_allowed(a, Action.USER_MANAGE, site_id=t.site_id),
+    ),
+    Operation(
+        "lockout.unlock_user",
+        Action.USER_UNLOCK,
+        lambda b, a, w: b.user(a, w),
+        lambda b, a, t: lockout.unlock_user(uow=b.uow(), actor=a, user_id=t.id),
+        wheres=SITE_WHERES,
+        expected=lambda a, t: is_allowed(a, Action.USER_UNLOCK, site_id=t.site_id),
     ),
     Operation(
         "users.set_my_locale",
