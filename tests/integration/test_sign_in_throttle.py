@@ -227,7 +227,7 @@ async def test_ten_wrong_sign_ins_at_once_from_one_client_are_checked_at_most_fi
     # back more than strictly needed, never less: at most five are checked, each leaving a row.
     assert all(isinstance(o, SignInFailed | SignInThrottled) for o in outcomes), outcomes
     checked = sum(isinstance(o, SignInFailed) for o in outcomes)
-    assert 1 <= checked <= 5
+    assert checked <= 5  # all ten may even be held back, when all commit before any counts
     failures = [a for a, _u, _d in await actions(container, "auth.sign_in_failed")]
     assert len(failures) == checked
     assert await attempt_rows(container) == checked
