@@ -9,6 +9,8 @@ Kept to what this project needs to run offline and reproducibly:
 - Reflex persists the frontend lockfiles (``bun.lock``, ``package.json``) in ``reflex.lock/``
   beside this file, which is committed; ``.web/`` is rebuilt from it.
 - ``REDIS_URL`` (read through ``core.settings``): state in Redis and several backend workers.
+- ``WEB_TRUSTED_PROXY_HOPS``: how many of our own proxies add to X-Forwarded-For, so the
+  client address Reflex gives event handlers (``router.session.client_ip``) is the client's.
 """
 
 from __future__ import annotations
@@ -46,5 +48,8 @@ config = rx.Config(
     # Never "*" (Reflex's default): no other origin gets CORS headers. webapp.origin_guard
     # refuses their requests outright, the socket's handshake included.
     cors_allowed_origins=sorted(_settings.allowed_web_origins()),
+    # The client's address for the sign-in throttle: from X-Forwarded-For only through this
+    # many proxies of our own (0: the connecting address).
+    trusted_proxy_hops=_settings.web_trusted_proxy_hops,
     **_options,  # type: ignore[arg-type]
 )

@@ -135,7 +135,11 @@ async def session_token(database_url: str, email: str) -> str:
     try:
         code = auth.current_totp_code(demo_totp_secret(email), datetime.now(UTC))
         result = await auth.sign_in(
-            uow=container.uow(), email=email, password=DEMO_PASSWORD, totp_code=code
+            uow=container.uow(),
+            email=email,
+            password=DEMO_PASSWORD,
+            totp_code=code,
+            client="127.0.0.1",
         )
         return await auth.redeem_handoff(uow=container.uow(), code=result.handoff_code)
     finally:

@@ -14,6 +14,7 @@ from core.schemas.actor import Actor
 from core.schemas.telegram import LinkCodeRead
 from core.schemas.users import MembershipCreate, UserCreate, UserRead
 from core.services import auth as auth_services
+from core.services import lockout
 from core.services import telegram_links as link_services
 from core.services import users as user_services
 
@@ -160,3 +161,21 @@ def register(app: typer.Typer) -> None:
             console.print(_("Unlinked {email} from Telegram.", email=address))
         else:
             console.print(_("{email} was not linked to Telegram.", email=address))
+
+    @users.command(
+        "unlock", help=_("Unlock an account that many failed sign-ins from several places locked.")
+    )
+    def unlock_command(
+        email: str = typer.Argument(..., help=_("Work email address.")),
+    ) -> None:
+        async def work(container: Container) -> bool:
+            user_id = await user_services.user_id_for_email(uow=container.uow(), email=email)
+            return await lockout.unlock_user(
+                uow=container.uow(), actor=Actor.system(), user_id=user_id
+            )
+
+        address = email.strip().lower()
+        if run_with_container(work):
+            console.print(_("Unlocked {email}: they can sign in again.", email=address))
+        else:
+            console.print(_("{email} was not locked.", email=address))

@@ -139,13 +139,31 @@ class PasskeysUnavailable(DomainError):
     code = "passkeys_unavailable"
 
 
-class SignInLocked(DomainError):
-    """Too many failed sign-ins for this account lately; ``details['minutes']`` is the wait.
+class SignInThrottled(DomainError):
+    """Too many failed sign-ins lately for this email address from this client (device or
+    network); ``details['retry_at']`` is when the next try will be looked at.
 
-    Unknown email addresses lock the same way, so a lock does not show that an account exists.
+    Counted per address *and* client, so failures from elsewhere never hold anyone back, and
+    unknown addresses are throttled the same way, so a refusal does not show that an account
+    exists.
     """
 
-    code = "sign_in_locked"
+    code = "sign_in_throttled"
+
+
+class SignInClientThrottled(DomainError):
+    """Too many failed sign-ins lately from this client, whatever the addresses;
+    ``details['retry_at']`` is when it may try again. Says nothing about any account."""
+
+    code = "sign_in_client_throttled"
+
+
+class AccountLocked(DomainError):
+    """The account was locked after many failed sign-ins from several clients. Raised only to
+    someone who gave its right password, so it does not show that an account exists. The
+    person's own reset link, or a service manager or admin, unlocks it."""
+
+    code = "account_locked"
 
 
 # --- input a person could not have meant, each with ``details['field']`` for the face -------

@@ -97,6 +97,9 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(SealedString())
     totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # Set when many failed sign-ins from several clients lock the account (core.services.auth);
+    # cleared by the person's own reset link or by a service manager or admin.
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -744,18 +747,21 @@ class PasskeyChallenge(Base):
 
 
 class WebSignInAttempt(Base):
-    """A web sign-in under way or failed, for the per-account rate limit.
+    """A web sign-in under way or failed, for the throttle and the account lock.
 
     ``account_key`` is the SHA-256 of the email address as typed (lower case): unknown addresses
-    count too, so a lock says nothing about whether an account exists, and whatever someone
-    types into the email box (a password, say) is never stored.
+    count too, so a refusal says nothing about whether an account exists, and whatever someone
+    types into the email box (a password, say) is never stored. ``client_key`` is the SHA-256
+    of the client's network address (an IPv6 address by its /64), never the address itself.
     """
 
     __tablename__ = "web_sign_in_attempts"
     __table_args__ = (
         Index("ix_web_sign_in_attempts_account_attempted", "account_key", "attempted_at"),
+        Index("ix_web_sign_in_attempts_client_attempted", "client_key", "attempted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_key: Mapped[str] = mapped_column(String(64))
+    client_key: Mapped[str] = mapped_column(String(64))
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -143,6 +143,14 @@ class Settings(BaseSettings):
         )
         return (rp_id, matching) if matching else None
 
+    web_trusted_proxy_hops: int = Field(
+        default=0,
+        ge=0,
+        description="How many reverse proxies in front of the web app add to X-Forwarded-For."
+        " 0: the header is ignored and the connecting address is the client (what the sign-in"
+        " throttle counts by). Set it to the number of your own proxies, never more: a client"
+        " can write any X-Forwarded-For it likes.",
+    )
     web_run_notifications: bool = Field(
         default=True,
         description="The web backend also sends notifications (and runs the bot when a token is"
@@ -180,8 +188,9 @@ class Settings(BaseSettings):
     def notify_sms_configured(self) -> bool:
         return bool(self.notify_api_key and self.notify_sms_template_id)
 
-    # Web sign-in (core.services.auth). The limits on failed sign-ins and the lifetimes of the
-    # one-time handoff and enrolment tokens are fixed rules there, not settings.
+    # Web sign-in (core.services.auth). The limits on failed sign-ins (core.services.lockout)
+    # and the lifetimes of the one-time handoff and enrolment tokens are fixed rules, not
+    # settings.
     web_session_idle_minutes: int = Field(
         default=15, ge=1, description="Minutes without activity before a web session ends."
     )

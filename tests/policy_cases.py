@@ -109,6 +109,7 @@ from core.services import (
     contacts,
     inbox,
     interventions,
+    lockout,
     notifications_admin,
     panel_outcomes,
     panels,
@@ -2019,6 +2020,14 @@ OPERATIONS: tuple[Operation, ...] = (
         lambda b, a, t: passkeys.remove_passkey(uow=b.uow(), actor=a, passkey_id=t.id or 0),
         wheres=RECORD_WHERES,
         expected=_owner_only,
+    ),
+    Operation(
+        "lockout.unlock_user",
+        Action.USER_UNLOCK,
+        lambda b, a, w: b.user(a, w),
+        lambda b, a, t: lockout.unlock_user(uow=b.uow(), actor=a, user_id=t.id),
+        wheres=SITE_WHERES,
+        expected=lambda a, t: is_allowed(a, Action.USER_UNLOCK, site_id=t.site_id),
     ),
     Operation(
         "users.set_my_locale",

@@ -7,7 +7,7 @@ value it needs, so a missing detail never shows a raw ``{placeholder}`` to anyon
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from string import Formatter
 
 from core.enums import Stage
@@ -19,7 +19,6 @@ from core.rules import (
     MIN_INTERVENTION_MONTHS,
 )
 from core.schemas.common import LONG_TEXT_MAX_LENGTH
-from core.services.auth import ATTEMPT_WINDOW as SIGN_IN_WINDOW
 from core.services.telegram_links import ATTEMPT_WINDOW, CODE_LIFETIME
 from ui.i18n import N_, Translator
 from ui.labels import label
@@ -105,8 +104,12 @@ ERROR_MESSAGES: dict[str, str] = {
         "We could not sign you in. Check your email address, password and the code from your"
         " authenticator app, then try again."
     ),
-    "sign_in_locked": N_(
-        "Too many failed sign-ins for this account. Wait up to {sign_in_window_minutes}"
+    "sign_in_throttled": N_(
+        "There have been too many failed sign-ins with this email address from this device."
+        " Wait a few minutes, then try again."
+    ),
+    "sign_in_client_throttled": N_(
+        "There have been too many failed sign-ins from this device or network. Wait a few"
         " minutes, then try again."
     ),
     "passkey_rejected": N_(
@@ -117,6 +120,10 @@ ERROR_MESSAGES: dict[str, str] = {
     "passkeys_unavailable": N_(
         "Passkeys are not set up for this service. Sign in with your password and"
         " authenticator code, and ask your administrator to set WEB_RP_ID."
+    ),
+    "account_locked": N_(
+        "This account is locked because of many failed sign-ins from different places. Reset"
+        " your password to unlock it, or ask your service manager or administrator to unlock it."
     ),
     "demo_mode_off": N_(
         "This only works in demo mode. Set DEMO_MODE=true to use it with demo data."
@@ -149,6 +156,14 @@ ERROR_MESSAGES: dict[str, str] = {
 
 # Fuller messages, used when the error's details fill every placeholder.
 DETAILED_ERROR_MESSAGES: dict[str, str] = {
+    "sign_in_throttled": N_(
+        "There have been too many failed sign-ins with this email address from this device."
+        " Try again at {retry_at}."
+    ),
+    "sign_in_client_throttled": N_(
+        "There have been too many failed sign-ins from this device or network. Try again at"
+        " {retry_at}."
+    ),
     "contact_before_referral": N_(
         "The contact cannot be dated before {referral_date}, when the case was referred."
         " Check the date and try again."
@@ -199,7 +214,6 @@ _FIXED_PARAMS: dict[str, object] = {
     "max_months": MAX_INTERVENTION_MONTHS,
     "link_code_minutes": int(CODE_LIFETIME.total_seconds() // 60),
     "link_attempt_window_minutes": int(ATTEMPT_WINDOW.total_seconds() // 60),
-    "sign_in_window_minutes": int(SIGN_IN_WINDOW.total_seconds() // 60),
     "first_year": EARLIEST_DAY.year,
     "last_year": LATEST_DAY.year,
     "max_text_length": f"{LONG_TEXT_MAX_LENGTH:,}",
@@ -207,6 +221,7 @@ _FIXED_PARAMS: dict[str, object] = {
 _STAGE_DETAILS = frozenset({"from_stage", "to_stage"})
 _DATE_DETAILS = frozenset({"earliest", "latest", "referral_date", "last_change"})
 _NUMBER_DETAILS = frozenset({"max_length"})
+_TIME_DETAILS = frozenset({"retry_at"})
 
 
 def _placeholders(template: str) -> set[str]:
@@ -223,6 +238,8 @@ def _shown(key: str, value: object, translator: Translator) -> str:
             return translator.format_date(day, "long")
         if key == "question":  # a DASH question's key, q1..q24: its number
             return str(int(str(value).removeprefix("q")))
+        if key in _TIME_DETAILS and isinstance(value, datetime):
+            return translator.format_time(value, "short")  # today, in the reader's zone
         if key in _NUMBER_DETAILS:
             return f"{int(str(value)):,}"  # 5,000: both languages group thousands with a comma
     except ValueError:

@@ -8,10 +8,12 @@ calls ``actor_for_session`` with the cookie's token. An account without an authe
 gets ``TotpEnrolmentRequired`` instead, and ``confirm_totp_enrolment`` finishes the sign-in.
 
 Every failure raises the one ``SignInFailed``, whatever was wrong, in about the same time (an
-unknown address is checked against a dummy hash). Each email address may fail
-``MAX_FAILED_SIGN_INS`` times in ``ATTEMPT_WINDOW``; then ``SignInLocked``, even with the right
-password, until the window has passed. An attempt is recorded *before* the password is checked
-and removed again if it succeeds, so a burst of parallel guesses cannot slip past the count.
+unknown address is checked against a dummy hash). The face passes the client's network address
+too: ``core.services.lockout`` delays a client's attempts after repeated failures for one
+address, refuses a client with many failures across addresses, and locks an account only after
+many failures from several clients (``AccountLocked``, told only to someone with the right
+password). An attempt is recorded *before* the password is checked and removed again if it
+succeeds, so a burst of parallel guesses cannot slip past the counts.
 Tokens are random (256 bits) and only their SHA-256 is stored. Nothing here logs or audits a
 password, a code, a token or a secret.
 """
@@ -21,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import math
 import secrets
 from datetime import datetime, timedelta
 from functools import cache
@@ -34,19 +35,18 @@ from sqlalchemy import Text, bindparam, delete, or_, select, type_coerce, update
 from core import sealing
 from core.db.results import rowcount
 from core.enums import Face
-from core.errors import SignInFailed, SignInLocked
-from core.models import Membership, Site, User, WebSession, WebSignInAttempt, WebSignInToken
+from core.errors import AccountLocked, SignInFailed
+from core.models import Membership, Site, User, WebSession, WebSignInToken
 from core.passwords import hash_password, verify_password
 from core.schemas.actor import Actor, MembershipRead
 from core.schemas.auth import SignInResult, TotpEnrolmentRequired
 from core.schemas.common import has_nul
+from core.services import lockout
 from core.services.audit import record_audit
 from core.services.users import actor_from_user
 from core.settings import Settings
 from core.uow import UnitOfWork
 
-MAX_FAILED_SIGN_INS = 5
-ATTEMPT_WINDOW = timedelta(minutes=15)
 HANDOFF_LIFETIME = timedelta(seconds=60)
 ENROLMENT_LIFETIME = timedelta(minutes=10)
 TOTP_ISSUER = "Drive Assist"
@@ -63,11 +63,6 @@ IDLE = "idle"  # why a session ended after the idle limit; a passkey may resume 
 
 def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()
-
-
-def account_key(email: str) -> str:
-    """What the rate limit counts by: the address as typed, normalised, hashed."""
-    return _sha256(email.strip().lower())
 
 
 def hash_token(token: str) -> str:
@@ -168,58 +163,14 @@ def _site_ids(user: User | None) -> set[int]:
     return {m.site_id for m in user.memberships} if user is not None else set()
 
 
-# --- The rate limit ---------------------------------------------------------------------------
+# --- Failures --------------------------------------------------------------------------------
 
 
-async def _open_attempt(uow: UnitOfWork, key: str, user: User | None) -> int:
-    """Record an attempt for ``key`` and commit it, then count; ``SignInLocked`` if the
-    account already has ``MAX_FAILED_SIGN_INS`` others in the window (the new one is removed
-    again, so being locked out does not prolong the lock). Returns the attempt's id.
-    """
-    now = uow.clock.now()
-    window_start = now - ATTEMPT_WINDOW
-    await uow.session.execute(
-        delete(WebSignInAttempt).where(
-            WebSignInAttempt.account_key == key, WebSignInAttempt.attempted_at <= window_start
-        )
-    )
-    attempt = WebSignInAttempt(account_key=key, attempted_at=now)
-    uow.session.add(attempt)
-    await uow.flush()
-    attempt_id = attempt.id
-    await uow.commit()
-    # Counted after our own row is committed: of any number of parallel attempts, the k-th to
-    # commit sees at least k rows, so no more than the limit get through.
-    others = (
-        await uow.session.scalars(
-            select(WebSignInAttempt.attempted_at)
-            .where(
-                WebSignInAttempt.account_key == key,
-                WebSignInAttempt.attempted_at > window_start,
-                WebSignInAttempt.id != attempt_id,
-            )
-            .order_by(WebSignInAttempt.attempted_at)
-        )
-    ).all()
-    if len(others) < MAX_FAILED_SIGN_INS:
-        return attempt_id
-    await uow.session.execute(delete(WebSignInAttempt).where(WebSignInAttempt.id == attempt_id))
-    # Unlocked once all but MAX - 1 of these have left the window.
-    unlocks_at = others[len(others) - MAX_FAILED_SIGN_INS] + ATTEMPT_WINDOW
-    minutes = max(1, math.ceil((unlocks_at - now).total_seconds() / 60))
-    _audit(
-        uow,
-        "auth.sign_in_locked",
-        user_id=user.id if user else None,
-        site_ids=_site_ids(user),
-        details={"minutes": minutes},
-    )
-    await uow.commit()
-    raise SignInLocked(minutes=minutes)
-
-
-async def _fail(uow: UnitOfWork, user: User | None, reason: str) -> SignInFailed:
-    """Audit a failure (its attempt row stays, counting towards the limit) and commit."""
+async def _fail(
+    uow: UnitOfWork, user: User | None, reason: str, attempt: lockout.Attempt
+) -> SignInFailed:
+    """Audit a failure (its attempt row stays, counting towards the throttle and the lock,
+    which this failure may close) and commit."""
     _audit(
         uow,
         "auth.sign_in_failed",
@@ -227,12 +178,23 @@ async def _fail(uow: UnitOfWork, user: User | None, reason: str) -> SignInFailed
         site_ids=_site_ids(user),
         details={"reason": reason},
     )
+    await lockout.failed(uow, attempt, user)
     await uow.commit()
     return SignInFailed()
 
 
-async def _forget_attempt(uow: UnitOfWork, attempt_id: int) -> None:
-    await uow.session.execute(delete(WebSignInAttempt).where(WebSignInAttempt.id == attempt_id))
+async def _refuse_locked(uow: UnitOfWork, user: User, attempt: lockout.Attempt) -> AccountLocked:
+    """The right password for a locked account: audited, not counted as a failure."""
+    await lockout.withdraw(uow, attempt)
+    _audit(
+        uow,
+        "auth.sign_in_failed",
+        user_id=user.id,
+        site_ids=_site_ids(user),
+        details={"reason": "account_locked"},
+    )
+    await uow.commit()
+    return AccountLocked()
 
 
 # --- One-time tokens --------------------------------------------------------------------------
@@ -314,40 +276,43 @@ async def _accept_step(uow: UnitOfWork, user_id: int, step: int) -> bool:
 
 
 async def sign_in(
-    *, uow: UnitOfWork, email: str, password: str, totp_code: str
+    *, uow: UnitOfWork, email: str, password: str, totp_code: str, client: str
 ) -> SignInResult | TotpEnrolmentRequired:
     """Check email, password and authenticator code; a handoff code for the cookie endpoint.
 
-    An account without an authenticator yet gets ``TotpEnrolmentRequired`` once its password
-    is right (``totp_code`` is not looked at). ``SignInFailed`` for anything wrong,
-    ``SignInLocked`` after too many failures for this address.
+    ``client`` is the network address the attempt came from, as the face sees it ("" when
+    unknown). An account without an authenticator yet gets ``TotpEnrolmentRequired`` once its
+    password is right (``totp_code`` is not looked at). ``SignInFailed`` for anything wrong;
+    ``SignInThrottled`` or ``SignInClientThrottled`` when this client must wait (before anything
+    is checked); ``AccountLocked`` for the right password of a locked account.
     """
     address = email.strip().lower()
     if has_nul(address):  # no account's address holds NUL (and PostgreSQL cannot compare it)
         address = ""
-    key = account_key(address)
     async with uow:
+        attempt = await lockout.open_attempt(uow, email=address, client=client)
         user = await uow.session.scalar(select(User).where(User.email == address))
-        attempt_id = await _open_attempt(uow, key, user)
         user_id, password_hash = (user.id, user.password_hash) if user else (None, None)
     # The slow hash runs in a thread and outside any transaction.
     password_ok = await asyncio.to_thread(_password_matches, password_hash, password)
     async with uow:
         user = None if user_id is None else await uow.session.get(User, user_id)
         if user is None:
-            raise await _fail(uow, None, "unknown_account")
+            raise await _fail(uow, None, "unknown_account", attempt)
         if not password_ok:
-            raise await _fail(uow, user, "wrong_password")
+            raise await _fail(uow, user, "wrong_password", attempt)
         if not user.is_active:
-            raise await _fail(uow, user, "inactive_account")
+            raise await _fail(uow, user, "inactive_account", attempt)
+        if user.locked_at is not None:
+            raise await _refuse_locked(uow, user, attempt)
         if user.totp_secret is None or user.totp_enrolled_at is None:
-            return await _start_enrolment(uow, user, attempt_id)
+            return await _start_enrolment(uow, user, attempt)
         step = _matching_step(user.totp_secret, totp_code, uow.clock.now())
         if step is None:
-            raise await _fail(uow, user, "wrong_code")
+            raise await _fail(uow, user, "wrong_code", attempt)
         if not await _accept_step(uow, user.id, step):
-            raise await _fail(uow, user, "code_reused")
-        await _forget_attempt(uow, attempt_id)
+            raise await _fail(uow, user, "code_reused", attempt)
+        await lockout.succeeded(uow, attempt)
         handoff, expires_at = await _issue_token(uow, user.id, HANDOFF, HANDOFF_LIFETIME)
         _audit(
             uow,
@@ -399,10 +364,12 @@ def record_session_resumed(uow: UnitOfWork, user: User, session_id: int, passkey
     )
 
 
-async def _start_enrolment(uow: UnitOfWork, user: User, attempt_id: int) -> TotpEnrolmentRequired:
+async def _start_enrolment(
+    uow: UnitOfWork, user: User, attempt: lockout.Attempt
+) -> TotpEnrolmentRequired:
     """The right password, no authenticator yet: a secret (kept until it is confirmed, so the
     QR code shown stays valid if the page is reloaded) and a token to confirm it with."""
-    await _forget_attempt(uow, attempt_id)
+    await lockout.succeeded(uow, attempt)
     if user.totp_secret is None:
         user.totp_secret = new_totp_secret()
     token, expires_at = await _issue_token(uow, user.id, ENROLMENT, ENROLMENT_LIFETIME)
@@ -424,26 +391,28 @@ async def _start_enrolment(uow: UnitOfWork, user: User, attempt_id: int) -> Totp
 
 
 async def confirm_totp_enrolment(
-    *, uow: UnitOfWork, enrolment_token: str, totp_code: str
+    *, uow: UnitOfWork, enrolment_token: str, totp_code: str, client: str
 ) -> SignInResult:
     """The first code from the new authenticator: enrols it and signs in (a handoff code).
 
-    A wrong code counts as a failed sign-in and leaves the token usable until it expires;
-    an unknown, used or expired token is ``SignInFailed``.
+    A wrong code counts as a failed sign-in (from ``client``, as for ``sign_in``) and leaves
+    the token usable until it expires; an unknown, used or expired token is ``SignInFailed``.
     """
     async with uow:
         found = await _live_token(uow, enrolment_token, ENROLMENT)
         if found is None or found[1].totp_secret is None:
             raise SignInFailed()
         token_id, user = found
-        attempt_id = await _open_attempt(uow, account_key(user.email), user)
+        attempt = await lockout.open_attempt(uow, email=user.email, client=client)
         assert user.totp_secret is not None
+        if user.locked_at is not None:
+            raise await _refuse_locked(uow, user, attempt)
         step = _matching_step(user.totp_secret, totp_code, uow.clock.now())
         if step is None:
-            raise await _fail(uow, user, "wrong_code")
+            raise await _fail(uow, user, "wrong_code", attempt)
         if not await _claim_token(uow, token_id) or not await _accept_step(uow, user.id, step):
-            raise await _fail(uow, user, "token_used")
-        await _forget_attempt(uow, attempt_id)
+            raise await _fail(uow, user, "token_used", attempt)
+        await lockout.succeeded(uow, attempt)
         user.totp_enrolled_at = uow.clock.now()
         handoff, expires_at = await _issue_token(uow, user.id, HANDOFF, HANDOFF_LIFETIME)
         actor = actor_from_user(user, Face.WEB)

@@ -153,6 +153,7 @@ async def test_a_whole_demo_journey_logs_no_name_address_or_note(
         email=account.email,
         password=DEMO_PASSWORD,
         totp_code=auth.current_totp_code(account.totp_secret, container.clock.now()),
+        client="127.0.0.1",
     )
     assert isinstance(result, SignInResult)
     token = await auth.redeem_handoff(uow=container.uow(), code=result.handoff_code)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from core.bootstrap import Container
 from core.clock import FixedClock
@@ -52,10 +52,11 @@ from core.errors import (
     InvalidStageTransition,
     NotPermitted,
     PasskeyRejected,
+    SignInFailed,
     StaleVersion,
     ValidationFailed,
 )
-from core.models import AuditEvent, OutboxMessage, TelegramLinkCode
+from core.models import AuditEvent, OutboxMessage, TelegramLinkCode, User, WebSignInAttempt
 from core.notifications.outbox import enqueue
 from core.schemas.actor import Actor
 from core.schemas.appointments import (
@@ -92,6 +93,7 @@ from core.services import broadcasts as broadcast_services
 from core.services import cases as case_services
 from core.services import contacts as contact_services
 from core.services import interventions as intervention_services
+from core.services import lockout
 from core.services import notifications_admin as notification_admin_services
 from core.services import panel_outcomes as panel_outcome_services
 from core.services import panels as panel_services
@@ -1345,6 +1347,62 @@ async def remove_a_passkey(world: World) -> tuple[Actor, Write]:
     return actor, write
 
 
+async def lock_an_account_after_failures_from_five_clients(world: World) -> tuple[Actor, Write]:
+    """99 failures from four clients already; one more from a fifth locks the account."""
+    site_id = world.sites["HER"].id
+    target = world.actor(Role.PANEL_MEMBER)
+    async with world.container.session_factory() as session:
+        session.add_all(
+            WebSignInAttempt(
+                account_key=lockout.account_key(target.email),
+                client_key=lockout.client_key(f"203.0.113.{n % 4}"),
+                attempted_at=world.container.clock.now(),
+            )
+            for n in range(99)
+        )
+        await session.commit()
+
+    async def write() -> list[Expected]:
+        with pytest.raises(SignInFailed):
+            await auth_services.sign_in(
+                uow=world.container.uow(),
+                email=target.email,
+                password="not the password",
+                totp_code="000000",
+                client="203.0.113.9",
+            )
+        user = target.user_id
+        return [
+            Expected(
+                "auth.sign_in_failed", "user", user, site_id, None, {"reason": "wrong_password"}
+            ),
+            Expected(
+                "account.locked", "user", user, site_id, None, {"failures": 100, "clients": 5}
+            ),
+        ]
+
+    return Actor.system(Face.WEB), write
+
+
+async def unlock_a_locked_account(world: World) -> tuple[Actor, Write]:
+    actor = world.actor(Role.SERVICE_MANAGER)
+    site_id = world.sites["HER"].id
+    target = world.actor(Role.PANEL_MEMBER)
+    async with world.container.session_factory() as session:
+        locked = update(User).where(User.id == target.user_id)
+        await session.execute(locked.values(locked_at=world.container.clock.now()))
+        await session.commit()
+
+    async def write() -> list[Expected]:
+        assert await lockout.unlock_user(
+            uow=world.container.uow(), actor=actor, user_id=target.user_id
+        )
+        details = {"reason": "unlocked_by_staff"}
+        return [Expected("account.unlocked", "user", target.user_id, site_id, None, details)]
+
+    return actor, write
+
+
 SCENARIOS: dict[str, Scenario] = {
     "site.create": create_site,
     "user.add": add_user_at_two_sites,
@@ -1403,6 +1461,8 @@ SCENARIOS: dict[str, Scenario] = {
     "passkey.registration_failed": refuse_a_passkey_made_for_another_site,
     "passkey.renamed": rename_a_passkey,
     "passkey.removed": remove_a_passkey,
+    "account.locked": lock_an_account_after_failures_from_five_clients,
+    "account.unlocked": unlock_a_locked_account,
 }
 
 

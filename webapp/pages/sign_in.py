@@ -79,9 +79,13 @@ class SignInState(AppState):
             return None
         try:
             result = await auth.sign_in(
-                uow=container().uow(), email=email, password=password, totp_code=code
+                uow=container().uow(),
+                email=email,
+                password=password,
+                totp_code=code,
+                client=self.router.session.client_ip,
             )
-        except DomainError as error:  # SignInFailed or SignInLocked: one message, no field
+        except DomainError as error:  # failed, throttled or locked: one message, no field
             self.errors = [FieldError("email", error_message(error, words))]
             return None
         if isinstance(result, TotpEnrolmentRequired):
@@ -189,6 +193,7 @@ class SignInState(AppState):
                 uow=container().uow(),
                 enrolment_token=self._enrolment.enrolment_token,
                 totp_code=code,
+                client=self.router.session.client_ip,
             )
         except DomainError as error:
             self.enrol_code_error = error_message(error, words)

@@ -61,6 +61,41 @@ async def test_an_empty_sign_in_lists_each_missing_answer_and_links_to_its_field
     await screenshot(page, "sign-in-errors")
 
 
+async def test_repeated_failures_are_told_when_to_try_again_in_english_and_in_welsh(
+    web_app: str, browser: Browser
+) -> None:
+    """The page passes the browser's address to core: after five failures from this browser
+    for one address, the sixth is held back with the time to try again, in either language.
+    (An address no account has, so other tests' accounts are untouched.)"""
+    context = await browser.new_context(viewport=VIEWPORTS["phone"], locale="en-GB")
+    page = await context.new_page()
+    await page.goto(f"{web_app}/sign-in")
+    summary = page.get_by_role("alert")
+
+    async def submit() -> None:
+        await page.locator("input[name=email]").fill("throttled.page@test.invalid")
+        await page.locator("input[name=password]").fill("not the password")
+        await page.locator("input[name=code]").fill("000000")
+        await page.locator("form button[type=submit]").click()
+
+    for _ in range(6):  # the page's events run one after another, in order
+        await submit()
+    await expect(summary).to_contain_text(
+        re.compile(r"from this device\. Try again at \d{2}:\d{2}\."), timeout=30_000
+    )
+    results = await Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+    await screenshot(page, "sign-in-throttled")
+
+    await page.get_by_role("button", name="Cymraeg").click()
+    await expect(page.locator("div.page[lang='cy']")).to_be_attached()
+    await submit()
+    await expect(page.get_by_role("alert")).to_contain_text(
+        re.compile(r"Rhowch gynnig arall arni am \d{2}:\d{2}\.")
+    )
+    await context.close()
+
+
 async def test_with_redis_several_workers_keep_state_in_redis_and_a_case_manager_signs_in(
     browser: Browser, tmp_path: Path
 ) -> None:
