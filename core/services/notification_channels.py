@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import delete, select
+from sqlalchemy import Text, bindparam, delete, select, type_coerce, update
 
+from core import sealing
 from core.enums import Channel, KindGroup
 from core.errors import (
     ChannelNotAvailable,
@@ -144,3 +145,28 @@ async def update_my_notification_channels(
         read = await _read(uow, user)
         await uow.commit()
         return read
+
+
+async def reseal_mobile_numbers(*, uow: UnitOfWork) -> int:
+    """Seal every stored mobile number under the first key in ``TOTP_ENCRYPTION_KEYS`` (after a
+    key rotation), as ``auth.reseal_totp_secrets`` does for sign-in secrets; how many were
+    sealed again. The numbers never leave this function."""
+    users = User.__table__
+    stored = type_coerce(users.c.mobile_number, Text)  # as stored, not opened
+    async with uow:
+        connection = await uow.connection()
+        rows = (
+            await connection.execute(
+                select(users.c.id, stored.label("stored")).where(users.c.mobile_number.is_not(None))
+            )
+        ).all()
+        stale = [row for row in rows if not sealing.is_sealed_with_current_key(row.stored)]
+        if stale:
+            await connection.execute(
+                update(users)
+                .where(users.c.id == bindparam("b_id"))
+                .values(mobile_number=bindparam("b_number")),  # the column seals it again
+                [{"b_id": row.id, "b_number": sealing.unseal(row.stored)} for row in stale],
+            )
+        await uow.commit()
+        return len(stale)
