@@ -58,6 +58,7 @@ class NotificationChannelsState(AppState):
     notice: str = ""
     errors: list[FieldError] = []
     field_errors: dict[str, str] = {}
+    _saves: int = 0
 
     def _clear_messages(self) -> None:
         self.errors = []
@@ -83,9 +84,6 @@ class NotificationChannelsState(AppState):
             for group in GROUPS
             for channel in read.available
         }
-        self.form_key = "-".join(k for k, v in sorted(self.ticked.items()) if v) + (
-            read.mobile_number or ""
-        )
         self.status = FOUND
 
     @rx.event
@@ -114,6 +112,10 @@ class NotificationChannelsState(AppState):
             data=NotificationChannelsUpdate(mobile_number=self.mobile_number, choices=choices),
         )
         self._show(read, caller.words)
+        # A new key: the form is drawn afresh with what was saved (the number as stored,
+        # +447...). Loading again (the language switch) keeps it, and what is being typed.
+        self._saves += 1
+        self.form_key = str(self._saves)
         self.notice = caller.words.gettext("Saved. Messages now come the ways you chose.")
         return focus("notice")
 
