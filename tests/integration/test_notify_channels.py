@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from core import sealing
 from core.bootstrap import Container
 from core.clock import FixedClock
 from core.enums import Channel, KindGroup, Lane, Locale, NotificationKind, OutboxState, Role
@@ -451,3 +452,21 @@ async def test_a_telegram_backlog_does_not_hold_up_a_text_message_queued_after_i
 
     assert text.type == "sms"
     assert telegram_when_the_text_arrived < 6
+
+
+async def test_mobile_numbers_move_to_the_new_key_after_a_rotation(
+    notify_world: World, container: Container
+) -> None:
+    fellow = notify_world.actor(Role.POLICE_FELLOW)
+    await choose(notify_world, fellow, MOBILE)
+    before = sealing.configured_keys()
+    try:
+        assert await channel_services.reseal_mobile_numbers(uow=container.uow()) == 0
+        new_key = sealing.new_key()
+        sealing.configure([new_key, *before])  # a rotation: the new key first
+        assert await channel_services.reseal_mobile_numbers(uow=container.uow()) == 1
+        sealing.configure([new_key])  # the old key gone: the number still opens
+        read = await channel_services.my_notification_channels(uow=container.uow(), actor=fellow)
+        assert read.mobile_number == "+447700900123"
+    finally:
+        sealing.configure(before)
