@@ -24,6 +24,7 @@ from cli.startup_checks import refuse_unsafe_secrets
 from core.bootstrap import Container
 from core.db.migrate import current_revision, upgrade
 from core.services.auth import reseal_totp_secrets
+from core.services.notification_channels import reseal_mobile_numbers
 from core.settings import PROJECT_ROOT
 from processes.serve import log_progress_to_stdout, serve_notifications, stop_on_signals
 from seeding.demo import DEMO_PASSWORD, DemoSummary, database_is_empty, demo_accounts
@@ -42,6 +43,7 @@ async def _prepare(container: Container, seed: int) -> tuple[str | None, DemoSum
         summary = await seed_with_progress(container, seed)
     # Sign-in secrets stored before sealing, or under a key since rotated, are sealed anew.
     await reseal_totp_secrets(uow=container.uow())
+    await reseal_mobile_numbers(uow=container.uow())  # sealed with the same keys
     return await current_revision(container.engine), summary
 
 

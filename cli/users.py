@@ -17,6 +17,7 @@ from core.services import auth as auth_services
 from core.services import lockout
 from core.services import telegram_links as link_services
 from core.services import users as user_services
+from core.services.notification_channels import reseal_mobile_numbers
 
 
 def _parse_membership(text: str) -> MembershipCreate:
@@ -95,6 +96,8 @@ def register(app: typer.Typer) -> None:
     )
     def reseal_command() -> None:
         async def work(container: Container) -> int:
+            # Mobile numbers are sealed with the same keys: they move to the current one too.
+            await reseal_mobile_numbers(uow=container.uow())
             return await auth_services.reseal_totp_secrets(uow=container.uow())
 
         count = run_with_container(work)

@@ -30,7 +30,7 @@ class Container:
         return ZoneInfo(self.settings.timezone)
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, self.clock, self.zone)
+        return UnitOfWork(self.session_factory, self.clock, self.zone, self.notify.ready_channels)
 
     @property
     def notify(self) -> Notify:

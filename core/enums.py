@@ -197,6 +197,12 @@ class Locale(StrEnum):
 class Channel(StrEnum):
     TELEGRAM = "telegram"
     INBOX = "inbox"
+    EMAIL = "email"  # GOV.UK Notify
+    SMS = "sms"  # GOV.UK Notify
+
+
+# Channels sent through GOV.UK Notify, paced together (one API key, one rate limit).
+NOTIFY_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS})
 
 
 class Lane(StrEnum):
@@ -228,6 +234,26 @@ class NotificationKind(StrEnum):
     ESCALATION = "escalation"
     # The in-app inbox only: someone else issued a Telegram link code for your account.
     TELEGRAM_LINK_CODE_ISSUED = "telegram_link_code_issued"
+
+
+class KindGroup(StrEnum):
+    """What a person chooses channels for: each notification kind belongs to one group."""
+
+    REMINDERS = "reminders"
+    DIGEST = "digest"
+    ALERTS = "alerts"
+    PANEL = "panel"
+
+
+KIND_GROUPS: dict[NotificationKind, KindGroup] = {
+    NotificationKind.APPOINTMENT_REMINDER: KindGroup.REMINDERS,
+    NotificationKind.MISSED_APPOINTMENT: KindGroup.REMINDERS,
+    NotificationKind.DAILY_DIGEST: KindGroup.DIGEST,
+    NotificationKind.DISRUPTION_ALERT: KindGroup.ALERTS,
+    NotificationKind.ESCALATION: KindGroup.ALERTS,
+    NotificationKind.PANEL_REMINDER: KindGroup.PANEL,
+    NotificationKind.PANEL_BROADCAST: KindGroup.PANEL,
+}
 
 
 class AlertStatus(StrEnum):

@@ -296,3 +296,27 @@ class PossibleDuplicates(DomainError):
     def __init__(self, *, matches: object, count: int) -> None:
         super().__init__(count=count)
         self.matches = matches
+
+
+class NotAUkMobile(ValidationFailed):
+    """A mobile number for text messages that is not a UK mobile (07..., +447...)."""
+
+    code = "not_uk_mobile"
+
+
+class MobileNeededForSms(ValidationFailed):
+    """Text messages chosen for a kind of notification, and no mobile number to send them to."""
+
+    code = "mobile_needed_for_sms"
+
+
+class NoChannelChosen(ValidationFailed):
+    """A kind of notification left with no way to reach the person."""
+
+    code = "no_channel_chosen"
+
+
+class ChannelNotAvailable(ValidationFailed):
+    """Email or text messages chosen where GOV.UK Notify is not set up for them."""
+
+    code = "channel_not_available"

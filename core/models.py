@@ -39,6 +39,7 @@ from core.enums import (
     ContactType,
     Face,
     InterventionStatus,
+    KindGroup,
     Lane,
     Locale,
     MaracAppearanceType,
@@ -100,6 +101,9 @@ class User(Base):
     # Set when many failed sign-ins from several clients lock the account (core.services.auth);
     # cleared by the person's own reset link or by a service manager or admin.
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A UK mobile number for text messages (GOV.UK Notify), as +447...; optional. Sealed in the
+    # database like the second factor, and never logged.
+    mobile_number: Mapped[str | None] = mapped_column(SealedString())
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -572,6 +576,23 @@ class OutboxMessage(Base):
         ForeignKey("appointments.id", ondelete="CASCADE")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class NotificationPreference(Base):
+    """The channels one person chose for one group of notifications (``KindGroup``).
+
+    No row: the default (Telegram when linked, else the in-app inbox; see
+    ``core.notifications.choice``). ``channels`` is a list of ``Channel`` values, never empty.
+    """
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (UniqueConstraint("user_id", "kind_group"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind_group: Mapped[KindGroup] = mapped_column(str_enum(KindGroup, 16))
+    channels: Mapped[list[str]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class InboxItem(Base):

@@ -22,6 +22,7 @@ from typing import Any
 from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
 
+from core.enums import Channel
 from core.settings import Settings
 
 # Notify's client gives up on a request after this long; the outbox retries later.
@@ -63,6 +64,12 @@ class Notify:
     @property
     def sms_ready(self) -> bool:
         return self._settings.notify_sms_configured
+
+    @property
+    def ready_channels(self) -> frozenset[Channel]:
+        """The outbox channels Notify is set up for."""
+        ready = {Channel.EMAIL: self.email_ready, Channel.SMS: self.sms_ready}
+        return frozenset(channel for channel, is_ready in ready.items() if is_ready)
 
     async def send_email(self, *, to: str, subject: str, body: str, reference: str) -> NotifySent:
         template = self._settings.notify_email_template_id

@@ -180,6 +180,13 @@ class Settings(BaseSettings):
         default=None, description="Optional: a reply-to address id set up in Notify."
     )
 
+    notify_rate_per_minute: int = Field(
+        default=3000,
+        ge=1,
+        description="Email and text messages sent through Notify a minute, at most (Notify's"
+        " published limit is 3,000 a minute per API key); paced apart from Telegram.",
+    )
+
     @property
     def notify_email_configured(self) -> bool:
         return bool(self.notify_api_key and self.notify_email_template_id)

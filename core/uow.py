@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.clock import DEFAULT_ZONE, Clock
+from core.enums import Channel
 from core.errors import DatabaseNotReady, NotPermitted, StaleVersion
 
 log = logging.getLogger(__name__)
@@ -32,10 +33,14 @@ class UnitOfWork:
         session_factory: async_sessionmaker[AsyncSession],
         clock: Clock,
         zone: ZoneInfo = DEFAULT_ZONE,
+        notify_channels: frozenset[Channel] = frozenset(),
     ) -> None:
         self._session_factory = session_factory
         self.clock = clock
         self.zone = zone  # the service's zone (Settings.timezone): whose day "today" is
+        # The GOV.UK Notify channels set up in this process (email, sms), for choosing channels
+        # when a message is queued (core.notifications.choice).
+        self.notify_channels = notify_channels
         self._session: AsyncSession | None = None
 
     @property

@@ -26,6 +26,7 @@ from core.bootstrap import Container
 from core.enums import Channel
 from core.notifications.channels import ChannelAdapter, InboxChannel
 from core.notifications.dispatcher import Dispatcher, DispatchSettings
+from core.notifications.notify_channels import NotifyChannel
 from core.notifications.service import run_outbox
 from core.schemas.actor import Actor
 from core.services.audit_checkpoints import CheckpointStore, write_audit_checkpoint
@@ -82,9 +83,8 @@ def freeze_start_up_objects() -> None:
 async def outbox_dispatcher(container: Container, stack: AsyncExitStack) -> Dispatcher:
     """A dispatcher with the in-app inbox and, when a bot token is set, Telegram."""
     settings = container.settings
-    channels: dict[Channel, ChannelAdapter] = {
-        Channel.INBOX: InboxChannel(container.session_factory, container.clock)
-    }
+    inbox = InboxChannel(container.session_factory, container.clock)
+    channels: dict[Channel, ChannelAdapter] = {Channel.INBOX: inbox}
     if settings.telegram_bot_token:
         # Imported here so a process with no token needs no Telegram set-up at all.
         from bot.channel import TelegramChannel
@@ -103,6 +103,7 @@ async def outbox_dispatcher(container: Container, stack: AsyncExitStack) -> Disp
         )
     else:
         log.info("No Telegram bot token is set: every message goes to the in-app inbox.")
+    channels.update(notify_channels(container, inbox))
     return Dispatcher(
         container,
         container.clock,
@@ -110,6 +111,25 @@ async def outbox_dispatcher(container: Container, stack: AsyncExitStack) -> Disp
         DispatchSettings.from_settings(settings),
         worker_id(),
     )
+
+
+def notify_channels(container: Container, inbox: InboxChannel) -> dict[Channel, ChannelAdapter]:
+    """Email and text messages through GOV.UK Notify, for whichever of them is set up."""
+    from ui.notifications import render, render_subject
+
+    zone = container.settings.timezone
+    notify = container.notify
+    return {
+        channel: NotifyChannel(
+            channel,
+            notify,
+            render=lambda key, params, locale: render(key, params, locale, zone),
+            render_subject=lambda key, params, locale: render_subject(key, params, locale, zone),
+            session_factory=container.session_factory,
+            inbox=inbox,
+        )
+        for channel in sorted(notify.ready_channels)
+    }
 
 
 async def serve_outbox(

@@ -34,6 +34,7 @@ from core.enums import (
     ClosureReason,
     ContactType,
     InterventionStatus,
+    KindGroup,
     Lane,
     Locale,
     NotificationKind,
@@ -83,6 +84,7 @@ from core.schemas.cases import (
 )
 from core.schemas.contacts import ContactCreate
 from core.schemas.interventions import InterventionCreate, InterventionStatusUpdate
+from core.schemas.notification_channels import NotificationChannelsUpdate
 from core.schemas.panel_outcomes import MeetingHeld
 from core.schemas.panels import PanelActionCreate, PanelMeetingCreate
 from core.schemas.people import IdvaAssignment, LinkedPersonCreate, LinkedPersonUpdate, LinkEnd
@@ -110,6 +112,7 @@ from core.services import (
     inbox,
     interventions,
     lockout,
+    notification_channels,
     notifications_admin,
     panel_outcomes,
     panels,
@@ -721,6 +724,23 @@ async def _my_lists_show(bench: Bench, actor: Actor, target: Target, result: Any
 
 async def _my_today_shows(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
     return target.id in _ids(result.my_day.appointments)
+
+
+async def _own_channels_shown(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    email = await bench.scalar(select(User.email).where(User.id == target.id))
+    return bool(result.email == email)
+
+
+async def _own_mobile_set(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
+    mobile = await bench.scalar(select(User.mobile_number).where(User.id == target.id))
+    return mobile == "+447700900001"
+
+
+def _channels_update() -> NotificationChannelsUpdate:
+    return NotificationChannelsUpdate(
+        mobile_number="07700 900001",
+        choices={group: [Channel.TELEGRAM, Channel.INBOX] for group in KindGroup},
+    )
 
 
 async def _unread_shows(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
@@ -1435,6 +1455,27 @@ OPERATIONS: tuple[Operation, ...] = (
         lambda b, a, t: interventions.list_case_interventions(uow=b.uow(), actor=a, case_id=t.id),
     ),
     # notifications_admin
+    # notification channels: my own settings only; no policy action, nobody else's reachable.
+    Operation(
+        "notification_channels.my_notification_channels",
+        None,
+        lambda b, a, w: b.user(a, w),
+        lambda b, a, t: notification_channels.my_notification_channels(uow=b.uow(), actor=a),
+        wheres=RECORD_WHERES,
+        shows=_own_channels_shown,
+        expected=_owned_by_actor,
+    ),
+    Operation(
+        "notification_channels.update_my_notification_channels",
+        None,
+        lambda b, a, w: b.user(a, w),
+        lambda b, a, t: notification_channels.update_my_notification_channels(
+            uow=b.uow(), actor=a, data=_channels_update()
+        ),
+        wheres=RECORD_WHERES,
+        shows=_own_mobile_set,
+        expected=_owned_by_actor,
+    ),
     Operation(
         "notifications_admin.list_failed_notifications",
         Action.NOTIFICATION_ADMIN,

@@ -144,6 +144,15 @@ ERROR_MESSAGES: dict[str, str] = {
         "You chose 'Other' as the reason for closing: say in a few words what the reason is."
     ),
     "case_not_closed": N_("Only a closed case can be reopened."),
+    "not_uk_mobile": N_("Enter a UK mobile number, like 07700 900123 or +44 7700 900123."),
+    "mobile_needed_for_sms": N_(
+        "You chose text messages, so enter your mobile number, or untick text message."
+    ),
+    "no_channel_chosen": N_("Choose at least one way to get each kind of message."),
+    "channel_not_available": N_(
+        "Email and text messages are not set up for Drive Assist yet. Choose Telegram or the"
+        " Drive Assist inbox."
+    ),
     "possible_duplicates": N_(
         "There may already be a case for this person. Check the possible matches, then save"
         " anyway if this is a different person or a new referral."

@@ -21,6 +21,7 @@ from core.enums import (
     DashAnswer,
     Face,
     InterventionStatus,
+    KindGroup,
     Lane,
     Locale,
     MaracAppearanceType,
@@ -186,6 +187,14 @@ LABELS: dict[type[StrEnum], dict[StrEnum, str]] = {
     Channel: {
         Channel.TELEGRAM: N_("Telegram"),
         Channel.INBOX: N_("Drive Assist inbox"),
+        Channel.EMAIL: N_("Email"),
+        Channel.SMS: N_("Text message"),
+    },
+    KindGroup: {
+        KindGroup.REMINDERS: N_("Reminders"),
+        KindGroup.DIGEST: N_("Daily summary"),
+        KindGroup.ALERTS: N_("Disruption alerts"),
+        KindGroup.PANEL: N_("Panel meetings"),
     },
     Lane: {
         Lane.CRITICAL: N_("Critical"),

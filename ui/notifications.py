@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from core.enums import NotificationKind, PlaceKind
+from core.enums import KIND_GROUPS, KindGroup, NotificationKind, PlaceKind
 from ui.i18n import DEFAULT_TIMEZONE, N_, Translator
 from ui.labels import label
 
@@ -97,3 +97,26 @@ def render(
     except (KeyError, TypeError, ValueError):
         return translator.gettext(FALLBACK)
     return translator.gettext(template, **values)
+
+
+# An email's subject, by the group of its kind: what it is about, never which case.
+SUBJECTS: dict[KindGroup, str] = {
+    KindGroup.REMINDERS: N_("Drive Assist: reminder"),
+    KindGroup.DIGEST: N_("Drive Assist: your day"),
+    KindGroup.ALERTS: N_("Drive Assist: disruption alert"),
+    KindGroup.PANEL: N_("Drive Assist: panel meeting"),
+}
+SUBJECT_FALLBACK = N_("Drive Assist")
+
+
+def render_subject(
+    message_key: str, params: Mapping[str, Any], locale: str, timezone: str = DEFAULT_TIMEZONE
+) -> str:
+    """An email's subject for one notification, in ``locale`` (the params are not used: a
+    subject names the kind of message only)."""
+    translator = Translator(locale, timezone)
+    try:
+        group = KIND_GROUPS.get(NotificationKind(message_key.removeprefix(KEY_PREFIX)))
+    except ValueError:
+        group = None
+    return translator.gettext(SUBJECTS[group] if group is not None else SUBJECT_FALLBACK)

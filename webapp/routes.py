@@ -34,6 +34,9 @@ CASE_INTERVENTION_NEW = "/case/[case_id]/interventions/new"
 CASE_INTERVENTION = "/case/[case_id]/interventions/[intervention_id]"  # its status
 ACCOUNT_PASSKEYS = "/account/passkeys"  # the signed-in person's own passkeys: add, remove
 PANEL_MEETING = "/panel/meeting/[meeting_id]"  # held or cancelled, and who attended
+# How you get messages: your mobile number and, per kind of message, the channels (issue 20).
+# Linked from My account, not from the main menu.
+NOTIFICATION_CHANNELS = "/account/notifications"
 # Served by the backend (webapp.backend), not a page: swaps a one-time hand-off code for the
 # session cookie, then redirects to TODAY.
 AUTH_SESSION = "/auth/session"

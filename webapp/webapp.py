@@ -36,6 +36,7 @@ from webapp.pages.inbox import InboxState, inbox_page
 from webapp.pages.interventions import InterventionState, intervention_page
 from webapp.pages.log_contact import LogContactState, log_contact
 from webapp.pages.my_cases import MyCasesState, my_cases_page
+from webapp.pages.notification_channels import NotificationChannelsState, notification_channels_page
 from webapp.pages.panel import PanelState, panel_page
 from webapp.pages.panel_meeting import PanelMeetingState, panel_meeting_page
 from webapp.pages.passkeys import PasskeysState, passkeys_page
@@ -101,6 +102,12 @@ SIGNED_IN_PAGES = (
     (my_cases_page, routes.MY_CASES, MyCasesState.load, N_("My cases")),
     (panel_meeting_page, routes.PANEL_MEETING, PanelMeetingState.load, N_("Panel meeting")),
     (passkeys_page, routes.ACCOUNT_PASSKEYS, PasskeysState.load, N_("Your passkeys")),
+    (
+        notification_channels_page,
+        routes.NOTIFICATION_CHANNELS,
+        NotificationChannelsState.load,
+        N_("How you get messages"),
+    ),
     (person_page, routes.CASE_PERSON_NEW, PersonState.load, N_("Add a victim or child")),
     (person_page, routes.CASE_PERSON, PersonState.load, N_("A victim or child")),
     (

@@ -10,15 +10,17 @@ batch start to finish):
    ``critical_poll_seconds``, and a critical message goes before the normal ones already
    claimed, so one queued behind thousands of normal ones waits about one poll.
 
-2. **Send.** Claimed messages wait in this process, most urgent first, in two queues: Telegram's
-   and the in-app inbox's (a Telegram message whose recipient has no active link, and every
-   message when no bot is configured, goes to the inbox). One loop serves each queue
-   (``pipeline.Pipeline.send_loop``): it waits for the pacer's next slot, then takes the most
-   urgent message waiting and sends it in a task of its own, up to ``concurrency`` at once.
-   Telegram's pacer keeps Telegram's limits (``core.notifications.pacer``); the inbox's never
-   waits, so the inbox is never held up by Telegram's pacing. A message whose chat may not
-   receive yet goes back to the outbox until it may, without counting an attempt, and its slot
-   goes to the next.
+2. **Send.** Claimed messages wait in this process, most urgent first, in three queues:
+   Telegram's, GOV.UK Notify's (email and text messages) and the in-app inbox's (a Telegram
+   message whose recipient has no active link, and every message when no bot is configured,
+   goes to the inbox; so does an email or text message when Notify is not set up). One loop
+   serves each queue (``pipeline.Pipeline.send_loop``): it waits for the pacer's next slot,
+   then takes the most urgent message waiting and sends it in a task of its own, up to
+   ``concurrency`` at once. Telegram's pacer keeps Telegram's limits
+   (``core.notifications.pacer``), Notify's keeps Notify's (3,000 a minute per API key), and
+   the inbox's never waits, so no queue is held up by another's pacing. A Telegram message
+   whose chat may not receive yet goes back to the outbox until it may, without counting an
+   attempt, and its slot goes to the next.
 
 3. **Record**: ``sent`` (with ``sent_at`` and Telegram's message id); back to ``queued`` with
    exponential backoff and jitter (or the provider's ``retry_after``) for a passing failure;
@@ -51,7 +53,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import Clock
-from core.enums import LANE_ORDER, Channel, Lane
+from core.enums import LANE_ORDER, NOTIFY_CHANNELS, Channel, Lane
 from core.notifications.channels import (
     ChannelAdapter,
     OutboundMessage,
@@ -84,6 +86,8 @@ class DispatchSettings:
     idle_poll_seconds: float = 1.0  # run_forever's wait when nothing is due
     critical_poll_seconds: float = 0.2  # busy, run_forever checks the critical lane this often
     max_batch_seconds: float = 0.35  # paced, a batch holds about this many seconds of sends
+    notify_rate_per_minute: float = 3000.0  # email and text messages, through GOV.UK Notify
+    notify_concurrency: int = 8  # Notify sends in flight (each in a worker thread)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DispatchSettings:
@@ -95,6 +99,7 @@ class DispatchSettings:
             lease_seconds=settings.dispatch_lease_seconds,
             concurrency=settings.dispatch_concurrency,
             batch_size=settings.dispatch_batch_size,
+            notify_rate_per_minute=float(settings.notify_rate_per_minute),
         )
 
 
@@ -126,10 +131,13 @@ class Dispatcher:
         worker_id: str = "dispatcher",
         *,
         pacer: SendPacer | None = None,
+        notify_pacer: SendPacer | None = None,
         rng: random.Random | None = None,
     ) -> None:
         """``pacer`` paces Telegram's sends; by default a :class:`Pacer` from ``settings``, or
-        none when ``settings.pacing`` is off."""
+        none when ``settings.pacing`` is off. ``notify_pacer`` paces email and text messages
+        together (one Notify API key, one limit), apart from Telegram, so a backlog on one
+        never slows the other."""
         self._session_factory = database.session_factory
         self.clock = clock
         self.channels = dict(channels)
@@ -139,6 +147,12 @@ class Dispatcher:
         self.pacer: SendPacer = pacer or (
             Pacer(rate=settings.global_rate, per_chat_interval=settings.per_chat_interval)
             if settings.pacing and settings.global_rate > 0
+            else UNPACED
+        )
+        notify_rate = settings.notify_rate_per_minute / 60.0
+        self.notify_pacer: SendPacer = notify_pacer or (
+            Pacer(rate=notify_rate, per_chat_interval=0.0)
+            if settings.pacing and notify_rate > 0
             else UNPACED
         )
 
@@ -191,13 +205,14 @@ class Dispatcher:
         await Pipeline(self, on_batch).run(until_stopped=stop_event)
 
     def route(self, message: OutboundMessage) -> Channel:
-        """Telegram when the recipient has an active link and a bot is configured; else inbox."""
-        if (
-            message.channel is Channel.TELEGRAM
-            and message.chat_id is not None
-            and Channel.TELEGRAM in self.channels
-        ):
-            return Channel.TELEGRAM
+        """Telegram when the recipient has an active link and a bot is configured; email or
+        text message when Notify is set up for it; else the inbox."""
+        channel = message.channel
+        if channel is Channel.TELEGRAM:
+            if message.chat_id is not None and Channel.TELEGRAM in self.channels:
+                return Channel.TELEGRAM
+        elif channel in NOTIFY_CHANNELS and channel in self.channels:
+            return channel
         return Channel.INBOX
 
     async def wait_for_chat(
@@ -206,8 +221,8 @@ class Dispatcher:
         """None when the message's chat may receive now (and it is now taken for this send);
         otherwise the message goes back to the outbox until it may, its attempt not counted
         (waiting here would hold a send in flight and, at worst, the lease)."""
-        if message.chat_id is None:
-            return None
+        if message.chat_id is None or message.channel is not Channel.TELEGRAM:
+            return None  # only Telegram limits a chat
         delay = await pacer.take_chat(message.chat_id)
         if delay <= 0:
             return None
@@ -220,15 +235,16 @@ class Dispatcher:
         adapter = self.channels.get(channel)
         if adapter is None:
             return self._failed(message, NO_CHANNEL_ERROR.format(channel=channel.value))
+        chat_id = message.chat_id if message.channel is Channel.TELEGRAM else None
         try:
             try:
                 result = await adapter.send(message)
             finally:
-                if message.chat_id is not None:
-                    await pacer.sent(message.chat_id)
+                if chat_id is not None:
+                    await pacer.sent(chat_id)
         except RetryLater as error:
-            if error.retry_after is not None and message.chat_id is not None:
-                await pacer.hold_chat(message.chat_id, error.retry_after)
+            if error.retry_after is not None and chat_id is not None:
+                await pacer.hold_chat(chat_id, error.retry_after)
             return self.retry(message, error.error, error.retry_after)
         except RecipientBlocked as error:
             if message.lane is Lane.CRITICAL:

@@ -1,11 +1,13 @@
 """One run of the dispatcher (``Dispatcher.run_forever`` or ``run_once``): the claimer, one send
-loop for each of Telegram and the in-app inbox, and the recorder, with the queues between them.
+loop for each of Telegram, GOV.UK Notify (email and text messages) and the in-app inbox, and
+the recorder, with the queues between them.
 
-Claimed messages wait here, most urgent first (by lane, then in claim order), in two queues by
-where they will go, so the inbox, which has no rate limit, never waits behind Telegram's
-pacing. Both queues are served by the same loop (:meth:`Pipeline.send_loop`) with different
-pacers. A claim's results go to the recorder together once its last message is done; the
-recorder writes whatever has come in, one transaction at a time, while sending goes on.
+Claimed messages wait here, most urgent first (by lane, then in claim order), in three queues
+by where they will go, so the inbox, which has no rate limit, never waits behind Telegram's
+pacing, and Telegram and Notify, each with limits of its own, never wait behind each other.
+Every queue is served by the same loop (:meth:`Pipeline.send_loop`) with a different pacer.
+A claim's results go to the recorder together once its last message is done; the recorder
+writes whatever has come in, one transaction at a time, while sending goes on.
 """
 
 from __future__ import annotations
@@ -80,8 +82,8 @@ class _Waiting:
 
 
 class Pipeline:
-    """One ``run_forever`` (or ``run_once``): the claimer, a send loop for each of Telegram and
-    the inbox, and the recorder, with the queues between them."""
+    """One ``run_forever`` (or ``run_once``): the claimer, a send loop for each of Telegram,
+    Notify and the inbox, and the recorder, with the queues between them."""
 
     def __init__(
         self, dispatcher: Dispatcher, on_batch: Callable[[int], None] | None = None
@@ -90,6 +92,7 @@ class Pipeline:
         self.settings = dispatcher.settings
         self.on_batch = on_batch
         self.telegram = _Waiting()
+        self.notify = _Waiting()
         self.inbox = _Waiting()
         self.finished_batches: asyncio.Queue[list[DeliveryResult] | None] = asyncio.Queue()
         concurrency = max(1, self.settings.concurrency)
@@ -99,13 +102,19 @@ class Pipeline:
         self.running_low = asyncio.Event()
 
     def waiting(self) -> int:
-        return len(self.telegram) + len(self.inbox)
+        return len(self.telegram) + len(self.notify) + len(self.inbox)
 
     def put(self, messages: list[OutboundMessage]) -> None:
         batch = _Batch(len(messages))
+        route = self.dispatcher.route
         for message in messages:
-            is_telegram = self.dispatcher.route(message) is Channel.TELEGRAM
-            (self.telegram if is_telegram else self.inbox).put(message, batch)
+            channel = route(message)
+            if channel is Channel.TELEGRAM:
+                self.telegram.put(message, batch)
+            elif channel is Channel.INBOX:
+                self.inbox.put(message, batch)
+            else:
+                self.notify.put(message, batch)
         if self.on_batch is not None:
             self.on_batch(len(messages))
 
@@ -117,6 +126,13 @@ class Pipeline:
             asyncio.ensure_future(
                 self.send_loop(self.telegram, self.dispatcher.pacer, concurrency)
             ),
+            asyncio.ensure_future(
+                self.send_loop(
+                    self.notify,
+                    self.dispatcher.notify_pacer,
+                    max(1, self.settings.notify_concurrency),
+                )
+            ),
             asyncio.ensure_future(self.send_loop(self.inbox, UNPACED, _INBOX_IN_FLIGHT)),
         ]
         recorder = asyncio.ensure_future(self.record_loop())
@@ -125,6 +141,7 @@ class Pipeline:
                 await self.claim_loop(until_stopped)
         finally:
             self.telegram.close()
+            self.notify.close()
             self.inbox.close()
             await asyncio.gather(*senders)
             self.finished_batches.put_nowait(None)

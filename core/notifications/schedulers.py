@@ -29,7 +29,6 @@ from core.enums import (
     AlertStatus,
     AppointmentStatus,
     AttendanceStatus,
-    Channel,
     Lane,
     NotificationKind,
     PanelActionStatus,
@@ -49,7 +48,7 @@ from core.models import (
     Site,
     User,
 )
-from core.notifications.outbox import enqueue
+from core.notifications.choice import enqueue_by_choice
 from core.uow import UnitOfWork
 
 # Minutes before an appointment to remind its staff member, when they have not chosen.
@@ -144,10 +143,9 @@ async def schedule_appointment_reminders(
                 due = appointment.starts_at - timedelta(minutes=lead)
                 if due < now:
                     continue
-                queued += await enqueue(
+                queued += await enqueue_by_choice(
                     uow,
                     recipient_user_id=user.id,
-                    channel=Channel.TELEGRAM,
                     kind=NotificationKind.APPOINTMENT_REMINDER,
                     lane=Lane.HIGH,
                     message_key=message_key(NotificationKind.APPOINTMENT_REMINDER),
@@ -239,10 +237,9 @@ async def schedule_daily_digests(*, uow: UnitOfWork) -> int:
                 )
             )
             overdue = await _overdue_panel_actions(uow, user_id, managed_site_ids, day)
-            queued += await enqueue(
+            queued += await enqueue_by_choice(
                 uow,
                 recipient_user_id=user_id,
-                channel=Channel.TELEGRAM,
                 kind=NotificationKind.DAILY_DIGEST,
                 lane=Lane.NORMAL,
                 message_key=message_key(NotificationKind.DAILY_DIGEST),
@@ -283,10 +280,9 @@ async def schedule_missed_appointment_prompts(*, uow: UnitOfWork) -> int:
         for appointment, reference in rows:
             if appointment.staff_id not in staff:
                 continue
-            queued += await enqueue(
+            queued += await enqueue_by_choice(
                 uow,
                 recipient_user_id=appointment.staff_id,
-                channel=Channel.TELEGRAM,
                 kind=NotificationKind.MISSED_APPOINTMENT,
                 lane=Lane.HIGH,
                 message_key=message_key(NotificationKind.MISSED_APPOINTMENT),
@@ -363,10 +359,9 @@ async def schedule_panel_reminders(
                 del moments["2d"]
             for user_id in await panel_recipients(uow, meeting):
                 for when, due in moments.items():
-                    queued += await enqueue(
+                    queued += await enqueue_by_choice(
                         uow,
                         recipient_user_id=user_id,
-                        channel=Channel.TELEGRAM,
                         kind=NotificationKind.PANEL_REMINDER,
                         lane=Lane.NORMAL,
                         message_key=message_key(NotificationKind.PANEL_REMINDER),
@@ -412,10 +407,9 @@ async def escalate_unacknowledged_alerts(*, uow: UnitOfWork) -> int:
                 .order_by(Membership.user_id)
             )
             for user_id in managers:
-                queued += await enqueue(
+                queued += await enqueue_by_choice(
                     uow,
                     recipient_user_id=user_id,
-                    channel=Channel.TELEGRAM,
                     kind=NotificationKind.ESCALATION,
                     lane=Lane.CRITICAL,
                     message_key=message_key(NotificationKind.ESCALATION),

@@ -10,10 +10,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.areas import Offer, offers
-from core.enums import AlertStatus, Channel, Lane, NotificationKind, Role
+from core.enums import AlertStatus, Lane, NotificationKind, Role
 from core.errors import NotPermitted, ValidationFailed
 from core.models import Case, DisruptionAlert, Membership, User
-from core.notifications.outbox import cancel_pending_with_key_prefix, enqueue
+from core.notifications.choice import enqueue_by_choice
+from core.notifications.outbox import cancel_pending_with_key_prefix
 from core.notifications.schedulers import escalation_key_prefix, message_key
 from core.policy import Action, authorize, authorize_somewhere, is_allowed, sites_where
 from core.schemas.actor import Actor
@@ -104,10 +105,9 @@ async def raise_disruption_alert(*, uow: UnitOfWork, actor: Actor, case_id: int)
             .order_by(Membership.user_id)
         )
         for user_id in fellows:
-            await enqueue(
+            await enqueue_by_choice(
                 uow,
                 recipient_user_id=user_id,
-                channel=Channel.TELEGRAM,
                 kind=NotificationKind.DISRUPTION_ALERT,
                 lane=Lane.CRITICAL,
                 message_key=message_key(NotificationKind.DISRUPTION_ALERT),

@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.enums import Channel, Lane, NotificationKind, PanelMeetingStatus
+from core.enums import Lane, NotificationKind, PanelMeetingStatus
 from core.errors import NotPermitted, ValidationFailed
 from core.models import PanelMeeting, Site
-from core.notifications.outbox import enqueue
+from core.notifications.choice import enqueue_by_choice
 from core.notifications.schedulers import message_key, panel_recipients
 from core.policy import Action, authorize, authorize_somewhere, sites_where
 from core.schemas.actor import Actor
@@ -123,15 +123,17 @@ async def broadcast_panel_meeting(
         recipients = await panel_recipients(uow, meeting)
         queued = 0
         for user_id in recipients:
-            queued += await enqueue(
-                uow,
-                recipient_user_id=user_id,
-                channel=Channel.TELEGRAM,
-                kind=KIND,
-                lane=Lane.NORMAL,
-                message_key=message_key(KIND),
-                params=_params(meeting, site_code),
-                dedupe_key=f"panel_broadcast:{meeting.id}:{broadcast_key}:{user_id}",
+            # Counted per person, however many channels they chose.
+            queued += bool(
+                await enqueue_by_choice(
+                    uow,
+                    recipient_user_id=user_id,
+                    kind=KIND,
+                    lane=Lane.NORMAL,
+                    message_key=message_key(KIND),
+                    params=_params(meeting, site_code),
+                    dedupe_key=f"panel_broadcast:{meeting.id}:{broadcast_key}:{user_id}",
+                )
             )
         record_audit(
             uow,

@@ -30,6 +30,7 @@ from core.enums import (
     ContactType,
     Face,
     InterventionStatus,
+    KindGroup,
     Lane,
     NotificationKind,
     OutboxState,
@@ -77,6 +78,7 @@ from core.schemas.cases import (
 )
 from core.schemas.contacts import ContactCreate
 from core.schemas.interventions import InterventionCreate, InterventionStatusUpdate
+from core.schemas.notification_channels import NotificationChannelsUpdate
 from core.schemas.panel_outcomes import MeetingHeld
 from core.schemas.panels import PanelActionCreate, PanelMeetingCreate
 from core.schemas.people import IdvaAssignment, LinkedPersonCreate, LinkedPersonUpdate, LinkEnd
@@ -94,6 +96,7 @@ from core.services import cases as case_services
 from core.services import contacts as contact_services
 from core.services import interventions as intervention_services
 from core.services import lockout
+from core.services import notification_channels as notification_channel_services
 from core.services import notifications_admin as notification_admin_services
 from core.services import panel_outcomes as panel_outcome_services
 from core.services import panels as panel_services
@@ -1403,6 +1406,30 @@ async def unlock_a_locked_account(world: World) -> tuple[Actor, Write]:
     return actor, write
 
 
+async def choose_notification_channels(world: World) -> tuple[Actor, Write]:
+    """A person's own channels and mobile number: on record, the number itself never."""
+    actor = world.actor(Role.POLICE_FELLOW)
+
+    async def write() -> list[Expected]:
+        choices = {group: [Channel.TELEGRAM] for group in KindGroup}
+        choices[KindGroup.DIGEST] = [Channel.INBOX]
+        await notification_channel_services.update_my_notification_channels(
+            uow=world.container.uow(),
+            actor=actor,
+            data=NotificationChannelsUpdate(mobile_number="07700 900456", choices=choices),
+        )
+        details = {
+            "choices": {group.value: [c.value for c in chs] for group, chs in choices.items()},
+            "mobile_number_changed": True,
+            "has_mobile_number": True,
+        }
+        return [
+            Expected("notification_channels.update", "user", actor.user_id, None, None, details)
+        ]
+
+    return actor, write
+
+
 SCENARIOS: dict[str, Scenario] = {
     "site.create": create_site,
     "user.add": add_user_at_two_sites,
@@ -1463,6 +1490,7 @@ SCENARIOS: dict[str, Scenario] = {
     "passkey.removed": remove_a_passkey,
     "account.locked": lock_an_account_after_failures_from_five_clients,
     "account.unlocked": unlock_a_locked_account,
+    "notification_channels.update": choose_notification_channels,
 }
 
 

@@ -87,6 +87,7 @@ class FailedCard:
 
     id: str
     kind: str
+    channel: str  # Telegram, email, text message or the inbox
     recipient: str
     attempts: str
     error: str
@@ -119,6 +120,7 @@ def _failed_card(message: FailedNotificationRead, words: Translator) -> FailedCa
     return FailedCard(
         id=str(message.id),
         kind=label(message.kind, words),
+        channel=label(message.channel, words),
         recipient=message.recipient_display_name,
         attempts=str(message.attempts),
         error=message.last_error or words.gettext("None recorded"),

@@ -314,6 +314,7 @@ def _failed_card_view(card: rx.Var) -> rx.Component:
         rx.el.h3(card.kind, class_name="card-title"),
         rx.el.dl(
             _row(_("To"), card.recipient),
+            _row(_("Sent by"), card.channel),
             _row(_("First queued"), card.created),
             _row(_("Attempts"), card.attempts),
             _row(_("Last error"), card.error),

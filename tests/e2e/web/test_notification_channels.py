@@ -1,0 +1,164 @@
+"""How you get messages, in a real browser, with the app sending through a fake GOV.UK Notify:
+a police fellow with no Telegram gives a mobile number and ticks text messages for alerts, a
+case manager raises a disruption alert on the web, and the text message reaches Notify.
+
+This app is started with the fake Notify's settings (the shared ``running_app`` has none), and
+the fake runs as a process of its own, as Notify would: what arrived is read at ``/_fake/sent``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, Page, expect
+
+from core.enums import Face, Locale
+from core.services import alerts, caseload_lookup, users
+from core.settings import PROJECT_ROOT
+from tests.e2e.web.conftest import (
+    RunningApp,
+    screenshot,
+    sign_in_as,
+    start_app,
+    stop_app,
+)
+from tests.e2e.web.test_alerts_panel import in_app_db
+from tests.fakes.notify_api import API_KEY, EMAIL_TEMPLATE_ID, SMS_TEMPLATE_ID
+
+FELLOW = "robin.pf@demo.drive-assist.invalid"  # no Telegram link in the demo data
+CASE_MANAGER = "casey.cm@demo.drive-assist.invalid"
+MOBILE, STORED_MOBILE = "07700 900123", "+447700900123"  # Ofcom's drama range
+DELIVERY_WAIT_SECONDS = 60
+
+
+@pytest.fixture(scope="module")
+def fake_notify() -> Iterator[str]:
+    """The fake Notify API in a process of its own; its URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.notify_api", "--port", "0", "--print-port"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    port = int(process.stdout.readline().strip())
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def notify_app(
+    chromium_path: Any, fake_notify: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningApp]:
+    app = start_app(
+        tmp_path_factory.mktemp("notify-web"),
+        extra_env={
+            "NOTIFY_API_KEY": API_KEY,
+            "NOTIFY_BASE_URL": fake_notify,
+            "NOTIFY_EMAIL_TEMPLATE_ID": EMAIL_TEMPLATE_ID,
+            "NOTIFY_SMS_TEMPLATE_ID": SMS_TEMPLATE_ID,
+        },
+    )
+    try:
+        yield app
+    finally:
+        stop_app(app)
+
+
+def texts_at_notify(fake_notify: str) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(f"{fake_notify}/_fake/sent", timeout=5) as response:
+        return [sent for sent in json.load(response)["sent"] if sent["type"] == "sms"]
+
+
+async def in_english(database_url: str, *emails: str) -> None:
+    async def work(container: Any) -> None:
+        for email in emails:
+            who = await users.actor_for_email(uow=container.uow(), email=email, face=Face.WEB)
+            await users.set_my_locale(uow=container.uow(), actor=who, locale=Locale.EN_GB)
+
+    await in_app_db(database_url, work)
+
+
+async def a_case_without_an_open_alert(container: Any) -> str:
+    casey = await users.actor_for_email(uow=container.uow(), email=CASE_MANAGER, face=Face.WEB)
+    taken = {a.case_id for a in await alerts.list_open_alerts(uow=container.uow(), actor=casey)}
+    choices = await caseload_lookup.my_open_case_choices(uow=container.uow(), actor=casey)
+    return next(c.reference for c in choices if c.case_id not in taken)
+
+
+async def test_a_police_fellow_chooses_text_messages_and_gets_a_critical_alert_by_text(
+    notify_app: RunningApp, fake_notify: str, page: Page, browser: Browser
+) -> None:
+    await in_english(notify_app.database_url, FELLOW, CASE_MANAGER)
+    await sign_in_as(page, notify_app.url, FELLOW)
+    await page.goto(f"{notify_app.url}/account/notifications")
+    await expect(page.get_by_role("heading", level=1, name="How you get messages")).to_be_visible()
+    await expect(page.locator(".inset-text")).to_contain_text("You have not linked Telegram")
+
+    # Welsh first: a landline is refused in Welsh, and nothing is saved.
+    await page.get_by_role("button", name="Cymraeg").click()
+    await expect(
+        page.get_by_role("heading", level=1, name="Sut rydych chi’n cael negeseuon")
+    ).to_be_visible()
+    await page.get_by_label("Rhif ffôn symudol (dewisol)").fill("01632 960123")
+    await page.get_by_role("button", name="Cadw").click()
+    await expect(page.locator("#error-summary")).to_contain_text("Rhowch rif ffôn symudol yn y DU")
+    await screenshot(page, "notification-channels-error-cy")
+    results = await Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+    await page.get_by_role("button", name="English").click()
+    await expect(page.get_by_role("heading", level=1, name="How you get messages")).to_be_visible()
+
+    # English: a mobile number and text messages for disruption alerts.
+    await page.get_by_label("Mobile number (optional)").fill(MOBILE)
+    alerts_group = page.get_by_role("group", name="Disruption alerts")
+    await alerts_group.get_by_label("Text message").check()
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("status")).to_contain_text("Saved.")
+    await expect(page.get_by_label("Mobile number (optional)")).to_have_value(STORED_MOBILE)
+    await expect(alerts_group.get_by_label("Text message")).to_be_checked()
+    await screenshot(page, "notification-channels")
+    results = await Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+    # A case manager raises a disruption alert on the web; the text reaches Notify.
+    before = len(texts_at_notify(fake_notify))
+    reference = await in_app_db(notify_app.database_url, a_case_without_an_open_alert)
+    manager = await browser.new_context(viewport=page.viewport_size, locale="en-GB")
+    try:
+        casey = await manager.new_page()
+        await sign_in_as(casey, notify_app.url, CASE_MANAGER)
+        await casey.goto(f"{notify_app.url}/alerts")
+        await casey.get_by_label("Case", exact=True).select_option(label=reference)
+        await casey.get_by_role("button", name="Disruption needed").click()
+        await expect(casey.get_by_role("status")).to_contain_text(
+            f"Disruption alert raised for {reference}"
+        )
+    finally:
+        await manager.close()
+
+    deadline = time.monotonic() + DELIVERY_WAIT_SECONDS
+    arrived: list[dict[str, Any]] = []
+    while time.monotonic() < deadline and not arrived:
+        arrived = [
+            sent
+            for sent in texts_at_notify(fake_notify)[before:]
+            if sent["to"] == STORED_MOBILE and reference in sent["body"]
+        ]
+        if not arrived:
+            await page.wait_for_timeout(500)
+    assert arrived, notify_app.output()[-3000:]
+    assert arrived[0]["body"] == (
+        f"Disruption alert for {reference}. Open Drive Assist to acknowledge it."
+    )
