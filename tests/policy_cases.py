@@ -104,7 +104,6 @@ from core.services import (
     caseload,
     caseload_lookup,
     cases,
-    clashes,
     contacts,
     inbox,
     interventions,
@@ -1294,13 +1293,6 @@ OPERATIONS: tuple[Operation, ...] = (
         wheres=SITE_WHERES,
     ),
     Operation(
-        "referrals.site_referral_roles",
-        Action.SITE_VIEW,
-        _site,
-        lambda b, a, t: referrals.site_referral_roles(uow=b.uow(), actor=a, site_id=t.site_id or 0),
-        wheres=SITE_WHERES,
-    ),
-    Operation(
         "cases.stage_history",
         Action.CASE_VIEW,
         _case,
@@ -1562,28 +1554,6 @@ OPERATIONS: tuple[Operation, ...] = (
         _case,
         lambda b, a, t: case_card.case_to_book(uow=b.uow(), actor=a, case_id=t.id or 0),
     ),
-    # clashes: asked before booking or scheduling
-    Operation(
-        "clashes.appointment_clashes",
-        Action.APPOINTMENT_MANAGE,
-        _case,
-        lambda b, a, t: clashes.appointment_clashes(
-            uow=b.uow(),
-            actor=a,
-            case_id=t.id or 0,
-            starts_at=START + timedelta(days=1),
-            ends_at=START + timedelta(days=1, hours=1),
-        ),
-    ),
-    Operation(
-        "clashes.meeting_clashes",
-        Action.PANEL_MANAGE,
-        _site,
-        lambda b, a, t: clashes.meeting_clashes(
-            uow=b.uow(), actor=a, site_id=t.site_id or 0, starts_at=START + timedelta(days=9)
-        ),
-        wheres=SITE_WHERES,
-    ),
     # panel_outcomes: after a meeting
     Operation(
         "panel_outcomes.panel_register",
@@ -1694,20 +1664,6 @@ OPERATIONS: tuple[Operation, ...] = (
         Action.REPORT_VIEW,
         _site,
         _report_call(reports.report_page),
-        wheres=SITE_WHERES,
-    ),
-    Operation(
-        "reports.funder_return",
-        Action.REPORT_VIEW,
-        _site,
-        _report_call(reports.funder_return),
-        wheres=SITE_WHERES,
-    ),
-    Operation(
-        "reports.outcome_measures",
-        Action.REPORT_VIEW,
-        _site,
-        _report_call(reports.outcome_measures),
         wheres=SITE_WHERES,
     ),
     # retention: anonymising closed cases after the site's period (nothing is due here).

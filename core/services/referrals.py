@@ -31,7 +31,6 @@ from core.schemas.referrals import (
     ReferralSiteRead,
     SiteReferralRolesRead,
 )
-from core.services.access import get_or_404
 from core.services.audit import record_audit
 from core.services.cases import _case_read, _insert_case, _ReferenceTaken
 from core.uow import UnitOfWork
@@ -282,14 +281,3 @@ async def set_referral_roles(
         )
         await uow.commit()
         return SiteReferralRolesRead(site_code=site.code, extra_roles=[Role(r) for r in chosen])
-
-
-async def site_referral_roles(
-    *, uow: UnitOfWork, actor: Actor, site_id: int
-) -> SiteReferralRolesRead:
-    async with uow:
-        site = await get_or_404(uow, Site, site_id)
-        if not is_allowed(actor, Action.SITE_VIEW, site_id=site.id):
-            raise NotPermitted(action=str(Action.SITE_VIEW), actor=actor, site_id=site.id)
-        roles = [Role(r) for r in site.referral_roles or ()]
-        return SiteReferralRolesRead(site_code=site.code, extra_roles=roles)
