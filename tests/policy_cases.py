@@ -1906,6 +1906,16 @@ NOT_POLICY_CHECKED: dict[str, str] = {
     # case.create plus a site's referral_roles, which the referrals rows above test); it reads
     # only the actor's own sites and refuses nothing.
     "referrals.referral_sites": "the actor's own sites where may_refer holds; refuses nothing",
+    # A service's read or write inside the caller's open unit of work, shared with another
+    # service that has already authorised it (the case page's one read, the alerts page's, a
+    # referral's insert); each is reached in the matrix through those services' own rows
+    # (case_page.case_page, alerts.alerts_page, referrals.record_referral and the reads whose
+    # bodies they are). ``people.case_people_of`` checks victim.view again itself.
+    "caseload_lookup.my_open_case_choices_in": "my_open_case_choices in the caller's work",
+    "cases.insert_case": "the case row a referral service has authorised, in its work",
+    "people.case_people_of": "case_people in the caller's work; checks victim.view itself",
+    "risk.risk_history_of": "risk_history in the caller's work, of a case loaded for case.view",
+    "timeline.timeline_of": "case_timeline in the caller's work, of a case loaded for case.view",
 }
 
 

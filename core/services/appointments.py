@@ -28,7 +28,7 @@ from core.uow import UnitOfWork
 OUTCOME_STATUSES = frozenset({AppointmentStatus.ATTENDED, AppointmentStatus.DID_NOT_ATTEND})
 
 
-def _read(
+def appointment_read(
     appointment: Appointment, reference: str, *, now: datetime | None = None
 ) -> AppointmentRead:
     """The read model; with ``now``, whether it is awaiting an outcome at that moment."""
@@ -127,7 +127,7 @@ async def book_appointment(
         await uow.flush()
         _audit(uow, actor, "appointment.book", appointment, case, overridden)
         await uow.commit()
-        return _read(appointment, case.reference)
+        return appointment_read(appointment, case.reference)
 
 
 async def reschedule_appointment(
@@ -174,7 +174,7 @@ async def reschedule_appointment(
         _audit(uow, actor, "appointment.reschedule", old, case)
         _audit(uow, actor, "appointment.book", new, case, overridden)
         await uow.commit()
-        return _read(new, case.reference)
+        return appointment_read(new, case.reference)
 
 
 async def cancel_appointment(
@@ -186,7 +186,7 @@ async def cancel_appointment(
         await cancel_pending(uow, appointment_id=appointment.id)
         _audit(uow, actor, "appointment.cancel", appointment, case)
         await uow.commit()
-        return _read(appointment, case.reference)
+        return appointment_read(appointment, case.reference)
 
 
 async def record_appointment_outcome(
@@ -205,7 +205,7 @@ async def record_appointment_outcome(
         await cancel_pending(uow, appointment_id=appointment.id)
         _audit(uow, actor, "appointment.outcome", appointment, case)
         await uow.commit()
-        return _read(appointment, case.reference)
+        return appointment_read(appointment, case.reference)
 
 
 async def list_case_appointments(
@@ -224,7 +224,7 @@ async def list_case_appointments(
             .where(Appointment.case_id == case_id)
             .order_by(Appointment.starts_at, Appointment.id)
         )
-        reads = [_read(row, case.reference) for row in rows]
+        reads = [appointment_read(row, case.reference) for row in rows]
         # The outcome is free text: only for ``case_notes.view``, as on the timeline.
         return [
             read
@@ -257,7 +257,7 @@ async def _my_scheduled(
         )
         .order_by(Appointment.starts_at)
     )
-    return [_read(appointment, reference) for appointment, reference in rows]
+    return [appointment_read(appointment, reference) for appointment, reference in rows]
 
 
 async def my_appointment(*, uow: UnitOfWork, actor: Actor, appointment_id: int) -> AppointmentRead:
@@ -269,7 +269,7 @@ async def my_appointment(*, uow: UnitOfWork, actor: Actor, appointment_id: int) 
     async with uow:
         appointment = await get_or_404(uow, Appointment, appointment_id)
         case = await _appointment_case(uow, actor, appointment)
-        return _read(appointment, case.reference)
+        return appointment_read(appointment, case.reference)
 
 
 async def list_my_appointments_awaiting_outcome(
@@ -299,7 +299,7 @@ async def _my_awaiting(
         .order_by(Appointment.starts_at.desc(), Appointment.id.desc())
         .limit(limit)
     )
-    return [_read(appointment, reference, now=now) for appointment, reference in rows]
+    return [appointment_read(appointment, reference, now=now) for appointment, reference in rows]
 
 
 async def my_appointment_lists(

@@ -245,12 +245,12 @@ async def case_people(*, uow: UnitOfWork, actor: Actor, case_id: int) -> CasePeo
     """The case's victims and children, current and ended, in one read (audited)."""
     async with uow:
         case = await load_case(uow, actor, case_id, Action.VICTIM_VIEW)
-        read = await _case_people_of(uow, actor, case)
+        read = await case_people_of(uow, actor, case)
         await uow.commit()
         return read
 
 
-async def _case_people_of(uow: UnitOfWork, actor: Actor, case: Case) -> CasePeopleRead:
+async def case_people_of(uow: UnitOfWork, actor: Actor, case: Case) -> CasePeopleRead:
     """``case_people``'s read and its ``victim.view`` audit event, in the caller's unit of work
     (which must commit it; ``core.services.case_page`` too). Checks ``victim.view`` itself."""
     authorize(actor, Action.VICTIM_VIEW, site_id=case.site_id, case_manager_id=case.case_manager_id)

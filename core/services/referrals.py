@@ -32,7 +32,7 @@ from core.schemas.referrals import (
     SiteReferralRolesRead,
 )
 from core.services.audit import record_audit
-from core.services.cases import _case_read, _insert_case, _ReferenceTaken
+from core.services.cases import ReferenceTaken, case_read, insert_case
 from core.uow import UnitOfWork
 
 _REFERENCE_ATTEMPTS = 5
@@ -175,7 +175,7 @@ async def record_referral(*, uow: UnitOfWork, actor: Actor, data: ReferralCreate
     while True:
         try:
             return await _record_referral_once(uow, actor, data)
-        except _ReferenceTaken:
+        except ReferenceTaken:
             if attempt == _REFERENCE_ATTEMPTS:
                 raise
             attempt += 1
@@ -202,7 +202,7 @@ async def _record_referral_once(
         if ids and not data.save_despite_duplicates:
             raise PossibleDuplicates(matches=shown, count=len(ids))
         person = data.subject
-        case = await _insert_case(
+        case = await insert_case(
             uow,
             actor,
             site,
@@ -251,7 +251,7 @@ async def _record_referral_once(
             details=details,
         )
         await uow.commit()
-        return ReferralRead(case=await _case_read(uow, case), possible_duplicates=len(ids))
+        return ReferralRead(case=await case_read(uow, case), possible_duplicates=len(ids))
 
 
 async def set_referral_roles(
