@@ -1010,28 +1010,6 @@ OPERATIONS: tuple[Operation, ...] = (
         lambda b, a, t: appointments.list_case_appointments(uow=b.uow(), actor=a, case_id=t.id),
     ),
     Operation(
-        "appointments.list_my_appointments",
-        None,
-        lambda b, a, w: b.my_appointment(a, w),
-        lambda b, a, t: appointments.list_my_appointments(
-            uow=b.uow(), actor=a, starts_from=START, starts_before=START + timedelta(days=7)
-        ),
-        wheres=RECORD_WHERES,
-        shows=_contains_id,
-        expected=_owned_by_actor,
-    ),
-    Operation(
-        "appointments.list_my_appointments_awaiting_outcome",
-        None,
-        lambda b, a, w: b.my_appointment(a, w, past=True),
-        lambda b, a, t: appointments.list_my_appointments_awaiting_outcome(
-            uow=b.uow(), actor=a, limit=500
-        ),
-        wheres=RECORD_WHERES,
-        shows=_contains_id,
-        expected=_owned_by_actor,
-    ),
-    Operation(
         "appointments.my_appointment_lists",
         None,
         lambda b, a, w: b.my_appointment(a, w),
@@ -1336,15 +1314,6 @@ OPERATIONS: tuple[Operation, ...] = (
         lambda b, a, t: inbox.unread_inbox_count(uow=b.uow(), actor=a),
         wheres=RECORD_WHERES,
         shows=_unread_shows,
-        expected=_owned_by_actor,
-    ),
-    Operation(
-        "inbox.mark_inbox_read",
-        None,
-        lambda b, a, w: b.inbox_item(a, w),
-        lambda b, a, t: inbox.mark_inbox_read(uow=b.uow(), actor=a, item_ids=[t.id or 0]),
-        wheres=RECORD_WHERES,
-        shows=_inbox_read,
         expected=_owned_by_actor,
     ),
     Operation(

@@ -234,14 +234,6 @@ async def list_case_appointments(
         ]
 
 
-async def list_my_appointments(
-    *, uow: UnitOfWork, actor: Actor, starts_from: datetime, starts_before: datetime
-) -> list[AppointmentRead]:
-    """The actor's own scheduled appointments in a window (today's list, the next few)."""
-    async with uow:
-        return await _my_scheduled(uow, actor, starts_from, starts_before)
-
-
 async def _my_scheduled(
     uow: UnitOfWork, actor: Actor, starts_from: datetime, starts_before: datetime
 ) -> list[AppointmentRead]:
@@ -270,17 +262,6 @@ async def my_appointment(*, uow: UnitOfWork, actor: Actor, appointment_id: int) 
         appointment = await get_or_404(uow, Appointment, appointment_id)
         case = await _appointment_case(uow, actor, appointment)
         return appointment_read(appointment, case.reference)
-
-
-async def list_my_appointments_awaiting_outcome(
-    *, uow: UnitOfWork, actor: Actor, limit: int = 50
-) -> list[AppointmentRead]:
-    """The actor's own appointments that have started but still say *scheduled*, newest first.
-
-    Each one needs an answer (attended or not): the web page's "Record an outcome" list.
-    """
-    async with uow:
-        return await _my_awaiting(uow, actor, uow.clock.now(), limit)
 
 
 async def _my_awaiting(

@@ -581,24 +581,25 @@ async def test_my_appointments_are_my_own_scheduled_ones_inside_the_window(
     await appointment_services.cancel_appointment(
         uow=world.container.uow(), actor=case_manager, appointment_id=cancelled.id
     )
-    await book_at(world, case, now - timedelta(hours=1), case_manager)  # before the window
+    an_hour_ago = await book_at(world, case, now - timedelta(hours=1), case_manager)
     await book_at(world, case, now + day, case_manager)  # the window's end is excluded
     await book_at(world, case, now + 2 * day, case_manager)
     someone_elses = await book_at(world, case, now + timedelta(hours=4), service_manager)
 
-    mine = await appointment_services.list_my_appointments(
-        uow=world.container.uow(), actor=case_manager, starts_from=now, starts_before=now + day
+    mine = await appointment_services.my_appointment_lists(
+        uow=world.container.uow(), actor=case_manager, upcoming_days=1
     )
-    theirs = await appointment_services.list_my_appointments(
-        uow=world.container.uow(), actor=service_manager, starts_from=now, starts_before=now + day
+    theirs = await appointment_services.my_appointment_lists(
+        uow=world.container.uow(), actor=service_manager, upcoming_days=1
     )
 
-    assert [(a.id, a.case_reference) for a in mine] == [
-        (at_window_start.id, case.reference),
+    assert [(a.id, a.case_reference) for a in mine.upcoming] == [
         (in_an_hour.id, case.reference),
         (this_afternoon.id, case.reference),
     ]
-    assert [a.id for a in theirs] == [someone_elses.id]
+    # Started and still scheduled: waiting for an outcome, newest first.
+    assert [a.id for a in mine.awaiting] == [at_window_start.id, an_hour_ago.id]
+    assert [a.id for a in theirs.upcoming] == [someone_elses.id]
 
 
 async def test_my_appointments_are_empty_for_a_case_manager_with_no_bookings(
@@ -607,11 +608,8 @@ async def test_my_appointments_are_empty_for_a_case_manager_with_no_bookings(
     case = await world.allocated_case()
     await book_at(world, case, clock.now() + timedelta(hours=2), world.actor(Role.CASE_MANAGER))
 
-    nothing = await appointment_services.list_my_appointments(
-        uow=world.container.uow(),
-        actor=world.actor(Role.CASE_MANAGER, "WOR"),
-        starts_from=clock.now(),
-        starts_before=clock.now() + timedelta(days=7),
+    nothing = await appointment_services.my_appointment_lists(
+        uow=world.container.uow(), actor=world.actor(Role.CASE_MANAGER, "WOR"), upcoming_days=7
     )
 
-    assert nothing == []
+    assert nothing.awaiting == nothing.upcoming == ()
