@@ -1004,12 +1004,6 @@ OPERATIONS: tuple[Operation, ...] = (
         lambda b, a, t: appointments.my_appointment(uow=b.uow(), actor=a, appointment_id=t.id),
     ),
     Operation(
-        "appointments.list_case_appointments",
-        Action.CASE_VIEW,
-        _case,
-        lambda b, a, t: appointments.list_case_appointments(uow=b.uow(), actor=a, case_id=t.id),
-    ),
-    Operation(
         "appointments.my_appointment_lists",
         None,
         lambda b, a, w: b.my_appointment(a, w),
@@ -1291,12 +1285,6 @@ OPERATIONS: tuple[Operation, ...] = (
         lambda b, a, t: contacts.log_contact(uow=b.uow(), actor=a, data=_contact(t)),
     ),
     Operation("contacts.log_contact_in", Action.CONTACT_LOG, _case, _log_contact_in),
-    Operation(
-        "contacts.list_contacts",
-        Action.CASE_VIEW,
-        _case,
-        lambda b, a, t: contacts.list_contacts(uow=b.uow(), actor=a, case_id=t.id),
-    ),
     # inbox: my own items only; there is no policy action, nobody else's item is reachable.
     Operation(
         "inbox.list_my_inbox",
@@ -1396,30 +1384,6 @@ OPERATIONS: tuple[Operation, ...] = (
         wheres=SITE_WHERES,
     ),
     Operation(
-        "panels.list_panel_meetings",
-        Action.PANEL_VIEW,
-        lambda b, a, w: b.meeting(a, w),
-        lambda b, a, t: panels.list_panel_meetings(
-            uow=b.uow(), actor=a, starts_from=START + timedelta(days=7), limit=500
-        ),
-        wheres=SITE_WHERES,
-        shows=_meetings_show,
-    ),
-    Operation(
-        "panels.list_panel_meetings[site_id]",
-        Action.PANEL_VIEW,
-        lambda b, a, w: b.meeting(a, w),
-        lambda b, a, t: panels.list_panel_meetings(
-            uow=b.uow(),
-            actor=a,
-            site_id=t.site_id,
-            starts_from=START + timedelta(days=7),
-            limit=500,
-        ),
-        wheres=SITE_WHERES,
-        shows=_meetings_show,
-    ),
-    Operation(
         "panels.get_panel_meeting",
         Action.PANEL_VIEW,
         lambda b, a, w: b.meeting(a, w),
@@ -1433,14 +1397,6 @@ OPERATIONS: tuple[Operation, ...] = (
         lambda b, a, t: panels.get_panel_meetings(uow=b.uow(), actor=a, meeting_ids=[t.id]),
         wheres=SITE_WHERES,
         shows=_meetings_show,
-    ),
-    Operation(
-        "panels.panel_planning_choices",
-        Action.PANEL_MANAGE,
-        _site,
-        lambda b, a, t: panels.panel_planning_choices(uow=b.uow(), actor=a),
-        wheres=SITE_WHERES,
-        shows=_planning_shows,
     ),
     Operation(
         "panels.add_agenda_item",

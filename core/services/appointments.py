@@ -10,7 +10,7 @@ from core.enums import AppointmentStatus, Role
 from core.errors import NotPermitted, ValidationFailed
 from core.models import Appointment, Case, Membership
 from core.notifications.outbox import cancel_pending
-from core.policy import Action, is_allowed
+from core.policy import Action
 from core.rules import check_appointment_times, is_awaiting_outcome
 from core.schemas.actor import Actor
 from core.schemas.appointments import (
@@ -206,32 +206,6 @@ async def record_appointment_outcome(
         _audit(uow, actor, "appointment.outcome", appointment, case)
         await uow.commit()
         return appointment_read(appointment, case.reference)
-
-
-async def list_case_appointments(
-    *, uow: UnitOfWork, actor: Actor, case_id: int
-) -> list[AppointmentRead]:
-    async with uow:
-        case = await load_case(uow, actor, case_id, Action.CASE_VIEW)
-        notes = is_allowed(
-            actor,
-            Action.CASE_NOTES_VIEW,
-            site_id=case.site_id,
-            case_manager_id=case.case_manager_id,
-        )
-        rows = await uow.session.scalars(
-            select(Appointment)
-            .where(Appointment.case_id == case_id)
-            .order_by(Appointment.starts_at, Appointment.id)
-        )
-        reads = [appointment_read(row, case.reference) for row in rows]
-        # The outcome is free text: only for ``case_notes.view``, as on the timeline.
-        return [
-            read
-            if notes or not read.outcome
-            else read.model_copy(update={"outcome": None, "outcome_withheld": True})
-            for read in reads
-        ]
 
 
 async def _my_scheduled(

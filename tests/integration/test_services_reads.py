@@ -134,10 +134,6 @@ async def test_a_panel_member_of_the_other_site_cannot_see_the_meeting(world: Wo
             uow=world.container.uow(), actor=outsider, meeting_id=meeting.id
         )
     with pytest.raises(NotPermitted):
-        await panel_services.list_panel_meetings(
-            uow=world.container.uow(), actor=outsider, site_id=world.sites["HER"].id
-        )
-    with pytest.raises(NotPermitted):
         await panel_services.rsvp_panel_meeting(
             uow=world.container.uow(),
             actor=outsider,
@@ -145,30 +141,10 @@ async def test_a_panel_member_of_the_other_site_cannot_see_the_meeting(world: Wo
             status=AttendanceStatus.ATTENDING,
         )
 
-    assert await panel_services.list_panel_meetings(uow=world.container.uow(), actor=outsider) == []
-    assert [
-        m.id
-        for m in await panel_services.list_panel_meetings(uow=world.container.uow(), actor=insider)
-    ] == [meeting.id]
-
-
-async def test_panel_meetings_are_listed_in_date_order_from_a_given_day(
-    world: World, clock: FixedClock
-) -> None:
-    clock.advance(timedelta(days=-29))  # the past meeting was scheduled ahead of its day
-    past = await schedule(world, days_ahead=1)
-    clock.advance(timedelta(days=29))
-    later = await schedule(world, days_ahead=56)
-    sooner = await schedule(world, days_ahead=28)
-    member = world.actor(Role.PANEL_MEMBER)
-
-    everything = await panel_services.list_panel_meetings(uow=world.container.uow(), actor=member)
-    upcoming = await panel_services.list_panel_meetings(
-        uow=world.container.uow(), actor=member, starts_from=clock.now()
+    seen = await panel_services.get_panel_meeting(
+        uow=world.container.uow(), actor=insider, meeting_id=meeting.id
     )
-
-    assert [m.id for m in everything] == [past.id, sooner.id, later.id]
-    assert [m.id for m in upcoming] == [sooner.id, later.id]
+    assert seen.meeting.id == meeting.id
 
 
 async def test_only_the_owner_of_a_panel_action_among_the_agencies_may_update_it(
