@@ -1515,12 +1515,6 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
     ),
     Operation(
-        "people.list_linked_people",
-        Action.VICTIM_VIEW,
-        _case,
-        lambda b, a, t: people.list_linked_people(uow=b.uow(), actor=a, case_id=t.id),
-    ),
-    Operation(
         "people.case_people",
         Action.VICTIM_VIEW,
         _case,

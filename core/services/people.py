@@ -228,19 +228,6 @@ async def _people_of(uow: UnitOfWork, case_id: int) -> list[LinkedPerson]:
     )
 
 
-async def list_linked_people(
-    *, uow: UnitOfWork, actor: Actor, case_id: int
-) -> list[LinkedPersonRead]:
-    """The case's current victims and children (ended links left out; see ``case_people``)."""
-    async with uow:
-        case = await load_case(uow, actor, case_id, Action.VICTIM_VIEW)
-        people = [p for p in await _people_of(uow, case_id) if p.ended_on is None]
-        _audit_view(uow, actor, case, people)
-        read = await _read(uow, people)
-        await uow.commit()
-        return read
-
-
 async def case_people(*, uow: UnitOfWork, actor: Actor, case_id: int) -> CasePeopleRead:
     """The case's victims and children, current and ended, in one read (audited)."""
     async with uow:

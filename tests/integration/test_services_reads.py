@@ -379,9 +379,9 @@ async def test_victims_are_shown_to_the_idva_and_refused_to_the_case_manager(
         data=LinkedPersonCreate(case_id=case.id, kind=PersonKind.CHILD, name="Child Person"),
     )
 
-    shown = await people_services.list_linked_people(
-        uow=world.container.uow(), actor=idva, case_id=case.id
-    )
+    shown = (
+        await people_services.case_people(uow=world.container.uow(), actor=idva, case_id=case.id)
+    ).current
     refused_to: list[str] = []
     for role, site in (
         (Role.CASE_MANAGER, "HER"),
@@ -391,7 +391,7 @@ async def test_victims_are_shown_to_the_idva_and_refused_to_the_case_manager(
         (Role.IDVA, "WOR"),
     ):
         try:
-            await people_services.list_linked_people(
+            await people_services.case_people(
                 uow=world.container.uow(), actor=world.actor(role, site), case_id=case.id
             )
         except NotPermitted:
@@ -425,10 +425,12 @@ async def test_a_case_manager_cannot_add_a_victim(world: World) -> None:
             data=LinkedPersonCreate(case_id=case.id, kind=PersonKind.VICTIM, name="Someone"),
         )
 
-    shown = await people_services.list_linked_people(
-        uow=world.container.uow(), actor=world.actor(Role.SERVICE_MANAGER), case_id=case.id
-    )
-    assert shown == []
+    shown = (
+        await people_services.case_people(
+            uow=world.container.uow(), actor=world.actor(Role.SERVICE_MANAGER), case_id=case.id
+        )
+    ).current
+    assert shown == ()
 
 
 # --- finding cases --------------------------------------------------------------------------
