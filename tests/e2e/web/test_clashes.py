@@ -177,12 +177,12 @@ async def test_scheduling_a_panel_meeting_over_another_at_the_site_warns_and_sav
 
     async def meetings(container: Any) -> list[Any]:
         async with container.uow() as uow:
-            rows = await uow.session.scalars(
-                select(PanelMeeting).where(
+            rows = await uow.session.execute(
+                select(PanelMeeting.id, PanelMeeting.starts_at).where(
                     PanelMeeting.site_id == first.site_id, PanelMeeting.starts_at >= existing_at
                 )
             )
-            return list(rows)
+            return list(rows.all())
 
     held = await with_core(running_app.database_url, meetings)
     on_the_day = [m for m in held if m.starts_at.date() == day or m.id == first.id]
