@@ -42,7 +42,6 @@ import cProfile
 import gc
 import itertools
 import logging
-import shlex
 import statistics
 import subprocess
 import sys
@@ -55,7 +54,6 @@ from typing import Any
 
 import aiohttp
 from sqlalchemy import delete, event, func, insert, select
-from sqlalchemy.engine import make_url
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, Defaults
@@ -64,6 +62,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.caseload import command_line, python_argv  # noqa: E402
 from bot.app import BotApplication, build_application  # noqa: E402
 from bot.request import AiohttpRequest  # noqa: E402
 from core.bootstrap import Container, bootstrap  # noqa: E402
@@ -532,21 +531,6 @@ def report_lines(result: BotLogBenchmark, command: str, load: str) -> list[str]:
     return lines
 
 
-def command_line(database_url: str, argv: Sequence[str]) -> str:
-    """The command that made the figures, with any password in the URL hidden."""
-    shown = make_url(database_url).render_as_string(hide_password=True)
-    return f"DATABASE_URL={shlex.quote(shown)} {shlex.join(argv)}"
-
-
-def _python_argv() -> list[str]:
-    python = Path(sys.executable)
-    try:
-        python = python.relative_to(Path.cwd())
-    except ValueError:
-        pass
-    return [str(python), *sys.argv]
-
-
 def _load_average() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -567,7 +551,7 @@ async def _main(runs: int, warmup: int, managers: int, profile: str | None) -> N
         await container.dispose()
     if profiler is not None and profile:
         profiler.dump_stats(profile)
-    command = command_line(container.settings.database_url, _python_argv())
+    command = command_line(container.settings.database_url, python_argv())
     print("\n".join(report_lines(result, command, _load_average())))
 
 

@@ -375,7 +375,8 @@ def command_line(database_url: str, argv: Sequence[str]) -> str:
     return f"DATABASE_URL={shlex.quote(shown)} {shlex.join(argv)}"
 
 
-def _python_argv() -> list[str]:
+def python_argv() -> list[str]:
+    """How this Python was started, its path relative to here when it can be."""
     python = Path(sys.executable)
     try:
         python = python.relative_to(Path.cwd())
@@ -392,7 +393,7 @@ async def _main(runs: int, warmup: int, managers: int) -> None:
         )
     finally:
         await container.dispose()
-    command = command_line(container.settings.database_url, _python_argv())
+    command = command_line(container.settings.database_url, python_argv())
     print("\n".join(report_lines(result, command)))
 
 

@@ -24,24 +24,29 @@ import argparse
 import asyncio
 import random
 import shlex
-import statistics
 import sys
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.case_intake import SITES, _ensure_database, _person, _seed, _typed_again  # noqa: E402
+from bench.case_intake import (  # noqa: E402
+    SITES,
+    bench_manager,
+    count_cases,
+    ensure_database,
+    percentiles_ms,
+    seed_cases,
+    target_line,
+    time_each,
+)
 from core.bootstrap import bootstrap  # noqa: E402
-from core.enums import Face, Role  # noqa: E402
-from core.models import Case  # noqa: E402
+from core.enums import Face  # noqa: E402
 from core.rules import DASH_QUESTIONS  # noqa: E402
-from core.schemas.actor import Actor, MembershipRead  # noqa: E402
+from core.schemas.actor import Actor  # noqa: E402
 from core.schemas.referrals import DuplicateQuery  # noqa: E402
 from core.services import referrals  # noqa: E402
 from core.settings import Settings  # noqa: E402
@@ -108,45 +113,27 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    await _ensure_database(args.database_url)
+    await ensure_database(args.database_url)
     container = bootstrap(Settings(database_url=args.database_url))
     rng = random.Random(args.seed)
     try:
-        on_record = await _seed(container, rng)
-        async with container.engine.connect() as connection:
-            cases = await connection.scalar(select(func.count()).select_from(Case.__table__))
-        actor = Actor(
-            user_id=1,
-            email="bench.sm@test.invalid",
-            display_name="Bench",
-            face=Face.WEB,
-            memberships=(MembershipRead(site_id=1, site_code="S001", role=Role.SERVICE_MANAGER),),
-        )
-        seconds: list[float] = []
-        lookalikes = 0
-        for run in range(args.runs + 20):  # the first 20 warm the pool and the caches
-            if run % 2:
-                name, born = rng.choice(on_record)
-                name = _typed_again(name, rng)
-            else:
-                name, born = _person(rng)
-            form = _form(name, born, rng)
-            began = time.perf_counter()
-            duplicate = await _submit(container, actor, form)
-            if run >= 20:
-                seconds.append(time.perf_counter() - began)
-                lookalikes += duplicate
+        on_record = await seed_cases(container, rng)
+        cases = await count_cases(container)
+        actor = bench_manager(Face.WEB)
+
+        async def submit(name: str, born: date) -> bool:
+            return await _submit(container, actor, _form(name, born, rng))
+
+        seconds, lookalikes = await time_each(rng, on_record, args.runs, submit)
     finally:
         await container.dispose()
-    cuts = statistics.quantiles(seconds, n=100, method="inclusive")
-    p50, p95, p99 = (statistics.median(seconds) * 1000, cuts[94] * 1000, cuts[98] * 1000)
+    p50, p95, p99 = percentiles_ms(seconds)
     backend = make_url(args.database_url).get_backend_name()
     print(f"command: .venv/bin/python bench/referral.py {shlex.join(sys.argv[1:])}")
     print(f"backend: {backend}; cases before: {cases:,} over {SITES} sites")
     print(f"submits: {len(seconds)} ({lookalikes} found possible duplicates, saved anyway)")
     print(f"submit to confirmation p50 {p50:.2f} ms, p95 {p95:.2f} ms, p99 {p99:.2f} ms")
-    verdict = "met" if p95 <= P95_TARGET_MS else "NOT met"
-    print(f"target p95 <= {P95_TARGET_MS:.0f} ms: {verdict}")
+    print(target_line(p95, P95_TARGET_MS))
     return 0
 
 

@@ -89,7 +89,8 @@ class Offer(StrEnum):
     LINKED_PEOPLE = "linked_people"
     MANAGE_PEOPLE = "manage_people"  # add or edit a victim or child, end the link
     ASSIGN_IDVA = "assign_idva"
-    MANAGE_INTERVENTIONS = "manage_interventions"
+    MANAGE_INTERVENTIONS = "manage_interventions"  # a case's interventions: update their status
+    ADD_INTERVENTION = "add_intervention"
     OPEN_CASE = "open_case"  # a case reference links to the case's page
     PANEL_MEETING = "panel_meeting"  # mark a meeting held or cancelled, and who attended
     ALLOCATE_CASE = "allocate_case"  # choose a case's case manager
@@ -120,6 +121,7 @@ _OFFER_ACTION: dict[Offer, Action] = {
     Offer.MANAGE_PEOPLE: Action.VICTIM_MANAGE,
     Offer.ASSIGN_IDVA: Action.VICTIM_ASSIGN,
     Offer.MANAGE_INTERVENTIONS: Action.INTERVENTION_MANAGE,
+    Offer.ADD_INTERVENTION: Action.INTERVENTION_MANAGE,
     Offer.OPEN_CASE: Action.CASE_VIEW,
     Offer.PANEL_MEETING: Action.PANEL_MANAGE,
     Offer.ALLOCATE_CASE: Action.CASE_ALLOCATE,
@@ -142,6 +144,7 @@ _OPEN_CASE_ONLY = frozenset(
         Offer.ALLOCATE_CASE,
         Offer.CLOSE_CASE,
         Offer.TRANSFER_CASE,
+        Offer.ADD_INTERVENTION,
     }
 )
 _CLOSED_CASE_ONLY = frozenset({Offer.REOPEN_CASE})

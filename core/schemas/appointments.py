@@ -35,8 +35,6 @@ class AppointmentRead(ReadModel):
     place_kind: PlaceKind
     status: AppointmentStatus
     outcome: str | None
-    # True when there is an outcome the reader may not see (``case_notes.view``).
-    outcome_withheld: bool = False
     rescheduled_to_id: int | None
     # Started and still scheduled (``core.rules.is_awaiting_outcome``), as of the read; False
     # from a service that does not say.

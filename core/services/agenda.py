@@ -19,7 +19,7 @@ from core.notifications.schedulers import overdue_panel_action_conditions
 from core.schemas.actor import Actor
 from core.schemas.agenda import MyDayRead, OverdueActionRead
 from core.schemas.appointments import AppointmentRead
-from core.services.appointments import _read as appointment_read
+from core.services.appointments import appointment_read
 from core.uow import UnitOfWork
 
 NEXT_APPOINTMENTS_LIMIT = 5

@@ -21,7 +21,7 @@ from core.schemas.actor import Actor
 from core.schemas.alerts import AlertRead, AlertsPageRead
 from core.services.access import ensure_open, get_or_404, load_case
 from core.services.audit import record_audit
-from core.services.caseload_lookup import _my_open_case_choices
+from core.services.caseload_lookup import my_open_case_choices_in
 from core.uow import UnitOfWork
 
 # Not yet actioned: still waiting on someone.
@@ -194,7 +194,7 @@ async def alerts_page(*, uow: UnitOfWork, actor: Actor) -> AlertsPageRead:
     can_raise = offers(actor, Offer.RAISE_ALERT)
     async with uow:
         shown = await _open_alerts(uow, actor)
-        choices = await _my_open_case_choices(uow, actor) if can_raise else []
+        choices = await my_open_case_choices_in(uow, actor) if can_raise else []
     return AlertsPageRead(
         alerts=tuple(shown),
         can_answer=can_answer,

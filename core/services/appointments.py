@@ -10,7 +10,7 @@ from core.enums import AppointmentStatus, Role
 from core.errors import NotPermitted, ValidationFailed
 from core.models import Appointment, Case, Membership
 from core.notifications.outbox import cancel_pending
-from core.policy import Action, is_allowed
+from core.policy import Action
 from core.rules import check_appointment_times, is_awaiting_outcome
 from core.schemas.actor import Actor
 from core.schemas.appointments import (
@@ -28,7 +28,7 @@ from core.uow import UnitOfWork
 OUTCOME_STATUSES = frozenset({AppointmentStatus.ATTENDED, AppointmentStatus.DID_NOT_ATTEND})
 
 
-def _read(
+def appointment_read(
     appointment: Appointment, reference: str, *, now: datetime | None = None
 ) -> AppointmentRead:
     """The read model; with ``now``, whether it is awaiting an outcome at that moment."""
@@ -127,7 +127,7 @@ async def book_appointment(
         await uow.flush()
         _audit(uow, actor, "appointment.book", appointment, case, overridden)
         await uow.commit()
-        return _read(appointment, case.reference)
+        return appointment_read(appointment, case.reference)
 
 
 async def reschedule_appointment(
@@ -174,7 +174,7 @@ async def reschedule_appointment(
         _audit(uow, actor, "appointment.reschedule", old, case)
         _audit(uow, actor, "appointment.book", new, case, overridden)
         await uow.commit()
-        return _read(new, case.reference)
+        return appointment_read(new, case.reference)
 
 
 async def cancel_appointment(
@@ -186,7 +186,7 @@ async def cancel_appointment(
         await cancel_pending(uow, appointment_id=appointment.id)
         _audit(uow, actor, "appointment.cancel", appointment, case)
         await uow.commit()
-        return _read(appointment, case.reference)
+        return appointment_read(appointment, case.reference)
 
 
 async def record_appointment_outcome(
@@ -205,41 +205,7 @@ async def record_appointment_outcome(
         await cancel_pending(uow, appointment_id=appointment.id)
         _audit(uow, actor, "appointment.outcome", appointment, case)
         await uow.commit()
-        return _read(appointment, case.reference)
-
-
-async def list_case_appointments(
-    *, uow: UnitOfWork, actor: Actor, case_id: int
-) -> list[AppointmentRead]:
-    async with uow:
-        case = await load_case(uow, actor, case_id, Action.CASE_VIEW)
-        notes = is_allowed(
-            actor,
-            Action.CASE_NOTES_VIEW,
-            site_id=case.site_id,
-            case_manager_id=case.case_manager_id,
-        )
-        rows = await uow.session.scalars(
-            select(Appointment)
-            .where(Appointment.case_id == case_id)
-            .order_by(Appointment.starts_at, Appointment.id)
-        )
-        reads = [_read(row, case.reference) for row in rows]
-        # The outcome is free text: only for ``case_notes.view``, as on the timeline.
-        return [
-            read
-            if notes or not read.outcome
-            else read.model_copy(update={"outcome": None, "outcome_withheld": True})
-            for read in reads
-        ]
-
-
-async def list_my_appointments(
-    *, uow: UnitOfWork, actor: Actor, starts_from: datetime, starts_before: datetime
-) -> list[AppointmentRead]:
-    """The actor's own scheduled appointments in a window (today's list, the next few)."""
-    async with uow:
-        return await _my_scheduled(uow, actor, starts_from, starts_before)
+        return appointment_read(appointment, case.reference)
 
 
 async def _my_scheduled(
@@ -257,7 +223,7 @@ async def _my_scheduled(
         )
         .order_by(Appointment.starts_at)
     )
-    return [_read(appointment, reference) for appointment, reference in rows]
+    return [appointment_read(appointment, reference) for appointment, reference in rows]
 
 
 async def my_appointment(*, uow: UnitOfWork, actor: Actor, appointment_id: int) -> AppointmentRead:
@@ -269,18 +235,7 @@ async def my_appointment(*, uow: UnitOfWork, actor: Actor, appointment_id: int) 
     async with uow:
         appointment = await get_or_404(uow, Appointment, appointment_id)
         case = await _appointment_case(uow, actor, appointment)
-        return _read(appointment, case.reference)
-
-
-async def list_my_appointments_awaiting_outcome(
-    *, uow: UnitOfWork, actor: Actor, limit: int = 50
-) -> list[AppointmentRead]:
-    """The actor's own appointments that have started but still say *scheduled*, newest first.
-
-    Each one needs an answer (attended or not): the web page's "Record an outcome" list.
-    """
-    async with uow:
-        return await _my_awaiting(uow, actor, uow.clock.now(), limit)
+        return appointment_read(appointment, case.reference)
 
 
 async def _my_awaiting(
@@ -299,7 +254,7 @@ async def _my_awaiting(
         .order_by(Appointment.starts_at.desc(), Appointment.id.desc())
         .limit(limit)
     )
-    return [_read(appointment, reference, now=now) for appointment, reference in rows]
+    return [appointment_read(appointment, reference, now=now) for appointment, reference in rows]
 
 
 async def my_appointment_lists(

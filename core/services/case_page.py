@@ -16,11 +16,11 @@ from core.policy import Action, is_allowed
 from core.schemas.actor import Actor
 from core.schemas.case_page import CasePageRead
 from core.services.access import load_case
-from core.services.cases import _case_read, _stage_changes_of
-from core.services.interventions import _interventions_of
-from core.services.people import _case_people_of
-from core.services.risk import _history_of
-from core.services.timeline import _timeline_of
+from core.services.cases import case_read, stage_changes_of
+from core.services.interventions import interventions_of
+from core.services.people import case_people_of
+from core.services.risk import risk_history_of
+from core.services.timeline import timeline_of
 from core.uow import UnitOfWork
 
 
@@ -33,12 +33,12 @@ async def case_page(
             actor, Action.VICTIM_VIEW, site_id=case.site_id, case_manager_id=case.case_manager_id
         )
         page = CasePageRead(
-            case=await _case_read(uow, case),
-            risk=tuple(await _history_of(uow, actor, case)),
-            stages=tuple(await _stage_changes_of(uow, case.id)),
-            interventions=tuple(await _interventions_of(uow, case.id)),
-            timeline=tuple(await _timeline_of(uow, actor, case, timeline_limit)),
-            people=await _case_people_of(uow, actor, case) if victims else None,
+            case=await case_read(uow, case),
+            risk=tuple(await risk_history_of(uow, actor, case)),
+            stages=tuple(await stage_changes_of(uow, case.id)),
+            interventions=tuple(await interventions_of(uow, case.id)),
+            timeline=tuple(await timeline_of(uow, actor, case, timeline_limit)),
+            people=await case_people_of(uow, actor, case) if victims else None,
         )
         if victims:
             await uow.commit()  # the victim.view audit event, as people.case_people commits it

@@ -35,10 +35,10 @@ def _may_log(actor: Actor, site_id: int) -> bool:
 async def my_open_case_choices(*, uow: UnitOfWork, actor: Actor) -> list[CaseChoice]:
     """The open cases allocated to the actor on which they may log a contact, by reference."""
     async with uow:
-        return await _my_open_case_choices(uow, actor)
+        return await my_open_case_choices_in(uow, actor)
 
 
-async def _my_open_case_choices(uow: UnitOfWork, actor: Actor) -> list[CaseChoice]:
+async def my_open_case_choices_in(uow: UnitOfWork, actor: Actor) -> list[CaseChoice]:
     """``my_open_case_choices``'s read, in the caller's unit of work (``alerts.alerts_page``)."""
     rows = await uow.session.execute(_my_open_cases(actor))
     return [

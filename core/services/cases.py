@@ -82,7 +82,7 @@ def _set_abuse(case: Case, point: str, profile: AbuseProfile) -> None:
         setattr(case, f"{point}_{name}", getattr(profile, name))
 
 
-async def _case_read(uow: UnitOfWork, case: Case) -> CaseRead:
+async def case_read(uow: UnitOfWork, case: Case) -> CaseRead:
     people = await uow.session.scalar(
         select(func.count())
         .select_from(LinkedPerson)
@@ -248,13 +248,13 @@ async def create_case(*, uow: UnitOfWork, actor: Actor, data: CaseCreate) -> Cas
     while True:
         try:
             return await _create_case_once(uow, actor, data)
-        except _ReferenceTaken as taken:
+        except ReferenceTaken as taken:
             if data.reference is not None or attempt == _REFERENCE_ATTEMPTS:
                 raise DuplicateReference(reference=taken.reference) from None
             attempt += 1
 
 
-class _ReferenceTaken(Exception):
+class ReferenceTaken(Exception):
     def __init__(self, reference: str) -> None:
         self.reference = reference
 
@@ -262,7 +262,7 @@ class _ReferenceTaken(Exception):
 async def _create_case_once(uow: UnitOfWork, actor: Actor, data: CaseCreate) -> CaseRead:
     async with uow:
         site = await get_or_404(uow, Site, data.site_id)
-        case = await _insert_case(
+        case = await insert_case(
             uow,
             actor,
             site,
@@ -286,10 +286,10 @@ async def _create_case_once(uow: UnitOfWork, actor: Actor, data: CaseCreate) -> 
             case_id=case.id,
         )
         await uow.commit()
-        return await _case_read(uow, case)
+        return await case_read(uow, case)
 
 
-async def _insert_case(
+async def insert_case(
     uow: UnitOfWork,
     actor: Actor,
     site: Site,
@@ -300,7 +300,7 @@ async def _insert_case(
 ) -> Case:
     """Add a referred case at ``site`` with its first stage row (no audit, no commit).
 
-    Raises ``_ReferenceTaken`` when another referral took the same reference meanwhile.
+    Raises ``ReferenceTaken`` when another referral took the same reference meanwhile.
     """
     reference = reference or await _next_reference(uow, site)
     if not reference.startswith(f"{site.code}-"):
@@ -325,7 +325,7 @@ async def _insert_case(
         await uow.flush()
     except IntegrityError as error:
         if "reference" in str(error.orig).lower():
-            raise _ReferenceTaken(reference) from error
+            raise ReferenceTaken(reference) from error
         raise
     uow.session.add(
         CaseStageChange(
@@ -350,7 +350,7 @@ def _set_name_keys(case: Case) -> None:
 async def get_case(*, uow: UnitOfWork, actor: Actor, case_id: int) -> CaseRead:
     async with uow:
         case = await load_case(uow, actor, case_id, Action.CASE_VIEW)
-        return await _case_read(uow, case)
+        return await case_read(uow, case)
 
 
 async def find_case(*, uow: UnitOfWork, actor: Actor, reference: str) -> CaseRead:
@@ -374,7 +374,7 @@ async def find_case(*, uow: UnitOfWork, actor: Actor, reference: str) -> CaseRea
         if case is None:
             raise NotFound(entity="case", id=reference)
         authorize(actor, Action.CASE_VIEW, site_id=case.site_id)
-        return await _case_read(uow, case)
+        return await case_read(uow, case)
 
 
 async def list_cases(
@@ -437,7 +437,7 @@ async def update_case(*, uow: UnitOfWork, actor: Actor, case_id: int, data: Case
             details={"fields": fields},
         )
         await uow.commit()
-        return await _case_read(uow, case)
+        return await case_read(uow, case)
 
 
 async def allocate_case(
@@ -486,7 +486,7 @@ async def allocate_case(
         )
         await uow.commit()
         await uow.session.refresh(case, ["case_manager"])
-        return await _case_read(uow, case)
+        return await case_read(uow, case)
 
 
 async def change_stage(*, uow: UnitOfWork, actor: Actor, case_id: int, data: StageMove) -> CaseRead:
@@ -515,7 +515,7 @@ async def change_stage(*, uow: UnitOfWork, actor: Actor, case_id: int, data: Sta
             details={"from": from_stage.value, "to": data.to_stage.value},
         )
         await uow.commit()
-        return await _case_read(uow, case)
+        return await case_read(uow, case)
 
 
 async def close_case(*, uow: UnitOfWork, actor: Actor, case_id: int, data: CaseClose) -> CaseRead:
@@ -553,7 +553,7 @@ async def close_case(*, uow: UnitOfWork, actor: Actor, case_id: int, data: CaseC
             details={"reason": data.reason.value},
         )
         await uow.commit()
-        return await _case_read(uow, case)
+        return await case_read(uow, case)
 
 
 async def reopen_case(*, uow: UnitOfWork, actor: Actor, case_id: int, data: CaseReopen) -> CaseRead:
@@ -591,7 +591,7 @@ async def reopen_case(*, uow: UnitOfWork, actor: Actor, case_id: int, data: Case
         )
         await uow.commit()
         await uow.session.refresh(case, ["case_manager"])
-        return await _case_read(uow, case)
+        return await case_read(uow, case)
 
 
 async def transfer_case(
@@ -645,16 +645,16 @@ async def transfer_case(
         )
         await uow.commit()
         await uow.session.refresh(case, ["case_manager", "site"])
-        return await _case_read(uow, case)
+        return await case_read(uow, case)
 
 
 async def stage_history(*, uow: UnitOfWork, actor: Actor, case_id: int) -> list[StageChangeRead]:
     async with uow:
         await load_case(uow, actor, case_id, Action.CASE_VIEW)
-        return await _stage_changes_of(uow, case_id)
+        return await stage_changes_of(uow, case_id)
 
 
-async def _stage_changes_of(uow: UnitOfWork, case_id: int) -> list[StageChangeRead]:
+async def stage_changes_of(uow: UnitOfWork, case_id: int) -> list[StageChangeRead]:
     """The case's stage changes, oldest first, for a caller that has checked ``case.view``."""
     rows = await uow.session.scalars(
         select(CaseStageChange)

@@ -1,10 +1,10 @@
 """Clashes: a second appointment on a case at the same time, two panel meetings at a site at once.
 
-Faces call ``appointment_clashes`` / ``meeting_clashes`` before saving, to warn and offer "save
-anyway". The saves themselves (``appointments.book_appointment``,
-``appointments.reschedule_appointment``, ``panels.schedule_panel_meeting``) check again in their
-own transaction and raise ``core.errors.Clash`` unless called with ``save_anyway=True``; a save
-that goes ahead over a clash records the clashing ids in its audit event.
+The saves (``appointments.book_appointment``, ``appointments.reschedule_appointment``,
+``panels.schedule_panel_meeting``) look for clashes in their own transaction and raise
+``core.errors.Clash``, carrying what they clash with, unless called with ``save_anyway=True``:
+the faces show that as a warning and offer "save anyway". A save that goes ahead over a clash
+records the clashing ids in its audit event.
 """
 
 from __future__ import annotations
@@ -16,11 +16,7 @@ from sqlalchemy import select
 from core.enums import AppointmentStatus, PanelMeetingStatus
 from core.errors import Clash
 from core.models import Appointment, Case, PanelMeeting, Site
-from core.policy import Action, authorize
-from core.rules import check_appointment_times
-from core.schemas.actor import Actor
 from core.schemas.clashes import AppointmentClash, MeetingClash
-from core.services.access import get_or_404, load_case
 from core.uow import UnitOfWork
 
 # A panel meeting has a start and no end: two at one site starting closer than this clash.
@@ -103,40 +99,3 @@ def refuse_unless_saving_anyway(
         for clash in clashes
     ]
     return {"saved_over_clash_with": ids}
-
-
-async def appointment_clashes(
-    *,
-    uow: UnitOfWork,
-    actor: Actor,
-    case_id: int,
-    starts_at: datetime,
-    ends_at: datetime,
-    exclude_appointment_id: int | None = None,
-) -> list[AppointmentClash]:
-    """What booking (or moving, with ``exclude_appointment_id``) this time on the case would
-    clash with; empty when nothing does. Needs ``appointment.manage`` on the case."""
-    check_appointment_times(starts_at, ends_at)
-    async with uow:
-        case = await load_case(uow, actor, case_id, Action.APPOINTMENT_MANAGE)
-        return await find_appointment_clashes(
-            uow, case, starts_at, ends_at, exclude_appointment_id=exclude_appointment_id
-        )
-
-
-async def meeting_clashes(
-    *,
-    uow: UnitOfWork,
-    actor: Actor,
-    site_id: int,
-    starts_at: datetime,
-    exclude_meeting_id: int | None = None,
-) -> list[MeetingClash]:
-    """The site's scheduled panel meetings a meeting at ``starts_at`` would clash with.
-    Needs ``panel.manage`` at the site."""
-    async with uow:
-        authorize(actor, Action.PANEL_MANAGE, site_id=site_id)
-        site = await get_or_404(uow, Site, site_id)
-        return await find_meeting_clashes(
-            uow, site, starts_at, exclude_meeting_id=exclude_meeting_id
-        )

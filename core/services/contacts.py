@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from core.clock import local_date
 from core.enums import WorkCategory
 from core.errors import ContactBeforeReferral, ContactInFuture
 from core.models import Contact, categories_in_order
-from core.policy import Action, is_allowed
+from core.policy import Action
 from core.rules import check_real_day, work_problem
 from core.schemas.actor import Actor
 from core.schemas.contacts import ContactCreate, ContactRead
@@ -18,7 +16,6 @@ from core.services.access import (
     CaseKey,
     authorize_case_key,
     ensure_open,
-    load_case,
     load_case_key,
 )
 from core.services.audit import insert_audited
@@ -122,24 +119,3 @@ async def log_contact_in(
         notes=values["notes"],
         next_steps=values["next_steps"],
     )
-
-
-async def list_contacts(
-    *, uow: UnitOfWork, actor: Actor, case_id: int, limit: int = 100
-) -> list[ContactRead]:
-    """The case's contacts, newest first; their notes only for ``case_notes.view``."""
-    async with uow:
-        case = await load_case(uow, actor, case_id, Action.CASE_VIEW)
-        notes = is_allowed(
-            actor,
-            Action.CASE_NOTES_VIEW,
-            site_id=case.site_id,
-            case_manager_id=case.case_manager_id,
-        )
-        contacts = await uow.session.scalars(
-            select(Contact)
-            .where(Contact.case_id == case_id)
-            .order_by(Contact.occurred_at.desc(), Contact.id.desc())
-            .limit(max(1, min(limit, 1000)))
-        )
-        return [contact_read(contact, notes=notes) for contact in contacts]

@@ -2,13 +2,10 @@
 
 Items arrive through the outbox (``core.notifications.channels.InboxChannel``). There is no
 policy action here: every query is confined to ``actor.user_id``, so another person's item is
-simply not found. Marking someone else's item as read is ignored, not refused: a stale page or
-a guessed id learns nothing, and changes nothing.
+simply not found, and marking items read touches only the actor's own.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 from sqlalchemy import func, or_, select, update
 
@@ -20,7 +17,6 @@ from core.schemas.inbox import InboxItemRead, InboxPage
 from core.uow import UnitOfWork
 
 MAX_PAGE = 200
-MAX_MARK = 500
 
 
 def _ensure_person(actor: Actor) -> None:
@@ -85,31 +81,6 @@ async def unread_inbox_count(*, uow: UnitOfWork, actor: Actor) -> int:
     _ensure_person(actor)
     async with uow:
         return await _unread(uow, actor)
-
-
-async def mark_inbox_read(*, uow: UnitOfWork, actor: Actor, item_ids: Iterable[int]) -> int:
-    """Mark these of my items read; returns how many were unread and now are.
-
-    Ids that are not mine, do not exist, or are already read are left alone (an item keeps
-    the time it was first read).
-    """
-    _ensure_person(actor)
-    ids = sorted(set(item_ids))[:MAX_MARK]
-    if not ids:
-        return 0
-    async with uow:
-        result = await uow.session.execute(
-            update(InboxItem)
-            .where(
-                InboxItem.user_id == actor.user_id,
-                InboxItem.id.in_(ids),
-                InboxItem.read_at.is_(None),
-            )
-            .values(read_at=uow.clock.now())
-            .execution_options(synchronize_session=False)
-        )
-        await uow.commit()
-        return rowcount(result)
 
 
 async def mark_all_inbox_read(*, uow: UnitOfWork, actor: Actor) -> int:

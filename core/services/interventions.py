@@ -123,10 +123,10 @@ async def list_case_interventions(
 ) -> list[InterventionRead]:
     async with uow:
         await load_case(uow, actor, case_id, Action.CASE_VIEW)
-        return await _interventions_of(uow, case_id)
+        return await interventions_of(uow, case_id)
 
 
-async def _interventions_of(uow: UnitOfWork, case_id: int) -> list[InterventionRead]:
+async def interventions_of(uow: UnitOfWork, case_id: int) -> list[InterventionRead]:
     """The case's interventions, oldest first, for a caller that has checked ``case.view``."""
     rows = await uow.session.scalars(
         select(Intervention).where(Intervention.case_id == case_id).order_by(Intervention.id)

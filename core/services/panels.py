@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from core.areas import Offer, offer_sites
 from core.clock import local_date
 from core.enums import OPEN_STAGES, AttendanceStatus, PanelActionStatus, PanelMeetingStatus
-from core.errors import NotFound, NotPermitted, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.models import (
     Case,
     Membership,
@@ -125,32 +125,6 @@ async def schedule_panel_meeting(
         return _meeting_read(meeting, site.code)
 
 
-async def list_panel_meetings(
-    *,
-    uow: UnitOfWork,
-    actor: Actor,
-    starts_from: datetime | None = None,
-    site_id: int | None = None,
-    limit: int = 50,
-) -> list[PanelMeetingRead]:
-    async with uow:
-        visible = sites_where(actor, Action.PANEL_VIEW)
-        if site_id is not None:
-            authorize(actor, Action.PANEL_VIEW, site_id=site_id)
-            visible = {site_id}
-        query = (
-            select(PanelMeeting, Site.code)
-            .join(Site, Site.id == PanelMeeting.site_id)
-            .where(PanelMeeting.site_id.in_(visible))
-            .order_by(PanelMeeting.starts_at)
-            .limit(max(1, min(limit, 500)))
-        )
-        if starts_from is not None:
-            query = query.where(PanelMeeting.starts_at >= starts_from)
-        rows = await uow.session.execute(query)
-        return [_meeting_read(meeting, code) for meeting, code in rows]
-
-
 async def get_panel_meeting(
     *, uow: UnitOfWork, actor: Actor, meeting_id: int
 ) -> PanelMeetingDetail:
@@ -241,18 +215,10 @@ async def _meeting_details(
     ]
 
 
-async def panel_planning_choices(*, uow: UnitOfWork, actor: Actor) -> list[PanelPlanningChoices]:
-    """For each site where the actor runs the panel: its open cases (references only) to put
-    on an agenda, and its staff (name and agency) to own an action. Two queries in all."""
-    async with uow:
-        managed = sites_where(actor, Action.PANEL_MANAGE)
-        if not managed:
-            raise NotPermitted(action=str(Action.PANEL_MANAGE), actor=actor)
-        return await _planning_choices(uow, managed)
-
-
 async def _planning_choices(uow: UnitOfWork, managed: set[int]) -> list[PanelPlanningChoices]:
-    """``panel_planning_choices`` at the sites ``managed``, in a unit of work already open."""
+    """For each site ``managed`` (where the actor runs the panel): its open cases (references
+    only) to put on an agenda, and its staff (name and agency) to own an action. Two queries in
+    all, in a unit of work already open."""
     sites = (
         await uow.session.execute(
             select(Site.id, Site.code).where(Site.id.in_(managed)).order_by(Site.code)
@@ -492,8 +458,8 @@ async def panel_page(
     actions, my reply, and planning choices where I run the panel), the actions from the last
     meeting held at each of my sites, where I may schedule, and what I may broadcast about.
 
-    Sees what ``my_upcoming_panel_meetings``, ``get_panel_meetings``,
-    ``panel_planning_choices`` and ``broadcasts.broadcastable_meetings`` each see; a person
+    Sees what ``my_upcoming_panel_meetings``, ``get_panel_meetings`` and
+    ``broadcasts.broadcastable_meetings`` each see; a person
     who runs no panel gets no planning and no broadcast choices, not a refusal."""
     async with uow:
         invitations = await _invitations(uow, actor, upcoming_limit)

@@ -228,29 +228,16 @@ async def _people_of(uow: UnitOfWork, case_id: int) -> list[LinkedPerson]:
     )
 
 
-async def list_linked_people(
-    *, uow: UnitOfWork, actor: Actor, case_id: int
-) -> list[LinkedPersonRead]:
-    """The case's current victims and children (ended links left out; see ``case_people``)."""
-    async with uow:
-        case = await load_case(uow, actor, case_id, Action.VICTIM_VIEW)
-        people = [p for p in await _people_of(uow, case_id) if p.ended_on is None]
-        _audit_view(uow, actor, case, people)
-        read = await _read(uow, people)
-        await uow.commit()
-        return read
-
-
 async def case_people(*, uow: UnitOfWork, actor: Actor, case_id: int) -> CasePeopleRead:
     """The case's victims and children, current and ended, in one read (audited)."""
     async with uow:
         case = await load_case(uow, actor, case_id, Action.VICTIM_VIEW)
-        read = await _case_people_of(uow, actor, case)
+        read = await case_people_of(uow, actor, case)
         await uow.commit()
         return read
 
 
-async def _case_people_of(uow: UnitOfWork, actor: Actor, case: Case) -> CasePeopleRead:
+async def case_people_of(uow: UnitOfWork, actor: Actor, case: Case) -> CasePeopleRead:
     """``case_people``'s read and its ``victim.view`` audit event, in the caller's unit of work
     (which must commit it; ``core.services.case_page`` too). Checks ``victim.view`` itself."""
     authorize(actor, Action.VICTIM_VIEW, site_id=case.site_id, case_manager_id=case.case_manager_id)

@@ -31,9 +31,8 @@ from core.schemas.referrals import (
     ReferralSiteRead,
     SiteReferralRolesRead,
 )
-from core.services.access import get_or_404
 from core.services.audit import record_audit
-from core.services.cases import _case_read, _insert_case, _ReferenceTaken
+from core.services.cases import ReferenceTaken, case_read, insert_case
 from core.uow import UnitOfWork
 
 _REFERENCE_ATTEMPTS = 5
@@ -176,7 +175,7 @@ async def record_referral(*, uow: UnitOfWork, actor: Actor, data: ReferralCreate
     while True:
         try:
             return await _record_referral_once(uow, actor, data)
-        except _ReferenceTaken:
+        except ReferenceTaken:
             if attempt == _REFERENCE_ATTEMPTS:
                 raise
             attempt += 1
@@ -203,7 +202,7 @@ async def _record_referral_once(
         if ids and not data.save_despite_duplicates:
             raise PossibleDuplicates(matches=shown, count=len(ids))
         person = data.subject
-        case = await _insert_case(
+        case = await insert_case(
             uow,
             actor,
             site,
@@ -252,7 +251,7 @@ async def _record_referral_once(
             details=details,
         )
         await uow.commit()
-        return ReferralRead(case=await _case_read(uow, case), possible_duplicates=len(ids))
+        return ReferralRead(case=await case_read(uow, case), possible_duplicates=len(ids))
 
 
 async def set_referral_roles(
@@ -282,14 +281,3 @@ async def set_referral_roles(
         )
         await uow.commit()
         return SiteReferralRolesRead(site_code=site.code, extra_roles=[Role(r) for r in chosen])
-
-
-async def site_referral_roles(
-    *, uow: UnitOfWork, actor: Actor, site_id: int
-) -> SiteReferralRolesRead:
-    async with uow:
-        site = await get_or_404(uow, Site, site_id)
-        if not is_allowed(actor, Action.SITE_VIEW, site_id=site.id):
-            raise NotPermitted(action=str(Action.SITE_VIEW), actor=actor, site_id=site.id)
-        roles = [Role(r) for r in site.referral_roles or ()]
-        return SiteReferralRolesRead(site_code=site.code, extra_roles=roles)

@@ -244,24 +244,6 @@ async def report_page(
     return ReportPage(sites=tuple(await report_sites(uow=uow, actor=actor)), report=report)
 
 
-async def funder_return(
-    *, uow: UnitOfWork, actor: Actor, site_id: int | None, period_from: date, period_to: date
-) -> FunderReturn:
-    report = await build_report(
-        uow=uow, actor=actor, site_id=site_id, period_from=period_from, period_to=period_to
-    )
-    return report.funder
-
-
-async def outcome_measures(
-    *, uow: UnitOfWork, actor: Actor, site_id: int | None, period_from: date, period_to: date
-) -> OutcomeMeasures:
-    report = await build_report(
-        uow=uow, actor=actor, site_id=site_id, period_from=period_from, period_to=period_to
-    )
-    return report.outcomes
-
-
 def _sites_for(actor: Actor, site_id: int | None) -> list[int]:
     if site_id is not None:
         authorize(actor, Action.REPORT_VIEW, site_id=site_id)

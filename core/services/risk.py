@@ -83,10 +83,10 @@ async def risk_history(*, uow: UnitOfWork, actor: Actor, case_id: int) -> list[R
     """The case's risk assessments, oldest first; the reasons only for ``case_notes.view``."""
     async with uow:
         case = await load_case(uow, actor, case_id, Action.CASE_VIEW)
-        return await _history_of(uow, actor, case)
+        return await risk_history_of(uow, actor, case)
 
 
-async def _history_of(uow: UnitOfWork, actor: Actor, case: Case) -> list[RiskAssessmentRead]:
+async def risk_history_of(uow: UnitOfWork, actor: Actor, case: Case) -> list[RiskAssessmentRead]:
     """``risk_history``'s read, in the caller's unit of work, of a case it loaded for
     ``case.view`` (``core.services.case_page`` too)."""
     notes = is_allowed(

@@ -59,12 +59,10 @@ async def case_timeline(
     """The newest ``limit`` things that happened on the case, newest first."""
     async with uow:
         case = await load_case(uow, actor, case_id, Action.CASE_VIEW)
-        return await _timeline_of(uow, actor, case, limit)
+        return await timeline_of(uow, actor, case, limit)
 
 
-async def _timeline_of(
-    uow: UnitOfWork, actor: Actor, case: Case, limit: int
-) -> list[TimelineEntry]:
+async def timeline_of(uow: UnitOfWork, actor: Actor, case: Case, limit: int) -> list[TimelineEntry]:
     """``case_timeline``'s read, in the caller's unit of work, of a case it loaded for
     ``case.view`` (``core.services.case_page`` too)."""
     limit = max(1, min(limit, MAX_LIMIT))

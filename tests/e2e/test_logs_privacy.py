@@ -173,7 +173,7 @@ async def test_a_whole_demo_journey_logs_no_name_address_or_note(
     opened = await cases.get_case(uow=container.uow(), actor=signed_in, case_id=case.id)
     assert opened.subject_name == SUBJECT_NAME
     await timeline.case_timeline(uow=container.uow(), actor=signed_in, case_id=case.id)
-    victims = await people.list_linked_people(uow=container.uow(), actor=idva, case_id=case.id)
+    victims = (await people.case_people(uow=container.uow(), actor=idva, case_id=case.id)).current
     assert {person.name for person in victims} >= {VICTIM_NAME, CHILD_NAME}
 
     # The bot: link, ask for the day, and type the private words at it.

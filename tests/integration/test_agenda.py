@@ -136,7 +136,8 @@ async def test_an_appointment_that_has_started_without_an_outcome_is_awaiting_on
     awaiting = {a.id: a.awaiting_outcome for a in day.appointments}
     assert awaiting == {started.id: True, later.id: False}
     # The list of appointments waiting for an answer agrees.
-    waiting = await appointment_services.list_my_appointments_awaiting_outcome(
+    lists = await appointment_services.my_appointment_lists(
         uow=world.container.uow(), actor=world.actor(Role.CASE_MANAGER)
     )
+    waiting = lists.awaiting
     assert [(a.id, a.awaiting_outcome) for a in waiting] == [(started.id, True)]

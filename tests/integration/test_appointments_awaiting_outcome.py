@@ -47,7 +47,7 @@ async def test_started_unanswered_appointments_are_listed_newest_first_and_answe
         data=AppointmentOutcome(status=AppointmentStatus.DID_NOT_ATTEND),
     )
 
-    waiting = await appointments.list_my_appointments_awaiting_outcome(uow=c.uow(), actor=cm)
+    waiting = (await appointments.my_appointment_lists(uow=c.uow(), actor=cm)).awaiting
 
     assert [a.id for a in waiting] == [newer.id, older.id]
     assert {a.case_reference for a in waiting} == {case.reference}
@@ -62,8 +62,8 @@ async def test_another_case_managers_unanswered_appointments_are_not_in_my_list(
     their_case = await world.allocated_case("WOR")
     await _book(c, theirs, their_case.id, timedelta(hours=-1), clock)
 
-    assert await appointments.list_my_appointments_awaiting_outcome(uow=c.uow(), actor=mine) == []
-    waiting = await appointments.list_my_appointments_awaiting_outcome(uow=c.uow(), actor=theirs)
+    assert (await appointments.my_appointment_lists(uow=c.uow(), actor=mine)).awaiting == ()
+    waiting = (await appointments.my_appointment_lists(uow=c.uow(), actor=theirs)).awaiting
     assert [a.case_reference for a in waiting] == [their_case.reference]
 
 

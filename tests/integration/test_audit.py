@@ -425,7 +425,7 @@ async def add_linked_person(world: World) -> tuple[Actor, Write]:
     return actor, write
 
 
-async def list_linked_people(world: World) -> tuple[Actor, Write]:
+async def view_case_people(world: World) -> tuple[Actor, Write]:
     case = await world.allocated_case()
     idva = world.actor(Role.IDVA)
     people = [
@@ -439,9 +439,11 @@ async def list_linked_people(world: World) -> tuple[Actor, Write]:
     actor = via_bot(world.actor(Role.SERVICE_MANAGER))
 
     async def write() -> list[Expected]:
-        seen = await people_services.list_linked_people(
-            uow=world.container.uow(), actor=actor, case_id=case.id
-        )
+        seen = (
+            await people_services.case_people(
+                uow=world.container.uow(), actor=actor, case_id=case.id
+            )
+        ).current
         assert [person.id for person in seen] == [person.id for person in people]
         details = {"linked_person_ids": [person.id for person in people]}
         return [Expected("victim.view", "case", case.id, case.site_id, case.id, details)]
@@ -1444,7 +1446,7 @@ SCENARIOS: dict[str, Scenario] = {
     "case.duplicate_check": check_duplicates,
     "site.referral_roles": set_referral_roles,
     "victim.add": add_linked_person,
-    "victim.view": list_linked_people,
+    "victim.view": view_case_people,
     "risk.record": record_risk,
     "marac.record": record_marac,
     "incident.record": record_incident,
@@ -1554,8 +1556,8 @@ async def test_reading_a_cases_victims_is_itself_recorded_as_a_victim_view(
     clock.advance(timedelta(hours=1))
     before = await last_audit_id(world.container)
 
-    await people_services.list_linked_people(uow=world.container.uow(), actor=idva, case_id=case.id)
-    await people_services.list_linked_people(uow=world.container.uow(), actor=idva, case_id=case.id)
+    await people_services.case_people(uow=world.container.uow(), actor=idva, case_id=case.id)
+    await people_services.case_people(uow=world.container.uow(), actor=idva, case_id=case.id)
 
     events = await audit_events(world.container, after_id=before)
     assert [(e.action, e.actor_user_id, e.case_id, e.occurred_at) for e in events] == [
@@ -1644,7 +1646,7 @@ async def test_the_audit_trail_never_holds_victims_details_names_or_notes(world:
         actor=idva,
         data=LinkedPersonCreate(case_id=case.id, kind=PersonKind.CHILD, name=CHILD_NAME),
     )
-    await people_services.list_linked_people(uow=container.uow(), actor=idva, case_id=case.id)
+    await people_services.case_people(uow=container.uow(), actor=idva, case_id=case.id)
     await contact_services.log_contact(
         uow=container.uow(),
         actor=case_manager,
@@ -1726,7 +1728,7 @@ async def victims_read_by_a_case_manager(world: World) -> Refused:
         actor=world.actor(Role.IDVA),
         data=LinkedPersonCreate(case_id=case.id, kind=PersonKind.VICTIM, name="Someone"),
     )
-    return lambda: people_services.list_linked_people(
+    return lambda: people_services.case_people(
         uow=world.container.uow(), actor=world.actor(Role.CASE_MANAGER), case_id=case.id
     )
 

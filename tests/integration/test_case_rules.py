@@ -513,13 +513,14 @@ async def test_rescheduling_marks_the_old_appointment_rescheduled_and_points_at_
     stored_old = await stored_appointment(world.container, old.id)
     assert stored_old.status is AppointmentStatus.RESCHEDULED
     assert stored_old.rescheduled_to_id == new.id
-    listed = await appointment_services.list_case_appointments(
-        uow=world.container.uow(), actor=world.actor(Role.CASE_MANAGER), case_id=case.id
-    )
-    assert [(a.id, a.status, a.rescheduled_to_id) for a in listed] == [
-        (old.id, AppointmentStatus.RESCHEDULED, new.id),
-        (new.id, AppointmentStatus.SCHEDULED, None),
-    ]
+    async with world.container.session_factory() as session:
+        listed = await session.scalars(
+            select(Appointment).where(Appointment.case_id == case.id).order_by(Appointment.id)
+        )
+        assert [(a.id, a.status, a.rescheduled_to_id) for a in listed] == [
+            (old.id, AppointmentStatus.RESCHEDULED, new.id),
+            (new.id, AppointmentStatus.SCHEDULED, None),
+        ]
 
 
 async def test_rescheduling_to_a_time_that_ends_before_it_starts_keeps_the_old_appointment(

@@ -156,7 +156,7 @@ async def test_victims_are_listed_only_to_the_roles_allowed_at_the_case_site(
     own, other = cases_here_and_there
     case_id = {"own": own, "other_site": other, "forged": forged}[which]
     try:
-        await people_services.list_linked_people(
+        await people_services.case_people(
             uow=world.container.uow(), actor=world.actor(role), case_id=case_id
         )
     except DomainError as error:

@@ -42,8 +42,9 @@ from core.errors import DomainError, NotFound, NotPermitted, ValidationFailed
 from core.models import AuditEvent, Case, User
 from core.policy import Action, is_allowed
 from core.schemas.cases import CaseAllocate
+from core.schemas.timeline import TimelineKind
 from core.services import cases as case_services
-from core.services import contacts, people, risk, timeline
+from core.services import people, risk, timeline
 from core.settings import Settings
 from tests.conftest import START
 from tests.factories import build_world
@@ -248,9 +249,9 @@ async def test_only_idvas_service_managers_and_admins_see_victims_and_every_view
         for where in (Where.OWN_SITE, Where.OTHER_SITE):
             target = await bench.case(actor, where)
             try:
-                people_read = await people.list_linked_people(
-                    uow=bench.uow(), actor=actor, case_id=target.id or 0
-                )
+                people_read = (
+                    await people.case_people(uow=bench.uow(), actor=actor, case_id=target.id or 0)
+                ).current
             except NotPermitted:
                 continue
             seen_by.add((role, where))
@@ -296,9 +297,9 @@ async def test_panel_coordinators_and_admins_see_that_work_happened_not_what_was
     actor = bench.actor(role)
     target = await bench.case(actor, Where.OWN_SITE)
     case_id = target.id or 0
-    contact_list = await contacts.list_contacts(uow=bench.uow(), actor=actor, case_id=case_id)
     history = await risk.risk_history(uow=bench.uow(), actor=actor, case_id=case_id)
     entries = await timeline.case_timeline(uow=bench.uow(), actor=actor, case_id=case_id)
+    contact_list = [e for e in entries if e.kind is TimelineKind.CONTACT]
     assert [(c.notes, c.next_steps, c.notes_withheld) for c in contact_list] == [(None, None, True)]
     assert [(r.level, r.reason, r.reason_withheld) for r in history] == [("high", None, True)]
     assert NOTES_SENTINEL not in repr(entries)
@@ -312,7 +313,8 @@ async def test_the_staff_who_work_the_case_read_its_notes(
     actor = bench.actor(role)
     target = await bench.case(actor, Where.OWN_SITE)
     case_id = target.id or 0
-    contact_list = await contacts.list_contacts(uow=bench.uow(), actor=actor, case_id=case_id)
+    entries = await timeline.case_timeline(uow=bench.uow(), actor=actor, case_id=case_id)
+    contact_list = [e for e in entries if e.kind is TimelineKind.CONTACT]
     history = await risk.risk_history(uow=bench.uow(), actor=actor, case_id=case_id)
     assert [(c.notes, c.notes_withheld) for c in contact_list] == [
         (f"{NOTES_SENTINEL} contact note", False)

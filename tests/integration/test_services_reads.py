@@ -134,10 +134,6 @@ async def test_a_panel_member_of_the_other_site_cannot_see_the_meeting(world: Wo
             uow=world.container.uow(), actor=outsider, meeting_id=meeting.id
         )
     with pytest.raises(NotPermitted):
-        await panel_services.list_panel_meetings(
-            uow=world.container.uow(), actor=outsider, site_id=world.sites["HER"].id
-        )
-    with pytest.raises(NotPermitted):
         await panel_services.rsvp_panel_meeting(
             uow=world.container.uow(),
             actor=outsider,
@@ -145,30 +141,10 @@ async def test_a_panel_member_of_the_other_site_cannot_see_the_meeting(world: Wo
             status=AttendanceStatus.ATTENDING,
         )
 
-    assert await panel_services.list_panel_meetings(uow=world.container.uow(), actor=outsider) == []
-    assert [
-        m.id
-        for m in await panel_services.list_panel_meetings(uow=world.container.uow(), actor=insider)
-    ] == [meeting.id]
-
-
-async def test_panel_meetings_are_listed_in_date_order_from_a_given_day(
-    world: World, clock: FixedClock
-) -> None:
-    clock.advance(timedelta(days=-29))  # the past meeting was scheduled ahead of its day
-    past = await schedule(world, days_ahead=1)
-    clock.advance(timedelta(days=29))
-    later = await schedule(world, days_ahead=56)
-    sooner = await schedule(world, days_ahead=28)
-    member = world.actor(Role.PANEL_MEMBER)
-
-    everything = await panel_services.list_panel_meetings(uow=world.container.uow(), actor=member)
-    upcoming = await panel_services.list_panel_meetings(
-        uow=world.container.uow(), actor=member, starts_from=clock.now()
+    seen = await panel_services.get_panel_meeting(
+        uow=world.container.uow(), actor=insider, meeting_id=meeting.id
     )
-
-    assert [m.id for m in everything] == [past.id, sooner.id, later.id]
-    assert [m.id for m in upcoming] == [sooner.id, later.id]
+    assert seen.meeting.id == meeting.id
 
 
 async def test_only_the_owner_of_a_panel_action_among_the_agencies_may_update_it(
@@ -403,9 +379,9 @@ async def test_victims_are_shown_to_the_idva_and_refused_to_the_case_manager(
         data=LinkedPersonCreate(case_id=case.id, kind=PersonKind.CHILD, name="Child Person"),
     )
 
-    shown = await people_services.list_linked_people(
-        uow=world.container.uow(), actor=idva, case_id=case.id
-    )
+    shown = (
+        await people_services.case_people(uow=world.container.uow(), actor=idva, case_id=case.id)
+    ).current
     refused_to: list[str] = []
     for role, site in (
         (Role.CASE_MANAGER, "HER"),
@@ -415,7 +391,7 @@ async def test_victims_are_shown_to_the_idva_and_refused_to_the_case_manager(
         (Role.IDVA, "WOR"),
     ):
         try:
-            await people_services.list_linked_people(
+            await people_services.case_people(
                 uow=world.container.uow(), actor=world.actor(role, site), case_id=case.id
             )
         except NotPermitted:
@@ -449,10 +425,12 @@ async def test_a_case_manager_cannot_add_a_victim(world: World) -> None:
             data=LinkedPersonCreate(case_id=case.id, kind=PersonKind.VICTIM, name="Someone"),
         )
 
-    shown = await people_services.list_linked_people(
-        uow=world.container.uow(), actor=world.actor(Role.SERVICE_MANAGER), case_id=case.id
-    )
-    assert shown == []
+    shown = (
+        await people_services.case_people(
+            uow=world.container.uow(), actor=world.actor(Role.SERVICE_MANAGER), case_id=case.id
+        )
+    ).current
+    assert shown == ()
 
 
 # --- finding cases --------------------------------------------------------------------------
@@ -581,24 +559,25 @@ async def test_my_appointments_are_my_own_scheduled_ones_inside_the_window(
     await appointment_services.cancel_appointment(
         uow=world.container.uow(), actor=case_manager, appointment_id=cancelled.id
     )
-    await book_at(world, case, now - timedelta(hours=1), case_manager)  # before the window
+    an_hour_ago = await book_at(world, case, now - timedelta(hours=1), case_manager)
     await book_at(world, case, now + day, case_manager)  # the window's end is excluded
     await book_at(world, case, now + 2 * day, case_manager)
     someone_elses = await book_at(world, case, now + timedelta(hours=4), service_manager)
 
-    mine = await appointment_services.list_my_appointments(
-        uow=world.container.uow(), actor=case_manager, starts_from=now, starts_before=now + day
+    mine = await appointment_services.my_appointment_lists(
+        uow=world.container.uow(), actor=case_manager, upcoming_days=1
     )
-    theirs = await appointment_services.list_my_appointments(
-        uow=world.container.uow(), actor=service_manager, starts_from=now, starts_before=now + day
+    theirs = await appointment_services.my_appointment_lists(
+        uow=world.container.uow(), actor=service_manager, upcoming_days=1
     )
 
-    assert [(a.id, a.case_reference) for a in mine] == [
-        (at_window_start.id, case.reference),
+    assert [(a.id, a.case_reference) for a in mine.upcoming] == [
         (in_an_hour.id, case.reference),
         (this_afternoon.id, case.reference),
     ]
-    assert [a.id for a in theirs] == [someone_elses.id]
+    # Started and still scheduled: waiting for an outcome, newest first.
+    assert [a.id for a in mine.awaiting] == [at_window_start.id, an_hour_ago.id]
+    assert [a.id for a in theirs.upcoming] == [someone_elses.id]
 
 
 async def test_my_appointments_are_empty_for_a_case_manager_with_no_bookings(
@@ -607,11 +586,8 @@ async def test_my_appointments_are_empty_for_a_case_manager_with_no_bookings(
     case = await world.allocated_case()
     await book_at(world, case, clock.now() + timedelta(hours=2), world.actor(Role.CASE_MANAGER))
 
-    nothing = await appointment_services.list_my_appointments(
-        uow=world.container.uow(),
-        actor=world.actor(Role.CASE_MANAGER, "WOR"),
-        starts_from=clock.now(),
-        starts_before=clock.now() + timedelta(days=7),
+    nothing = await appointment_services.my_appointment_lists(
+        uow=world.container.uow(), actor=world.actor(Role.CASE_MANAGER, "WOR"), upcoming_days=7
     )
 
-    assert nothing == []
+    assert nothing.awaiting == nothing.upcoming == ()

@@ -168,43 +168,6 @@ async def test_someone_elses_item_as_a_cursor_gives_an_empty_page(world: World) 
     assert page.unread_count == 2
 
 
-async def test_marking_read_changes_my_items_and_ignores_anyone_elses(
-    world: World, clock: FixedClock
-) -> None:
-    me, colleague = world.actor(Role.CASE_MANAGER), world.actor(Role.IDVA)
-    mine = await add_inbox_items(world.container, me.user_id, 3)
-    theirs = await add_inbox_items(world.container, colleague.user_id, 2)
-    clock.advance(timedelta(minutes=30))
-
-    marked = await inbox_services.mark_inbox_read(
-        uow=world.container.uow(), actor=me, item_ids=[mine[0], mine[1], *theirs, 999_999]
-    )
-
-    assert marked == 2
-    page = await inbox_services.list_my_inbox(uow=world.container.uow(), actor=me)
-    read = {item.id: item.read_at for item in page.items}
-    assert read[mine[0]] == read[mine[1]] == clock.now()
-    assert read[mine[2]] is None
-    assert page.unread_count == 1
-    assert await inbox_services.unread_inbox_count(uow=world.container.uow(), actor=colleague) == 2
-
-
-async def test_an_item_keeps_the_time_it_was_first_read(world: World, clock: FixedClock) -> None:
-    me = world.actor(Role.CASE_MANAGER)
-    [item] = await add_inbox_items(world.container, me.user_id, 1)
-    first_read = clock.now()
-    await inbox_services.mark_inbox_read(uow=world.container.uow(), actor=me, item_ids=[item])
-    clock.advance(timedelta(hours=2))
-
-    again = await inbox_services.mark_inbox_read(
-        uow=world.container.uow(), actor=me, item_ids=[item]
-    )
-
-    assert again == 0
-    page = await inbox_services.list_my_inbox(uow=world.container.uow(), actor=me)
-    assert page.items[0].read_at == first_read
-
-
 async def test_marking_everything_read_leaves_nothing_unread_and_nobody_elses_touched(
     world: World,
 ) -> None:

@@ -101,6 +101,16 @@ def test_a_closed_case_offers_reopening_to_its_service_manager_and_no_stage_work
     assert offers_on_case(manager, Offer.RECORD_INCIDENT, closed)
 
 
+def test_adding_an_intervention_is_offered_on_an_open_case_only_updating_one_on_any() -> None:
+    case_manager = _actor(Role.CASE_MANAGER)
+    closed = _case(stage=Stage.CLOSED)
+    assert offers_on_case(case_manager, Offer.ADD_INTERVENTION, _case())
+    assert not offers_on_case(case_manager, Offer.ADD_INTERVENTION, closed)
+    assert not offers_on_case(case_manager, Offer.ADD_INTERVENTION, _case(case_manager_id=99))
+    assert offers_on_case(case_manager, Offer.MANAGE_INTERVENTIONS, closed)
+    assert not offers_on_case(_actor(Role.PANEL_MEMBER), Offer.ADD_INTERVENTION, _case())
+
+
 def test_a_case_manager_works_her_own_case_but_does_not_allocate_reopen_or_transfer_it() -> None:
     case_manager = _actor(Role.CASE_MANAGER)
     mine, not_mine = _case(), _case(case_manager_id=99)

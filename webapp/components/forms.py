@@ -421,3 +421,17 @@ def character_count(field_id: str, max_length: int) -> tuple[rx.Component, rx.ev
         rx.el.div(id=f"{field_id}-count-live", class_name="visually-hidden", aria_live="polite"),
     )
     return count, rx.call_script(_count_script(field_id, max_length))
+
+
+def case_reference_field(label: rx.Var | str, error: rx.Var, value: rx.Var) -> rx.Component:
+    """A case reference typed in (``case_reference``), as short as the code it holds."""
+    return text_field(
+        name="case_reference",
+        label=label,
+        hint=_("For example, HER-0042"),
+        error=error,
+        default_value=value,
+        autocomplete="off",
+        spell_check=False,
+        width_class="input-code",
+    )

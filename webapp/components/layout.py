@@ -168,3 +168,15 @@ def page(
         lang=html_lang(),
         class_name="page",
     )
+
+
+def role_page(
+    title: rx.Var | str, state: Any, body: rx.Component, refusal: rx.Var | str
+) -> rx.Component:
+    """A page some roles may use: nothing until ``state.load`` has asked core (``loaded``),
+    then ``body`` when core allows it (``allowed``), else ``not_allowed(refusal)``."""
+    return page(
+        title,
+        rx.cond(state.loaded, rx.cond(state.allowed, body, not_allowed(refusal))),
+        on_language_change=[state.load],
+    )

@@ -31,13 +31,13 @@ from webapp.components.forms import (
     DATE_PARTS,
     FieldError,
     button,
+    case_reference_field,
     date_input,
     error_summary,
     focus,
     parse_date_parts,
-    text_field,
 )
-from webapp.components.layout import not_allowed, page
+from webapp.components.layout import role_page
 from webapp.handlers import Caller, signed_in
 from webapp.i18n import _, translator
 from webapp.state import AppState
@@ -250,12 +250,6 @@ class AuditState(AppState):
 # --- the page ---------------------------------------------------------------------------------
 
 
-def _not_allowed() -> rx.Component:
-    return not_allowed(
-        _("The audit is for administrators. If you need it, ask your administrator.")
-    )
-
-
 def _date_field(name: str, text: Any, error: rx.Var, value: rx.Var) -> rx.Component:
     return date_input(
         name=name,
@@ -269,15 +263,8 @@ def _date_field(name: str, text: Any, error: rx.Var, value: rx.Var) -> rx.Compon
 def _search_form() -> rx.Component:
     state = AuditState
     return rx.el.form(
-        text_field(
-            name="case_reference",
-            label=_("Case reference (optional)"),
-            hint=_("For example, HER-0042"),
-            error=state.reference_error,
-            default_value=state.reference,
-            autocomplete="off",
-            spell_check=False,
-            width_class="input-code",
+        case_reference_field(
+            _("Case reference (optional)"), state.reference_error, state.reference
         ),
         rx.el.div(
             rx.el.label(_("Staff member (optional)"), html_for="staff", class_name="label"),
@@ -396,11 +383,9 @@ def _audit() -> rx.Component:
 
 
 def audit_page() -> rx.Component:
-    return page(
+    return role_page(
         _("Search the audit"),
-        rx.cond(
-            AuditState.loaded,
-            rx.cond(AuditState.allowed, _audit(), _not_allowed()),
-        ),
-        on_language_change=[AuditState.load],
+        AuditState,
+        _audit(),
+        _("The audit is for administrators. If you need it, ask your administrator."),
     )

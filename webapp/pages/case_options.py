@@ -1,4 +1,5 @@
-"""The cases a booking or a log may be on, for the appointments and log-contact pages.
+"""The cases a booking or a log may be on, for the appointments and log-contact pages, and the
+state both pages keep for the case question (``webapp.components.case_question``).
 
 My open cases (``caseload_lookup.my_open_case_choices``), and a case the page's address asks
 for (``?case=ID``) that is not among them, when core says I may see it: a service manager's
@@ -9,9 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import reflex as rx
+
 from core.errors import NotFound, NotPermitted
 from core.services import caseload_lookup, cases
 from webapp.handlers import Caller
+
+MAX_CASE_RADIOS = 10  # more open cases than this: a drop-down list instead of radios
 
 
 @dataclass(frozen=True)
@@ -36,3 +41,34 @@ async def case_options(caller: Caller, requested: str) -> list[CaseOption] | Non
     except (NotFound, NotPermitted):
         return None
     return [CaseOption(id=str(case.id), reference=case.reference), *options]
+
+
+class CaseChoice(rx.State, mixin=True):
+    """The case question's state, mixed into a page's state: the cases to choose from, the
+    one chosen, its error, and where the error summary links to."""
+
+    cases: list[CaseOption] = []
+    selected_case: str = ""
+    case_error: str = ""
+    not_found: bool = False
+
+    @rx.var
+    def case_field_id(self) -> str:
+        """Where the error summary's link for the case goes: the first choice."""
+        if len(self.cases) > MAX_CASE_RADIOS or not self.cases:
+            return "case-select"
+        return f"case-{self.cases[0].id}"
+
+    @rx.var
+    def many_cases(self) -> bool:
+        return len(self.cases) > MAX_CASE_RADIOS
+
+    async def _load_cases(self, caller: Caller, requested: str) -> bool:
+        """The cases to choose from (``case_options``); False, with ``not_found``, when
+        ``requested`` is no case I may see."""
+        options = await case_options(caller, requested)
+        self.not_found = options is None
+        if options is None:
+            return False
+        self.cases = options
+        return True

@@ -21,8 +21,8 @@ from core.errors import DomainError, NotFound, ValidationFailed
 from core.services import sar
 from ui.i18n import N_
 from ui.sar import bundle_html, bundle_json, file_stem
-from webapp.components.forms import FieldError, button, error_summary, focus, text_field
-from webapp.components.layout import not_allowed, page
+from webapp.components.forms import FieldError, button, case_reference_field, error_summary, focus
+from webapp.components.layout import role_page
 from webapp.handlers import Caller, signed_in
 from webapp.i18n import _
 from webapp.state import AppState
@@ -123,12 +123,6 @@ class SarState(AppState):
 # --- the page ---------------------------------------------------------------------------------
 
 
-def _not_allowed() -> rx.Component:
-    return not_allowed(
-        _("Subject access is for administrators. If you need it, ask your administrator.")
-    )
-
-
 def _ready() -> rx.Component:
     state = SarState
     return rx.cond(
@@ -188,16 +182,7 @@ def _sar() -> rx.Component:
             )
         ),
         rx.el.form(
-            text_field(
-                name="case_reference",
-                label=_("Case reference"),
-                hint=_("For example, HER-0042"),
-                error=state.reference_error,
-                default_value=state.reference,
-                autocomplete="off",
-                spell_check=False,
-                width_class="input-code",
-            ),
+            case_reference_field(_("Case reference"), state.reference_error, state.reference),
             button(_("Prepare the bundle"), type="submit"),
             key=state.form_key,
             on_submit=SarState.prepare,
@@ -208,11 +193,9 @@ def _sar() -> rx.Component:
 
 
 def sar_page() -> rx.Component:
-    return page(
+    return role_page(
         _("Subject access request"),
-        rx.cond(
-            SarState.loaded,
-            rx.cond(SarState.allowed, _sar(), _not_allowed()),
-        ),
-        on_language_change=[SarState.load],
+        SarState,
+        _sar(),
+        _("Subject access is for administrators. If you need it, ask your administrator."),
     )

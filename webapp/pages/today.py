@@ -7,7 +7,9 @@ Phone first: each item is a card with a short list of details, never a wide tabl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
 
@@ -163,104 +165,90 @@ def _outcome_link(item: rx.Var) -> rx.Component:
     )
 
 
-def _appointments() -> rx.Component:
+def _cards(
+    heading: Any, heading_id: str, items: rx.Var, card: Callable[[Any], rx.Component], empty: Any
+) -> rx.Component:
+    """One of Today's lists: a heading, a card per item, or what it means that there are none."""
     return rx.el.section(
-        rx.el.h2(_("Appointments"), id="appointments-heading", class_name="heading-m"),
+        rx.el.h2(heading, id=heading_id, class_name="heading-m"),
         rx.cond(
-            TodayState.appointments.length() > 0,  # type: ignore[attr-defined]
-            rx.el.ul(
-                rx.foreach(
-                    TodayState.appointments,
-                    lambda item: rx.el.li(
-                        rx.el.h3(
-                            rx.el.time(item.time, date_time=item.datetime),
-                            class_name="card-title",
-                        ),
-                        rx.el.dl(
-                            _detail(_("Case reference"), _reference(item)),
-                            _detail(_("Place"), item.place),
-                            _detail(_("Status"), item.status),
-                            class_name="card-details",
-                        ),
-                        rx.cond(item.outcome_url != "", _outcome_link(item)),
-                        class_name=rx.cond(item.outcome_url != "", "card card-overdue", "card"),
-                    ),
-                ),
-                class_name="card-list",
-            ),
-            _empty(
-                _("You have no appointments today. To book one, open the case from your caseload.")
-            ),
+            items.length() > 0,  # type: ignore[attr-defined]
+            rx.el.ul(rx.foreach(items, card), class_name="card-list"),
+            _empty(empty),
         ),
-        aria_labelledby="appointments-heading",
+        aria_labelledby=heading_id,
         class_name="today-section",
+    )
+
+
+def _appointment_card(item: Any) -> rx.Component:
+    return rx.el.li(
+        rx.el.h3(rx.el.time(item.time, date_time=item.datetime), class_name="card-title"),
+        rx.el.dl(
+            _detail(_("Case reference"), _reference(item)),
+            _detail(_("Place"), item.place),
+            _detail(_("Status"), item.status),
+            class_name="card-details",
+        ),
+        rx.cond(item.outcome_url != "", _outcome_link(item)),
+        class_name=rx.cond(item.outcome_url != "", "card card-overdue", "card"),
+    )
+
+
+def _overdue_action_card(item: Any) -> rx.Component:
+    return rx.el.li(
+        rx.el.h3(_reference(item), class_name="card-title"),
+        rx.el.dl(
+            _detail(_("Was due"), item.due),
+            rx.cond(item.owner != "", _detail(_("Agency"), item.owner)),
+            class_name="card-details",
+        ),
+        class_name="card card-overdue",
+    )
+
+
+def _alert_card(item: Any) -> rx.Component:
+    return rx.el.li(
+        rx.el.h3(_reference(item), class_name="card-title"),
+        rx.el.dl(
+            _detail(_("Status"), item.status),
+            _detail(_("Raised"), rx.el.time(item.raised, date_time=item.datetime)),
+            class_name="card-details",
+        ),
+        class_name="card card-alert",
+    )
+
+
+def _appointments() -> rx.Component:
+    return _cards(
+        _("Appointments"),
+        "appointments-heading",
+        TodayState.appointments,
+        _appointment_card,
+        _("You have no appointments today. To book one, open the case from your caseload."),
     )
 
 
 def _overdue_actions() -> rx.Component:
-    return rx.el.section(
-        rx.el.h2(_("Overdue panel actions"), id="overdue-heading", class_name="heading-m"),
-        rx.cond(
-            TodayState.overdue_actions.length() > 0,  # type: ignore[attr-defined]
-            rx.el.ul(
-                rx.foreach(
-                    TodayState.overdue_actions,
-                    lambda item: rx.el.li(
-                        rx.el.h3(_reference(item), class_name="card-title"),
-                        rx.el.dl(
-                            _detail(_("Was due"), item.due),
-                            rx.cond(item.owner != "", _detail(_("Agency"), item.owner)),
-                            class_name="card-details",
-                        ),
-                        class_name="card card-overdue",
-                    ),
-                ),
-                class_name="card-list",
-            ),
-            _empty(
-                _(
-                    "You have no overdue panel actions. Panel actions you own show here once"
-                    " their due date has passed."
-                )
-            ),
+    return _cards(
+        _("Overdue panel actions"),
+        "overdue-heading",
+        TodayState.overdue_actions,
+        _overdue_action_card,
+        _(
+            "You have no overdue panel actions. Panel actions you own show here once"
+            " their due date has passed."
         ),
-        aria_labelledby="overdue-heading",
-        class_name="today-section",
     )
 
 
 def _open_alerts() -> rx.Component:
-    return rx.el.section(
-        rx.el.h2(_("Open alerts"), id="alerts-heading", class_name="heading-m"),
-        rx.cond(
-            TodayState.open_alerts.length() > 0,  # type: ignore[attr-defined]
-            rx.el.ul(
-                rx.foreach(
-                    TodayState.open_alerts,
-                    lambda item: rx.el.li(
-                        rx.el.h3(_reference(item), class_name="card-title"),
-                        rx.el.dl(
-                            _detail(_("Status"), item.status),
-                            _detail(
-                                _("Raised"),
-                                rx.el.time(item.raised, date_time=item.datetime),
-                            ),
-                            class_name="card-details",
-                        ),
-                        class_name="card card-alert",
-                    ),
-                ),
-                class_name="card-list",
-            ),
-            _empty(
-                _(
-                    "There are no open disruption alerts for you. New alerts show here and in"
-                    " your inbox."
-                )
-            ),
-        ),
-        aria_labelledby="alerts-heading",
-        class_name="today-section",
+    return _cards(
+        _("Open alerts"),
+        "alerts-heading",
+        TodayState.open_alerts,
+        _alert_card,
+        _("There are no open disruption alerts for you. New alerts show here and in your inbox."),
     )
 
 

@@ -11,18 +11,16 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 from sqlalchemy import select
 
-from core.bootstrap import bootstrap
 from core.enums import AlertStatus, AttendanceStatus, Face, Locale, NotificationKind, OutboxState
 from core.models import DisruptionAlert, OutboxMessage
 from core.services import alerts, broadcasts, caseload_lookup, inbox, panels, users
-from core.settings import Settings
+from tests.e2e.web.app_db import with_core as in_app_db
 from tests.e2e.web.conftest import RunningApp, screenshot, sign_in_as
 
 CASE_MANAGER = "casey.cm@demo.drive-assist.invalid"
@@ -30,15 +28,6 @@ FELLOW = "robin.pf@demo.drive-assist.invalid"
 COORDINATOR = "alex.pc@demo.drive-assist.invalid"
 MEMBER = "taylor.pm@demo.drive-assist.invalid"
 DELIVERY_WAIT_SECONDS = 60
-
-
-async def in_app_db(database_url: str, work: Callable[[Any], Awaitable[Any]]) -> Any:
-    """Run ``work(container)`` against the running app's database, through core."""
-    container = bootstrap(Settings(database_url=database_url))
-    try:
-        return await work(container)
-    finally:
-        await container.dispose()
 
 
 async def actor(container: Any, email: str) -> Any:

@@ -10,7 +10,7 @@ judge of what was saved.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,12 +19,11 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Locator, Page, expect
 
-from core.bootstrap import bootstrap
 from core.enums import AppointmentStatus, Face, Locale, PlaceKind
 from core.schemas.appointments import AppointmentCreate, AppointmentRead
 from core.schemas.case_choice import CaseChoice
 from core.services import appointments, caseload_lookup, users
-from core.settings import Settings
+from tests.e2e.web.app_db import appointments_on_case, with_core
 from tests.e2e.web.conftest import VIEWPORTS, RunningApp, screenshot, sign_in_as
 from ui.i18n import Translator
 
@@ -34,14 +33,6 @@ LONDON = ZoneInfo("Europe/London")
 MAX_CASE_RADIOS = 10
 ENGLISH = Translator("en_GB")
 MOMENT = "EEE d MMM yyyy, HH:mm"  # how the page writes a date and time
-
-
-async def _with_core(database_url: str, work: Callable[[Any], Awaitable[Any]]) -> Any:
-    container = bootstrap(Settings(database_url=database_url))
-    try:
-        return await work(container)
-    finally:
-        await container.dispose()
 
 
 async def _actor(container: Any) -> Any:
@@ -54,16 +45,7 @@ async def _my_cases(app: RunningApp) -> list[CaseChoice]:
             uow=container.uow(), actor=await _actor(container)
         )
 
-    return await _with_core(app.database_url, work)
-
-
-async def _on_case(app: RunningApp, case_id: int) -> list[AppointmentRead]:
-    async def work(container: Any) -> list[AppointmentRead]:
-        return await appointments.list_case_appointments(
-            uow=container.uow(), actor=await _actor(container), case_id=case_id
-        )
-
-    return await _with_core(app.database_url, work)
+    return await with_core(app.database_url, work)
 
 
 async def _book_through_core(
@@ -86,7 +68,7 @@ async def _book_through_core(
             save_anyway=True,
         )
 
-    return await _with_core(app.database_url, work)
+    return await with_core(app.database_url, work)
 
 
 async def _in_english(app: RunningApp) -> None:
@@ -97,7 +79,7 @@ async def _in_english(app: RunningApp) -> None:
             uow=container.uow(), actor=await _actor(container), locale=Locale.EN_GB
         )
 
-    await _with_core(app.database_url, work)
+    await with_core(app.database_url, work)
 
 
 def _local(day: date, at: str) -> datetime:
@@ -156,7 +138,7 @@ async def test_a_case_manager_books_an_appointment_sees_it_listed_and_reschedule
     offset = 40 if page.viewport_size and page.viewport_size["width"] < 600 else 50
     first_day = date.today() + timedelta(days=offset)
     second_day = first_day + timedelta(days=1)
-    before = {a.id for a in await _on_case(running_app, case.case_id)}
+    before = {a.id for a in await appointments_on_case(running_app, case.case_id)}
     await sign_in_as(page, running_app.url, CASE_MANAGER)
 
     # The case page links to the booking form, with the case chosen.
@@ -181,7 +163,9 @@ async def test_a_case_manager_books_an_appointment_sees_it_listed_and_reschedule
     await expect(card).to_contain_text("Community venue")
     await expect(card).to_contain_text("45 min")
 
-    booked = [a for a in await _on_case(running_app, case.case_id) if a.id not in before]
+    booked = [
+        a for a in await appointments_on_case(running_app, case.case_id) if a.id not in before
+    ]
     assert len(booked) == 1
     assert booked[0].status is AppointmentStatus.SCHEDULED
     assert booked[0].place_kind is PlaceKind.COMMUNITY_VENUE
@@ -203,7 +187,7 @@ async def test_a_case_manager_books_an_appointment_sees_it_listed_and_reschedule
     await expect(_card(page, case.reference, _local(second_day, "08:05"))).to_have_count(1)
     await expect(_card(page, case.reference, _local(first_day, "07:35"))).to_have_count(0)
 
-    after = {a.id: a for a in await _on_case(running_app, case.case_id)}
+    after = {a.id: a for a in await appointments_on_case(running_app, case.case_id)}
     old = after[booked[0].id]
     assert old.status is AppointmentStatus.RESCHEDULED
     assert old.rescheduled_to_id is not None
@@ -239,7 +223,7 @@ async def test_recording_an_outcome_for_a_past_appointment_offers_to_book_the_ne
     confirmation = page.locator("#confirmation")
     await expect(confirmation).to_contain_text(f"Outcome recorded for {case.reference}: Attended.")
     await expect(card).to_have_count(0)
-    answered = {a.id: a for a in await _on_case(running_app, case.case_id)}[past.id]
+    answered = {a.id: a for a in await appointments_on_case(running_app, case.case_id)}[past.id]
     assert answered.status is AppointmentStatus.ATTENDED
     assert answered.outcome == "Fictional test note: session held."
 
@@ -293,7 +277,7 @@ async def test_today_shows_a_started_appointment_as_awaiting_and_links_to_its_ou
     await expect(page.locator("#confirmation")).to_contain_text(
         f"Outcome recorded for {case.reference}: Did not attend."
     )
-    answered = {a.id: a for a in await _on_case(running_app, case.case_id)}[booked.id]
+    answered = {a.id: a for a in await appointments_on_case(running_app, case.case_id)}[booked.id]
     assert answered.status is AppointmentStatus.DID_NOT_ATTEND
 
     # Answered: the same link now opens the list, with nothing left to answer for it.
@@ -308,7 +292,7 @@ async def test_an_empty_booking_shows_the_error_summary_and_books_nothing(
 ) -> None:
     await _in_english(running_app)
     cases = await _my_cases(running_app)
-    before = [len(await _on_case(running_app, c.case_id)) for c in cases]
+    before = [len(await appointments_on_case(running_app, c.case_id)) for c in cases]
     await sign_in_as(page, running_app.url, CASE_MANAGER)
     await _open(page, f"{running_app.url}/appointments")
     await page.get_by_role("button", name="Book an appointment").click()
@@ -348,7 +332,7 @@ async def test_an_empty_booking_shows_the_error_summary_and_books_nothing(
     results = await Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
     await screenshot(page, "appointments-errors")
-    assert [len(await _on_case(running_app, c.case_id)) for c in cases] == before
+    assert [len(await appointments_on_case(running_app, c.case_id)) for c in cases] == before
 
 
 @pytest.fixture

@@ -9,20 +9,20 @@ at a site an hour after another there: warned, then saved anyway; core holds bot
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, expect
+from sqlalchemy import select
 
-from core.bootstrap import bootstrap
 from core.enums import AppointmentStatus, Face, Locale, PlaceKind
+from core.models import PanelMeeting
 from core.schemas.appointments import AppointmentCreate, AppointmentRead
 from core.schemas.panels import PanelMeetingCreate
 from core.services import appointments, caseload_lookup, panels, users
-from core.settings import Settings
+from tests.e2e.web.app_db import appointments_on_case, with_core
 from tests.e2e.web.conftest import VIEWPORTS, RunningApp, screenshot, sign_in_as
 from ui.i18n import Translator
 
@@ -31,14 +31,6 @@ CASE_MANAGER = "morgan.cm@demo.drive-assist.invalid"
 LONDON = ZoneInfo("Europe/London")
 ENGLISH = Translator("en_GB")
 MOMENT = "EEE d MMM yyyy, HH:mm"  # how the page writes a date and time
-
-
-async def _with_core(database_url: str, work: Callable[[Any], Awaitable[Any]]) -> Any:
-    container = bootstrap(Settings(database_url=database_url))
-    try:
-        return await work(container)
-    finally:
-        await container.dispose()
 
 
 async def _actor(container: Any) -> Any:
@@ -87,7 +79,7 @@ async def test_booking_over_a_clash_warns_with_the_existing_time_and_saves_anywa
         )
         return case, first
 
-    case, first = await _with_core(running_app.database_url, prepare)
+    case, first = await with_core(running_app.database_url, prepare)
     context = await browser.new_context(viewport=VIEWPORTS["phone"], locale="en-GB")
     page = await context.new_page()
     try:
@@ -109,7 +101,7 @@ async def test_booking_over_a_clash_warns_with_the_existing_time_and_saves_anywa
         await expect(warning).to_contain_text("Home visit")
         await expect(page.locator("#appointment_date")).to_have_value(str(day.day))
         await expect(page.get_by_label("Time")).to_have_value("06:40")  # kept as typed
-        after_warning = await _on_case(running_app, case.case_id)
+        after_warning = await appointments_on_case(running_app, case.case_id)
         assert not any(_same_moment(a.starts_at, _local(day, "06:40")) for a in after_warning)
         await _axe_clean(page, "en-GB warning")
         await screenshot(page, "clash-warning")
@@ -127,20 +119,11 @@ async def test_booking_over_a_clash_warns_with_the_existing_time_and_saves_anywa
     finally:
         await context.close()
 
-    held = await _on_case(running_app, case.case_id)
+    held = await appointments_on_case(running_app, case.case_id)
     scheduled = [a for a in held if a.status is AppointmentStatus.SCHEDULED]
     assert first.id in {a.id for a in scheduled}
     new = [a for a in scheduled if _same_moment(a.starts_at, _local(day, "06:40"))]
     assert len(new) == 1 and new[0].ends_at - new[0].starts_at == timedelta(minutes=30)
-
-
-async def _on_case(app: RunningApp, case_id: int) -> list[AppointmentRead]:
-    async def work(container: Any) -> list[AppointmentRead]:
-        return await appointments.list_case_appointments(
-            uow=container.uow(), actor=await _actor(container), case_id=case_id
-        )
-
-    return await _with_core(app.database_url, work)
 
 
 COORDINATOR = "alex.pc@demo.drive-assist.invalid"
@@ -157,15 +140,15 @@ async def test_scheduling_a_panel_meeting_over_another_at_the_site_warns_and_sav
             uow=container.uow(), email=COORDINATOR, face=Face.WEB
         )
         await users.set_my_locale(uow=container.uow(), actor=coordinator, locale=Locale.EN_GB)
-        choices = await panels.panel_planning_choices(uow=container.uow(), actor=coordinator)
-        her = next(choice for choice in choices if choice.site_code == "HER")
+        shown = await panels.panel_page(uow=container.uow(), actor=coordinator)
+        her = next(choice for choice in shown.planning_sites if choice.site_code == "HER")
         return await panels.schedule_panel_meeting(
             uow=container.uow(),
             actor=coordinator,
             data=PanelMeetingCreate(site_id=her.site_id, starts_at=existing_at),
         )
 
-    first = await _with_core(running_app.database_url, prepare)
+    first = await with_core(running_app.database_url, prepare)
     context = await browser.new_context(viewport=VIEWPORTS["phone"], locale="en-GB")
     page = await context.new_page()
     try:
@@ -193,14 +176,15 @@ async def test_scheduling_a_panel_meeting_over_another_at_the_site_warns_and_sav
         await context.close()
 
     async def meetings(container: Any) -> list[Any]:
-        coordinator = await users.actor_for_email(
-            uow=container.uow(), email=COORDINATOR, face=Face.WEB
-        )
-        return await panels.list_panel_meetings(
-            uow=container.uow(), actor=coordinator, site_id=first.site_id, starts_from=existing_at
-        )
+        async with container.uow() as uow:
+            rows = await uow.session.execute(
+                select(PanelMeeting.id, PanelMeeting.starts_at).where(
+                    PanelMeeting.site_id == first.site_id, PanelMeeting.starts_at >= existing_at
+                )
+            )
+            return list(rows.all())
 
-    held = await _with_core(running_app.database_url, meetings)
+    held = await with_core(running_app.database_url, meetings)
     on_the_day = [m for m in held if m.starts_at.date() == day or m.id == first.id]
     assert first.id in {m.id for m in on_the_day}
     assert any(_same_moment(m.starts_at, _local(day, "15:00")) for m in on_the_day)

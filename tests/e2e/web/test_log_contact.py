@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,13 +11,11 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Locator, Page, expect
 from sqlalchemy import select
 
-from core.bootstrap import bootstrap
 from core.enums import ContactType, Face, WorkCategory
 from core.models import Case
 from core.schemas.case_choice import CaseChoice
-from core.schemas.contacts import ContactRead
-from core.services import caseload_lookup, contacts, users
-from core.settings import Settings
+from core.services import caseload_lookup, users
+from tests.e2e.web.app_db import contacts_on_case, with_core
 from tests.e2e.web.conftest import RunningApp, open_menu, screenshot, sign_in_as
 
 CASE_MANAGER = "casey.cm@demo.drive-assist.invalid"
@@ -27,30 +24,12 @@ WELSH_CASE_MANAGER = "rhys.cm@demo.drive-assist.invalid"
 MAX_ACTIONS = 8
 
 
-async def _with_core(database_url: str, work: Callable[[Any], Awaitable[Any]]) -> Any:
-    container = bootstrap(Settings(database_url=database_url))
-    try:
-        return await work(container)
-    finally:
-        await container.dispose()
-
-
 async def _my_cases(app: RunningApp, email: str) -> list[CaseChoice]:
     async def work(container: Any) -> list[CaseChoice]:
         actor = await users.actor_for_email(uow=container.uow(), email=email, face=Face.WEB)
         return await caseload_lookup.my_open_case_choices(uow=container.uow(), actor=actor)
 
-    return await _with_core(app.database_url, work)
-
-
-async def _contacts_on(app: RunningApp, email: str, case_id: int) -> list[ContactRead]:
-    async def work(container: Any) -> list[ContactRead]:
-        actor = await users.actor_for_email(uow=container.uow(), email=email, face=Face.WEB)
-        return await contacts.list_contacts(
-            uow=container.uow(), actor=actor, case_id=case_id, limit=1000
-        )
-
-    return await _with_core(app.database_url, work)
+    return await with_core(app.database_url, work)
 
 
 async def _another_sites_case(app: RunningApp, email: str) -> int:
@@ -64,7 +43,7 @@ async def _another_sites_case(app: RunningApp, email: str) -> int:
                 )
             )
 
-    return await _with_core(app.database_url, work)
+    return await with_core(app.database_url, work)
 
 
 class Actions:
@@ -98,7 +77,7 @@ async def test_a_case_manager_logs_a_contact_on_a_phone_in_a_few_taps_and_core_h
 ) -> None:
     web_app = running_app.url
     case = (await _my_cases(running_app, CASE_MANAGER))[0]
-    before = await _contacts_on(running_app, CASE_MANAGER, case.case_id)
+    before = await contacts_on_case(running_app, case.case_id)
     await sign_in_as(page, web_app, CASE_MANAGER)
 
     user = Actions(page)
@@ -122,7 +101,7 @@ async def test_a_case_manager_logs_a_contact_on_a_phone_in_a_few_taps_and_core_h
     await screenshot(page, "log-contact-saved")
     assert user.count <= MAX_ACTIONS, f"{user.count} actions to log one contact"
 
-    after = await _contacts_on(running_app, CASE_MANAGER, case.case_id)
+    after = await contacts_on_case(running_app, case.case_id)
     assert len(after) == len(before) + 1
     new = next(contact for contact in after if contact.id not in {c.id for c in before})
     assert new.contact_type is ContactType.FACE_TO_FACE  # the default
@@ -136,7 +115,7 @@ async def test_a_double_tap_on_save_logs_one_contact_and_disruption_offers_the_a
 ) -> None:
     web_app = running_app.url
     case = (await _my_cases(running_app, CASE_MANAGER))[1]
-    before = await _contacts_on(running_app, CASE_MANAGER, case.case_id)
+    before = await contacts_on_case(running_app, case.case_id)
     await sign_in_as(page, web_app, CASE_MANAGER)
     await _open_form(page, f"{web_app}/log?case={case.case_id}")
 
@@ -151,7 +130,7 @@ async def test_a_double_tap_on_save_logs_one_contact_and_disruption_offers_the_a
     await expect(page.locator("#confirmation")).to_contain_text(
         f"Logged 45 min contact on {case.reference}."
     )
-    after = await _contacts_on(running_app, CASE_MANAGER, case.case_id)
+    after = await contacts_on_case(running_app, case.case_id)
     assert len(after) == len(before) + 1, "a double tap saved the contact twice"
     new = next(contact for contact in after if contact.id not in {c.id for c in before})
     assert (new.contact_type, new.duration_minutes) == (ContactType.PHONE, 45)
@@ -173,7 +152,7 @@ async def test_an_empty_log_shows_the_error_summary_linking_to_the_case_and_the_
 ) -> None:
     web_app = running_app.url
     cases = await _my_cases(running_app, CASE_MANAGER)
-    before = await _contacts_on(running_app, CASE_MANAGER, cases[0].case_id)
+    before = await contacts_on_case(running_app, cases[0].case_id)
     await sign_in_as(page, web_app, CASE_MANAGER)
     await _open_form(page, f"{web_app}/log")
     await page.get_by_role("button", name="Save contact").click()
@@ -192,7 +171,7 @@ async def test_an_empty_log_shows_the_error_summary_linking_to_the_case_and_the_
     results = await Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
     await screenshot(page, "log-contact-errors")
-    assert len(await _contacts_on(running_app, CASE_MANAGER, cases[0].case_id)) == len(before)
+    assert len(await contacts_on_case(running_app, cases[0].case_id)) == len(before)
 
 
 async def test_another_sites_case_in_the_address_looks_like_no_case_at_all(
@@ -234,7 +213,7 @@ async def test_a_future_date_or_an_over_long_note_is_shown_by_its_field_and_noth
 ) -> None:
     web_app = running_app.url
     case = (await _my_cases(running_app, CASE_MANAGER))[0]
-    before = await _contacts_on(running_app, CASE_MANAGER, case.case_id)
+    before = await contacts_on_case(running_app, case.case_id)
     await sign_in_as(page, web_app, CASE_MANAGER)
     await _open_form(page, f"{web_app}/log?case={case.case_id}")
     await page.get_by_role("checkbox", name="Support").check()
@@ -272,4 +251,4 @@ async def test_a_future_date_or_an_over_long_note_is_shown_by_its_field_and_noth
     await expect(page.locator("#note-error")).to_have_count(0)
     await expect(page.get_by_role("button", name="Save contact")).to_be_enabled()
     await screenshot(page, "log-contact-future-date")
-    assert len(await _contacts_on(running_app, CASE_MANAGER, case.case_id)) == len(before)
+    assert len(await contacts_on_case(running_app, case.case_id)) == len(before)

@@ -18,7 +18,7 @@ from playwright.async_api import Locator, Page, expect
 from sqlalchemy import select
 
 from core.enums import PanelActionStatus
-from core.models import PanelAction, PanelAgendaItem
+from core.models import PanelAction, PanelAgendaItem, PanelMeeting, Site
 from core.services import panels
 from tests.e2e.web.conftest import RunningApp, screenshot, sign_in_as
 from tests.e2e.web.test_alerts_panel import (
@@ -57,8 +57,8 @@ async def test_a_coordinator_plans_a_meeting_and_the_owner_marks_the_action_done
 
     async def an_open_case_at_her(container: Any) -> str:
         coordinator = await actor(container, COORDINATOR)
-        choices = await panels.panel_planning_choices(uow=container.uow(), actor=coordinator)
-        her = next(choice for choice in choices if choice.site_code == "HER")
+        shown = await panels.panel_page(uow=container.uow(), actor=coordinator)
+        her = next(choice for choice in shown.planning_sites if choice.site_code == "HER")
         return her.cases[0].reference
 
     reference = await in_app_db(running_app.database_url, an_open_case_at_her)
@@ -77,12 +77,13 @@ async def test_a_coordinator_plans_a_meeting_and_the_owner_marks_the_action_done
     await expect(page.get_by_role("status")).to_contain_text("Panel meeting scheduled: Panel HER")
 
     async def the_new_meeting(container: Any) -> int:
-        coordinator = await actor(container, COORDINATOR)
         starts_at = datetime.combine(day, at, LONDON)
-        meetings = await panels.list_panel_meetings(
-            uow=container.uow(), actor=coordinator, starts_from=starts_at, limit=500
-        )
-        return next(m.id for m in meetings if m.starts_at == starts_at and m.site_code == "HER")
+        async with container.uow() as uow:
+            return await uow.session.scalar(
+                select(PanelMeeting.id)
+                .join(Site, Site.id == PanelMeeting.site_id)
+                .where(PanelMeeting.starts_at == starts_at, Site.code == "HER")
+            )
 
     meeting_id = await in_app_db(running_app.database_url, the_new_meeting)
     card = page.locator(f"li.card:has(#meeting-{meeting_id})")

@@ -10,7 +10,6 @@ time" (back to the date, the warning gone).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import reflex as rx
 
@@ -20,6 +19,8 @@ from core.schemas.clashes import AppointmentClash
 from core.services import appointments
 from ui.i18n import Translator
 from ui.labels import label
+from webapp.components.clash import ClashRow
+from webapp.components.clash import clash_warning as warning
 from webapp.components.forms import focus
 from webapp.handlers import Caller, signed_in
 from webapp.i18n import _
@@ -28,29 +29,19 @@ from webapp.pages.appointments.rows import MOMENT
 WARNING_ID = "clash-warning"
 
 
-@dataclass(frozen=True)
-class ClashRow:
-    """One appointment the booking would overlap: when, and the kind of place."""
-
-    key: str = ""
-    when: str = ""
-    place: str = ""
-
-
 def clash_rows(clashes: Iterable[object], words: Translator) -> list[ClashRow]:
-    return [
-        ClashRow(
-            key=str(clash.appointment_id),
-            when=words.gettext(
+    """Each appointment the booking would overlap: when, and the kind of place."""
+    rows = []
+    for clash in clashes:
+        if isinstance(clash, AppointmentClash):
+            when = words.gettext(
                 "{starts} to {ends}",
                 starts=words.format_datetime(clash.starts_at, MOMENT),
                 ends=words.format_time(clash.ends_at, "HH:mm"),
-            ),
-            place=label(clash.place_kind, words),
-        )
-        for clash in clashes
-        if isinstance(clash, AppointmentClash)
-    ]
+            )
+            place = label(clash.place_kind, words)
+            rows.append(ClashRow(key=str(clash.appointment_id), text=f"{when} · {place}"))
+    return rows
 
 
 class BookingClash(rx.State, mixin=True):
@@ -102,36 +93,19 @@ class BookingClash(rx.State, mixin=True):
 
 
 def clash_warning(state: type[BookingClash]) -> rx.Component:
-    """The GOV.UK-style warning above the booking form while a clash is waiting for a choice."""
-    row = lambda clash: rx.el.li(clash.when, " · ", clash.place, key=clash.key)  # noqa: E731
-    return rx.cond(
-        state.clashes.length() > 0,  # type: ignore[attr-defined]
-        rx.el.div(
-            rx.el.h2(
-                _("This case already has an appointment at that time"), class_name="heading-m"
-            ),
-            rx.el.ul(rx.foreach(state.clashes, row), class_name="list clash-list"),
-            rx.el.p(_("Change the time, or book it anyway if both are meant to happen.")),
-            rx.el.div(
-                rx.el.button(
-                    rx.cond(state.saving, _("Saving…"), _("Save anyway")),  # type: ignore[attr-defined]
-                    type="button",
-                    id="save-anyway",
-                    on_click=state.save_anyway,
-                    disabled=state.saving,  # type: ignore[attr-defined]
-                    class_name="button button-warning",
-                ),
-                rx.el.button(
-                    _("Change the time"),
-                    type="button",
-                    on_click=state.change_time,
-                    class_name="button button-secondary",
-                ),
-                class_name="button-group",
-            ),
-            id=WARNING_ID,
-            tab_index=-1,
-            role="alert",
-            class_name="warning-panel",
+    """The warning above the booking form while a clash is waiting for a choice."""
+    return warning(
+        state.clashes,
+        heading=_("This case already has an appointment at that time"),
+        advice=_("Change the time, or book it anyway if both are meant to happen."),
+        save_anyway=rx.el.button(
+            rx.cond(state.saving, _("Saving…"), _("Save anyway")),  # type: ignore[attr-defined]
+            type="button",
+            id="save-anyway",
+            on_click=state.save_anyway,
+            disabled=state.saving,  # type: ignore[attr-defined]
+            class_name="button button-warning",
         ),
+        change_time=state.change_time,
+        warning_id=WARNING_ID,
     )

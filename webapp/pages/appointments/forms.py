@@ -11,18 +11,15 @@ from typing import Any
 import reflex as rx
 
 from core.enums import AppointmentStatus, PlaceKind
-from core.schemas.common import LONG_TEXT_MAX_LENGTH
 from ui.labels import LABELS
 from webapp.components.case_question import case_question
+from webapp.components.contact_questions import minutes_question, note_question
 from webapp.components.forms import (
-    character_count,
     date_time_input,
-    field_error,
     fieldset,
-    group_class,
     radio,
 )
-from webapp.i18n import _, both_languages
+from webapp.i18n import _
 from webapp.pages.appointments.rows import DURATIONS, OUTCOMES
 from webapp.pages.appointments.state import AppointmentsState
 
@@ -44,21 +41,6 @@ def _when_question(legend: Any, hint: Any) -> rx.Component:
         defaults=(state.form_date[0], state.form_date[1], state.form_date[2]),
         time_default=state.form_time,
     )
-
-
-def _length_question() -> rx.Component:
-    state = AppointmentsState
-    items = [
-        radio(
-            "minutes",
-            str(minutes),
-            both_languages("{minutes} min", minutes=minutes),
-            f"minutes-{minutes}",
-            state.minutes == str(minutes),
-        )
-        for minutes in DURATIONS
-    ]
-    return fieldset("minutes-legend", _("How long will it be?"), items, inline=True)
 
 
 def _place_question() -> rx.Component:
@@ -132,66 +114,54 @@ def _detail(term: Any, value: Any) -> rx.Component:
 # --- the forms --------------------------------------------------------------------------------
 
 
-def book_form() -> rx.Component:
-    state = AppointmentsState
+def _form(*questions: rx.Component, submit: rx.Component, on_submit: Any) -> rx.Component:
+    """One of the page's forms: its one-time key, the questions, the submit button and Back."""
     return rx.el.form(
         _hidden_key(),
-        _case_question(),
-        _when_question(_("When is it?"), _("For example, 27 3 2026 and 14:30. Times are UK time.")),
-        _length_question(),
-        _place_question(),
-        rx.el.div(
-            _submit(_("Book appointment")),
-            back_button(),
-            class_name="button-group",
-        ),
-        key=state.form_key,
-        on_submit=state.book,
+        *questions,
+        rx.el.div(submit, back_button(), class_name="button-group"),
+        key=AppointmentsState.form_key,
+        on_submit=on_submit,
         no_validate=True,
     )
 
 
-def reschedule_form() -> rx.Component:
+def book_form() -> rx.Component:
     state = AppointmentsState
-    return rx.el.form(
-        _hidden_key(),
+    return _form(
+        _case_question(),
+        _when_question(_("When is it?"), _("For example, 27 3 2026 and 14:30. Times are UK time.")),
+        minutes_question(_("How long will it be?"), DURATIONS, state.minutes),
+        _place_question(),
+        submit=_submit(_("Book appointment")),
+        on_submit=state.book,
+    )
+
+
+def reschedule_form() -> rx.Component:
+    return _form(
         _chosen_summary(),
         _when_question(
             _("When is the new time?"),
             _("For example, 27 3 2026 and 14:30. It keeps the same length."),
         ),
         _place_question(),
-        rx.el.div(
-            _submit(_("Reschedule appointment")),
-            back_button(),
-            class_name="button-group",
-        ),
-        key=state.form_key,
-        on_submit=state.reschedule,
-        no_validate=True,
+        submit=_submit(_("Reschedule appointment")),
+        on_submit=AppointmentsState.reschedule,
     )
 
 
 def cancel_form() -> rx.Component:
-    state = AppointmentsState
-    return rx.el.form(
-        _hidden_key(),
+    return _form(
         _chosen_summary(),
         rx.el.p(_("The reminders for this appointment will not be sent.")),
-        rx.el.div(
-            _submit(_("Yes, cancel the appointment"), warning=True, element_id="cancel-button"),
-            back_button(),
-            class_name="button-group",
-        ),
-        key=state.form_key,
-        on_submit=state.cancel,
-        no_validate=True,
+        submit=_submit(_("Yes, cancel the appointment"), warning=True, element_id="cancel-button"),
+        on_submit=AppointmentsState.cancel,
     )
 
 
 def outcome_form() -> rx.Component:
     state = AppointmentsState
-    count, recount = character_count("note", LONG_TEXT_MAX_LENGTH)
     items = [
         radio(
             "status",
@@ -202,8 +172,7 @@ def outcome_form() -> rx.Component:
         )
         for status in OUTCOMES
     ]
-    return rx.el.form(
-        _hidden_key(),
+    return _form(
         _chosen_summary(),
         fieldset(
             "status-legend",
@@ -212,38 +181,9 @@ def outcome_form() -> rx.Component:
             error=state.outcome_error,
             error_id="status",
         ),
-        rx.el.div(
-            rx.el.label(_("Note (optional)"), html_for="note", class_name="label"),
-            rx.el.div(
-                _("What happened and what comes next. No victim's name or address."),
-                id="note-hint",
-                class_name="hint",
-            ),
-            field_error(state.note_error, "note-error"),
-            rx.el.textarea(
-                id="note",
-                name="note",
-                rows=3,
-                max_length=2 * LONG_TEXT_MAX_LENGTH,  # a stop to a megabyte's paste
-                class_name=rx.cond(state.note_error != "", "textarea textarea-error", "textarea"),
-                aria_describedby=rx.cond(
-                    state.note_error != "",
-                    "note-hint note-error note-count-hint",
-                    "note-hint note-count-hint",
-                ),
-                on_change=recount,
-            ),
-            count,
-            class_name=group_class(state.note_error),
-        ),
-        rx.el.div(
-            _submit(_("Record outcome")),
-            back_button(),
-            class_name="button-group",
-        ),
-        key=state.form_key,
+        note_question(state.note_error, rows=3),
+        submit=_submit(_("Record outcome")),
         on_submit=state.record_outcome,
-        no_validate=True,
     )
 
 

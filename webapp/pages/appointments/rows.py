@@ -17,7 +17,6 @@ from ui.labels import label
 LIST, BOOK, RESCHEDULE, CANCEL, OUTCOME = "list", "book", "reschedule", "cancel", "outcome"
 DURATIONS = (30, 45, 60, 90)
 DEFAULT_MINUTES = 60
-MAX_CASE_RADIOS = 10  # more open cases than this: a drop-down list instead of radios
 UPCOMING_DAYS = 90
 MOMENT = "EEE d MMM yyyy, HH:mm"
 OUTCOMES = (AppointmentStatus.ATTENDED, AppointmentStatus.DID_NOT_ATTEND)

@@ -46,7 +46,6 @@ from webapp.pages.appointments.rows import (
     DEFAULT_MINUTES,
     DURATIONS,
     LIST,
-    MAX_CASE_RADIOS,
     MISSING_CASE,
     MISSING_OUTCOME,
     MISSING_PLACE,
@@ -64,7 +63,7 @@ from webapp.pages.appointments.rows import (
     next_booking,
     next_free_week,
 )
-from webapp.pages.case_options import CaseOption, case_options
+from webapp.pages.case_options import CaseChoice
 from webapp.state import AppState
 
 # What went wrong, by question: (the id of the field the summary links to, the message).
@@ -72,25 +71,21 @@ Problems = dict[str, tuple[str, str]]
 QUESTIONS = ("case", "when", "place", "outcome", "note")
 
 
-class AppointmentsState(BookingClash, AppState):
+class AppointmentsState(BookingClash, CaseChoice, AppState):
     loaded: bool = False
-    not_found: bool = False
     view: str = LIST
     awaiting: list[AppointmentRow] = []  # started, still "scheduled": each needs an outcome
     upcoming: list[AppointmentRow] = []
-    cases: list[CaseOption] = []  # the cases I may book on
     confirmation: str = ""
     chosen: AppointmentRow = NO_APPOINTMENT  # the appointment being changed or answered
     # The open form (a new form_key re-mounts it with these defaults).
     form_key: str = ""
-    selected_case: str = ""
     minutes: str = str(DEFAULT_MINUTES)
     place_kind: str = ""
     form_date: list[str] = ["", "", ""]  # day, month, year
     form_time: str = ""
     saving: bool = False
     errors: list[FieldError] = []
-    case_error: str = ""
     when_error: str = ""
     place_error: str = ""
     outcome_error: str = ""
@@ -99,17 +94,6 @@ class AppointmentsState(BookingClash, AppState):
     next_case_id: str = ""
     next_reference: str = ""
     _next: NextBooking = NextBooking()
-
-    @rx.var
-    def case_field_id(self) -> str:
-        """Where the error summary's link for the case goes: the first choice."""
-        if len(self.cases) > MAX_CASE_RADIOS or not self.cases:
-            return "case-select"
-        return f"case-{self.cases[0].id}"
-
-    @rx.var
-    def many_cases(self) -> bool:
-        return len(self.cases) > MAX_CASE_RADIOS
 
     # --- hooks of ``signed_in`` -----------------------------------------------------------------
 
@@ -168,11 +152,8 @@ class AppointmentsState(BookingClash, AppState):
         query = self.router.url.query_parameters
         answering = query.get("outcome", "").strip()
         requested = "" if answering else query.get("case", "").strip()
-        options = await case_options(caller, requested)
-        self.not_found = options is None
-        if options is None:
+        if not await self._load_cases(caller, requested):
             return
-        self.cases = options
         self._drop_messages()
         self.next_case_id = self.next_reference = ""
         await self._refresh(caller)

@@ -34,6 +34,7 @@ from webapp.pages.case.form import (
     CaseFormState,
     Choice,
     Problems,
+    SaveCaseForm,
     build,
     choice_radios,
     choices,
@@ -70,7 +71,7 @@ def text(form: dict[str, Any], name: str) -> str | None:
 # --- allocate ---------------------------------------------------------------------------------
 
 
-class AllocateState(CaseFormState):
+class AllocateState(SaveCaseForm, CaseFormState):
     case_manager_error: str = ""
     case_managers: list[Choice] = []
     QUESTIONS: ClassVar = (("case_manager", "case_manager-legend"),)
@@ -90,23 +91,23 @@ class AllocateState(CaseFormState):
         people = [(str(p.user_id), p.display_name) for p in shown.case_managers]
         self.case_managers = choices("case_manager_id", people)
 
-    @rx.event
-    @signed_in
-    async def submit(self, caller: Caller, form: dict[str, Any]):  # type: ignore[no-untyped-def]
-        if not self._fresh(form):
-            return None
-        names = {c.value: c.label for c in self.case_managers}
+    def _read(self, form: dict[str, Any], words: Translator, problems: Problems) -> Any:
         chosen = str(form.get("case_manager_id") or "")
-        if chosen not in names:
-            return self._fail({"case_manager": caller.words.gettext(NO_CASE_MANAGER)})
-        data = CaseAllocate(version=self._version, case_manager_id=int(chosen))
+        if chosen not in {c.value for c in self.case_managers}:
+            problems["case_manager"] = words.gettext(NO_CASE_MANAGER)
+            return None
+        return CaseAllocate(version=self._version, case_manager_id=int(chosen))
+
+    async def _save(self, caller: Caller, data: CaseAllocate) -> str:
         case = await cases.allocate_case(
             uow=caller.uow(), actor=caller.actor, case_id=self._case_id, data=data
         )
-        message = caller.words.gettext(
-            "{reference} allocated to {name}.", reference=case.reference, name=names[chosen]
+        names = {c.value: c.label for c in self.case_managers}
+        return caller.words.gettext(
+            "{reference} allocated to {name}.",
+            reference=case.reference,
+            name=names[str(data.case_manager_id)],
         )
-        return await self._saved(message)
 
 
 def allocate_page() -> rx.Component:
@@ -125,7 +126,7 @@ def allocate_page() -> rx.Component:
 # --- change stage -----------------------------------------------------------------------------
 
 
-class StageState(CaseFormState):
+class StageState(SaveCaseForm, CaseFormState):
     to_stage_error: str = ""
     effective_on_error: str = ""
     reason_error: str = ""
@@ -136,7 +137,6 @@ class StageState(CaseFormState):
         ("effective_on", "effective_on"),
         ("reason", "reason"),
     )
-    FIELD_QUESTIONS: ClassVar = {"effective_on": "effective_on", "reason": "reason"}
 
     @rx.event
     @signed_in
@@ -146,30 +146,27 @@ class StageState(CaseFormState):
             self.current_stage = label(case.stage, caller.words)
             self.today_parts = list(date_parts(today(caller)))
 
-    @rx.event
-    @signed_in
-    async def submit(self, caller: Caller, form: dict[str, Any]):  # type: ignore[no-untyped-def]
-        if not self._fresh(form):
-            return None
-        words, problems = caller.words, {}
+    def _read(self, form: dict[str, Any], words: Translator, problems: Problems) -> Any:
         to_stage = str(form.get("to_stage") or "")
         if to_stage not in {s.value for s in WORKING_STAGES}:
             problems["to_stage"] = words.gettext(NO_STAGE)
         day = date_or_problem(form, problems, words)
         if problems:
-            return self._fail(problems)
-        data = build(
+            return None
+        return build(
             StageMove,
             version=self._version,
             to_stage=to_stage,
             reason=text(form, "reason"),
             effective_on=day,
         )
+
+    async def _save(self, caller: Caller, data: StageMove) -> str:
         case = await cases.change_stage(
             uow=caller.uow(), actor=caller.actor, case_id=self._case_id, data=data
         )
-        stage = label(case.stage, words)
-        return await self._saved(words.gettext("Stage changed to {stage}.", stage=stage))
+        stage = label(case.stage, caller.words)
+        return caller.words.gettext("Stage changed to {stage}.", stage=stage)
 
 
 def dated(state: Any, legend: rx.Var | str, name: str = "effective_on") -> rx.Component:
@@ -205,7 +202,7 @@ def stage_page() -> rx.Component:
 # --- close ------------------------------------------------------------------------------------
 
 
-class CloseState(DatedCaseForm, CaseFormState):
+class CloseState(DatedCaseForm, SaveCaseForm, CaseFormState):
     OFFER: ClassVar = Offer.CLOSE_CASE
     reason_error: str = ""
     reason_other_error: str = ""
@@ -215,27 +212,17 @@ class CloseState(DatedCaseForm, CaseFormState):
         ("reason_other", "reason_other"),
         ("effective_on", "effective_on"),
     )
-    FIELD_QUESTIONS: ClassVar = {
-        "reason": "reason",
-        "reason_other": "reason_other",
-        "effective_on": "effective_on",
-    }
 
-    @rx.event
-    @signed_in
-    async def submit(self, caller: Caller, form: dict[str, Any]):  # type: ignore[no-untyped-def]
-        if not self._fresh(form):
-            return None
-        problems: Problems = {}
-        day = date_or_problem(form, problems, caller.words)
+    def _read(self, form: dict[str, Any], words: Translator, problems: Problems) -> Any:
+        day = date_or_problem(form, problems, words)
         if problems:
-            return self._fail(problems)
+            return None
         answers = {abuse.value: str(form.get(f"abuse_{abuse.value}") or "") for abuse in AbuseType}
         abuse = build(
             AbuseProfile,
             **{key: {"yes": True, "no": False}.get(value) for key, value in answers.items()},
         )
-        data = build(
+        return build(
             CaseClose,
             version=self._version,
             reason=str(form.get("reason") or "") or None,
@@ -243,12 +230,12 @@ class CloseState(DatedCaseForm, CaseFormState):
             abuse_at_closure=abuse,
             effective_on=day,
         )
+
+    async def _save(self, caller: Caller, data: CaseClose) -> str:
         case = await cases.close_case(
             uow=caller.uow(), actor=caller.actor, case_id=self._case_id, data=data
         )
-        return await self._saved(
-            caller.words.gettext("{reference} closed.", reference=case.reference)
-        )
+        return caller.words.gettext("{reference} closed.", reference=case.reference)
 
 
 def close_page() -> rx.Component:
@@ -291,33 +278,28 @@ def close_page() -> rx.Component:
 # --- reopen -----------------------------------------------------------------------------------
 
 
-class ReopenState(DatedCaseForm, CaseFormState):
+class ReopenState(DatedCaseForm, SaveCaseForm, CaseFormState):
     OFFER: ClassVar = Offer.REOPEN_CASE
     reason_error: str = ""
     effective_on_error: str = ""
     QUESTIONS: ClassVar = (("reason", "reason"), ("effective_on", "effective_on"))
-    FIELD_QUESTIONS: ClassVar = {"reason": "reason", "effective_on": "effective_on"}
 
-    @rx.event
-    @signed_in
-    async def submit(self, caller: Caller, form: dict[str, Any]):  # type: ignore[no-untyped-def]
-        if not self._fresh(form):
-            return None
-        problems: Problems = {}
+    def _read(self, form: dict[str, Any], words: Translator, problems: Problems) -> Any:
         reason = text(form, "reason")
         if reason is None:
-            problems["reason"] = caller.words.gettext(NO_REASON)
-        day = date_or_problem(form, problems, caller.words)
+            problems["reason"] = words.gettext(NO_REASON)
+        day = date_or_problem(form, problems, words)
         if problems:
-            return self._fail(problems)
-        data = build(CaseReopen, version=self._version, reason=reason, effective_on=day)
+            return None
+        return build(CaseReopen, version=self._version, reason=reason, effective_on=day)
+
+    async def _save(self, caller: Caller, data: CaseReopen) -> str:
         case = await cases.reopen_case(
             uow=caller.uow(), actor=caller.actor, case_id=self._case_id, data=data
         )
-        message = caller.words.gettext(
+        return caller.words.gettext(
             "{reference} reopened. Allocate it to a case manager.", reference=case.reference
         )
-        return await self._saved(message)
 
 
 def reopen_page() -> rx.Component:
@@ -334,12 +316,12 @@ def reopen_page() -> rx.Component:
 # --- transfer ---------------------------------------------------------------------------------
 
 
-class TransferState(CaseFormState):
+class TransferState(SaveCaseForm, CaseFormState):
     to_site_error: str = ""
     reason_error: str = ""
     site_choices: list[Choice] = []
     QUESTIONS: ClassVar = (("to_site", "to_site-legend"), ("reason", "reason"))
-    FIELD_QUESTIONS: ClassVar = {"to_site_id": "to_site", "reason": "reason"}
+    FIELD_QUESTIONS: ClassVar = {"to_site_id": "to_site"}
 
     def _field_id(self, question: str, field_id: str) -> str:
         if question == "to_site" and self.site_choices:
@@ -362,32 +344,29 @@ class TransferState(CaseFormState):
         ]
         self.site_choices = choices("to_site_id", options)
 
-    @rx.event
-    @signed_in
-    async def submit(self, caller: Caller, form: dict[str, Any]):  # type: ignore[no-untyped-def]
-        if not self._fresh(form):
-            return None
+    def _read(self, form: dict[str, Any], words: Translator, problems: Problems) -> Any:
         chosen = str(form.get("to_site_id") or "")
         if chosen not in {c.value for c in self.site_choices}:
-            return self._fail({"to_site": caller.words.gettext(NO_SITE)})
-        old = self.reference
-        data = build(
+            problems["to_site"] = words.gettext(NO_SITE)
+            return None
+        return build(
             CaseTransfer,
             version=self._version,
             to_site_id=int(chosen),
             reason=text(form, "reason"),
         )
+
+    async def _save(self, caller: Caller, data: CaseTransfer) -> str:
         case = await cases.transfer_case(
             uow=caller.uow(), actor=caller.actor, case_id=self._case_id, data=data
         )
-        message = caller.words.gettext(
+        return caller.words.gettext(
             "Case transferred to {site}. Its new reference is {reference}; {old} still finds"
             " it. Allocate it to a case manager there.",
             site=case.site_code,
             reference=case.reference,
-            old=old,
+            old=self.reference,
         )
-        return await self._saved(message)
 
 
 def transfer_page() -> rx.Component:

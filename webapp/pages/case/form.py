@@ -3,9 +3,11 @@ action on it), the error summary with each message by its question, and, after s
 confirmation back on the case's page.
 
 Each page is a substate of ``CaseFormState`` naming its questions (``QUESTIONS``: question,
-the id of its first field) and which of core's fields each question answers
-(``FIELD_QUESTIONS``: core's ``error.details['field']`` -> question), and holding one
-``<question>_error`` var per question.
+the id of its first field) and, where core names a field otherwise than the question that
+answers it, which question that is (``FIELD_QUESTIONS``: core's ``error.details['field']`` ->
+question; a field named as a question is that question), and holding one ``<question>_error``
+var per question. Its Save is ``SaveCaseForm``'s: the page reads the form (``_read``) and calls
+its one service (``_save``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from core.errors import DomainError, NotFound, NotPermitted
 from core.schemas.cases import CaseRead
 from core.schemas.common import input_error
 from core.services import cases
+from ui.i18n import Translator
 from ui.labels import LABELS
 from webapp import routes
 from webapp.components.forms import (
@@ -35,7 +38,7 @@ from webapp.components.forms import (
     radio,
 )
 from webapp.components.layout import page
-from webapp.handlers import Caller
+from webapp.handlers import Caller, signed_in
 from webapp.i18n import _
 from webapp.pages.case.state import CASE_ID, FOUND, LOADING, MISSING, CaseState
 from webapp.state import AppState
@@ -91,7 +94,9 @@ class CaseFormState(AppState):
             self.status = MISSING
             return None
         field = str(error.details.get("field") or "")
-        question = self.FIELD_QUESTIONS.get(field, self.QUESTIONS[0][0])
+        question = self.FIELD_QUESTIONS.get(field, field)
+        if question not in {asked for asked, _field in self.QUESTIONS}:
+            question = self.QUESTIONS[0][0]
         return self._fail({question: message})
 
     def _fail(self, problems: Problems) -> rx.event.EventSpec:
@@ -125,6 +130,32 @@ class CaseFormState(AppState):
         case_page = await self.get_state(CaseState)
         case_page.tell(case_id or self._case_id, message)
         return rx.redirect(routes.case_path(case_id or self._case_id))
+
+
+class SaveCaseForm(rx.State, mixin=True):
+    """Save, the same on every case form: once per form drawn, each problem by its question,
+    else the page's one service and back to the case with its confirmation. Mixed in before
+    ``CaseFormState`` (whose helpers it calls); the page writes ``_read`` and ``_save``."""
+
+    @rx.event
+    @signed_in
+    async def submit(self, caller: Caller, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+        if not self._fresh(form):  # type: ignore[attr-defined]
+            return None
+        problems: Problems = {}
+        data = self._read(form, caller.words, problems)
+        if problems or data is None:
+            return self._fail(problems)  # type: ignore[attr-defined]
+        message = await self._save(caller, data)
+        return await self._saved(message)  # type: ignore[attr-defined]
+
+    def _read(self, form: dict[str, Any], words: Translator, problems: Problems) -> Any:
+        """What the form asks core to do, or None with ``problems`` noted."""
+        raise NotImplementedError
+
+    async def _save(self, caller: Caller, data: Any) -> str:
+        """Core's one service for ``data``; the confirmation to show on the case."""
+        raise NotImplementedError
 
 
 def build(model: type[Model], **values: Any) -> Model:

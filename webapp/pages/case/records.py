@@ -13,7 +13,7 @@ from core.enums import MaracAppearanceType, PoliceIncidentType, RiskLevel, Role
 from core.errors import DomainError
 from core.schemas.risk import MaracAppearanceCreate, PoliceIncidentCreate, RiskAssessmentCreate
 from core.services import risk
-from ui.i18n import N_
+from ui.i18n import N_, Translator
 from ui.labels import label
 from webapp.components.dash import dash_answers, dash_checklist, dash_field_id
 from webapp.components.forms import fieldset, text_field
@@ -25,6 +25,7 @@ from webapp.pages.case.form import (
     CaseFormState,
     Choice,
     Problems,
+    SaveCaseForm,
     build,
     choice_radios,
     choices,
@@ -39,7 +40,7 @@ ASSESSORS = (Role.CASE_MANAGER, Role.IDVA, Role.SERVICE_MANAGER)
 # --- risk -------------------------------------------------------------------------------------
 
 
-class RiskState(CaseFormState):
+class RiskState(SaveCaseForm, CaseFormState):
     dash_error: str = ""
     dash_score_error: str = ""
     level_error: str = ""
@@ -54,13 +55,7 @@ class RiskState(CaseFormState):
         ("reason", "reason"),
         ("assessor_role", "assessor_role-legend"),
     )
-    FIELD_QUESTIONS: ClassVar = {
-        "dash_answers": "dash",
-        "dash_score": "dash_score",
-        "level": "level",
-        "reason": "reason",
-        "assessor_role": "assessor_role",
-    }
+    FIELD_QUESTIONS: ClassVar = {"dash_answers": "dash"}
 
     def _field_id(self, question: str, field_id: str) -> str:
         if question == "assessor_role" and self.assessor_choices:
@@ -83,15 +78,12 @@ class RiskState(CaseFormState):
         roles = [(role.value, label(role, caller.words)) for role in ASSESSORS if role in held]
         self.assessor_choices = choices("assessor_role", roles) if len(roles) > 1 else []
 
-    @rx.event
-    @signed_in
-    async def submit(self, caller: Caller, form: dict[str, Any]):  # type: ignore[no-untyped-def]
-        if not self._fresh(form):
-            return None
+    def _read(self, form: dict[str, Any], words: Translator, problems: Problems) -> Any:
         score_text = str(form.get("dash_score") or "").strip()
         if score_text and not score_text.isdigit():
-            return self._fail({"dash_score": caller.words.gettext(BAD_SCORE)})
-        data = build(
+            problems["dash_score"] = words.gettext(BAD_SCORE)
+            return None
+        return build(
             RiskAssessmentCreate,
             case_id=self._case_id,
             level=str(form.get("level") or "") or None,
@@ -100,11 +92,12 @@ class RiskState(CaseFormState):
             reason=text(form, "reason"),
             assessor_role=str(form.get("assessor_role") or "") or None,
         )
+
+    async def _save(self, caller: Caller, data: RiskAssessmentCreate) -> str:
         made = await risk.record_risk_assessment(uow=caller.uow(), actor=caller.actor, data=data)
-        message = caller.words.gettext(
+        return caller.words.gettext(
             "Risk assessment recorded: {level}.", level=label(made.level, caller.words)
         )
-        return await self._saved(message)
 
 
 def risk_page() -> rx.Component:
@@ -144,34 +137,40 @@ def risk_page() -> rx.Component:
     )
 
 
+def description_question(state: type[MaracState] | type[IncidentState]) -> rx.Component:
+    """What happened, in a few words, on a MARAC appearance or a police incident."""
+    return textarea(
+        "description",
+        _("What happened (optional)"),
+        state.description_error,
+        hint=_("Up to 500 characters. No victim's name or address."),
+    )
+
+
 # --- MARAC ------------------------------------------------------------------------------------
 
 
-class MaracState(DatedCaseForm, CaseFormState):
+class MaracState(DatedCaseForm, SaveCaseForm, CaseFormState):
     OFFER: ClassVar = Offer.RECORD_MARAC
     heard_on_error: str = ""
     description_error: str = ""
     QUESTIONS: ClassVar = (("heard_on", "heard_on"), ("description", "description"))
-    FIELD_QUESTIONS: ClassVar = {"heard_on": "heard_on", "description": "description"}
 
-    @rx.event
-    @signed_in
-    async def submit(self, caller: Caller, form: dict[str, Any]):  # type: ignore[no-untyped-def]
-        if not self._fresh(form):
+    def _read(self, form: dict[str, Any], words: Translator, problems: Problems) -> Any:
+        day = date_or_problem(form, problems, words, "heard_on")
+        if day is None:
             return None
-        problems: Problems = {}
-        day = date_or_problem(form, problems, caller.words, "heard_on")
-        if problems or day is None:
-            return self._fail(problems)
-        data = build(
+        return build(
             MaracAppearanceCreate,
             case_id=self._case_id,
             heard_on=day,
             appearance_type=str(form.get("appearance_type") or "") or None,
             description=text(form, "description"),
         )
+
+    async def _save(self, caller: Caller, data: MaracAppearanceCreate) -> str:
         await risk.record_marac_appearance(uow=caller.uow(), actor=caller.actor, data=data)
-        return await self._saved(caller.words.gettext("MARAC appearance recorded."))
+        return caller.words.gettext("MARAC appearance recorded.")
 
 
 def marac_page() -> rx.Component:
@@ -185,12 +184,7 @@ def marac_page() -> rx.Component:
             _("Was it the first appearance or a repeat? (optional)"),
             *enum_radios("appearance_type", list(MaracAppearanceType)),
         ),
-        textarea(
-            "description",
-            _("What happened (optional)"),
-            state.description_error,
-            hint=_("Up to 500 characters. No victim's name or address."),
-        ),
+        description_question(state),
         save=_("Save"),
     )
 
@@ -198,7 +192,7 @@ def marac_page() -> rx.Component:
 # --- police incident --------------------------------------------------------------------------
 
 
-class IncidentState(DatedCaseForm, CaseFormState):
+class IncidentState(DatedCaseForm, SaveCaseForm, CaseFormState):
     OFFER: ClassVar = Offer.RECORD_INCIDENT
     occurred_on_error: str = ""
     police_reference_error: str = ""
@@ -208,22 +202,12 @@ class IncidentState(DatedCaseForm, CaseFormState):
         ("police_reference", "police_reference"),
         ("description", "description"),
     )
-    FIELD_QUESTIONS: ClassVar = {
-        "occurred_on": "occurred_on",
-        "police_reference": "police_reference",
-        "description": "description",
-    }
 
-    @rx.event
-    @signed_in
-    async def submit(self, caller: Caller, form: dict[str, Any]):  # type: ignore[no-untyped-def]
-        if not self._fresh(form):
+    def _read(self, form: dict[str, Any], words: Translator, problems: Problems) -> Any:
+        day = date_or_problem(form, problems, words, "occurred_on")
+        if day is None:
             return None
-        problems: Problems = {}
-        day = date_or_problem(form, problems, caller.words, "occurred_on")
-        if problems or day is None:
-            return self._fail(problems)
-        data = build(
+        return build(
             PoliceIncidentCreate,
             case_id=self._case_id,
             occurred_on=day,
@@ -231,8 +215,10 @@ class IncidentState(DatedCaseForm, CaseFormState):
             incident_type=str(form.get("incident_type") or "") or None,
             description=text(form, "description"),
         )
+
+    async def _save(self, caller: Caller, data: PoliceIncidentCreate) -> str:
         await risk.record_police_incident(uow=caller.uow(), actor=caller.actor, data=data)
-        return await self._saved(caller.words.gettext("Police incident recorded."))
+        return caller.words.gettext("Police incident recorded.")
 
 
 def incident_page() -> rx.Component:
@@ -251,11 +237,6 @@ def incident_page() -> rx.Component:
             label=_("Police reference (optional)"),
             error=state.police_reference_error,
         ),
-        textarea(
-            "description",
-            _("What happened (optional)"),
-            state.description_error,
-            hint=_("Up to 500 characters. No victim's name or address."),
-        ),
+        description_question(state),
         save=_("Save"),
     )

@@ -306,7 +306,7 @@ class CaseState(AppState):
     def _show_work(self, case: CaseRead, work: list[InterventionRead], caller: Caller) -> None:
         manage = offers_on_case(caller.actor, Offer.MANAGE_INTERVENTIONS, case)
         self.intervention_rows = [_intervention(item, manage, caller.words) for item in work]
-        may_add = manage and case.stage is not Stage.CLOSED  # core takes none on a closed case
+        may_add = offers_on_case(caller.actor, Offer.ADD_INTERVENTION, case)
         self.add_intervention_href = routes.intervention_path(case.id) if may_add else ""
 
     def _show_people(self, case: CaseRead, linked: CasePeopleRead | None, caller: Caller) -> None:

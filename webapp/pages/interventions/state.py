@@ -1,5 +1,6 @@
 """The intervention page's state: add one (``/case/ID/interventions/new``) or update one's
-status. Shown only when ``core.areas`` offers ``MANAGE_INTERVENTIONS`` on the case; every
+status. Shown only when ``core.areas`` offers ``ADD_INTERVENTION`` (an open case) or
+``MANAGE_INTERVENTIONS`` on the case; every
 save is core's (``interventions.add_intervention`` / ``update_intervention_status``)."""
 
 from __future__ import annotations
@@ -111,7 +112,8 @@ class InterventionState(AppState):
         self._case_id, self._intervention_id = int(raw_case), int(raw_id) if self.editing else 0
         actor, words = caller.actor, caller.words
         case = await cases.get_case(uow=caller.uow(), actor=actor, case_id=self._case_id)
-        if not offers_on_case(actor, Offer.MANAGE_INTERVENTIONS, case):
+        offer = Offer.MANAGE_INTERVENTIONS if self.editing else Offer.ADD_INTERVENTION
+        if not offers_on_case(actor, offer, case):
             self.status = MISSING
             return
         self.case_reference, self.case_href = case.reference, routes.case_path(case.id)

@@ -17,6 +17,7 @@ from webapp.components.forms import (
     radio,
 )
 from webapp.components.layout import page
+from webapp.components.saved import saved_on_case
 from webapp.i18n import _
 from webapp.pages.interventions.state import FOUND, MISSING, SAVED, InterventionState
 
@@ -137,28 +138,7 @@ def intervention_page() -> rx.Component:
                     rx.cond(S.editing, _update_form(), _add_form()),
                 ),
             ),
-            (
-                SAVED,
-                rx.fragment(
-                    rx.el.div(
-                        rx.el.h2(_("Saved"), class_name="panel-title"),
-                        rx.el.p(S.saved_message, class_name="panel-body"),
-                        id="confirmation",
-                        tab_index=-1,
-                        role="status",
-                        class_name="panel",
-                    ),
-                    rx.el.p(
-                        rx.el.a(
-                            _("Go to the case"),
-                            " ",
-                            S.case_reference,
-                            href=S.case_href,
-                            class_name="link-large",
-                        )
-                    ),
-                ),
-            ),
+            (SAVED, saved_on_case(S.saved_message, S.case_reference, S.case_href)),
             (MISSING, rx.el.p(_("If you typed the web address, check it is correct."))),
             rx.el.p(_("Loading…"), role="status"),
         ),

@@ -30,14 +30,13 @@ from webapp.components.forms import (
     parse_date_time_parts,
 )
 from webapp.handlers import Caller, signed_in
-from webapp.pages.case_options import CaseOption, case_options
+from webapp.pages.case_options import CaseChoice
 from webapp.state import AppState
 
 DURATIONS = (15, 30, 45, 60, 90)  # the bot's presets
 DEFAULT_MINUTES = 30
 DEFAULT_CONTACT_TYPE = ContactType.FACE_TO_FACE
 _DURATION_ANSWERS = frozenset(str(minutes) for minutes in DURATIONS)
-MAX_CASE_RADIOS = 10  # more open cases than this: a drop-down list instead of radios
 
 MISSING_CASE = N_("Select the case this contact is on")
 BAD_WHEN = N_("Enter the date and time of the contact, like 27 3 2026 and 14:30")
@@ -55,20 +54,16 @@ Problems = dict[str, tuple[str, str]]  # question -> (the id of its field, the m
 QUESTIONS = ("case", "category", "when", "note")
 
 
-class LogContactState(AppState):
-    cases: list[CaseOption] = []  # my open cases, by reference
+class LogContactState(CaseChoice, AppState):
     loaded: bool = False
-    not_found: bool = False
     # The form's defaults (re-applied by a new form_key, which re-mounts the form).
     form_key: str = ""
-    selected_case: str = ""
     contact_type: str = DEFAULT_CONTACT_TYPE.value
     minutes: str = str(DEFAULT_MINUTES)
     contact_date: list[str] = ["", "", ""]  # day, month, year
     contact_time: str = ""
     saving: bool = False
     errors: list[FieldError] = []
-    case_error: str = ""
     category_error: str = ""
     when_error: str = ""
     note_error: str = ""
@@ -80,17 +75,6 @@ class LogContactState(AppState):
     alert_message: str = ""
     _saved_case_id: int = 0
     _requested_case: str = ""
-
-    @rx.var
-    def case_field_id(self) -> str:
-        """Where the error summary's link for the case goes: the first choice."""
-        if len(self.cases) > MAX_CASE_RADIOS or not self.cases:
-            return "case-select"
-        return f"case-{self.cases[0].id}"
-
-    @rx.var
-    def many_cases(self) -> bool:
-        return len(self.cases) > MAX_CASE_RADIOS
 
     def _clear_messages(self) -> None:
         """Each handler changes the messages itself: a second tap on Save must not touch the
@@ -122,11 +106,8 @@ class LogContactState(AppState):
     async def load(self, caller: Caller) -> None:
         self.loaded = False
         requested = self.router.url.query_parameters.get("case", "").strip()
-        options = await case_options(caller, requested)
-        self.not_found = options is None
-        if options is None:
+        if not await self._load_cases(caller, requested):
             return
-        self.cases = options
         self._requested_case = requested
         self._fresh_form(caller)
         self.loaded = True

@@ -19,21 +19,18 @@ from __future__ import annotations
 import reflex as rx
 
 from core.enums import ContactType, WorkCategory
-from core.schemas.common import LONG_TEXT_MAX_LENGTH
 from ui.labels import LABELS
 from webapp import routes
 from webapp.components.case_question import case_question
+from webapp.components.contact_questions import minutes_question, note_question
 from webapp.components.forms import (
-    character_count,
     date_time_input,
     error_summary,
-    field_error,
     fieldset,
-    group_class,
     radio,
 )
 from webapp.components.layout import page
-from webapp.i18n import _, both_languages
+from webapp.i18n import _
 from webapp.pages.log_contact.state import DURATIONS, LogContactState
 
 # --- the form ---------------------------------------------------------------------------------
@@ -88,21 +85,6 @@ def _category_question() -> rx.Component:
     )
 
 
-def _duration_question() -> rx.Component:
-    state = LogContactState
-    items = [
-        radio(
-            "minutes",
-            str(minutes),
-            both_languages("{minutes} min", minutes=minutes),
-            f"minutes-{minutes}",
-            state.minutes == str(minutes),
-        )
-        for minutes in DURATIONS
-    ]
-    return fieldset("minutes-legend", _("How long did it take?"), *items, inline=True)
-
-
 def _when_question() -> rx.Component:
     state = LogContactState
     return date_time_input(
@@ -116,37 +98,6 @@ def _when_question() -> rx.Component:
     )
 
 
-def _note_question() -> rx.Component:
-    state = LogContactState
-    count, recount = character_count("note", LONG_TEXT_MAX_LENGTH)
-    return rx.el.div(
-        rx.el.label(_("Note (optional)"), html_for="note", class_name="label"),
-        rx.el.div(
-            _("What happened and what comes next. No victim's name or address."),
-            id="note-hint",
-            class_name="hint",
-        ),
-        field_error(state.note_error, "note-error"),
-        rx.el.textarea(
-            id="note",
-            name="note",
-            rows=4,
-            # Not the limit itself (the count shows it, and core refuses more), but a stop to
-            # a paste of a megabyte, which no browser could send to the server.
-            max_length=2 * LONG_TEXT_MAX_LENGTH,
-            class_name=rx.cond(state.note_error != "", "textarea textarea-error", "textarea"),
-            aria_describedby=rx.cond(
-                state.note_error != "",
-                "note-hint note-error note-count-hint",
-                "note-hint note-count-hint",
-            ),
-            on_change=recount,
-        ),
-        count,
-        class_name=group_class(state.note_error),
-    )
-
-
 def _form() -> rx.Component:
     state = LogContactState
     return rx.el.form(
@@ -154,9 +105,9 @@ def _form() -> rx.Component:
         _case_question(),
         _category_question(),
         _contact_type_question(),
-        _duration_question(),
+        minutes_question(_("How long did it take?"), DURATIONS, state.minutes),
         _when_question(),
-        _note_question(),
+        note_question(state.note_error, rows=4),
         rx.el.button(
             rx.cond(state.saving, _("Saving…"), _("Save contact")),
             type="submit",

@@ -10,7 +10,6 @@ over) or "Change the time" (back to the date, the warning gone).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import reflex as rx
 
@@ -19,6 +18,7 @@ from core.schemas.clashes import MeetingClash
 from core.schemas.panels import PanelMeetingCreate
 from core.services import panels
 from ui.i18n import Translator
+from webapp.components.clash import ClashRow, clash_warning
 from webapp.components.forms import focus
 from webapp.handlers import Caller, signed_in
 from webapp.i18n import _
@@ -28,21 +28,12 @@ from webapp.pages.panel.rows import WHEN
 WARNING_ID = "meeting-clash-warning"
 
 
-@dataclass(frozen=True)
-class MeetingClashRow:
-    """One scheduled meeting the new one would clash with: its site and start."""
-
-    key: str = ""
-    site: str = ""
-    when: str = ""
-
-
-def meeting_clash_rows(clashes: Iterable[object], words: Translator) -> list[MeetingClashRow]:
+def meeting_clash_rows(clashes: Iterable[object], words: Translator) -> list[ClashRow]:
+    """Each scheduled meeting the new one would clash with: its site and start."""
     return [
-        MeetingClashRow(
+        ClashRow(
             key=str(clash.meeting_id),
-            site=clash.site_code,
-            when=words.format_datetime(clash.starts_at, WHEN),
+            text=f"{clash.site_code} · {words.format_datetime(clash.starts_at, WHEN)}",
         )
         for clash in clashes
         if isinstance(clash, MeetingClash)
@@ -52,7 +43,7 @@ def meeting_clash_rows(clashes: Iterable[object], words: Translator) -> list[Mee
 class ScheduleClash(rx.State, mixin=True):
     """The warning's state and its two buttons, mixed into ``PanelState``."""
 
-    meeting_clashes: list[MeetingClashRow] = []
+    meeting_clashes: list[ClashRow] = []
     _pending_meeting: PanelMeetingCreate | None = None
 
     def _warn_of_clash(
@@ -88,35 +79,17 @@ class ScheduleClash(rx.State, mixin=True):
 
 def meeting_clash_warning(state: type[ScheduleClash]) -> rx.Component:
     """The warning above the scheduling form while a clash waits for a choice."""
-    row = lambda clash: rx.el.li(clash.site, " · ", clash.when, key=clash.key)  # noqa: E731
-    return rx.cond(
-        state.meeting_clashes.length() > 0,  # type: ignore[attr-defined]
-        rx.el.div(
-            rx.el.h2(
-                _("Another panel meeting at this site is at about that time"),
-                class_name="heading-m",
-            ),
-            rx.el.ul(rx.foreach(state.meeting_clashes, row), class_name="list clash-list"),
-            rx.el.p(_("Change the time, or schedule it anyway if both are meant to happen.")),
-            rx.el.div(
-                rx.el.button(
-                    _("Save anyway"),
-                    type="button",
-                    id="save-meeting-anyway",
-                    on_click=state.save_meeting_anyway,
-                    class_name="button button-warning",
-                ),
-                rx.el.button(
-                    _("Change the time"),
-                    type="button",
-                    on_click=state.change_meeting_time,
-                    class_name="button button-secondary",
-                ),
-                class_name="button-group",
-            ),
-            id=WARNING_ID,
-            tab_index=-1,
-            role="alert",
-            class_name="warning-panel",
+    return clash_warning(
+        state.meeting_clashes,
+        heading=_("Another panel meeting at this site is at about that time"),
+        advice=_("Change the time, or schedule it anyway if both are meant to happen."),
+        save_anyway=rx.el.button(
+            _("Save anyway"),
+            type="button",
+            id="save-meeting-anyway",
+            on_click=state.save_meeting_anyway,
+            class_name="button button-warning",
         ),
+        change_time=state.change_meeting_time,
+        warning_id=WARNING_ID,
     )

@@ -20,6 +20,7 @@ from webapp.components.forms import (
     text_field,
 )
 from webapp.components.layout import page
+from webapp.components.saved import saved_on_case
 from webapp.i18n import _
 from webapp.pages.people.state import FOUND, MISSING, NO_IDVA, SAVED, PersonState
 
@@ -170,28 +171,6 @@ def _back() -> rx.Component:
     )
 
 
-def _confirmation() -> rx.Component:
-    return rx.fragment(
-        rx.el.div(
-            rx.el.h2(_("Saved"), class_name="panel-title"),
-            rx.el.p(S.saved_message, class_name="panel-body"),
-            id="confirmation",
-            tab_index=-1,
-            role="status",
-            class_name="panel",
-        ),
-        rx.el.p(
-            rx.el.a(
-                _("Go to the case"),
-                " ",
-                S.case_reference,
-                href=S.case_href,
-                class_name="link-large",
-            )
-        ),
-    )
-
-
 def _not_found() -> rx.Component:
     return rx.el.p(_("If you typed the web address, check it is correct."))
 
@@ -222,7 +201,7 @@ def person_page() -> rx.Component:
             rx.match(
                 S.status,
                 (FOUND, found),
-                (SAVED, _confirmation()),
+                (SAVED, saved_on_case(S.saved_message, S.case_reference, S.case_href)),
                 (MISSING, _not_found()),
                 rx.el.p(_("Loading…"), role="status"),
             ),

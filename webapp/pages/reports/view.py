@@ -23,7 +23,7 @@ import reflex as rx
 from ui.i18n import SOURCE_LOCALE
 from webapp.components import report_labels
 from webapp.components.forms import button, date_input, error_summary, field_error
-from webapp.components.layout import not_allowed, page
+from webapp.components.layout import role_page
 from webapp.i18n import _, translator
 from webapp.pages.reports.state import PRESET_LABELS, ReportsState
 from webapp.state import AppState
@@ -34,15 +34,6 @@ def _suppression_note() -> rx.Var | str:
     source = report_labels.suppression_note(translator(SOURCE_LOCALE))
     welsh = report_labels.suppression_note(translator("cy"))
     return source if welsh == source else rx.cond(AppState.locale == "cy", welsh, source)
-
-
-def _not_allowed() -> rx.Component:
-    return not_allowed(
-        _(
-            "Reports are for service managers and administrators. If you need them, ask "
-            "your administrator."
-        )
-    )
 
 
 def _date_field(name: str, title: Any, value: rx.Var, error: rx.Var) -> rx.Component:
@@ -319,11 +310,12 @@ def _reports() -> rx.Component:
 
 
 def reports_page() -> rx.Component:
-    return page(
+    return role_page(
         _("Reports"),
-        rx.cond(
-            ReportsState.loaded,
-            rx.cond(ReportsState.allowed, _reports(), _not_allowed()),
+        ReportsState,
+        _reports(),
+        _(
+            "Reports are for service managers and administrators. If you need them, ask "
+            "your administrator."
         ),
-        on_language_change=[ReportsState.load],
     )
