@@ -15,6 +15,7 @@ from telegram import Update
 
 from bot.context import BotContext
 from bot.render import bold, esc, keyboard, reply
+from bot.screens import on_screen, supersede, tapped_message_id
 from core.schemas.broadcasts import BroadcastPreview
 from core.services import bot_state, broadcasts
 from ui.i18n import Translator
@@ -77,12 +78,14 @@ async def broadcast_pressed(update: Update, context: BotContext) -> None:
         preview = await broadcasts.preview_panel_broadcast(
             uow=container.uow(), actor=actor, meeting_id=int(chosen.group(1))
         )
+        await supersede(update, context)
+        held = {"meeting_id": preview.meeting.id, "broadcast_key": preview.broadcast_key}
         await bot_state.save_conversation(
             uow=container.uow(),
             telegram_user_id=telegram_user_id,
             flow=FLOW,
             step="confirm",
-            data={"meeting_id": preview.meeting.id, "broadcast_key": preview.broadcast_key},
+            data=on_screen(held, tapped_message_id(update)),
         )
         await query.answer()
         key = preview.broadcast_key

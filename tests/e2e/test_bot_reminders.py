@@ -92,7 +92,7 @@ class Phone:
         self._update_id += 1
         sender = {"id": ALICE, "is_bot": False, "first_name": "Tester", "language_code": "en"}
         message: dict[str, Any] = {
-            "message_id": 5000 + self._update_id,
+            "message_id": self.fake.new_message_id(ALICE),
             "date": 1772442000,
             "chat": {"id": ALICE, "type": "private", "first_name": "Tester"},
             "from": sender,
