@@ -86,7 +86,8 @@ class TelegramChannel:
             params = dict(message.params)  # a copy: the message's own stays as it was
             text = self.render(message.message_key, params, str(key[2]))
             if needs_keyboard(message.message_key):
-                hint = notification_hint(message.message_key, shared_translator(str(key[2])))
+                translator = shared_translator(str(key[2]))
+                hint = notification_hint(message.message_key, params, translator)
                 text = text if hint is None else f"{text}\n\n{hint}"
             self._texts[key] = text
             if len(self._texts) > self._cache_size:

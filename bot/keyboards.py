@@ -85,13 +85,10 @@ def notification_keyboard(
 ) -> InlineKeyboardMarkup | None:
     """The buttons under a notification of ``kind`` (a ``NotificationKind`` or message key)."""
     spec = _BUTTONS.get(str(kind).removeprefix(_KEY_PREFIX))
-    if spec is None:
+    record_id = _record_id(kind, params)
+    if spec is None or record_id is None:
         return None
-    id_param, rows = spec
-    try:
-        record_id = int(params[id_param])
-    except (KeyError, TypeError, ValueError):
-        return None
+    _id_param, rows = spec
     return InlineKeyboardMarkup(
         [
             [
@@ -105,10 +102,24 @@ def notification_keyboard(
     )
 
 
-def notification_hint(kind: str, translator: Translator) -> str | None:
-    """The Telegram-only line under a notification of ``kind`` that says what its buttons do."""
+def _record_id(kind: str, params: Mapping[str, Any]) -> int | None:
+    """The id the buttons of ``kind`` carry, from the message's params; None if it has none."""
+    spec = _BUTTONS.get(str(kind).removeprefix(_KEY_PREFIX))
+    if spec is None:
+        return None
+    try:
+        return int(params[spec[0]])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def notification_hint(kind: str, params: Mapping[str, Any], translator: Translator) -> str | None:
+    """The Telegram-only line under a notification of ``kind`` that says what its buttons do
+    (None when it has no buttons)."""
     hint = _HINTS.get(str(kind).removeprefix(_KEY_PREFIX))
-    return None if hint is None else translator.gettext(hint)
+    if hint is None or _record_id(kind, params) is None:
+        return None
+    return translator.gettext(hint)
 
 
 def needs_keyboard(kind: str) -> bool:

@@ -70,7 +70,7 @@ def test_other_notifications_and_a_message_without_the_id_its_buttons_need_get_n
     for kind in set(NotificationKind) - WITH_BUTTONS:
         assert not needs_keyboard(kind)
         assert notification_keyboard(kind, PARAMS, Translator()) is None
-        assert notification_hint(kind, Translator()) is None
+        assert notification_hint(kind, PARAMS, Translator()) is None
     for kind, needed in (
         (NotificationKind.APPOINTMENT_REMINDER, "appointment_id"),
         (NotificationKind.DISRUPTION_ALERT, "alert_id"),
@@ -80,6 +80,7 @@ def test_other_notifications_and_a_message_without_the_id_its_buttons_need_get_n
         params = {key: value for key, value in PARAMS.items() if key != needed}
         assert notification_keyboard(kind, params, Translator()) is None
         assert notification_keyboard(kind, params | {needed: "x"}, Translator()) is None
+        assert notification_hint(kind, params, Translator()) is None  # no buttons to explain
 
 
 def test_the_buttons_carry_only_an_id_and_stay_within_telegrams_limit() -> None:
@@ -94,10 +95,10 @@ def test_the_buttons_carry_only_an_id_and_stay_within_telegrams_limit() -> None:
 
 def test_alerts_and_broadcasts_say_what_their_buttons_do_in_the_readers_language() -> None:
     alert = "Tap a button below, or send /alerts to see every open alert."
-    assert notification_hint(NotificationKind.DISRUPTION_ALERT, Translator()) == alert
-    assert notification_hint("notification.escalation", Translator()) == alert
-    assert notification_hint(NotificationKind.PANEL_BROADCAST, Translator()) == (
+    assert notification_hint(NotificationKind.DISRUPTION_ALERT, PARAMS, Translator()) == alert
+    assert notification_hint("notification.escalation", PARAMS, Translator()) == alert
+    assert notification_hint(NotificationKind.PANEL_BROADCAST, PARAMS, Translator()) == (
         "Will you be there?"
     )
-    welsh = notification_hint(NotificationKind.DISRUPTION_ALERT, Translator("cy"))
+    welsh = notification_hint(NotificationKind.DISRUPTION_ALERT, PARAMS, Translator("cy"))
     assert welsh is not None and "/alerts" in welsh and welsh != alert
