@@ -33,7 +33,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.keyboards import needs_keyboard, notification_keyboard
+from bot.keyboards import needs_keyboard, notification_hint, notification_keyboard
 from core.notifications.channels import (
     OutboundMessage,
     PermanentFailure,
@@ -69,7 +69,8 @@ def _params_key(params: dict[str, Any]) -> Hashable:
 
 class TelegramChannel:
     """``render`` must be a pure function of its arguments: texts are cached by them, so a
-    broadcast to a thousand people in one language is rendered once."""
+    broadcast to a thousand people in one language is rendered once. A message with buttons
+    gets a line under its text saying what they do (``bot.keyboards.notification_hint``)."""
 
     def __init__(self, bot: Bot, render: Render, *, cache_size: int = 1024) -> None:
         self.bot = bot
@@ -83,7 +84,12 @@ class TelegramChannel:
         text = self._texts.get(key)
         if text is None:
             params = dict(message.params)  # a copy: the message's own stays as it was
-            text = self._texts[key] = self.render(message.message_key, params, str(key[2]))
+            text = self.render(message.message_key, params, str(key[2]))
+            if needs_keyboard(message.message_key):
+                translator = shared_translator(str(key[2]))
+                hint = notification_hint(message.message_key, params, translator)
+                text = text if hint is None else f"{text}\n\n{hint}"
+            self._texts[key] = text
             if len(self._texts) > self._cache_size:
                 self._texts.popitem(last=False)
         else:
@@ -91,7 +97,7 @@ class TelegramChannel:
         return text
 
     def keyboard(self, message: OutboundMessage) -> InlineKeyboardMarkup | None:
-        """Answer buttons for messages about one appointment (``bot.keyboards``), else None."""
+        """Answer buttons for the kinds that have them (``bot.keyboards``), else None."""
         if not needs_keyboard(message.kind):
             return None
         return notification_keyboard(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from core.schemas.appointments import AppointmentRead
 from ui.i18n import Translator
@@ -44,9 +44,12 @@ def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     )
 
 
-async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer in the chat the update came from (a message or a button press)."""
+async def reply(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Answer in the chat the update came from (a message or a button press); the message
+    sent, so a flow can remember which one holds its buttons (``bot.screens``)."""
     chat = update.effective_chat
     if chat is None:
-        return
-    await chat.send_message(text, reply_markup=markup)
+        return None
+    return await chat.send_message(text, reply_markup=markup)

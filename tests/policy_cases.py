@@ -1064,6 +1064,14 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
     ),
     Operation(
+        "appointments.ask_for_outcome_after",
+        Action.APPOINTMENT_MANAGE,
+        lambda b, a, w: b.appointment(a, w),
+        lambda b, a, t: appointments.ask_for_outcome_after(
+            uow=b.uow(), actor=a, appointment_id=t.id
+        ),
+    ),
+    Operation(
         "appointments.my_appointment",
         Action.APPOINTMENT_MANAGE,
         lambda b, a, w: b.appointment(a, w),

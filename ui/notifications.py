@@ -30,9 +30,9 @@ TEMPLATES: dict[str, str] = {
         " ahead."
     ),
     NotificationKind.PANEL_REMINDER: N_("Reminder: the panel meets at {time}."),
-    NotificationKind.PANEL_BROADCAST: N_("The next panel meeting is at {time}."),
+    NotificationKind.PANEL_BROADCAST: N_("The {site} panel meets on {date} at {clock}."),
     NotificationKind.DISRUPTION_ALERT: N_(
-        "Disruption alert for {reference}. Open Drive Assist to acknowledge it."
+        "Disruption alert for {reference}. Please acknowledge it."
     ),
     NotificationKind.ESCALATION: N_(
         "The disruption alert for {reference} has not been acknowledged yet. Please act on it."
@@ -44,10 +44,26 @@ TEMPLATES: dict[str, str] = {
 }
 
 
+def _moment(params: Mapping[str, Any]) -> datetime:
+    return datetime.fromisoformat(str(params["time"] if "time" in params else params["starts_at"]))
+
+
 def _time(params: Mapping[str, Any], translator: Translator) -> str:
-    raw = params["time"] if "time" in params else params["starts_at"]
-    moment = datetime.fromisoformat(str(raw))
-    return translator.format_datetime(moment, "EEE d MMM, HH:mm")
+    return translator.format_datetime(_moment(params), "EEE d MMM, HH:mm")
+
+
+def _date(params: Mapping[str, Any], translator: Translator) -> str:
+    return translator.format_datetime(_moment(params), "EEEE d MMMM")
+
+
+def _clock(params: Mapping[str, Any], translator: Translator) -> str:
+    return translator.format_datetime(_moment(params), "HH:mm")
+
+
+def _site(params: Mapping[str, Any], _translator: Translator) -> str:
+    """The site's name (an office, never a person), or its code in messages queued before
+    names were carried."""
+    return str(params.get("site_name") or params["site_code"])
 
 
 def _place(params: Mapping[str, Any], translator: Translator) -> str:
@@ -58,6 +74,9 @@ def _place(params: Mapping[str, Any], translator: Translator) -> str:
 _FIELDS: dict[str, Callable[[Mapping[str, Any], Translator], str]] = {
     "reference": lambda params, _translator: str(params["reference"]),
     "time": _time,
+    "date": _date,
+    "clock": _clock,
+    "site": _site,
     "place": _place,
 }
 
@@ -68,7 +87,8 @@ def render(
     """The text of one notification for a reader of ``locale``.
 
     Params by key: ``reference`` (a case reference), ``time`` or ``starts_at`` (an ISO 8601
-    instant with its offset), ``place_kind`` (a ``PlaceKind`` code), ``appointments_today``
+    instant with its offset), ``site_name`` or ``site_code`` (a site, for panel messages),
+    ``place_kind`` (a ``PlaceKind`` code), ``appointments_today``
     or ``count`` (the daily digest).
     """
     translator = Translator(locale, timezone)  # the service's zone (Settings.timezone)

@@ -1,5 +1,7 @@
 """What every flow shares: ``/cancel``, and routing typed text to the flow that asked for it.
 
+``/cancel`` also takes the buttons off the flow's screen (``bot.screens``).
+
 Typed text goes to the flow the user is in when that flow's current step expects text (see
 ``TEXT_STEPS``); any other text is answered by the fallback, exactly as if no flow existed.
 A new flow that takes typed text adds its handler to ``TEXT_STEPS``.
@@ -16,6 +18,7 @@ from bot.context import BotContext
 from bot.conversations import log
 from bot.handlers import alerts, fallback
 from bot.render import esc, reply
+from bot.screens import retire
 from core.schemas.telegram import ConversationRead
 from core.services import bot_state
 
@@ -34,6 +37,7 @@ async def cancel(update: Update, context: BotContext) -> None:
     uow, user_id = context.container.uow, update.effective_user.id
     conversation = await bot_state.load_conversation(uow=uow(), telegram_user_id=user_id)
     await bot_state.clear_conversation(uow=uow(), telegram_user_id=user_id)
+    await retire(update, context, conversation)  # its buttons would only answer "expired"
     t = context.t
     if conversation is None:
         await reply(update, esc(t.gettext("There is nothing to cancel.")))

@@ -10,8 +10,11 @@ step before the answer goes out, so a restart in the middle resumes at the same 
 holds ids and codes (case id and reference, contact type, categories, minutes) and the typed
 note until the contact is saved or the flow cancelled, when the row is deleted.
 
-Buttons carry ``log:<step>:<value>``. A tap whose step is not the step the user is at now (an
-older message, a finished flow) is answered "expired" and changes nothing. A case id from a
+Buttons carry ``log:<step>:<value>``. The flow's buttons are on one message at a time (its id
+kept in the data, ``bot.screens``): each tap edits that message, and when a step moves on to a
+new message (a typed note, a typed reference) or the flow is cancelled or replaced, the old
+message's buttons are removed. A tap that still arrives for another step (a second chat window,
+a tap racing the edit) is answered "expired" and changes nothing. A case id from a
 button is authorised again by core; a refusal is put on record (``core.services.refusals``)
 and answered with the not-permitted message. The summary never shows the note, only that there
 is one.
@@ -31,6 +34,7 @@ from bot.context import BotContext
 from bot.gate import refuse_unlinked
 from bot.refusals import put_refusal_on_record, refusal_on_record
 from bot.render import bold, esc, keyboard, reply
+from bot.screens import SCREEN, on_screen, retire, supersede, tapped_message_id
 from core.enums import ContactType, WorkCategory
 from core.errors import NotPermitted
 from core.policy import Action
@@ -67,6 +71,7 @@ SAVE_BUTTON = f"{FLOW}:{CONFIRM}:{SAVE}"  # its update is claimed in the save's 
 TICK = "✓ "
 
 T = TypeVar("T")
+Screen = tuple[str, InlineKeyboardMarkup | None]
 log = logging.getLogger(__name__)
 
 
@@ -117,7 +122,7 @@ def _case_line(data: dict[str, Any], t: Translator) -> str:
     return esc(t.gettext("Case:")) + f" <code>{esc(data['reference'])}</code>"
 
 
-def _type_screen(data: dict[str, Any], t: Translator) -> tuple[str, InlineKeyboardMarkup]:
+def _type_screen(data: dict[str, Any], t: Translator) -> Screen:
     buttons = [(text, _data(TYPE, code)) for code, text in choices(ContactType, t)]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     text = f"{_case_line(data, t)}\n{esc(t.gettext('What kind of contact was it?'))}"
@@ -151,7 +156,7 @@ def _note_screen(data: dict[str, Any], t: Translator) -> tuple[str, InlineKeyboa
     return text, keyboard([[(t.gettext("Skip"), _data(NOTE, SKIP))]])
 
 
-def _confirm_screen(data: dict[str, Any], t: Translator) -> tuple[str, InlineKeyboardMarkup]:
+def _confirm_screen(data: dict[str, Any], t: Translator) -> Screen:
     categories = ", ".join(label(WorkCategory(code), t) for code in data["categories"])
     note = t.gettext("added") if data.get("note") else t.gettext("none")
     lines = [
@@ -181,6 +186,7 @@ async def start_log(update: Update, context: BotContext) -> None:
         await _clear(update, context)
         await reply(update, esc(t.gettext("You have no open cases to log a contact on.")))
         return
+    await supersede(update, context)
     if len(cases) > MAX_CASE_BUTTONS:
         await _save(update, context, REFERENCE, {})
         prompt = t.gettext(
@@ -192,7 +198,18 @@ async def start_log(update: Update, context: BotContext) -> None:
         return
     await _save(update, context, CASE, {})
     rows = [[(case.reference, _data(CASE, case.case_id))] for case in cases]
-    await reply(update, esc(t.gettext("Which case is this contact on?")), keyboard(rows))
+    prompt = esc(t.gettext("Which case is this contact on?"))
+    await _show_new(update, context, CASE, {}, (prompt, keyboard(rows)))
+
+
+async def _show_new(
+    update: Update, context: BotContext, step: str, data: dict[str, Any], screen: Screen
+) -> None:
+    """Send ``screen`` as a new message (``step`` is saved already) and remember it as the
+    flow's screen, so its buttons can be taken off when the flow moves on."""
+    sent = await reply(update, *screen)
+    if sent is not None and screen[1] is not None:
+        await _save(update, context, step, on_screen(data, sent.message_id))
 
 
 async def on_text(update: Update, context: BotContext, conversation: ConversationRead) -> None:
@@ -213,7 +230,7 @@ async def on_text(update: Update, context: BotContext, conversation: Conversatio
             return
         data = {"case_id": case.case_id, "reference": case.reference}
         await _save(update, context, TYPE, data)
-        await reply(update, *_type_screen(data, t))
+        await _show_new(update, context, TYPE, data, _type_screen(data, t))
         return
     problem = text_problem(text, field="notes")
     if problem is not None:  # a NUL or half a surrogate pair: ask again, keep nothing of it
@@ -221,7 +238,8 @@ async def on_text(update: Update, context: BotContext, conversation: Conversatio
         return
     data["note"] = text or None
     await _save(update, context, CONFIRM, data)
-    await reply(update, *_confirm_screen(data, t))
+    await retire(update, context, conversation)  # the note's Skip button has had its turn
+    await _show_new(update, context, CONFIRM, data, _confirm_screen(data, t))
 
 
 # --- buttons ----------------------------------------------------------------------------------
@@ -254,15 +272,12 @@ async def on_button(update: Update, context: BotContext) -> None:
     ):
         await _expired(update, context)
         return
-    data = dict(conversation.data)
+    data = on_screen(dict(conversation.data), tapped_message_id(update))
     screen = await _STEPS[step](update, context, data, value)
     if screen is None:
         return
     await query.answer()
     await query.edit_message_text(screen[0], reply_markup=screen[1])
-
-
-Screen = tuple[str, InlineKeyboardMarkup | None]
 
 
 async def _expired(update: Update, context: BotContext) -> None:
@@ -286,7 +301,9 @@ async def _case_chosen(
         case_id,
         lambda: caseload_lookup.my_case_for_contact(uow=uow, actor=actor, case_id=case_id),
     )
-    data = {"case_id": case.case_id, "reference": case.reference}
+    data = {"case_id": case.case_id, "reference": case.reference} | (
+        {SCREEN: data[SCREEN]} if SCREEN in data else {}
+    )
     await _save(update, context, TYPE, data)
     return _type_screen(data, context.t)
 
@@ -296,11 +313,16 @@ async def _start_on_case(update: Update, context: BotContext, value: str) -> Non
     (authorised again by core, as a chosen case is); the card stays as it was."""
     query = update.callback_query
     assert query is not None
+    await supersede(update, context)
     screen = await _case_chosen(update, context, {}, value)
     if screen is None:
         return
     await query.answer()
-    await reply(update, *screen)
+    conversation = await bot_state.load_conversation(
+        uow=context.container.uow(), telegram_user_id=_user_id(update)
+    )
+    assert conversation is not None
+    await _show_new(update, context, TYPE, dict(conversation.data), screen)
 
 
 async def _type_chosen(

@@ -1,5 +1,8 @@
 """Answers to appointment reminders: the buttons ``bot.keyboards`` puts under them.
 
+- I'll record it after (``appt:later:<id>``), under a reminder sent before the appointment:
+  core queues the "did it happen?" prompt for the end time (once, however often it is asked,
+  and never once the outcome is in); the reminder is edited to say when, without buttons.
 - Attended / It happened (``appt:att:<id>``) and Did not attend (``appt:dna:<id>``) record the
   outcome through core, then the message is edited to show it (reference, time and kind of
   place, no buttons). A tap on an appointment that already has an outcome (the other reminder's
@@ -13,7 +16,9 @@
   choose another), then confirm; the new appointment lasts as long as the original. The flow
   lives in the database (``core.services.bot_state``, flow ``appointment``), saved before each
   answer goes out, so a restart resumes at the same step. Its buttons carry
-  ``appt:<step>:<value>``; a tap for a step the user is not at now is answered "expired".
+  ``appt:<step>:<value>``; they are on one message at a time (``bot.screens``), taken off
+  when the flow is cancelled or another flow starts over it; a tap that still arrives for a
+  step the user is not at now is answered "expired".
 
 Every appointment id from a button is authorised again by core; a refusal is put on record
 (``core.services.refusals``) and answered with the not-permitted message. Reminders for the new
@@ -30,9 +35,10 @@ from typing import Any, TypeVar
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import BotContext
-from bot.keyboards import ATTENDED, BOOK_NEXT, DID_NOT_ATTEND, RESCHEDULE
+from bot.keyboards import ATTENDED, BOOK_NEXT, DID_NOT_ATTEND, RECORD_LATER, RESCHEDULE
 from bot.refusals import refusal_on_record
 from bot.render import appointment_line, bold, esc, keyboard, reply
+from bot.screens import on_screen, supersede
 from core.enums import AppointmentStatus, PlaceKind
 from core.errors import Clash, ValidationFailed
 from core.policy import Action
@@ -114,6 +120,8 @@ async def on_button(update: Update, context: BotContext) -> None:
     action, value = (match.group(1), match.group(2)) if match else ("", "")
     if action in OUTCOMES and value.isdigit():
         await _record_outcome(update, context, OUTCOMES[action], int(value))
+    elif action == RECORD_LATER and value.isdigit():
+        await _record_later(update, context, int(value))
     elif action in (RESCHEDULE, BOOK_NEXT) and value.isdigit():
         await _start_flow(update, context, action, int(value))
     elif action == BOOK_CASE and value.isdigit():
@@ -175,6 +183,32 @@ async def _record_outcome(
         return
     await query.answer(t.gettext("Recorded."))
     await query.edit_message_text(outcome_text(recorded, t), reply_markup=None)
+
+
+async def _record_later(update: Update, context: BotContext, appointment_id: int) -> None:
+    """I'll record it after: the outcome prompt comes at the end time, with its buttons."""
+    query = update.callback_query
+    assert query is not None and context.actor is not None
+    t, actor, uow = context.t, context.actor, context.container.uow()
+    appointment = await _my_appointment(context, appointment_id)
+    if appointment.status is not AppointmentStatus.SCHEDULED:
+        await _already(update, context, appointment)
+        return
+    asked = await _audited(
+        context,
+        appointment_id,
+        lambda: appointments.ask_for_outcome_after(
+            uow=uow, actor=actor, appointment_id=appointment_id
+        ),
+    )
+    if asked.ends_at > context.container.clock.now():
+        when = t.format_datetime(asked.ends_at, "EEE d MMM, HH:mm")
+        text = t.gettext("I will ask you what happened at {time}, when it ends.", time=when)
+    else:
+        text = t.gettext("It has ended, so I will ask you what happened now.")
+    await query.answer()
+    line = appointment_line(asked, t, with_date=True)
+    await query.edit_message_text(f"{line}\n{esc(text)}", reply_markup=None)
 
 
 # --- Reschedule / Book the next one -----------------------------------------------------------
@@ -278,9 +312,20 @@ async def _start_flow(update: Update, context: BotContext, mode: str, appointmen
         "minutes": minutes,
         "place_kind": appointment.place_kind.value,
     }
+    await _start(update, context, data)
+
+
+async def _start(update: Update, context: BotContext, data: dict[str, Any]) -> None:
+    """The flow's first screen, as a new message that becomes its screen (``bot.screens``)."""
+    query = update.callback_query
+    assert query is not None
+    await supersede(update, context)
     await _save(update, context, DAY, data)
     await query.answer()
-    await reply(update, *_day_screen(data, context))
+    screen = _day_screen(data, context)
+    sent = await reply(update, *screen)
+    if sent is not None:
+        await _save(update, context, DAY, on_screen(data, sent.message_id))
 
 
 async def _start_case_flow(update: Update, context: BotContext, case_id: int) -> None:
@@ -303,9 +348,7 @@ async def _start_case_flow(update: Update, context: BotContext, case_id: int) ->
         "minutes": CASE_MINUTES,
         "place_kind": PlaceKind.OFFICE.value,
     }
-    await _save(update, context, DAY, data)
-    await query.answer()
-    await reply(update, *_day_screen(data, context))
+    await _start(update, context, data)
 
 
 def _clash_screen(data: dict[str, Any], t: Translator, count: int) -> Screen:

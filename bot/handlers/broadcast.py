@@ -15,6 +15,7 @@ from telegram import Update
 
 from bot.context import BotContext
 from bot.render import bold, esc, keyboard, reply
+from bot.screens import SCREEN, on_screen, supersede, tapped_message_id
 from core.schemas.broadcasts import BroadcastPreview
 from core.services import bot_state, broadcasts
 from ui.i18n import Translator
@@ -77,12 +78,14 @@ async def broadcast_pressed(update: Update, context: BotContext) -> None:
         preview = await broadcasts.preview_panel_broadcast(
             uow=container.uow(), actor=actor, meeting_id=int(chosen.group(1))
         )
+        await supersede(update, context)
+        held = {"meeting_id": preview.meeting.id, "broadcast_key": preview.broadcast_key}
         await bot_state.save_conversation(
             uow=container.uow(),
             telegram_user_id=telegram_user_id,
             flow=FLOW,
             step="confirm",
-            data={"meeting_id": preview.meeting.id, "broadcast_key": preview.broadcast_key},
+            data=on_screen(held, tapped_message_id(update)),
         )
         await query.answer()
         key = preview.broadcast_key
@@ -114,13 +117,14 @@ async def broadcast_pressed(update: Update, context: BotContext) -> None:
         meeting_id=int(conversation.data["meeting_id"]),
         broadcast_key=decided.group(2),
     )
-    # Kept (step "sent"), so another tap on this preview reaches core and queues nothing more.
+    # Kept (step "sent"), so another tap on this preview reaches core and queues nothing more;
+    # without its screen, whose buttons the edit below takes off.
     await bot_state.save_conversation(
         uow=container.uow(),
         telegram_user_id=telegram_user_id,
         flow=FLOW,
         step="sent",
-        data=conversation.data,
+        data={key: value for key, value in conversation.data.items() if key != SCREEN},
     )
     await query.answer()
     if sent.queued == 0 and conversation.step == "sent":

@@ -280,20 +280,35 @@ async def schedule_missed_appointment_prompts(*, uow: UnitOfWork) -> int:
         for appointment, reference in rows:
             if appointment.staff_id not in staff:
                 continue
-            queued += await enqueue_by_choice(
-                uow,
-                recipient_user_id=appointment.staff_id,
-                kind=NotificationKind.MISSED_APPOINTMENT,
-                lane=Lane.HIGH,
-                message_key=message_key(NotificationKind.MISSED_APPOINTMENT),
-                params=_appointment_params(appointment, reference),
-                dedupe_key=f"missed:appointment:{appointment.id}",
-                not_before=appointment.starts_at + MISSED_PROMPT_AFTER,
-                case_id=appointment.case_id,
-                appointment_id=appointment.id,
+            queued += await queue_missed_prompt(
+                uow, appointment, reference, appointment.starts_at + MISSED_PROMPT_AFTER
             )
         await uow.commit()
         return queued
+
+
+async def queue_missed_prompt(
+    uow: UnitOfWork, appointment: Appointment, reference: str, not_before: datetime
+) -> int:
+    """Queue the one "did it happen?" prompt of an appointment, to its staff member.
+
+    Its dedupe key is the appointment's, so the prompt goes once: at the time of whichever
+    asked first, this scheduler (an hour after the start) or the staff member's "I'll record
+    it after" under a reminder (the end time, ``core.services.appointments``). Recording the
+    outcome, moving or cancelling the appointment cancels it while it waits.
+    """
+    return await enqueue_by_choice(
+        uow,
+        recipient_user_id=appointment.staff_id,
+        kind=NotificationKind.MISSED_APPOINTMENT,
+        lane=Lane.HIGH,
+        message_key=message_key(NotificationKind.MISSED_APPOINTMENT),
+        params=_appointment_params(appointment, reference),
+        dedupe_key=f"missed:appointment:{appointment.id}",
+        not_before=not_before,
+        case_id=appointment.case_id,
+        appointment_id=appointment.id,
+    )
 
 
 async def panel_recipients(uow: UnitOfWork, meeting: PanelMeeting) -> list[int]:

@@ -10,6 +10,7 @@ from core.enums import AppointmentStatus, Role
 from core.errors import NotPermitted, ValidationFailed
 from core.models import Appointment, Case, Membership
 from core.notifications.outbox import cancel_pending
+from core.notifications.schedulers import queue_missed_prompt
 from core.policy import Action
 from core.rules import check_appointment_times, is_awaiting_outcome
 from core.schemas.actor import Actor
@@ -206,6 +207,24 @@ async def record_appointment_outcome(
         _audit(uow, actor, "appointment.outcome", appointment, case)
         await uow.commit()
         return appointment_read(appointment, case.reference)
+
+
+async def ask_for_outcome_after(
+    *, uow: UnitOfWork, actor: Actor, appointment_id: int
+) -> AppointmentRead:
+    """ "I'll record it after", from a reminder sent before the appointment: ask its staff
+    member what happened at the end time (at once if it has ended). The ask is the
+    missed-appointment prompt, queued once whoever asks (``schedulers.queue_missed_prompt``),
+    and cancelled with the others if the outcome is recorded, or the appointment moved or
+    cancelled, before it goes."""
+    async with uow:
+        appointment, case = await _load_for_change(uow, actor, appointment_id)
+        ensure_open(case)
+        now = uow.clock.now()
+        await queue_missed_prompt(uow, appointment, case.reference, max(appointment.ends_at, now))
+        _audit(uow, actor, "appointment.outcome_prompt", appointment, case)
+        await uow.commit()
+        return appointment_read(appointment, case.reference, now=now)
 
 
 async def _my_scheduled(

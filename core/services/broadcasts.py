@@ -45,18 +45,20 @@ def _meeting_read(meeting: PanelMeeting, site_code: str) -> PanelMeetingRead:
     )
 
 
-def _params(meeting: PanelMeeting, site_code: str) -> dict[str, Any]:
-    """Meeting id, site code and time only: the place may be free text, so it stays out."""
+def _params(meeting: PanelMeeting, site: Site) -> dict[str, Any]:
+    """Meeting id, site code and name (an office's, never a person's) and time only: the
+    place may be free text, so it stays out."""
     return {
         "meeting_id": meeting.id,
-        "site_code": site_code,
+        "site_code": site.code,
+        "site_name": site.name,
         "starts_at": meeting.starts_at.isoformat(),
     }
 
 
 async def _upcoming_meeting(
     uow: UnitOfWork, actor: Actor, meeting_id: int
-) -> tuple[PanelMeeting, str]:
+) -> tuple[PanelMeeting, Site]:
     meeting = await get_or_404(uow, PanelMeeting, meeting_id)
     try:
         authorize(actor, Action.PANEL_MANAGE, site_id=meeting.site_id)
@@ -65,7 +67,7 @@ async def _upcoming_meeting(
     if meeting.status is not PanelMeetingStatus.SCHEDULED or meeting.starts_at <= uow.clock.now():
         raise ValidationFailed(field="meeting_id", rule="not_upcoming")
     site = await get_or_404(uow, Site, meeting.site_id)
-    return meeting, site.code
+    return meeting, site
 
 
 async def broadcastable_meetings(
@@ -101,13 +103,13 @@ async def preview_panel_broadcast(
 ) -> BroadcastPreview:
     """The message a broadcast would send and how many would get it; queues nothing."""
     async with uow:
-        meeting, site_code = await _upcoming_meeting(uow, actor, meeting_id)
+        meeting, site = await _upcoming_meeting(uow, actor, meeting_id)
         recipients = await panel_recipients(uow, meeting)
         return BroadcastPreview(
-            meeting=_meeting_read(meeting, site_code),
+            meeting=_meeting_read(meeting, site.code),
             recipients=len(recipients),
             message_key=message_key(KIND),
-            params=_params(meeting, site_code),
+            params=_params(meeting, site),
             broadcast_key=secrets.token_urlsafe(9),
         )
 
@@ -119,7 +121,7 @@ async def broadcast_panel_meeting(
     if not BROADCAST_KEY.match(broadcast_key):
         raise ValidationFailed(field="broadcast_key", rule="invalid")
     async with uow:
-        meeting, site_code = await _upcoming_meeting(uow, actor, meeting_id)
+        meeting, site = await _upcoming_meeting(uow, actor, meeting_id)
         recipients = await panel_recipients(uow, meeting)
         queued = 0
         for user_id in recipients:
@@ -131,7 +133,7 @@ async def broadcast_panel_meeting(
                     kind=KIND,
                     lane=Lane.NORMAL,
                     message_key=message_key(KIND),
-                    params=_params(meeting, site_code),
+                    params=_params(meeting, site),
                     dedupe_key=f"panel_broadcast:{meeting.id}:{broadcast_key}:{user_id}",
                 )
             )

@@ -14,20 +14,36 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.channel import TelegramChannel
 from core.clock import FixedClock
-from core.enums import AlertStatus, AttendanceStatus, NotificationKind, OutboxState, Role
+from core.enums import (
+    AlertStatus,
+    AttendanceStatus,
+    Channel,
+    Locale,
+    NotificationKind,
+    OutboxState,
+    Role,
+)
 from core.errors import NotPermitted
 from core.models import AuditEvent, DisruptionAlert, OutboxMessage, PanelAttendance
+from core.notifications.channels import InboxChannel
+from core.notifications.dispatcher import Dispatcher, DispatchSettings
 from core.notifications.schedulers import escalate_unacknowledged_alerts
 from core.schemas.alerts import AlertRead
 from core.schemas.panels import PanelMeetingCreate, PanelMeetingRead
 from core.services import alerts as alert_services
-from core.services import bot_state
+from core.services import bot_state, users
+from core.services import broadcasts as broadcast_services
 from core.services import panels as panel_services
+from tests.e2e.outbox_support import make_bot
 from tests.e2e.test_bot_basics import Harness, assert_private, make_harness, named_case
 from tests.factories import World
+from ui.i18n import Translator
+from ui.notifications import render
 
-FELLOW, MANAGER, COORDINATOR, MEMBER = 700101, 700102, 700103, 700104
+FELLOW, MANAGER, COORDINATOR, MEMBER, SECOND_FELLOW = 700101, 700102, 700103, 700104, 700105
+SETTINGS = DispatchSettings(pacing=False, batch_size=50, concurrency=2, max_attempts=3)
 REFUSAL = "You do not have permission to do that."
 PANEL_ROLES = (
     Role.PANEL_MEMBER,
@@ -104,6 +120,27 @@ def every_text(bot: Harness) -> list[str]:
     return [str(c.params["text"]) for c in bot.fake.calls if "text" in c.params]
 
 
+async def deliver_the_outbox(bot: Harness, world: World) -> int:
+    """Send what is due through the real dispatcher and Telegram channel, as the worker does."""
+    container = world.container
+    async with make_bot(bot.fake.token, bot.fake.base_url) as sender:
+        channels = {
+            Channel.TELEGRAM: TelegramChannel(sender, render),
+            Channel.INBOX: InboxChannel(container.session_factory, container.clock),
+        }
+        dispatcher = Dispatcher(container, container.clock, channels, SETTINGS, "e2e-alerts")
+        return await dispatcher.run_once()
+
+
+def taken_off(bot: Harness, chat_id: int) -> list[int]:
+    """The messages in the chat whose buttons the bot removed."""
+    return [
+        int(c.params["message_id"])
+        for c in bot.fake.calls
+        if c.method == "editMessageReplyMarkup" and c.params["chat_id"] == chat_id
+    ]
+
+
 # --- /alerts ----------------------------------------------------------------------------------
 
 
@@ -139,6 +176,81 @@ async def test_a_fellow_acknowledges_an_alert_and_records_the_action_taken(
     )
     assert conversation is None
     assert_private(every_text(bot), world)
+
+
+async def test_the_alert_a_fellow_is_sent_is_acknowledged_and_actioned_with_its_own_buttons(
+    bot: Harness, world: World
+) -> None:
+    await bot.link(world.actor(Role.POLICE_FELLOW), FELLOW, world.container)
+    alert = await raised_alert(world)
+    assert await deliver_the_outbox(bot, world) == 1
+
+    sent = bot.fake.sent_messages(FELLOW)[-1]
+    assert sent.params["text"] == (
+        f"Disruption alert for {alert.case_reference}. Please acknowledge it.\n\n"
+        "Tap a button below, or send /alerts to see every open alert."
+    )
+    assert buttons(sent) == {
+        "Acknowledge": f"alert:ack:{alert.id}",
+        "Action taken": f"alert:act:{alert.id}",
+    }
+    await bot.deliver(bot.press(FELLOW, buttons(sent)["Acknowledge"], sent.params))
+    assert (await alert_row(world, alert.id)).status is AlertStatus.ACKNOWLEDGED
+    edited = last(bot, "editMessageText", FELLOW)
+    assert "Status: Acknowledged" in edited.params["text"]
+    assert list(buttons(edited)) == ["Action taken"]
+
+    pressed = await bot.deliver(bot.press(FELLOW, buttons(edited)["Action taken"], edited.params))
+    [done] = await bot.say(FELLOW, "Visited the address with the local team")
+
+    row = await alert_row(world, alert.id)
+    assert (row.status, row.action_taken) == (
+        AlertStatus.ACTIONED,
+        "Visited the address with the local team",
+    )
+    assert done == f"Action recorded for {alert.case_reference}."
+    final = last(bot, "editMessageText", FELLOW).params
+    assert final["message_id"] == pressed["callback_query"]["message"]["message_id"]
+    assert "Status: Action taken" in final["text"] and "reply_markup" not in final
+    assert_private(every_text(bot), world)
+
+
+async def test_an_alert_another_fellow_answered_shows_where_it_stands_and_changes_nothing(
+    bot: Harness, world: World
+) -> None:
+    second = await world.add_actor("second.pf@test.invalid", [("HER", Role.POLICE_FELLOW)])
+    await bot.link(world.actor(Role.POLICE_FELLOW), FELLOW, world.container)
+    await bot.link(second, SECOND_FELLOW, world.container)
+    alert = await raised_alert(world)
+    assert await deliver_the_outbox(bot, world) == 2
+    mine = bot.fake.sent_messages(FELLOW)[-1]
+    theirs = bot.fake.sent_messages(SECOND_FELLOW)[-1]
+
+    await bot.deliver(bot.press(FELLOW, buttons(mine)["Acknowledge"], mine.params))
+    await bot.deliver(bot.press(SECOND_FELLOW, buttons(theirs)["Acknowledge"], theirs.params))
+    answers = [c.params.get("text") for c in bot.fake.calls if c.method == "answerCallbackQuery"]
+    assert answers[-1] == "This alert has already been acknowledged."
+    shown = last(bot, "editMessageText", SECOND_FELLOW)
+    assert "Status: Acknowledged" in shown.params["text"]
+    assert list(buttons(shown)) == ["Action taken"]
+
+    await alert_services.record_alert_action(
+        uow=world.container.uow(),
+        actor=world.actor(Role.POLICE_FELLOW),
+        alert_id=alert.id,
+        action_taken="Warrant served",
+    )
+    pressed = await bot.deliver(
+        bot.press(SECOND_FELLOW, buttons(shown)["Action taken"], shown.params)
+    )
+    answers = [c.params.get("text") for c in bot.fake.calls if c.method == "answerCallbackQuery"]
+    assert answers[-1] == "That alert is no longer open. Send /alerts again."
+    assert taken_off(bot, SECOND_FELLOW) == [pressed["callback_query"]["message"]["message_id"]]
+    assert (
+        await bot_state.load_conversation(uow=world.container.uow(), telegram_user_id=SECOND_FELLOW)
+        is None
+    )
+    assert (await alert_row(world, alert.id)).action_taken == "Warrant served"
 
 
 async def test_cancel_ends_the_action_taken_step_and_later_text_is_not_recorded(
@@ -223,6 +335,64 @@ async def test_panel_shows_the_next_meeting_and_stores_the_rsvp(bot: Harness, wo
     assert "Your reply: Attending" in again
 
 
+@pytest.mark.parametrize(
+    ("locale", "says", "attending", "apologies", "replied"),
+    [
+        (Locale.EN_GB, "The Testshire North panel meets on {date} at {clock}.\n\n"
+         "Will you be there?", "Attending", "Apologies", "Your reply: Apologies"),
+        (Locale.CY, "Mae panel Testshire North yn cyfarfod {date} am {clock}.\n\n"
+         "Fyddwch chi yno?", "Yn dod", "Ymddiheuriadau", "Ymddiheuriadau"),
+    ],
+)  # fmt: skip
+async def test_a_panel_broadcast_names_the_panel_and_the_day_and_takes_the_reply(
+    bot: Harness,
+    world: World,
+    locale: Locale,
+    says: str,
+    attending: str,
+    apologies: str,
+    replied: str,
+) -> None:
+    meeting = await panel_meeting(world)
+    member = world.actor(Role.PANEL_MEMBER)
+    await users.set_my_locale(uow=world.container.uow(), actor=member, locale=locale)
+    await bot.link(member, MEMBER, world.container)
+    coordinator = world.actor(Role.PANEL_COORDINATOR)
+    preview = await broadcast_services.preview_panel_broadcast(
+        uow=world.container.uow(), actor=coordinator, meeting_id=meeting.id
+    )
+    await broadcast_services.broadcast_panel_meeting(
+        uow=world.container.uow(),
+        actor=coordinator,
+        meeting_id=meeting.id,
+        broadcast_key=preview.broadcast_key,
+    )
+    assert await deliver_the_outbox(bot, world) == 5
+
+    sent = bot.fake.sent_messages(MEMBER)[-1]
+    t = Translator(locale.value)
+    assert sent.params["text"] == says.format(
+        date=t.format_datetime(meeting.starts_at, "EEEE d MMMM"),
+        clock=t.format_datetime(meeting.starts_at, "HH:mm"),
+    )
+    assert buttons(sent) == {
+        attending: f"panel:rsvp:{meeting.id}:attending",
+        apologies: f"panel:rsvp:{meeting.id}:apologies",
+    }
+    await bot.deliver(bot.press(MEMBER, buttons(sent)[apologies], sent.params))
+
+    async with world.container.session_factory() as session:
+        rsvp = await session.scalar(
+            select(PanelAttendance.status).where(
+                PanelAttendance.meeting_id == meeting.id,
+                PanelAttendance.user_id == member.user_id,
+            )
+        )
+    assert rsvp is AttendanceStatus.APOLOGIES
+    assert replied in last(bot, "editMessageText", MEMBER).params["text"]
+    assert_private(every_text(bot), world)
+
+
 # --- /broadcast -------------------------------------------------------------------------------
 
 
@@ -239,7 +409,7 @@ async def test_a_coordinator_previews_and_sends_a_broadcast_once(
     await bot.deliver(bot.press(COORDINATOR, data, choice.params))
 
     preview = last(bot, "editMessageText", COORDINATOR)
-    assert "The next panel meeting is at" in preview.params["text"]
+    assert "The Testshire North panel meets on" in preview.params["text"]
     assert "It will go to 5 people on the panel." in preview.params["text"]
     assert await broadcast_rows(world) == []
     send = buttons(preview)["Send"]

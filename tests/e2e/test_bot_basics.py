@@ -176,7 +176,7 @@ class Harness:
         self._message_id += 1
         sender = {"id": user_id, "is_bot": False, "first_name": "Tester", "language_code": "en"}
         message: dict[str, Any] = {
-            "message_id": self._message_id,
+            "message_id": self.fake.new_message_id((chat or {"id": user_id})["id"]),
             "date": 1772442000,
             "chat": chat or {"id": user_id, "type": "private", "first_name": "Tester"},
             "from": sender,
@@ -193,7 +193,7 @@ class Harness:
         self._message_id += 1
         sender = {"id": user_id, "is_bot": False, "first_name": "Tester"}
         message = {
-            "message_id": self._message_id,
+            "message_id": self.fake.new_message_id(user_id),
             "date": 1772442000,
             "chat": {"id": user_id, "type": "private", "first_name": "Tester"},
             "from": self.fake.bot_user,

@@ -291,6 +291,27 @@ async def test_cancel_mid_flow_saves_nothing_and_deletes_the_typed_note(
     assert await bot.say(ALICE, "/cancel") == ["There is nothing to cancel."]
 
 
+async def test_a_typed_note_and_cancel_take_the_buttons_off_the_screens_they_leave(
+    bot: Harness, world: World
+) -> None:
+    case = await world.allocated_case()
+    await bot.link(world.actor(Role.CASE_MANAGER), ALICE, world.container)
+    await bot.say(ALICE, "/log")
+    for label in (case.reference, "Phone call", "Support", "Done"):
+        await tap(bot, label)
+    note_screen = (await tap(bot, "30 min"))["callback_query"]["message"]["message_id"]
+    await bot.say(ALICE, NOTE)  # the note screen's Skip has had its turn
+    confirm_screen = (await conversation(world)).data["screen"]
+    await bot.say(ALICE, "/cancel")
+
+    taken_off = [c.params for c in bot.fake.calls if c.method == "editMessageReplyMarkup"]
+    assert [(p["message_id"], "reply_markup" in p) for p in taken_off] == [
+        (note_screen, False),
+        (confirm_screen, False),
+    ]
+    assert note_screen != confirm_screen
+
+
 async def test_a_button_from_an_earlier_step_has_expired_and_changes_nothing(
     bot: Harness, world: World
 ) -> None:

@@ -22,7 +22,7 @@ from bot.app import BotApplication, build_application
 from bot.channel import TelegramChannel
 from core.bootstrap import Container
 from core.clock import FixedClock
-from core.enums import AppointmentStatus, Channel, OutboxState, PlaceKind, Role
+from core.enums import AppointmentStatus, Channel, Locale, OutboxState, PlaceKind, Role
 from core.errors import NotPermitted
 from core.models import Appointment, AuditEvent, OutboxMessage
 from core.notifications.channels import InboxChannel
@@ -34,7 +34,7 @@ from core.notifications.schedulers import (
 from core.schemas.actor import Actor
 from core.schemas.appointments import AppointmentCreate, AppointmentRead
 from core.services import appointments as appointment_services
-from core.services import telegram_links
+from core.services import telegram_links, users
 from core.services.refusals import REFUSED
 from tests.e2e.outbox_support import make_bot
 from tests.e2e.test_bot_basics import ErrorWatch
@@ -92,7 +92,7 @@ class Phone:
         self._update_id += 1
         sender = {"id": ALICE, "is_bot": False, "first_name": "Tester", "language_code": "en"}
         message: dict[str, Any] = {
-            "message_id": 5000 + self._update_id,
+            "message_id": self.fake.new_message_id(ALICE),
             "date": 1772442000,
             "chat": {"id": ALICE, "type": "private", "first_name": "Tester"},
             "from": sender,
@@ -251,50 +251,75 @@ async def reminder_for(phone: Phone, clock: FixedClock, appointment: Appointment
 # --- the buttons ------------------------------------------------------------------------------
 
 
-async def test_a_reminder_sent_by_the_dispatcher_carries_attended_did_not_attend_and_reschedule(
+async def test_a_reminder_before_the_appointment_offers_to_record_it_after_or_reschedule(
     phone: Phone, world: World, clock: FixedClock
 ) -> None:
     appointment = await book(world, utc(2026, 3, 3, 14, 0))
     reminder = await reminder_for(phone, clock, appointment)
     assert appointment.case_reference in reminder.text
     assert reminder.buttons() == {
-        "Attended": f"appt:att:{appointment.id}",
-        "Did not attend": f"appt:dna:{appointment.id}",
+        "I'll record it after": f"appt:later:{appointment.id}",
         "Reschedule": f"appt:move:{appointment.id}",
     }
 
 
-async def test_tapping_attended_records_the_outcome_and_edits_the_reminder_without_buttons(
+async def follow_up_for(phone: Phone, clock: FixedClock, appointment: AppointmentRead) -> Shown:
+    """Tap "I'll record it after" under the 24-hour reminder; send the prompt due at the end."""
+    reminder = await reminder_for(phone, clock, appointment)
+    await phone.press(reminder, "I'll record it after")
+    clock.set(appointment.starts_at - timedelta(hours=1))
+    await phone.dispatch()  # the 1-hour reminder
+    clock.set(appointment.ends_at)
+    return await phone.dispatch()
+
+
+async def test_record_it_after_edits_the_reminder_and_the_end_time_prompt_records_the_outcome(
     phone: Phone, world: World, clock: FixedClock
 ) -> None:
-    appointment = await book(world, utc(2026, 3, 3, 14, 0))
+    appointment = await book(world, utc(2026, 3, 3, 14, 0), minutes=90)
     reminder = await reminder_for(phone, clock, appointment)
-    clock.set(appointment.starts_at + timedelta(minutes=50))
-    await phone.press(reminder, "Attended")
+    await phone.press(reminder, "I'll record it after")
+
+    [asked] = phone.edits()
+    assert asked["message_id"] == reminder.message_id and "reply_markup" not in asked
+    assert appointment.case_reference in asked["text"]
+    assert "I will ask you what happened at Tue 3 Mar, 15:30, when it ends." in asked["text"]
+    clock.set(utc(2026, 3, 3, 13, 0))
+    assert "I'll record it after" in (await phone.dispatch()).buttons()  # the 1-hour reminder
+    clock.set(utc(2026, 3, 3, 15, 29))
+    assert await phone.dispatcher.run_once() == 0  # not before the end
+    clock.set(appointment.ends_at)
+    prompt = await phone.dispatch()
+    assert appointment.case_reference in prompt.text and "has no outcome yet" in prompt.text
+    assert set(prompt.buttons()) == {"It happened", "Did not attend", "Book the next one"}
+
+    await phone.press(prompt, "It happened")
     row = await appointment_row(phone.container, appointment.id)
     assert row.status is AppointmentStatus.ATTENDED
-    [edit] = phone.edits()
-    assert edit["message_id"] == reminder.message_id
-    assert appointment.case_reference in edit["text"]
-    assert "Tue 3 Mar, 14:00" in edit["text"]
-    assert "Outcome recorded: Attended" in edit["text"]
-    assert "reply_markup" not in edit
-    # The 1-hour reminder still waiting is cancelled with the outcome.
-    assert await outbox_states(phone.container, appointment.id) == [
-        OutboxState.SENT,
-        OutboxState.CANCELLED,
-    ]
+    edit = phone.edits()[-1]
+    assert edit["message_id"] == prompt.message_id and "reply_markup" not in edit
+    assert "Outcome recorded: Attended" in edit["text"] and "Tue 3 Mar, 14:00" in edit["text"]
+    assert_private(phone, world)
 
 
-async def test_tapping_did_not_attend_records_it_and_a_second_tap_changes_nothing(
+async def test_record_it_after_in_welsh(phone: Phone, world: World, clock: FixedClock) -> None:
+    manager = world.actor(Role.CASE_MANAGER)
+    await users.set_my_locale(uow=world.container.uow(), actor=manager, locale=Locale.CY)
+    appointment = await book(world, utc(2026, 3, 3, 14, 0))
+    reminder = await reminder_for(phone, clock, appointment)
+    assert set(reminder.buttons()) == {"Fe’i cofnodaf wedyn", "Aildrefnu"}
+    await phone.press(reminder, "Fe’i cofnodaf wedyn")
+    assert "Byddaf yn gofyn i chi beth ddigwyddodd am" in phone.edits()[-1]["text"]
+
+
+async def test_did_not_attend_on_the_prompt_records_it_and_a_second_tap_changes_nothing(
     phone: Phone, world: World, clock: FixedClock
 ) -> None:
     appointment = await book(world, utc(2026, 3, 3, 14, 0))
-    reminder = await reminder_for(phone, clock, appointment)
-    clock.set(appointment.starts_at + timedelta(minutes=50))
-    await phone.press(reminder, "Did not attend")
+    prompt = await follow_up_for(phone, clock, appointment)
+    await phone.press(prompt, "Did not attend")
     assert "Outcome recorded: Did not attend" in phone.edits()[-1]["text"]
-    await phone.press(reminder, "Attended")
+    await phone.press(prompt, "It happened")
     row = await appointment_row(phone.container, appointment.id)
     assert row.status is AppointmentStatus.DID_NOT_ATTEND
     assert phone.answers()[-1] == (
@@ -309,12 +334,12 @@ async def test_tapping_did_not_attend_records_it_and_a_second_tap_changes_nothin
         assert len(outcomes.all()) == 1
 
 
-async def test_attended_before_the_appointment_starts_is_declined_and_records_nothing(
+async def test_an_outcome_button_from_an_older_reminder_before_the_start_records_nothing(
     phone: Phone, world: World, clock: FixedClock
 ) -> None:
     appointment = await book(world, utc(2026, 3, 3, 14, 0))
     reminder = await reminder_for(phone, clock, appointment)
-    await phone.press(reminder, "Attended")
+    await phone.tap(reminder, f"appt:att:{appointment.id}")  # as reminders carried until now
     row = await appointment_row(phone.container, appointment.id)
     assert row.status is AppointmentStatus.SCHEDULED
     assert phone.answers()[-1] == ("You can record what happened once the appointment has started.")
@@ -478,3 +503,34 @@ async def test_a_button_from_a_step_already_passed_is_expired_and_changes_nothin
     assert phone.last_shown().text == "Cancelled. Nothing was changed."
     row = await appointment_row(phone.container, appointment.id)
     assert row.status is AppointmentStatus.SCHEDULED
+
+
+# --- a flow that moves on leaves no buttons behind ---------------------------------------------
+
+
+def buttons_taken_off(phone: Phone) -> list[int]:
+    """The messages whose buttons the bot removed, in order."""
+    return [
+        int(c.params["message_id"])
+        for c in phone.fake.calls
+        if c.method == "editMessageReplyMarkup"
+    ]
+
+
+async def test_cancel_or_a_new_flow_takes_the_buttons_off_the_flow_it_ends(
+    phone: Phone, world: World, clock: FixedClock
+) -> None:
+    appointment = await book(world, utc(2026, 3, 3, 14, 0))
+    reminder = await reminder_for(phone, clock, appointment)
+    await phone.press(reminder, "Reschedule")
+    days = phone.last_shown()
+    await phone.say("/cancel")
+    assert buttons_taken_off(phone) == [days.message_id]
+    assert phone.fake._messages[(ALICE, days.message_id)].get("reply_markup") is None
+
+    await phone.press(reminder, "Reschedule")
+    again = phone.last_shown()
+    await phone.press(again, "Wed 4 Mar")  # the flow's screen is edited in place
+    await phone.say("/log")  # a new flow over it
+    assert buttons_taken_off(phone) == [days.message_id, again.message_id]
+    assert "Which case is this contact on?" in phone.replies()[-1]

@@ -496,6 +496,15 @@ class FakeBotApi:
             self._update_event.set()
         return update
 
+    def new_message_id(self, chat_id: int | str) -> int:
+        """The id Telegram would give the next message in this chat, whoever sends it, for a
+        test making up a user's message: ids are shared by both sides of a chat, so one made
+        up here never takes the id of a message the bot has sent (or will send)."""
+        chat = _norm_chat(chat_id)
+        message_id = self._next_message_id.get(chat, 1)  # type: ignore[call-overload]
+        self._next_message_id[chat] = message_id + 1  # type: ignore[index]
+        return message_id
+
     def sent_messages(self, chat_id: int | str | None = None) -> list[Call]:
         wanted = _norm_chat(chat_id)
         return [

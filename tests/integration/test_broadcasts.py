@@ -72,8 +72,8 @@ async def test_a_broadcast_queues_one_message_for_each_panel_member_of_the_site(
     assert {row.lane for row in rows} == {Lane.NORMAL}
     assert {row.message_key for row in rows} == {preview.message_key}
     assert [row.params for row in rows] == [preview.params] * 5
-    assert set(preview.params) == {"meeting_id", "site_code", "starts_at"}
-    assert preview.params["site_code"] == "HER"
+    assert set(preview.params) == {"meeting_id", "site_code", "site_name", "starts_at"}
+    assert (preview.params["site_code"], preview.params["site_name"]) == ("HER", "Testshire North")
     assert "Room 4" not in repr(preview.params)
 
 

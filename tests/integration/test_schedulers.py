@@ -315,6 +315,52 @@ async def test_recording_the_outcome_cancels_a_queued_missed_appointment_prompt(
     ]
 
 
+async def test_record_it_after_asks_once_at_the_end_time_and_not_once_the_outcome_is_in(
+    world: World, clock: FixedClock
+) -> None:
+    case = await world.allocated_case()
+    manager = world.actor(Role.CASE_MANAGER)
+    appointment = await book(world, case, clock.now() + timedelta(hours=2))
+    for _reminder in ("24 hours before", "an hour before"):  # a tap under each reminder
+        await appointment_services.ask_for_outcome_after(
+            uow=world.container.uow(), actor=manager, appointment_id=appointment.id
+        )
+    clock.set(appointment.starts_at + timedelta(hours=1))
+    assert await schedulers.schedule_missed_appointment_prompts(uow=world.container.uow()) == 0
+
+    [prompt] = await outbox(world.container, kind=NotificationKind.MISSED_APPOINTMENT)
+    assert (prompt.recipient_user_id, prompt.not_before, prompt.dedupe_key, prompt.state) == (
+        manager.user_id,
+        appointment.ends_at,
+        f"missed:appointment:{appointment.id}",
+        OutboxState.QUEUED,
+    )
+    assert set(prompt.params) <= ALLOWED_PARAMS
+
+    await appointment_services.record_appointment_outcome(
+        uow=world.container.uow(),
+        actor=manager,
+        appointment_id=appointment.id,
+        data=AppointmentOutcome(status=AppointmentStatus.ATTENDED),
+    )
+    [prompt] = await outbox(world.container, kind=NotificationKind.MISSED_APPOINTMENT)
+    assert prompt.state is OutboxState.CANCELLED
+
+
+async def test_record_it_after_an_appointment_has_ended_asks_at_once(
+    world: World, clock: FixedClock
+) -> None:
+    case = await world.allocated_case()
+    appointment = await book(world, case, clock.now() - timedelta(hours=3))
+    await appointment_services.ask_for_outcome_after(
+        uow=world.container.uow(),
+        actor=world.actor(Role.CASE_MANAGER),
+        appointment_id=appointment.id,
+    )
+    [prompt] = await outbox(world.container, kind=NotificationKind.MISSED_APPOINTMENT)
+    assert prompt.not_before == clock.now()
+
+
 # --- the daily digest -----------------------------------------------------------------------
 
 
