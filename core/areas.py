@@ -28,6 +28,8 @@ class Area(StrEnum):
     TEAM = "team"
     REPORTS = "reports"
     ADMIN = "admin"
+    STAFF_SIGN_IN = "staff_sign_in"  # reset colleagues' passwords and second factors
+    ACCOUNT = "account"  # My account: one's own password, sessions, authenticator
 
 
 # An area is offered when the actor may do at least one of these somewhere; None: always offered.
@@ -45,6 +47,8 @@ _NEEDS: dict[Area, tuple[Action, ...] | None] = {
     Area.TEAM: (Action.TEAM_VIEW,),
     Area.REPORTS: (Action.REPORT_VIEW,),
     Area.ADMIN: (Action.USER_MANAGE, Action.NOTIFICATION_ADMIN, Action.AUDIT_VIEW),
+    Area.STAFF_SIGN_IN: (Action.ACCOUNT_RESET,),
+    Area.ACCOUNT: None,
 }
 
 
@@ -80,6 +84,7 @@ class Offer(StrEnum):
     ANSWER_ALERTS = "answer_alerts"
     BROADCAST = "broadcast"
     MANAGE_STAFF = "manage_staff"
+    RESET_SIGN_IN = "reset_sign_in"  # a colleague's password, second factor, invitation
     CREATE_SITE = "create_site"
     FAILED_NOTIFICATIONS = "failed_notifications"
     TEAM = "team"
@@ -110,6 +115,7 @@ _OFFER_ACTION: dict[Offer, Action] = {
     Offer.ANSWER_ALERTS: Action.ALERT_RESPOND,
     Offer.BROADCAST: Action.PANEL_MANAGE,
     Offer.MANAGE_STAFF: Action.USER_MANAGE,
+    Offer.RESET_SIGN_IN: Action.ACCOUNT_RESET,
     Offer.CREATE_SITE: Action.SITE_CREATE,
     Offer.FAILED_NOTIFICATIONS: Action.NOTIFICATION_ADMIN,
     Offer.TEAM: Action.TEAM_VIEW,

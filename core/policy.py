@@ -25,6 +25,7 @@ class Action(StrEnum):
     SITE_MANAGE = "site.manage"
     USER_MANAGE = "user.manage"
     USER_VIEW = "user.view"
+    ACCOUNT_RESET = "account.reset"
     CASE_CREATE = "case.create"
     CASE_VIEW = "case.view"
     CASE_UPDATE = "case.update"
@@ -86,6 +87,9 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.SITE_MANAGE: {ADMIN: SITE},
     Action.USER_MANAGE: {ADMIN: SITE},
     Action.USER_VIEW: {ADMIN: SITE, SM: SITE, PC: SITE},
+    # A colleague's sign-in: reset their password or second factor, send their invitation
+    # again (core.services.accounts). Never one's own: that is "My account".
+    Action.ACCOUNT_RESET: {ADMIN: SITE, SM: SITE},
     # A new referral: the service manager and the panel coordinator; a site may let other roles
     # do it too (``sites.referral_roles``, checked by core.services.referrals on top of this).
     Action.CASE_CREATE: {SM: SITE, PC: SITE},
@@ -145,6 +149,7 @@ SYSTEM_ACTIONS = frozenset(
         Action.SITE_MANAGE,
         Action.USER_MANAGE,
         Action.USER_VIEW,
+        Action.ACCOUNT_RESET,
         Action.TELEGRAM_LINK_MANAGE,
     }
 )

@@ -33,6 +33,12 @@ CASE_PERSON = "/case/[case_id]/people/[person_id]"  # edit, assign an IDVA, end 
 CASE_INTERVENTION_NEW = "/case/[case_id]/interventions/new"
 CASE_INTERVENTION = "/case/[case_id]/interventions/[intervention_id]"  # its status
 PANEL_MEETING = "/panel/meeting/[meeting_id]"  # held or cancelled, and who attended
+# Staff accounts (issue 20). ACCOUNT_LINK is where an invitation or reset link leads
+# (core.services.accounts.LINK_PATH; ?token=...), signed out.
+ACCOUNT = "/account"  # My account: own password, sessions, authenticator (every role)
+ACCOUNT_PASSKEYS = "/account/passkeys"  # passkeys (its own page)
+ACCOUNT_LINK = "/account-link"
+STAFF_SIGN_IN = "/staff-sign-in"  # service managers and admins: reset a colleague's sign-in
 # Served by the backend (webapp.backend), not a page: swaps a one-time hand-off code for the
 # session cookie, then redirects to TODAY.
 AUTH_SESSION = "/auth/session"
