@@ -388,19 +388,16 @@ async def staff_accounts(
             )
         ).all()
         now = uow.clock.now()
-        live = dict(
-            (
-                await uow.session.execute(
-                    select(AccountLink.user_id, AccountLink.expires_at).where(
-                        AccountLink.user_id.in_([u.id for u in users]),
-                        AccountLink.kind == LinkKind.INVITATION.value,
-                        AccountLink.used_at.is_(None),
-                        AccountLink.revoked_at.is_(None),
-                        AccountLink.expires_at > now,
-                    )
-                )
-            ).tuples()
+        rows = await uow.session.execute(
+            select(AccountLink.user_id, AccountLink.expires_at).where(
+                AccountLink.user_id.in_([u.id for u in users]),
+                AccountLink.kind == LinkKind.INVITATION.value,
+                AccountLink.used_at.is_(None),
+                AccountLink.revoked_at.is_(None),
+                AccountLink.expires_at > now,
+            )
         )
+        live = {user_id: until for user_id, until in rows}
         return StaffAccountsPage(
             sites=mine, site_id=shown, staff=tuple(_staff_row(u, live.get(u.id)) for u in users)
         )
