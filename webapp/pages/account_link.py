@@ -48,6 +48,7 @@ class AccountLinkState(AppState):
     enrol_secret: str = ""
     enrol_qr_svg: str = ""
     _token: str = ""  # backend only: never sent back to the browser
+    _whose: tuple[str, str] = ("", "")  # the account's name and email address
 
     def _clear(self) -> None:
         self.password_error = self.again_error = self.code_error = ""
@@ -89,12 +90,20 @@ class AccountLinkState(AppState):
         if str(link.locale) in SUPPORTED_LOCALES:
             self.locale = str(link.locale)  # the person's own language
         self.step = str(link.step)
-        self.greeting = translator(self.locale).gettext(
-            "This is for {name} ({email}).", name=link.display_name, email=link.email
-        )
+        self._whose = (link.display_name, link.email)
+        self.retranslate()
         # The token stays in the address: a reload (or a reconnect, which empties a signed-out
         # tab's state: webapp.session_guard) starts the link's steps again. It is single-use.
         return [self._document_language()]
+
+    @rx.event
+    def retranslate(self) -> None:
+        """After the language switch: the words made here follow it."""
+        if self._whose[1]:
+            name, email = self._whose
+            self.greeting = translator(self.locale).gettext(
+                "This is for {name} ({email}).", name=name, email=email
+            )
 
     def _new_password(self, form: dict[str, str], words: Translator) -> str | None:
         password = form.get("password") or ""
@@ -320,4 +329,5 @@ def account_link_page() -> rx.Component:
             rx.fragment(),
         ),
         navigation=False,
+        on_language_change=[AccountLinkState.retranslate],
     )

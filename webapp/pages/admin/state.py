@@ -14,7 +14,7 @@ import reflex as rx
 from pydantic import ValidationError
 
 from core.areas import Offer, offers
-from core.enums import Role
+from core.enums import Locale, Role
 from core.errors import DomainError
 from core.schemas.admin import AdminPage
 from core.schemas.notifications_admin import FailedNotificationRead
@@ -341,6 +341,8 @@ class AdminState(AppState):
             data = UserCreate(
                 email=str(form.get("new_email") or "").strip(),
                 display_name=str(form.get("new_name") or "").strip(),
+                # The language of their invitation, their screens and their messages.
+                locale=Locale.CY if form.get("new_locale") == Locale.CY.value else Locale.EN_GB,
                 memberships=[MembershipCreate(site_code=codes.get(site_id, "XX"), role=role)],
             )
         except ValidationError as error:
