@@ -318,7 +318,7 @@ def account_link_page() -> rx.Component:
     return page(
         _("Set up your account"),
         error_summary(AccountLinkState.errors),
-        rx.cond(step != "" and step != INVALID, rx.el.p(AccountLinkState.greeting)),
+        rx.cond((step != "") & (step != INVALID), rx.el.p(AccountLinkState.greeting)),
         rx.match(
             step,
             (str(LinkStep.SET_PASSWORD), _set_password()),
