@@ -42,6 +42,7 @@ site.view                  S    S    S    S    S    S    S
 site.manage                -    -    -    -    -    -    S
 user.manage                -    -    -    -    -    -    S
 user.view                  -    S    S    -    -    -    S
+account.reset              -    S    -    -    -    -    S
 case.create                -    S    S    -    -    -    -
 case.view                  S    S    S    S    S    -    S
 case.update                C    S    -    -    -    -    -
