@@ -29,7 +29,6 @@ class Area(StrEnum):
     REPORTS = "reports"
     ADMIN = "admin"
     STAFF_SIGN_IN = "staff_sign_in"  # reset colleagues' passwords and second factors
-    ACCOUNT = "account"  # My account: one's own password, sessions, authenticator
 
 
 # An area is offered when the actor may do at least one of these somewhere; None: always offered.
@@ -48,7 +47,6 @@ _NEEDS: dict[Area, tuple[Action, ...] | None] = {
     Area.REPORTS: (Action.REPORT_VIEW,),
     Area.ADMIN: (Action.USER_MANAGE, Action.NOTIFICATION_ADMIN, Action.AUDIT_VIEW),
     Area.STAFF_SIGN_IN: (Action.ACCOUNT_RESET,),
-    Area.ACCOUNT: None,
 }
 
 

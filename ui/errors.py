@@ -154,8 +154,7 @@ ERROR_MESSAGES: dict[str, str] = {
 # error's own message: ``"code:rule"``.
 RULE_MESSAGES: dict[str, str] = {
     "account_link_invalid:expired": N_(
-        "This link has expired. Ask your service manager or administrator to send you a new"
-        " one."
+        "This link has expired. Ask your service manager or administrator to send you a new one."
     ),
     "account_link_invalid:used": N_(
         "This link has already been used. Sign in, or ask your service manager or administrator"

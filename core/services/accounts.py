@@ -530,7 +530,9 @@ async def confirm_password_with_link(
         return started
 
 
-async def finish_enrolment_with_link(*, uow: UnitOfWork, token: str, totp_code: str) -> SignInResult:
+async def finish_enrolment_with_link(
+    *, uow: UnitOfWork, token: str, totp_code: str
+) -> SignInResult:
     """The first code from the new authenticator: it is enrolled, the link is used, and the
     person is signed in (a handoff code for the cookie endpoint). ``WrongCode`` counts against
     the link; the link's first step must have been done."""

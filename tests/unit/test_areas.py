@@ -36,19 +36,13 @@ def test_an_admin_is_offered_admin_and_reports_but_not_logging_contacts() -> Non
     assert Area.LOG_CONTACT not in areas and Area.TEAM not in areas
 
 
-def test_a_panel_member_is_offered_only_today_inbox_panel_and_my_account() -> None:
-    assert areas_for(_actor(Role.PANEL_MEMBER)) == [
-        Area.TODAY,
-        Area.INBOX,
-        Area.PANEL,
-        Area.ACCOUNT,
-    ]
+def test_a_panel_member_is_offered_only_today_inbox_and_panel() -> None:
+    assert areas_for(_actor(Role.PANEL_MEMBER)) == [Area.TODAY, Area.INBOX, Area.PANEL]
 
 
-def test_everyone_has_my_account_and_only_managers_and_admins_reset_a_colleagues_sign_in() -> None:
+def test_only_service_managers_and_admins_are_offered_resetting_a_colleagues_sign_in() -> None:
     for role in Role:
         areas = areas_for(_actor(role))
-        assert Area.ACCOUNT in areas, role
         resets = role in {Role.SERVICE_MANAGER, Role.ADMIN}
         assert (Area.STAFF_SIGN_IN in areas) is resets, role
         assert offers(_actor(role), Offer.RESET_SIGN_IN) is resets, role
