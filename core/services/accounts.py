@@ -688,7 +688,7 @@ async def sign_out_everywhere(*, uow: UnitOfWork, actor: Actor) -> int:
     """End every web session of the actor's, this one included. Returns how many ended."""
     async with uow:
         user = await _me(uow, actor)
-        ended = await _end_sessions(uow, user, "signed_out_everywhere", actor)
+        ended = await _end_sessions(uow, user, "signed_out_all", actor)
         _audit(uow, actor, "account.sign_out_everywhere", user, {"count": ended})
         await uow.commit()
         return ended

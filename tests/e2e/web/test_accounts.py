@@ -18,6 +18,7 @@ from typing import Any
 
 import pyotp
 import pytest
+from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, expect
 
 from core.enums import Locale
@@ -47,6 +48,8 @@ WORDS = {
         "yes": "Yes, go ahead",
         "emailed": "We emailed a link to",
         "title": "Staff sign-in",
+        "my account": "My account",
+        "this browser": "This browser",
     },
     "cy": {
         "subject": "Sefydlu eich cyfrif Drive Assist",
@@ -59,6 +62,8 @@ WORDS = {
         "yes": "Ie, ewch ymlaen",
         "emailed": "Rydym wedi anfon dolen drwy e-bost at",
         "title": "Mewngofnodi staff",
+        "my account": "Fy nghyfrif",
+        "this browser": "Y porwr hwn",
     },
 }
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/account-link\?token=[A-Za-z0-9_%-]+")
@@ -77,9 +82,11 @@ async def phone_page(browser: Browser) -> Page:
     return await context.new_page()
 
 
-async def assert_fits(page: Page) -> None:
+async def assert_fits_and_is_axe_clean(page: Page) -> None:
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= VIEWPORTS["phone"]["width"], "sideways scrolling at 390 px"
+    results = await Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
 
 
 @pytest.mark.parametrize("language", ["en", "cy"])
@@ -127,10 +134,15 @@ async def test_an_invited_case_manager_sets_up_their_account_and_a_reset_stops_t
     await person.get_by_role("button", name=words["continue"]).click()
     secret = (await person.get_by_test_id("totp-secret").inner_text()).strip()
     await screenshot(person, f"account-link-enrol-{language}")
-    await assert_fits(person)
+    await assert_fits_and_is_axe_clean(person)
     await person.get_by_label(words["code"]).fill(pyotp.TOTP(secret).now())
     await person.get_by_role("button", name=words["finish"]).click()
     await person.wait_for_url(f"{url}/", timeout=30_000)
+    await person.goto(f"{url}/account")  # My account: this browser's session, listed
+    await expect(person.get_by_role("heading", level=1, name=words["my account"])).to_be_visible()
+    await expect(person.get_by_test_id("session")).to_have_count(1)
+    await expect(person.get_by_test_id("session")).to_contain_text(words["this browser"])
+    await assert_fits_and_is_axe_clean(person)
 
     # A service manager resets their second factor.
     manager = await phone_page(browser)
@@ -146,7 +158,7 @@ async def test_an_invited_case_manager_sets_up_their_account_and_a_reset_stops_t
     await card.get_by_role("button", name=words["reset"]).click()
     await card.get_by_role("button", name=words["yes"]).click()
     await expect(manager.locator("#link-result")).to_contain_text(f"{words['emailed']} {email}")
-    await assert_fits(manager)
+    await assert_fits_and_is_axe_clean(manager)
     assert len(await asyncio.to_thread(notify_api.sent_to, email)) == 2
     await speaking(running_app.database_url, SERVICE_MANAGER, Locale.EN_GB)
 
