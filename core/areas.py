@@ -28,7 +28,6 @@ class Area(StrEnum):
     TEAM = "team"
     REPORTS = "reports"
     ADMIN = "admin"
-    STAFF_SIGN_IN = "staff_sign_in"  # reset colleagues' passwords and second factors
 
 
 # An area is offered when the actor may do at least one of these somewhere; None: always offered.
@@ -46,7 +45,6 @@ _NEEDS: dict[Area, tuple[Action, ...] | None] = {
     Area.TEAM: (Action.TEAM_VIEW,),
     Area.REPORTS: (Action.REPORT_VIEW,),
     Area.ADMIN: (Action.USER_MANAGE, Action.NOTIFICATION_ADMIN, Action.AUDIT_VIEW),
-    Area.STAFF_SIGN_IN: (Action.ACCOUNT_RESET,),
 }
 
 

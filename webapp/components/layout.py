@@ -60,7 +60,6 @@ def _menu_links() -> list[tuple[Area, Any, str]]:
         (Area.TEAM, _("Team"), routes.TEAM),
         (Area.REPORTS, _("Reports"), routes.REPORTS),
         (Area.ADMIN, _("Admin"), routes.ADMIN),
-        (Area.STAFF_SIGN_IN, _("Staff sign-in"), routes.STAFF_SIGN_IN),
     ]
 
 

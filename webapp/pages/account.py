@@ -14,6 +14,7 @@ from typing import Any
 
 import reflex as rx
 
+from core.areas import Offer, offers
 from core.errors import DomainError
 from core.schemas.accounts import MyAccount
 from core.services import accounts
@@ -41,6 +42,7 @@ class SessionLine:
 
 class AccountState(AppState):
     loaded: bool = False
+    resets_colleagues: bool = False  # a service manager or admin: link to Staff sign-in
     email: str = ""
     authenticator: str = ""
     sessions: list[SessionLine] = []
@@ -96,6 +98,7 @@ class AccountState(AppState):
     @signed_in
     async def load(self, caller: Caller) -> None:
         await self._refresh(caller)
+        self.resets_colleagues = offers(caller.actor, Offer.RESET_SIGN_IN)
         self.loaded = True
 
     @rx.event
@@ -235,6 +238,28 @@ def _sessions_section() -> rx.Component:
     )
 
 
+def _colleagues_section() -> rx.Component:
+    return rx.cond(
+        AccountState.resets_colleagues,
+        rx.el.section(
+            rx.el.h2(
+                _("Your colleagues' sign-in"), id="colleagues-heading", class_name="heading-m"
+            ),
+            rx.el.p(
+                _(
+                    "If a colleague has forgotten their password or lost their phone, reset it"
+                    " on Staff sign-in."
+                )
+            ),
+            rx.el.p(
+                rx.el.a(_("Staff sign-in"), href=routes.STAFF_SIGN_IN, class_name="link-action")
+            ),
+            aria_labelledby="colleagues-heading",
+            class_name="case-section",
+        ),
+    )
+
+
 def account_page() -> rx.Component:
     return page(
         _("My account"),
@@ -256,6 +281,7 @@ def account_page() -> rx.Component:
                 _password_section(),
                 _sign_in_section(),
                 _sessions_section(),
+                _colleagues_section(),
             ),
         ),
         on_language_change=[AccountState.load],

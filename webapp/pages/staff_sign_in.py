@@ -213,7 +213,7 @@ def _confirmation(line: rx.Var) -> rx.Component:
 
 def _staff_card(line: rx.Var) -> rx.Component:
     return rx.el.li(
-        rx.el.h3(line.name, id=line.name_id, class_name="card-title"),
+        rx.el.h2(line.name, id=line.name_id, class_name="card-title"),
         rx.el.dl(
             rx.el.div(rx.el.dt(_("Email")), rx.el.dd(line.email), class_name="card-row"),
             rx.el.div(rx.el.dt(_("Account")), rx.el.dd(line.state), class_name="card-row"),
