@@ -9,15 +9,18 @@ from rich.table import Table
 from cli.common import _, console, err_console, run_with_container, translator, validation_message
 from core import sealing
 from core.bootstrap import Container
-from core.enums import Agency, Locale, Role
+from core.enums import Agency, Face, Locale, Role
+from core.schemas.accounts import LinkDelivery, UserAdded
 from core.schemas.actor import Actor
 from core.schemas.telegram import LinkCodeRead
 from core.schemas.users import MembershipCreate, UserCreate, UserRead
+from core.services import accounts as account_services
 from core.services import auth as auth_services
 from core.services import lockout
 from core.services import telegram_links as link_services
 from core.services import users as user_services
 from core.services.notification_channels import reseal_mobile_numbers
+from ui.account_mail import NotifyLinkMailer, delivery_text
 
 
 def _parse_membership(text: str) -> MembershipCreate:
@@ -42,6 +45,13 @@ def _parse_membership(text: str) -> MembershipCreate:
     return MembershipCreate(site_code=parts[0], role=role, agency=agency)
 
 
+def _print_delivery(delivery: LinkDelivery) -> None:
+    """Whether the link was emailed; if not, the link itself (alone on its line), once."""
+    console.print(delivery_text(delivery, translator))
+    if delivery.url:
+        typer.echo(delivery.url)
+
+
 def register(app: typer.Typer) -> None:
     users = typer.Typer(no_args_is_help=True, help=_("Staff accounts."))
     app.add_typer(users, name="users")
@@ -54,20 +64,11 @@ def register(app: typer.Typer) -> None:
             [], "--role", help=_("SITE:ROLE or SITE:ROLE:AGENCY; repeat for more.")
         ),
         locale: Locale = typer.Option(Locale.EN_GB, "--locale", help=_("en_GB or cy.")),
-        set_password: bool = typer.Option(
-            False, "--password", help=_("Ask for a password (at least 12 characters).")
-        ),
     ) -> None:
-        password = (
-            typer.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
-            if set_password
-            else None
-        )
         try:
             data = UserCreate(
                 email=email,
                 display_name=name,
-                password=password,
                 locale=locale,
                 memberships=[_parse_membership(text) for text in role],
             )
@@ -75,13 +76,78 @@ def register(app: typer.Typer) -> None:
             err_console.print(f"[red]{validation_message(error)}[/red]")
             raise typer.Exit(code=2) from None
 
-        async def work(container: Container) -> UserRead:
+        async def work(container: Container) -> UserAdded:
             return await user_services.add_user(
-                uow=container.uow(), actor=Actor.system(), data=data
+                uow=container.uow(),
+                actor=Actor.system(),
+                data=data,
+                mailer=NotifyLinkMailer(container.settings),
             )
 
         user = run_with_container(work)
         console.print(_("Added {email}.", email=user.email))
+        _print_delivery(user.invitation)
+
+    @users.command(
+        "reset",
+        help=_(
+            "Reset someone's password or second factor: their sessions end and they are sent a"
+            " new link."
+        ),
+    )
+    def reset_command(
+        email: str = typer.Argument(..., help=_("Work email address.")),
+        password: bool = typer.Option(False, "--password", help=_("Reset their password.")),
+        second_factor: bool = typer.Option(
+            False, "--second-factor", help=_("Reset their authenticator app.")
+        ),
+        as_email: str = typer.Option(
+            ..., "--as", help=_("Email of the service manager or administrator running it.")
+        ),
+    ) -> None:
+        if password == second_factor:
+            err_console.print("[red]" + _("Choose one: --password or --second-factor.") + "[/red]")
+            raise typer.Exit(code=2)
+        reset = (
+            account_services.reset_password if password else account_services.reset_second_factor
+        )
+
+        async def work(container: Container) -> LinkDelivery:
+            actor = await user_services.actor_for_email(
+                uow=container.uow(), email=as_email, face=Face.CLI
+            )
+            user_id = await user_services.user_id_for_email(uow=container.uow(), email=email)
+            return await reset(
+                uow=container.uow(),
+                actor=actor,
+                user_id=user_id,
+                mailer=NotifyLinkMailer(container.settings),
+            )
+
+        _print_delivery(run_with_container(work))
+
+    @users.command(
+        "invite", help=_("Send someone who has not set up their account a new invitation.")
+    )
+    def invite_command(
+        email: str = typer.Argument(..., help=_("Work email address.")),
+        as_email: str = typer.Option(
+            ..., "--as", help=_("Email of the service manager or administrator running it.")
+        ),
+    ) -> None:
+        async def work(container: Container) -> LinkDelivery:
+            actor = await user_services.actor_for_email(
+                uow=container.uow(), email=as_email, face=Face.CLI
+            )
+            user_id = await user_services.user_id_for_email(uow=container.uow(), email=email)
+            return await account_services.resend_invitation(
+                uow=container.uow(),
+                actor=actor,
+                user_id=user_id,
+                mailer=NotifyLinkMailer(container.settings),
+            )
+
+        _print_delivery(run_with_container(work))
 
     @users.command(
         "new-sealing-key",

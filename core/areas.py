@@ -80,6 +80,7 @@ class Offer(StrEnum):
     ANSWER_ALERTS = "answer_alerts"
     BROADCAST = "broadcast"
     MANAGE_STAFF = "manage_staff"
+    RESET_SIGN_IN = "reset_sign_in"  # a colleague's password, second factor, invitation
     CREATE_SITE = "create_site"
     FAILED_NOTIFICATIONS = "failed_notifications"
     TEAM = "team"
@@ -111,6 +112,7 @@ _OFFER_ACTION: dict[Offer, Action] = {
     Offer.ANSWER_ALERTS: Action.ALERT_RESPOND,
     Offer.BROADCAST: Action.PANEL_MANAGE,
     Offer.MANAGE_STAFF: Action.USER_MANAGE,
+    Offer.RESET_SIGN_IN: Action.ACCOUNT_RESET,
     Offer.CREATE_SITE: Action.SITE_CREATE,
     Offer.FAILED_NOTIFICATIONS: Action.NOTIFICATION_ADMIN,
     Offer.TEAM: Action.TEAM_VIEW,

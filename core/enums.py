@@ -234,6 +234,9 @@ class NotificationKind(StrEnum):
     ESCALATION = "escalation"
     # The in-app inbox only: someone else issued a Telegram link code for your account.
     TELEGRAM_LINK_CODE_ISSUED = "telegram_link_code_issued"
+    # The in-app inbox only: a manager or admin reset your password or second factor.
+    ACCOUNT_PASSWORD_RESET = "account_password_reset"
+    ACCOUNT_SECOND_FACTOR_RESET = "account_second_factor_reset"
 
 
 class KindGroup(StrEnum):

@@ -320,3 +320,33 @@ class ChannelNotAvailable(ValidationFailed):
     """Email or text messages chosen where GOV.UK Notify is not set up for them."""
 
     code = "channel_not_available"
+
+
+# --- staff accounts: invitations, resets, passwords (core.services.accounts) ---------------
+
+
+class AccountLinkInvalid(DomainError):
+    """An invitation or reset link that cannot be used. ``details['reason']``: ``unknown``
+    (made up or mistyped), ``expired``, ``used``, ``revoked`` (a newer link replaced it, or too
+    many wrong tries) or ``inactive`` (the account is switched off)."""
+
+    code = "account_link_invalid"
+
+
+class PasswordNotAllowed(ValidationFailed):
+    """A new password breaks a rule: ``details['rule']`` is ``too_short``, ``too_long``,
+    ``common`` or ``like_account`` (core.passwords.password_problem)."""
+
+    code = "password_not_allowed"
+
+
+class WrongPassword(DomainError):
+    """The current password given to confirm a change is not the account's."""
+
+    code = "wrong_password"
+
+
+class WrongCode(DomainError):
+    """The authenticator code given is not right (or was used already)."""
+
+    code = "wrong_code"

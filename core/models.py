@@ -713,8 +713,9 @@ class WebSession(Base):
 
 class WebSignInToken(Base):
     """A one-time token of the web sign-in: a ``handoff`` code (60 seconds, exchanged for a
-    session by the HTTP endpoint that sets the cookie) or an ``enrolment`` token (10 minutes,
-    between a right password and the first TOTP code). Only the SHA-256 is stored.
+    session by the HTTP endpoint that sets the cookie). (``enrolment`` tokens, between a right
+    password and the first TOTP code, were issued before accounts were set up by invitation
+    only; see ``AccountLink``.) Only the SHA-256 is stored.
     """
 
     __tablename__ = "web_sign_in_tokens"
@@ -765,6 +766,34 @@ class PasskeyChallenge(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AccountLink(Base):
+    """A single-use link that sets up or recovers a staff account (core.services.accounts):
+    an ``invitation`` (a new account: set a password, then enrol an authenticator), a
+    ``password_reset`` (a new password, proved with the authenticator) or a
+    ``second_factor_reset`` (the password, then a new authenticator). Only the SHA-256 of the
+    link's token is stored. A link is usable until ``expires_at`` while ``used_at`` and
+    ``revoked_at`` are empty; a newer link of the same kind for the account revokes it.
+    ``verified_at``: its first step is done (the password set or confirmed), so the second
+    (enrolling an authenticator) may follow. ``failed_attempts``: wrong passwords or codes
+    typed through it; at the limit it is revoked.
+    """
+
+    __tablename__ = "account_links"
+    __table_args__ = (Index("ix_account_links_user_kind", "user_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(24))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class WebSignInAttempt(Base):

@@ -26,6 +26,7 @@ class Action(StrEnum):
     USER_MANAGE = "user.manage"
     USER_VIEW = "user.view"
     USER_UNLOCK = "user.unlock"
+    ACCOUNT_RESET = "account.reset"
     CASE_CREATE = "case.create"
     CASE_VIEW = "case.view"
     CASE_UPDATE = "case.update"
@@ -89,6 +90,9 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.USER_VIEW: {ADMIN: SITE, SM: SITE, PC: SITE},
     # Lifting a sign-in lock (core.services.lockout): at any one of the account's sites.
     Action.USER_UNLOCK: {ADMIN: SITE, SM: SITE},
+    # A colleague's sign-in: reset their password or second factor, send their invitation
+    # again (core.services.accounts). Never one's own: that is "My account".
+    Action.ACCOUNT_RESET: {ADMIN: SITE, SM: SITE},
     # A new referral: the service manager and the panel coordinator; a site may let other roles
     # do it too (``sites.referral_roles``, checked by core.services.referrals on top of this).
     Action.CASE_CREATE: {SM: SITE, PC: SITE},
@@ -149,6 +153,7 @@ SYSTEM_ACTIONS = frozenset(
         Action.USER_MANAGE,
         Action.USER_VIEW,
         Action.USER_UNLOCK,
+        Action.ACCOUNT_RESET,
         Action.TELEGRAM_LINK_MANAGE,
     }
 )

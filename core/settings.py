@@ -151,6 +151,21 @@ class Settings(BaseSettings):
         " throttle counts by). Set it to the number of your own proxies, never more: a client"
         " can write any X-Forwarded-For it likes.",
     )
+
+    web_public_url: str = Field(
+        default="http://localhost:3000",
+        description="The web app's address as staff reach it (scheme://host[:port]): invitation"
+        " and reset links emailed or shown to admins start with it.",
+    )
+
+    @field_validator("web_public_url")
+    @classmethod
+    def _public_url_is_an_origin(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError(f"not an address (scheme://host[:port]): {value!r}")
+        return value.strip().rstrip("/")
+
     web_run_notifications: bool = Field(
         default=True,
         description="The web backend also sends notifications (and runs the bot when a token is"

@@ -14,6 +14,7 @@ what was done about an alert) that hold ``NOTES_SENTINEL``. All of it is obvious
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -70,6 +71,7 @@ from core.models import (
     TelegramLink,
     User,
 )
+from core.passwords import hash_password
 from core.policy import Action, allowed_somewhere, is_allowed
 from core.schemas.actor import Actor
 from core.schemas.appointments import AppointmentCreate, AppointmentOutcome, AppointmentReschedule
@@ -94,6 +96,7 @@ from core.schemas.sites import SiteCreate
 from core.schemas.users import MembershipCreate, RoleChange, UserCreate
 from core.services import (
     access,
+    accounts,
     admin,
     agenda,
     alerts,
@@ -849,6 +852,47 @@ async def _passkey_answer(bench: Bench, actor: Actor, where: Where) -> Target:
 
 def _owner_only(actor: Actor, target: Target) -> bool:
     return not actor.is_system and target.owner_user_id == actor.user_id
+
+
+MATRIX_PASSWORD = "matrix test password one"
+
+
+async def _set_up_user(bench: Bench, actor: Actor, where: Where) -> Target:
+    """A fresh colleague at ``where`` who has set up their account (password, authenticator)."""
+    target = await bench.user(actor, where)
+    async with bench.uow() as uow:
+        await uow.session.execute(
+            update(User)
+            .where(User.id == target.id)
+            .values(
+                password_hash=_matrix_password_hash(),
+                totp_secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+                totp_enrolled_at=START,
+            )
+        )
+        await uow.commit()
+    return target
+
+
+@functools.cache
+def _matrix_password_hash() -> str:
+    return hash_password(MATRIX_PASSWORD)
+
+
+async def _my_password_set(bench: Bench, actor: Actor, where: Where) -> Target:
+    """The actor's own account with ``MATRIX_PASSWORD`` (to change it from)."""
+    async with bench.uow() as uow:
+        await uow.session.execute(
+            update(User)
+            .where(User.id == actor.user_id)
+            .values(password_hash=_matrix_password_hash())
+        )
+        await uow.commit()
+    return Target(where=where, site_id=None)
+
+
+def _resets_allowed(actor: Actor, target: Target) -> bool:
+    return is_allowed(actor, Action.ACCOUNT_RESET, site_id=target.site_id)
 
 
 def _everyone(actor: Actor, target: Target) -> bool:
@@ -1839,6 +1883,71 @@ OPERATIONS: tuple[Operation, ...] = (
         wheres=RECORD_WHERES,
         shows=_my_today_shows,
         expected=_owned_by_actor,
+    ),
+    # accounts: a colleague's sign-in, and one's own account
+    Operation(
+        "accounts.reset_password",
+        Action.ACCOUNT_RESET,
+        _set_up_user,
+        lambda b, a, t: accounts.reset_password(uow=b.uow(), actor=a, user_id=t.id, mailer=None),
+        wheres=SITE_WHERES,
+        expected=_resets_allowed,
+    ),
+    Operation(
+        "accounts.reset_second_factor",
+        Action.ACCOUNT_RESET,
+        _set_up_user,
+        lambda b, a, t: accounts.reset_second_factor(
+            uow=b.uow(), actor=a, user_id=t.id, mailer=None
+        ),
+        wheres=SITE_WHERES,
+        expected=_resets_allowed,
+    ),
+    Operation(
+        "accounts.resend_invitation",
+        Action.ACCOUNT_RESET,
+        lambda b, a, w: b.user(a, w),
+        lambda b, a, t: accounts.resend_invitation(uow=b.uow(), actor=a, user_id=t.id, mailer=None),
+        wheres=SITE_WHERES,
+        expected=_resets_allowed,
+    ),
+    Operation(
+        "accounts.staff_accounts",
+        Action.ACCOUNT_RESET,
+        _site,
+        lambda b, a, t: accounts.staff_accounts(uow=b.uow(), actor=a, site_id=t.site_id),
+        wheres=SITE_WHERES,
+        shows=lambda b, a, t, r: _awaitable(r.site_id == t.site_id),
+    ),
+    Operation(
+        "accounts.my_account",
+        None,
+        _any_site,
+        lambda b, a, t: accounts.my_account(uow=b.uow(), actor=a),
+        wheres=(Where.ANYWHERE,),
+        shows=lambda b, a, t, r: _awaitable(r.email == a.email),
+        expected=_everyone,
+    ),
+    Operation(
+        "accounts.change_my_password",
+        None,
+        _my_password_set,
+        lambda b, a, t: accounts.change_my_password(
+            uow=b.uow(),
+            actor=a,
+            current_password=MATRIX_PASSWORD,
+            new_password="matrix test password two",
+        ),
+        wheres=(Where.ANYWHERE,),
+        expected=_everyone,
+    ),
+    Operation(
+        "accounts.sign_out_everywhere",
+        None,
+        _any_site,
+        lambda b, a, t: accounts.sign_out_everywhere(uow=b.uow(), actor=a),
+        wheres=(Where.ANYWHERE,),
+        expected=_everyone,
     ),
     # users
     Operation(

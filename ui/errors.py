@@ -12,6 +12,7 @@ from string import Formatter
 
 from core.enums import Stage
 from core.errors import DomainError
+from core.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from core.rules import (
     EARLIEST_DAY,
     LATEST_DAY,
@@ -161,6 +162,67 @@ ERROR_MESSAGES: dict[str, str] = {
         "The database already holds cases, so no benchmark data was added. Use a new, empty"
         " database."
     ),
+    "account_link_invalid": N_(
+        "This link does not work. Ask your service manager or administrator for a new one."
+    ),
+    "password_not_allowed": N_(
+        "Choose a different password: at least {min_password_length} characters, not a common"
+        " password."
+    ),
+    "wrong_password": N_("That is not your current password. Check it and try again."),
+    "wrong_code": N_(
+        "That code is not right. Enter the 6-digit code your authenticator app shows now."
+    ),
+}
+
+# Messages for one rule of an error (``details['rule']`` or ``details['reason']``), before the
+# error's own message: ``"code:rule"``.
+RULE_MESSAGES: dict[str, str] = {
+    "account_link_invalid:expired": N_(
+        "This link has expired. Ask your service manager or administrator to send you a new one."
+    ),
+    "account_link_invalid:used": N_(
+        "This link has already been used. Sign in, or ask your service manager or administrator"
+        " for a new link."
+    ),
+    "account_link_invalid:revoked": N_(
+        "This link no longer works: a newer link was sent, or a wrong password or code was"
+        " entered too many times. Use the newest link, or ask for a new one."
+    ),
+    "account_link_invalid:inactive": N_(
+        "This account is switched off. If you need it, ask your administrator."
+    ),
+    "account_link_invalid:step_missing": N_(
+        "Start again from the link in your email: the steps must be done in order."
+    ),
+    "password_not_allowed:too_short": N_(
+        "Your password must be at least {min_password_length} characters long. A few unrelated"
+        " words together make a long password that is easy to remember."
+    ),
+    "password_not_allowed:too_long": N_(
+        "Your password must be {max_password_length} characters or fewer."
+    ),
+    "password_not_allowed:common": N_(
+        "That password is too common: it is on a list of passwords that are often used or have"
+        " been leaked. Choose another, such as three unrelated words."
+    ),
+    "password_not_allowed:like_account": N_(
+        "Your password must not be your name or email address. Choose another."
+    ),
+    "validation_failed:own_account": N_(
+        "You cannot do that to your own account. For your own password or authenticator, use"
+        " My account."
+    ),
+    "validation_failed:inactive_account": N_(
+        "That account is switched off. Switch it on first if the person needs to sign in."
+    ),
+    "validation_failed:not_set_up": N_(
+        "That person has not set up their account yet. Send their invitation again instead."
+    ),
+    "validation_failed:already_set_up": N_(
+        "That person has already set up their account, so there is no invitation to send. Reset"
+        " their password or second factor instead."
+    ),
 }
 
 # Fuller messages, used when the error's details fill every placeholder.
@@ -223,6 +285,8 @@ _FIXED_PARAMS: dict[str, object] = {
     "max_months": MAX_INTERVENTION_MONTHS,
     "link_code_minutes": int(CODE_LIFETIME.total_seconds() // 60),
     "link_attempt_window_minutes": int(ATTEMPT_WINDOW.total_seconds() // 60),
+    "min_password_length": MIN_PASSWORD_LENGTH,
+    "max_password_length": MAX_PASSWORD_LENGTH,
     "first_year": EARLIEST_DAY.year,
     "last_year": LATEST_DAY.year,
     "max_text_length": f"{LONG_TEXT_MAX_LENGTH:,}",
@@ -261,7 +325,12 @@ def error_message(error: DomainError, translator: Translator) -> str:
     plain = ERROR_MESSAGES.get(error.code, generic)
     params: dict[str, object] = dict(_FIXED_PARAMS)
     params.update({k: _shown(k, v, translator) for k, v in error.details.items()})
-    candidates = (DETAILED_ERROR_MESSAGES.get(error.code), plain)
+    rule = error.details.get("rule", error.details.get("reason"))
+    candidates = (
+        RULE_MESSAGES.get(f"{error.code}:{rule}"),
+        DETAILED_ERROR_MESSAGES.get(error.code),
+        plain,
+    )
     for template in candidates:
         if template is None or not _placeholders(template) <= params.keys():
             continue

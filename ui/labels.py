@@ -217,6 +217,8 @@ LABELS: dict[type[StrEnum], dict[StrEnum, str]] = {
         NotificationKind.DISRUPTION_ALERT: N_("Disruption alert"),
         NotificationKind.ESCALATION: N_("Escalated alert"),
         NotificationKind.TELEGRAM_LINK_CODE_ISSUED: N_("Telegram link code"),
+        NotificationKind.ACCOUNT_PASSWORD_RESET: N_("Password reset"),
+        NotificationKind.ACCOUNT_SECOND_FACTOR_RESET: N_("Authenticator reset"),
     },
     AlertStatus: {
         AlertStatus.OPEN: N_("Open"),

@@ -41,6 +41,16 @@ TEMPLATES: dict[str, str] = {
         "An administrator made a code at {time} that links a Telegram account to your Drive"
         " Assist account. If you did not ask for one, tell your manager straight away."
     ),
+    NotificationKind.ACCOUNT_PASSWORD_RESET: N_(
+        "Your password was reset at {time} by a service manager or administrator, and you were"
+        " signed out everywhere. Choose a new one with the link sent to your email. If you did"
+        " not ask for this, tell your manager straight away."
+    ),
+    NotificationKind.ACCOUNT_SECOND_FACTOR_RESET: N_(
+        "Your authenticator app was reset at {time} by a service manager or administrator, and"
+        " you were signed out everywhere. Set it up again with the link sent to your email. If"
+        " you did not ask for this, tell your manager straight away."
+    ),
 }
 
 

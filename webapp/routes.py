@@ -37,6 +37,11 @@ PANEL_MEETING = "/panel/meeting/[meeting_id]"  # held or cancelled, and who atte
 # How you get messages: your mobile number and, per kind of message, the channels (issue 20).
 # Linked from My account, not from the main menu.
 NOTIFICATION_CHANNELS = "/account/notifications"
+# Staff accounts (issue 20). ACCOUNT_LINK is where an invitation or reset link leads
+# (core.services.accounts.LINK_PATH; ?token=...), signed out.
+ACCOUNT = "/account"  # My account: own password, sessions, authenticator (every role)
+ACCOUNT_LINK = "/account-link"
+STAFF_SIGN_IN = "/staff-sign-in"  # service managers and admins: reset a colleague's sign-in
 # Served by the backend (webapp.backend), not a page: swaps a one-time hand-off code for the
 # session cookie, then redirects to TODAY.
 AUTH_SESSION = "/auth/session"

@@ -7,6 +7,8 @@ import reflex as rx
 from ui.i18n import N_
 from webapp import backend, routes
 from webapp.i18n import page_title
+from webapp.pages.account import AccountState, account_page
+from webapp.pages.account_link import AccountLinkState, account_link_page
 from webapp.pages.admin import AdminState, admin_page
 from webapp.pages.alerts import AlertsState, alerts_page
 from webapp.pages.appointments import AppointmentsState, appointments_page
@@ -45,6 +47,7 @@ from webapp.pages.referral import ReferralState, referral_page
 from webapp.pages.reports import ReportsState, reports_page
 from webapp.pages.sar import SarState, sar_page
 from webapp.pages.sign_in import SignInState, sign_in
+from webapp.pages.staff_sign_in import StaffSignInState, staff_sign_in_page
 from webapp.pages.team import TeamState, team_page
 from webapp.pages.today import TodayState, today
 from webapp.session_guard import SessionGuard
@@ -95,6 +98,8 @@ SIGNED_IN_PAGES = (
     (team_page, routes.TEAM, TeamState.load, N_("Team")),
     (admin_page, routes.ADMIN, AdminState.load, N_("Admin")),
     (audit_page, routes.AUDIT, AuditState.load, N_("Search the audit")),
+    (account_page, routes.ACCOUNT, AccountState.load, N_("My account")),
+    (staff_sign_in_page, routes.STAFF_SIGN_IN, StaffSignInState.load, N_("Staff sign-in")),
     (sar_page, routes.SAR, SarState.load, N_("Subject access request")),
     (appointments_page, routes.APPOINTMENTS, AppointmentsState.load, N_("Appointments")),
     (reports_page, routes.REPORTS, ReportsState.load, N_("Reports")),
@@ -135,4 +140,11 @@ app.add_page(
     route=routes.SIGN_IN,
     title=page_title(N_("Sign in")),
     on_load=[AppState.show_language, SignInState.check_passkeys],
+)
+# Where an invitation or reset link leads: signed out, like the sign-in page.
+app.add_page(
+    account_link_page,
+    route=routes.ACCOUNT_LINK,
+    title=page_title(N_("Set up your account")),
+    on_load=AccountLinkState.load,
 )

@@ -14,14 +14,3 @@ class SignInResult(ReadModel):
 
     handoff_code: str
     expires_at: datetime
-
-
-class TotpEnrolmentRequired(ReadModel):
-    """The password was right but the account has no authenticator yet: show ``otpauth_uri`` as a
-    QR code (and ``secret`` for typing in), then pass the first code with ``enrolment_token`` to
-    ``confirm_totp_enrolment`` before ``expires_at``."""
-
-    enrolment_token: str
-    secret: str
-    otpauth_uri: str
-    expires_at: datetime

@@ -4,8 +4,10 @@ The flow: ``sign_in`` checks the email, password and authenticator code and retu
 code (60 seconds, single use). The web app's event handler cannot set an HttpOnly cookie over
 its websocket, so it sends the browser to an HTTP endpoint with that code; the endpoint calls
 ``redeem_handoff`` for the session token and puts it in the cookie. Every event handler then
-calls ``actor_for_session`` with the cookie's token. An account without an authenticator yet
-gets ``TotpEnrolmentRequired`` instead, and ``confirm_totp_enrolment`` finishes the sign-in.
+calls ``actor_for_session`` with the cookie's token. An account without an authenticator
+cannot sign in here at all: its authenticator is enrolled only through its invitation or
+second-factor reset link (``core.services.accounts``), which then signs in with
+``issue_handoff``.
 
 Every failure raises the one ``SignInFailed``, whatever was wrong, in about the same time (an
 unknown address is checked against a dummy hash). The face passes the client's network address
@@ -39,7 +41,7 @@ from core.errors import AccountLocked, SignInFailed
 from core.models import Membership, Site, User, WebSession, WebSignInToken
 from core.passwords import hash_password, verify_password
 from core.schemas.actor import Actor, MembershipRead
-from core.schemas.auth import SignInResult, TotpEnrolmentRequired
+from core.schemas.auth import SignInResult
 from core.schemas.common import has_nul
 from core.services import lockout
 from core.services.audit import record_audit
@@ -48,7 +50,6 @@ from core.settings import Settings
 from core.uow import UnitOfWork
 
 HANDOFF_LIFETIME = timedelta(seconds=60)
-ENROLMENT_LIFETIME = timedelta(minutes=10)
 TOTP_ISSUER = "Drive Assist"
 TOTP_STEP_SECONDS = 30
 TOTP_VALID_WINDOW = 1  # one step either side: clocks drift and people type slowly
@@ -57,7 +58,6 @@ TOTP_VALID_WINDOW = 1  # one step either side: clocks drift and people type slow
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 HANDOFF = "handoff"
-ENROLMENT = "enrolment"
 IDLE = "idle"  # why a session ended after the idle limit; a passkey may resume it (passkeys)
 
 
@@ -277,14 +277,15 @@ async def _accept_step(uow: UnitOfWork, user_id: int, step: int) -> bool:
 
 async def sign_in(
     *, uow: UnitOfWork, email: str, password: str, totp_code: str, client: str
-) -> SignInResult | TotpEnrolmentRequired:
+) -> SignInResult:
     """Check email, password and authenticator code; a handoff code for the cookie endpoint.
 
     ``client`` is the network address the attempt came from, as the face sees it ("" when
-    unknown). An account without an authenticator yet gets ``TotpEnrolmentRequired`` once its
-    password is right (``totp_code`` is not looked at). ``SignInFailed`` for anything wrong;
-    ``SignInThrottled`` or ``SignInClientThrottled`` when this client must wait (before anything
-    is checked); ``AccountLocked`` for the right password of a locked account.
+    unknown). ``SignInFailed`` for anything wrong, an account without an authenticator
+    included (it enrols one through its invitation or reset link, never here: whoever first
+    knew the password could otherwise take the account); ``SignInThrottled`` or
+    ``SignInClientThrottled`` when this client must wait (before anything is checked);
+    ``AccountLocked`` for the right password of a locked account.
     """
     address = email.strip().lower()
     if has_nul(address):  # no account's address holds NUL (and PostgreSQL cannot compare it)
@@ -306,7 +307,7 @@ async def sign_in(
         if user.locked_at is not None:
             raise await _refuse_locked(uow, user, attempt)
         if user.totp_secret is None or user.totp_enrolled_at is None:
-            return await _start_enrolment(uow, user, attempt)
+            raise await _fail(uow, user, "not_set_up", attempt)
         step = _matching_step(user.totp_secret, totp_code, uow.clock.now())
         if step is None:
             raise await _fail(uow, user, "wrong_code", attempt)
@@ -364,62 +365,21 @@ def record_session_resumed(uow: UnitOfWork, user: User, session_id: int, passkey
     )
 
 
-async def _start_enrolment(
-    uow: UnitOfWork, user: User, attempt: lockout.Attempt
-) -> TotpEnrolmentRequired:
-    """The right password, no authenticator yet: a secret (kept until it is confirmed, so the
-    QR code shown stays valid if the page is reloaded) and a token to confirm it with."""
-    await lockout.succeeded(uow, attempt)
-    if user.totp_secret is None:
-        user.totp_secret = new_totp_secret()
-    token, expires_at = await _issue_token(uow, user.id, ENROLMENT, ENROLMENT_LIFETIME)
-    _audit(
-        uow,
-        "auth.totp_enrolment_started",
-        user_id=user.id,
-        site_ids=_site_ids(user),
-        actor=actor_from_user(user, Face.WEB),
-    )
-    secret = user.totp_secret
-    await uow.commit()
-    return TotpEnrolmentRequired(
-        enrolment_token=token,
-        secret=secret,
-        otpauth_uri=totp_uri(secret, user.email),
-        expires_at=expires_at,
-    )
+def matching_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step of ``code`` for ``secret`` near ``now`` (None: a wrong code)."""
+    return _matching_step(secret, code, now)
 
 
-async def confirm_totp_enrolment(
-    *, uow: UnitOfWork, enrolment_token: str, totp_code: str, client: str
-) -> SignInResult:
-    """The first code from the new authenticator: enrols it and signs in (a handoff code).
+async def accept_step(uow: UnitOfWork, user_id: int, step: int) -> bool:
+    """Record ``step`` as the account's last code; False if it (or a later one) was used."""
+    return await _accept_step(uow, user_id, step)
 
-    A wrong code counts as a failed sign-in (from ``client``, as for ``sign_in``) and leaves
-    the token usable until it expires; an unknown, used or expired token is ``SignInFailed``.
-    """
-    async with uow:
-        found = await _live_token(uow, enrolment_token, ENROLMENT)
-        if found is None or found[1].totp_secret is None:
-            raise SignInFailed()
-        token_id, user = found
-        attempt = await lockout.open_attempt(uow, email=user.email, client=client)
-        assert user.totp_secret is not None
-        if user.locked_at is not None:
-            raise await _refuse_locked(uow, user, attempt)
-        step = _matching_step(user.totp_secret, totp_code, uow.clock.now())
-        if step is None:
-            raise await _fail(uow, user, "wrong_code", attempt)
-        if not await _claim_token(uow, token_id) or not await _accept_step(uow, user.id, step):
-            raise await _fail(uow, user, "token_used", attempt)
-        await lockout.succeeded(uow, attempt)
-        user.totp_enrolled_at = uow.clock.now()
-        handoff, expires_at = await _issue_token(uow, user.id, HANDOFF, HANDOFF_LIFETIME)
-        actor = actor_from_user(user, Face.WEB)
-        _audit(uow, "auth.totp_enrolled", user_id=user.id, site_ids=_site_ids(user), actor=actor)
-        _audit(uow, "auth.sign_in", user_id=user.id, site_ids=_site_ids(user), actor=actor)
-        await uow.commit()
-        return SignInResult(handoff_code=handoff, expires_at=expires_at)
+
+async def issue_handoff(uow: UnitOfWork, user_id: int) -> SignInResult:
+    """A handoff code for the cookie endpoint, inside the caller's unit of work: for a service
+    that has itself checked the person (an invitation or reset link followed to its end)."""
+    handoff, expires_at = await _issue_token(uow, user_id, HANDOFF, HANDOFF_LIFETIME)
+    return SignInResult(handoff_code=handoff, expires_at=expires_at)
 
 
 # --- Sessions ---------------------------------------------------------------------------------

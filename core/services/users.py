@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
@@ -11,10 +13,14 @@ from core.errors import DuplicateEmail, NotFound, NotPermitted, UnknownAccount, 
 from core.models import Membership, Site, TelegramLink, User
 from core.passwords import hash_password
 from core.policy import Action, authorize, sites_where
+from core.schemas.accounts import LinkKind, UserAdded
 from core.schemas.actor import Actor, MembershipRead
 from core.schemas.users import RoleChange, UserCreate, UserMembershipRead, UserRead
 from core.services.audit import record_audit
 from core.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from core.services.accounts import LinkMailer
 
 
 def _user_read(user: User, *, telegram_linked: bool = False) -> UserRead:
@@ -34,8 +40,14 @@ def _user_read(user: User, *, telegram_linked: bool = False) -> UserRead:
     )
 
 
-async def add_user(*, uow: UnitOfWork, actor: Actor, data: UserCreate) -> UserRead:
-    """Create an account with its roles. The actor must manage users at every site named."""
+async def add_user(
+    *, uow: UnitOfWork, actor: Actor, data: UserCreate, mailer: LinkMailer | None = None
+) -> UserAdded:
+    """Create an account with its roles, and its invitation (``core.services.accounts``): a
+    single-use link, emailed through ``mailer`` when it can be, otherwise returned to be shown
+    once to the actor. The actor must manage users at every site named."""
+    from core.services import accounts  # accounts imports this module (actor_from_user)
+
     email = data.email.lower()
     async with uow:
         codes = {m.site_code for m in data.memberships}
@@ -78,8 +90,19 @@ async def add_user(*, uow: UnitOfWork, actor: Actor, data: UserCreate) -> UserRe
             )
         if not user.memberships:
             record_audit(uow, actor, "user.add", entity_type="user", entity_id=user.id)
+        token, expires_at = await accounts.issue_link(uow, user, LinkKind.INVITATION, actor)
         await uow.commit()
-        return _user_read(user)
+        added = _user_read(user)
+    invitation = await accounts.deliver_link(
+        uow,
+        mailer,
+        user_id=added.id,
+        token=token,
+        kind=LinkKind.INVITATION,
+        expires_at=expires_at,
+        issued_by=actor,
+    )
+    return UserAdded(**added.model_dump(), invitation=invitation)
 
 
 async def list_users(

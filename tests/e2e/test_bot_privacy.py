@@ -121,7 +121,11 @@ METHODS = {
 # ui.notifications' registry: the templated kinds, and the digest it renders with ngettext.
 RENDERED_KINDS = set(TEMPLATES) | {NotificationKind.DAILY_DIGEST}
 # Kinds sent to the in-app inbox only, never to Telegram (core.services.telegram_links).
-INBOX_ONLY_KINDS = {NotificationKind.TELEGRAM_LINK_CODE_ISSUED}
+INBOX_ONLY_KINDS = {
+    NotificationKind.TELEGRAM_LINK_CODE_ISSUED,
+    NotificationKind.ACCOUNT_PASSWORD_RESET,  # core.services.accounts
+    NotificationKind.ACCOUNT_SECOND_FACTOR_RESET,
+}
 
 
 def utc(*parts: int) -> datetime:

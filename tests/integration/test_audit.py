@@ -56,8 +56,17 @@ from core.errors import (
     SignInFailed,
     StaleVersion,
     ValidationFailed,
+    WrongCode,
+    WrongPassword,
 )
-from core.models import AuditEvent, OutboxMessage, TelegramLinkCode, User, WebSignInAttempt
+from core.models import (
+    AccountLink,
+    AuditEvent,
+    OutboxMessage,
+    TelegramLinkCode,
+    User,
+    WebSignInAttempt,
+)
 from core.notifications.outbox import enqueue
 from core.schemas.actor import Actor
 from core.schemas.appointments import (
@@ -86,6 +95,7 @@ from core.schemas.referrals import DuplicateQuery
 from core.schemas.risk import MaracAppearanceCreate, PoliceIncidentCreate, RiskAssessmentCreate
 from core.schemas.sites import SiteCreate
 from core.schemas.users import MembershipCreate, RoleChange, UserCreate
+from core.services import accounts as account_services
 from core.services import alerts as alert_services
 from core.services import appointments as appointment_services
 from core.services import audit as audit_services
@@ -112,7 +122,9 @@ from core.services import users as user_services
 from core.settings import Settings
 from core.uow import UnitOfWork
 from tests.factories import World
+from tests.fakes.notify_api import FakeNotifyApi
 from tests.fakes.passkey_authenticator import SoftwareAuthenticator
+from ui.account_mail import NotifyLinkMailer
 
 SERVICES_DIR = Path(__file__).resolve().parents[2] / "core" / "services"
 
@@ -219,12 +231,15 @@ async def add_user_at_two_sites(world: World) -> tuple[Actor, Write]:
                 ],
             ),
         )
-        # Documented: one event per membership, so each site's admin sees the account.
+        # Documented: one event per membership, so each site's admin sees the account; then
+        # its invitation, at each site too.
+        link = {"link_id": await link_id(world, user.id)}
+        her, wor = world.sites["HER"].id, world.sites["WOR"].id
         return [
-            Expected(
-                "user.add", "user", user.id, world.sites["HER"].id, None, {"role": "case_manager"}
-            ),
-            Expected("user.add", "user", user.id, world.sites["WOR"].id, None, {"role": "idva"}),
+            Expected("user.add", "user", user.id, her, None, {"role": "case_manager"}),
+            Expected("user.add", "user", user.id, wor, None, {"role": "idva"}),
+            Expected("account_link.invite", "user", user.id, her, None, link),
+            Expected("account_link.invite", "user", user.id, wor, None, link),
         ]
 
     return actor, write
@@ -239,7 +254,11 @@ async def add_user_without_roles(world: World) -> tuple[Actor, Write]:
             actor=actor,
             data=UserCreate(email="no.roles@test.invalid", display_name="No Roles"),
         )
-        return [Expected("user.add", "user", user.id, None, None)]
+        link = {"link_id": await link_id(world, user.id)}
+        return [
+            Expected("user.add", "user", user.id, None, None),
+            Expected("account_link.invite", "user", user.id, None, None, link),
+        ]
 
     return actor, write
 
@@ -1389,6 +1408,129 @@ async def lock_an_account_after_failures_from_five_clients(world: World) -> tupl
     return Actor.system(Face.WEB), write
 
 
+# --- staff accounts: invitations, resets, My account (core.services.accounts) -----------------
+
+ACCOUNT_EMAIL = "account.owner@test.invalid"
+ACCOUNT_PASSWORD = "marmalade kettle lighthouse"
+
+
+async def link_id(world: World, user_id: int, kind: str = "invitation") -> int:
+    async with world.container.session_factory() as session:
+        found = await session.scalar(
+            select(func.max(AccountLink.id)).where(
+                AccountLink.user_id == user_id, AccountLink.kind == kind
+            )
+        )
+        assert found is not None
+        return int(found)
+
+
+async def invited(world: World) -> tuple[int, str]:
+    """A new case manager at HER and their invitation's token."""
+    added = await user_services.add_user(
+        uow=world.container.uow(),
+        actor=Actor.system(),
+        data=UserCreate(
+            email=ACCOUNT_EMAIL,
+            display_name="Test Owner",
+            memberships=[MembershipCreate(site_code="HER", role=Role.CASE_MANAGER)],
+        ),
+    )
+    return added.id, added.invitation.url.split("token=", 1)[1]
+
+
+async def half_accepted(world: World) -> tuple[int, str, str]:
+    """Invited, with the password chosen: the user, the token and the new secret."""
+    user_id, token = await invited(world)
+    started = await account_services.set_password_with_link(
+        uow=world.container.uow(), token=token, password=ACCOUNT_PASSWORD
+    )
+    return user_id, token, started.secret
+
+
+async def set_up_and_signed_in(world: World) -> tuple[Actor, str]:
+    """An account set up through its invitation, signed in once: its web actor and session."""
+    _user_id, token, secret = await half_accepted(world)
+    container = world.container
+    signed_in = await account_services.finish_enrolment_with_link(
+        uow=container.uow(),
+        token=token,
+        totp_code=auth_services.current_totp_code(secret, container.clock.now()),
+    )
+    session = await auth_services.redeem_handoff(uow=container.uow(), code=signed_in.handoff_code)
+    owner = await user_services.actor_for_email(
+        uow=container.uow(), email=ACCOUNT_EMAIL, face=Face.WEB
+    )
+    return owner, session
+
+
+def at_her(world: World, action: str, user_id: int, **details: Any) -> Expected:
+    return Expected(action, "user", user_id, world.sites["HER"].id, None, details)
+
+
+async def choose_a_password_through_an_invitation(world: World) -> tuple[Actor, Write]:
+    user_id, token = await invited(world)
+    owner = await user_services.actor_for_email(
+        uow=world.container.uow(), email=ACCOUNT_EMAIL, face=Face.WEB
+    )
+
+    async def write() -> list[Expected]:
+        await account_services.set_password_with_link(
+            uow=world.container.uow(), token=token, password=ACCOUNT_PASSWORD
+        )
+        return [at_her(world, "account.password_set", user_id)]
+
+    return owner, write
+
+
+async def finish_an_invitation(world: World) -> tuple[Actor, Write]:
+    """The link is redeemed as its owner: the authenticator enrolled, signed in."""
+    user_id, token, secret = await half_accepted(world)
+    owner = await user_services.actor_for_email(
+        uow=world.container.uow(), email=ACCOUNT_EMAIL, face=Face.WEB
+    )
+
+    async def write() -> list[Expected]:
+        container = world.container
+        await account_services.finish_enrolment_with_link(
+            uow=container.uow(),
+            token=token,
+            totp_code=auth_services.current_totp_code(secret, container.clock.now()),
+        )
+        link = await link_id(world, user_id)
+        return [
+            at_her(world, "auth.totp_enrolled", user_id),
+            at_her(world, "account_link.redeem", user_id, kind="invitation", link_id=link),
+            at_her(world, "auth.sign_in", user_id),
+        ]
+
+    return owner, write
+
+
+async def type_a_wrong_code_through_a_link(world: World) -> tuple[Actor, Write]:
+    """Whoever typed it is not known to be the owner: the web face itself, as for sign-in."""
+    user_id, token, _secret = await half_accepted(world)
+
+    async def write() -> list[Expected]:
+        with pytest.raises(WrongCode):
+            await account_services.finish_enrolment_with_link(
+                uow=world.container.uow(), token=token, totp_code="000000x"
+            )
+        link = await link_id(world, user_id)
+        return [
+            at_her(
+                world,
+                "account_link.failed",
+                user_id,
+                link_id=link,
+                reason="wrong_code",
+                revoked=False,
+            )  # fmt: skip
+        ]
+
+    return Actor.system(Face.WEB), write
+
+
 async def unlock_a_locked_account(world: World) -> tuple[Actor, Write]:
     actor = world.actor(Role.SERVICE_MANAGER)
     site_id = world.sites["HER"].id
@@ -1430,6 +1572,108 @@ async def choose_notification_channels(world: World) -> tuple[Actor, Write]:
         ]
 
     return actor, write
+
+
+def _invitation_sent_again(*, fail: int | None) -> Scenario:
+    async def scenario(world: World) -> tuple[Actor, Write]:
+        user_id, _token = await invited(world)
+        admin = world.actor(Role.ADMIN)
+
+        async def write() -> list[Expected]:
+            async with FakeNotifyApi() as fake:
+                if fail is not None:
+                    fake.fail_next(fail)
+                settings = Settings(
+                    notify_api_key=fake.api_key,
+                    notify_base_url=fake.url,
+                    notify_email_template_id=fake.email_template_id,
+                )
+                await account_services.resend_invitation(
+                    uow=world.container.uow(),
+                    actor=admin,
+                    user_id=user_id,
+                    mailer=NotifyLinkMailer(settings),
+                )
+            link = await link_id(world, user_id)
+            sent = (
+                at_her(world, "account_link.emailed", user_id, kind="invitation")
+                if fail is None
+                else at_her(
+                    world,
+                    "account_link.email_failed",
+                    user_id,
+                    kind="invitation",
+                    status=fail,
+                    retryable=fail >= 429,
+                )  # fmt: skip
+            )
+            return [at_her(world, "account_link.invite", user_id, link_id=link), sent]
+
+        return admin, write
+
+    return scenario
+
+
+async def reset_a_colleagues_password(world: World) -> tuple[Actor, Write]:
+    owner, _session = await set_up_and_signed_in(world)
+    manager = world.actor(Role.SERVICE_MANAGER)
+
+    async def write() -> list[Expected]:
+        await account_services.reset_password(
+            uow=world.container.uow(), actor=manager, user_id=owner.user_id, mailer=None
+        )
+        link = await link_id(world, owner.user_id, "password_reset")
+        return [
+            at_her(world, "auth.sessions_ended", owner.user_id, reason="account_reset", count=1),
+            at_her(world, "account_link.password_reset", owner.user_id, link_id=link),
+        ]
+
+    return manager, write
+
+
+async def sign_out_everywhere(world: World) -> tuple[Actor, Write]:
+    owner, _session = await set_up_and_signed_in(world)
+
+    async def write() -> list[Expected]:
+        await account_services.sign_out_everywhere(uow=world.container.uow(), actor=owner)
+        return [
+            at_her(world, "auth.sessions_ended", owner.user_id, reason="signed_out_all", count=1),
+            at_her(world, "account.sign_out_everywhere", owner.user_id, count=1),
+        ]
+
+    return owner, write
+
+
+async def change_my_password(world: World) -> tuple[Actor, Write]:
+    owner, session = await set_up_and_signed_in(world)
+
+    async def write() -> list[Expected]:
+        await account_services.change_my_password(
+            uow=world.container.uow(),
+            actor=owner,
+            current_password=ACCOUNT_PASSWORD,
+            new_password="cobweb tangerine escalator",
+            session_token=session,
+        )
+        return [at_her(world, "account.password_change", owner.user_id)]
+
+    return owner, write
+
+
+async def change_my_password_with_a_wrong_current_one(world: World) -> tuple[Actor, Write]:
+    owner, _session = await set_up_and_signed_in(world)
+
+    async def write() -> list[Expected]:
+        with pytest.raises(WrongPassword):
+            await account_services.change_my_password(
+                uow=world.container.uow(),
+                actor=owner,
+                current_password="not the password at all",
+                new_password="cobweb tangerine escalator",
+            )
+        return [at_her(world, "account.password_change_failed", owner.user_id)]
+
+    return owner, write
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -1493,6 +1737,17 @@ SCENARIOS: dict[str, Scenario] = {
     "account.locked": lock_an_account_after_failures_from_five_clients,
     "account.unlocked": unlock_a_locked_account,
     "notification_channels.update": choose_notification_channels,
+    "account.password_set": choose_a_password_through_an_invitation,
+    "account_link.redeem": finish_an_invitation,
+    "auth.totp_enrolled": finish_an_invitation,
+    "auth.sign_in": finish_an_invitation,
+    "account_link.failed": type_a_wrong_code_through_a_link,
+    "account_link.emailed": _invitation_sent_again(fail=None),
+    "account_link.email_failed": _invitation_sent_again(fail=500),
+    "auth.sessions_ended": reset_a_colleagues_password,
+    "account.sign_out_everywhere": sign_out_everywhere,
+    "account.password_change": change_my_password,
+    "account.password_change_failed": change_my_password_with_a_wrong_current_one,
 }
 
 

@@ -26,10 +26,10 @@ from core.enums import Face, Role
 from core.errors import SignInFailed
 from core.models import AuditEvent, User, WebSession, WebSignInToken
 from core.schemas.actor import Actor
-from core.schemas.auth import SignInResult, TotpEnrolmentRequired
+from core.schemas.auth import SignInResult
 from core.schemas.sites import SiteCreate
 from core.schemas.users import MembershipCreate, UserCreate
-from core.services import auth
+from core.services import accounts, auth
 from core.services import sites as site_services
 from core.services import users as user_services
 from core.settings import Settings
@@ -93,7 +93,7 @@ async def sign_in(
     code: str | None = None,
     *,
     client: str = CLIENT,
-) -> SignInResult | TotpEnrolmentRequired:
+) -> SignInResult:
     return await auth.sign_in(
         uow=container.uow(),
         email=email,
@@ -363,59 +363,23 @@ async def test_a_deactivated_account_loses_its_session_on_the_next_event_for_goo
 # --- Enrolment ----------------------------------------------------------------------------------
 
 
-async def test_an_account_without_an_authenticator_enrols_with_its_first_code_and_is_signed_in(
+async def test_an_account_without_an_authenticator_cannot_sign_in_or_enrol_one_here(
     container: Container, site: int
 ) -> None:
-    await add_account(container, secret=None)
-    clock = container.clock
-    assert isinstance(clock, FixedClock)
+    """Whoever first knew a new account's password used to enrol its authenticator here; now
+    only the account's invitation or reset link enrols one (core.services.accounts)."""
+    user_id = await add_account(container, secret=None)
 
-    first = await sign_in(container, code="")
-    again = await sign_in(container, code="")
-    assert isinstance(first, TotpEnrolmentRequired) and isinstance(again, TotpEnrolmentRequired)
-    assert first.secret == again.secret  # a reload shows the same QR code
-    assert first.otpauth_uri == pyotp.TOTP(first.secret).provisioning_uri(
-        name=EMAIL, issuer_name="Drive Assist"
-    )
-    assert first.otpauth_uri.startswith("otpauth://totp/Drive%20Assist:")
-    assert first.expires_at == clock.now() + timedelta(minutes=10)
-    with pytest.raises(SignInFailed):  # only the latest enrolment token works
-        await auth.confirm_totp_enrolment(
-            uow=container.uow(),
-            client=CLIENT,
-            enrolment_token=first.enrolment_token,
-            totp_code=code_now(container, first.secret),
-        )
+    for code in ("", "123456"):
+        with pytest.raises(SignInFailed):
+            await sign_in(container, code=code)
 
-    code = code_now(container, again.secret)
-    with pytest.raises(SignInFailed):
-        await auth.confirm_totp_enrolment(
-            uow=container.uow(),
-            client=CLIENT,
-            enrolment_token=again.enrolment_token,
-            totp_code=wrong(code),
-        )
-    result = await auth.confirm_totp_enrolment(
-        uow=container.uow(), client=CLIENT, enrolment_token=again.enrolment_token, totp_code=code
-    )
-    token = await auth.redeem_handoff(uow=container.uow(), code=result.handoff_code)
-    assert await actor_for(container, token) is not None
-
-    with pytest.raises(SignInFailed):  # the enrolment token is spent
-        await auth.confirm_totp_enrolment(
-            uow=container.uow(),
-            client=CLIENT,
-            enrolment_token=again.enrolment_token,
-            totp_code=code,
-        )
-    clock.advance(STEP)
-    with pytest.raises(SignInFailed):  # from now on the code is required
-        await sign_in(container, code="")
-    assert isinstance(
-        await sign_in(container, code=code_now(container, again.secret)), SignInResult
-    )
-    actions = [a for a, _d in await audit_actions(container)]
-    assert "auth.totp_enrolment_started" in actions and "auth.totp_enrolled" in actions
+    async with container.session_factory() as session:
+        user = await session.get(User, user_id)
+        assert user is not None and user.totp_secret is None and user.totp_enrolled_at is None
+    details = [d for a, d in await audit_actions(container) if a == "auth.sign_in_failed"]
+    assert details == [{"reason": "not_set_up"}] * 2
+    assert not hasattr(auth, "confirm_totp_enrolment")
 
 
 async def stored_totp_secrets(container: Container) -> list[str]:
@@ -430,22 +394,25 @@ async def stored_totp_secrets(container: Container) -> list[str]:
 async def test_the_database_holds_the_authenticator_secret_sealed_never_in_plain(
     container: Container, site: int
 ) -> None:
-    await add_account(container, secret=None)
-    enrolment = await sign_in(container, code="")
-    assert isinstance(enrolment, TotpEnrolmentRequired)
+    added = await user_services.add_user(
+        uow=container.uow(),
+        actor=Actor.system(),
+        data=UserCreate(
+            email=EMAIL,
+            display_name="Test Casey",
+            memberships=[MembershipCreate(site_code="HER", role=Role.CASE_MANAGER)],
+        ),
+    )
+    token = added.invitation.url.split("token=")[1]
+    enrolment = await accounts.set_password_with_link(
+        uow=container.uow(), token=token, password=PASSWORD
+    )
 
     [stored] = await stored_totp_secrets(container)
 
     assert stored.startswith(sealing.PREFIX)
     assert enrolment.secret not in stored
     assert sealing.unseal(stored) == enrolment.secret
-    result = await auth.confirm_totp_enrolment(
-        uow=container.uow(),
-        client=CLIENT,
-        enrolment_token=enrolment.enrolment_token,
-        totp_code=code_now(container, enrolment.secret),
-    )
-    assert isinstance(result, SignInResult)
 
 
 async def test_reseal_seals_old_plain_values_and_values_under_a_rotated_key(
@@ -475,26 +442,7 @@ async def test_reseal_seals_old_plain_values_and_values_under_a_rotated_key(
     assert ("auth.totp_resealed", {"count": 2}) in await audit_actions(container)
 
 
-async def test_an_enrolment_token_expires_after_ten_minutes(
-    container: Container, site: int
-) -> None:
-    await add_account(container, secret=None)
-    started = await sign_in(container, code="")
-    assert isinstance(started, TotpEnrolmentRequired)
-    clock = container.clock
-    assert isinstance(clock, FixedClock)
-    clock.advance(timedelta(minutes=10, seconds=1))
-
-    with pytest.raises(SignInFailed):
-        await auth.confirm_totp_enrolment(
-            uow=container.uow(),
-            client=CLIENT,
-            enrolment_token=started.enrolment_token,
-            totp_code=code_now(container, started.secret),
-        )
-
-
-async def test_a_wrong_enrolment_password_fails_like_any_other(
+async def test_a_wrong_password_fails_like_any_other_on_an_account_not_set_up(
     container: Container, site: int
 ) -> None:
     await add_account(container, secret=None)

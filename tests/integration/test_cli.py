@@ -294,3 +294,33 @@ def test_a_case_manager_records_referrals_only_once_the_site_allows_it(database:
     assert "new referrals may also be recorded by: Case manager" in allowed.stdout
 
     added_reference(run_cli("cases", "add", "--as", CASE_MANAGER, *REFERRAL, database=database))
+
+
+# --- staff accounts (issue 20) ----------------------------------------------------------------
+
+
+def test_users_add_prints_the_invitation_without_notify_and_resets_need_an_account_set_up(
+    database: Path,
+) -> None:
+    for code, name in (("HER", "Herefordshire"), ("WOR", "Worcestershire")):
+        assert run_cli("sites", "add", code, name, database=database).returncode == 0
+    added = run_cli(
+        "users", "add", SERVICE_MANAGER, "--name", "Test Lead", "--role", "HER:service_manager",
+        database=database,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert "Email is not set up for this service" in added.stdout
+    assert re.search(r"^http://localhost:3000/account-link\?token=\S{40,}$", added.stdout, re.M)
+    run_cli("users", "add", CASE_MANAGER, "--name", "Test Casey", "--role", "HER:case_manager",
+            database=database)  # fmt: skip
+
+    both = run_cli("users", "reset", CASE_MANAGER, "--as", SERVICE_MANAGER, database=database)
+    assert both.returncode == 2 and "--password or --second-factor" in both.stderr
+    early = run_cli(
+        "users", "reset", CASE_MANAGER, "--second-factor", "--as", SERVICE_MANAGER,
+        database=database,
+    )  # fmt: skip
+    assert early.returncode == 1 and "Send their invitation again" in early.stderr
+    again = run_cli("users", "invite", CASE_MANAGER, "--as", SERVICE_MANAGER, database=database)
+    assert again.returncode == 0, again.stderr
+    assert "/account-link?token=" in again.stdout

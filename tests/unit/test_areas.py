@@ -40,6 +40,12 @@ def test_a_panel_member_is_offered_only_today_inbox_and_panel() -> None:
     assert areas_for(_actor(Role.PANEL_MEMBER)) == [Area.TODAY, Area.INBOX, Area.PANEL]
 
 
+def test_only_service_managers_and_admins_are_offered_resetting_a_colleagues_sign_in() -> None:
+    for role in Role:
+        resets = role in {Role.SERVICE_MANAGER, Role.ADMIN}
+        assert offers(_actor(role), Offer.RESET_SIGN_IN) is resets, role
+
+
 def test_menu_order_is_the_order_of_the_areas() -> None:
     areas = areas_for(_actor(Role.SERVICE_MANAGER, Role.ADMIN))
     assert areas == sorted(areas, key=list(Area).index)

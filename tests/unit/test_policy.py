@@ -43,6 +43,7 @@ site.manage                -    -    -    -    -    -    S
 user.manage                -    -    -    -    -    -    S
 user.view                  -    S    S    -    -    -    S
 user.unlock                -    S    -    -    -    -    S
+account.reset              -    S    -    -    -    -    S
 case.create                -    S    S    -    -    -    -
 case.view                  S    S    S    S    S    -    S
 case.update                C    S    -    -    -    -    -

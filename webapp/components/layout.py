@@ -78,12 +78,20 @@ def _navigation() -> rx.Component:
         )
         for area, label, route in _menu_links()
     ]
+    # "My account" and "Sign out" close the folded menu on a phone; from tablet width both sit
+    # by the language switch instead (the menu's row holds only the areas).
+    items.append(rx.el.li(_account_link("nav-link"), class_name="nav-sign-out"))
     items.append(rx.el.li(_sign_out_button(), class_name="nav-sign-out"))
     return rx.el.details(
         rx.el.summary(_("Menu"), class_name="nav-toggle header-button"),
         rx.el.nav(rx.el.ul(*items, class_name="nav-list"), aria_label=_("Main menu")),
         class_name="nav-menu",
     )
+
+
+def _account_link(class_name: str) -> rx.Component:
+    """My account: one's own password, sign-ins and authenticator (every role)."""
+    return rx.el.a(_("My account"), href=routes.ACCOUNT, class_name=class_name)
 
 
 def _sign_out_button() -> rx.Component:
@@ -100,7 +108,11 @@ def _header(show_navigation: bool, reload: Sequence[Any]) -> rx.Component:
     parts = [rx.el.a(_("Drive Assist"), href=routes.TODAY, class_name="service-name")]
     parts.append(_language_switch(reload))
     if show_navigation:
-        parts.append(rx.el.div(_sign_out_button(), class_name="header-sign-out"))
+        parts.append(
+            rx.el.div(
+                _account_link("header-account"), _sign_out_button(), class_name="header-sign-out"
+            )
+        )
         parts.append(_navigation())
     return rx.el.header(rx.el.div(*parts, class_name="header-inner"), class_name="header")
 

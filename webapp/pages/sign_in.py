@@ -14,7 +14,6 @@ from urllib.parse import quote
 import reflex as rx
 
 from core.errors import DomainError
-from core.schemas.auth import TotpEnrolmentRequired
 from core.services import auth, passkeys
 from ui.errors import error_message
 from ui.i18n import N_, Translator
@@ -45,12 +44,8 @@ class SignInState(AppState):
     password_error: str = ""
     code_error: str = ""
     errors: list[FieldError] = []
-    enrol_secret: str = ""
-    enrol_qr_svg: str = ""
-    enrol_code_error: str = ""
     passkeys_offered: bool = False  # this server has an RP ID and the browser has WebAuthn
     resume_offered: bool = False  # this browser's session ended idle and may be resumed
-    _enrolment: TotpEnrolmentRequired | None = None  # backend only: never sent to the browser
 
     def _show_problems(self, problems: dict[str, str], words: Translator) -> None:
         """Each field's message (``problems``: field -> msgid), and the summary of them all."""
@@ -59,13 +54,6 @@ class SignInState(AppState):
         self.password_error = shown.get("password", "")
         self.code_error = shown.get("code", "")
         self.errors = [FieldError(field, message) for field, message in shown.items()]
-
-    def _begin_enrolment(self, enrolment: TotpEnrolmentRequired, words: Translator) -> None:
-        self._enrolment = enrolment
-        self.enrol_secret = enrolment.secret
-        self.enrol_qr_svg = auth.totp_qr_svg(
-            enrolment.otpauth_uri, title=words.gettext("QR code for your authenticator app")
-        )
 
     @rx.event
     async def submit(self, form: dict[str, str]) -> rx.event.EventSpec | None:
@@ -87,9 +75,6 @@ class SignInState(AppState):
             )
         except DomainError as error:  # failed, throttled or locked: one message, no field
             self.errors = [FieldError("email", error_message(error, words))]
-            return None
-        if isinstance(result, TotpEnrolmentRequired):
-            self._begin_enrolment(result, words)
             return None
         return _go_to_session(result.handoff_code)
 
@@ -178,32 +163,6 @@ class SignInState(AppState):
         self.resume_offered = False
         self.errors = [FieldError(PASSKEY_BUTTON_ID, message)]
 
-    @rx.event
-    async def confirm_enrolment(self, form: dict[str, str]) -> rx.event.EventSpec | None:
-        words = translator(self.locale)
-        code = re.sub(r"\s", "", form.get("enrol_code") or "")
-        if self._enrolment is None:
-            return rx.redirect(routes.SIGN_IN, replace=True)
-        if not _CODE.fullmatch(code):
-            self.enrol_code_error = words.gettext(BAD_CODE)
-            self.errors = [FieldError("enrol_code", self.enrol_code_error)]
-            return None
-        try:
-            result = await auth.confirm_totp_enrolment(
-                uow=container().uow(),
-                enrolment_token=self._enrolment.enrolment_token,
-                totp_code=code,
-                client=self.router.session.client_ip,
-            )
-        except DomainError as error:
-            self.enrol_code_error = error_message(error, words)
-            self.errors = [FieldError("enrol_code", self.enrol_code_error)]
-            return None
-        self._enrolment = None
-        self.enrol_secret = ""
-        self.enrol_qr_svg = ""
-        return _go_to_session(result.handoff_code)
-
 
 def _sign_in_problems(email: str, password: str, code: str) -> dict[str, str]:
     """What is missing or malformed, by field (untranslated messages)."""
@@ -222,9 +181,7 @@ def _sign_in_problems(email: str, password: str, code: str) -> dict[str, str]:
 def passkey_resume() -> rx.Component:
     """After the idle limit: the same session back with a passkey, within its 12 hours."""
     return rx.cond(
-        SignInState.passkeys_offered
-        & SignInState.resume_offered
-        & (SignInState.enrol_secret == ""),
+        SignInState.passkeys_offered & SignInState.resume_offered,
         rx.el.div(
             rx.el.h2(_("Resume where you were"), class_name="heading-m"),
             rx.el.p(
@@ -247,7 +204,7 @@ def passkey_resume() -> rx.Component:
 def passkey_sign_in() -> rx.Component:
     """One tap with the phone's fingerprint or face unlock; shown only where it can work."""
     return rx.cond(
-        SignInState.passkeys_offered & (SignInState.enrol_secret == ""),
+        SignInState.passkeys_offered,
         rx.el.div(
             button(
                 _("Sign in with a passkey"),
@@ -274,62 +231,27 @@ def _go_to_session(handoff_code: str) -> rx.event.EventSpec:
     return rx.call_script(f"window.location.assign({json.dumps(url)})")
 
 
-def _enrolment() -> rx.Component:
-    return rx.el.div(
-        rx.el.h2(_("Set up your authenticator app"), class_name="heading-m"),
-        rx.el.p(
-            _(
-                "Scan this QR code with an authenticator app on your phone, or type in the key"
-                " below. Then enter the 6-digit code it shows."
-            )
-        ),
-        rx.el.div(rx.html(SignInState.enrol_qr_svg), class_name="qr-code"),
-        rx.el.p(_("Key:"), " ", rx.el.code(SignInState.enrol_secret, class_name="secret")),
-        rx.el.form(
-            text_field(
-                name="enrol_code",
-                label=_("6-digit code"),
-                error=SignInState.enrol_code_error,
-                type="text",
-                input_mode="numeric",
-                auto_complete="one-time-code",
-                max_length=6,
-                width_class="input-code",
-            ),
-            button(_("Continue"), type="submit"),
-            on_submit=SignInState.confirm_enrolment,
-            no_validate=True,
-        ),
-    )
-
-
 def _new_account_guidance() -> rx.Component:
-    """Until accounts are set up by invitation, whoever first signs in with a new account's
-    password sets up its authenticator (docs/SECURITY.md, "A new account's first sign-in")."""
+    """A new account is set up only through its invitation link (docs/SECURITY.md,
+    "Invitations and resets"); the sign-in page never sets up an authenticator."""
     return rx.el.details(
         rx.el.summary(
-            rx.el.span(_("Signing in to a new account"), class_name="details-summary-text"),
+            rx.el.span(_("New account, or lost your phone?"), class_name="details-summary-text"),
             class_name="details-summary",
         ),
         rx.el.div(
             rx.el.p(
                 _(
-                    "The first time anyone signs in with a new account's password, they set up"
-                    " the account's authenticator app. Sign in for the first time as soon as"
-                    " you are given your password, on your own device."
+                    "A new account is set up with the link in your invitation email: it asks"
+                    " you to choose a password, then to set up an authenticator app. You"
+                    " cannot sign in here until you have done that."
                 )
             ),
             rx.el.p(
                 _(
-                    "If you are not asked to set up an authenticator the first time you sign in,"
-                    " someone else may have used your password first: tell your administrator at"
-                    " once, so they can switch the account off."
-                )
-            ),
-            rx.el.p(
-                _(
-                    "Administrators: hand a new password over privately (never by email or"
-                    " chat), only to the person it is for, and ask them to sign in at once."
+                    "If you have forgotten your password or lost the phone with your"
+                    " authenticator app, ask your service manager or administrator to reset"
+                    " it. You will be sent a new link."
                 )
             ),
             class_name="details-text",
@@ -344,44 +266,40 @@ def sign_in() -> rx.Component:
         error_summary(SignInState.errors),
         passkey_resume(),
         passkey_sign_in(),
-        rx.cond(
-            SignInState.enrol_secret != "",
-            _enrolment(),
-            rx.el.form(
-                text_field(
-                    name="email",
-                    label=_("Email address"),
-                    error=SignInState.email_error,
-                    type="email",
-                    auto_complete="username",
-                    spell_check=False,
-                    width_class="input-wide",
-                ),
-                text_field(
-                    name="password",
-                    label=_("Password"),
-                    error=SignInState.password_error,
-                    type="password",
-                    auto_complete="current-password",
-                    width_class="input-wide",
-                ),
-                text_field(
-                    name="code",
-                    label=_("6-digit code"),
-                    hint=_("The code your authenticator app shows for Drive Assist."),
-                    error=SignInState.code_error,
-                    type="text",
-                    input_mode="numeric",
-                    auto_complete="one-time-code",
-                    max_length=6,
-                    width_class="input-code",
-                ),
-                button(_("Sign in"), type="submit"),
-                on_submit=SignInState.submit,
-                no_validate=True,
-                action=routes.SIGN_IN,
-                method="post",
+        rx.el.form(
+            text_field(
+                name="email",
+                label=_("Email address"),
+                error=SignInState.email_error,
+                type="email",
+                auto_complete="username",
+                spell_check=False,
+                width_class="input-wide",
             ),
+            text_field(
+                name="password",
+                label=_("Password"),
+                error=SignInState.password_error,
+                type="password",
+                auto_complete="current-password",
+                width_class="input-wide",
+            ),
+            text_field(
+                name="code",
+                label=_("6-digit code"),
+                hint=_("The code your authenticator app shows for Drive Assist."),
+                error=SignInState.code_error,
+                type="text",
+                input_mode="numeric",
+                auto_complete="one-time-code",
+                max_length=6,
+                width_class="input-code",
+            ),
+            button(_("Sign in"), type="submit"),
+            on_submit=SignInState.submit,
+            no_validate=True,
+            action=routes.SIGN_IN,
+            method="post",
         ),
         _new_account_guidance(),
         navigation=False,

@@ -12,6 +12,7 @@ Screenshots go to ``var/test-artefacts/screenshots/``.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -23,6 +24,7 @@ import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
@@ -95,6 +97,8 @@ def start_app(workdir: Path, *, extra_env: dict[str, str] | None = None) -> Runn
         "REFLEX_STATES_WORKDIR": str(workdir / ".states"),
         "WEB_ALLOWED_ORIGINS": f"http://127.0.0.1:{port},http://localhost:{port}",
         "WEB_RP_ID": "localhost",
+        # Invitation and reset links point at this app.
+        "WEB_PUBLIC_URL": f"http://127.0.0.1:{port}",
         **(extra_env or {}),
     }
     env.pop("TELEGRAM_BOT_TOKEN", None)
@@ -141,12 +145,59 @@ def chromium_path() -> Path:
     return CHROMIUM
 
 
+@dataclass
+class FakeNotifyProcess:
+    """The fake GOV.UK Notify API (tests.fakes.notify_api) in a process of its own, so it
+    answers the app whatever the test's event loop is doing."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+
+    def settings_env(self) -> dict[str, str]:
+        from tests.fakes.notify_api import API_KEY, EMAIL_TEMPLATE_ID, SMS_TEMPLATE_ID
+
+        return {
+            "NOTIFY_API_KEY": API_KEY,
+            "NOTIFY_BASE_URL": self.url,
+            "NOTIFY_EMAIL_TEMPLATE_ID": EMAIL_TEMPLATE_ID,
+            "NOTIFY_SMS_TEMPLATE_ID": SMS_TEMPLATE_ID,
+        }
+
+    def sent_to(self, address: str, *, within: float = 30.0) -> list[dict[str, Any]]:
+        """The messages Notify accepted for ``address``; waits for at least one."""
+        deadline = time.monotonic() + within
+        while True:
+            with urllib.request.urlopen(f"{self.url}/_fake/sent", timeout=5) as response:
+                sent = json.loads(response.read())["sent"]
+            found = [message for message in sent if message["to"] == address]
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.5)
+
+
+@pytest.fixture(scope="session")
+def notify_api() -> Iterator[FakeNotifyProcess]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.notify_api", "--port", "0", "--print-port"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    port = int(process.stdout.readline().decode().strip())
+    try:
+        yield FakeNotifyProcess(process, f"http://127.0.0.1:{port}")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def running_app(
-    chromium_path: Path, tmp_path_factory: pytest.TempPathFactory
+    chromium_path: Path, tmp_path_factory: pytest.TempPathFactory, notify_api: FakeNotifyProcess
 ) -> Iterator[RunningApp]:
-    """The app with the demo data (SQLite, state on disk, one backend worker)."""
-    app = start_app(tmp_path_factory.mktemp("web"))
+    """The app with the demo data (SQLite, state on disk, one backend worker), sending email
+    through the fake GOV.UK Notify."""
+    app = start_app(tmp_path_factory.mktemp("web"), extra_env=notify_api.settings_env())
     try:
         yield app
     finally:

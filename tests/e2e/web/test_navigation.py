@@ -64,4 +64,9 @@ async def test_a_panel_member_is_offered_only_today_inbox_and_panel(
     await open_menu(page)
     # Waits for the menu the person's roles give (read at once, it could still be empty:
     # CI saw that once).
-    await expect(_menu(page).get_by_role("link")).to_have_text(["Today", "Inbox", "Panel"])
+    # My account: last in the folded menu on a phone, beside Sign out in the banner from
+    # tablet width (so the menu's row holds only the areas).
+    phone = bool(page.viewport_size and page.viewport_size["width"] < 769)
+    areas = ["Today", "Inbox", "Panel"] + (["My account"] if phone else [])
+    await expect(_menu(page).get_by_role("link")).to_have_text(areas)
+    await expect(page.get_by_role("banner").get_by_role("link", name="My account")).to_be_visible()

@@ -14,13 +14,14 @@ import reflex as rx
 from pydantic import ValidationError
 
 from core.areas import Offer, offers
-from core.enums import Role
+from core.enums import Locale, Role
 from core.errors import DomainError
 from core.schemas.admin import AdminPage
 from core.schemas.notifications_admin import FailedNotificationRead
 from core.schemas.sites import SiteCreate
 from core.schemas.users import MembershipCreate, RoleChange, UserCreate, UserRead
 from core.services import admin, notifications_admin, sites, telegram_links, users
+from ui.account_mail import NotifyLinkMailer, delivery_text
 from ui.i18n import N_, Translator
 from ui.labels import label
 from webapp.components.forms import FieldError, focus
@@ -159,6 +160,8 @@ class AdminState(AppState):
     link_code_for: str = ""
     link_code_until: str = ""
     confirmation: str = ""
+    invitation: str = ""  # what became of a new member of staff's invitation
+    invitation_url: str = ""  # its link, when it could not be emailed: shown once
     errors: list[FieldError] = []
     row_field: str = ""
     row_error: str = ""
@@ -173,7 +176,7 @@ class AdminState(AppState):
     _pressed: str = ""  # the row or field of the press in hand: where core's refusal shows
 
     def _clear_messages(self) -> None:
-        self.confirmation = ""
+        self.confirmation = self.invitation = self.invitation_url = ""
         self.errors = []
         self.row_field = self.row_error = ""
         self.new_name_error = self.new_email_error = ""
@@ -340,6 +343,8 @@ class AdminState(AppState):
             data = UserCreate(
                 email=str(form.get("new_email") or "").strip(),
                 display_name=str(form.get("new_name") or "").strip(),
+                # The language of their invitation, their screens and their messages.
+                locale=Locale.CY if form.get("new_locale") == Locale.CY.value else Locale.EN_GB,
                 memberships=[MembershipCreate(site_code=codes.get(site_id, "XX"), role=role)],
             )
         except ValidationError as error:
@@ -361,7 +366,12 @@ class AdminState(AppState):
         if data is None:
             return self._show_form_problems(problems)
         self._pressed = "new_site"
-        person = await users.add_user(uow=caller.uow(), actor=caller.actor, data=data)
+        person = await users.add_user(
+            uow=caller.uow(),
+            actor=caller.actor,
+            data=data,
+            mailer=NotifyLinkMailer(caller.container.settings),
+        )
         [membership] = data.memberships
         self.confirmation = caller.words.gettext(
             "{name} added as {role} at {site}.",
@@ -369,6 +379,9 @@ class AdminState(AppState):
             role=label(membership.role, caller.words),
             site=membership.site_code,
         )
+        # The invitation: emailed, or its link shown this once to hand over.
+        self.invitation = delivery_text(person.invitation, caller.words)
+        self.invitation_url = person.invitation.url
         self.add_form_key = uuid.uuid4().hex  # an empty form for the next one
         self.site_id = str(form.get("new_site") or "")
         await self._refresh(caller)

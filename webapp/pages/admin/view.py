@@ -50,6 +50,13 @@ def _contents() -> rx.Component:
             link(_("Add a staff member"), "add-staff-heading"),
             link(_("Sites"), "sites-heading"),
             link(_("Failed notifications"), "failed-heading"),
+            rx.el.li(
+                rx.el.a(
+                    _("Reset a password or second factor"),
+                    href=routes.STAFF_SIGN_IN,
+                    class_name="link-action",
+                )
+            ),
             rx.el.li(rx.el.a(_("Search the audit"), href=routes.AUDIT, class_name="link-action")),
             rx.el.li(
                 rx.el.a(_("Subject access request"), href=routes.SAR, class_name="link-action")
@@ -233,7 +240,10 @@ def _add_staff_section() -> rx.Component:
             text_field(
                 name="new_email",
                 label=_("Email address"),
-                hint=_("Their work email address. They sign in with it."),
+                hint=_(
+                    "Their work email address. They sign in with it, and their invitation to"
+                    " set up the account is sent to it."
+                ),
                 error=state.new_email_error,
                 type="email",
                 autocomplete="off",
@@ -258,6 +268,24 @@ def _add_staff_section() -> rx.Component:
                     lambda site: rx.el.option(site.name, value=site.id),
                 ),
                 _("Choose a site"),
+            ),
+            rx.el.div(
+                rx.el.label(_("Language"), html_for="new_locale", class_name="label"),
+                rx.el.div(
+                    _("Their invitation, screens and messages are in this language."),
+                    id="new_locale-hint",
+                    class_name="hint",
+                ),
+                rx.el.select(
+                    rx.el.option("English", value="en_GB", lang="en-GB"),
+                    rx.el.option("Cymraeg", value="cy", lang="cy"),
+                    id="new_locale",
+                    name="new_locale",
+                    default_value="en_GB",
+                    aria_describedby="new_locale-hint",
+                    class_name="input select",
+                ),
+                class_name="form-group",
             ),
             button(_("Add staff member"), type="submit"),
             key=state.add_form_key,
@@ -354,6 +382,15 @@ def _admin() -> rx.Component:
             AdminState.confirmation != "",
             rx.el.div(
                 rx.el.p(AdminState.confirmation, class_name="banner-text"),
+                rx.cond(AdminState.invitation != "", rx.el.p(AdminState.invitation)),
+                rx.cond(
+                    AdminState.invitation_url != "",
+                    rx.el.p(
+                        AdminState.invitation_url,
+                        class_name="secret",
+                        custom_attrs={"data-testid": "invitation-url"},
+                    ),
+                ),
                 role="status",
                 id="confirmation",
                 tab_index=-1,

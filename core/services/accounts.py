@@ -1,0 +1,697 @@
+"""Staff accounts' sign-in: invitations, resets, and each person's own account.
+
+Nobody is given a password. Adding a member of staff (``users.add_user``) makes an
+*invitation*: a single-use link, valid for ``LINK_LIFETIMES``, emailed through GOV.UK Notify
+(or, where Notify is not set up or refuses, shown once to whoever added them, to hand over).
+Following it, the person chooses a password and then enrols an authenticator, in that order,
+and is signed in. That link is the only way an authenticator is ever enrolled: the sign-in
+page no longer offers it (``core.services.auth``), so knowing a new account's password is not
+enough to take it.
+
+A service manager or admin at every site of a colleague's account may *reset* their password
+or their second factor (``Action.ACCOUNT_RESET``). Either ends all that person's web sessions,
+tells them in their inbox, and sends (or shows) a new link: a password reset leads to a new
+password, proved with the authenticator's code; a second-factor reset removes the old
+authenticator at once and leads to the password, then a new authenticator. Nothing else is
+unlinked (their Telegram link stays).
+
+A link's token is random (256 bits); only its SHA-256 is stored. A newer link of the same kind
+for the account revokes older unused ones; ``MAX_LINK_FAILURES`` wrong passwords or codes typed
+through one revoke it. Following a link needs no actor (the link is the credential); it is
+audited as the account's owner.
+
+Every person can change their own password (the current one first; their other sessions end),
+see their live sessions and sign out everywhere (``my_account``, ``change_my_password``,
+``sign_out_everywhere``). Nothing here logs or audits a password, a code, a token or a secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import selectinload
+
+from core.db.results import rowcount
+from core.enums import Channel, Face, Lane, Locale, NotificationKind
+from core.errors import (
+    AccountLinkInvalid,
+    NotFound,
+    NotPermitted,
+    PasswordNotAllowed,
+    ValidationFailed,
+    WrongCode,
+    WrongPassword,
+)
+from core.models import AccountLink, Membership, User, WebSession, WebSignInToken
+from core.notifications.outbox import enqueue
+from core.notifications.schedulers import message_key
+from core.notify import NotifyError, NotifyNotConfigured
+from core.passwords import hash_password, password_problem, verify_password
+from core.policy import Action, authorize, authorize_somewhere, sites_where
+from core.schemas.accounts import (
+    AccountLinkRead,
+    AccountState,
+    EnrolmentStart,
+    LinkDelivery,
+    LinkKind,
+    LinkStep,
+    MyAccount,
+    SessionRead,
+    StaffAccountRead,
+    StaffAccountsPage,
+)
+from core.schemas.actor import Actor
+from core.schemas.auth import SignInResult
+from core.services import auth, lockout, sites
+from core.services.audit import record_audit
+from core.services.users import actor_from_user
+from core.uow import UnitOfWork
+
+# The web page a link opens (webapp.routes.ACCOUNT_LINK); the token follows as ``?token=``.
+LINK_PATH = "/account-link"
+LINK_LIFETIMES: dict[LinkKind, timedelta] = {
+    LinkKind.INVITATION: timedelta(hours=72),
+    # A reset is asked for when someone needs it now; a shorter life if the email is read by
+    # someone else later.
+    LinkKind.PASSWORD_RESET: timedelta(hours=24),
+    LinkKind.SECOND_FACTOR_RESET: timedelta(hours=24),
+}
+MAX_LINK_FAILURES = 5
+_FIRST_STEP = {
+    LinkKind.INVITATION: LinkStep.SET_PASSWORD,
+    LinkKind.SECOND_FACTOR_RESET: LinkStep.CONFIRM_PASSWORD,
+    LinkKind.PASSWORD_RESET: LinkStep.RESET_PASSWORD,
+}
+_RESET_NOTICE = {
+    LinkKind.PASSWORD_RESET: NotificationKind.ACCOUNT_PASSWORD_RESET,
+    LinkKind.SECOND_FACTOR_RESET: NotificationKind.ACCOUNT_SECOND_FACTOR_RESET,
+}
+
+
+class LinkMailer(Protocol):
+    """Makes a link's address and emails it (``ui.account_mail.NotifyLinkMailer``: GOV.UK
+    Notify, with the words in the person's language). ``send`` raises ``NotifyError`` or
+    ``NotifyNotConfigured`` when the email did not go."""
+
+    def link_url(self, token: str) -> str: ...
+
+    async def send(
+        self,
+        *,
+        to: str,
+        locale: Locale,
+        kind: LinkKind,
+        url: str,
+        expires_at: datetime,
+        reference: str,
+    ) -> None: ...
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.strip().encode("utf-8", "replace")).hexdigest()
+
+
+def _relative_url(token: str) -> str:
+    return f"{LINK_PATH}?token={token}"
+
+
+# --- Audit ------------------------------------------------------------------------------------
+
+
+def _site_ids(user: User) -> list[int]:
+    return sorted({m.site_id for m in user.memberships})
+
+
+def _audit(
+    uow: UnitOfWork, actor: Actor, action: str, user: User, details: dict[str, Any] | None = None
+) -> None:
+    """One event per site of the account (as ``user.add``), so each site's admin sees it."""
+    site_ids: list[int | None] = [*_site_ids(user)] or [None]
+    for site_id in site_ids:
+        record_audit(
+            uow,
+            actor,
+            action,
+            entity_type="user",
+            entity_id=user.id,
+            site_id=site_id,
+            details=details,
+        )
+
+
+# --- Issuing and sending links -----------------------------------------------------------------
+
+
+async def issue_link(
+    uow: UnitOfWork, user: User, kind: LinkKind, issued_by: Actor
+) -> tuple[str, datetime]:
+    """A new link of ``kind`` for ``user``, inside the caller's unit of work (which has checked
+    that ``issued_by`` may); the account's older unused links of that kind stop working."""
+    now = uow.clock.now()
+    await uow.session.execute(
+        update(AccountLink)
+        .where(
+            AccountLink.user_id == user.id,
+            AccountLink.kind == kind.value,
+            AccountLink.used_at.is_(None),
+            AccountLink.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    token = secrets.token_urlsafe(32)
+    expires_at = now + LINK_LIFETIMES[kind]
+    link = AccountLink(
+        user_id=user.id,
+        kind=kind.value,
+        token_hash=_sha256(token),
+        created_by_id=None if issued_by.is_system else issued_by.user_id,
+        created_at=now,
+        expires_at=expires_at,
+        failed_attempts=0,
+    )
+    uow.session.add(link)
+    await uow.flush()
+    action = "account_link.invite" if kind is LinkKind.INVITATION else f"account_link.{kind.value}"
+    _audit(uow, issued_by, action, user, {"link_id": link.id})
+    return token, expires_at
+
+
+async def deliver_link(
+    uow: UnitOfWork,
+    mailer: LinkMailer | None,
+    *,
+    user_id: int,
+    token: str,
+    kind: LinkKind,
+    expires_at: datetime,
+    issued_by: Actor,
+) -> LinkDelivery:
+    """Email a link just issued (after its unit of work committed). When Notify is not set up
+    or refuses, the link is returned to be shown once instead, and the refusal is audited:
+    the link itself stays usable either way."""
+    async with uow:
+        user = await uow.session.get(User, user_id)
+        assert user is not None
+        email, name, locale = user.email, user.display_name, user.locale
+    url = mailer.link_url(token) if mailer is not None else _relative_url(token)
+    delivered = LinkDelivery(
+        kind=kind,
+        user_id=user_id,
+        email=email,
+        display_name=name,
+        expires_at=expires_at,
+        emailed=False,
+        url=url,
+    )
+    if mailer is None:
+        return delivered
+    try:
+        await mailer.send(
+            to=email,
+            locale=locale,
+            kind=kind,
+            url=url,
+            expires_at=expires_at,
+            reference=f"{kind.value}-{user_id}",
+        )
+    except NotifyNotConfigured:
+        return delivered
+    except NotifyError as error:
+        async with uow:
+            user = await uow.session.get(User, user_id)
+            assert user is not None
+            details = {"kind": kind.value, "status": error.status, "retryable": error.retryable}
+            _audit(uow, issued_by, "account_link.email_failed", user, details)
+            await uow.commit()
+        return delivered.model_copy(
+            update={"notify_status": error.status, "notify_reason": error.reason}
+        )
+    async with uow:
+        user = await uow.session.get(User, user_id)
+        assert user is not None
+        _audit(uow, issued_by, "account_link.emailed", user, {"kind": kind.value})
+        await uow.commit()
+    return delivered.model_copy(update={"emailed": True, "url": ""})
+
+
+# --- Resets, and sending an invitation again ----------------------------------------------------
+
+
+async def _colleague(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
+    """The account, if the actor may reset sign-in at every site it belongs to; not their own
+    (that is "My account"), and not a switched-off one."""
+    user = await uow.session.scalar(
+        select(User).options(selectinload(User.memberships)).where(User.id == user_id)
+    )
+    if user is None:
+        raise NotFound(entity="users", id=user_id)
+    site_ids = _site_ids(user)
+    if not site_ids and not actor.is_system:
+        raise NotPermitted(action=str(Action.ACCOUNT_RESET), actor=actor)
+    for site_id in site_ids:
+        authorize(actor, Action.ACCOUNT_RESET, site_id=site_id)
+    if user.id == actor.user_id:
+        raise ValidationFailed(field="user_id", rule="own_account")
+    if not user.is_active:
+        raise ValidationFailed(field="user_id", rule="inactive_account")
+    return user
+
+
+async def _end_sessions(
+    uow: UnitOfWork, user: User, reason: str, actor: Actor, *, keep: str | None = None
+) -> int:
+    """End every live web session of the account (but the one whose token is ``keep``), and
+    drop its unused handoff codes. Audited once, with the count."""
+    now = uow.clock.now()
+    query = (
+        update(WebSession)
+        .where(WebSession.user_id == user.id, WebSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    if keep:
+        query = query.where(WebSession.token_hash != auth.hash_token(keep))
+    ended = rowcount(await uow.session.execute(query))
+    await uow.session.execute(delete(WebSignInToken).where(WebSignInToken.user_id == user.id))
+    if ended:
+        _audit(uow, actor, "auth.sessions_ended", user, {"reason": reason, "count": ended})
+    return ended
+
+
+async def _tell_owner(uow: UnitOfWork, user: User, kind: LinkKind) -> None:
+    """An in-app inbox message: your password (or second factor) was reset, and when. Through
+    the outbox's inbox channel only, so a Telegram link never carries it."""
+    notice = _RESET_NOTICE[kind]
+    await enqueue(
+        uow,
+        recipient_user_id=user.id,
+        channel=Channel.INBOX,
+        kind=notice,
+        lane=Lane.HIGH,
+        message_key=message_key(notice),
+        params={"time": uow.clock.now().isoformat()},
+        dedupe_key=f"{notice.value}:{user.id}:{secrets.token_hex(8)}",
+    )
+
+
+async def _reset(
+    uow: UnitOfWork, actor: Actor, user_id: int, kind: LinkKind, mailer: LinkMailer | None
+) -> LinkDelivery:
+    async with uow:
+        user = await _colleague(uow, actor, user_id)
+        if user.totp_enrolled_at is None:
+            raise ValidationFailed(field="user_id", rule="not_set_up")
+        await _end_sessions(uow, user, "account_reset", actor)
+        if kind is LinkKind.SECOND_FACTOR_RESET:
+            user.totp_secret = None  # the old authenticator's codes stop working now
+            user.totp_enrolled_at = None
+            user.totp_last_step = None
+        token, expires_at = await issue_link(uow, user, kind, actor)
+        await _tell_owner(uow, user, kind)
+        await uow.commit()
+    return await deliver_link(
+        uow,
+        mailer,
+        user_id=user_id,
+        token=token,
+        kind=kind,
+        expires_at=expires_at,
+        issued_by=actor,
+    )
+
+
+async def reset_password(
+    *, uow: UnitOfWork, actor: Actor, user_id: int, mailer: LinkMailer | None
+) -> LinkDelivery:
+    """A colleague forgot their password: end their sessions, tell them in their inbox, and
+    email (or return, to show once) a link to a new password. Their authenticator stays."""
+    return await _reset(uow, actor, user_id, LinkKind.PASSWORD_RESET, mailer)
+
+
+async def reset_second_factor(
+    *, uow: UnitOfWork, actor: Actor, user_id: int, mailer: LinkMailer | None
+) -> LinkDelivery:
+    """A colleague lost their authenticator: it stops working now, their sessions end, they are
+    told in their inbox, and a link (emailed or returned) leads to enrolling a new one after
+    their password. Their password stays."""
+    return await _reset(uow, actor, user_id, LinkKind.SECOND_FACTOR_RESET, mailer)
+
+
+async def resend_invitation(
+    *, uow: UnitOfWork, actor: Actor, user_id: int, mailer: LinkMailer | None
+) -> LinkDelivery:
+    """A new invitation for someone who has not accepted theirs (the old link stops working)."""
+    async with uow:
+        user = await _colleague(uow, actor, user_id)
+        if user.totp_enrolled_at is not None:
+            raise ValidationFailed(field="user_id", rule="already_set_up")
+        token, expires_at = await issue_link(uow, user, LinkKind.INVITATION, actor)
+        await uow.commit()
+    return await deliver_link(
+        uow,
+        mailer,
+        user_id=user_id,
+        token=token,
+        kind=LinkKind.INVITATION,
+        expires_at=expires_at,
+        issued_by=actor,
+    )
+
+
+async def staff_accounts(
+    *, uow: UnitOfWork, actor: Actor, site_id: int | None = None
+) -> StaffAccountsPage:
+    """For the page where a service manager or admin resets colleagues' sign-in: the sites
+    where they may, and the staff at ``site_id`` (or the first of them) with each account's
+    state (set up, invited, invitation expired, switched off)."""
+    known = await sites.list_sites(uow=uow, actor=actor)
+    async with uow:
+        authorize_somewhere(actor, Action.ACCOUNT_RESET)
+        allowed = sites_where(actor, Action.ACCOUNT_RESET)
+        mine = tuple(site for site in known if actor.is_system or site.id in allowed)
+        ids = [site.id for site in mine]
+        shown = site_id if site_id in ids else (ids[0] if ids else None)
+        if shown is None:
+            return StaffAccountsPage(sites=mine, site_id=None, staff=())
+        users = (
+            await uow.session.scalars(
+                select(User)
+                .where(User.id.in_(select(Membership.user_id).where(Membership.site_id == shown)))
+                .order_by(User.display_name, User.id)
+            )
+        ).all()
+        now = uow.clock.now()
+        rows = await uow.session.execute(
+            select(AccountLink.user_id, AccountLink.expires_at).where(
+                AccountLink.user_id.in_([u.id for u in users]),
+                AccountLink.kind == LinkKind.INVITATION.value,
+                AccountLink.used_at.is_(None),
+                AccountLink.revoked_at.is_(None),
+                AccountLink.expires_at > now,
+            )
+        )
+        live = {user_id: until for user_id, until in rows}
+        return StaffAccountsPage(
+            sites=mine, site_id=shown, staff=tuple(_staff_row(u, live.get(u.id)) for u in users)
+        )
+
+
+def _staff_row(user: User, invitation_until: datetime | None) -> StaffAccountRead:
+    if not user.is_active:
+        state = AccountState.SWITCHED_OFF
+    elif user.totp_enrolled_at is not None:
+        state = AccountState.SET_UP
+    elif invitation_until is not None:
+        state = AccountState.INVITED
+    else:
+        state = AccountState.INVITATION_EXPIRED
+    return StaffAccountRead(
+        id=user.id,
+        display_name=user.display_name,
+        email=user.email,
+        state=state,
+        link_expires_at=invitation_until if state is AccountState.INVITED else None,
+    )
+
+
+# --- Following a link (no actor: the link is the credential) ------------------------------------
+
+
+async def _live_link(
+    uow: UnitOfWork, token: str, kinds: Iterable[LinkKind] | None = None
+) -> tuple[AccountLink, User]:
+    """The link and its account, or ``AccountLinkInvalid`` saying why it cannot be used."""
+    found = (
+        await uow.session.execute(
+            select(AccountLink, User)
+            .join(User, User.id == AccountLink.user_id)
+            .where(AccountLink.token_hash == _sha256(token))
+        )
+    ).first()
+    if found is None:
+        raise AccountLinkInvalid(reason="unknown")
+    link, user = found
+    if kinds is not None and LinkKind(link.kind) not in set(kinds):
+        raise AccountLinkInvalid(reason="unknown")
+    if link.used_at is not None:
+        raise AccountLinkInvalid(reason="used")
+    if link.revoked_at is not None:
+        raise AccountLinkInvalid(reason="revoked")
+    if link.expires_at <= uow.clock.now():
+        raise AccountLinkInvalid(reason="expired")
+    if not user.is_active:
+        raise AccountLinkInvalid(reason="inactive")
+    return link, user
+
+
+async def _count_failure(uow: UnitOfWork, link: AccountLink, user: User, reason: str) -> None:
+    """A wrong password or code through the link: counted (the link is revoked at the limit)
+    and audited, committed although the step fails."""
+    link.failed_attempts += 1
+    if link.failed_attempts >= MAX_LINK_FAILURES:
+        link.revoked_at = uow.clock.now()
+    _audit(
+        uow,
+        Actor.system(Face.WEB),
+        "account_link.failed",
+        user,
+        {"link_id": link.id, "reason": reason, "revoked": link.revoked_at is not None},
+    )
+    await uow.commit()
+
+
+def _check_new_password(password: str, user: User) -> None:
+    rule = password_problem(password, email=user.email, name=user.display_name)
+    if rule is not None:
+        raise PasswordNotAllowed(field="password", rule=rule)
+
+
+def _start_enrolment(user: User) -> EnrolmentStart:
+    """A new authenticator secret for the account (kept until its first code confirms it)."""
+    secret = auth.new_totp_secret()
+    user.totp_secret = secret
+    user.totp_enrolled_at = None
+    return EnrolmentStart(secret=secret, otpauth_uri=auth.totp_uri(secret, user.email))
+
+
+async def open_account_link(*, uow: UnitOfWork, token: str) -> AccountLinkRead:
+    """What a link is for and its first step; ``AccountLinkInvalid`` if it cannot be used."""
+    async with uow:
+        link, user = await _live_link(uow, token)
+        kind = LinkKind(link.kind)
+        return AccountLinkRead(
+            kind=kind,
+            step=_FIRST_STEP[kind],
+            email=user.email,
+            display_name=user.display_name,
+            locale=user.locale,
+            expires_at=link.expires_at,
+        )
+
+
+async def set_password_with_link(*, uow: UnitOfWork, token: str, password: str) -> EnrolmentStart:
+    """An invitation's first step: the new password (``PasswordNotAllowed`` changes nothing),
+    then a new authenticator secret to enrol."""
+    async with uow:
+        link, user = await _live_link(uow, token, [LinkKind.INVITATION])
+        _check_new_password(password, user)
+        user.password_hash = await asyncio.to_thread(hash_password, password)
+        link.verified_at = uow.clock.now()
+        started = _start_enrolment(user)
+        _audit(uow, actor_from_user(user, Face.WEB), "account.password_set", user)
+        await uow.commit()
+        return started
+
+
+async def confirm_password_with_link(
+    *, uow: UnitOfWork, token: str, password: str
+) -> EnrolmentStart:
+    """A second-factor reset's first step: the account's password (``WrongPassword`` counts
+    against the link), then a new authenticator secret to enrol."""
+    async with uow:
+        link, user = await _live_link(uow, token, [LinkKind.SECOND_FACTOR_RESET])
+        stored = user.password_hash
+    right = stored is not None and await asyncio.to_thread(verify_password, stored, password)
+    async with uow:
+        link, user = await _live_link(uow, token, [LinkKind.SECOND_FACTOR_RESET])
+        if not right:
+            await _count_failure(uow, link, user, "wrong_password")
+            raise WrongPassword()
+        link.verified_at = uow.clock.now()
+        started = _start_enrolment(user)
+        await uow.commit()
+        return started
+
+
+async def finish_enrolment_with_link(
+    *, uow: UnitOfWork, token: str, totp_code: str
+) -> SignInResult:
+    """The first code from the new authenticator: it is enrolled, the link is used, and the
+    person is signed in (a handoff code for the cookie endpoint). ``WrongCode`` counts against
+    the link; the link's first step must have been done."""
+    async with uow:
+        link, user = await _live_link(
+            uow, token, [LinkKind.INVITATION, LinkKind.SECOND_FACTOR_RESET]
+        )
+        if link.verified_at is None or user.totp_secret is None:
+            raise AccountLinkInvalid(reason="step_missing")
+        now = uow.clock.now()
+        step = auth.matching_step(user.totp_secret, totp_code, now)
+        if step is None or not await auth.accept_step(uow, user.id, step):
+            await _count_failure(uow, link, user, "wrong_code")
+            raise WrongCode()
+        claimed = await uow.session.execute(
+            update(AccountLink)
+            .where(AccountLink.id == link.id, AccountLink.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if rowcount(claimed) != 1:  # followed to its end twice at once
+            raise AccountLinkInvalid(reason="used")
+        user.totp_enrolled_at = now
+        if user.locked_at is not None:  # a second-factor reset is the person's own link too
+            await lockout.unlock_account(uow, user_id=user.id, reason="reset_link")
+        actor = actor_from_user(user, Face.WEB)
+        _audit(uow, actor, "auth.totp_enrolled", user)
+        _audit(uow, actor, "account_link.redeem", user, {"kind": link.kind, "link_id": link.id})
+        _audit(uow, actor, "auth.sign_in", user)
+        signed_in = await auth.issue_handoff(uow, user.id)
+        await uow.commit()
+        return signed_in
+
+
+async def reset_password_with_link(
+    *, uow: UnitOfWork, token: str, password: str, totp_code: str
+) -> SignInResult:
+    """A password reset followed: the new password (``PasswordNotAllowed`` changes nothing) and
+    a code from the account's authenticator (``WrongCode`` counts against the link), then the
+    person is signed in (a handoff code)."""
+    async with uow:
+        link, user = await _live_link(uow, token, [LinkKind.PASSWORD_RESET])
+        _check_new_password(password, user)
+    new_hash = await asyncio.to_thread(hash_password, password)
+    async with uow:
+        link, user = await _live_link(uow, token, [LinkKind.PASSWORD_RESET])
+        now = uow.clock.now()
+        step = (
+            None
+            if user.totp_secret is None or user.totp_enrolled_at is None
+            else auth.matching_step(user.totp_secret, totp_code, now)
+        )
+        if step is None or not await auth.accept_step(uow, user.id, step):
+            await _count_failure(uow, link, user, "wrong_code")
+            raise WrongCode()
+        claimed = await uow.session.execute(
+            update(AccountLink)
+            .where(AccountLink.id == link.id, AccountLink.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if rowcount(claimed) != 1:
+            raise AccountLinkInvalid(reason="used")
+        user.password_hash = new_hash
+        # The person's own reset link lifts a sign-in lock (core.services.lockout).
+        if user.locked_at is not None:
+            await lockout.unlock_account(uow, user_id=user.id, reason="reset_link")
+        actor = actor_from_user(user, Face.WEB)
+        _audit(uow, actor, "account.password_set", user)
+        _audit(uow, actor, "account_link.redeem", user, {"kind": link.kind, "link_id": link.id})
+        _audit(uow, actor, "auth.sign_in", user)
+        signed_in = await auth.issue_handoff(uow, user.id)
+        await uow.commit()
+        return signed_in
+
+
+# --- My account ---------------------------------------------------------------------------------
+
+
+async def _me(uow: UnitOfWork, actor: Actor) -> User:
+    if actor.is_system:
+        raise NotPermitted(action="account.own", actor=actor)
+    user = await uow.session.scalar(
+        select(User).options(selectinload(User.memberships)).where(User.id == actor.user_id)
+    )
+    if user is None or not user.is_active:
+        raise NotFound(entity="users", id=actor.user_id)
+    return user
+
+
+async def my_account(
+    *, uow: UnitOfWork, actor: Actor, session_token: str | None = None
+) -> MyAccount:
+    """The actor's own account: their authenticator's state and their live web sessions
+    (``session_token``: this browser's, marked as this device)."""
+    async with uow:
+        user = await _me(uow, actor)
+        rows = (
+            await uow.session.scalars(
+                select(WebSession)
+                .where(WebSession.user_id == user.id, WebSession.revoked_at.is_(None))
+                .order_by(WebSession.created_at.desc(), WebSession.id.desc())
+            )
+        ).all()
+        mine = auth.hash_token(session_token) if session_token else None
+        return MyAccount(
+            email=user.email,
+            display_name=user.display_name,
+            totp_enrolled_at=user.totp_enrolled_at,
+            sessions=tuple(
+                SessionRead(
+                    id=row.id,
+                    created_at=row.created_at,
+                    last_seen_at=row.last_seen_at,
+                    this_device=row.token_hash == mine,
+                )
+                for row in rows
+            ),
+        )
+
+
+async def change_my_password(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    current_password: str,
+    new_password: str,
+    session_token: str | None = None,
+) -> int:
+    """The actor's new password, after their current one (``WrongPassword``: nothing changes).
+    Their other web sessions end (this one, ``session_token``, stays). Returns how many ended."""
+    async with uow:
+        user = await _me(uow, actor)
+        stored = user.password_hash
+        _check_new_password(new_password, user)
+    right = stored is not None and await asyncio.to_thread(
+        verify_password, stored, current_password
+    )
+    if not right:
+        async with uow:
+            user = await _me(uow, actor)
+            _audit(uow, actor, "account.password_change_failed", user)
+            await uow.commit()
+        raise WrongPassword()
+    new_hash = await asyncio.to_thread(hash_password, new_password)
+    async with uow:
+        user = await _me(uow, actor)
+        user.password_hash = new_hash
+        ended = await _end_sessions(uow, user, "password_changed", actor, keep=session_token)
+        _audit(uow, actor, "account.password_change", user)
+        await uow.commit()
+        return ended
+
+
+async def sign_out_everywhere(*, uow: UnitOfWork, actor: Actor) -> int:
+    """End every web session of the actor's, this one included. Returns how many ended."""
+    async with uow:
+        user = await _me(uow, actor)
+        ended = await _end_sessions(uow, user, "signed_out_all", actor)
+        _audit(uow, actor, "account.sign_out_everywhere", user, {"count": ended})
+        await uow.commit()
+        return ended

@@ -1,0 +1,474 @@
+"""Staff accounts by invitation only, resets and "My account" (core.services.accounts), on a
+real database: single-use links that expire, are revoked by newer ones and by wrong guesses;
+passwords checked as the NCSC advises; resets that end sessions, stop the old authenticator at
+once and unlink nothing else; and GOV.UK Notify's refusals, which leave the link usable."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from core.bootstrap import Container
+from core.clock import FixedClock
+from core.enums import Channel, Locale, NotificationKind, Role
+from core.errors import (
+    AccountLinkInvalid,
+    PasswordNotAllowed,
+    SignInFailed,
+    ValidationFailed,
+    WrongCode,
+    WrongPassword,
+)
+from core.models import AccountLink, AuditEvent, OutboxMessage, TelegramLink, User, WebSession
+from core.passwords import common_passwords, password_problem
+from core.schemas.accounts import LinkDelivery, LinkKind, LinkStep
+from core.schemas.actor import Actor
+from core.schemas.users import MembershipCreate, UserCreate
+from core.services import accounts, auth
+from core.services import users as user_services
+from core.settings import Settings
+from tests.factories import World
+from tests.fakes.notify_api import FakeNotifyApi
+from ui.account_mail import NotifyLinkMailer
+from webapp import routes
+
+PASSWORD = "marmalade kettle lighthouse"
+NEW_PASSWORD = "cobweb tangerine escalator"
+STEP = timedelta(seconds=30)
+
+
+def token_of(delivery: LinkDelivery) -> str:
+    assert delivery.url, "the link was emailed, so not returned"
+    return delivery.url.split("token=", 1)[1]
+
+
+async def invite(
+    container: Container,
+    email: str = "new.starter@test.invalid",
+    *,
+    site: str = "HER",
+    role: Role = Role.CASE_MANAGER,
+    locale: Locale = Locale.EN_GB,
+    mailer: NotifyLinkMailer | None = None,
+) -> tuple[int, LinkDelivery]:
+    added = await user_services.add_user(
+        uow=container.uow(),
+        actor=Actor.system(),
+        data=UserCreate(
+            email=email,
+            display_name="Test Newstarter",
+            locale=locale,
+            memberships=[MembershipCreate(site_code=site, role=role)],
+        ),
+        mailer=mailer,
+    )
+    return added.id, added.invitation
+
+
+def code(container: Container, secret: str) -> str:
+    return auth.current_totp_code(secret, container.clock.now())
+
+
+def tick(container: Container) -> None:
+    """The next 30-second step: a code is accepted once."""
+    clock = container.clock
+    assert isinstance(clock, FixedClock)
+    clock.advance(STEP)
+
+
+async def accept(container: Container, token: str) -> tuple[str, str]:
+    """Follow an invitation to its end; the authenticator's secret and the session token."""
+    started = await accounts.set_password_with_link(
+        uow=container.uow(), token=token, password=PASSWORD
+    )
+    signed_in = await accounts.finish_enrolment_with_link(
+        uow=container.uow(), token=token, totp_code=code(container, started.secret)
+    )
+    session = await auth.redeem_handoff(uow=container.uow(), code=signed_in.handoff_code)
+    return started.secret, session
+
+
+async def sign_in(container: Container, email: str, password: str, secret: str) -> str:
+    tick(container)
+    result = await auth.sign_in(
+        uow=container.uow(), email=email, password=password, totp_code=code(container, secret)
+    )
+    return await auth.redeem_handoff(uow=container.uow(), code=result.handoff_code)
+
+
+async def user_row(container: Container, user_id: int) -> User:
+    async with container.session_factory() as session:
+        user = await session.get(User, user_id)
+        assert user is not None
+        return user
+
+
+async def audit_actions(container: Container) -> list[str]:
+    async with container.session_factory() as session:
+        return list(await session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+# --- Invitations -------------------------------------------------------------------------------
+
+
+async def test_an_invitation_sets_a_password_then_an_authenticator_signs_in_and_works_once(
+    container: Container, world: World
+) -> None:
+    user_id, invitation = await invite(container)
+    token = token_of(invitation)
+    assert invitation.kind is LinkKind.INVITATION and not invitation.emailed
+    assert invitation.url.startswith(f"{accounts.LINK_PATH}?token=")
+    assert accounts.LINK_PATH == routes.ACCOUNT_LINK
+    assert invitation.expires_at == container.clock.now() + timedelta(hours=72)
+
+    opened = await accounts.open_account_link(uow=container.uow(), token=token)
+    assert (opened.step, opened.email) == (LinkStep.SET_PASSWORD, "new.starter@test.invalid")
+    secret, session = await accept(container, token)
+
+    actor = await auth.actor_for_session(uow=container.uow(), token=session)
+    assert actor is not None and actor.user_id == user_id
+    assert await sign_in(container, "new.starter@test.invalid", PASSWORD, secret)
+    for follow in (
+        accounts.open_account_link(uow=container.uow(), token=token),
+        accounts.set_password_with_link(uow=container.uow(), token=token, password=NEW_PASSWORD),
+    ):
+        with pytest.raises(AccountLinkInvalid) as refused:
+            await follow
+        assert refused.value.details["reason"] == "used"
+    async with container.session_factory() as session_:
+        stored = (await session_.scalars(select(AccountLink.token_hash))).all()
+    assert token not in stored and len(stored[0]) == 64  # its SHA-256 only
+    actions = await audit_actions(container)
+    for action in ("account_link.invite", "account.password_set", "auth.totp_enrolled"):
+        assert action in actions
+    assert "account_link.redeem" in actions
+
+
+async def test_an_invitation_works_for_72_hours_and_not_a_second_longer(
+    container: Container, world: World, clock: FixedClock
+) -> None:
+    _user_id, first = await invite(container, "first@test.invalid")
+    _user_id, second = await invite(container, "second@test.invalid")
+    clock.advance(timedelta(hours=72) - timedelta(seconds=1))
+    await accounts.open_account_link(uow=container.uow(), token=token_of(first))
+    clock.advance(timedelta(seconds=1))
+
+    with pytest.raises(AccountLinkInvalid) as refused:
+        await accounts.set_password_with_link(
+            uow=container.uow(), token=token_of(second), password=PASSWORD
+        )
+    assert refused.value.details["reason"] == "expired"
+    user = await user_row(container, _user_id)
+    assert user.password_hash is None and user.totp_secret is None
+
+
+async def test_sending_an_invitation_again_revokes_the_old_link(
+    container: Container, world: World
+) -> None:
+    user_id, old = await invite(container)
+    admin = world.actor(Role.ADMIN)
+
+    new = await accounts.resend_invitation(
+        uow=container.uow(), actor=admin, user_id=user_id, mailer=None
+    )
+
+    with pytest.raises(AccountLinkInvalid) as refused:
+        await accounts.open_account_link(uow=container.uow(), token=token_of(old))
+    assert refused.value.details["reason"] == "revoked"
+    await accept(container, token_of(new))
+    with pytest.raises(ValidationFailed) as already:  # accepted: nothing left to send
+        await accounts.resend_invitation(
+            uow=container.uow(), actor=admin, user_id=user_id, mailer=None
+        )
+    assert already.value.details["rule"] == "already_set_up"
+
+
+@pytest.mark.parametrize(
+    ("password", "rule"),
+    [
+        ("short one", "too_short"),
+        ("x" * 257, "too_long"),
+        ("iloveyou1234", "common"),  # a listed password with digits added
+        ("!!Qwertyuiop2026", "common"),
+        ("passwordpassword", "common"),
+        ("            ", "common"),
+        ("new.starter@test.invalid", "like_account"),
+        ("Test Newstarter", "like_account"),
+        ("testnewstarter", "like_account"),
+    ],
+)
+async def test_a_weak_or_common_password_is_refused_and_changes_nothing(
+    container: Container, world: World, password: str, rule: str
+) -> None:
+    user_id, invitation = await invite(container)
+
+    with pytest.raises(PasswordNotAllowed) as refused:
+        await accounts.set_password_with_link(
+            uow=container.uow(), token=token_of(invitation), password=password
+        )
+
+    assert refused.value.details["rule"] == rule
+    user = await user_row(container, user_id)
+    assert (user.password_hash, user.totp_secret) == (None, None)
+    with pytest.raises(AccountLinkInvalid) as skipped:  # the first step is not done
+        await accounts.finish_enrolment_with_link(
+            uow=container.uow(), token=token_of(invitation), totp_code="123456"
+        )
+    assert skipped.value.details["reason"] == "step_missing"
+    assert "account.password_set" not in await audit_actions(container)
+
+
+def test_long_passwords_of_unrelated_words_are_fine_and_the_list_is_the_shipped_one() -> None:
+    assert password_problem(PASSWORD, email="a@test.invalid", name="Test Person") is None
+    assert password_problem("Correct Horse Battery Stapler") is None  # no composition rules
+    assert len(common_passwords()) > 3000
+    assert {"password", "qwertyuiop", "iloveyou", "passwordpassword"} <= common_passwords()
+
+
+async def test_five_wrong_codes_through_a_link_revoke_it(
+    container: Container, world: World
+) -> None:
+    user_id, invitation = await invite(container)
+    token = token_of(invitation)
+    started = await accounts.set_password_with_link(
+        uow=container.uow(), token=token, password=PASSWORD
+    )
+    right = code(container, started.secret)
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+
+    for _attempt in range(accounts.MAX_LINK_FAILURES):
+        with pytest.raises(WrongCode):
+            await accounts.finish_enrolment_with_link(
+                uow=container.uow(), token=token, totp_code=wrong
+            )
+
+    with pytest.raises(AccountLinkInvalid) as refused:
+        await accounts.finish_enrolment_with_link(uow=container.uow(), token=token, totp_code=right)
+    assert refused.value.details["reason"] == "revoked"
+    assert (await user_row(container, user_id)).totp_enrolled_at is None
+
+
+# --- Resets ------------------------------------------------------------------------------------
+
+
+async def test_a_second_factor_reset_stops_the_old_authenticator_ends_sessions_and_keeps_the_rest(
+    container: Container, world: World
+) -> None:
+    email = "new.starter@test.invalid"
+    user_id, invitation = await invite(container, email)
+    old_secret, session = await accept(container, token_of(invitation))
+    async with container.uow() as uow:
+        uow.session.add(
+            TelegramLink(
+                user_id=user_id,
+                telegram_user_id=7001,
+                chat_id=7001,
+                is_active=True,
+                linked_at=container.clock.now(),
+            )
+        )
+        await uow.commit()
+    manager = world.actor(Role.SERVICE_MANAGER)
+
+    reset = await accounts.reset_second_factor(
+        uow=container.uow(), actor=manager, user_id=user_id, mailer=None
+    )
+
+    assert await auth.actor_for_session(uow=container.uow(), token=session) is None
+    with pytest.raises(SignInFailed):  # the old authenticator no longer signs in
+        await sign_in(container, email, PASSWORD, old_secret)
+    async with container.session_factory() as db:
+        link = await db.scalar(select(TelegramLink).where(TelegramLink.user_id == user_id))
+        assert link is not None and link.is_active  # unlinks nothing else
+        [notice] = (
+            await db.scalars(
+                select(OutboxMessage).where(OutboxMessage.recipient_user_id == user_id)
+            )
+        ).all()
+        assert (notice.channel, notice.kind) == (
+            Channel.INBOX,
+            NotificationKind.ACCOUNT_SECOND_FACTOR_RESET,
+        )
+        assert set(notice.params) == {"time"}
+        ended = (await db.scalars(select(WebSession.revoked_reason))).all()
+        assert ended == ["account_reset"]
+
+    token = token_of(reset)
+    opened = await accounts.open_account_link(uow=container.uow(), token=token)
+    assert opened.step is LinkStep.CONFIRM_PASSWORD
+    with pytest.raises(WrongPassword):
+        await accounts.confirm_password_with_link(
+            uow=container.uow(), token=token, password=NEW_PASSWORD
+        )
+    started = await accounts.confirm_password_with_link(
+        uow=container.uow(), token=token, password=PASSWORD
+    )
+    tick(container)
+    await accounts.finish_enrolment_with_link(
+        uow=container.uow(), token=token, totp_code=code(container, started.secret)
+    )
+    assert await sign_in(container, email, PASSWORD, started.secret)
+    with pytest.raises(SignInFailed):
+        await sign_in(container, email, PASSWORD, old_secret)
+
+
+async def test_a_password_reset_needs_a_good_new_password_and_the_authenticator(
+    container: Container, world: World
+) -> None:
+    email = "new.starter@test.invalid"
+    user_id, invitation = await invite(container, email)
+    secret, session = await accept(container, token_of(invitation))
+    reset = await accounts.reset_password(
+        uow=container.uow(), actor=world.actor(Role.ADMIN), user_id=user_id, mailer=None
+    )
+    token = token_of(reset)
+    assert reset.expires_at == container.clock.now() + timedelta(hours=24)
+    assert await auth.actor_for_session(uow=container.uow(), token=session) is None
+    tick(container)
+
+    with pytest.raises(PasswordNotAllowed):
+        await accounts.reset_password_with_link(
+            uow=container.uow(),
+            token=token,
+            password="password1234",
+            totp_code=code(container, secret),
+        )
+    with pytest.raises(WrongCode):
+        await accounts.reset_password_with_link(
+            uow=container.uow(), token=token, password=NEW_PASSWORD, totp_code="000000"
+        )
+    assert await sign_in(container, email, PASSWORD, secret)  # nothing changed so far
+
+    tick(container)
+    await accounts.reset_password_with_link(
+        uow=container.uow(), token=token, password=NEW_PASSWORD, totp_code=code(container, secret)
+    )
+    assert await sign_in(container, email, NEW_PASSWORD, secret)
+    with pytest.raises(SignInFailed):
+        await sign_in(container, email, PASSWORD, secret)
+
+
+async def test_nobody_resets_their_own_account_or_one_not_set_up(
+    container: Container, world: World
+) -> None:
+    user_id, _invitation = await invite(container)
+    manager = world.actor(Role.SERVICE_MANAGER)
+    for target, rule in ((manager.user_id, "own_account"), (user_id, "not_set_up")):
+        with pytest.raises(ValidationFailed) as refused:
+            await accounts.reset_password(
+                uow=container.uow(), actor=manager, user_id=target, mailer=None
+            )
+        assert refused.value.details["rule"] == rule
+
+
+# --- GOV.UK Notify -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def notify_api() -> AsyncIterator[FakeNotifyApi]:
+    async with FakeNotifyApi() as fake:
+        yield fake
+
+
+def mailer_for(fake: FakeNotifyApi) -> NotifyLinkMailer:
+    return NotifyLinkMailer(
+        Settings(
+            notify_api_key=fake.api_key,
+            notify_base_url=fake.url,
+            notify_email_template_id=fake.email_template_id,
+            web_public_url="https://drive-assist.test.invalid",
+        )
+    )
+
+
+async def test_an_invitation_is_emailed_in_the_persons_language_and_not_shown(
+    container: Container, world: World, notify_api: FakeNotifyApi
+) -> None:
+    _user_id, invitation = await invite(container, locale=Locale.CY, mailer=mailer_for(notify_api))
+
+    [sent] = await notify_api.wait_for(1)
+    assert invitation.emailed and invitation.url == ""
+    assert sent.to == "new.starter@test.invalid"
+    assert sent.subject == "Sefydlu eich cyfrif Drive Assist"
+    link = sent.body.split("https://drive-assist.test.invalid/account-link?token=", 1)[1].split()[0]
+    opened = await accounts.open_account_link(uow=container.uow(), token=link)
+    assert opened.locale is Locale.CY
+    assert "account_link.emailed" in await audit_actions(container)
+
+
+@pytest.mark.parametrize("status", [400, 403, 429, 500])
+async def test_when_notify_refuses_the_link_is_shown_instead_and_still_works(
+    container: Container, world: World, notify_api: FakeNotifyApi, status: int
+) -> None:
+    notify_api.fail_next(status, message="test refusal")
+
+    user_id, invitation = await invite(container, mailer=mailer_for(notify_api))
+
+    assert not invitation.emailed and notify_api.sent == []
+    assert invitation.notify_status == status and "test refusal" in (invitation.notify_reason or "")
+    assert invitation.url.startswith("https://drive-assist.test.invalid/account-link?token=")
+    await accept(container, token_of(invitation))
+    assert (await user_row(container, user_id)).totp_enrolled_at is not None
+    assert "account_link.email_failed" in await audit_actions(container)
+
+
+# --- My account ---------------------------------------------------------------------------------
+
+
+async def test_changing_my_password_needs_the_current_one_and_ends_my_other_sessions(
+    container: Container, world: World
+) -> None:
+    email = "new.starter@test.invalid"
+    user_id, invitation = await invite(container, email)
+    secret, here = await accept(container, token_of(invitation))
+    elsewhere = await sign_in(container, email, PASSWORD, secret)
+    me = await auth.actor_for_session(uow=container.uow(), token=here)
+    assert me is not None
+
+    with pytest.raises(WrongPassword):
+        await accounts.change_my_password(
+            uow=container.uow(),
+            actor=me,
+            current_password="not it at all",
+            new_password=NEW_PASSWORD,
+        )
+    with pytest.raises(PasswordNotAllowed):
+        await accounts.change_my_password(
+            uow=container.uow(), actor=me, current_password=PASSWORD, new_password="qwerty123456"
+        )
+    mine = await accounts.my_account(uow=container.uow(), actor=me, session_token=here)
+    assert [s.this_device for s in mine.sessions].count(True) == 1 and len(mine.sessions) == 2
+
+    ended = await accounts.change_my_password(
+        uow=container.uow(),
+        actor=me,
+        current_password=PASSWORD,
+        new_password=NEW_PASSWORD,
+        session_token=here,
+    )
+
+    assert ended == 1
+    assert await auth.actor_for_session(uow=container.uow(), token=here) is not None
+    assert await auth.actor_for_session(uow=container.uow(), token=elsewhere) is None
+    assert await sign_in(container, email, NEW_PASSWORD, secret)
+    assert "account.password_change_failed" in await audit_actions(container)
+
+
+async def test_signing_out_everywhere_ends_every_session_this_one_too(
+    container: Container, world: World
+) -> None:
+    email = "new.starter@test.invalid"
+    _user_id, invitation = await invite(container, email)
+    secret, here = await accept(container, token_of(invitation))
+    elsewhere = await sign_in(container, email, PASSWORD, secret)
+    me = await auth.actor_for_session(uow=container.uow(), token=here)
+    assert me is not None
+
+    assert await accounts.sign_out_everywhere(uow=container.uow(), actor=me) == 2
+
+    for token in (here, elsewhere):
+        assert await auth.actor_for_session(uow=container.uow(), token=token) is None
+    assert "account.sign_out_everywhere" in await audit_actions(container)
