@@ -115,7 +115,7 @@ async def outbox_dispatcher(container: Container, stack: AsyncExitStack) -> Disp
 
 def notify_channels(container: Container, inbox: InboxChannel) -> dict[Channel, ChannelAdapter]:
     """Email and text messages through GOV.UK Notify, for whichever of them is set up."""
-    from ui.notifications import render, render_subject
+    from ui.notifications import render_subject, render_without_buttons
 
     zone = container.settings.timezone
     notify = container.notify
@@ -123,7 +123,7 @@ def notify_channels(container: Container, inbox: InboxChannel) -> dict[Channel, 
         channel: NotifyChannel(
             channel,
             notify,
-            render=lambda key, params, locale: render(key, params, locale, zone),
+            render=lambda key, params, locale: render_without_buttons(key, params, locale, zone),
             render_subject=lambda key, params, locale: render_subject(key, params, locale, zone),
             session_factory=container.session_factory,
             inbox=inbox,

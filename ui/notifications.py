@@ -129,6 +129,22 @@ def render(
     return translator.gettext(template, **values)
 
 
+# Said after the text where a message carries no buttons (an email or a text message): where
+# to act on it. Telegram adds its own line under its buttons instead (bot.keyboards).
+IN_THE_APP = N_("Open Drive Assist to do so.")
+_ACTED_ON_IN_THE_APP = frozenset({NotificationKind.DISRUPTION_ALERT, NotificationKind.ESCALATION})
+
+
+def render_without_buttons(
+    message_key: str, params: Mapping[str, Any], locale: str, timezone: str = DEFAULT_TIMEZONE
+) -> str:
+    """``render``, then where to act on it for a message with no buttons (email, SMS)."""
+    text = render(message_key, params, locale, timezone)
+    if message_key.removeprefix(KEY_PREFIX) not in _ACTED_ON_IN_THE_APP:
+        return text
+    return f"{text} {Translator(locale, timezone).gettext(IN_THE_APP)}"
+
+
 # An email's subject, by the group of its kind: what it is about, never which case.
 SUBJECTS: dict[KindGroup, str] = {
     KindGroup.REMINDERS: N_("Drive Assist: reminder"),

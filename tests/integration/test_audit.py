@@ -611,6 +611,23 @@ async def record_appointment_outcome(world: World) -> tuple[Actor, Write]:
     return actor, write
 
 
+async def ask_for_an_outcome_after(world: World) -> tuple[Actor, Write]:
+    """ "I'll record it after", under a reminder sent before the appointment."""
+    case = await world.allocated_case()
+    booked = await book(world, case, 2)
+    actor = via_bot(world.actor(Role.CASE_MANAGER))
+
+    async def write() -> list[Expected]:
+        await appointment_services.ask_for_outcome_after(
+            uow=world.container.uow(), actor=actor, appointment_id=booked.id
+        )
+        return [
+            Expected("appointment.outcome_prompt", "appointment", booked.id, case.site_id, case.id)
+        ]
+
+    return actor, write
+
+
 async def log_contact(world: World) -> tuple[Actor, Write]:
     case = await world.allocated_case()
     actor = via_bot(world.actor(Role.CASE_MANAGER))
@@ -1698,6 +1715,7 @@ SCENARIOS: dict[str, Scenario] = {
     "appointment.reschedule": reschedule_appointment,
     "appointment.cancel": cancel_appointment,
     "appointment.outcome": record_appointment_outcome,
+    "appointment.outcome_prompt": ask_for_an_outcome_after,
     "contact.log": log_contact,
     "intervention.add": add_intervention,
     "intervention.update": update_intervention,

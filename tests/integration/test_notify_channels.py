@@ -116,7 +116,8 @@ async def test_a_police_fellow_with_no_telegram_gets_a_critical_alert_by_text_in
     [text] = await notify_api.wait_for(1)
     assert (text.type, text.to) == ("sms", "+447700900123")
     assert (
-        text.body == f"Rhybudd tarfu ar gyfer {reference}. Agorwch Drive Assist i\u2019w gydnabod."
+        text.body == f"Rhybudd tarfu ar gyfer {reference}. Cydnabyddwch y rhybudd, os gwelwch yn"
+        " dda. Agorwch Drive Assist i wneud hynny."
     )
     assert text.reference == f"outbox-{queued[1].id}"
     assert [row.state for row in await rows(container, fellow.user_id)] == [OutboxState.SENT] * 2
@@ -136,7 +137,9 @@ async def test_a_critical_alert_goes_by_email_when_there_is_no_mobile_number(
     [email] = await notify_api.wait_for(1)
     assert (email.type, email.to) == ("email", fellow.email)
     assert email.subject == "Drive Assist: disruption alert"
-    assert email.body == f"Disruption alert for {reference}. Open Drive Assist to acknowledge it."
+    assert email.body == (
+        f"Disruption alert for {reference}. Please acknowledge it. Open Drive Assist to do so."
+    )
 
 
 async def test_a_police_fellow_with_telegram_linked_gets_no_text_unless_they_chose_it(

@@ -160,5 +160,5 @@ async def test_a_police_fellow_chooses_text_messages_and_gets_a_critical_alert_b
             await page.wait_for_timeout(500)
     assert arrived, notify_app.output()[-3000:]
     assert arrived[0]["body"] == (
-        f"Disruption alert for {reference}. Open Drive Assist to acknowledge it."
+        f"Disruption alert for {reference}. Please acknowledge it. Open Drive Assist to do so."
     )
