@@ -621,8 +621,16 @@ async def ask_for_an_outcome_after(world: World) -> tuple[Actor, Write]:
         await appointment_services.ask_for_outcome_after(
             uow=world.container.uow(), actor=actor, appointment_id=booked.id
         )
+        details = {"status": "scheduled"}
         return [
-            Expected("appointment.outcome_prompt", "appointment", booked.id, case.site_id, case.id)
+            Expected(
+                "appointment.outcome_prompt",
+                "appointment",
+                booked.id,
+                case.site_id,
+                case.id,
+                details,
+            )
         ]
 
     return actor, write
