@@ -80,7 +80,7 @@ from core.schemas.cases import (
     CaseUpdate,
     StageMove,
 )
-from core.schemas.contacts import ContactCreate
+from core.schemas.contacts import ContactCreate, ContactOnReference
 from core.schemas.interventions import InterventionCreate, InterventionStatusUpdate
 from core.schemas.panel_outcomes import MeetingHeld
 from core.schemas.panels import PanelActionCreate, PanelMeetingCreate
@@ -124,6 +124,7 @@ from core.services import (
     today,
     users,
 )
+from core.services.bot_state import ConfirmOutcome
 from core.uow import UnitOfWork
 from tests.conftest import START
 from tests.factories import World
@@ -706,6 +707,20 @@ async def _confirm_log(bench: Bench, actor: Actor, target: Target) -> Any:
     return result
 
 
+async def _log_from_message(bench: Bench, actor: Actor, target: Target) -> Any:
+    return await bot_state.log_from_message(
+        uow=bench.uow(),
+        telegram_user_id=800_000 + bench.number(),
+        data=ContactOnReference(
+            reference=target.reference or "",
+            categories=frozenset({WorkCategory.SUPPORT}),
+            contact_type=ContactType.PHONE,
+            duration_minutes=10,
+        ),
+        actor=actor,
+    )
+
+
 async def _my_day_shows(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
     return target.id in _ids(result.appointments)
 
@@ -1082,6 +1097,15 @@ OPERATIONS: tuple[Operation, ...] = (
         Action.CONTACT_LOG,
         _case_with_conversation,
         _confirm_log,
+    ),
+    # bot_state: the one-message /log (logs a contact on a case of the actor's own, by reference).
+    Operation(
+        "bot_state.log_from_message",
+        Action.CONTACT_LOG,
+        _case,
+        _log_from_message,
+        shows=lambda b, a, t, r: _awaitable(r.outcome is ConfirmOutcome.SAVED),
+        expected=_on_my_caseload(Action.CONTACT_LOG),
     ),
     # broadcasts
     Operation(
