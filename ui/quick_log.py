@@ -38,7 +38,6 @@ from ui.labels import label
 OPENING_QUOTES = '"“”„«'
 CLOSING_QUOTES = '"”“»'
 _REFERENCE = re.compile(r"^[A-Za-z]{2,5}-[0-9]{4,6}$")
-_SEPARATORS = re.compile(r"[\s,;+/]+")
 _MINUTE_UNITS = "m|min|mins|minute|minutes|mun|munud"
 _HOUR_UNITS = "h|hr|hrs|hour|hours|awr|oriau"
 _MINUTES = re.compile(rf"^([0-9]{{1,6}})(?:{_MINUTE_UNITS})?$")
@@ -123,7 +122,10 @@ def vocabulary() -> dict[tuple[str, ...], ContactType | WorkCategory]:
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in (fold(p).strip(_TRIM) for p in re.split(r"[\s,;+/_-]+", text)) if w]
+    """Folded words; a hyphen parts words (``face-to-face``) but not figures (``HER-12``)."""
+    parts = re.split(r"[\s,;+/]+", text)
+    parts = [q for p in parts for q in (p.split("-") if not re.search(r"[0-9]", p) else [p])]
+    return [w for w in (fold(q).strip(_TRIM) for p in parts for q in p.split("_")) if w]
 
 
 def _duration(text: str) -> int | None:
@@ -164,7 +166,7 @@ def parse_quick_log(text: str) -> QuickLog:
         if _REFERENCE.match(reference):
             references.append(reference.upper())
         else:
-            words += [(place, w) for w in _words(_SEPARATORS.sub(" ", token))]
+            words += [(place, w) for w in _words(token)]
     durations, types, work, unknown = _read_words(words)
     return _verdict(references, durations, types, work, unknown, note)
 
@@ -183,6 +185,8 @@ def _read_words(
         taken = 0
         if words[i][1][:1].isdigit():
             for n in range(min(_LONGEST_DURATION, len(words) - i), 0, -1):
+                if n > 1 and words[i + 1][1][:1].isdigit():
+                    continue  # "45 30m" is two durations, not 4,530 minutes
                 minutes = _duration("".join(w for _, w in words[i : i + n]))
                 if minutes is not None:
                     durations.append(minutes)
@@ -249,7 +253,9 @@ def _verdict(
 
 _MESSAGES: dict[Problem, str] = {
     Problem.NO_REFERENCE: N_("Add the case reference, for example HER-0012."),
-    Problem.TWO_REFERENCES: N_("Give one case reference, not two: log each case in its own message."),
+    Problem.TWO_REFERENCES: N_(
+        "Give one case reference, not two: log each case in its own message."
+    ),
     Problem.NO_DURATION: N_("Add how long it took, for example 45m, 1h or 1h30."),
     Problem.TWO_DURATIONS: N_("Give one duration, not two."),
     Problem.TOO_LONG: N_("A contact can last at most {hours} hours: check the duration."),
@@ -270,9 +276,9 @@ def problem_messages(problems: Iterable[QuickLogProblem], t: Translator) -> list
             lines.append(
                 t.ngettext(
                     "Word {places} after /log is not a case reference, a duration, a kind of"
-                    " contact or a kind of work. Put a note in quotes, \"like this\".",
+                    ' contact or a kind of work. Put a note in quotes, "like this".',
                     "Words {places} after /log are not a case reference, a duration, a kind of"
-                    " contact or a kind of work. Put a note in quotes, \"like this\".",
+                    ' contact or a kind of work. Put a note in quotes, "like this".',
                     len(item.positions),
                     places=places,
                 )

@@ -105,7 +105,9 @@ async def log_in_one_message(update: Update, context: BotContext) -> None:
     await reply(update, *_confirmation(logged, context.t))
 
 
-def _confirmation(logged: LoggedFromMessage, t: Translator) -> tuple[str, InlineKeyboardMarkup | None]:
+def _confirmation(
+    logged: LoggedFromMessage, t: Translator
+) -> tuple[str, InlineKeyboardMarkup | None]:
     """What was saved, by reference: type, kinds of work, duration, whether there is a note."""
     contact = logged.contact
     assert contact is not None
@@ -115,7 +117,9 @@ def _confirmation(logged: LoggedFromMessage, t: Translator) -> tuple[str, Inline
         esc(t.gettext("Logged a contact on {reference}.", reference=logged.reference)),
         esc(t.gettext("Contact:")) + " " + esc(label(contact.contact_type, t)),
         esc(t.gettext("Categories:")) + " " + esc(categories),
-        esc(t.gettext("Duration:")) + " " + esc(t.gettext("{minutes} min", minutes=contact.duration_minutes)),
+        esc(t.gettext("Duration:"))
+        + " "
+        + esc(t.gettext("{minutes} min", minutes=contact.duration_minutes)),
         esc(t.gettext("Note:")) + " " + esc(note),
     ]
     markup = None

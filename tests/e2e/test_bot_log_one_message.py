@@ -81,7 +81,7 @@ async def test_a_case_manager_logs_a_contact_in_one_message(bot: Harness, world:
 @pytest.mark.parametrize(
     "words",
     [
-        '“{note}” d,s 45 min PHONE {ref}',
+        "“{note}” d,s 45 min PHONE {ref}",
         "{ref_lower} phone call 45mins support disruption “{note}”",
         "s 0:45 {ref} Phone d “{note}",
     ],
