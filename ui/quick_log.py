@@ -108,11 +108,12 @@ def fold(word: str) -> str:
 def vocabulary() -> dict[tuple[str, ...], ContactType | WorkCategory]:
     """Every name and code, as folded words, with what it means."""
     table: dict[tuple[str, ...], ContactType | WorkCategory] = {}
-    sources: list[tuple[ContactType | WorkCategory, Iterable[str]]] = []
+    sources: list[tuple[ContactType | WorkCategory, list[str]]] = []
+    translators = [Translator(locale) for locale in NAME_LOCALES]
     for words in (TYPE_WORDS, WORK_WORDS):
         for value, (english, welsh) in words.items():
-            names = [label(value, Translator(locale)) for locale in NAME_LOCALES]
-            sources.append((value, [value.value.replace("_", " "), *english, *welsh, *names]))
+            labels = [label(value, t) for t in translators]
+            sources.append((value, [value.value.replace("_", " "), *english, *welsh, *labels]))
     for value, names in sources:
         for name in names:
             key = tuple(_words(name))
