@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from telegram import Update
 
+from bot.app import build_application
 from core.enums import ContactType, Role, WorkCategory
 from core.schemas.cases import CaseRead
 from tests.e2e.test_bot_basics import ALICE, UNLINKED_REPLY, Harness, make_harness, named_case
@@ -28,6 +29,7 @@ from tests.e2e.test_bot_log import (
     victim_on,
 )
 from tests.factories import World
+from tests.fakes import FakeBotApi
 from ui.i18n import Translator
 from ui.labels import label
 
@@ -265,3 +267,31 @@ async def test_help_shows_the_one_message_form_and_its_codes_in_both_languages(
     [cymraeg] = await bot.say(ALICE, "/help")
     assert "wyneb, ffôn, fideo, neges, llythyr, ymweliad, ymgais" in cymraeg
     assert "t tarfu, c cymorth, n newid ymddygiad" in cymraeg
+
+
+async def test_with_an_actor_chosen_by_the_console_the_gate_claims_and_the_log_is_saved(
+    container: Any, world: World
+) -> None:
+    # ``drive-assist bot console`` resolves the actor itself (no Telegram link): the gate claims
+    # the update and core is given the actor; a redelivery still saves once.
+    case = await world.allocated_case()
+    manager = world.actor(Role.CASE_MANAGER)
+
+    async def as_manager(container: Any, telegram_user_id: int) -> Any:
+        return manager
+
+    async with FakeBotApi() as fake:
+        application = build_application(
+            container, token=fake.token, base_url=fake.base_url, resolve_actor=as_manager
+        )
+        async with application:
+            harness = Harness(fake, application)
+            update = await harness.deliver(
+                harness.message(ALICE, f"/log {case.reference} 1h letter s")
+            )
+            await application.process_update(Update.de_json(update, application.bot))
+            harness.errors.check()
+        [reply] = [call.params["text"] for call in fake.sent_messages(ALICE)]
+        assert reply.startswith(f"Logged a contact on {case.reference}.")
+    [contact] = await contacts_in(world)
+    assert contact.staff_id == manager.user_id and contact.contact_type is ContactType.LETTER
