@@ -707,6 +707,11 @@ async def _confirm_log(bench: Bench, actor: Actor, target: Target) -> Any:
     return result
 
 
+async def _my_case_key_by_reference_in(bench: Bench, actor: Actor, target: Target) -> Any:
+    async with bench.uow() as uow:
+        return await caseload_lookup.my_case_key_by_reference_in(uow, actor, target.reference or "")
+
+
 async def _log_from_message(bench: Bench, actor: Actor, target: Target) -> Any:
     return await bot_state.log_from_message(
         uow=bench.uow(),
@@ -1158,6 +1163,14 @@ OPERATIONS: tuple[Operation, ...] = (
             uow=b.uow(), actor=a, reference=t.reference or ""
         ),
         shows=lambda b, a, t, r: _awaitable(r is not None and r.case_id == t.case_id),
+        expected=_on_my_caseload(Action.CONTACT_LOG),
+    ),
+    Operation(
+        "caseload_lookup.my_case_key_by_reference_in",
+        Action.CONTACT_LOG,
+        _case,
+        _my_case_key_by_reference_in,
+        shows=lambda b, a, t, r: _awaitable(r is not None and r.id == t.case_id),
         expected=_on_my_caseload(Action.CONTACT_LOG),
     ),
     Operation(
