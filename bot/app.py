@@ -29,7 +29,14 @@ from bot.context import CONTAINER_KEY, MENU_KEY, BotContext
 from bot.conversations import common as conversations
 from bot.conversations import log
 from bot.errors import on_error
-from bot.gate import GATE_GROUP, HANDLER_CLAIMS_KEY, RESOLVER_KEY, ActorResolver, gate_handler
+from bot.gate import (
+    GATE_GROUP,
+    HANDLER_CLAIMS_COMMANDS_KEY,
+    HANDLER_CLAIMS_KEY,
+    RESOLVER_KEY,
+    ActorResolver,
+    gate_handler,
+)
 from bot.handlers import alerts, broadcast, fallback, lang, panel, start
 from bot.handlers import appointments as appointment_buttons
 from bot.jobs import RecordingBot, recorder
@@ -105,6 +112,9 @@ def build_application(
     if resolve_actor is not None:
         application.bot_data[RESOLVER_KEY] = resolve_actor
     application.bot_data[HANDLER_CLAIMS_KEY] = frozenset({log.SAVE_BUTTON})
+    # "/log" with words after it, when this bot answers /log (a test's own menu may not)
+    commands = {entry.command for entry in menu}
+    application.bot_data[HANDLER_CLAIMS_COMMANDS_KEY] = frozenset({"log"} & commands)
     application.add_handler(gate_handler(), group=GATE_GROUP)
     application.add_handler(CommandHandler("start", start.start))
     for entry in menu:

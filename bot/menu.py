@@ -16,7 +16,6 @@ from telegram.ext import Application
 
 from bot.context import MENU_KEY, BotContext
 from bot.conversations.common import cancel
-from bot.conversations.log import start_log
 from bot.handlers.alerts import show_alerts
 from bot.handlers.broadcast import start_broadcast
 from bot.handlers.case import show_case
@@ -24,6 +23,7 @@ from bot.handlers.help import show_help
 from bot.handlers.lang import choose_language
 from bot.handlers.next import next_appointments
 from bot.handlers.panel import show_panel
+from bot.handlers.quick_log import log_command
 from bot.handlers.today import today
 from core.areas import Offer
 from ui.i18n import N_, Translator
@@ -40,7 +40,7 @@ class MenuEntry:
 
 MENU: tuple[MenuEntry, ...] = (
     MenuEntry("today", N_("Today's appointments and overdue actions"), today),
-    MenuEntry("log", N_("Log a contact on one of my cases"), start_log),
+    MenuEntry("log", N_("Log a contact on one of my cases"), log_command),
     MenuEntry("next", N_("My next appointments"), next_appointments),
     MenuEntry(
         "case",

@@ -84,7 +84,7 @@ from core.schemas.cases import (
     CaseUpdate,
     StageMove,
 )
-from core.schemas.contacts import ContactCreate
+from core.schemas.contacts import ContactCreate, ContactOnReference
 from core.schemas.interventions import InterventionCreate, InterventionStatusUpdate
 from core.schemas.notification_channels import NotificationChannelsUpdate
 from core.schemas.panel_outcomes import MeetingHeld
@@ -132,6 +132,7 @@ from core.services import (
     today,
     users,
 )
+from core.services.bot_state import ConfirmOutcome
 from core.settings import Settings
 from core.uow import UnitOfWork
 from tests.conftest import START
@@ -716,6 +717,25 @@ async def _confirm_log(bench: Bench, actor: Actor, target: Target) -> Any:
     return result
 
 
+async def _my_case_key_by_reference_in(bench: Bench, actor: Actor, target: Target) -> Any:
+    async with bench.uow() as uow:
+        return await caseload_lookup.my_case_key_by_reference_in(uow, actor, target.reference or "")
+
+
+async def _log_from_message(bench: Bench, actor: Actor, target: Target) -> Any:
+    return await bot_state.log_from_message(
+        uow=bench.uow(),
+        telegram_user_id=800_000 + bench.number(),
+        data=ContactOnReference(
+            reference=target.reference or "",
+            categories=frozenset({WorkCategory.SUPPORT}),
+            contact_type=ContactType.PHONE,
+            duration_minutes=10,
+        ),
+        actor=actor,
+    )
+
+
 async def _my_day_shows(bench: Bench, actor: Actor, target: Target, result: Any) -> bool:
     return target.id in _ids(result.appointments)
 
@@ -1172,6 +1192,15 @@ OPERATIONS: tuple[Operation, ...] = (
         _case_with_conversation,
         _confirm_log,
     ),
+    # bot_state: the one-message /log (logs a contact on a case of the actor's own, by reference).
+    Operation(
+        "bot_state.log_from_message",
+        Action.CONTACT_LOG,
+        _case,
+        _log_from_message,
+        shows=lambda b, a, t, r: _awaitable(r.outcome is ConfirmOutcome.SAVED),
+        expected=_on_my_caseload(Action.CONTACT_LOG),
+    ),
     # broadcasts
     Operation(
         "broadcasts.broadcastable_meetings",
@@ -1223,6 +1252,14 @@ OPERATIONS: tuple[Operation, ...] = (
             uow=b.uow(), actor=a, reference=t.reference or ""
         ),
         shows=lambda b, a, t, r: _awaitable(r is not None and r.case_id == t.case_id),
+        expected=_on_my_caseload(Action.CONTACT_LOG),
+    ),
+    Operation(
+        "caseload_lookup.my_case_key_by_reference_in",
+        Action.CONTACT_LOG,
+        _case,
+        _my_case_key_by_reference_in,
+        shows=lambda b, a, t, r: _awaitable(r is not None and r.id == t.case_id),
         expected=_on_my_caseload(Action.CONTACT_LOG),
     ),
     Operation(

@@ -1,4 +1,5 @@
-"""``/help``: the commands this bot answers, described in the user's language."""
+"""``/help``: the commands this bot answers, described in the user's language, and the
+one-message ``/log`` with its codes."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from telegram import Update
 from bot.context import MENU_KEY, BotContext
 from bot.render import bold, esc, reply
 from core.areas import offers
+from ui.quick_log import help_lines
 
 if TYPE_CHECKING:
     from bot.menu import MenuEntry
@@ -23,4 +25,5 @@ async def show_help(update: Update, context: BotContext) -> None:
         for entry in menu
         if entry.offer is None or (context.actor is not None and offers(context.actor, entry.offer))
     ]
+    lines += ["", *(esc(line) for line in help_lines(t))]
     await reply(update, "\n".join(lines))

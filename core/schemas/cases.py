@@ -20,13 +20,17 @@ class AbuseProfile(ReadModel):
     jealous_controlling: bool | None = None
 
 
+# A case reference: the site's code, a hyphen, a number (``HER-0012``; the bench uses five digits).
+CASE_REFERENCE_PATTERN = r"^[A-Z]{2,5}-\d{4,6}$"
+
+
 class CaseCreate(InputModel):
     site_id: int
     referral_date: date
     referral_source: ReferralSource
     referral_reason: ReferralReason
     dash_score: DashScore | None = None
-    reference: Annotated[str, Field(pattern=r"^[A-Z]{2,5}-\d{4,6}$")] | None = None
+    reference: Annotated[str, Field(pattern=CASE_REFERENCE_PATTERN)] | None = None
     subject_name: ShortText | None = None
     subject_date_of_birth: date | None = None
     subject_address: LongText | None = None

@@ -17,7 +17,8 @@ an update that fails half-way is not handled again (at most once, never twice). 
 is :func:`confirm_log_from_conversation`, the Save at the end of ``/log``: it claims the update,
 resolves the actor, takes the conversation and writes the contact in one unit of work, so the
 contact is written exactly once however often the update comes (the claim and the contact
-commit together or not at all).
+commit together or not at all). :func:`log_from_message`, the one-message ``/log``, does the
+same for a contact named by its case reference.
 """
 
 from __future__ import annotations
@@ -36,12 +37,14 @@ from core.enums import Stage
 from core.models import BotConversation, BotProcessedUpdate, Case
 from core.schemas.actor import Actor
 from core.schemas.common import ReadModel
-from core.schemas.contacts import ContactCreate, ContactRead
+from core.schemas.contacts import ContactCreate, ContactOnReference, ContactRead
 from core.schemas.telegram import ConversationRead
 from core.services.access import CaseKey
+from core.services.caseload_lookup import my_case_key_by_reference_in
 from core.services.contacts import log_contact_in
 from core.services.telegram_links import (
     actor_from_link_rows,
+    linked_actor_in,
     linked_actor_select,
 )
 from core.uow import UnitOfWork
@@ -158,6 +161,7 @@ class ConfirmOutcome(StrEnum):
     DUPLICATE = "duplicate"  # the update was handled before: nothing to do, nothing to say
     UNLINKED = "unlinked"  # no active link to an active account
     EXPIRED = "expired"  # no conversation at that flow and step (finished, older, cancelled)
+    NOT_MY_CASE = "not_my_case"  # the reference is none of the actor's open cases (one message)
 
 
 class ConfirmedLog(ReadModel):
@@ -214,6 +218,52 @@ async def confirm_log_from_conversation(
         contact = await log_contact_in(uow, actor, contact_from(data), case=case)
         await uow.commit()
         return ConfirmedLog(outcome=ConfirmOutcome.SAVED, actor=actor, data=data, contact=contact)
+
+
+class LoggedFromMessage(ReadModel):
+    outcome: ConfirmOutcome
+    actor: Actor | None = None
+    contact: ContactRead | None = None
+    reference: str | None = None  # the case's own spelling of it, when saved
+
+
+async def log_from_message(
+    *,
+    uow: UnitOfWork,
+    telegram_user_id: int,
+    data: ContactOnReference,
+    update_id: int | None = None,
+    actor: Actor | None = None,
+    on_actor: Callable[[Actor], None] | None = None,
+) -> LoggedFromMessage:
+    """The one-message ``/log``: log a contact on one of the actor's open cases, by reference.
+
+    One transaction, as :func:`confirm_log_from_conversation`: claim ``update_id`` (unless
+    None: the caller claimed it), resolve the actor from the Telegram link (unless given;
+    ``on_actor`` hears who it is before anything can fail), find the case among the actor's
+    open cases (``caseload_lookup``: a picker's rule), log the contact (authorised again,
+    audited), commit. An update already claimed, an unlinked user or a reference that is not
+    one of theirs commits the claim and changes nothing else; an error rolls it all back.
+    """
+    async with uow:
+        if update_id is not None and not await _claim_in(uow, update_id):
+            return LoggedFromMessage(outcome=ConfirmOutcome.DUPLICATE)
+        if actor is None:
+            actor = await linked_actor_in(uow, telegram_user_id)
+        if actor is None:
+            await uow.commit()
+            return LoggedFromMessage(outcome=ConfirmOutcome.UNLINKED)
+        if on_actor is not None:
+            on_actor(actor)
+        case = await my_case_key_by_reference_in(uow, actor, data.reference)
+        if case is None:
+            await uow.commit()
+            return LoggedFromMessage(outcome=ConfirmOutcome.NOT_MY_CASE, actor=actor)
+        contact = await log_contact_in(uow, actor, data.on_case(case.id), case=case)
+        await uow.commit()
+        return LoggedFromMessage(
+            outcome=ConfirmOutcome.SAVED, actor=actor, contact=contact, reference=case.reference
+        )
 
 
 _ALIVE_CONVERSATION = (

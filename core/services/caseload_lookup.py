@@ -7,7 +7,7 @@ but a picker only offers (and only accepts) their own allocated cases.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from core.enums import OPEN_STAGES
 from core.errors import NotPermitted
@@ -16,7 +16,7 @@ from core.policy import Action, is_allowed
 from core.schemas.actor import Actor
 from core.schemas.case_choice import CaseChoice
 from core.schemas.common import has_nul
-from core.services.access import ensure_open
+from core.services.access import CaseKey, ensure_open
 from core.uow import UnitOfWork
 
 
@@ -63,6 +63,37 @@ async def my_case_by_reference(
             if _may_log(actor, site_id):
                 return CaseChoice(case_id=case_id, reference=case_reference)
         return None
+
+
+_MY_OPEN_CASE_KEY_BY_REFERENCE = select(
+    Case.id, Case.reference, Case.site_id, Case.case_manager_id, Case.stage, Case.referral_date
+).where(
+    Case.case_manager_id == bindparam("user_id"),
+    Case.stage.in_(sorted(OPEN_STAGES)),
+    func.upper(Case.reference) == bindparam("reference"),
+)
+
+
+async def my_case_key_by_reference_in(
+    uow: UnitOfWork, actor: Actor, reference: str
+) -> CaseKey | None:
+    """:func:`my_case_by_reference` inside the caller's unit of work, as the key a write needs.
+
+    None for a reference that is not one of the actor's open cases on which they may log a
+    contact, whoever's case it is (so a reference tells nothing about other people's cases).
+    """
+    wanted = reference.strip().upper()
+    if not wanted or has_nul(wanted):
+        return None
+    connection = await uow.connection()
+    rows = await connection.execute(
+        _MY_OPEN_CASE_KEY_BY_REFERENCE, {"user_id": actor.user_id, "reference": wanted}
+    )
+    for row in rows:
+        case = CaseKey(*row)
+        if _may_log(actor, case.site_id):
+            return case
+    return None
 
 
 async def my_case_for_contact(*, uow: UnitOfWork, actor: Actor, case_id: int) -> CaseChoice:
