@@ -27,6 +27,7 @@ from core.enums import Channel
 from core.notifications.channels import ChannelAdapter, InboxChannel
 from core.notifications.dispatcher import Dispatcher, DispatchSettings
 from core.notifications.service import run_outbox
+from core.notifications.shared_pacer import PostgresPacer, RedisPacer, telegram_pacer
 from core.schemas.actor import Actor
 from core.services.audit_checkpoints import CheckpointStore, write_audit_checkpoint
 
@@ -101,14 +102,20 @@ async def outbox_dispatcher(container: Container, stack: AsyncExitStack) -> Disp
         channels[Channel.TELEGRAM] = TelegramChannel(
             bot, lambda key, params, locale: render(key, params, locale, zone)
         )
+        # Telegram's limits, shared with every other process sending with this token.
+        pacer = telegram_pacer(settings)
+        if isinstance(pacer, RedisPacer | PostgresPacer):
+            stack.push_async_callback(pacer.aclose)
     else:
         log.info("No Telegram bot token is set: every message goes to the in-app inbox.")
+        pacer = None
     return Dispatcher(
         container,
         container.clock,
         channels,
         DispatchSettings.from_settings(settings),
         worker_id(),
+        pacer=pacer,
     )
 
 

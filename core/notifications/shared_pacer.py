@@ -1,0 +1,471 @@
+"""Telegram's limits kept once for every process that sends with one bot token.
+
+Telegram counts 30 messages a second and one a second to a chat per bot token, not per
+process: two ``drive-assist worker`` processes each pacing itself alone sent 62 in one second.
+:class:`RedisPacer` and :class:`PostgresPacer` keep the :class:`~core.notifications.pacer.Pacer`
+rules in one place every process shares (a Redis server, or the PostgreSQL database), each call
+one atomic step on that store's clock (Redis ``TIME``, PostgreSQL ``clock_timestamp()``), so
+processes on several machines agree however their own clocks drift:
+
+- **Overall**: a send slot is first *reserved*, evenly spaced (``window / limit`` apart) on a
+  pointer every process moves, then *taken* once the store has checked that fewer than
+  ``limit`` sends started in the last ``window`` (one second stretched by the margin) and noted
+  this start. The reservation spreads sends out; the check is what makes the cap strict.
+- **Per chat**: ``take_chat`` marks a chat busy (one send in flight at most, across processes);
+  ``sent`` frees it one interval after the send came back; ``hold_chat`` keeps it quiet for
+  Telegram's ``retry_after``. A busy mark left by a process that died expires after
+  ``in_flight_seconds``.
+
+**Critical alerts still go first.** Each dispatcher asks for a slot before it chooses the
+message for it and then sends the most urgent one it holds, so the question is only whether a
+process holding a critical alert gets a slot soon. Reservations are handed out first come,
+first served on the shared pointer, and a dispatcher waits for one slot at a time; so with
+``n`` processes asking, each gets at least one slot in every ``n`` or so, and its critical
+alert waits about ``n / rate`` seconds (a fifth of a second for four workers and the bot),
+however many normal messages the others hold. No process can take a run of slots from another.
+
+If the store cannot be reached, no send goes unpaced: ``next_slot`` keeps trying (logged),
+a chat is reported busy for a second, and a lost ``sent`` leaves the chat busy until its mark
+expires.
+
+:func:`telegram_pacer` chooses the limiter from the settings (``DISPATCH_LIMITER``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Float, delete, event, func, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from core.models import SendPacerChat, SendPacerStart, SendPacerState
+from core.notifications.pacer import UNPACED, Pacer, SendPacer
+from core.settings import Settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+log = logging.getLogger(__name__)
+
+# A busy mark outlives the longest send (PTB's timeouts are seconds) and then lapses, so a chat
+# whose sending process died is free again within this long.
+IN_FLIGHT_SECONDS = 60.0
+# When the store cannot be reached: wait this long before asking again.
+_STORE_RETRY_SECONDS = 1.0
+# PostgreSQL: forget chats free for this long, every this many chat takes of a process.
+_CHAT_ROWS_KEPT_SECONDS = 60.0
+_CHAT_CLEANUP_EVERY = 2000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """``Pacer``'s arithmetic: ``limit`` starts in any ``window``, slots ``slot_interval`` apart,
+    a chat free ``chat_interval`` after its send came back (both stretched by ``margin``)."""
+
+    limit: int
+    window: float
+    slot_interval: float
+    chat_interval: float
+
+    @classmethod
+    def of(cls, *, rate: float, per_chat_interval: float, margin: float = 0.03) -> Limits:
+        if rate <= 0:
+            raise ValueError("a pacer needs a positive rate; use UNPACED for none")
+        limit = max(1, math.floor(rate))
+        window = max(1.0, limit / rate) * (1.0 + margin)
+        return cls(limit, window, window / limit, per_chat_interval * (1.0 + margin))
+
+
+class _SlotTaker:
+    """``next_slot`` on a store: reserve an evenly spaced slot, sleep until it, then take it
+    once the window has room. ``_reserve`` and ``_take`` return 0.0 when the slot is taken, or
+    the seconds to sleep first (``_reserve``: positive, reserved; negative, window full)."""
+
+    limits: Limits
+    _sleep: Callable[[float], Awaitable[Any]]
+
+    async def _reserve(self) -> float:
+        raise NotImplementedError
+
+    async def _take(self) -> float:
+        raise NotImplementedError
+
+    async def next_slot(self) -> None:
+        wait = await self._reliably(self._reserve)
+        while wait != 0.0:
+            await self._sleep(abs(wait))
+            wait = await self._reliably(self._take)
+
+    async def _reliably(self, step: Callable[[], Awaitable[float]]) -> float:
+        while True:
+            try:
+                return await step()
+            except Exception:  # the store went away: never send unpaced; try again
+                log.exception("send limiter unreachable; asking again in a second")
+                await self._sleep(_STORE_RETRY_SECONDS)
+
+
+# --------------------------------------------------------------------------- Redis
+
+# Times are whole microseconds on the server's clock. A wait is rounded up, so it is never 0.
+_NOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+"""
+
+# KEYS: next slot, starts. ARGV: slot interval, window (us), limit, reserve (1/0).
+_SLOT_SCRIPT = (
+    _NOW
+    + """
+local window = tonumber(ARGV[2])
+if ARGV[4] == '1' then
+  local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
+  local after = slot + tonumber(ARGV[1])
+  redis.call('SET', KEYS[1], string.format('%.0f', after), 'PX',
+             math.ceil((after - now) / 1000) + 60000)
+  if slot > now then return math.ceil(slot - now) end
+end
+local limit = tonumber(ARGV[3])
+if redis.call('LLEN', KEYS[2]) >= limit then
+  local oldest = tonumber(redis.call('LINDEX', KEYS[2], 0))
+  if oldest + window > now then return -math.ceil(oldest + window - now) end
+end
+redis.call('RPUSH', KEYS[2], string.format('%.0f', now))
+redis.call('LTRIM', KEYS[2], -limit, -1)
+redis.call('PEXPIRE', KEYS[2], math.ceil(window / 1000) + 60000)
+return 0
+"""
+)
+
+# KEYS: chat. ARGV: chat interval (us), in-flight lifetime (ms). 0: taken; else us to wait.
+_TAKE_CHAT_SCRIPT = (
+    _NOW
+    + """
+local value = redis.call('GET', KEYS[1])
+if value == 'busy' then return tonumber(ARGV[1]) end
+if value and tonumber(value) > now then return math.ceil(tonumber(value) - now) end
+redis.call('SET', KEYS[1], 'busy', 'PX', ARGV[2])
+return 0
+"""
+)
+
+# KEYS: chat. ARGV: seconds from now (us), 1 to overwrite (sent) or 0 to extend (hold).
+_FREE_CHAT_SCRIPT = (
+    _NOW
+    + """
+local free = now + tonumber(ARGV[1])
+if ARGV[2] == '0' then
+  local value = redis.call('GET', KEYS[1])
+  if value == 'busy' then return 0 end
+  if value then free = math.max(free, tonumber(value)) end
+end
+redis.call('SET', KEYS[1], string.format('%.0f', free), 'PX', math.ceil((free - now) / 1000) + 1)
+return 0
+"""
+)
+
+_MICRO = 1_000_000
+
+
+class RedisPacer(_SlotTaker):
+    """:class:`SendPacer` in Redis: each call one Lua script (atomic on the server); keys under
+    ``key`` (the starts and the next slot share one hash tag, for Redis Cluster), each with an
+    expiry, so an idle limiter leaves nothing behind."""
+
+    def __init__(
+        self,
+        client: Redis,
+        *,
+        key: str,
+        limits: Limits,
+        in_flight_seconds: float = IN_FLIGHT_SECONDS,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.client = client
+        self.limits = limits
+        self._sleep = sleep
+        self._slot_keys = [f"{{{key}}}:next-slot", f"{{{key}}}:starts"]
+        self._chat_key = f"{key}:chat:"
+        self._in_flight_ms = str(math.ceil(in_flight_seconds * 1000))
+        self._slot = client.register_script(_SLOT_SCRIPT)
+        self._take_chat = client.register_script(_TAKE_CHAT_SCRIPT)
+        self._free_chat = client.register_script(_FREE_CHAT_SCRIPT)
+
+    @classmethod
+    def from_url(cls, url: str, *, key: str, limits: Limits) -> RedisPacer:
+        from redis.asyncio import Redis
+
+        return cls(Redis.from_url(url), key=key, limits=limits)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def _slot_step(self, reserve: bool) -> float:
+        limits = self.limits
+        args = [
+            round(limits.slot_interval * _MICRO),
+            round(limits.window * _MICRO),
+            limits.limit,
+            1 if reserve else 0,
+        ]
+        return int(await self._slot(keys=self._slot_keys, args=args)) / _MICRO
+
+    async def _reserve(self) -> float:
+        return await self._slot_step(True)
+
+    async def _take(self) -> float:
+        return await self._slot_step(False)
+
+    async def take_chat(self, chat_id: int) -> float:
+        try:
+            wait = await self._take_chat(
+                keys=[f"{self._chat_key}{chat_id}"],
+                args=[round(self.limits.chat_interval * _MICRO), self._in_flight_ms],
+            )
+        except Exception:
+            log.exception("send limiter unreachable; the chat counts as busy")
+            return _STORE_RETRY_SECONDS
+        return int(wait) / _MICRO
+
+    async def sent(self, chat_id: int) -> None:
+        await self._free(chat_id, self.limits.chat_interval, overwrite=True)
+
+    async def hold_chat(self, chat_id: int, seconds: float) -> None:
+        await self._free(chat_id, seconds, overwrite=False)
+
+    async def _free(self, chat_id: int, seconds: float, *, overwrite: bool) -> None:
+        try:
+            await self._free_chat(
+                keys=[f"{self._chat_key}{chat_id}"],
+                args=[round(seconds * _MICRO), 1 if overwrite else 0],
+            )
+        except Exception:  # the busy mark lapses by itself
+            log.exception("send limiter unreachable; the chat stays busy until its mark lapses")
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+_state = SendPacerState.__table__
+_starts = SendPacerStart.__table__
+_chats = SendPacerChat.__table__
+
+
+def _db_now() -> Any:
+    """The database's clock now (not the transaction's start): seconds since the epoch."""
+    return func.extract("epoch", func.clock_timestamp()).cast(Float)
+
+
+def _no_synchronous_commit(dbapi_connection: Any, _record: Any) -> None:
+    # A limiter's commits need not wait for the disk: after a crash the last few starts are
+    # forgotten, which the margin and the next second's window absorb.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET synchronous_commit TO OFF")
+    cursor.close()
+
+
+class PostgresPacer(_SlotTaker):
+    """:class:`SendPacer` in PostgreSQL: each call one short transaction on its own small
+    engine (tables ``send_pacers``, ``send_pacer_starts``, ``send_pacer_chats``).
+
+    A start takes the oldest of the ``limit`` rows of ``send_pacer_starts`` that no one else
+    holds (``FOR UPDATE SKIP LOCKED``) and overwrites it with now, only when it is a window old:
+    two processes starting at once take two different rows, each old enough, so the rows always
+    hold the last ``limit`` starts and no window ever holds more."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        key: str,
+        limits: Limits,
+        in_flight_seconds: float = IN_FLIGHT_SECONDS,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.engine = engine
+        self.key = key
+        self.limits = limits
+        self._in_flight = in_flight_seconds
+        self._sleep = sleep
+        self._ready = False
+        self._takes = 0
+
+    @classmethod
+    def from_url(cls, url: str, *, key: str, limits: Limits) -> PostgresPacer:
+        from core.db.engine import make_engine
+
+        engine = make_engine(url)
+        event.listen(engine.sync_engine, "connect", _no_synchronous_commit)
+        return cls(engine, key=key, limits=limits)
+
+    async def aclose(self) -> None:
+        await self.engine.dispose()
+
+    async def _prepare(self, connection: AsyncConnection) -> None:
+        """The limiter's rows, once per process: its slot pointer and ``limit`` starts."""
+        key, limit = self.key, self.limits.limit
+        await connection.execute(
+            pg_insert(_state).values(limiter=key, next_slot_at=0.0).on_conflict_do_nothing()
+        )
+        await connection.execute(
+            pg_insert(_starts)
+            .values([{"limiter": key, "position": n, "started_at": 0.0} for n in range(limit)])
+            .on_conflict_do_nothing()
+        )
+        await connection.execute(
+            delete(_starts).where(_starts.c.limiter == key, _starts.c.position >= limit)
+        )
+        self._ready = True
+
+    async def _reserve(self) -> float:
+        interval = self.limits.slot_interval
+        async with self.engine.begin() as connection:
+            if not self._ready:
+                await self._prepare(connection)
+            statement = (
+                update(_state)
+                .where(_state.c.limiter == self.key)
+                .values(next_slot_at=func.greatest(_state.c.next_slot_at, _db_now()) + interval)
+                .returning(_state.c.next_slot_at - interval - _db_now())
+            )
+            ahead = float((await connection.execute(statement)).scalar_one())
+        return ahead if ahead > 0 else await self._take()
+
+    async def _take(self) -> float:
+        window = self.limits.window
+        async with self.engine.begin() as connection:
+            oldest = (
+                await connection.execute(
+                    select(_starts.c.position, _starts.c.started_at + window - _db_now())
+                    .where(_starts.c.limiter == self.key)
+                    .order_by(_starts.c.started_at)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                )
+            ).first()
+            if oldest is None:  # every row is being taken this moment: the window is full
+                return -self.limits.slot_interval
+            position, wait = oldest
+            if wait > 0:
+                # Never sleep past one slot: a row taken meanwhile may have freed an older one.
+                return -min(float(wait), self.limits.slot_interval)
+            await connection.execute(
+                update(_starts)
+                .where(_starts.c.limiter == self.key, _starts.c.position == position)
+                .values(started_at=_db_now())
+            )
+        return 0.0
+
+    async def take_chat(self, chat_id: int) -> float:
+        try:
+            return await self._take_chat(chat_id)
+        except Exception:
+            log.exception("send limiter unreachable; the chat counts as busy")
+            return _STORE_RETRY_SECONDS
+
+    async def _take_chat(self, chat_id: int) -> float:
+        now = _db_now()
+        busy = now + self._in_flight
+        values = pg_insert(_chats).values(
+            limiter=self.key, chat_id=chat_id, free_at=0.0, busy_until=busy
+        )
+        statement = values.on_conflict_do_update(
+            index_elements=[_chats.c.limiter, _chats.c.chat_id],
+            set_={"busy_until": busy},
+            where=(_chats.c.busy_until <= now) & (_chats.c.free_at <= now),
+        ).returning(literal(1))
+        async with self.engine.begin() as connection:
+            taken = (await connection.execute(statement)).first() is not None
+            if taken:
+                self._takes += 1
+                if self._takes % _CHAT_CLEANUP_EVERY == 0:
+                    await connection.execute(
+                        delete(_chats).where(
+                            _chats.c.limiter == self.key,
+                            _chats.c.busy_until < now,
+                            _chats.c.free_at < now - _CHAT_ROWS_KEPT_SECONDS,
+                        )
+                    )
+                return 0.0
+            row = (
+                await connection.execute(
+                    select(_chats.c.busy_until > now, _chats.c.free_at - now).where(
+                        _chats.c.limiter == self.key, _chats.c.chat_id == chat_id
+                    )
+                )
+            ).first()
+        if row is None or row[0]:  # in flight: free one interval after it comes back
+            return self.limits.chat_interval
+        return max(float(row[1]), 0.001)  # freed this instant: nothing was taken, ask again
+
+    async def sent(self, chat_id: int) -> None:
+        statement = (
+            update(_chats)
+            .where(_chats.c.limiter == self.key, _chats.c.chat_id == chat_id)
+            .values(free_at=_db_now() + self.limits.chat_interval, busy_until=0.0)
+        )
+        await self._quietly(statement)
+
+    async def hold_chat(self, chat_id: int, seconds: float) -> None:
+        until = _db_now() + seconds
+        statement = (
+            pg_insert(_chats)
+            .values(limiter=self.key, chat_id=chat_id, free_at=until, busy_until=0.0)
+            .on_conflict_do_update(
+                index_elements=[_chats.c.limiter, _chats.c.chat_id],
+                set_={"free_at": func.greatest(_chats.c.free_at, until)},
+            )
+        )
+        await self._quietly(statement)
+
+    async def _quietly(self, statement: Any) -> None:
+        try:
+            async with self.engine.begin() as connection:
+                await connection.execute(statement)
+        except Exception:  # the busy mark lapses by itself
+            log.exception("send limiter unreachable; the chat stays busy until its mark lapses")
+
+
+# --------------------------------------------------------------------------- choosing
+
+
+def limiter_kind(settings: Settings) -> str:
+    """``redis``, ``postgres`` or ``local`` for these settings (``DISPATCH_LIMITER``)."""
+    kind = settings.dispatch_limiter
+    if kind == "redis" and not settings.redis_url:
+        raise ValueError("DISPATCH_LIMITER=redis needs REDIS_URL")
+    if kind == "postgres" and settings.is_sqlite:
+        raise ValueError("DISPATCH_LIMITER=postgres needs a PostgreSQL DATABASE_URL")
+    if kind != "auto":
+        return kind
+    if settings.redis_url:
+        return "redis"
+    return "local" if settings.is_sqlite else "postgres"
+
+
+def telegram_pacer(settings: Settings) -> SendPacer:
+    """The pacer for Telegram's sends in this process: shared (Redis or PostgreSQL) or this
+    process's own (:class:`Pacer`), or none when pacing is off. A shared one has ``aclose``."""
+    if not settings.dispatch_pacing or settings.dispatch_global_rate <= 0:
+        return UNPACED
+    rate, per_chat = settings.dispatch_global_rate, settings.dispatch_per_chat_interval
+    kind = limiter_kind(settings)
+    if kind == "local":
+        return Pacer(rate=rate, per_chat_interval=per_chat)
+    limits = Limits.of(rate=rate, per_chat_interval=per_chat)
+    key = settings.dispatch_limiter_key
+    if kind == "redis":
+        assert settings.redis_url is not None
+        return RedisPacer.from_url(settings.redis_url, key=key, limits=limits)
+    return PostgresPacer.from_url(settings.normalised_database_url(), key=key, limits=limits)
+
+
+def shared_telegram_pacer(settings: Settings) -> RedisPacer | PostgresPacer | None:
+    """The shared pacer for these settings, or None when this process paces alone (or not)."""
+    pacer = telegram_pacer(settings)
+    return pacer if isinstance(pacer, RedisPacer | PostgresPacer) else None
