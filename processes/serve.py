@@ -27,7 +27,12 @@ from core.enums import Channel
 from core.notifications.channels import ChannelAdapter, InboxChannel
 from core.notifications.dispatcher import Dispatcher, DispatchSettings
 from core.notifications.service import run_outbox
-from core.notifications.shared_pacer import PostgresPacer, RedisPacer, telegram_pacer
+from core.notifications.shared_pacer import (
+    PostgresPacer,
+    RedisPacer,
+    shared_telegram_pacer,
+    telegram_pacer,
+)
 from core.schemas.actor import Actor
 from core.services.audit_checkpoints import CheckpointStore, write_audit_checkpoint
 
@@ -165,7 +170,10 @@ async def serve_bot(container: Container, stop: asyncio.Event, *, webhook: bool 
     settings = container.settings
     assert settings.telegram_bot_token is not None
     application = build_application(
-        container, token=settings.telegram_bot_token, base_url=settings.telegram_api_base_url
+        container,
+        token=settings.telegram_bot_token,
+        base_url=settings.telegram_api_base_url,
+        reply_pacer=shared_telegram_pacer(settings),  # closed by the application's shutdown
     )
     updater = application.updater
     assert updater is not None
