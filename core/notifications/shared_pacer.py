@@ -40,9 +40,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Float, delete, event, func, literal, select, update
+from sqlalchemy import Float, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from core.models import SendPacerChat, SendPacerStart, SendPacerState
 from core.notifications.pacer import UNPACED, Pacer, SendPacer
@@ -61,6 +61,8 @@ _STORE_RETRY_SECONDS = 1.0
 # PostgreSQL: forget chats free for this long, every this many chat takes of a process.
 _CHAT_ROWS_KEPT_SECONDS = 60.0
 _CHAT_CLEANUP_EVERY = 2000
+# Unused slots a late reservation may still take (``Limits.catch_up``).
+_CATCH_UP_SLOTS = 1
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,13 @@ class Limits:
     window: float
     slot_interval: float
     chat_interval: float
+
+    @property
+    def catch_up(self) -> float:
+        """How far behind now a reservation may fall: a process that asks late (busy, or the
+        store's answer was slow) takes the slots nobody used just before, if the window has
+        room, instead of losing them. A few slots: a burst stays short."""
+        return _CATCH_UP_SLOTS * self.slot_interval
 
     @classmethod
     def of(cls, *, rate: float, per_chat_interval: float, margin: float = 0.03) -> Limits:
@@ -119,13 +128,13 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 """
 
-# KEYS: next slot, starts. ARGV: slot interval, window (us), limit, reserve (1/0).
+# KEYS: next slot, starts. ARGV: slot interval, window (us), limit, reserve (1/0), catch-up (us).
 _SLOT_SCRIPT = (
     _NOW
     + """
 local window = tonumber(ARGV[2])
 if ARGV[4] == '1' then
-  local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
+  local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now - tonumber(ARGV[5]))
   local after = slot + tonumber(ARGV[1])
   redis.call('SET', KEYS[1], string.format('%.0f', after), 'PX',
              math.ceil((after - now) / 1000) + 60000)
@@ -213,6 +222,7 @@ class RedisPacer(_SlotTaker):
             round(limits.window * _MICRO),
             limits.limit,
             1 if reserve else 0,
+            round(limits.catch_up * _MICRO),
         ]
         return int(await self._slot(keys=self._slot_keys, args=args)) / _MICRO
 
@@ -261,14 +271,6 @@ def _db_now() -> Any:
     return func.extract("epoch", func.clock_timestamp()).cast(Float)
 
 
-def _no_synchronous_commit(dbapi_connection: Any, _record: Any) -> None:
-    # A limiter's commits need not wait for the disk: after a crash the last few starts are
-    # forgotten, which the margin and the next second's window absorb.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("SET synchronous_commit TO OFF")
-    cursor.close()
-
-
 class PostgresPacer(_SlotTaker):
     """:class:`SendPacer` in PostgreSQL: each call one short transaction on its own small
     engine (tables ``send_pacers``, ``send_pacer_starts``, ``send_pacer_chats``).
@@ -288,6 +290,9 @@ class PostgresPacer(_SlotTaker):
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.engine = engine
+        # Each call is one statement (two when it must say how long to wait): no transaction
+        # round trips around it.
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.key = key
         self.limits = limits
         self._in_flight = in_flight_seconds
@@ -296,12 +301,23 @@ class PostgresPacer(_SlotTaker):
         self._takes = 0
 
     @classmethod
-    def from_url(cls, url: str, *, key: str, limits: Limits) -> PostgresPacer:
-        from core.db.engine import make_engine
-
-        engine = make_engine(url)
-        event.listen(engine.sync_engine, "connect", _no_synchronous_commit)
-        return cls(engine, key=key, limits=limits)
+    def from_url(
+        cls, url: str, *, key: str, limits: Limits, in_flight_seconds: float = IN_FLIGHT_SECONDS
+    ) -> PostgresPacer:
+        # Its own small pool, so a send never waits for a connection the claims hold; no ping
+        # at checkout (a call that fails on a dropped connection is asked again, or the chat
+        # waits), since every round trip here delays a send.
+        # Its commits need not wait for the disk: after a crash the last few starts are
+        # forgotten, which the margin and the next window absorb.
+        engine = create_async_engine(
+            url,
+            pool_size=4,
+            max_overflow=28,
+            pool_recycle=1800,
+            hide_parameters=True,
+            connect_args={"server_settings": {"synchronous_commit": "off"}},
+        )
+        return cls(engine, key=key, limits=limits, in_flight_seconds=in_flight_seconds)
 
     async def aclose(self) -> None:
         await self.engine.dispose()
@@ -323,43 +339,57 @@ class PostgresPacer(_SlotTaker):
         self._ready = True
 
     async def _reserve(self) -> float:
-        interval = self.limits.slot_interval
-        async with self.engine.begin() as connection:
-            if not self._ready:
+        if not self._ready:
+            async with self.engine.begin() as connection:
                 await self._prepare(connection)
-            statement = (
-                update(_state)
-                .where(_state.c.limiter == self.key)
-                .values(next_slot_at=func.greatest(_state.c.next_slot_at, _db_now()) + interval)
-                .returning(_state.c.next_slot_at - interval - _db_now())
+        interval = self.limits.slot_interval
+        statement = (
+            update(_state)
+            .where(_state.c.limiter == self.key)
+            .values(
+                next_slot_at=func.greatest(_state.c.next_slot_at, _db_now() - self.limits.catch_up)
+                + interval
             )
+            .returning(_state.c.next_slot_at - interval - _db_now())
+        )
+        async with self._autocommit.connect() as connection:
             ahead = float((await connection.execute(statement)).scalar_one())
         return ahead if ahead > 0 else await self._take()
 
     async def _take(self) -> float:
-        window = self.limits.window
-        async with self.engine.begin() as connection:
-            oldest = (
-                await connection.execute(
-                    select(_starts.c.position, _starts.c.started_at + window - _db_now())
-                    .where(_starts.c.limiter == self.key)
-                    .order_by(_starts.c.started_at)
-                    .limit(1)
-                    .with_for_update(skip_locked=True)
-                )
-            ).first()
-            if oldest is None:  # every row is being taken this moment: the window is full
-                return -self.limits.slot_interval
-            position, wait = oldest
-            if wait > 0:
-                # Never sleep past one slot: a row taken meanwhile may have freed an older one.
-                return -min(float(wait), self.limits.slot_interval)
-            await connection.execute(
-                update(_starts)
-                .where(_starts.c.limiter == self.key, _starts.c.position == position)
-                .values(started_at=_db_now())
+        """One statement: the oldest start no one else holds is overwritten with now, if it
+        is a window old; otherwise the seconds until the oldest will be (at most one slot:
+        a row taken meanwhile may free an older one)."""
+        window, key = self.limits.window, self.key
+        others = _starts.alias("others")
+        oldest = (
+            select(others.c.position)
+            .where(others.c.limiter == key)
+            .order_by(others.c.started_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        take = (
+            update(_starts)
+            .where(
+                _starts.c.limiter == key,
+                _starts.c.position == oldest,
+                _starts.c.started_at + window <= _db_now(),
             )
-        return 0.0
+            .values(started_at=_db_now())
+            .returning(_starts.c.position)
+        )
+        async with self._autocommit.connect() as connection:
+            if (await connection.execute(take)).first() is not None:
+                return 0.0
+            wait = await connection.scalar(
+                select(func.min(_starts.c.started_at) + window - _db_now()).where(
+                    _starts.c.limiter == key
+                )
+            )
+        interval = self.limits.slot_interval
+        return -min(max(float(wait or 0.0), interval / 8), interval)
 
     async def take_chat(self, chat_id: int) -> float:
         try:
@@ -379,7 +409,7 @@ class PostgresPacer(_SlotTaker):
             set_={"busy_until": busy},
             where=(_chats.c.busy_until <= now) & (_chats.c.free_at <= now),
         ).returning(literal(1))
-        async with self.engine.begin() as connection:
+        async with self._autocommit.connect() as connection:
             taken = (await connection.execute(statement)).first() is not None
             if taken:
                 self._takes += 1
@@ -425,7 +455,7 @@ class PostgresPacer(_SlotTaker):
 
     async def _quietly(self, statement: Any) -> None:
         try:
-            async with self.engine.begin() as connection:
+            async with self._autocommit.connect() as connection:
                 await connection.execute(statement)
         except Exception:  # the busy mark lapses by itself
             log.exception("send limiter unreachable; the chat stays busy until its mark lapses")

@@ -50,7 +50,7 @@ async def make_pacer(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
         await engine.dispose()
 
         def make_postgres(limits: Limits, **options: float) -> SharedPacer:
-            pacer = PostgresPacer(make_engine(url), key="telegram", limits=limits, **options)
+            pacer = PostgresPacer.from_url(url, key="telegram", limits=limits, **options)
             made.append(pacer)
             return pacer
 
