@@ -40,9 +40,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Float, delete, func, literal, select, update
+from sqlalchemy import ColumnElement, Float, Select, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from core.models import SendPacerChat, SendPacerStart, SendPacerState
 from core.notifications.pacer import UNPACED, Pacer, SendPacer
@@ -61,8 +62,6 @@ _STORE_RETRY_SECONDS = 1.0
 # PostgreSQL: forget chats free for this long, every this many chat takes of a process.
 _CHAT_ROWS_KEPT_SECONDS = 60.0
 _CHAT_CLEANUP_EVERY = 2000
-# Unused slots a late reservation may still take (``Limits.catch_up``).
-_CATCH_UP_SLOTS = 1
 
 
 @dataclass(frozen=True)
@@ -74,13 +73,6 @@ class Limits:
     window: float
     slot_interval: float
     chat_interval: float
-
-    @property
-    def catch_up(self) -> float:
-        """How far behind now a reservation may fall: a process that asks late (busy, or the
-        store's answer was slow) takes the slots nobody used just before, if the window has
-        room, instead of losing them. A few slots: a burst stays short."""
-        return _CATCH_UP_SLOTS * self.slot_interval
 
     @classmethod
     def of(cls, *, rate: float, per_chat_interval: float, margin: float = 0.03) -> Limits:
@@ -128,13 +120,13 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 """
 
-# KEYS: next slot, starts. ARGV: slot interval, window (us), limit, reserve (1/0), catch-up (us).
+# KEYS: next slot, starts. ARGV: slot interval, window (us), limit, reserve (1/0).
 _SLOT_SCRIPT = (
     _NOW
     + """
 local window = tonumber(ARGV[2])
 if ARGV[4] == '1' then
-  local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now - tonumber(ARGV[5]))
+  local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
   local after = slot + tonumber(ARGV[1])
   redis.call('SET', KEYS[1], string.format('%.0f', after), 'PX',
              math.ceil((after - now) / 1000) + 60000)
@@ -222,7 +214,6 @@ class RedisPacer(_SlotTaker):
             round(limits.window * _MICRO),
             limits.limit,
             1 if reserve else 0,
-            round(limits.catch_up * _MICRO),
         ]
         return int(await self._slot(keys=self._slot_keys, args=args)) / _MICRO
 
@@ -299,6 +290,7 @@ class PostgresPacer(_SlotTaker):
         self._sleep = sleep
         self._ready = False
         self._takes = 0
+        self._reserve_statement = self._make_reserve_statement()
 
     @classmethod
     def from_url(
@@ -339,57 +331,75 @@ class PostgresPacer(_SlotTaker):
         self._ready = True
 
     async def _reserve(self) -> float:
+        """One statement: reserve the next slot and, when it is due already (the usual case
+        for a process that asks late), take it in the same round trip."""
         if not self._ready:
             async with self.engine.begin() as connection:
                 await self._prepare(connection)
-        interval = self.limits.slot_interval
-        statement = (
-            update(_state)
-            .where(_state.c.limiter == self.key)
-            .values(
-                next_slot_at=func.greatest(_state.c.next_slot_at, _db_now() - self.limits.catch_up)
-                + interval
-            )
-            .returning(_state.c.next_slot_at - interval - _db_now())
-        )
         async with self._autocommit.connect() as connection:
-            ahead = float((await connection.execute(statement)).scalar_one())
-        return ahead if ahead > 0 else await self._take()
+            row = (await connection.execute(self._reserve_statement)).one()
+            ahead, taken = float(row[0]), bool(row[1])
+            if taken:
+                return 0.0
+            if ahead > 0:
+                return ahead
+            return await self._window_wait(connection)
 
     async def _take(self) -> float:
-        """One statement: the oldest start no one else holds is overwritten with now, if it
-        is a window old; otherwise the seconds until the oldest will be (at most one slot:
-        a row taken meanwhile may free an older one)."""
-        window, key = self.limits.window, self.key
+        """The oldest start no one else holds is overwritten with now, if it is a window old;
+        otherwise the seconds until the oldest will be."""
+        async with self._autocommit.connect() as connection:
+            if (await connection.execute(self._take_statement())).first() is not None:
+                return 0.0
+            return await self._window_wait(connection)
+
+    async def _window_wait(self, connection: AsyncConnection) -> float:
+        """How long until the window has room, as ``_take`` says it: negative, at least an
+        eighth of a slot, at most one (a row taken meanwhile may free an older one)."""
+        wait = await connection.scalar(
+            select(func.min(_starts.c.started_at) + self.limits.window - _db_now()).where(
+                _starts.c.limiter == self.key
+            )
+        )
+        interval = self.limits.slot_interval
+        return -min(max(float(wait or 0.0), interval / 8), interval)
+
+    def _take_statement(self, *when: ColumnElement[bool]) -> ReturningUpdate[Any]:
+        """The oldest start no one else holds (``SKIP LOCKED``: two processes take two rows),
+        overwritten with now if it is a window old (and ``when`` holds)."""
         others = _starts.alias("others")
         oldest = (
             select(others.c.position)
-            .where(others.c.limiter == key)
+            .where(others.c.limiter == self.key)
             .order_by(others.c.started_at)
             .limit(1)
             .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
-        take = (
+        return (
             update(_starts)
             .where(
-                _starts.c.limiter == key,
+                _starts.c.limiter == self.key,
                 _starts.c.position == oldest,
-                _starts.c.started_at + window <= _db_now(),
+                _starts.c.started_at + self.limits.window <= _db_now(),
+                *when,
             )
             .values(started_at=_db_now())
             .returning(_starts.c.position)
         )
-        async with self._autocommit.connect() as connection:
-            if (await connection.execute(take)).first() is not None:
-                return 0.0
-            wait = await connection.scalar(
-                select(func.min(_starts.c.started_at) + window - _db_now()).where(
-                    _starts.c.limiter == key
-                )
-            )
+
+    def _make_reserve_statement(self) -> Select[Any]:
         interval = self.limits.slot_interval
-        return -min(max(float(wait or 0.0), interval / 8), interval)
+        reserved = (
+            update(_state)
+            .where(_state.c.limiter == self.key)
+            .values(next_slot_at=func.greatest(_state.c.next_slot_at, _db_now()) + interval)
+            .returning((_state.c.next_slot_at - interval - _db_now()).label("ahead"))
+            .cte("reserved")
+        )
+        ahead = select(reserved.c.ahead).scalar_subquery()
+        taken = self._take_statement(ahead <= 0).cte("taken")
+        return select(ahead, select(taken.c.position).exists())
 
     async def take_chat(self, chat_id: int) -> float:
         try:
