@@ -159,6 +159,54 @@ async def bot_replies(every: float, seed: int) -> None:
     print(f"bot sent {number} replies, {len(failed)} failed", flush=True)
 
 
+# -- what the limiter itself let start (--starts) ---------------------------------------------
+
+_NOTE_STARTS_SQL = [
+    "CREATE TABLE bench_pacer_starts (started_at double precision NOT NULL)",
+    """CREATE FUNCTION bench_note_start() RETURNS trigger AS $$
+       BEGIN INSERT INTO bench_pacer_starts VALUES (NEW.started_at); RETURN NEW; END
+       $$ LANGUAGE plpgsql""",
+    """CREATE TRIGGER bench_note_start AFTER UPDATE OF started_at ON send_pacer_starts
+       FOR EACH ROW EXECUTE FUNCTION bench_note_start()""",
+]
+
+
+async def note_postgres_starts(container: Container) -> None:
+    """A trigger copies every start the PostgreSQL limiter notes (a bench-only table)."""
+    from sqlalchemy import text
+
+    async with container.engine.begin() as connection:
+        for statement in _NOTE_STARTS_SQL:
+            await connection.execute(text(statement))
+
+
+async def postgres_starts(container: Container) -> list[float]:
+    from sqlalchemy import text
+
+    async with container.engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT started_at FROM bench_pacer_starts WHERE started_at > 0")
+        )
+        return [float(row[0]) for row in rows]
+
+
+async def watch_redis_starts(key: str, seen: set[int], stop: asyncio.Event) -> None:
+    """Reads the Redis limiter's list of its last 30 starts every 0.2 s (each stays about a
+    second), keeping every start it saw (microseconds on the Redis server's clock)."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(REDIS_URL)
+    try:
+        while not stop.is_set():
+            seen.update(int(v) for v in await client.lrange(f"{{{key}}}:starts", 0, -1))
+            try:
+                await asyncio.wait_for(stop.wait(), 0.2)
+            except TimeoutError:
+                pass
+    finally:
+        await client.aclose()
+
+
 # -- one run -----------------------------------------------------------------------------------
 
 
@@ -232,7 +280,12 @@ def figures(arrivals: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def one_run(
-    limiter: str, workers: int, messages: int, reply_every: float, fake_niceness: int
+    limiter: str,
+    workers: int,
+    messages: int,
+    reply_every: float,
+    fake_niceness: int,
+    note_starts: bool,
 ) -> dict[str, Any]:
     url = await create_database()
     workdir = Path(tempfile.mkdtemp(prefix="da_bench_workers_"))
@@ -247,6 +300,13 @@ async def one_run(
     processes: list[asyncio.subprocess.Process] = []
     try:
         await upgrade(container.engine)
+        redis_starts: set[int] = set()
+        watching = asyncio.Event()
+        watcher: asyncio.Task[None] | None = None
+        if note_starts and limiter == "postgres":
+            await note_postgres_starts(container)
+        elif note_starts:
+            watcher = asyncio.create_task(watch_redis_starts(key, redis_starts, watching))
         users = await seed_users(container, QUIET_CHATS + BUSY_CHATS + [ALERT_CHAT])
         order = [BUSY_CHATS[n % 3] for n in range(30)]
         order += [QUIET_CHATS[n % len(QUIET_CHATS)] for n in range(messages - len(order))]
@@ -287,6 +347,13 @@ async def one_run(
             assert all(p.returncode is None for p in processes), "a process ended early"
             await asyncio.sleep(0.5)
         drained = time.monotonic() - started
+        starts: list[float] = []
+        if watcher is not None:
+            watching.set()
+            await watcher
+            starts = [value / 1_000_000 for value in redis_starts]
+        elif note_starts:
+            starts = await postgres_starts(container)
         codes = [await stop(process) for process in processes]
         assert codes == [0] * len(codes), f"exit codes {codes}; logs in {workdir}"
         print("  " + bot_log.read_text(errors="replace").strip().splitlines()[-1], flush=True)
@@ -308,6 +375,8 @@ async def one_run(
     assert alert is not None
     result["latency"] = alert["wall"] - queued_at
     result["drained"] = drained
+    result["starts"] = most_in_a_second(starts) if starts else None
+    result["noted_starts"] = len(starts)
     return result
 
 
@@ -331,7 +400,12 @@ def verdict(met: bool) -> str:
 
 
 async def _main(
-    limiters: list[str], worker_counts: list[int], messages: int, every: float, niceness: int
+    limiters: list[str],
+    worker_counts: list[int],
+    messages: int,
+    every: float,
+    niceness: int,
+    note_starts: bool,
 ) -> None:
     print(f"outbox workers and the bot through the shared limiter "
           f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average "
@@ -341,7 +415,7 @@ async def _main(
     for limiter in limiters:
         for workers in worker_counts:
             print(f"{limiter}, {workers} workers and the bot:", flush=True)
-            r = await one_run(limiter, workers, messages, every, niceness)
+            r = await one_run(limiter, workers, messages, every, niceness, note_starts)
             print(
                 f"  {r['sends']:,} sends ({r['replies']} bot replies), the broadcasts in "
                 f"{r['elapsed']:.1f} s; "
@@ -353,6 +427,11 @@ async def _main(
                 f"it was queued; load average {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
+            if r["starts"] is not None:
+                over, most = r["starts"]
+                print(f"  starts the limiter let through ({r['noted_starts']:,} noted, on its "
+                      f"own clock): seconds with more than {TELEGRAM_PER_SECOND}: {over} "
+                      f"(most in one second {most})", flush=True)  # fmt: skip
             print(
                 f"  targets: 0 seconds over 30 {verdict(r['over'] == 0)}, 0 chats under 1 s "
                 f"{verdict(r['close_chats'] == 0)}, >= {RATE_TARGET:.0f} msg/s "
@@ -375,13 +454,22 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="seconds between two bot replies")  # fmt: skip
     parser.add_argument("--fake-niceness", type=int, default=0,
                         help="the fake server's niceness (negative: first)")  # fmt: skip
+    parser.add_argument("--starts", action="store_true",
+                        help="also note every start the limiter lets through")  # fmt: skip
     parser.add_argument("--bot", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.bot:
         asyncio.run(bot_replies(args.reply_every, seed=os.getpid()))
         return
     asyncio.run(
-        _main(args.limiters, args.workers, args.messages, args.reply_every, args.fake_niceness)
+        _main(
+            args.limiters,
+            args.workers,
+            args.messages,
+            args.reply_every,
+            args.fake_niceness,
+            args.starts,
+        )
     )
 
 
