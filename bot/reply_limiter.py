@@ -4,8 +4,8 @@ Telegram's limits (30 messages a second, one a second to a chat) hold per bot to
 bot's replies count against the same budget as the outbox workers' sends
 (``core.notifications.shared_pacer``). :class:`SharedReplyLimiter` is PTB's rate limiter hook:
 a request to a chat waits for a shared send slot, and a message sent to a chat
-(``sendMessage``, ``sendPhoto``, ``copyMessage``...) first waits for the chat's turn, which
-the workers see too. When Telegram still answers 429, the reply waits the ``retry_after`` it
+(``sendMessage``, ``sendPhoto``, ``copyMessage``..., not ``sendChatAction``) first waits for
+the chat's turn, which the workers see too. When Telegram still answers 429, the reply waits the ``retry_after`` it
 gives (and the chat is held that long for every process) and is sent again, up to
 ``max_retries`` times, as ``AIORateLimiter`` does.
 
@@ -69,7 +69,9 @@ class SharedReplyLimiter(BaseRateLimiter[int]):
     ) -> bool | JSONDict | list[JSONDict]:
         max_retries = rate_limit_args or self.max_retries
         paced = "chat_id" in data
-        chat = _chat_of(data) if endpoint.lower().startswith(_NEW_MESSAGE_PREFIXES) else None
+        method = endpoint.lower()
+        new_message = method.startswith(_NEW_MESSAGE_PREFIXES) and method != "sendchataction"
+        chat = _chat_of(data) if new_message else None
         for attempt in range(max_retries + 1):
             try:
                 return await self._send(callback, args, kwargs, paced=paced, chat=chat)
