@@ -5,9 +5,9 @@ bot's replies count against the same budget as the outbox workers' sends
 (``core.notifications.shared_pacer``). :class:`SharedReplyLimiter` is PTB's rate limiter hook:
 a request to a chat waits for a shared send slot, and a message sent to a chat
 (``sendMessage``, ``sendPhoto``, ``copyMessage``..., not ``sendChatAction``) first waits for
-the chat's turn, which the workers see too. When Telegram still answers 429, the reply waits the ``retry_after`` it
-gives (and the chat is held that long for every process) and is sent again, up to
-``max_retries`` times, as ``AIORateLimiter`` does.
+the chat's turn, which the workers see too. When Telegram still answers 429, the reply waits
+the ``retry_after`` it gives (and the chat is held that long for every process) and is sent
+again, up to ``max_retries`` times, as ``AIORateLimiter`` does.
 
 Requests with no chat (``getUpdates``, ``answerCallbackQuery``, ``setMyCommands``) are not
 paced: Telegram's message limits are not about them.
