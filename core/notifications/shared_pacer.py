@@ -36,11 +36,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Float, Select, delete, func, literal, select, update
+from sqlalchemy import CTE, ColumnElement, Float, Select, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import ReturningUpdate
@@ -83,27 +84,55 @@ class Limits:
         return cls(limit, window, window / limit, per_chat_interval * (1.0 + margin))
 
 
+Step = tuple[float, float | None]
+
+
 class _SlotTaker:
     """``next_slot`` on a store: reserve an evenly spaced slot, sleep until it, then take it
-    once the window has room. ``_reserve`` and ``_take`` return 0.0 when the slot is taken, or
-    the seconds to sleep first (``_reserve``: positive, reserved; negative, window full)."""
+    once the window has room.
+
+    Both steps answer ``(wait, ahead)``: ``wait`` is 0.0 when the slot is taken, or the seconds
+    to sleep first (positive: reserved, not yet due; negative: the window is full); ``ahead``,
+    when not None, is how far ahead a further slot is reserved for this process.
+
+    With ``prefetch`` (a dispatcher's send loop, which asks for one slot at a time), taking a
+    slot reserves this process's next one in the same round trip, so a reservation is never
+    made late (a late one finds the slots before it gone) and each send costs one round trip.
+    The bot's replies come one now and then, and a slot held for a reply that never comes is
+    lost: they reserve as they go.
+    """
 
     limits: Limits
+    prefetch: bool
     _sleep: Callable[[float], Awaitable[Any]]
+    _held_until: float | None = None  # time.monotonic() of the slot reserved ahead
 
-    async def _reserve(self) -> float:
+    async def _reserve(self, count: int) -> Step:
+        """Reserve ``count`` (1 or 2) consecutive slots; take the first if it is due."""
         raise NotImplementedError
 
-    async def _take(self) -> float:
+    async def _take(self, reserve_next: bool) -> Step:
+        """Take a slot reserved before (the window permitting), reserving the next if asked."""
         raise NotImplementedError
 
     async def next_slot(self) -> None:
-        wait = await self._reliably(self._reserve)
+        held, self._held_until = self._held_until, None
+        reserve_next = held is not None
+        if held is None:
+            wait, ahead = await self._reliably(lambda: self._reserve(2 if self.prefetch else 1))
+        else:
+            if (delay := held - time.monotonic()) > 0:
+                await self._sleep(delay)
+            wait, ahead = await self._reliably(lambda: self._take(True))
+        if ahead is not None:
+            self._held_until = time.monotonic() + ahead
         while wait != 0.0:
             await self._sleep(abs(wait))
-            wait = await self._reliably(self._take)
+            wait, ahead = await self._reliably(lambda: self._take(reserve_next))
+            if ahead is not None:
+                self._held_until = time.monotonic() + ahead
 
-    async def _reliably(self, step: Callable[[], Awaitable[float]]) -> float:
+    async def _reliably(self, step: Callable[[], Awaitable[Step]]) -> Step:
         while True:
             try:
                 return await step()
@@ -120,27 +149,34 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 """
 
-# KEYS: next slot, starts. ARGV: slot interval, window (us), limit, reserve (1/0).
+# KEYS: next slot, starts. ARGV: slot interval, window (us), limit, slots to reserve first
+# (0, 1 or 2), reserve the next after taking (1/0). Returns {wait, ahead}: ahead -1 for none.
 _SLOT_SCRIPT = (
     _NOW
     + """
-local window = tonumber(ARGV[2])
-if ARGV[4] == '1' then
+local interval, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local function reserve(count)
   local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
-  local after = slot + tonumber(ARGV[1])
+  local after = slot + count * interval
   redis.call('SET', KEYS[1], string.format('%.0f', after), 'PX',
              math.ceil((after - now) / 1000) + 60000)
-  if slot > now then return math.ceil(slot - now) end
+  return slot - now
 end
-local limit = tonumber(ARGV[3])
+local count, ahead = tonumber(ARGV[4]), -1
+if count > 0 then
+  local first = reserve(count)
+  if count == 2 then ahead = math.floor(first + interval) end
+  if first > 0 then return {math.ceil(first), ahead} end
+end
 if redis.call('LLEN', KEYS[2]) >= limit then
   local oldest = tonumber(redis.call('LINDEX', KEYS[2], 0))
-  if oldest + window > now then return -math.ceil(oldest + window - now) end
+  if oldest + window > now then return {-math.ceil(oldest + window - now), ahead} end
 end
 redis.call('RPUSH', KEYS[2], string.format('%.0f', now))
 redis.call('LTRIM', KEYS[2], -limit, -1)
 redis.call('PEXPIRE', KEYS[2], math.ceil(window / 1000) + 60000)
-return 0
+if ARGV[5] == '1' then ahead = math.floor(reserve(1)) end
+return {0, ahead}
 """
 )
 
@@ -186,8 +222,10 @@ class RedisPacer(_SlotTaker):
         key: str,
         limits: Limits,
         in_flight_seconds: float = IN_FLIGHT_SECONDS,
+        prefetch: bool = False,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
+        self.prefetch = prefetch
         self.client = client
         self.limits = limits
         self._sleep = sleep
@@ -199,29 +237,31 @@ class RedisPacer(_SlotTaker):
         self._free_chat = client.register_script(_FREE_CHAT_SCRIPT)
 
     @classmethod
-    def from_url(cls, url: str, *, key: str, limits: Limits) -> RedisPacer:
+    def from_url(cls, url: str, *, key: str, limits: Limits, prefetch: bool = False) -> RedisPacer:
         from redis.asyncio import Redis
 
-        return cls(Redis.from_url(url), key=key, limits=limits)
+        return cls(Redis.from_url(url), key=key, limits=limits, prefetch=prefetch)
 
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    async def _slot_step(self, reserve: bool) -> float:
+    async def _slot_step(self, count: int, reserve_next: bool) -> Step:
         limits = self.limits
         args = [
             round(limits.slot_interval * _MICRO),
             round(limits.window * _MICRO),
             limits.limit,
-            1 if reserve else 0,
+            count,
+            1 if reserve_next else 0,
         ]
-        return int(await self._slot(keys=self._slot_keys, args=args)) / _MICRO
+        wait, ahead = await self._slot(keys=self._slot_keys, args=args)
+        return int(wait) / _MICRO, (None if int(ahead) < 0 else int(ahead) / _MICRO)
 
-    async def _reserve(self) -> float:
-        return await self._slot_step(True)
+    async def _reserve(self, count: int) -> Step:
+        return await self._slot_step(count, False)
 
-    async def _take(self) -> float:
-        return await self._slot_step(False)
+    async def _take(self, reserve_next: bool) -> Step:
+        return await self._slot_step(0, reserve_next)
 
     async def take_chat(self, chat_id: int) -> float:
         try:
@@ -278,8 +318,10 @@ class PostgresPacer(_SlotTaker):
         key: str,
         limits: Limits,
         in_flight_seconds: float = IN_FLIGHT_SECONDS,
+        prefetch: bool = False,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
+        self.prefetch = prefetch
         self.engine = engine
         # Each call is one statement (two when it must say how long to wait): no transaction
         # round trips around it.
@@ -290,11 +332,18 @@ class PostgresPacer(_SlotTaker):
         self._sleep = sleep
         self._ready = False
         self._takes = 0
-        self._reserve_statement = self._make_reserve_statement()
+        self._reserve_statements = {n: self._make_reserve_statement(n) for n in (1, 2)}
+        self._take_statements = {flag: self._make_take_statement(flag) for flag in (False, True)}
 
     @classmethod
     def from_url(
-        cls, url: str, *, key: str, limits: Limits, in_flight_seconds: float = IN_FLIGHT_SECONDS
+        cls,
+        url: str,
+        *,
+        key: str,
+        limits: Limits,
+        in_flight_seconds: float = IN_FLIGHT_SECONDS,
+        prefetch: bool = False,
     ) -> PostgresPacer:
         # Its own small pool, so a send never waits for a connection the claims hold; no ping
         # at checkout (a call that fails on a dropped connection is asked again, or the chat
@@ -309,7 +358,13 @@ class PostgresPacer(_SlotTaker):
             hide_parameters=True,
             connect_args={"server_settings": {"synchronous_commit": "off"}},
         )
-        return cls(engine, key=key, limits=limits, in_flight_seconds=in_flight_seconds)
+        return cls(
+            engine,
+            key=key,
+            limits=limits,
+            in_flight_seconds=in_flight_seconds,
+            prefetch=prefetch,
+        )
 
     async def aclose(self) -> None:
         await self.engine.dispose()
@@ -330,28 +385,30 @@ class PostgresPacer(_SlotTaker):
         )
         self._ready = True
 
-    async def _reserve(self) -> float:
-        """One statement: reserve the next slot and, when it is due already (the usual case
-        for a process that asks late), take it in the same round trip."""
+    async def _reserve(self, count: int) -> Step:
+        """One statement: reserve ``count`` slots and, when the first is due already (the
+        usual case for a process that asks late), take it in the same round trip."""
         if not self._ready:
             async with self.engine.begin() as connection:
                 await self._prepare(connection)
         async with self._autocommit.connect() as connection:
-            row = (await connection.execute(self._reserve_statement)).one()
-            ahead, taken = float(row[0]), bool(row[1])
+            row = (await connection.execute(self._reserve_statements[count])).one()
+            first, taken = float(row[0]), bool(row[1])
+            ahead = first + self.limits.slot_interval if count == 2 else None
             if taken:
-                return 0.0
-            if ahead > 0:
-                return ahead
-            return await self._window_wait(connection)
+                return 0.0, ahead
+            if first > 0:
+                return first, ahead
+            return await self._window_wait(connection), ahead
 
-    async def _take(self) -> float:
-        """The oldest start no one else holds is overwritten with now, if it is a window old;
-        otherwise the seconds until the oldest will be."""
+    async def _take(self, reserve_next: bool) -> Step:
+        """One statement: take a start (the window permitting) and, if asked, reserve this
+        process's next slot; otherwise how long until the window has room."""
         async with self._autocommit.connect() as connection:
-            if (await connection.execute(self._take_statement())).first() is not None:
-                return 0.0
-            return await self._window_wait(connection)
+            row = (await connection.execute(self._take_statements[reserve_next])).one()
+            if row[0]:
+                return 0.0, (None if row[1] is None else float(row[1]))
+            return await self._window_wait(connection), None
 
     async def _window_wait(self, connection: AsyncConnection) -> float:
         """How long until the window has room, as ``_take`` says it: negative, at least an
@@ -388,18 +445,31 @@ class PostgresPacer(_SlotTaker):
             .returning(_starts.c.position)
         )
 
-    def _make_reserve_statement(self) -> Select[Any]:
+    def _reserve_next(self, count: int, *when: ColumnElement[bool]) -> CTE:
+        """Move the shared pointer on ``count`` slots; its ``ahead``: the first one's seconds
+        from now."""
         interval = self.limits.slot_interval
-        reserved = (
+        return (
             update(_state)
-            .where(_state.c.limiter == self.key)
-            .values(next_slot_at=func.greatest(_state.c.next_slot_at, _db_now()) + interval)
-            .returning((_state.c.next_slot_at - interval - _db_now()).label("ahead"))
-            .cte("reserved")
+            .where(_state.c.limiter == self.key, *when)
+            .values(next_slot_at=func.greatest(_state.c.next_slot_at, _db_now()) + count * interval)
+            .returning((_state.c.next_slot_at - count * interval - _db_now()).label("ahead"))
+            .cte(f"reserved_{count}")
         )
+
+    def _make_reserve_statement(self, count: int) -> Select[Any, Any]:
+        reserved = self._reserve_next(count)
         ahead = select(reserved.c.ahead).scalar_subquery()
         taken = self._take_statement(ahead <= 0).cte("taken")
         return select(ahead, select(taken.c.position).exists())
+
+    def _make_take_statement(self, reserve_next: bool) -> Select[Any, Any]:
+        taken = self._take_statement().cte("taken")
+        was_taken = select(taken.c.position).exists()
+        if not reserve_next:
+            return select(was_taken, literal(None))
+        reserved = self._reserve_next(1, was_taken)
+        return select(was_taken, select(reserved.c.ahead).scalar_subquery())
 
     async def take_chat(self, chat_id: int) -> float:
         try:
@@ -488,9 +558,10 @@ def limiter_kind(settings: Settings) -> str:
     return "local" if settings.is_sqlite else "postgres"
 
 
-def telegram_pacer(settings: Settings) -> SendPacer:
-    """The pacer for Telegram's sends in this process: shared (Redis or PostgreSQL) or this
-    process's own (:class:`Pacer`), or none when pacing is off. A shared one has ``aclose``."""
+def telegram_pacer(settings: Settings, *, prefetch: bool = True) -> SendPacer:
+    """The pacer for a dispatcher's Telegram sends in this process: shared (Redis or
+    PostgreSQL), reserving its next slot as it takes one (``prefetch``), or this process's own
+    (:class:`Pacer`), or none when pacing is off. A shared one has ``aclose``."""
     if not settings.dispatch_pacing or settings.dispatch_global_rate <= 0:
         return UNPACED
     rate, per_chat = settings.dispatch_global_rate, settings.dispatch_per_chat_interval
@@ -501,11 +572,13 @@ def telegram_pacer(settings: Settings) -> SendPacer:
     key = settings.dispatch_limiter_key
     if kind == "redis":
         assert settings.redis_url is not None
-        return RedisPacer.from_url(settings.redis_url, key=key, limits=limits)
-    return PostgresPacer.from_url(settings.normalised_database_url(), key=key, limits=limits)
+        return RedisPacer.from_url(settings.redis_url, key=key, limits=limits, prefetch=prefetch)
+    url = settings.normalised_database_url()
+    return PostgresPacer.from_url(url, key=key, limits=limits, prefetch=prefetch)
 
 
 def shared_telegram_pacer(settings: Settings) -> RedisPacer | PostgresPacer | None:
-    """The shared pacer for these settings, or None when this process paces alone (or not)."""
-    pacer = telegram_pacer(settings)
+    """The shared pacer for the bot's replies (reserving as they go), or None when this
+    process paces alone (or not at all)."""
+    pacer = telegram_pacer(settings, prefetch=False)
     return pacer if isinstance(pacer, RedisPacer | PostgresPacer) else None
