@@ -74,6 +74,12 @@ class Settings(BaseSettings):
         " the bot): auto is Redis when REDIS_URL is set, else the PostgreSQL database, else"
         " (SQLite) this process alone (core.notifications.shared_pacer).",
     )
+    dispatch_pacing_margin: float = Field(
+        default=0.03,
+        description="How much both Telegram limits are stretched (0.03: 3 %), so sends that"
+        " arrive a little late or early still keep them; more on a loaded machine, where the"
+        " time from a send's start to its arrival varies more.",
+    )
     dispatch_limiter_key: str = Field(
         default="drive-assist:telegram",
         description="The shared limiter's name: its Redis key prefix and its PostgreSQL row."

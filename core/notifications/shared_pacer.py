@@ -565,10 +565,11 @@ def telegram_pacer(settings: Settings, *, prefetch: bool = True) -> SendPacer:
     if not settings.dispatch_pacing or settings.dispatch_global_rate <= 0:
         return UNPACED
     rate, per_chat = settings.dispatch_global_rate, settings.dispatch_per_chat_interval
+    margin = settings.dispatch_pacing_margin
     kind = limiter_kind(settings)
     if kind == "local":
-        return Pacer(rate=rate, per_chat_interval=per_chat)
-    limits = Limits.of(rate=rate, per_chat_interval=per_chat)
+        return Pacer(rate=rate, per_chat_interval=per_chat, margin=margin)
+    limits = Limits.of(rate=rate, per_chat_interval=per_chat, margin=margin)
     key = settings.dispatch_limiter_key
     if kind == "redis":
         assert settings.redis_url is not None

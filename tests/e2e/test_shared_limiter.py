@@ -95,9 +95,12 @@ async def limiter_settings(limiter: str) -> AsyncIterator[dict[str, str]]:
 
 
 def paced_environment(
-    database: str, fake: StandaloneFake, limiter: dict[str, str]
+    database: str, fake: StandaloneFake, limiter: dict[str, str], margin: str = "0.15"
 ) -> dict[str, str]:
-    env = worker_environment(database, fake, pacing="true")
+    """Paced, with a margin of 15 %: what these tests check is that processes share one
+    limit, not how well a 3 % margin absorbs the jitter between a send's start and its arrival
+    on a busy CI machine (``bench/outbox_workers.py`` measures that)."""
+    env = worker_environment(database, fake, pacing="true", pacing_margin=margin)
     env.pop("REDIS_URL", None)
     env.update(limiter)
     return env
@@ -227,7 +230,8 @@ async def test_two_workers_each_pacing_alone_break_telegrams_limit(
     await seed(engine, chats=400, per_chat=1)
     logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
     async with limiter_settings("local") as chosen:
-        async with workers(paced_environment(database, fake, chosen), logs) as running:
+        env = paced_environment(database, fake, chosen, margin="0.03")
+        async with workers(env, logs) as running:
             await wait_until_drained(engine, running, logs)
     await stop_process(fake.process, signal.SIGTERM)
     assert most_in_one_second([a["at"] for a in arrivals(fake)]) > TELEGRAM_PER_SECOND
@@ -255,6 +259,7 @@ async def test_the_bots_replies_take_turns_with_a_worker_and_wait_out_flood_cont
             redis_url=chosen.get("REDIS_URL"),
             dispatch_limiter=chosen["DISPATCH_LIMITER"],  # type: ignore[arg-type]
             dispatch_limiter_key=chosen["DISPATCH_LIMITER_KEY"],
+            dispatch_pacing_margin=0.15,
         )
         pacer = shared_telegram_pacer(settings)
         assert pacer is not None
