@@ -16,6 +16,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseRateLimiter,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -41,9 +42,11 @@ from bot.handlers import alerts, broadcast, fallback, lang, panel, start
 from bot.handlers import appointments as appointment_buttons
 from bot.jobs import RecordingBot, recorder
 from bot.menu import MENU, MenuEntry, publish_menu
+from bot.reply_limiter import SharedReplyLimiter
 from bot.request import AiohttpRequest
 from core.bootstrap import Container
 from core.log_redaction import redact_in_logs
+from core.notifications.pacer import SendPacer
 
 BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
 
@@ -54,7 +57,11 @@ BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
 REPLY_RETRIES_AFTER_FLOOD_CONTROL = 8
 
 
-def reply_rate_limiter() -> AIORateLimiter:
+def reply_rate_limiter(pacer: SendPacer | None = None) -> BaseRateLimiter[int]:
+    """With ``pacer`` (the limiter every sending process shares), replies also take its slots
+    (``bot.reply_limiter``); retries after flood control either way."""
+    if pacer is not None:
+        return SharedReplyLimiter(pacer, max_retries=REPLY_RETRIES_AFTER_FLOOD_CONTROL)
     return AIORateLimiter(
         overall_max_rate=0, group_max_rate=0, max_retries=REPLY_RETRIES_AFTER_FLOOD_CONTROL
     )
@@ -70,12 +77,14 @@ def build_application(
     resolve_actor: ActorResolver | None = None,
     menu: tuple[MenuEntry, ...] = MENU,
     post_shutdown: Callable[[BotApplication], Coroutine[Any, Any, None]] | None = None,
+    reply_pacer: SendPacer | None = None,
 ) -> BotApplication:
     """The bot, ready for ``run_polling`` or ``async with`` + ``process_update``.
 
     ``resolve_actor`` replaces the Telegram-link lookup (the console acts as an account chosen
     by email); ``menu`` is the list of commands to answer and publish; ``post_shutdown``
-    runs after ``run_polling`` stops (the CLI disposes of the database engine there).
+    runs after ``run_polling`` stops (the CLI disposes of the database engine there);
+    ``reply_pacer``, the shared send limiter replies to Telegram take their slots from.
     """
     redact_in_logs(token)  # PTB logs its URLs, token and all, from the moment the bot is made
     builder = ApplicationBuilder()
@@ -89,7 +98,7 @@ def build_application(
                 defaults=Defaults(parse_mode=ParseMode.HTML),
                 request=AiohttpRequest(connection_pool_size=32),
                 get_updates_request=get_updates_request or AiohttpRequest(connection_pool_size=1),
-                rate_limiter=reply_rate_limiter(),
+                rate_limiter=reply_rate_limiter(reply_pacer),
                 on_sent=recorder(container),
             )
         )

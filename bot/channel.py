@@ -46,7 +46,7 @@ from ui.i18n import shared_translator
 Render = Callable[[str, dict[str, Any], str], str]
 
 
-def _retry_after_seconds(error: RetryAfter) -> float:
+def retry_after_seconds(error: RetryAfter) -> float:
     with warnings.catch_warnings():
         # PTB 22 warns while moving retry_after from int to timedelta; accept either.
         warnings.simplefilter("ignore")
@@ -115,7 +115,7 @@ class TelegramChannel:
                 reply_markup=self.keyboard(message),
             )
         except RetryAfter as error:
-            raise RetryLater(_retry_after_seconds(error), str(error)) from error
+            raise RetryLater(retry_after_seconds(error), str(error)) from error
         except Forbidden as error:
             raise RecipientBlocked(str(error)) from error
         except BadRequest as error:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -815,3 +816,40 @@ class WebSignInAttempt(Base):
     account_key: Mapped[str] = mapped_column(String(64))
     client_key: Mapped[str] = mapped_column(String(64))
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SendPacerState(Base):
+    """A shared send limiter's next evenly spaced slot (``core.notifications.shared_pacer``).
+
+    The three ``send_pacer`` tables hold Telegram's limits for every process sending with one
+    bot token when the limiter lives in PostgreSQL; times are seconds since the epoch on the
+    database's clock, the one clock every process shares. Nothing here is about a person.
+    """
+
+    __tablename__ = "send_pacers"
+
+    limiter: Mapped[str] = mapped_column(String(100), primary_key=True)
+    next_slot_at: Mapped[float] = mapped_column(Double)
+
+
+class SendPacerStart(Base):
+    """One of the last ``limit`` send starts of a limiter: a ring of ``limit`` rows, the oldest
+    replaced by each new start, so a start is allowed when the oldest is a window old."""
+
+    __tablename__ = "send_pacer_starts"
+
+    limiter: Mapped[str] = mapped_column(String(100), primary_key=True)
+    position: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    started_at: Mapped[float] = mapped_column(Double)
+
+
+class SendPacerChat(Base):
+    """A chat's turn: busy while a send to it is in flight (until ``busy_until``, in case its
+    process died), then free from ``free_at``. Rows of chats long free are deleted."""
+
+    __tablename__ = "send_pacer_chats"
+
+    limiter: Mapped[str] = mapped_column(String(100), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    free_at: Mapped[float] = mapped_column(Double)
+    busy_until: Mapped[float] = mapped_column(Double)

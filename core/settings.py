@@ -69,6 +69,23 @@ class Settings(BaseSettings):
         default=32, description="Telegram sends in flight per worker."
     )
     dispatch_batch_size: int = Field(default=500, description="Messages claimed at once.")
+    dispatch_limiter: Literal["auto", "redis", "postgres", "local"] = Field(
+        default="auto",
+        description="Where Telegram's limits are kept for every process that sends (workers,"
+        " the bot): auto is Redis when REDIS_URL is set, else the PostgreSQL database, else"
+        " (SQLite) this process alone (core.notifications.shared_pacer).",
+    )
+    dispatch_pacing_margin: float = Field(
+        default=0.03,
+        description="How much both Telegram limits are stretched (0.03: 3 %), so sends that"
+        " arrive a little late or early still keep them; more on a loaded machine, where the"
+        " time from a send's start to its arrival varies more.",
+    )
+    dispatch_limiter_key: str = Field(
+        default="drive-assist:telegram",
+        description="The shared limiter's name: its Redis key prefix and its PostgreSQL row."
+        " Processes sending with one bot token share one name.",
+    )
     scheduler_interval_seconds: float = Field(
         default=60.0, description="Seconds between two rounds of the notification schedulers."
     )

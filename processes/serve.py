@@ -28,6 +28,12 @@ from core.notifications.channels import ChannelAdapter, InboxChannel
 from core.notifications.dispatcher import Dispatcher, DispatchSettings
 from core.notifications.notify_channels import NotifyChannel
 from core.notifications.service import run_outbox
+from core.notifications.shared_pacer import (
+    PostgresPacer,
+    RedisPacer,
+    shared_telegram_pacer,
+    telegram_pacer,
+)
 from core.schemas.actor import Actor
 from core.services.audit_checkpoints import CheckpointStore, write_audit_checkpoint
 
@@ -101,8 +107,13 @@ async def outbox_dispatcher(container: Container, stack: AsyncExitStack) -> Disp
         channels[Channel.TELEGRAM] = TelegramChannel(
             bot, lambda key, params, locale: render(key, params, locale, zone)
         )
+        # Telegram's limits, shared with every other process sending with this token.
+        pacer = telegram_pacer(settings)
+        if isinstance(pacer, RedisPacer | PostgresPacer):
+            stack.push_async_callback(pacer.aclose)
     else:
         log.info("No Telegram bot token is set: every message goes to the in-app inbox.")
+        pacer = None
     channels.update(notify_channels(container, inbox))
     return Dispatcher(
         container,
@@ -110,6 +121,7 @@ async def outbox_dispatcher(container: Container, stack: AsyncExitStack) -> Disp
         channels,
         DispatchSettings.from_settings(settings),
         worker_id(),
+        pacer=pacer,
     )
 
 
@@ -178,7 +190,10 @@ async def serve_bot(container: Container, stop: asyncio.Event, *, webhook: bool 
     settings = container.settings
     assert settings.telegram_bot_token is not None
     application = build_application(
-        container, token=settings.telegram_bot_token, base_url=settings.telegram_api_base_url
+        container,
+        token=settings.telegram_bot_token,
+        base_url=settings.telegram_api_base_url,
+        reply_pacer=shared_telegram_pacer(settings),  # closed by the application's shutdown
     )
     updater = application.updater
     assert updater is not None
