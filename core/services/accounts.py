@@ -32,7 +32,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload
@@ -69,7 +69,7 @@ from core.schemas.accounts import (
 from core.schemas.actor import Actor
 from core.schemas.auth import SignInResult
 from core.services import auth, lockout, sites
-from core.services.audit import record_audit
+from core.services.audit import record_user_audit
 from core.services.users import actor_from_user
 from core.uow import UnitOfWork
 
@@ -128,23 +128,6 @@ def _site_ids(user: User) -> list[int]:
     return sorted({m.site_id for m in user.memberships})
 
 
-def _audit(
-    uow: UnitOfWork, actor: Actor, action: str, user: User, details: dict[str, Any] | None = None
-) -> None:
-    """One event per site of the account (as ``user.add``), so each site's admin sees it."""
-    site_ids: list[int | None] = [*_site_ids(user)] or [None]
-    for site_id in site_ids:
-        record_audit(
-            uow,
-            actor,
-            action,
-            entity_type="user",
-            entity_id=user.id,
-            site_id=site_id,
-            details=details,
-        )
-
-
 # --- Issuing and sending links -----------------------------------------------------------------
 
 
@@ -179,7 +162,7 @@ async def issue_link(
     uow.session.add(link)
     await uow.flush()
     action = "account_link.invite" if kind is LinkKind.INVITATION else f"account_link.{kind.value}"
-    _audit(uow, issued_by, action, user, {"link_id": link.id})
+    record_user_audit(uow, issued_by, action, user, {"link_id": link.id})
     return token, expires_at
 
 
@@ -228,7 +211,7 @@ async def deliver_link(
             user = await uow.session.get(User, user_id)
             assert user is not None
             details = {"kind": kind.value, "status": error.status, "retryable": error.retryable}
-            _audit(uow, issued_by, "account_link.email_failed", user, details)
+            record_user_audit(uow, issued_by, "account_link.email_failed", user, details)
             await uow.commit()
         return delivered.model_copy(
             update={"notify_status": error.status, "notify_reason": error.reason}
@@ -236,7 +219,7 @@ async def deliver_link(
     async with uow:
         user = await uow.session.get(User, user_id)
         assert user is not None
-        _audit(uow, issued_by, "account_link.emailed", user, {"kind": kind.value})
+        record_user_audit(uow, issued_by, "account_link.emailed", user, {"kind": kind.value})
         await uow.commit()
     return delivered.model_copy(update={"emailed": True, "url": ""})
 
@@ -281,7 +264,9 @@ async def _end_sessions(
     ended = rowcount(await uow.session.execute(query))
     await uow.session.execute(delete(WebSignInToken).where(WebSignInToken.user_id == user.id))
     if ended:
-        _audit(uow, actor, "auth.sessions_ended", user, {"reason": reason, "count": ended})
+        record_user_audit(
+            uow, actor, "auth.sessions_ended", user, {"reason": reason, "count": ended}
+        )
     return ended
 
 
@@ -457,7 +442,7 @@ async def _count_failure(uow: UnitOfWork, link: AccountLink, user: User, reason:
     link.failed_attempts += 1
     if link.failed_attempts >= MAX_LINK_FAILURES:
         link.revoked_at = uow.clock.now()
-    _audit(
+    record_user_audit(
         uow,
         Actor.system(Face.WEB),
         "account_link.failed",
@@ -505,7 +490,7 @@ async def set_password_with_link(*, uow: UnitOfWork, token: str, password: str) 
         user.password_hash = await asyncio.to_thread(hash_password, password)
         link.verified_at = uow.clock.now()
         started = _start_enrolment(user)
-        _audit(uow, actor_from_user(user, Face.WEB), "account.password_set", user)
+        record_user_audit(uow, actor_from_user(user, Face.WEB), "account.password_set", user)
         await uow.commit()
         return started
 
@@ -559,9 +544,11 @@ async def finish_enrolment_with_link(
         if user.locked_at is not None:  # a second-factor reset is the person's own link too
             await lockout.unlock_account(uow, user_id=user.id, reason="reset_link")
         actor = actor_from_user(user, Face.WEB)
-        _audit(uow, actor, "auth.totp_enrolled", user)
-        _audit(uow, actor, "account_link.redeem", user, {"kind": link.kind, "link_id": link.id})
-        _audit(uow, actor, "auth.sign_in", user)
+        record_user_audit(uow, actor, "auth.totp_enrolled", user)
+        record_user_audit(
+            uow, actor, "account_link.redeem", user, {"kind": link.kind, "link_id": link.id}
+        )
+        record_user_audit(uow, actor, "auth.sign_in", user)
         signed_in = await auth.issue_handoff(uow, user.id)
         await uow.commit()
         return signed_in
@@ -601,9 +588,11 @@ async def reset_password_with_link(
         if user.locked_at is not None:
             await lockout.unlock_account(uow, user_id=user.id, reason="reset_link")
         actor = actor_from_user(user, Face.WEB)
-        _audit(uow, actor, "account.password_set", user)
-        _audit(uow, actor, "account_link.redeem", user, {"kind": link.kind, "link_id": link.id})
-        _audit(uow, actor, "auth.sign_in", user)
+        record_user_audit(uow, actor, "account.password_set", user)
+        record_user_audit(
+            uow, actor, "account_link.redeem", user, {"kind": link.kind, "link_id": link.id}
+        )
+        record_user_audit(uow, actor, "auth.sign_in", user)
         signed_in = await auth.issue_handoff(uow, user.id)
         await uow.commit()
         return signed_in
@@ -674,7 +663,7 @@ async def change_my_password(
     if not right:
         async with uow:
             user = await _me(uow, actor)
-            _audit(uow, actor, "account.password_change_failed", user)
+            record_user_audit(uow, actor, "account.password_change_failed", user)
             await uow.commit()
         raise WrongPassword()
     new_hash = await asyncio.to_thread(hash_password, new_password)
@@ -682,7 +671,7 @@ async def change_my_password(
         user = await _me(uow, actor)
         user.password_hash = new_hash
         ended = await _end_sessions(uow, user, "password_changed", actor, keep=session_token)
-        _audit(uow, actor, "account.password_change", user)
+        record_user_audit(uow, actor, "account.password_change", user)
         await uow.commit()
         return ended
 
@@ -692,6 +681,6 @@ async def sign_out_everywhere(*, uow: UnitOfWork, actor: Actor) -> int:
     async with uow:
         user = await _me(uow, actor)
         ended = await _end_sessions(uow, user, "signed_out_all", actor)
-        _audit(uow, actor, "account.sign_out_everywhere", user, {"count": ended})
+        record_user_audit(uow, actor, "account.sign_out_everywhere", user, {"count": ended})
         await uow.commit()
         return ended

@@ -67,7 +67,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from core.enums import Face
 from core.errors import AuditTrailBlocked, NotPermitted, ValidationFailed
-from core.models import AuditChainHead, AuditEvent, Case, Site
+from core.models import AuditChainHead, AuditEvent, Case, Site, User
 from core.policy import Action, allowed_somewhere, authorize_somewhere, sites_where
 from core.rules import check_real_day
 from core.schemas.actor import Actor
@@ -148,6 +148,24 @@ def record_audit(
     pending.append(
         _new_event(uow, actor, action, entity_type, entity_id, site_id, case_id, details)
     )
+
+
+def record_user_audit(
+    uow: UnitOfWork, actor: Actor, action: str, user: User, details: dict[str, Any] | None = None
+) -> None:
+    """An event about a staff account: one per site it belongs to (as ``user.add``), so each
+    site's admin sees it, or one with no site for an account that belongs to none."""
+    site_ids: list[int | None] = [*sorted({m.site_id for m in user.memberships})] or [None]
+    for site_id in site_ids:
+        record_audit(
+            uow,
+            actor,
+            action,
+            entity_type="user",
+            entity_id=user.id,
+            site_id=site_id,
+            details=details,
+        )
 
 
 def _new_event(

@@ -41,7 +41,7 @@ from core.errors import NotFound, NotPermitted, SignInClientThrottled, SignInThr
 from core.models import User, WebSignInAttempt
 from core.policy import Action, is_allowed
 from core.schemas.actor import Actor
-from core.services.audit import record_audit
+from core.services.audit import record_user_audit
 from core.uow import UnitOfWork
 
 FREE_FAILURES = 5
@@ -197,28 +197,12 @@ async def failed(uow: UnitOfWork, attempt: Attempt, user: User | None) -> None:
         .execution_options(synchronize_session=False)
     )
     if rowcount(result) == 1:  # of two failures locking at once, one audits it
-        _audit(
+        record_user_audit(
             uow,
             Actor.system(Face.WEB),
             "account.locked",
             user,
             {"failures": failures, "clients": clients},
-        )
-
-
-def _audit(
-    uow: UnitOfWork, actor: Actor, action: str, user: User, details: dict[str, object]
-) -> None:
-    """One event per site of the account (as ``user.add``), so each site's admin sees it."""
-    for site_id in tuple(sorted({m.site_id for m in user.memberships})) or (None,):
-        record_audit(
-            uow,
-            actor,
-            action,
-            entity_type="user",
-            entity_id=user.id,
-            site_id=site_id,
-            details=details,
         )
 
 
@@ -235,7 +219,7 @@ async def _unlock(uow: UnitOfWork, user: User, actor: Actor, reason: str) -> boo
     await uow.session.execute(
         delete(WebSignInAttempt).where(WebSignInAttempt.account_key == account_key(user.email))
     )
-    _audit(uow, actor, "account.unlocked", user, {"reason": reason})
+    record_user_audit(uow, actor, "account.unlocked", user, {"reason": reason})
     return True
 
 

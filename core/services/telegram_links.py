@@ -39,7 +39,7 @@ from core.notifications.schedulers import message_key
 from core.policy import Action, is_allowed
 from core.schemas.actor import Actor, MembershipRead
 from core.schemas.telegram import LinkCodeRead, LinkedAccountRead
-from core.services.audit import record_audit
+from core.services.audit import record_user_audit
 from core.services.users import actor_from_user
 from core.uow import UnitOfWork
 
@@ -68,22 +68,6 @@ def _new_code() -> str:
 
 def _site_ids(user: User) -> list[int]:
     return sorted({m.site_id for m in user.memberships})
-
-
-def _audit(
-    uow: UnitOfWork, actor: Actor, action: str, *, user: User, details: dict[str, Any]
-) -> None:
-    """One event per site the account belongs to (as ``user.add``), so each site's admin sees it."""
-    for site_id in tuple(_site_ids(user)) or (None,):
-        record_audit(
-            uow,
-            actor,
-            action,
-            entity_type="user",
-            entity_id=user.id,
-            site_id=site_id,
-            details=details,
-        )
 
 
 async def _user_for(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
@@ -119,7 +103,9 @@ async def issue_link_code(*, uow: UnitOfWork, actor: Actor, user_id: int) -> Lin
         )
         uow.session.add(row)
         await uow.flush()
-        _audit(uow, actor, "telegram_link.issue_code", user=user, details={"code_id": row.id})
+        record_user_audit(
+            uow, actor, "telegram_link.issue_code", user=user, details={"code_id": row.id}
+        )
         if actor.user_id != user.id:
             await _tell_owner_of_code(uow, user, issued_at=now)
         await uow.commit()
@@ -202,7 +188,7 @@ async def redeem_link_code(
         user: User = found[1]
         actor = actor_from_user(user, Face.BOT)
         await _replace_links(uow, actor, user, telegram_user_id=telegram_user_id, chat_id=chat_id)
-        _audit(
+        record_user_audit(
             uow,
             actor,
             "telegram_link.link",
@@ -241,7 +227,7 @@ async def _replace_links(
         previous = await uow.session.get(User, link.user_id)
         assert previous is not None
         if link.is_active:
-            _audit(
+            record_user_audit(
                 uow,
                 actor,
                 "telegram_link.revoke",
@@ -292,7 +278,7 @@ async def revoke_telegram_link(*, uow: UnitOfWork, actor: Actor, user_id: int) -
         )
         revoked = bool(rowcount(result))
         if revoked:
-            _audit(
+            record_user_audit(
                 uow, actor, "telegram_link.revoke", user=user, details={"reason": REVOKED_REASON}
             )
         await uow.commit()

@@ -16,7 +16,7 @@ from core.policy import Action, authorize, sites_where
 from core.schemas.accounts import LinkKind, UserAdded
 from core.schemas.actor import Actor, MembershipRead
 from core.schemas.users import RoleChange, UserCreate, UserMembershipRead, UserRead
-from core.services.audit import record_audit
+from core.services.audit import record_audit, record_user_audit
 from core.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -155,22 +155,6 @@ async def _managed_user(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
     return user
 
 
-def _audit_per_site(
-    uow: UnitOfWork, actor: Actor, action: str, user: User, details: dict[str, object]
-) -> None:
-    """One event per site the account belongs to (as ``user.add``), so each site's admin sees it."""
-    for site_id in tuple(sorted({m.site_id for m in user.memberships})) or (None,):
-        record_audit(
-            uow,
-            actor,
-            action,
-            entity_type="user",
-            entity_id=user.id,
-            site_id=site_id,
-            details=details,
-        )
-
-
 async def set_user_active(
     *, uow: UnitOfWork, actor: Actor, user_id: int, is_active: bool
 ) -> UserRead:
@@ -185,7 +169,7 @@ async def set_user_active(
             raise ValidationFailed(field="user_id", rule="own_account")
         if user.is_active != is_active:
             user.is_active = is_active
-            _audit_per_site(
+            record_user_audit(
                 uow, actor, "user.reactivate" if is_active else "user.deactivate", user, {}
             )
             await uow.commit()

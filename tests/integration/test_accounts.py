@@ -94,7 +94,11 @@ async def accept(container: Container, token: str) -> tuple[str, str]:
 async def sign_in(container: Container, email: str, password: str, secret: str) -> str:
     tick(container)
     result = await auth.sign_in(
-        uow=container.uow(), email=email, password=password, totp_code=code(container, secret)
+        uow=container.uow(),
+        email=email,
+        password=password,
+        totp_code=code(container, secret),
+        client="192.0.2.20",
     )
     return await auth.redeem_handoff(uow=container.uow(), code=result.handoff_code)
 
