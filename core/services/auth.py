@@ -32,9 +32,8 @@ from typing import Any
 
 import pyotp
 import segno
-from sqlalchemy import Text, bindparam, delete, or_, select, type_coerce, update
+from sqlalchemy import delete, or_, select, update
 
-from core import sealing
 from core.db.results import rowcount
 from core.enums import Face
 from core.errors import AccountLocked, SignInFailed
@@ -45,7 +44,7 @@ from core.schemas.auth import SignInResult
 from core.schemas.common import has_nul
 from core.services import lockout
 from core.services.audit import record_audit
-from core.services.users import actor_from_user
+from core.services.users import actor_from_user, reseal_users_column
 from core.settings import Settings
 from core.uow import UnitOfWork
 
@@ -537,30 +536,16 @@ async def reseal_totp_secrets(*, uow: UnitOfWork) -> int:
     """Seal every stored TOTP secret under the first key in ``TOTP_ENCRYPTION_KEYS``: values
     from before sealing, and values sealed with an older key after a rotation. Returns how
     many were sealed again (none when all are current). One audit event when any were."""
-    users = User.__table__
-    stored = type_coerce(users.c.totp_secret, Text)  # as stored, not opened
     async with uow:
-        connection = await uow.connection()
-        rows = (
-            await connection.execute(
-                select(users.c.id, stored.label("stored")).where(users.c.totp_secret.is_not(None))
-            )
-        ).all()
-        stale = [row for row in rows if not sealing.is_sealed_with_current_key(row.stored)]
-        if stale:
-            await connection.execute(
-                update(users)
-                .where(users.c.id == bindparam("b_id"))
-                .values(totp_secret=bindparam("b_secret")),  # the column seals it again
-                [{"b_id": row.id, "b_secret": sealing.unseal(row.stored)} for row in stale],
-            )
+        count = await reseal_users_column(uow, "totp_secret")
+        if count:
             record_audit(
                 uow,
                 Actor.system(Face.CLI),
                 "auth.totp_resealed",
                 entity_type="user",
                 entity_id=None,
-                details={"count": len(stale)},
+                details={"count": count},
             )
         await uow.commit()
-        return len(stale)
+        return count

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Text, bindparam, delete, select, type_coerce, update
+from sqlalchemy import delete, select
 
-from core import sealing
 from core.enums import Channel, KindGroup
 from core.errors import (
     ChannelNotAvailable,
@@ -31,6 +30,7 @@ from core.schemas.notification_channels import (
 )
 from core.services.access import get_or_404
 from core.services.audit import record_audit
+from core.services.users import reseal_users_column
 from core.uow import UnitOfWork
 
 # Spaces, dashes, dots and brackets people type in a number; what is left must be digits.
@@ -151,22 +151,7 @@ async def reseal_mobile_numbers(*, uow: UnitOfWork) -> int:
     """Seal every stored mobile number under the first key in ``TOTP_ENCRYPTION_KEYS`` (after a
     key rotation), as ``auth.reseal_totp_secrets`` does for sign-in secrets; how many were
     sealed again. The numbers never leave this function."""
-    users = User.__table__
-    stored = type_coerce(users.c.mobile_number, Text)  # as stored, not opened
     async with uow:
-        connection = await uow.connection()
-        rows = (
-            await connection.execute(
-                select(users.c.id, stored.label("stored")).where(users.c.mobile_number.is_not(None))
-            )
-        ).all()
-        stale = [row for row in rows if not sealing.is_sealed_with_current_key(row.stored)]
-        if stale:
-            await connection.execute(
-                update(users)
-                .where(users.c.id == bindparam("b_id"))
-                .values(mobile_number=bindparam("b_number")),  # the column seals it again
-                [{"b_id": row.id, "b_number": sealing.unseal(row.stored)} for row in stale],
-            )
+        count = await reseal_users_column(uow, "mobile_number")
         await uow.commit()
-        return len(stale)
+        return count

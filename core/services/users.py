@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import Text, bindparam, select, type_coerce, update
 from sqlalchemy.orm import selectinload
 
+from core import sealing
 from core.db.results import rowcount
 from core.enums import Face, Locale
 from core.errors import DuplicateEmail, NotFound, NotPermitted, UnknownAccount, ValidationFailed
@@ -269,3 +270,28 @@ async def set_my_locale(*, uow: UnitOfWork, actor: Actor, locale: Locale) -> Non
         if not rowcount(result):
             raise NotFound(entity="users", id=actor.user_id)
         await uow.commit()
+
+
+async def reseal_users_column(uow: UnitOfWork, name: str) -> int:
+    """Seal every stored value of the sealed ``users`` column ``name`` under the first key in
+    ``TOTP_ENCRYPTION_KEYS`` (values from before sealing, and values sealed with an older key
+    after a rotation), inside the caller's unit of work; how many were sealed again. The
+    values never leave this function."""
+    users = User.__table__
+    column = users.c[name]
+    stored = type_coerce(column, Text)  # as stored, not opened
+    connection = await uow.connection()
+    rows = (
+        await connection.execute(
+            select(users.c.id, stored.label("stored")).where(column.is_not(None))
+        )
+    ).all()
+    stale = [row for row in rows if not sealing.is_sealed_with_current_key(row.stored)]
+    if stale:
+        await connection.execute(
+            update(users)
+            .where(users.c.id == bindparam("b_id"))
+            .values({name: bindparam("b_value")}),  # the column seals it again
+            [{"b_id": row.id, "b_value": sealing.unseal(row.stored)} for row in stale],
+        )
+    return len(stale)
