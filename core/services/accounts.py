@@ -532,26 +532,8 @@ async def finish_enrolment_with_link(
         if step is None or not await auth.accept_step(uow, user.id, step):
             await _count_failure(uow, link, user, "wrong_code")
             raise WrongCode()
-        claimed = await uow.session.execute(
-            update(AccountLink)
-            .where(AccountLink.id == link.id, AccountLink.used_at.is_(None))
-            .values(used_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if rowcount(claimed) != 1:  # followed to its end twice at once
-            raise AccountLinkInvalid(reason="used")
         user.totp_enrolled_at = now
-        if user.locked_at is not None:  # a second-factor reset is the person's own link too
-            await lockout.unlock_account(uow, user_id=user.id, reason="reset_link")
-        actor = actor_from_user(user, Face.WEB)
-        record_user_audit(uow, actor, "auth.totp_enrolled", user)
-        record_user_audit(
-            uow, actor, "account_link.redeem", user, {"kind": link.kind, "link_id": link.id}
-        )
-        record_user_audit(uow, actor, "auth.sign_in", user)
-        signed_in = await auth.issue_handoff(uow, user.id)
-        await uow.commit()
-        return signed_in
+        return await _redeem(uow, link, user, now, "auth.totp_enrolled")
 
 
 async def reset_password_with_link(
@@ -575,27 +557,34 @@ async def reset_password_with_link(
         if step is None or not await auth.accept_step(uow, user.id, step):
             await _count_failure(uow, link, user, "wrong_code")
             raise WrongCode()
-        claimed = await uow.session.execute(
-            update(AccountLink)
-            .where(AccountLink.id == link.id, AccountLink.used_at.is_(None))
-            .values(used_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if rowcount(claimed) != 1:
-            raise AccountLinkInvalid(reason="used")
         user.password_hash = new_hash
-        # The person's own reset link lifts a sign-in lock (core.services.lockout).
-        if user.locked_at is not None:
-            await lockout.unlock_account(uow, user_id=user.id, reason="reset_link")
-        actor = actor_from_user(user, Face.WEB)
-        record_user_audit(uow, actor, "account.password_set", user)
-        record_user_audit(
-            uow, actor, "account_link.redeem", user, {"kind": link.kind, "link_id": link.id}
-        )
-        record_user_audit(uow, actor, "auth.sign_in", user)
-        signed_in = await auth.issue_handoff(uow, user.id)
-        await uow.commit()
-        return signed_in
+        return await _redeem(uow, link, user, now, "account.password_set")
+
+
+async def _redeem(
+    uow: UnitOfWork, link: AccountLink, user: User, now: datetime, done: str
+) -> SignInResult:
+    """A link followed to its end (``done``: the audit action of its last step): claim it once
+    (two tabs finishing together: one wins, the other ``used``), lift a sign-in lock (the
+    person's own link proves them: core.services.lockout), audit, commit and sign them in."""
+    claimed = await uow.session.execute(
+        update(AccountLink)
+        .where(AccountLink.id == link.id, AccountLink.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if rowcount(claimed) != 1:
+        raise AccountLinkInvalid(reason="used")
+    if user.locked_at is not None:
+        await lockout.unlock_account(uow, user_id=user.id, reason="reset_link")
+    actor = actor_from_user(user, Face.WEB)
+    record_user_audit(uow, actor, done, user)
+    details = {"kind": link.kind, "link_id": link.id}
+    record_user_audit(uow, actor, "account_link.redeem", user, details)
+    record_user_audit(uow, actor, "auth.sign_in", user)
+    signed_in = await auth.issue_handoff(uow, user.id)
+    await uow.commit()
+    return signed_in
 
 
 # --- My account ---------------------------------------------------------------------------------

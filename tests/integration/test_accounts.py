@@ -16,6 +16,7 @@ from core.clock import FixedClock
 from core.enums import Channel, Locale, NotificationKind, Role
 from core.errors import (
     AccountLinkInvalid,
+    AccountLocked,
     PasswordNotAllowed,
     SignInFailed,
     ValidationFailed,
@@ -353,6 +354,41 @@ async def test_a_password_reset_needs_a_good_new_password_and_the_authenticator(
     assert await sign_in(container, email, NEW_PASSWORD, secret)
     with pytest.raises(SignInFailed):
         await sign_in(container, email, PASSWORD, secret)
+
+
+async def test_the_persons_own_reset_link_lifts_a_sign_in_lock(
+    container: Container, world: World
+) -> None:
+    email = "new.starter@test.invalid"
+    user_id, invitation = await invite(container, email)
+    secret, _session = await accept(container, token_of(invitation))
+    async with container.session_factory() as session:  # locked by failures from many places
+        locked = await session.get(User, user_id)
+        assert locked is not None
+        locked.locked_at = container.clock.now()
+        await session.commit()
+    tick(container)
+    with pytest.raises(AccountLocked):  # the right password and code are not enough
+        await sign_in(container, email, PASSWORD, secret)
+
+    reset = await accounts.reset_password(
+        uow=container.uow(), actor=world.actor(Role.ADMIN), user_id=user_id, mailer=None
+    )
+    tick(container)
+    await accounts.reset_password_with_link(
+        uow=container.uow(),
+        token=token_of(reset),
+        password=NEW_PASSWORD,
+        totp_code=code(container, secret),
+    )
+
+    tick(container)
+    assert await sign_in(container, email, NEW_PASSWORD, secret)
+    async with container.session_factory() as session:
+        events = (
+            await session.scalars(select(AuditEvent).where(AuditEvent.action == "account.unlocked"))
+        ).all()
+    assert [(e.entity_id, e.details) for e in events] == [(user_id, {"reason": "reset_link"})]
 
 
 async def test_nobody_resets_their_own_account_or_one_not_set_up(
