@@ -149,7 +149,9 @@ def _connection_banner() -> rx.Component:
                 class_name="connection-banner-text",
             ),
         ),
-        role="status",
+        # A live region (polite), but not role="status": the page's own confirmations are its
+        # status messages; this one speaks only when the connection drops.
+        aria_live="polite",
         class_name="connection-banner",
     )
 

@@ -161,7 +161,7 @@ async def test_a_lost_connection_is_said_in_the_readers_language_and_covers_no_b
         await page.goto(f"{running_app.url}/log")
         save = page.get_by_role("button", name="Save contact")
         await expect(save).to_be_visible()
-        banner = page.locator(".connection-banner[role='status']")
+        banner = page.locator(".connection-banner[aria-live='polite']")
         await expect(banner).to_have_text("")  # in the page, silent while connected
 
         await page.context.set_offline(True)
