@@ -57,12 +57,12 @@ from bench.bot_log import (  # noqa: E402
     RequestsWrong,
     Timings,
     _load_average,
-    _python_argv,
     command_line,
     deliver,
     high_water_marks,
     link,
     managers_to_use,
+    python_argv,
     remove_bench_rows,
     remove_written,
     verdict,
@@ -261,7 +261,7 @@ async def _main(runs: int, warmup: int, managers: int) -> None:
         result = await run(container, runs=runs, warmup=warmup, managers=managers)
     finally:
         await container.dispose()
-    command = command_line(container.settings.database_url, _python_argv())
+    command = command_line(container.settings.database_url, python_argv())
     print("\n".join(report_lines(result, command, _load_average())))
 
 
