@@ -769,6 +769,28 @@ class PasskeyChallenge(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class DevicePin(Base):
+    """A short PIN that resumes its owner's idle web session on one device (issue 20 part 6).
+
+    ``device_hash`` is the SHA-256 of the random id in that browser's device cookie (the id
+    itself is never stored); ``pin_hash`` is argon2id of the device id and the PIN together,
+    so the table alone, without the device's cookie, gives no PIN to guess offline.
+    ``failed_attempts`` counts wrong PINs since the last right one; at the limit the row goes.
+    One PIN per person per device (``core.services.device_pins``).
+    """
+
+    __tablename__ = "device_pins"
+    __table_args__ = (UniqueConstraint("user_id", "device_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    device_hash: Mapped[str] = mapped_column(String(64))
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class AccountLink(Base):
     """A single-use link that sets up or recovers a staff account (core.services.accounts):
     an ``invitation`` (a new account: set a password, then enrol an authenticator), a

@@ -44,7 +44,7 @@ from core.schemas.auth import SignInResult
 from core.schemas.common import has_nul
 from core.services import lockout
 from core.services.audit import record_audit
-from core.services.users import actor_from_user, reseal_users_column
+from core.services.users import actor_from_user, forget_device_pins, reseal_users_column
 from core.settings import Settings
 from core.uow import UnitOfWork
 
@@ -512,7 +512,8 @@ async def _revoke(
 
 
 async def sign_out(*, uow: UnitOfWork, token: str) -> None:
-    """End the session for good. An unknown or already ended session is left as it is."""
+    """End the session for good, and remove the person's device PINs (a sign-out is meant).
+    An unknown or already ended session is left as it is."""
     async with uow:
         found = (
             await uow.session.execute(
@@ -526,6 +527,7 @@ async def sign_out(*, uow: UnitOfWork, token: str) -> None:
         session_id, user = found
         actor = actor_from_user(user, Face.WEB) if user.is_active else None
         await _revoke(uow, session_id, user.id, _site_ids(user), "signed_out", actor=actor)
+        await forget_device_pins(uow, user, actor or Actor.system(Face.WEB), "signed_out")
         await uow.commit()
 
 

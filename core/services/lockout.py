@@ -42,6 +42,7 @@ from core.models import User, WebSignInAttempt
 from core.policy import Action, is_allowed
 from core.schemas.actor import Actor
 from core.services.audit import record_user_audit
+from core.services.users import forget_device_pins
 from core.uow import UnitOfWork
 
 FREE_FAILURES = 5
@@ -204,6 +205,8 @@ async def failed(uow: UnitOfWork, attempt: Attempt, user: User | None) -> None:
             user,
             {"failures": failures, "clients": clients},
         )
+        # A lock is a sign of attack: no PIN may resume a session until the owner signs in.
+        await forget_device_pins(uow, user, Actor.system(Face.WEB), "account_locked")
 
 
 async def _unlock(uow: UnitOfWork, user: User, actor: Actor, reason: str) -> bool:

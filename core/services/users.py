@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Text, bindparam, select, type_coerce, update
+from sqlalchemy import Text, bindparam, delete, select, type_coerce, update
 from sqlalchemy.orm import selectinload
 
 from core import sealing
 from core.db.results import rowcount
 from core.enums import Face, Locale
 from core.errors import DuplicateEmail, NotFound, NotPermitted, UnknownAccount, ValidationFailed
-from core.models import Membership, Site, TelegramLink, User
+from core.models import DevicePin, Membership, Site, TelegramLink, User
 from core.passwords import hash_password
 from core.policy import Action, authorize, sites_where
 from core.schemas.accounts import LinkKind, UserAdded
@@ -295,3 +295,16 @@ async def reseal_users_column(uow: UnitOfWork, name: str) -> int:
             [{"b_id": row.id, "b_value": sealing.unseal(row.stored)} for row in stale],
         )
     return len(stale)
+
+
+async def forget_device_pins(uow: UnitOfWork, user: User, actor: Actor, reason: str) -> int:
+    """Remove every device PIN of the account (``core.services.device_pins``), inside the
+    caller's unit of work: at sign-out, "sign out everywhere", a password or second-factor
+    reset and an account lock. Audited ``pin.removed`` once, with the reason and the count,
+    when there were any. Returns how many went."""
+    removed = rowcount(
+        await uow.session.execute(delete(DevicePin).where(DevicePin.user_id == user.id))
+    )
+    if removed:
+        record_user_audit(uow, actor, "pin.removed", user, {"reason": reason, "count": removed})
+    return removed
