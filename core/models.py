@@ -696,8 +696,8 @@ class WebSession(Base):
 
     A session ends when it is revoked (sign-out, an idle or too old session, an account made
     inactive); a revoked row is kept for the audit trail's sake and never comes back, but for
-    one ended only for being idle, which its owner's passkey may resume within the session's
-    12 hours (``core.services.passkeys.finish_resume``).
+    one ended only for being idle, which its owner's passkey or device PIN may resume within
+    the session's 12 hours (``core.services.passkeys``, ``core.services.device_pins``).
     """
 
     __tablename__ = "web_sessions"

@@ -57,7 +57,7 @@ TOTP_VALID_WINDOW = 1  # one step either side: clocks drift and people type slow
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 HANDOFF = "handoff"
-IDLE = "idle"  # why a session ended after the idle limit; a passkey may resume it (passkeys)
+IDLE = "idle"  # why a session ended after the idle limit; a passkey or PIN may resume it
 
 
 def _sha256(value: str) -> str:
@@ -416,7 +416,8 @@ async def actor_for_session(
     no such session, or it was revoked, or has been idle longer than
     ``web_session_idle_minutes``, or is older than ``web_session_max_hours``, or its account
     is inactive (these last three end the session: for good, but for an idle one, which a
-    passkey may resume: ``core.services.passkeys``). Every web event calls this.
+    passkey or a device PIN may resume: ``core.services.passkeys``,
+    ``core.services.device_pins``). Every web event calls this.
     """
     if not token:
         return None

@@ -17,7 +17,8 @@ SHA-256 hashes. Three rules use them:
   ``FAILURE_MEMORY`` from at least ``LOCK_MIN_CLIENTS`` different clients lock the account
   (``users.locked_at``): the right password then gets ``AccountLocked`` until the person's own
   reset link (``unlock_account``) or a service manager or admin (``unlock_user``) unlocks it.
-  Both are audited (``account.locked``, ``account.unlocked``).
+  Both are audited (``account.locked``, ``account.unlocked``). A lock also removes the
+  account's device PINs (``core.services.device_pins``), so none can resume a session.
 
 Unknown addresses are counted and delayed exactly as known ones; only the right password can
 learn that an account is locked, so no refusal shows that an account exists. Refusals by the

@@ -38,10 +38,6 @@ PASSKEY_NOT_USED = N_(
     " with your password and authenticator code."
 )
 ENTER_PIN = N_("Enter the 6-digit PIN you set for this device")
-WRONG_PIN = (
-    N_("That PIN is not right. You have {n} more try before it is removed from this device."),
-    N_("That PIN is not right. You have {n} more tries before it is removed from this device."),
-)
 PIN_REMOVED = N_(
     "That PIN was wrong {tries} times, so it is removed from this device. Sign in with your"
     " email address, password and authenticator code."
@@ -201,7 +197,13 @@ class SignInState(AppState):
         except DomainError as error:
             tries_left = error.details.get("tries_left")
             if isinstance(error, PinRejected) and isinstance(tries_left, int):
-                message = words.ngettext(*WRONG_PIN, tries_left)
+                message = words.ngettext(
+                    "That PIN is not right. You have {n} more try before it is removed from"
+                    " this device.",
+                    "That PIN is not right. You have {n} more tries before it is removed from"
+                    " this device.",
+                    tries_left,
+                )
                 self.pin_error = message
                 self.errors = [FieldError("pin", message)]
                 return focus("error-summary")
