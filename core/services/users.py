@@ -159,7 +159,8 @@ async def _managed_user(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
 async def set_user_active(
     *, uow: UnitOfWork, actor: Actor, user_id: int, is_active: bool
 ) -> UserRead:
-    """Switch an account off (no sign-in, no bot, sessions stop on their next request) or on.
+    """Switch an account off (no sign-in, no bot, sessions stop on their next request, its
+    device PINs go) or on.
 
     The actor must manage users at every site the account belongs to, and may not switch off
     their own account (an admin locking themselves out helps nobody).
@@ -173,6 +174,8 @@ async def set_user_active(
             record_user_audit(
                 uow, actor, "user.reactivate" if is_active else "user.deactivate", user, {}
             )
+            if not is_active:  # switched back on later, no old PIN resumes a session
+                await forget_device_pins(uow, user, actor, "deactivated")
             await uow.commit()
         return _user_read(user)
 
@@ -300,8 +303,8 @@ async def reseal_users_column(uow: UnitOfWork, name: str) -> int:
 async def forget_device_pins(uow: UnitOfWork, user: User, actor: Actor, reason: str) -> int:
     """Remove every device PIN of the account (``core.services.device_pins``), inside the
     caller's unit of work: at sign-out, "sign out everywhere", a password or second-factor
-    reset and an account lock. Audited ``pin.removed`` once, with the reason and the count,
-    when there were any. Returns how many went."""
+    reset, an account lock and switching the account off. Audited ``pin.removed`` once, with
+    the reason and the count, when there were any. Returns how many went."""
     removed = rowcount(
         await uow.session.execute(delete(DevicePin).where(DevicePin.user_id == user.id))
     )

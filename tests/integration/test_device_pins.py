@@ -1,7 +1,8 @@
 """Device PINs on SQLite and PostgreSQL (``core.services.device_pins``): set with the current
 password, bound to one device and one person, resuming only a session that ended for being idle
 within its 12 hours; five wrong PINs remove it, each failure audited and counted by the sign-in
-throttle; a sign-out, "sign out everywhere", a reset or an account lock removes the person's PINs.
+throttle; a sign-out, "sign out everywhere", a reset, an account lock or switching the account off
+removes the person's PINs.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from core.errors import DeviceUnknown, PinNotAllowed, PinRejected, SignInThrottl
 from core.models import AuditEvent, DevicePin, User, WebSignInAttempt
 from core.schemas.actor import Actor
 from core.services import accounts, auth, device_pins, lockout
+from core.services import users as user_services
 from core.settings import Settings
 from tests.conftest import START
 from tests.integration.test_auth import set_user
@@ -207,6 +209,12 @@ async def end_by_reset(container: Container, world, actor: Actor, token: str) ->
     )
 
 
+async def end_by_switching_off(container: Container, world, actor: Actor, token: str) -> None:
+    await user_services.set_user_active(
+        uow=container.uow(), actor=world.actor(Role.ADMIN), user_id=actor.user_id, is_active=False
+    )
+
+
 async def end_by_lock(container: Container, world, actor: Actor, token: str) -> None:
     """Failures for the address from five other clients, one short of the lock; then a wrong
     PIN from this device is the hundredth."""
@@ -238,8 +246,9 @@ PHONE = device_pins.new_device_id()
         (end_everywhere, "signed_out_all"),
         (end_by_reset, "second_factor_reset"),
         (end_by_lock, "account_locked"),
+        (end_by_switching_off, "deactivated"),
     ],
-    ids=["sign-out", "everywhere", "reset", "lock"],
+    ids=["sign-out", "everywhere", "reset", "lock", "switched-off"],
 )
 async def test_signing_out_a_reset_or_a_lock_removes_the_persons_pins(
     container: Container, world, clock, end, reason: str
