@@ -350,3 +350,28 @@ class WrongCode(DomainError):
     """The authenticator code given is not right (or was used already)."""
 
     code = "wrong_code"
+
+
+# --- device PINs: resuming an idle session (core.services.device_pins) --------------------
+
+
+class PinNotAllowed(ValidationFailed):
+    """A new PIN breaks a rule: ``details['rule']`` is ``format`` (not exactly 6 digits),
+    ``one_digit`` (all the same digit) or ``sequence`` (a straight run, up or down)."""
+
+    code = "pin_not_allowed"
+
+
+class DeviceUnknown(DomainError):
+    """This browser has no device id (its cookie is missing): a PIN cannot be bound to it.
+    Signing in again on the device gives it one."""
+
+    code = "device_unknown"
+
+
+class PinRejected(DomainError):
+    """A PIN did not resume the session: wrong, or the session may not be resumed with a PIN
+    on this device. ``details['removed']`` is True when that was the last try and the PIN is
+    gone from the device; ``details['tries_left']`` otherwise, when a PIN was checked."""
+
+    code = "pin_rejected"

@@ -696,8 +696,8 @@ class WebSession(Base):
 
     A session ends when it is revoked (sign-out, an idle or too old session, an account made
     inactive); a revoked row is kept for the audit trail's sake and never comes back, but for
-    one ended only for being idle, which its owner's passkey may resume within the session's
-    12 hours (``core.services.passkeys.finish_resume``).
+    one ended only for being idle, which its owner's passkey or device PIN may resume within
+    the session's 12 hours (``core.services.passkeys``, ``core.services.device_pins``).
     """
 
     __tablename__ = "web_sessions"
@@ -767,6 +767,28 @@ class PasskeyChallenge(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DevicePin(Base):
+    """A short PIN that resumes its owner's idle web session on one device (issue 20 part 6).
+
+    ``device_hash`` is the SHA-256 of the random id in that browser's device cookie (the id
+    itself is never stored); ``pin_hash`` is argon2id of the device id and the PIN together,
+    so the table alone, without the device's cookie, gives no PIN to guess offline.
+    ``failed_attempts`` counts wrong PINs since the last right one; at the limit the row goes.
+    One PIN per person per device (``core.services.device_pins``).
+    """
+
+    __tablename__ = "device_pins"
+    __table_args__ = (UniqueConstraint("user_id", "device_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    device_hash: Mapped[str] = mapped_column(String(64))
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AccountLink(Base):

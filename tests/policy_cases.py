@@ -111,6 +111,7 @@ from core.services import (
     caseload_lookup,
     cases,
     contacts,
+    device_pins,
     inbox,
     interventions,
     lockout,
@@ -875,6 +876,7 @@ def _owner_only(actor: Actor, target: Target) -> bool:
 
 
 MATRIX_PASSWORD = "matrix test password one"
+MATRIX_DEVICE = "matrix-device-" + "0" * 29  # a device id in form (43 characters)
 
 
 async def _set_up_user(bench: Bench, actor: Actor, where: Where) -> Target:
@@ -2091,6 +2093,37 @@ OPERATIONS: tuple[Operation, ...] = (
         wheres=RECORD_WHERES,
         expected=_owner_only,
     ),
+    # device PINs: every account its own, on the device it is using
+    Operation(
+        "device_pins.my_pin",
+        None,
+        _any_site,
+        lambda b, a, t: device_pins.my_pin(uow=b.uow(), actor=a, device_id=MATRIX_DEVICE),
+        wheres=(Where.ANYWHERE,),
+        expected=_everyone,
+    ),
+    Operation(
+        "device_pins.set_my_pin",
+        None,
+        _my_password_set,
+        lambda b, a, t: device_pins.set_my_pin(
+            uow=b.uow(),
+            actor=a,
+            device_id=MATRIX_DEVICE,
+            pin="480152",
+            current_password=MATRIX_PASSWORD,
+        ),
+        wheres=(Where.ANYWHERE,),
+        expected=_everyone,
+    ),
+    Operation(
+        "device_pins.remove_my_pin",
+        None,
+        _any_site,
+        lambda b, a, t: device_pins.remove_my_pin(uow=b.uow(), actor=a, device_id=MATRIX_DEVICE),
+        wheres=(Where.ANYWHERE,),
+        expected=_everyone,
+    ),
     Operation(
         "lockout.unlock_user",
         Action.USER_UNLOCK,
@@ -2136,6 +2169,10 @@ NOT_POLICY_CHECKED: dict[str, str] = {
     "people.case_people_of": "case_people in the caller's work; checks victim.view itself",
     "risk.risk_history_of": "risk_history in the caller's work, of a case loaded for case.view",
     "timeline.timeline_of": "case_timeline in the caller's work, of a case loaded for case.view",
+    # Removes an account's device PINs inside the caller's work, for the sign-out, reset or lock
+    # that the calling service has authorised (its rows: auth.sign_out has none, it needs only
+    # the session's own cookie; accounts.sign_out_everywhere, accounts.reset_*).
+    "users.forget_device_pins": "the PINs of a sign-out, reset or lock its caller authorised",
 }
 
 

@@ -173,6 +173,15 @@ ERROR_MESSAGES: dict[str, str] = {
     "wrong_code": N_(
         "That code is not right. Enter the 6-digit code your authenticator app shows now."
     ),
+    "pin_not_allowed": N_("Choose a PIN of 6 digits that is not easy to guess."),
+    "device_unknown": N_(
+        "This browser cannot have a PIN yet. Sign out, sign in again on this device, then set"
+        " your PIN."
+    ),
+    "pin_rejected": N_(
+        "You cannot carry on with a PIN here. Sign in with your email address, password and"
+        " authenticator code."
+    ),
 }
 
 # Messages for one rule of an error (``details['rule']`` or ``details['reason']``), before the
@@ -208,6 +217,14 @@ RULE_MESSAGES: dict[str, str] = {
     ),
     "password_not_allowed:like_account": N_(
         "Your password must not be your name or email address. Choose another."
+    ),
+    "pin_not_allowed:format": N_("Your PIN must be 6 digits, using only the numbers 0 to 9."),
+    "pin_not_allowed:one_digit": N_(
+        "Your PIN cannot be one digit 6 times. Choose a PIN that is harder to guess."
+    ),
+    "pin_not_allowed:sequence": N_(
+        "Your PIN cannot be digits in order, like 123456 or 654321. Choose a PIN that is harder"
+        " to guess."
     ),
     "validation_failed:own_account": N_(
         "You cannot do that to your own account. For your own password or authenticator, use"

@@ -25,18 +25,24 @@ from starlette.types import ASGIApp
 
 from core.bootstrap import UnsafeSecrets, check_production_secrets
 from core.errors import SignInFailed
-from core.services import auth
+from core.services import auth, device_pins
 from processes.serve import log_progress_to_stdout, serve_notifications
 from webapp import routes
 from webapp.container import container
 from webapp.origin_guard import OriginGuard
-from webapp.state import SESSION_COOKIE, session_token_from_cookie_header
+from webapp.state import (
+    DEVICE_COOKIE,
+    SESSION_COOKIE,
+    cookie_from_header,
+    session_token_from_cookie_header,
+)
 
 log = logging.getLogger(__name__)
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # The session lives on the server (idle timeout there); the cookie only lasts the browser session.
 SESSION_COOKIE_PATH = "/"
+DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600  # the most browsers keep a cookie for
 
 
 def protect_state_files() -> None:
@@ -158,7 +164,26 @@ async def session_from_handoff(request: Request) -> RedirectResponse:
         samesite="strict",
         secure=not _is_local(request),
     )
+    _give_device_id(request, response)
     return response
+
+
+def _give_device_id(request: Request, response: RedirectResponse) -> None:
+    """A browser signing in without a device id gets one: random, in its own cookie, HttpOnly,
+    SameSite=Strict, Secure but on localhost, kept across browser restarts. A device PIN is
+    bound to it (``core.services.device_pins``; only its hash is stored); it says nothing about
+    the person and is kept through sign-out, so a PIN set later is for this device."""
+    if device_pins.is_device_id(cookie_from_header(request.headers.get("cookie"), DEVICE_COOKIE)):
+        return
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device_pins.new_device_id(),
+        max_age=DEVICE_COOKIE_MAX_AGE,
+        path=SESSION_COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=not _is_local(request),
+    )
 
 
 async def sign_out(request: Request) -> RedirectResponse:

@@ -24,11 +24,14 @@ from webapp import routes
 from webapp.container import container
 
 SESSION_COOKIE = "da_session"  # HttpOnly, set by webapp.backend; JavaScript never sees it
+# HttpOnly too: this browser's random device id, which a device PIN is bound to
+# (core.services.device_pins); set by webapp.backend at sign-in when the browser has none.
+DEVICE_COOKIE = "da_device"
 LOCALE_COOKIE = "da_locale"
 
 
-def session_token_from_cookie_header(header: str | None) -> str | None:
-    """The session token in a ``Cookie`` header, or None (a malformed header is no session)."""
+def cookie_from_header(header: str | None, name: str) -> str | None:
+    """The cookie ``name`` in a ``Cookie`` header, or None (a malformed header has none)."""
     if not header:
         return None
     jar: SimpleCookie = SimpleCookie()
@@ -36,8 +39,13 @@ def session_token_from_cookie_header(header: str | None) -> str | None:
         jar.load(header)
     except CookieError:
         return None
-    morsel = jar.get(SESSION_COOKIE)
+    morsel = jar.get(name)
     return morsel.value if morsel is not None and morsel.value else None
+
+
+def session_token_from_cookie_header(header: str | None) -> str | None:
+    """The session token in a ``Cookie`` header, or None (a malformed header is no session)."""
+    return cookie_from_header(header, SESSION_COOKIE)
 
 
 class AppState(rx.State):
@@ -79,6 +87,10 @@ class AppState(rx.State):
 
     def _session_token(self) -> str | None:
         return session_token_from_cookie_header(self.router.headers.cookie)
+
+    def _device_id(self) -> str | None:
+        """This browser's device id (its HttpOnly cookie), for a device PIN."""
+        return cookie_from_header(self.router.headers.cookie, DEVICE_COOKIE)
 
     async def actor(self) -> Actor | None:
         """Who this connection's session belongs to now, or None (core checks it every time)."""

@@ -70,7 +70,7 @@ from core.schemas.actor import Actor
 from core.schemas.auth import SignInResult
 from core.services import auth, lockout, sites
 from core.services.audit import record_user_audit
-from core.services.users import actor_from_user
+from core.services.users import actor_from_user, forget_device_pins
 from core.uow import UnitOfWork
 
 # The web page a link opens (webapp.routes.ACCOUNT_LINK); the token follows as ``?token=``.
@@ -294,6 +294,7 @@ async def _reset(
         if user.totp_enrolled_at is None:
             raise ValidationFailed(field="user_id", rule="not_set_up")
         await _end_sessions(uow, user, "account_reset", actor)
+        await forget_device_pins(uow, user, actor, kind.value)
         if kind is LinkKind.SECOND_FACTOR_RESET:
             user.totp_secret = None  # the old authenticator's codes stop working now
             user.totp_enrolled_at = None
@@ -666,10 +667,12 @@ async def change_my_password(
 
 
 async def sign_out_everywhere(*, uow: UnitOfWork, actor: Actor) -> int:
-    """End every web session of the actor's, this one included. Returns how many ended."""
+    """End every web session of the actor's, this one included, and remove their device PINs.
+    Returns how many sessions ended."""
     async with uow:
         user = await _me(uow, actor)
         ended = await _end_sessions(uow, user, "signed_out_all", actor)
+        await forget_device_pins(uow, user, actor, "signed_out_all")
         record_user_audit(uow, actor, "account.sign_out_everywhere", user, {"count": ended})
         await uow.commit()
         return ended

@@ -44,7 +44,7 @@ from core.schemas.auth import SignInResult
 from core.schemas.common import has_nul
 from core.services import lockout
 from core.services.audit import record_audit
-from core.services.users import actor_from_user, reseal_users_column
+from core.services.users import actor_from_user, forget_device_pins, reseal_users_column
 from core.settings import Settings
 from core.uow import UnitOfWork
 
@@ -57,7 +57,7 @@ TOTP_VALID_WINDOW = 1  # one step either side: clocks drift and people type slow
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 HANDOFF = "handoff"
-IDLE = "idle"  # why a session ended after the idle limit; a passkey may resume it (passkeys)
+IDLE = "idle"  # why a session ended after the idle limit; a passkey or PIN may resume it
 
 
 def _sha256(value: str) -> str:
@@ -416,7 +416,8 @@ async def actor_for_session(
     no such session, or it was revoked, or has been idle longer than
     ``web_session_idle_minutes``, or is older than ``web_session_max_hours``, or its account
     is inactive (these last three end the session: for good, but for an idle one, which a
-    passkey may resume: ``core.services.passkeys``). Every web event calls this.
+    passkey or a device PIN may resume: ``core.services.passkeys``,
+    ``core.services.device_pins``). Every web event calls this.
     """
     if not token:
         return None
@@ -512,7 +513,8 @@ async def _revoke(
 
 
 async def sign_out(*, uow: UnitOfWork, token: str) -> None:
-    """End the session for good. An unknown or already ended session is left as it is."""
+    """End the session for good, and remove the person's device PINs (a sign-out is meant).
+    An unknown or already ended session is left as it is."""
     async with uow:
         found = (
             await uow.session.execute(
@@ -526,6 +528,7 @@ async def sign_out(*, uow: UnitOfWork, token: str) -> None:
         session_id, user = found
         actor = actor_from_user(user, Face.WEB) if user.is_active else None
         await _revoke(uow, session_id, user.id, _site_ids(user), "signed_out", actor=actor)
+        await forget_device_pins(uow, user, actor or Actor.system(Face.WEB), "signed_out")
         await uow.commit()
 
 

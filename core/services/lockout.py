@@ -17,7 +17,8 @@ SHA-256 hashes. Three rules use them:
   ``FAILURE_MEMORY`` from at least ``LOCK_MIN_CLIENTS`` different clients lock the account
   (``users.locked_at``): the right password then gets ``AccountLocked`` until the person's own
   reset link (``unlock_account``) or a service manager or admin (``unlock_user``) unlocks it.
-  Both are audited (``account.locked``, ``account.unlocked``).
+  Both are audited (``account.locked``, ``account.unlocked``). A lock also removes the
+  account's device PINs (``core.services.device_pins``), so none can resume a session.
 
 Unknown addresses are counted and delayed exactly as known ones; only the right password can
 learn that an account is locked, so no refusal shows that an account exists. Refusals by the
@@ -42,6 +43,7 @@ from core.models import User, WebSignInAttempt
 from core.policy import Action, is_allowed
 from core.schemas.actor import Actor
 from core.services.audit import record_user_audit
+from core.services.users import forget_device_pins
 from core.uow import UnitOfWork
 
 FREE_FAILURES = 5
@@ -204,6 +206,8 @@ async def failed(uow: UnitOfWork, attempt: Attempt, user: User | None) -> None:
             user,
             {"failures": failures, "clients": clients},
         )
+        # A lock is a sign of attack: no PIN may resume a session until the owner signs in.
+        await forget_device_pins(uow, user, Actor.system(Face.WEB), "account_locked")
 
 
 async def _unlock(uow: UnitOfWork, user: User, actor: Actor, reason: str) -> bool:

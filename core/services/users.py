@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Text, bindparam, select, type_coerce, update
+from sqlalchemy import Text, bindparam, delete, select, type_coerce, update
 from sqlalchemy.orm import selectinload
 
 from core import sealing
 from core.db.results import rowcount
 from core.enums import Face, Locale
 from core.errors import DuplicateEmail, NotFound, NotPermitted, UnknownAccount, ValidationFailed
-from core.models import Membership, Site, TelegramLink, User
+from core.models import DevicePin, Membership, Site, TelegramLink, User
 from core.passwords import hash_password
 from core.policy import Action, authorize, sites_where
 from core.schemas.accounts import LinkKind, UserAdded
@@ -159,7 +159,8 @@ async def _managed_user(uow: UnitOfWork, actor: Actor, user_id: int) -> User:
 async def set_user_active(
     *, uow: UnitOfWork, actor: Actor, user_id: int, is_active: bool
 ) -> UserRead:
-    """Switch an account off (no sign-in, no bot, sessions stop on their next request) or on.
+    """Switch an account off (no sign-in, no bot, sessions stop on their next request, its
+    device PINs go) or on.
 
     The actor must manage users at every site the account belongs to, and may not switch off
     their own account (an admin locking themselves out helps nobody).
@@ -173,6 +174,8 @@ async def set_user_active(
             record_user_audit(
                 uow, actor, "user.reactivate" if is_active else "user.deactivate", user, {}
             )
+            if not is_active:  # switched back on later, no old PIN resumes a session
+                await forget_device_pins(uow, user, actor, "deactivated")
             await uow.commit()
         return _user_read(user)
 
@@ -295,3 +298,16 @@ async def reseal_users_column(uow: UnitOfWork, name: str) -> int:
             [{"b_id": row.id, "b_value": sealing.unseal(row.stored)} for row in stale],
         )
     return len(stale)
+
+
+async def forget_device_pins(uow: UnitOfWork, user: User, actor: Actor, reason: str) -> int:
+    """Remove every device PIN of the account (``core.services.device_pins``), inside the
+    caller's unit of work: at sign-out, "sign out everywhere", a password or second-factor
+    reset, an account lock and switching the account off. Audited ``pin.removed`` once, with
+    the reason and the count, when there were any. Returns how many went."""
+    removed = rowcount(
+        await uow.session.execute(delete(DevicePin).where(DevicePin.user_id == user.id))
+    )
+    if removed:
+        record_user_audit(uow, actor, "pin.removed", user, {"reason": reason, "count": removed})
+    return removed

@@ -53,6 +53,7 @@ from core.errors import (
     InvalidStageTransition,
     NotPermitted,
     PasskeyRejected,
+    PinRejected,
     SignInFailed,
     StaleVersion,
     ValidationFailed,
@@ -65,6 +66,7 @@ from core.models import (
     OutboxMessage,
     TelegramLinkCode,
     User,
+    WebSession,
     WebSignInAttempt,
 )
 from core.notifications.outbox import enqueue
@@ -104,6 +106,7 @@ from core.services import bot_messages as bot_message_services
 from core.services import broadcasts as broadcast_services
 from core.services import cases as case_services
 from core.services import contacts as contact_services
+from core.services import device_pins as device_pin_services
 from core.services import interventions as intervention_services
 from core.services import lockout
 from core.services import notification_channels as notification_channel_services
@@ -1701,6 +1704,122 @@ async def change_my_password_with_a_wrong_current_one(world: World) -> tuple[Act
     return owner, write
 
 
+AUDIT_DEVICE = "audit-device-" + "0" * 30  # a device id in form (43 characters)
+AUDIT_PIN = "480152"
+
+
+async def signed_in_with_a_pin(world: World) -> tuple[Actor, str]:
+    """An account set up and signed in, with a PIN on ``AUDIT_DEVICE``."""
+    owner, session = await set_up_and_signed_in(world)
+    await device_pin_services.set_my_pin(
+        uow=world.container.uow(),
+        actor=owner,
+        device_id=AUDIT_DEVICE,
+        pin=AUDIT_PIN,
+        current_password=ACCOUNT_PASSWORD,
+    )
+    return owner, session
+
+
+async def idle_with_a_pin(world: World) -> tuple[Actor, str, int]:
+    """... whose session has just ended for being idle; and the session's id."""
+    owner, session = await signed_in_with_a_pin(world)
+    container = world.container
+    assert isinstance(container.clock, FixedClock)
+    container.clock.advance(timedelta(minutes=container.settings.web_session_idle_minutes + 1))
+    assert await auth_services.actor_for_session(uow=container.uow(), token=session) is None
+    async with container.session_factory() as db:
+        session_id = await db.scalar(
+            select(WebSession.id).where(WebSession.token_hash == auth_services.hash_token(session))
+        )
+    assert session_id is not None
+    return owner, session, session_id
+
+
+async def set_a_device_pin(world: World) -> tuple[Actor, Write]:
+    owner, _session = await set_up_and_signed_in(world)
+
+    async def write() -> list[Expected]:
+        await device_pin_services.set_my_pin(
+            uow=world.container.uow(),
+            actor=owner,
+            device_id=AUDIT_DEVICE,
+            pin=AUDIT_PIN,
+            current_password=ACCOUNT_PASSWORD,
+        )
+        return [at_her(world, "pin.set", owner.user_id, replaced=False)]
+
+    return owner, write
+
+
+async def set_a_device_pin_with_a_wrong_password(world: World) -> tuple[Actor, Write]:
+    owner, _session = await set_up_and_signed_in(world)
+
+    async def write() -> list[Expected]:
+        with pytest.raises(WrongPassword):
+            await device_pin_services.set_my_pin(
+                uow=world.container.uow(),
+                actor=owner,
+                device_id=AUDIT_DEVICE,
+                pin=AUDIT_PIN,
+                current_password="not the password at all",
+            )
+        return [at_her(world, "pin.set_failed", owner.user_id, reason="wrong_password")]
+
+    return owner, write
+
+
+async def remove_a_device_pin(world: World) -> tuple[Actor, Write]:
+    owner, _session = await signed_in_with_a_pin(world)
+
+    async def write() -> list[Expected]:
+        await device_pin_services.remove_my_pin(
+            uow=world.container.uow(), actor=owner, device_id=AUDIT_DEVICE
+        )
+        return [at_her(world, "pin.removed", owner.user_id, reason="removed_by_owner", count=1)]
+
+    return owner, write
+
+
+async def resume_with_a_device_pin(world: World) -> tuple[Actor, Write]:
+    owner, session, session_id = await idle_with_a_pin(world)
+
+    async def write() -> list[Expected]:
+        await device_pin_services.resume_with_pin(
+            uow=world.container.uow(),
+            settings=world.container.settings,
+            session_token=session,
+            device_id=AUDIT_DEVICE,
+            pin=AUDIT_PIN,
+            client="192.0.2.10",
+        )
+        return [
+            at_her(
+                world, "auth.session_resumed", owner.user_id, method="pin", session_id=session_id
+            )
+        ]
+
+    return owner, write
+
+
+async def type_a_wrong_device_pin(world: World) -> tuple[Actor, Write]:
+    owner, session, _session_id = await idle_with_a_pin(world)
+
+    async def write() -> list[Expected]:
+        with pytest.raises(PinRejected):
+            await device_pin_services.resume_with_pin(
+                uow=world.container.uow(),
+                settings=world.container.settings,
+                session_token=session,
+                device_id=AUDIT_DEVICE,
+                pin="111222",
+                client="192.0.2.10",
+            )
+        return [at_her(world, "auth.sign_in_failed", owner.user_id, reason="pin_wrong")]
+
+    return Actor.system(Face.WEB), write
+
+
 SCENARIOS: dict[str, Scenario] = {
     "site.create": create_site,
     "user.add": add_user_at_two_sites,
@@ -1774,6 +1893,11 @@ SCENARIOS: dict[str, Scenario] = {
     "account.sign_out_everywhere": sign_out_everywhere,
     "account.password_change": change_my_password,
     "account.password_change_failed": change_my_password_with_a_wrong_current_one,
+    "pin.set": set_a_device_pin,
+    "pin.set_failed": set_a_device_pin_with_a_wrong_password,
+    "pin.removed": remove_a_device_pin,
+    "auth.session_resumed-pin": resume_with_a_device_pin,
+    "auth.sign_in_failed-pin": type_a_wrong_device_pin,
 }
 
 

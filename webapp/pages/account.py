@@ -2,13 +2,16 @@
 
 Change the password (the current one first; the person's other sessions end), see each
 browser signed in (when it signed in, when it was last used, which one is this one) and sign
-out everywhere, this browser too. Passkeys have a page of their own, linked from here. A lost
+out everywhere, this browser too; set or remove a PIN for this device, which resumes a session
+ended for being idle (``core.services.device_pins``). Passkeys have a page of their own, linked
+from here. A lost
 authenticator cannot be replaced from here: a service manager or administrator resets it
 (``core.services.accounts``), so that a stolen session cannot swap it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +20,7 @@ import reflex as rx
 from core.areas import Offer, offers
 from core.errors import DomainError
 from core.schemas.accounts import MyAccount
-from core.services import accounts
+from core.services import accounts, device_pins
 from ui.i18n import N_, Translator
 from webapp import routes
 from webapp.components.forms import FieldError, button, error_summary, focus, text_field
@@ -30,6 +33,9 @@ MOMENT = "EEE d MMM yyyy, HH:mm"
 ENTER_CURRENT = N_("Enter your current password")
 ENTER_NEW = N_("Enter a new password")
 NOT_THE_SAME = N_("The passwords do not match. Type the same password twice.")
+ENTER_PIN = N_("Enter a PIN of 6 digits")
+ENTER_PASSWORD_FOR_PIN = N_("Enter your password to confirm it is you")
+PIN_FIELDS = {"pin_not_allowed": "pin", "device_unknown": "pin", "wrong_password": "pin_password"}
 
 
 @dataclass(frozen=True)
@@ -52,20 +58,31 @@ class AccountState(AppState):
     again_error: str = ""
     errors: list[FieldError] = []
     form_key: int = 0
+    pin_status: str = ""  # when this device's PIN was set; "" when it has none
+    pin_error: str = ""
+    pin_password_error: str = ""
+    pin_form_key: int = 0
+    _pin_form: bool = False  # the event in hand is the PIN form's (where its errors go)
 
     def _clear_messages(self) -> None:
         self.confirmation = ""
         self.current_error = self.new_error = self.again_error = ""
+        self.pin_error = self.pin_password_error = ""
         self.errors = []
+        self._pin_form = False
 
     def _problems(self, found: dict[str, str]) -> rx.event.EventSpec:
         self.current_error = found.get("current_password", "")
         self.new_error = found.get("new_password", "")
         self.again_error = found.get("again", "")
+        self.pin_error = found.get("pin", "")
+        self.pin_password_error = found.get("pin_password", "")
         self.errors = [FieldError(field, message) for field, message in found.items()]
         return focus("error-summary")
 
     def _show_error(self, message: str, error: DomainError) -> rx.event.EventSpec:
+        if self._pin_form:
+            return self._problems({PIN_FIELDS.get(error.code, "pin"): message})
         field = "current_password" if error.code == "wrong_password" else "new_password"
         return self._problems({field: message})
 
@@ -93,6 +110,16 @@ class AccountState(AppState):
             uow=caller.uow(), actor=caller.actor, session_token=self._session_token()
         )
         self._show(mine, caller.words)
+        pin = await device_pins.my_pin(
+            uow=caller.uow(), actor=caller.actor, device_id=self._device_id()
+        )
+        self.pin_status = (
+            caller.words.gettext(
+                "Set on {date}.", date=caller.words.format_datetime(pin.created_at, MOMENT)
+            )
+            if pin
+            else ""
+        )
 
     @rx.event
     @signed_in
@@ -129,6 +156,45 @@ class AccountState(AppState):
             ended,
         )
         self.form_key += 1  # an empty form
+        await self._refresh(caller)
+        return focus("confirmation")
+
+    @rx.event
+    @signed_in
+    async def set_pin(self, caller: Caller, form: dict[str, Any]) -> rx.event.EventSpec:
+        words = caller.words
+        self._pin_form = True
+        pin = re.sub(r"\s", "", str(form.get("pin") or ""))
+        password = str(form.get("pin_password") or "")
+        problems = {}
+        if not pin:
+            problems["pin"] = words.gettext(ENTER_PIN)
+        if not password:
+            problems["pin_password"] = words.gettext(ENTER_PASSWORD_FOR_PIN)
+        if problems:
+            return self._problems(problems)
+        await device_pins.set_my_pin(
+            uow=caller.uow(),
+            actor=caller.actor,
+            device_id=self._device_id(),
+            pin=pin,
+            current_password=password,
+        )
+        self.confirmation = words.gettext(
+            "Your PIN is set for this device. After a while without activity you can carry on"
+            " here with it."
+        )
+        self.pin_form_key += 1  # an empty form
+        await self._refresh(caller)
+        return focus("confirmation")
+
+    @rx.event
+    @signed_in
+    async def remove_pin(self, caller: Caller) -> rx.event.EventSpec:
+        await device_pins.remove_my_pin(
+            uow=caller.uow(), actor=caller.actor, device_id=self._device_id()
+        )
+        self.confirmation = caller.words.gettext("Your PIN is removed from this device.")
         await self._refresh(caller)
         return focus("confirmation")
 
@@ -217,6 +283,60 @@ def _sign_in_section() -> rx.Component:
     )
 
 
+def _pin_section() -> rx.Component:
+    state = AccountState
+    return rx.el.section(
+        rx.el.h2(_("A PIN for this device"), id="pin-heading", class_name="heading-m"),
+        rx.el.p(
+            _(
+                "You are signed out after a while without activity. On this device you can then"
+                " carry on with a 6-digit PIN instead of signing in again, until your sign-in"
+                " reaches its time limit. Only set a PIN on a device that is yours."
+            )
+        ),
+        rx.cond(
+            state.pin_status != "",
+            rx.fragment(
+                rx.el.dl(_row(_("PIN"), state.pin_status), class_name="card-details"),
+                rx.el.button(
+                    _("Remove the PIN"),
+                    type="button",
+                    on_click=state.remove_pin,
+                    class_name="button button-secondary",
+                ),
+            ),
+        ),
+        rx.el.form(
+            text_field(
+                name="pin",
+                label=rx.cond(state.pin_status != "", _("New PIN"), _("PIN")),
+                hint=_("6 digits. Not one digit repeated, and not digits in order like 123456."),
+                error=state.pin_error,
+                type="password",
+                input_mode="numeric",
+                auto_complete="off",
+                max_length=6,
+                width_class="input-code",
+            ),
+            text_field(
+                name="pin_password",
+                label=_("Your password"),
+                hint=_("To confirm it is you."),
+                error=state.pin_password_error,
+                type="password",
+                auto_complete="current-password",
+                width_class="input-wide",
+            ),
+            button(_("Set a PIN for this device"), type="submit"),
+            key=state.pin_form_key,
+            on_submit=state.set_pin,
+            no_validate=True,
+        ),
+        aria_labelledby="pin-heading",
+        class_name="case-section",
+    )
+
+
 def _sessions_section() -> rx.Component:
     return rx.el.section(
         rx.el.h2(_("Where you are signed in"), id="sessions-heading", class_name="heading-m"),
@@ -280,6 +400,7 @@ def account_page() -> rx.Component:
                 rx.el.p(AccountState.email),
                 _password_section(),
                 _sign_in_section(),
+                _pin_section(),
                 _sessions_section(),
                 _colleagues_section(),
             ),

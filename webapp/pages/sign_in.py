@@ -2,7 +2,9 @@
 
 The form follows the GOV.UK pattern: visible labels, hints, an error summary linking to each
 field in error. Authentication itself is core's (``core.services.auth``); this page only
-checks that each answer is there and well formed before asking core.
+checks that each answer is there and well formed before asking core. A browser whose session
+ended for being idle may instead carry on with a passkey or the PIN set for this device
+(``core.services.passkeys``, ``core.services.device_pins``).
 """
 
 from __future__ import annotations
@@ -13,12 +15,12 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from core.errors import DomainError
-from core.services import auth, passkeys
+from core.errors import DomainError, PinRejected
+from core.services import auth, device_pins, passkeys
 from ui.errors import error_message
 from ui.i18n import N_, Translator
 from webapp import routes
-from webapp.components.forms import FieldError, button, error_summary, text_field
+from webapp.components.forms import FieldError, button, error_summary, focus, text_field
 from webapp.components.layout import page
 from webapp.components.passkeys import ceremony, credential_from, offer_passkeys
 from webapp.container import container
@@ -35,6 +37,11 @@ PASSKEY_NOT_USED = N_(
     "Your passkey was not used: the request was cancelled or timed out. Try again, or sign in"
     " with your password and authenticator code."
 )
+ENTER_PIN = N_("Enter the 6-digit PIN you set for this device")
+PIN_REMOVED = N_(
+    "That PIN was wrong {tries} times, so it is removed from this device. Sign in with your"
+    " email address, password and authenticator code."
+)
 PASSKEY_BUTTON_ID = "passkey"
 RESUME_BUTTON_ID = "resume"
 
@@ -46,6 +53,8 @@ class SignInState(AppState):
     errors: list[FieldError] = []
     passkeys_offered: bool = False  # this server has an RP ID and the browser has WebAuthn
     resume_offered: bool = False  # this browser's session ended idle and may be resumed
+    pin_resume_offered: bool = False  # ... and its owner set a PIN on this device
+    pin_error: str = ""
 
     def _show_problems(self, problems: dict[str, str], words: Translator) -> None:
         """Each field's message (``problems``: field -> msgid), and the summary of them all."""
@@ -53,6 +62,7 @@ class SignInState(AppState):
         self.email_error = shown.get("email", "")
         self.password_error = shown.get("password", "")
         self.code_error = shown.get("code", "")
+        self.pin_error = shown.get("pin", "")
         self.errors = [FieldError(field, message) for field, message in shown.items()]
 
     @rx.event
@@ -86,6 +96,12 @@ class SignInState(AppState):
         app = container()
         self.resume_offered = await passkeys.resume_offered(
             uow=app.uow(), settings=app.settings, session_token=self._session_token()
+        )
+        self.pin_resume_offered = await device_pins.pin_resume_offered(
+            uow=app.uow(),
+            settings=app.settings,
+            session_token=self._session_token(),
+            device_id=self._device_id(),
         )
         return offer_passkeys(app.settings, SignInState.browser_has_passkeys)
 
@@ -158,6 +174,48 @@ class SignInState(AppState):
             return self._resume_failed(error_message(error, words))
         return rx.call_script(f"window.location.assign({json.dumps(routes.TODAY)})")
 
+    @rx.event
+    async def resume_with_pin(self, form: dict[str, str]) -> rx.event.EventSpec | None:
+        """The same session back with this device's PIN, or why not (a wrong PIN says how many
+        tries are left; the last one, or a session that may no longer resume, ends the offer)."""
+        words = translator(self.locale)
+        pin = re.sub(r"\s", "", form.get("pin") or "")
+        if not _CODE.fullmatch(pin):
+            self._show_problems({"pin": ENTER_PIN}, words)
+            return focus("error-summary")
+        self._show_problems({}, words)
+        app = container()
+        try:
+            await device_pins.resume_with_pin(
+                uow=app.uow(),
+                settings=app.settings,
+                session_token=self._session_token(),
+                device_id=self._device_id(),
+                pin=pin,
+                client=self.router.session.client_ip,
+            )
+        except DomainError as error:
+            tries_left = error.details.get("tries_left")
+            if isinstance(error, PinRejected) and isinstance(tries_left, int):
+                message = words.ngettext(
+                    "That PIN is not right. You have {n} more try before it is removed from"
+                    " this device.",
+                    "That PIN is not right. You have {n} more tries before it is removed from"
+                    " this device.",
+                    tries_left,
+                )
+                self.pin_error = message
+                self.errors = [FieldError("pin", message)]
+                return focus("error-summary")
+            if error.details.get("removed"):
+                message = words.gettext(PIN_REMOVED, tries=device_pins.MAX_TRIES)
+            else:  # no longer resumable, or this client must wait: sign in in full
+                message = error_message(error, words)
+            self.pin_resume_offered = False
+            self.errors = [FieldError("email", message)]
+            return focus("error-summary")
+        return rx.call_script(f"window.location.assign({json.dumps(routes.TODAY)})")
+
     def _resume_failed(self, message: str) -> None:
         """Resuming is over (no longer allowed, or refused): sign in in full instead."""
         self.resume_offered = False
@@ -195,6 +253,38 @@ def passkey_resume() -> rx.Component:
                 id=RESUME_BUTTON_ID,
                 type="button",
                 on_click=SignInState.begin_resume,
+            ),
+            class_name="notice form-group",
+        ),
+    )
+
+
+def pin_resume() -> rx.Component:
+    """After the idle limit, on a device with its owner's PIN: the same session back."""
+    return rx.cond(
+        SignInState.pin_resume_offered,
+        rx.el.div(
+            rx.el.h2(_("Enter your PIN"), class_name="heading-m"),
+            rx.el.p(
+                _(
+                    "You were signed out after a while without activity. On this device you"
+                    " can carry on with the PIN you set instead of signing in again."
+                )
+            ),
+            rx.el.form(
+                text_field(
+                    name="pin",
+                    label=_("Your PIN"),
+                    error=SignInState.pin_error,
+                    type="password",
+                    input_mode="numeric",
+                    auto_complete="off",
+                    max_length=6,
+                    width_class="input-code",
+                ),
+                button(_("Carry on"), type="submit"),
+                on_submit=SignInState.resume_with_pin,
+                no_validate=True,
             ),
             class_name="notice form-group",
         ),
@@ -264,6 +354,7 @@ def sign_in() -> rx.Component:
     return page(
         _("Sign in"),
         error_summary(SignInState.errors),
+        pin_resume(),
         passkey_resume(),
         passkey_sign_in(),
         rx.el.form(
