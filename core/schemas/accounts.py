@@ -66,6 +66,14 @@ class EnrolmentStart(ReadModel):
     otpauth_uri: str
 
 
+class AuthenticatorChangeStart(EnrolmentStart):
+    """A new authenticator to set up from My account. ``ticket`` (sealed: only core can read
+    or make one) carries the new secret to the last step, which the old authenticator's code
+    and the password have earned; the face keeps it on its server side only."""
+
+    ticket: str
+
+
 class SessionRead(ReadModel):
     id: int
     created_at: datetime

@@ -21,14 +21,19 @@ through one revoke it. Following a link needs no actor (the link is the credenti
 audited as the account's owner.
 
 Every person can change their own password (the current one first; their other sessions end),
-see their live sessions and sign out everywhere (``my_account``, ``change_my_password``,
-``sign_out_everywhere``). Nothing here logs or audits a password, a code, a token or a secret.
+change their own authenticator app (the password and the old app's code first, then the new
+app's first code; they are told in their inbox and by email), see their live sessions and sign
+out everywhere (``my_account``, ``change_my_password``, ``start_authenticator_change``,
+``finish_authenticator_change``, ``sign_out_everywhere``). A wrong current password or code
+there counts as a failed sign-in (``core.services.lockout``), so an unlocked phone cannot be
+used to guess it. Nothing here logs or audits a password, a code, a token or a secret.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -37,10 +42,12 @@ from typing import Protocol
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload
 
+from core import sealing
 from core.db.results import rowcount
 from core.enums import Channel, Face, Lane, Locale, NotificationKind
 from core.errors import (
     AccountLinkInvalid,
+    AuthenticatorChangeExpired,
     NotFound,
     NotPermitted,
     PasswordNotAllowed,
@@ -57,6 +64,7 @@ from core.policy import Action, authorize, authorize_somewhere, sites_where
 from core.schemas.accounts import (
     AccountLinkRead,
     AccountState,
+    AuthenticatorChangeStart,
     EnrolmentStart,
     LinkDelivery,
     LinkKind,
@@ -270,20 +278,27 @@ async def _end_sessions(
     return ended
 
 
-async def _tell_owner(uow: UnitOfWork, user: User, kind: LinkKind) -> None:
-    """An in-app inbox message: your password (or second factor) was reset, and when. Through
-    the outbox's inbox channel only, so a Telegram link never carries it."""
-    notice = _RESET_NOTICE[kind]
-    await enqueue(
-        uow,
-        recipient_user_id=user.id,
-        channel=Channel.INBOX,
-        kind=notice,
-        lane=Lane.HIGH,
-        message_key=message_key(notice),
-        params={"time": uow.clock.now().isoformat()},
-        dedupe_key=f"{notice.value}:{user.id}:{secrets.token_hex(8)}",
-    )
+async def _tell_owner(
+    uow: UnitOfWork, user: User, notice: NotificationKind, *, by_email: bool = False
+) -> None:
+    """A message to the account's owner about their sign-in (a reset, a change), and when: in
+    their inbox and, with ``by_email`` and Notify's email set up, by email. Never by Telegram,
+    so a Telegram link never carries it."""
+    channels = [Channel.INBOX]
+    if by_email and Channel.EMAIL in uow.notify_channels:
+        channels.append(Channel.EMAIL)
+    once = secrets.token_hex(8)
+    for channel in channels:
+        await enqueue(
+            uow,
+            recipient_user_id=user.id,
+            channel=channel,
+            kind=notice,
+            lane=Lane.HIGH,
+            message_key=message_key(notice),
+            params={"time": uow.clock.now().isoformat()},
+            dedupe_key=f"{notice.value}:{user.id}:{once}:{channel.value}",
+        )
 
 
 async def _reset(
@@ -299,7 +314,7 @@ async def _reset(
             user.totp_enrolled_at = None
             user.totp_last_step = None
         token, expires_at = await issue_link(uow, user, kind, actor)
-        await _tell_owner(uow, user, kind)
+        await _tell_owner(uow, user, _RESET_NOTICE[kind])
         await uow.commit()
     return await deliver_link(
         uow,
@@ -632,37 +647,167 @@ async def my_account(
         )
 
 
+async def _check_my_password(
+    uow: UnitOfWork, actor: Actor, password: str, client: str
+) -> tuple[bool, lockout.Attempt]:
+    """Whether ``password`` is the actor's, counted by the sign-in throttle for their account
+    and ``client`` (``SignInThrottled`` or ``SignInClientThrottled`` before anything is
+    checked), so an unlocked phone cannot be used to guess it. The caller settles the attempt
+    (``lockout.succeeded`` or ``_my_failure``)."""
+    async with uow:
+        user = await _me(uow, actor)
+        stored, email = user.password_hash, user.email
+        attempt = await lockout.open_attempt(uow, email=email, client=client)
+    right = stored is not None and await asyncio.to_thread(verify_password, stored, password)
+    return right, attempt
+
+
+async def _my_failure(
+    uow: UnitOfWork, user: User, actor: Actor, attempt: lockout.Attempt, action: str, **details: str
+) -> None:
+    """A wrong password or code on My account: audited, and counted as a failed sign-in
+    (inside the caller's unit of work; committed here)."""
+    record_user_audit(uow, actor, action, user, details or None)
+    await lockout.failed(uow, attempt, user)
+    await uow.commit()
+
+
 async def change_my_password(
     *,
     uow: UnitOfWork,
     actor: Actor,
     current_password: str,
     new_password: str,
+    client: str,
     session_token: str | None = None,
 ) -> int:
-    """The actor's new password, after their current one (``WrongPassword``: nothing changes).
+    """The actor's new password, after their current one (``WrongPassword``: nothing changes;
+    counted by the sign-in throttle for ``client``, the network address as the face sees it).
     Their other web sessions end (this one, ``session_token``, stays). Returns how many ended."""
     async with uow:
         user = await _me(uow, actor)
-        stored = user.password_hash
         _check_new_password(new_password, user)
-    right = stored is not None and await asyncio.to_thread(
-        verify_password, stored, current_password
-    )
+    right, attempt = await _check_my_password(uow, actor, current_password, client)
     if not right:
         async with uow:
             user = await _me(uow, actor)
-            record_user_audit(uow, actor, "account.password_change_failed", user)
-            await uow.commit()
+            await _my_failure(uow, user, actor, attempt, "account.password_change_failed")
         raise WrongPassword()
     new_hash = await asyncio.to_thread(hash_password, new_password)
     async with uow:
         user = await _me(uow, actor)
         user.password_hash = new_hash
+        await lockout.succeeded(uow, attempt)
         ended = await _end_sessions(uow, user, "password_changed", actor, keep=session_token)
         record_user_audit(uow, actor, "account.password_change", user)
         await uow.commit()
         return ended
+
+
+# --- My account: changing one's own authenticator app -------------------------------------------
+
+# How long the new app's first code may take after the password and the old app's code.
+AUTHENTICATOR_CHANGE_LIFETIME = timedelta(minutes=15)
+
+
+def _ticket(user: User, secret: str, until: datetime) -> str:
+    """The new secret sealed with the account and the old authenticator it replaces: only this
+    account may finish the change, before ``until``, while that authenticator is still its."""
+    assert user.totp_enrolled_at is not None
+    return sealing.seal(
+        json.dumps(
+            {
+                "user_id": user.id,
+                "secret": secret,
+                "until": until.isoformat(),
+                "replaces": user.totp_enrolled_at.isoformat(),
+            }
+        )
+    )
+
+
+def _ticket_secret(ticket: str, user: User, now: datetime) -> str:
+    """The new secret in a ticket of ``_ticket``'s, or ``AuthenticatorChangeExpired``."""
+    try:
+        if not ticket.startswith(sealing.PREFIX):
+            raise ValueError("not sealed")
+        content = json.loads(sealing.unseal(ticket))
+        secret, until = str(content["secret"]), datetime.fromisoformat(content["until"])
+        replaces = datetime.fromisoformat(content["replaces"])
+    except (ValueError, KeyError, TypeError, sealing.SealedValueUnreadable):
+        raise AuthenticatorChangeExpired() from None
+    if content.get("user_id") != user.id or until <= now or user.totp_enrolled_at != replaces:
+        raise AuthenticatorChangeExpired()
+    return secret
+
+
+async def start_authenticator_change(
+    *, uow: UnitOfWork, actor: Actor, current_password: str, current_code: str, client: str
+) -> AuthenticatorChangeStart:
+    """The first step of changing one's own authenticator app: the current password
+    (``WrongPassword``) and a code from the current app (``WrongCode``), both counted by the
+    sign-in throttle for ``client``. Returns a new secret to set up, and the ticket that
+    finishes the change; until then the old app keeps working. (Without the old app, a
+    colleague resets it: ``reset_second_factor``.)"""
+    right, attempt = await _check_my_password(uow, actor, current_password, client)
+    async with uow:
+        user = await _me(uow, actor)
+        if not right:
+            await _my_failure(
+                uow,
+                user,
+                actor,
+                attempt,
+                "account.authenticator_change_failed",
+                reason="wrong_password",
+            )
+            raise WrongPassword()
+        now = uow.clock.now()
+        old = user.totp_secret if user.totp_enrolled_at is not None else None
+        step = None if old is None else auth.matching_step(old, current_code, now)
+        if step is None or not await auth.accept_step(uow, user.id, step):
+            await _my_failure(
+                uow,
+                user,
+                actor,
+                attempt,
+                "account.authenticator_change_failed",
+                reason="wrong_code",
+            )
+            raise WrongCode()
+        await lockout.succeeded(uow, attempt)
+        secret = auth.new_totp_secret()
+        ticket = _ticket(user, secret, now + AUTHENTICATOR_CHANGE_LIFETIME)
+        record_user_audit(uow, actor, "account.authenticator_change_started", user)
+        await uow.commit()
+        return AuthenticatorChangeStart(
+            secret=secret, otpauth_uri=auth.totp_uri(secret, user.email), ticket=ticket
+        )
+
+
+async def finish_authenticator_change(
+    *, uow: UnitOfWork, actor: Actor, ticket: str, totp_code: str
+) -> None:
+    """The new app's first code (``WrongCode``: nothing changes; ``AuthenticatorChangeExpired``
+    for a ticket too old, not this account's, or whose old app was replaced meanwhile): the new
+    app replaces the old one, whose codes stop working now. The person is told in their inbox
+    and by email, in case it was not them."""
+    async with uow:
+        user = await _me(uow, actor)
+        now = uow.clock.now()
+        secret = _ticket_secret(ticket, user, now)
+        step = auth.matching_step(secret, totp_code, now)
+        if step is None:
+            details = {"reason": "wrong_new_code"}
+            record_user_audit(uow, actor, "account.authenticator_change_failed", user, details)
+            await uow.commit()
+            raise WrongCode()
+        user.totp_secret = secret
+        user.totp_enrolled_at = now
+        user.totp_last_step = step  # this code cannot sign in again
+        await _tell_owner(uow, user, NotificationKind.ACCOUNT_AUTHENTICATOR_CHANGED, by_email=True)
+        record_user_audit(uow, actor, "auth.totp_changed", user)
+        await uow.commit()
 
 
 async def sign_out_everywhere(*, uow: UnitOfWork, actor: Actor) -> int:
