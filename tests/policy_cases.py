@@ -916,6 +916,25 @@ MATRIX_CLIENT = "192.0.2.77"
 MATRIX_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
+async def _colleague_passkey(bench: Bench, actor: Actor, where: Where) -> Target:
+    """A set-up colleague at ``where`` with one passkey (to remove)."""
+    target = await _set_up_user(bench, actor, where)
+    async with bench.uow() as uow:
+        passkey = Passkey(
+            user_id=target.id,
+            credential_id=f"matrix-credential-{bench.number()}",
+            public_key=b"matrix",
+            sign_count=0,
+            name="Matrix key",
+            created_at=START,
+        )
+        uow.session.add(passkey)
+        await uow.flush()
+        target.extra["passkey_id"] = passkey.id
+        await uow.commit()
+    return target
+
+
 async def _my_authenticator_set(bench: Bench, actor: Actor, where: Where) -> Target:
     """The actor's own account with ``MATRIX_PASSWORD`` and an authenticator (to change it)."""
     async with bench.uow() as uow:
@@ -1994,6 +2013,16 @@ OPERATIONS: tuple[Operation, ...] = (
         lambda b, a, t: accounts.staff_accounts(uow=b.uow(), actor=a, site_id=t.site_id),
         wheres=SITE_WHERES,
         shows=lambda b, a, t, r: _awaitable(r.site_id == t.site_id),
+    ),
+    Operation(
+        "accounts.remove_colleague_passkey",
+        Action.ACCOUNT_RESET,
+        _colleague_passkey,
+        lambda b, a, t: accounts.remove_colleague_passkey(
+            uow=b.uow(), actor=a, user_id=t.id, passkey_id=t.extra["passkey_id"]
+        ),
+        wheres=SITE_WHERES,
+        expected=_resets_allowed,
     ),
     Operation(
         "accounts.my_account",

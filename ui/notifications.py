@@ -56,6 +56,11 @@ TEMPLATES: dict[str, str] = {
         " account. Codes from the old app no longer work. If this was not you, tell your"
         " manager straight away."
     ),
+    NotificationKind.ACCOUNT_PASSKEY_REMOVED: N_(
+        "A service manager or administrator removed one of your passkeys at {time}, and you were"
+        " signed out everywhere. It can no longer sign you in. If you did not ask for this, tell"
+        " your manager straight away."
+    ),
 }
 
 

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from core.enums import Locale
 from core.schemas.common import ReadModel
+from core.schemas.passkeys import PasskeyRead
 from core.schemas.sites import SiteRead
 from core.schemas.users import UserRead
 
@@ -104,6 +105,7 @@ class StaffAccountRead(ReadModel):
     email: str
     state: AccountState
     link_expires_at: datetime | None  # the live invitation's end, if any
+    passkeys: tuple[PasskeyRead, ...] = ()  # names and dates only, oldest first
 
 
 class StaffAccountsPage(ReadModel):

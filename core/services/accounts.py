@@ -13,7 +13,9 @@ or their second factor (``Action.ACCOUNT_RESET``). Either ends all that person's
 tells them in their inbox, and sends (or shows) a new link: a password reset leads to a new
 password, proved with the authenticator's code; a second-factor reset removes the old
 authenticator at once and leads to the password, then a new authenticator. Nothing else is
-unlinked (their Telegram link stays).
+unlinked (their Telegram link stays). They also see a colleague's passkeys (names and dates) and
+may remove one (``remove_colleague_passkey``: a lost phone), which ends that person's sessions
+and tells them in their inbox and by email.
 
 A link's token is random (256 bits); only its SHA-256 is stored. A newer link of the same kind
 for the account revokes older unused ones; ``MAX_LINK_FAILURES`` wrong passwords or codes typed
@@ -55,7 +57,7 @@ from core.errors import (
     WrongCode,
     WrongPassword,
 )
-from core.models import AccountLink, Membership, User, WebSession, WebSignInToken
+from core.models import AccountLink, Membership, Passkey, User, WebSession, WebSignInToken
 from core.notifications.outbox import enqueue
 from core.notifications.schedulers import message_key
 from core.notify import NotifyError, NotifyNotConfigured
@@ -76,6 +78,7 @@ from core.schemas.accounts import (
 )
 from core.schemas.actor import Actor
 from core.schemas.auth import SignInResult
+from core.schemas.passkeys import PasskeyRead
 from core.services import auth, lockout, sites
 from core.services.audit import record_user_audit
 from core.services.users import actor_from_user
@@ -370,7 +373,7 @@ async def staff_accounts(
 ) -> StaffAccountsPage:
     """For the page where a service manager or admin resets colleagues' sign-in: the sites
     where they may, and the staff at ``site_id`` (or the first of them) with each account's
-    state (set up, invited, invitation expired, switched off)."""
+    state (set up, invited, invitation expired, switched off) and passkeys (names and dates)."""
     known = await sites.list_sites(uow=uow, actor=actor)
     async with uow:
         authorize_somewhere(actor, Action.ACCOUNT_RESET)
@@ -398,12 +401,44 @@ async def staff_accounts(
             )
         )
         live = {user_id: until for user_id, until in rows}
+        keys: dict[int, list[PasskeyRead]] = {}
+        for passkey in await uow.session.scalars(
+            select(Passkey)
+            .where(Passkey.user_id.in_([u.id for u in users]))
+            .order_by(Passkey.created_at, Passkey.id)
+        ):
+            keys.setdefault(passkey.user_id, []).append(PasskeyRead.model_validate(passkey))
         return StaffAccountsPage(
-            sites=mine, site_id=shown, staff=tuple(_staff_row(u, live.get(u.id)) for u in users)
+            sites=mine,
+            site_id=shown,
+            staff=tuple(_staff_row(u, live.get(u.id), keys.get(u.id, ())) for u in users),
         )
 
 
-def _staff_row(user: User, invitation_until: datetime | None) -> StaffAccountRead:
+async def remove_colleague_passkey(
+    *, uow: UnitOfWork, actor: Actor, user_id: int, passkey_id: int
+) -> None:
+    """A colleague lost the phone (or key) holding a passkey: it signs no one in from now, their
+    web sessions end (the lost phone's too), and they are told in their inbox and by email.
+    ``NotFound`` for a passkey that is not that colleague's. Audited ``passkey.removed_by_staff``
+    (the passkey's number, never its name's owner's details)."""
+    async with uow:
+        user = await _colleague(uow, actor, user_id)
+        passkey = await uow.session.scalar(
+            select(Passkey).where(Passkey.id == passkey_id, Passkey.user_id == user.id)
+        )
+        if passkey is None:
+            raise NotFound(entity="passkeys", id=passkey_id)
+        await uow.session.delete(passkey)
+        await _end_sessions(uow, user, "passkey_removed", actor)
+        await _tell_owner(uow, user, NotificationKind.ACCOUNT_PASSKEY_REMOVED, by_email=True)
+        record_user_audit(uow, actor, "passkey.removed_by_staff", user, {"passkey_id": passkey_id})
+        await uow.commit()
+
+
+def _staff_row(
+    user: User, invitation_until: datetime | None, passkeys: Iterable[PasskeyRead] = ()
+) -> StaffAccountRead:
     if not user.is_active:
         state = AccountState.SWITCHED_OFF
     elif user.totp_enrolled_at is not None:
@@ -418,6 +453,7 @@ def _staff_row(user: User, invitation_until: datetime | None) -> StaffAccountRea
         email=user.email,
         state=state,
         link_expires_at=invitation_until if state is AccountState.INVITED else None,
+        passkeys=tuple(passkeys),
     )
 
 

@@ -126,6 +126,7 @@ INBOX_ONLY_KINDS = {
     NotificationKind.ACCOUNT_PASSWORD_RESET,  # core.services.accounts
     NotificationKind.ACCOUNT_SECOND_FACTOR_RESET,
     NotificationKind.ACCOUNT_AUTHENTICATOR_CHANGED,  # the inbox and email
+    NotificationKind.ACCOUNT_PASSKEY_REMOVED,
 }
 
 

@@ -18,6 +18,7 @@ from core.errors import (
     AccountLinkInvalid,
     AccountLocked,
     AuthenticatorChangeExpired,
+    NotFound,
     PasswordNotAllowed,
     SignInFailed,
     SignInThrottled,
@@ -25,7 +26,15 @@ from core.errors import (
     WrongCode,
     WrongPassword,
 )
-from core.models import AccountLink, AuditEvent, OutboxMessage, TelegramLink, User, WebSession
+from core.models import (
+    AccountLink,
+    AuditEvent,
+    OutboxMessage,
+    Passkey,
+    TelegramLink,
+    User,
+    WebSession,
+)
 from core.passwords import common_passwords, password_problem
 from core.schemas.accounts import LinkDelivery, LinkKind, LinkStep
 from core.schemas.actor import Actor
@@ -677,3 +686,66 @@ async def test_a_change_of_authenticator_is_finished_only_by_its_account_in_time
         await finish(me, ticket, new_secret)
     with pytest.raises(AuthenticatorChangeExpired):
         await finish(me, stale, _stale_secret)
+
+
+# --- A colleague's passkeys on Staff sign-in ------------------------------------------------------
+
+
+async def test_a_manager_sees_a_colleagues_passkeys_and_removes_a_lost_ones(
+    container: Container, world: World
+) -> None:
+    email = "new.starter@test.invalid"
+    user_id, invitation = await invite(container, email)
+    _secret, session = await accept(container, token_of(invitation))
+    other_id, other_invitation = await invite(container, "other.starter@test.invalid")
+    await accept(container, token_of(other_invitation))
+    async with container.uow() as uow:
+        keys = [
+            Passkey(
+                user_id=owner,
+                credential_id=f"test-credential-{n}",
+                public_key=b"test",
+                sign_count=0,
+                name=name,
+                created_at=container.clock.now() + timedelta(minutes=n),
+            )
+            for n, (owner, name) in enumerate(
+                [(user_id, "Lost phone"), (user_id, "Desk key"), (other_id, "Their phone")]
+            )
+        ]
+        uow.session.add_all(keys)
+        await uow.commit()
+        lost, desk, theirs = (key.id for key in keys)
+    manager = world.actor(Role.SERVICE_MANAGER)
+
+    shown = await accounts.staff_accounts(uow=container.uow(), actor=manager)
+    [row] = [person for person in shown.staff if person.id == user_id]
+    assert [(p.id, p.name) for p in row.passkeys] == [(lost, "Lost phone"), (desk, "Desk key")]
+
+    with pytest.raises(NotFound):  # another colleague's passkey, named through this one
+        await accounts.remove_colleague_passkey(
+            uow=container.uow(), actor=manager, user_id=user_id, passkey_id=theirs
+        )
+    email_ready = UnitOfWork(
+        container.session_factory, container.clock, container.zone, frozenset({Channel.EMAIL})
+    )
+    await accounts.remove_colleague_passkey(
+        uow=email_ready, actor=manager, user_id=user_id, passkey_id=lost
+    )
+
+    async with container.session_factory() as db:
+        left = (await db.scalars(select(Passkey.id).order_by(Passkey.id))).all()
+        told = (
+            await db.execute(
+                select(OutboxMessage.channel, OutboxMessage.kind).where(
+                    OutboxMessage.recipient_user_id == user_id
+                )
+            )
+        ).all()
+    assert left == [desk, theirs]
+    assert sorted((str(channel), kind) for channel, kind in told) == [
+        ("email", NotificationKind.ACCOUNT_PASSKEY_REMOVED),
+        ("inbox", NotificationKind.ACCOUNT_PASSKEY_REMOVED),
+    ]
+    assert await auth.actor_for_session(uow=container.uow(), token=session) is None
+    assert "passkey.removed_by_staff" in await audit_actions(container)

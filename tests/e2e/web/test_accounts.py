@@ -15,6 +15,7 @@ import asyncio
 import re
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pyotp
@@ -23,6 +24,7 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, expect
 
 from core.enums import Locale, Role
+from core.models import Passkey
 from core.schemas.actor import Actor
 from core.schemas.users import MembershipCreate, UserCreate
 from core.services import accounts, users
@@ -53,6 +55,8 @@ WORDS = {
         "title": "Staff sign-in",
         "my account": "My account",
         "this browser": "This browser",
+        "remove passkey": "Remove passkey",
+        "passkey removed": "Passkey removed.",
     },
     "cy": {
         "subject": "Sefydlu eich cyfrif Drive Assist",
@@ -67,6 +71,8 @@ WORDS = {
         "title": "Mewngofnodi staff",
         "my account": "Fy nghyfrif",
         "this browser": "Y porwr hwn",
+        "remove passkey": "Tynnu allwedd mynediad",
+        "passkey removed": "Allwedd mynediad wedi’i thynnu.",
     },
 }
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/account-link\?token=[A-Za-z0-9_%-]+")
@@ -76,6 +82,27 @@ async def speaking(database_url: str, email: str, locale: Locale) -> None:
     async def work(container: Any) -> None:
         who = await actor(container, email)
         await users.set_my_locale(uow=container.uow(), actor=who, locale=locale)
+
+    await in_app_db(database_url, work)
+
+
+async def with_a_passkey(database_url: str, email: str, name: str) -> None:
+    """Give the account a passkey row (as if registered: the ceremony is test_passkeys')."""
+
+    async def work(container: Any) -> None:
+        user_id = await users.user_id_for_email(uow=container.uow(), email=email)
+        async with container.uow() as uow:
+            uow.session.add(
+                Passkey(
+                    user_id=user_id,
+                    credential_id=f"demo-credential-{uuid.uuid4().hex}",
+                    public_key=b"demo",
+                    sign_count=0,
+                    name=name,
+                    created_at=datetime.now(UTC),
+                )
+            )
+            await uow.commit()
 
     await in_app_db(database_url, work)
 
@@ -147,7 +174,8 @@ async def test_an_invited_case_manager_sets_up_their_account_and_a_reset_stops_t
     await expect(person.get_by_test_id("session")).to_contain_text(words["this browser"])
     await assert_fits_and_is_axe_clean(person)
 
-    # A service manager resets their second factor.
+    # A service manager resets their second factor (and sees their passkey, and removes it).
+    await with_a_passkey(running_app.database_url, email, "Demo phone")
     manager = await phone_page(browser)
     await sign_in_as(manager, url, SERVICE_MANAGER)
     await manager.goto(f"{url}/staff-sign-in")
@@ -163,6 +191,11 @@ async def test_an_invited_case_manager_sets_up_their_account_and_a_reset_stops_t
     await expect(manager.locator("#link-result")).to_contain_text(f"{words['emailed']} {email}")
     await assert_fits_and_is_axe_clean(manager)
     assert len(await asyncio.to_thread(notify_api.sent_to, email)) == 2
+    await card.get_by_role("button", name=f"{words['remove passkey']} Demo phone").click()
+    await card.get_by_role("button", name=words["yes"]).click()
+    await expect(manager.locator("#link-result")).to_contain_text(words["passkey removed"])
+    await expect(card.get_by_test_id("colleague-passkey")).to_have_count(0)
+    await assert_fits_and_is_axe_clean(manager)
     await speaking(running_app.database_url, SERVICE_MANAGER, Locale.EN_GB)
 
     # Their session has ended, and the old authenticator's next code no longer signs in.
