@@ -119,7 +119,7 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option(DEFAULT_HOST, "--host", help=_("Address the web app listens on.")),
         port: int = typer.Option(DEFAULT_PORT, "--port", help=_("Port the web app listens on.")),
     ) -> None:
-        refuse_unsafe_secrets(needs_totp_keys=True, needs_checkpoint_key=True)
+        refuse_unsafe_secrets(needs_totp_keys=True, needs_checkpoint_key=True, needs_public_url=web)
 
         async def work(container: Container) -> None:
             _print_ready(*await _prepare(container, seed), container.settings.demo_mode)

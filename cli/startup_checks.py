@@ -12,6 +12,18 @@ from core.settings import SecretProblem, Settings
 
 def secret_problem_message(problem: SecretProblem) -> str:
     """One problem, naming the environment variable and never its value."""
+    if problem.setting == "WEB_PUBLIC_URL" and problem.problem == "missing":
+        return _(
+            "WEB_PUBLIC_URL is not set, so invitation and reset links would point at localhost."
+            " Put the web app's address as staff reach it (for example https://drive.example.org)"
+            " in WEB_PUBLIC_URL and in WEB_ALLOWED_ORIGINS, and start again."
+        )
+    if problem.setting == "WEB_PUBLIC_URL":
+        return _(
+            "WEB_PUBLIC_URL is not one of WEB_ALLOWED_ORIGINS, so invitation and reset links"
+            " would lead somewhere this app is not served. Put the web app's address as staff"
+            " reach it in both, and start again."
+        )
     if problem.problem == "invalid" and problem.setting == "AUDIT_CHECKPOINT_KEY":
         return _(
             "{setting} is too short. Put a random value of 32 characters or more in that"
@@ -44,6 +56,7 @@ def refuse_unsafe_secrets(
     needs_webhook_secret: bool = False,
     needs_totp_keys: bool = False,
     needs_checkpoint_key: bool = False,
+    needs_public_url: bool = False,
 ) -> None:
     """Print each problem and exit with code 1 when the secrets are not fit to start with."""
     try:
@@ -53,6 +66,7 @@ def refuse_unsafe_secrets(
             needs_webhook_secret=needs_webhook_secret,
             needs_totp_keys=needs_totp_keys,
             needs_checkpoint_key=needs_checkpoint_key,
+            needs_public_url=needs_public_url,
         )
     except UnsafeSecrets as error:
         for problem in error.problems:

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from cli.common import _, console, err_console, run_with_container, translator, validation_message
+from cli.startup_checks import refuse_unsafe_secrets
 from core import sealing
 from core.bootstrap import Container
 from core.enums import Agency, Face, Locale, Role
@@ -65,6 +66,7 @@ def register(app: typer.Typer) -> None:
         ),
         locale: Locale = typer.Option(Locale.EN_GB, "--locale", help=_("en_GB or cy.")),
     ) -> None:
+        refuse_unsafe_secrets(needs_public_url=True)  # the invitation link starts with it
         try:
             data = UserCreate(
                 email=email,
@@ -105,6 +107,7 @@ def register(app: typer.Typer) -> None:
             ..., "--as", help=_("Email of the service manager or administrator running it.")
         ),
     ) -> None:
+        refuse_unsafe_secrets(needs_public_url=True)  # the reset link starts with it
         if password == second_factor:
             err_console.print("[red]" + _("Choose one: --password or --second-factor.") + "[/red]")
             raise typer.Exit(code=2)
@@ -135,6 +138,8 @@ def register(app: typer.Typer) -> None:
             ..., "--as", help=_("Email of the service manager or administrator running it.")
         ),
     ) -> None:
+        refuse_unsafe_secrets(needs_public_url=True)  # the invitation link starts with it
+
         async def work(container: Container) -> LinkDelivery:
             actor = await user_services.actor_for_email(
                 uow=container.uow(), email=as_email, face=Face.CLI

@@ -61,11 +61,14 @@ def check_production_secrets(
     needs_webhook_secret: bool = False,
     needs_totp_keys: bool = False,
     needs_checkpoint_key: bool = False,
+    needs_public_url: bool = False,
 ) -> None:
-    """Raise :class:`UnsafeSecrets` unless the secrets are fit to start a process with.
+    """Raise :class:`UnsafeSecrets` unless the secrets (and, with ``needs_public_url``, the
+    address links are made with) are fit to start a process with.
 
     Every entry point that serves (``drive-assist run``, ``worker``, ``bot run``) calls this
-    before it starts; demo mode (``DEMO_MODE=true``) allows anything.
+    before it starts, and so do the commands that make invitation and reset links; demo mode
+    (``DEMO_MODE=true``) allows anything.
     """
     problems = secret_problems(
         settings,
@@ -73,6 +76,7 @@ def check_production_secrets(
         needs_webhook_secret=needs_webhook_secret,
         needs_totp_keys=needs_totp_keys,
         needs_checkpoint_key=needs_checkpoint_key,
+        needs_public_url=needs_public_url,
     )
     if problems:
         raise UnsafeSecrets(problems=problems)

@@ -237,6 +237,10 @@ class NotificationKind(StrEnum):
     # The in-app inbox only: a manager or admin reset your password or second factor.
     ACCOUNT_PASSWORD_RESET = "account_password_reset"
     ACCOUNT_SECOND_FACTOR_RESET = "account_second_factor_reset"
+    # The in-app inbox and email: you changed your own authenticator app on My account.
+    ACCOUNT_AUTHENTICATOR_CHANGED = "account_authenticator_changed"
+    # The in-app inbox and email: a manager or admin removed one of your passkeys.
+    ACCOUNT_PASSKEY_REMOVED = "account_passkey_removed"
 
 
 class KindGroup(StrEnum):

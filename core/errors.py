@@ -333,6 +333,13 @@ class AccountLinkInvalid(DomainError):
     code = "account_link_invalid"
 
 
+class AuthenticatorChangeExpired(DomainError):
+    """The new authenticator's code came too late to finish a change started on My account,
+    or after the account's authenticator was changed or reset meanwhile: start again."""
+
+    code = "authenticator_change_expired"
+
+
 class PasswordNotAllowed(ValidationFailed):
     """A new password breaks a rule: ``details['rule']`` is ``too_short``, ``too_long``,
     ``common`` or ``like_account`` (core.passwords.password_problem)."""

@@ -347,12 +347,18 @@ def secret_problems(
     needs_webhook_secret: bool = False,
     needs_totp_keys: bool = False,
     needs_checkpoint_key: bool = False,
+    needs_public_url: bool = False,
 ) -> list[SecretProblem]:
     """What is wrong with the secrets for a process outside demo mode (in demo mode: nothing).
 
     A secret that is set must not be a published value; one the process needs must be set. The
     database password is checked only when the URL holds one: PostgreSQL may authenticate
     without one (peer, ``.pgpass``, a client certificate), and SQLite has none.
+
+    ``needs_public_url``: the process makes invitation and reset links (the web app, and
+    `drive-assist users add|invite|reset`), which start with ``WEB_PUBLIC_URL``. It must then be
+    set (its default, a developer's localhost, would send every link nowhere) and be one of
+    ``WEB_ALLOWED_ORIGINS`` (a link elsewhere would lead staff to a site this app is not).
     """
     if settings.demo_mode:
         return []
@@ -387,7 +393,18 @@ def secret_problems(
         _is_default(password) for password in _database_passwords(settings.database_url)
     ):
         problems.append(SecretProblem("DATABASE_URL", "default"))
+    if needs_public_url:
+        problems.extend(_public_url_problems(settings))
     return problems
+
+
+def _public_url_problems(settings: Settings) -> list[SecretProblem]:
+    if "web_public_url" not in settings.model_fields_set:
+        return [SecretProblem("WEB_PUBLIC_URL", "missing")]
+    parts = urlsplit(settings.web_public_url)
+    if f"{parts.scheme}://{parts.netloc}".lower() not in settings.allowed_web_origins():
+        return [SecretProblem("WEB_PUBLIC_URL", "invalid")]
+    return []
 
 
 def _database_passwords(url: str) -> list[str]:

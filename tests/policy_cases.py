@@ -102,6 +102,7 @@ from core.services import (
     alerts,
     appointments,
     audit,
+    auth,
     bot_messages,
     bot_state,
     broadcasts,
@@ -911,6 +912,63 @@ async def _my_password_set(bench: Bench, actor: Actor, where: Where) -> Target:
         )
         await uow.commit()
     return Target(where=where, site_id=None)
+
+
+MATRIX_CLIENT = "192.0.2.77"
+MATRIX_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+async def _colleague_passkey(bench: Bench, actor: Actor, where: Where) -> Target:
+    """A set-up colleague at ``where`` with one passkey (to remove)."""
+    target = await _set_up_user(bench, actor, where)
+    async with bench.uow() as uow:
+        passkey = Passkey(
+            user_id=target.id,
+            credential_id=f"matrix-credential-{bench.number()}",
+            public_key=b"matrix",
+            sign_count=0,
+            name="Matrix key",
+            created_at=START,
+        )
+        uow.session.add(passkey)
+        await uow.flush()
+        target.extra["passkey_id"] = passkey.id
+        await uow.commit()
+    return target
+
+
+async def _my_authenticator_set(bench: Bench, actor: Actor, where: Where) -> Target:
+    """The actor's own account with ``MATRIX_PASSWORD`` and an authenticator (to change it)."""
+    async with bench.uow() as uow:
+        await uow.session.execute(
+            update(User)
+            .where(User.id == actor.user_id)
+            .values(
+                password_hash=_matrix_password_hash(),
+                totp_secret=MATRIX_SECRET,
+                totp_enrolled_at=START,
+                totp_last_step=None,
+            )
+        )
+        await uow.commit()
+    code = auth.current_totp_code(MATRIX_SECRET, bench.container.clock.now())
+    return Target(where=where, site_id=None, extra={"code": code})
+
+
+async def _my_authenticator_change_started(bench: Bench, actor: Actor, where: Where) -> Target:
+    """A change of the actor's own authenticator, started: its ticket and the new app's code."""
+    target = await _my_authenticator_set(bench, actor, where)
+    if actor.is_system:
+        return target
+    started = await accounts.start_authenticator_change(
+        uow=bench.uow(),
+        actor=actor,
+        current_password=MATRIX_PASSWORD,
+        current_code=target.extra["code"],
+        client=MATRIX_CLIENT,
+    )
+    code = auth.current_totp_code(started.secret, bench.container.clock.now())
+    return Target(where=where, site_id=None, extra={"ticket": started.ticket, "code": code})
 
 
 def _resets_allowed(actor: Actor, target: Target) -> bool:
@@ -1959,6 +2017,16 @@ OPERATIONS: tuple[Operation, ...] = (
         shows=lambda b, a, t, r: _awaitable(r.site_id == t.site_id),
     ),
     Operation(
+        "accounts.remove_colleague_passkey",
+        Action.ACCOUNT_RESET,
+        _colleague_passkey,
+        lambda b, a, t: accounts.remove_colleague_passkey(
+            uow=b.uow(), actor=a, user_id=t.id, passkey_id=t.extra["passkey_id"]
+        ),
+        wheres=SITE_WHERES,
+        expected=_resets_allowed,
+    ),
+    Operation(
         "accounts.my_account",
         None,
         _any_site,
@@ -1976,6 +2044,31 @@ OPERATIONS: tuple[Operation, ...] = (
             actor=a,
             current_password=MATRIX_PASSWORD,
             new_password="matrix test password two",
+            client=MATRIX_CLIENT,
+        ),
+        wheres=(Where.ANYWHERE,),
+        expected=_everyone,
+    ),
+    Operation(
+        "accounts.start_authenticator_change",
+        None,
+        _my_authenticator_set,
+        lambda b, a, t: accounts.start_authenticator_change(
+            uow=b.uow(),
+            actor=a,
+            current_password=MATRIX_PASSWORD,
+            current_code=t.extra["code"],
+            client=MATRIX_CLIENT,
+        ),
+        wheres=(Where.ANYWHERE,),
+        expected=_everyone,
+    ),
+    Operation(
+        "accounts.finish_authenticator_change",
+        None,
+        _my_authenticator_change_started,
+        lambda b, a, t: accounts.finish_authenticator_change(
+            uow=b.uow(), actor=a, ticket=t.extra.get("ticket", ""), totp_code=t.extra["code"]
         ),
         wheres=(Where.ANYWHERE,),
         expected=_everyone,

@@ -170,6 +170,10 @@ ERROR_MESSAGES: dict[str, str] = {
         " password."
     ),
     "wrong_password": N_("That is not your current password. Check it and try again."),
+    "authenticator_change_expired": N_(
+        "That took too long, or your authenticator app was changed meanwhile. Start again:"
+        " enter your password and a code from your current app."
+    ),
     "wrong_code": N_(
         "That code is not right. Enter the 6-digit code your authenticator app shows now."
     ),

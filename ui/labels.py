@@ -219,6 +219,8 @@ LABELS: dict[type[StrEnum], dict[StrEnum, str]] = {
         NotificationKind.TELEGRAM_LINK_CODE_ISSUED: N_("Telegram link code"),
         NotificationKind.ACCOUNT_PASSWORD_RESET: N_("Password reset"),
         NotificationKind.ACCOUNT_SECOND_FACTOR_RESET: N_("Authenticator reset"),
+        NotificationKind.ACCOUNT_AUTHENTICATOR_CHANGED: N_("Authenticator changed"),
+        NotificationKind.ACCOUNT_PASSKEY_REMOVED: N_("Passkey removed"),
     },
     AlertStatus: {
         AlertStatus.OPEN: N_("Open"),

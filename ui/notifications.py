@@ -51,6 +51,16 @@ TEMPLATES: dict[str, str] = {
         " you were signed out everywhere. Set it up again with the link sent to your email. If"
         " you did not ask for this, tell your manager straight away."
     ),
+    NotificationKind.ACCOUNT_AUTHENTICATOR_CHANGED: N_(
+        "The authenticator app for your Drive Assist account was changed at {time} from My"
+        " account. Codes from the old app no longer work. If this was not you, tell your"
+        " manager straight away."
+    ),
+    NotificationKind.ACCOUNT_PASSKEY_REMOVED: N_(
+        "A service manager or administrator removed one of your passkeys at {time}, and you were"
+        " signed out everywhere. It can no longer sign you in. If you did not ask for this, tell"
+        " your manager straight away."
+    ),
 }
 
 

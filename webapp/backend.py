@@ -100,6 +100,7 @@ async def notifications_lifespan() -> AsyncIterator[None]:
             settings,
             needs_totp_keys=True,
             needs_checkpoint_key=settings.web_run_notifications,  # it writes the checkpoints
+            needs_public_url=True,  # its Admin and Staff sign-in pages make invitation links
         )
     except UnsafeSecrets as error:
         for problem in error.problems:

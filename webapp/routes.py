@@ -40,6 +40,7 @@ NOTIFICATION_CHANNELS = "/account/notifications"
 # Staff accounts (issue 20). ACCOUNT_LINK is where an invitation or reset link leads
 # (core.services.accounts.LINK_PATH; ?token=...), signed out.
 ACCOUNT = "/account"  # My account: own password, sessions, authenticator (every role)
+ACCOUNT_AUTHENTICATOR = "/account/authenticator"  # change one's own authenticator app
 ACCOUNT_LINK = "/account-link"
 STAFF_SIGN_IN = "/staff-sign-in"  # service managers and admins: reset a colleague's sign-in
 # Served by the backend (webapp.backend), not a page: swaps a one-time hand-off code for the

@@ -13,6 +13,7 @@ from webapp.pages.admin import AdminState, admin_page
 from webapp.pages.alerts import AlertsState, alerts_page
 from webapp.pages.appointments import AppointmentsState, appointments_page
 from webapp.pages.audit import AuditState, audit_page
+from webapp.pages.authenticator import AuthenticatorState, authenticator_page
 from webapp.pages.case import (
     AllocateState,
     CaseState,
@@ -99,6 +100,12 @@ SIGNED_IN_PAGES = (
     (admin_page, routes.ADMIN, AdminState.load, N_("Admin")),
     (audit_page, routes.AUDIT, AuditState.load, N_("Search the audit")),
     (account_page, routes.ACCOUNT, AccountState.load, N_("My account")),
+    (
+        authenticator_page,
+        routes.ACCOUNT_AUTHENTICATOR,
+        AuthenticatorState.load,
+        N_("Change your authenticator app"),
+    ),
     (staff_sign_in_page, routes.STAFF_SIGN_IN, StaffSignInState.load, N_("Staff sign-in")),
     (sar_page, routes.SAR, SarState.load, N_("Subject access request")),
     (appointments_page, routes.APPOINTMENTS, AppointmentsState.load, N_("Appointments")),

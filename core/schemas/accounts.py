@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from core.enums import Locale
 from core.schemas.common import ReadModel
+from core.schemas.passkeys import PasskeyRead
 from core.schemas.sites import SiteRead
 from core.schemas.users import UserRead
 
@@ -66,6 +67,14 @@ class EnrolmentStart(ReadModel):
     otpauth_uri: str
 
 
+class AuthenticatorChangeStart(EnrolmentStart):
+    """A new authenticator to set up from My account. ``ticket`` (sealed: only core can read
+    or make one) carries the new secret to the last step, which the old authenticator's code
+    and the password have earned; the face keeps it on its server side only."""
+
+    ticket: str
+
+
 class SessionRead(ReadModel):
     id: int
     created_at: datetime
@@ -96,6 +105,7 @@ class StaffAccountRead(ReadModel):
     email: str
     state: AccountState
     link_expires_at: datetime | None  # the live invitation's end, if any
+    passkeys: tuple[PasskeyRead, ...] = ()  # names and dates only, oldest first
 
 
 class StaffAccountsPage(ReadModel):

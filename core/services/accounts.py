@@ -13,7 +13,9 @@ or their second factor (``Action.ACCOUNT_RESET``). Either ends all that person's
 tells them in their inbox, and sends (or shows) a new link: a password reset leads to a new
 password, proved with the authenticator's code; a second-factor reset removes the old
 authenticator at once and leads to the password, then a new authenticator. Nothing else is
-unlinked (their Telegram link stays).
+unlinked (their Telegram link stays). They also see a colleague's passkeys (names and dates) and
+may remove one (``remove_colleague_passkey``: a lost phone), which ends that person's sessions
+and tells them in their inbox and by email.
 
 A link's token is random (256 bits); only its SHA-256 is stored. A newer link of the same kind
 for the account revokes older unused ones; ``MAX_LINK_FAILURES`` wrong passwords or codes typed
@@ -21,14 +23,19 @@ through one revoke it. Following a link needs no actor (the link is the credenti
 audited as the account's owner.
 
 Every person can change their own password (the current one first; their other sessions end),
-see their live sessions and sign out everywhere (``my_account``, ``change_my_password``,
-``sign_out_everywhere``). Nothing here logs or audits a password, a code, a token or a secret.
+change their own authenticator app (the password and the old app's code first, then the new
+app's first code; they are told in their inbox and by email), see their live sessions and sign
+out everywhere (``my_account``, ``change_my_password``, ``start_authenticator_change``,
+``finish_authenticator_change``, ``sign_out_everywhere``). A wrong current password or code
+there counts as a failed sign-in (``core.services.lockout``), so an unlocked phone cannot be
+used to guess it. Nothing here logs or audits a password, a code, a token or a secret.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -37,10 +44,12 @@ from typing import Protocol
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload
 
+from core import sealing
 from core.db.results import rowcount
 from core.enums import Channel, Face, Lane, Locale, NotificationKind
 from core.errors import (
     AccountLinkInvalid,
+    AuthenticatorChangeExpired,
     NotFound,
     NotPermitted,
     PasswordNotAllowed,
@@ -48,7 +57,7 @@ from core.errors import (
     WrongCode,
     WrongPassword,
 )
-from core.models import AccountLink, Membership, User, WebSession, WebSignInToken
+from core.models import AccountLink, Membership, Passkey, User, WebSession, WebSignInToken
 from core.notifications.outbox import enqueue
 from core.notifications.schedulers import message_key
 from core.notify import NotifyError, NotifyNotConfigured
@@ -57,6 +66,7 @@ from core.policy import Action, authorize, authorize_somewhere, sites_where
 from core.schemas.accounts import (
     AccountLinkRead,
     AccountState,
+    AuthenticatorChangeStart,
     EnrolmentStart,
     LinkDelivery,
     LinkKind,
@@ -68,6 +78,7 @@ from core.schemas.accounts import (
 )
 from core.schemas.actor import Actor
 from core.schemas.auth import SignInResult
+from core.schemas.passkeys import PasskeyRead
 from core.services import auth, lockout, sites
 from core.services.audit import record_user_audit
 from core.services.users import actor_from_user, forget_device_pins
@@ -270,20 +281,27 @@ async def _end_sessions(
     return ended
 
 
-async def _tell_owner(uow: UnitOfWork, user: User, kind: LinkKind) -> None:
-    """An in-app inbox message: your password (or second factor) was reset, and when. Through
-    the outbox's inbox channel only, so a Telegram link never carries it."""
-    notice = _RESET_NOTICE[kind]
-    await enqueue(
-        uow,
-        recipient_user_id=user.id,
-        channel=Channel.INBOX,
-        kind=notice,
-        lane=Lane.HIGH,
-        message_key=message_key(notice),
-        params={"time": uow.clock.now().isoformat()},
-        dedupe_key=f"{notice.value}:{user.id}:{secrets.token_hex(8)}",
-    )
+async def _tell_owner(
+    uow: UnitOfWork, user: User, notice: NotificationKind, *, by_email: bool = False
+) -> None:
+    """A message to the account's owner about their sign-in (a reset, a change), and when: in
+    their inbox and, with ``by_email`` and Notify's email set up, by email. Never by Telegram,
+    so a Telegram link never carries it."""
+    channels = [Channel.INBOX]
+    if by_email and Channel.EMAIL in uow.notify_channels:
+        channels.append(Channel.EMAIL)
+    once = secrets.token_hex(8)
+    for channel in channels:
+        await enqueue(
+            uow,
+            recipient_user_id=user.id,
+            channel=channel,
+            kind=notice,
+            lane=Lane.HIGH,
+            message_key=message_key(notice),
+            params={"time": uow.clock.now().isoformat()},
+            dedupe_key=f"{notice.value}:{user.id}:{once}:{channel.value}",
+        )
 
 
 async def _reset(
@@ -300,7 +318,7 @@ async def _reset(
             user.totp_enrolled_at = None
             user.totp_last_step = None
         token, expires_at = await issue_link(uow, user, kind, actor)
-        await _tell_owner(uow, user, kind)
+        await _tell_owner(uow, user, _RESET_NOTICE[kind])
         await uow.commit()
     return await deliver_link(
         uow,
@@ -356,7 +374,7 @@ async def staff_accounts(
 ) -> StaffAccountsPage:
     """For the page where a service manager or admin resets colleagues' sign-in: the sites
     where they may, and the staff at ``site_id`` (or the first of them) with each account's
-    state (set up, invited, invitation expired, switched off)."""
+    state (set up, invited, invitation expired, switched off) and passkeys (names and dates)."""
     known = await sites.list_sites(uow=uow, actor=actor)
     async with uow:
         authorize_somewhere(actor, Action.ACCOUNT_RESET)
@@ -384,12 +402,44 @@ async def staff_accounts(
             )
         )
         live = {user_id: until for user_id, until in rows}
+        keys: dict[int, list[PasskeyRead]] = {}
+        for passkey in await uow.session.scalars(
+            select(Passkey)
+            .where(Passkey.user_id.in_([u.id for u in users]))
+            .order_by(Passkey.created_at, Passkey.id)
+        ):
+            keys.setdefault(passkey.user_id, []).append(PasskeyRead.model_validate(passkey))
         return StaffAccountsPage(
-            sites=mine, site_id=shown, staff=tuple(_staff_row(u, live.get(u.id)) for u in users)
+            sites=mine,
+            site_id=shown,
+            staff=tuple(_staff_row(u, live.get(u.id), keys.get(u.id, ())) for u in users),
         )
 
 
-def _staff_row(user: User, invitation_until: datetime | None) -> StaffAccountRead:
+async def remove_colleague_passkey(
+    *, uow: UnitOfWork, actor: Actor, user_id: int, passkey_id: int
+) -> None:
+    """A colleague lost the phone (or key) holding a passkey: it signs no one in from now, their
+    web sessions end (the lost phone's too), and they are told in their inbox and by email.
+    ``NotFound`` for a passkey that is not that colleague's. Audited ``passkey.removed_by_staff``
+    (the passkey's number, never its name's owner's details)."""
+    async with uow:
+        user = await _colleague(uow, actor, user_id)
+        passkey = await uow.session.scalar(
+            select(Passkey).where(Passkey.id == passkey_id, Passkey.user_id == user.id)
+        )
+        if passkey is None:
+            raise NotFound(entity="passkeys", id=passkey_id)
+        await uow.session.delete(passkey)
+        await _end_sessions(uow, user, "passkey_removed", actor)
+        await _tell_owner(uow, user, NotificationKind.ACCOUNT_PASSKEY_REMOVED, by_email=True)
+        record_user_audit(uow, actor, "passkey.removed_by_staff", user, {"passkey_id": passkey_id})
+        await uow.commit()
+
+
+def _staff_row(
+    user: User, invitation_until: datetime | None, passkeys: Iterable[PasskeyRead] = ()
+) -> StaffAccountRead:
     if not user.is_active:
         state = AccountState.SWITCHED_OFF
     elif user.totp_enrolled_at is not None:
@@ -404,6 +454,7 @@ def _staff_row(user: User, invitation_until: datetime | None) -> StaffAccountRea
         email=user.email,
         state=state,
         link_expires_at=invitation_until if state is AccountState.INVITED else None,
+        passkeys=tuple(passkeys),
     )
 
 
@@ -633,37 +684,167 @@ async def my_account(
         )
 
 
+async def _check_my_password(
+    uow: UnitOfWork, actor: Actor, password: str, client: str
+) -> tuple[bool, lockout.Attempt]:
+    """Whether ``password`` is the actor's, counted by the sign-in throttle for their account
+    and ``client`` (``SignInThrottled`` or ``SignInClientThrottled`` before anything is
+    checked), so an unlocked phone cannot be used to guess it. The caller settles the attempt
+    (``lockout.succeeded`` or ``_my_failure``)."""
+    async with uow:
+        user = await _me(uow, actor)
+        stored, email = user.password_hash, user.email
+        attempt = await lockout.open_attempt(uow, email=email, client=client)
+    right = stored is not None and await asyncio.to_thread(verify_password, stored, password)
+    return right, attempt
+
+
+async def _my_failure(
+    uow: UnitOfWork, user: User, actor: Actor, attempt: lockout.Attempt, action: str, **details: str
+) -> None:
+    """A wrong password or code on My account: audited, and counted as a failed sign-in
+    (inside the caller's unit of work; committed here)."""
+    record_user_audit(uow, actor, action, user, details or None)
+    await lockout.failed(uow, attempt, user)
+    await uow.commit()
+
+
 async def change_my_password(
     *,
     uow: UnitOfWork,
     actor: Actor,
     current_password: str,
     new_password: str,
+    client: str,
     session_token: str | None = None,
 ) -> int:
-    """The actor's new password, after their current one (``WrongPassword``: nothing changes).
+    """The actor's new password, after their current one (``WrongPassword``: nothing changes;
+    counted by the sign-in throttle for ``client``, the network address as the face sees it).
     Their other web sessions end (this one, ``session_token``, stays). Returns how many ended."""
     async with uow:
         user = await _me(uow, actor)
-        stored = user.password_hash
         _check_new_password(new_password, user)
-    right = stored is not None and await asyncio.to_thread(
-        verify_password, stored, current_password
-    )
+    right, attempt = await _check_my_password(uow, actor, current_password, client)
     if not right:
         async with uow:
             user = await _me(uow, actor)
-            record_user_audit(uow, actor, "account.password_change_failed", user)
-            await uow.commit()
+            await _my_failure(uow, user, actor, attempt, "account.password_change_failed")
         raise WrongPassword()
     new_hash = await asyncio.to_thread(hash_password, new_password)
     async with uow:
         user = await _me(uow, actor)
         user.password_hash = new_hash
+        await lockout.succeeded(uow, attempt)
         ended = await _end_sessions(uow, user, "password_changed", actor, keep=session_token)
         record_user_audit(uow, actor, "account.password_change", user)
         await uow.commit()
         return ended
+
+
+# --- My account: changing one's own authenticator app -------------------------------------------
+
+# How long the new app's first code may take after the password and the old app's code.
+AUTHENTICATOR_CHANGE_LIFETIME = timedelta(minutes=15)
+
+
+def _ticket(user: User, secret: str, until: datetime) -> str:
+    """The new secret sealed with the account and the old authenticator it replaces: only this
+    account may finish the change, before ``until``, while that authenticator is still its."""
+    assert user.totp_enrolled_at is not None
+    return sealing.seal(
+        json.dumps(
+            {
+                "user_id": user.id,
+                "secret": secret,
+                "until": until.isoformat(),
+                "replaces": user.totp_enrolled_at.isoformat(),
+            }
+        )
+    )
+
+
+def _ticket_secret(ticket: str, user: User, now: datetime) -> str:
+    """The new secret in a ticket of ``_ticket``'s, or ``AuthenticatorChangeExpired``."""
+    try:
+        if not ticket.startswith(sealing.PREFIX):
+            raise ValueError("not sealed")
+        content = json.loads(sealing.unseal(ticket))
+        secret, until = str(content["secret"]), datetime.fromisoformat(content["until"])
+        replaces = datetime.fromisoformat(content["replaces"])
+    except (ValueError, KeyError, TypeError, sealing.SealedValueUnreadable):
+        raise AuthenticatorChangeExpired() from None
+    if content.get("user_id") != user.id or until <= now or user.totp_enrolled_at != replaces:
+        raise AuthenticatorChangeExpired()
+    return secret
+
+
+async def start_authenticator_change(
+    *, uow: UnitOfWork, actor: Actor, current_password: str, current_code: str, client: str
+) -> AuthenticatorChangeStart:
+    """The first step of changing one's own authenticator app: the current password
+    (``WrongPassword``) and a code from the current app (``WrongCode``), both counted by the
+    sign-in throttle for ``client``. Returns a new secret to set up, and the ticket that
+    finishes the change; until then the old app keeps working. (Without the old app, a
+    colleague resets it: ``reset_second_factor``.)"""
+    right, attempt = await _check_my_password(uow, actor, current_password, client)
+    async with uow:
+        user = await _me(uow, actor)
+        if not right:
+            await _my_failure(
+                uow,
+                user,
+                actor,
+                attempt,
+                "account.authenticator_change_failed",
+                reason="wrong_password",
+            )
+            raise WrongPassword()
+        now = uow.clock.now()
+        old = user.totp_secret if user.totp_enrolled_at is not None else None
+        step = None if old is None else auth.matching_step(old, current_code, now)
+        if step is None or not await auth.accept_step(uow, user.id, step):
+            await _my_failure(
+                uow,
+                user,
+                actor,
+                attempt,
+                "account.authenticator_change_failed",
+                reason="wrong_code",
+            )
+            raise WrongCode()
+        await lockout.succeeded(uow, attempt)
+        secret = auth.new_totp_secret()
+        ticket = _ticket(user, secret, now + AUTHENTICATOR_CHANGE_LIFETIME)
+        record_user_audit(uow, actor, "account.authenticator_change_started", user)
+        await uow.commit()
+        return AuthenticatorChangeStart(
+            secret=secret, otpauth_uri=auth.totp_uri(secret, user.email), ticket=ticket
+        )
+
+
+async def finish_authenticator_change(
+    *, uow: UnitOfWork, actor: Actor, ticket: str, totp_code: str
+) -> None:
+    """The new app's first code (``WrongCode``: nothing changes; ``AuthenticatorChangeExpired``
+    for a ticket too old, not this account's, or whose old app was replaced meanwhile): the new
+    app replaces the old one, whose codes stop working now. The person is told in their inbox
+    and by email, in case it was not them."""
+    async with uow:
+        user = await _me(uow, actor)
+        now = uow.clock.now()
+        secret = _ticket_secret(ticket, user, now)
+        step = auth.matching_step(secret, totp_code, now)
+        if step is None:
+            details = {"reason": "wrong_new_code"}
+            record_user_audit(uow, actor, "account.authenticator_change_failed", user, details)
+            await uow.commit()
+            raise WrongCode()
+        user.totp_secret = secret
+        user.totp_enrolled_at = now
+        user.totp_last_step = step  # this code cannot sign in again
+        await _tell_owner(uow, user, NotificationKind.ACCOUNT_AUTHENTICATOR_CHANGED, by_email=True)
+        record_user_audit(uow, actor, "auth.totp_changed", user)
+        await uow.commit()
 
 
 async def sign_out_everywhere(*, uow: UnitOfWork, actor: Actor) -> int:

@@ -125,6 +125,8 @@ INBOX_ONLY_KINDS = {
     NotificationKind.TELEGRAM_LINK_CODE_ISSUED,
     NotificationKind.ACCOUNT_PASSWORD_RESET,  # core.services.accounts
     NotificationKind.ACCOUNT_SECOND_FACTOR_RESET,
+    NotificationKind.ACCOUNT_AUTHENTICATOR_CHANGED,  # the inbox and email
+    NotificationKind.ACCOUNT_PASSKEY_REMOVED,
 }
 
 

@@ -17,20 +17,32 @@ from core.enums import Channel, Locale, NotificationKind, Role
 from core.errors import (
     AccountLinkInvalid,
     AccountLocked,
+    AuthenticatorChangeExpired,
+    NotFound,
     PasswordNotAllowed,
     SignInFailed,
+    SignInThrottled,
     ValidationFailed,
     WrongCode,
     WrongPassword,
 )
-from core.models import AccountLink, AuditEvent, OutboxMessage, TelegramLink, User, WebSession
+from core.models import (
+    AccountLink,
+    AuditEvent,
+    OutboxMessage,
+    Passkey,
+    TelegramLink,
+    User,
+    WebSession,
+)
 from core.passwords import common_passwords, password_problem
 from core.schemas.accounts import LinkDelivery, LinkKind, LinkStep
 from core.schemas.actor import Actor
 from core.schemas.users import MembershipCreate, UserCreate
-from core.services import accounts, auth
+from core.services import accounts, auth, lockout
 from core.services import users as user_services
 from core.settings import Settings
+from core.uow import UnitOfWork
 from tests.factories import World
 from tests.fakes.notify_api import FakeNotifyApi
 from ui.account_mail import NotifyLinkMailer
@@ -39,6 +51,7 @@ from webapp import routes
 PASSWORD = "marmalade kettle lighthouse"
 NEW_PASSWORD = "cobweb tangerine escalator"
 STEP = timedelta(seconds=30)
+HERE = "198.51.100.7"  # the client My account is used from
 
 
 def token_of(delivery: LinkDelivery) -> str:
@@ -474,10 +487,15 @@ async def test_changing_my_password_needs_the_current_one_and_ends_my_other_sess
             actor=me,
             current_password="not it at all",
             new_password=NEW_PASSWORD,
+            client=HERE,
         )
     with pytest.raises(PasswordNotAllowed):
         await accounts.change_my_password(
-            uow=container.uow(), actor=me, current_password=PASSWORD, new_password="qwerty123456"
+            uow=container.uow(),
+            actor=me,
+            current_password=PASSWORD,
+            new_password="qwerty123456",
+            client=HERE,
         )
     mine = await accounts.my_account(uow=container.uow(), actor=me, session_token=here)
     assert [s.this_device for s in mine.sessions].count(True) == 1 and len(mine.sessions) == 2
@@ -487,6 +505,7 @@ async def test_changing_my_password_needs_the_current_one_and_ends_my_other_sess
         actor=me,
         current_password=PASSWORD,
         new_password=NEW_PASSWORD,
+        client=HERE,
         session_token=here,
     )
 
@@ -512,3 +531,221 @@ async def test_signing_out_everywhere_ends_every_session_this_one_too(
     for token in (here, elsewhere):
         assert await auth.actor_for_session(uow=container.uow(), token=token) is None
     assert "account.sign_out_everywhere" in await audit_actions(container)
+
+
+async def test_wrong_current_passwords_on_my_account_are_throttled_as_sign_ins_are(
+    container: Container, world: World
+) -> None:
+    email = "new.starter@test.invalid"
+    _user_id, invitation = await invite(container, email)
+    _secret, here = await accept(container, token_of(invitation))
+    me = await auth.actor_for_session(uow=container.uow(), token=here)
+    assert me is not None
+
+    async def change(current: str, client: str = HERE) -> int:
+        return await accounts.change_my_password(
+            uow=container.uow(),
+            actor=me,
+            current_password=current,
+            new_password=NEW_PASSWORD,
+            client=client,
+        )
+
+    for _ in range(lockout.FREE_FAILURES):
+        with pytest.raises(WrongPassword):
+            await change("a guess at it")
+    with pytest.raises(SignInThrottled):  # now even the right one waits, from this client
+        await change(PASSWORD)
+    with pytest.raises(SignInThrottled):  # and signing in from it waits as well
+        await auth.sign_in(
+            uow=container.uow(), email=email, password=PASSWORD, totp_code="000000", client=HERE
+        )
+    await change(PASSWORD, client="203.0.113.9")  # the owner's other device is not held back
+    container.clock.advance(lockout.FIRST_DELAY)
+    with pytest.raises(WrongPassword):  # the old password, after the delay: counted again
+        await change(PASSWORD)
+    assert (await audit_actions(container)).count("account.password_change_failed") == 6
+
+
+# --- My account: changing one's own authenticator -------------------------------------------------
+
+
+async def test_i_change_my_own_authenticator_and_only_then_the_old_one_stops(
+    container: Container, world: World
+) -> None:
+    email = "new.starter@test.invalid"
+    user_id, invitation = await invite(container, email)
+    old_secret, here = await accept(container, token_of(invitation))
+    me = await auth.actor_for_session(uow=container.uow(), token=here)
+    assert me is not None
+    tick(container)
+
+    async def start(password: str, current_code: str) -> str:
+        started = await accounts.start_authenticator_change(
+            uow=container.uow(),
+            actor=me,
+            current_password=password,
+            current_code=current_code,
+            client=HERE,
+        )
+        assert started.secret in started.otpauth_uri and started.secret not in started.ticket
+        return started.ticket
+
+    with pytest.raises(WrongPassword):
+        await start("not it at all", code(container, old_secret))
+    with pytest.raises(WrongCode):
+        await start(PASSWORD, "000000" if code(container, old_secret) != "000000" else "111111")
+    ticket = await start(PASSWORD, code(container, old_secret))
+    new_secret = accounts.sealing.unseal(ticket).split('"secret": "')[1].split('"')[0]
+    assert await sign_in(container, email, PASSWORD, old_secret)  # the old app still works
+    tick(container)
+    with pytest.raises(WrongCode):  # a code from the old app does not finish it
+        await accounts.finish_authenticator_change(
+            uow=container.uow(), actor=me, ticket=ticket, totp_code=code(container, old_secret)
+        )
+    assert await sign_in(container, email, PASSWORD, old_secret)
+
+    email_ready = UnitOfWork(
+        container.session_factory, container.clock, container.zone, frozenset({Channel.EMAIL})
+    )
+    await accounts.finish_authenticator_change(
+        uow=email_ready, actor=me, ticket=ticket, totp_code=code(container, new_secret)
+    )
+
+    with pytest.raises(SignInFailed):  # the confirming code does not sign in again
+        await auth.sign_in(
+            uow=container.uow(),
+            email=email,
+            password=PASSWORD,
+            totp_code=code(container, new_secret),
+            client="192.0.2.20",
+        )
+    with pytest.raises(SignInFailed):
+        await sign_in(container, email, PASSWORD, old_secret)
+    assert await sign_in(container, email, PASSWORD, new_secret)
+    assert await auth.actor_for_session(uow=container.uow(), token=here) is not None
+    async with container.session_factory() as db:
+        told = (
+            await db.execute(
+                select(OutboxMessage.channel, OutboxMessage.kind, OutboxMessage.params).where(
+                    OutboxMessage.recipient_user_id == user_id
+                )
+            )
+        ).all()
+    assert sorted((str(c), k, set(p)) for c, k, p in told) == [
+        ("email", NotificationKind.ACCOUNT_AUTHENTICATOR_CHANGED, {"time"}),
+        ("inbox", NotificationKind.ACCOUNT_AUTHENTICATOR_CHANGED, {"time"}),
+    ]
+    actions = await audit_actions(container)
+    assert actions.count("account.authenticator_change_failed") == 3
+    assert "account.authenticator_change_started" in actions and "auth.totp_changed" in actions
+
+
+async def test_a_change_of_authenticator_is_finished_only_by_its_account_in_time_and_once(
+    container: Container, world: World
+) -> None:
+    sessions = []
+    for email in ("new.starter@test.invalid", "other.starter@test.invalid"):
+        _user_id, invitation = await invite(container, email)
+        sessions.append(await accept(container, token_of(invitation)))
+    [(secret, here), (_other_secret, there)] = sessions
+    me = await auth.actor_for_session(uow=container.uow(), token=here)
+    other = await auth.actor_for_session(uow=container.uow(), token=there)
+    assert me is not None and other is not None
+
+    async def start() -> tuple[str, str]:
+        tick(container)
+        started = await accounts.start_authenticator_change(
+            uow=container.uow(),
+            actor=me,
+            current_password=PASSWORD,
+            current_code=code(container, secret),
+            client=HERE,
+        )
+        return started.ticket, started.secret
+
+    async def finish(actor: Actor, ticket: str, new_secret: str) -> None:
+        await accounts.finish_authenticator_change(
+            uow=container.uow(), actor=actor, ticket=ticket, totp_code=code(container, new_secret)
+        )
+
+    ticket, new_secret = await start()
+    with pytest.raises(AuthenticatorChangeExpired):  # not someone else's
+        await finish(other, ticket, new_secret)
+    with pytest.raises(AuthenticatorChangeExpired):  # not made up
+        await finish(me, "fernet:" + ticket[-40:], new_secret)
+    container.clock.advance(accounts.AUTHENTICATOR_CHANGE_LIFETIME)
+    with pytest.raises(AuthenticatorChangeExpired):  # not too late
+        await finish(me, ticket, new_secret)
+
+    ticket, new_secret = await start()
+    stale, _stale_secret = await start()
+    await finish(me, ticket, new_secret)
+    tick(container)
+    with pytest.raises(AuthenticatorChangeExpired):  # once: the app it replaced is gone
+        await finish(me, ticket, new_secret)
+    with pytest.raises(AuthenticatorChangeExpired):
+        await finish(me, stale, _stale_secret)
+
+
+# --- A colleague's passkeys on Staff sign-in ------------------------------------------------------
+
+
+async def test_a_manager_sees_a_colleagues_passkeys_and_removes_a_lost_ones(
+    container: Container, world: World
+) -> None:
+    email = "new.starter@test.invalid"
+    user_id, invitation = await invite(container, email)
+    _secret, session = await accept(container, token_of(invitation))
+    other_id, other_invitation = await invite(container, "other.starter@test.invalid")
+    await accept(container, token_of(other_invitation))
+    async with container.uow() as uow:
+        keys = [
+            Passkey(
+                user_id=owner,
+                credential_id=f"test-credential-{n}",
+                public_key=b"test",
+                sign_count=0,
+                name=name,
+                created_at=container.clock.now() + timedelta(minutes=n),
+            )
+            for n, (owner, name) in enumerate(
+                [(user_id, "Lost phone"), (user_id, "Desk key"), (other_id, "Their phone")]
+            )
+        ]
+        uow.session.add_all(keys)
+        await uow.commit()
+        lost, desk, theirs = (key.id for key in keys)
+    manager = world.actor(Role.SERVICE_MANAGER)
+
+    shown = await accounts.staff_accounts(uow=container.uow(), actor=manager)
+    [row] = [person for person in shown.staff if person.id == user_id]
+    assert [(p.id, p.name) for p in row.passkeys] == [(lost, "Lost phone"), (desk, "Desk key")]
+
+    with pytest.raises(NotFound):  # another colleague's passkey, named through this one
+        await accounts.remove_colleague_passkey(
+            uow=container.uow(), actor=manager, user_id=user_id, passkey_id=theirs
+        )
+    email_ready = UnitOfWork(
+        container.session_factory, container.clock, container.zone, frozenset({Channel.EMAIL})
+    )
+    await accounts.remove_colleague_passkey(
+        uow=email_ready, actor=manager, user_id=user_id, passkey_id=lost
+    )
+
+    async with container.session_factory() as db:
+        left = (await db.scalars(select(Passkey.id).order_by(Passkey.id))).all()
+        told = (
+            await db.execute(
+                select(OutboxMessage.channel, OutboxMessage.kind).where(
+                    OutboxMessage.recipient_user_id == user_id
+                )
+            )
+        ).all()
+    assert left == [desk, theirs]
+    assert sorted((str(channel), kind) for channel, kind in told) == [
+        ("email", NotificationKind.ACCOUNT_PASSKEY_REMOVED),
+        ("inbox", NotificationKind.ACCOUNT_PASSKEY_REMOVED),
+    ]
+    assert await auth.actor_for_session(uow=container.uow(), token=session) is None
+    assert "passkey.removed_by_staff" in await audit_actions(container)

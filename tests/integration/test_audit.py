@@ -1681,6 +1681,7 @@ async def change_my_password(world: World) -> tuple[Actor, Write]:
             actor=owner,
             current_password=ACCOUNT_PASSWORD,
             new_password="cobweb tangerine escalator",
+            client="192.0.2.30",
             session_token=session,
         )
         return [at_her(world, "account.password_change", owner.user_id)]
@@ -1698,6 +1699,7 @@ async def change_my_password_with_a_wrong_current_one(world: World) -> tuple[Act
                 actor=owner,
                 current_password="not the password at all",
                 new_password="cobweb tangerine escalator",
+                client="192.0.2.30",
             )
         return [at_her(world, "account.password_change_failed", owner.user_id)]
 

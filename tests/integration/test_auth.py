@@ -500,6 +500,9 @@ def run_cli(*args: str, database: Path, demo_mode: bool) -> subprocess.Completed
         "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
         "COLUMNS": "200",
         "DEMO_MODE": "true" if demo_mode else "false",
+        # Links made by `users add` start with it (core.settings.secret_problems).
+        "WEB_PUBLIC_URL": "https://drive.test.invalid",
+        "WEB_ALLOWED_ORIGINS": "https://drive.test.invalid",
     }
     return subprocess.run(
         [sys.executable, "-m", "cli", *args], env=env, capture_output=True, text=True, timeout=180

@@ -25,7 +25,14 @@ CLI = [sys.executable, "-m", "cli"]
 def run_cli(
     *args: str, database: Path, input_text: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{database}", "COLUMNS": "200"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "COLUMNS": "200",
+        # Links made by `users add|invite|reset` start with it (core.settings.secret_problems).
+        "WEB_PUBLIC_URL": "http://localhost:3000",
+        "WEB_ALLOWED_ORIGINS": "http://localhost:3000",
+    }
     if args[:2] == ("demo", "seed"):
         env["DEMO_MODE"] = "true"  # the demo is seeded only in demo mode
     return subprocess.run(

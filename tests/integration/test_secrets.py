@@ -26,7 +26,7 @@ SECRET_NAMES = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_WEBHO
 
 def _run(*args: str, database: Path, **variables: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{database}", "COLUMNS": "200"}
-    for name in (*SECRET_NAMES, "DEMO_MODE"):
+    for name in (*SECRET_NAMES, "DEMO_MODE", "WEB_PUBLIC_URL"):
         env.pop(name, None)
     env.update(variables)
     return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=180)
@@ -257,3 +257,45 @@ def test_a_database_password_of_our_own_passes_however_it_is_written() -> None:
         f"postgresql://drive@db:5432/drive?password={own}&sslmode=require",
     ):
         assert secret_problems(Settings(demo_mode=False, database_url=url)) == [], url
+
+
+def test_links_need_a_public_address_of_the_apps_own_outside_demo_mode_only() -> None:
+    """Invitation and reset links start with WEB_PUBLIC_URL: unset (its localhost default) or
+    not one of WEB_ALLOWED_ORIGINS, the web app and `drive-assist users add|invite|reset`
+    refuse to start, naming the setting."""
+    unset = Settings(demo_mode=False, web_allowed_origins="https://drive.test.invalid")
+    elsewhere = Settings(
+        demo_mode=False,
+        web_allowed_origins="https://drive.test.invalid",
+        web_public_url="https://elsewhere.test.invalid",
+    )
+    right = elsewhere.model_copy(update={"web_public_url": "https://DRIVE.test.invalid/"})
+
+    assert secret_problems(unset) == []  # only a process that makes links needs it
+    assert secret_problems(unset, needs_public_url=True) == [
+        SecretProblem("WEB_PUBLIC_URL", "missing")
+    ]
+    assert secret_problems(elsewhere, needs_public_url=True) == [
+        SecretProblem("WEB_PUBLIC_URL", "invalid")
+    ]
+    no_origins = Settings(demo_mode=False, web_public_url="https://drive.test.invalid")
+    assert secret_problems(no_origins, needs_public_url=True) == [
+        SecretProblem("WEB_PUBLIC_URL", "invalid")
+    ]
+    assert secret_problems(right, needs_public_url=True) == []
+    demo = unset.model_copy(update={"demo_mode": True})
+    assert secret_problems(demo, needs_public_url=True) == []
+    with pytest.raises(UnsafeSecrets):
+        check_production_secrets(elsewhere, needs_public_url=True)
+
+
+def test_adding_staff_from_the_command_line_refuses_without_a_public_address(
+    tmp_path: Path,
+) -> None:
+    result = _run(
+        "users", "add", "new.starter@test.invalid", "--name", "Test Starter",
+        "--role", "HER:case_manager", database=tmp_path / "unused.sqlite3", DEMO_MODE="false",
+    )  # fmt: skip
+
+    assert result.returncode == 1
+    assert "WEB_PUBLIC_URL is not set" in result.stderr

@@ -3,9 +3,9 @@
 Change the password (the current one first; the person's other sessions end), see each
 browser signed in (when it signed in, when it was last used, which one is this one) and sign
 out everywhere, this browser too; set or remove a PIN for this device, which resumes a session
-ended for being idle (``core.services.device_pins``). Passkeys have a page of their own, linked
-from here. A lost
-authenticator cannot be replaced from here: a service manager or administrator resets it
+ended for being idle (``core.services.device_pins``). Passkeys, and changing one's authenticator
+app while the old one still works, have pages of their own, linked from here. A lost
+authenticator is not replaced from here: a service manager or administrator resets it
 (``core.services.accounts``), so that a stolen session cannot swap it.
 """
 
@@ -36,6 +36,8 @@ NOT_THE_SAME = N_("The passwords do not match. Type the same password twice.")
 ENTER_PIN = N_("Enter a PIN of 6 digits")
 ENTER_PASSWORD_FOR_PIN = N_("Enter your password to confirm it is you")
 PIN_FIELDS = {"pin_not_allowed": "pin", "device_unknown": "pin", "wrong_password": "pin_password"}
+# Core's refusals shown by the current password: a wrong one, or too many (the sign-in throttle).
+BY_CURRENT_PASSWORD = {"wrong_password", "sign_in_throttled", "sign_in_client_throttled"}
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class AccountState(AppState):
     def _show_error(self, message: str, error: DomainError) -> rx.event.EventSpec:
         if self._pin_form:
             return self._problems({PIN_FIELDS.get(error.code, "pin"): message})
-        field = "current_password" if error.code == "wrong_password" else "new_password"
+        field = "current_password" if error.code in BY_CURRENT_PASSWORD else "new_password"
         return self._problems({field: message})
 
     def _show(self, mine: MyAccount, words: Translator) -> None:
@@ -148,6 +150,7 @@ class AccountState(AppState):
             actor=caller.actor,
             current_password=current,
             new_password=new,
+            client=self.router.session.client_ip,
             session_token=self._session_token(),
         )
         self.confirmation = words.ngettext(
@@ -273,8 +276,16 @@ def _sign_in_section() -> rx.Component:
         ),
         rx.el.p(
             _(
-                "If you lose the phone with your authenticator app, ask your service manager or"
-                " administrator to reset it."
+                "Moving to a new phone? Change your authenticator app while you still have the"
+                " old one. If you lose the phone with your authenticator app, ask your service"
+                " manager or administrator to reset it."
+            )
+        ),
+        rx.el.p(
+            rx.el.a(
+                _("Change your authenticator app"),
+                href=routes.ACCOUNT_AUTHENTICATOR,
+                class_name="link-action",
             )
         ),
         rx.el.p(rx.el.a(_("Passkeys"), href=routes.ACCOUNT_PASSKEYS, class_name="link-action")),

@@ -18,10 +18,11 @@ import reflex as rx
 
 from core.errors import DomainError
 from core.schemas.accounts import EnrolmentStart, LinkStep
-from core.services import accounts, auth
+from core.services import accounts
 from ui.errors import error_message
 from ui.i18n import N_, SUPPORTED_LOCALES, Translator
 from webapp import routes
+from webapp.components.authenticator import new_authenticator, qr_svg
 from webapp.components.forms import FieldError, button, error_summary, text_field
 from webapp.components.layout import page
 from webapp.container import container
@@ -72,9 +73,7 @@ class AccountLinkState(AppState):
     def _enrol(self, started: EnrolmentStart, words: Translator) -> None:
         self.step = ENROL
         self.enrol_secret = started.secret
-        self.enrol_qr_svg = auth.totp_qr_svg(
-            started.otpauth_uri, title=words.gettext("QR code for your authenticator app")
-        )
+        self.enrol_qr_svg = qr_svg(started.otpauth_uri, words)
 
     @rx.event
     async def load(self) -> list[rx.event.EventSpec]:
@@ -284,16 +283,7 @@ def _enrol() -> rx.Component:
                 " below. Then enter the 6-digit code it shows."
             )
         ),
-        rx.el.div(rx.html(AccountLinkState.enrol_qr_svg), class_name="qr-code"),
-        rx.el.p(
-            _("Key:"),
-            " ",
-            rx.el.code(
-                AccountLinkState.enrol_secret,
-                class_name="secret",
-                custom_attrs={"data-testid": "totp-secret"},
-            ),
-        ),
+        new_authenticator(AccountLinkState.enrol_qr_svg, AccountLinkState.enrol_secret),
         _form(
             _code_field(),
             button(_("Finish and sign in"), type="submit"),

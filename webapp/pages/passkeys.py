@@ -1,7 +1,7 @@
 """Your passkeys (``/account/passkeys``): the signed-in person's own passkeys, by name and when
-each was last used; add one (the browser asks for a fingerprint, face or PIN); remove one after
-a confirmation. Core keeps each person to their own (``core.services.passkeys``); the browser's
-side of the ceremony is ``assets/passkeys.js``.
+each was last used; add one (the browser asks for a fingerprint, face or PIN); rename one;
+remove one after a confirmation. Core keeps each person to their own
+(``core.services.passkeys``); the browser's side of the ceremony is ``assets/passkeys.js``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from webapp.i18n import _
 from webapp.state import AppState
 
 NAME_FIELD = "passkey_name"
+RENAME_FIELD = "passkey_rename"
 MISSING_NAME = N_("Enter a name for the passkey, like Work phone")
 LONG_NAME = N_("The name must be {max_length} characters or fewer")
 NOT_ADDED = N_(
@@ -57,20 +58,35 @@ class PasskeysState(AppState):
     offered: bool = False  # the server has an RP ID (core.settings)
     browser_supported: bool = False
     confirm_id: str = ""  # the passkey whose removal is being confirmed
+    rename_id: str = ""  # the passkey being renamed
     name_error: str = ""
+    rename_error: str = ""
     errors: list[FieldError] = []
     notice: str = ""
     _pending_name: str = ""
 
     def _clear_messages(self) -> None:
         self.errors = []
-        self.name_error = ""
+        self.name_error = self.rename_error = ""
         self.notice = ""
 
     def _show_error(self, message: str, error: DomainError) -> rx.event.EventSpec:
-        self.name_error = message if error.details.get("field") == "name" else ""
-        self.errors = [FieldError(NAME_FIELD, message)]
+        by_name = message if error.details.get("field") == "name" else ""
+        if self.rename_id:
+            self.rename_error = by_name
+            self.errors = [FieldError(RENAME_FIELD, message)]
+        else:
+            self.name_error = by_name
+            self.errors = [FieldError(NAME_FIELD, message)]
         return focus("error-summary")
+
+    def _name_problem(self, name: str, words: Translator) -> str:
+        """What is wrong with a passkey's name as typed ('' if nothing): core says the same."""
+        if not name:
+            return words.gettext(MISSING_NAME)
+        if len(name) > passkeys.NAME_MAX_LENGTH:
+            return words.gettext(LONG_NAME, max_length=passkeys.NAME_MAX_LENGTH)
+        return ""
 
     async def _reload(self, caller: Caller) -> None:
         read = await passkeys.my_passkeys(uow=caller.uow(), actor=caller.actor)
@@ -93,12 +109,9 @@ class PasskeysState(AppState):
     @signed_in
     async def add(self, caller: Caller, form: dict[str, Any]) -> rx.event.EventSpec:
         name = " ".join(str(form.get(NAME_FIELD) or "").split())
-        if not name or len(name) > passkeys.NAME_MAX_LENGTH:
-            message = (
-                caller.words.gettext(LONG_NAME, max_length=passkeys.NAME_MAX_LENGTH)
-                if name
-                else caller.words.gettext(MISSING_NAME)
-            )
+        self.rename_id = ""
+        message = self._name_problem(name, caller.words)
+        if message:
             self.name_error = message
             self.errors = [FieldError(NAME_FIELD, message)]
             return focus("error-summary")
@@ -130,8 +143,37 @@ class PasskeysState(AppState):
 
     @rx.event
     def ask_to_remove(self, passkey_id: str) -> rx.event.EventSpec:
-        self.confirm_id = passkey_id
+        self.confirm_id, self.rename_id = passkey_id, ""
         return focus("confirm-remove")
+
+    @rx.event
+    def ask_to_rename(self, passkey_id: str) -> rx.event.EventSpec:
+        self.rename_id, self.confirm_id = passkey_id, ""
+        self.rename_error, self.errors = "", []
+        return focus(RENAME_FIELD)
+
+    @rx.event
+    def cancel_rename(self) -> None:
+        self.rename_id, self.rename_error, self.errors = "", "", []
+
+    @rx.event
+    @signed_in
+    async def rename(self, caller: Caller, form: dict[str, Any]) -> rx.event.EventSpec | None:
+        if not self.rename_id.isdigit():
+            return None
+        name = " ".join(str(form.get(RENAME_FIELD) or "").split())
+        message = self._name_problem(name, caller.words)
+        if message:
+            self.rename_error = message
+            self.errors = [FieldError(RENAME_FIELD, message)]
+            return focus("error-summary")
+        renamed = await passkeys.rename_passkey(
+            uow=caller.uow(), actor=caller.actor, passkey_id=int(self.rename_id), name=name
+        )
+        self.rename_id = ""
+        await self._reload(caller)
+        self.notice = caller.words.gettext("Passkey renamed: {name}.", name=renamed.name)
+        return focus("passkey-notice")
 
     @rx.event
     def cancel_remove(self) -> None:
@@ -176,6 +218,52 @@ def _confirmation(row: Any) -> rx.Component:
     )
 
 
+def _rename_form(row: Any) -> rx.Component:
+    return rx.el.form(
+        text_field(
+            name=RENAME_FIELD,
+            label=_("New name for this passkey"),
+            hint=_("So you can tell your passkeys apart, like Work phone."),
+            error=S.rename_error,
+            type="text",
+            auto_complete="off",
+            default_value=row.name,
+            max_length=passkeys.NAME_MAX_LENGTH + 20,
+            width_class="input-wide",
+        ),
+        rx.el.div(
+            button(_("Save name"), type="submit"),
+            button(
+                _("Cancel"), type="button", variant="button-secondary", on_click=S.cancel_rename
+            ),  # fmt: skip
+            class_name="button-group",
+        ),
+        on_submit=S.rename,
+        no_validate=True,
+        aria_label=row.name,
+    )
+
+
+def _passkey_actions(row: Any) -> rx.Component:
+    return rx.el.div(
+        rx.el.button(
+            _("Rename"),
+            rx.el.span(" ", row.name, class_name="visually-hidden"),
+            type="button",
+            class_name="button button-secondary",
+            on_click=S.ask_to_rename(row.id),
+        ),
+        rx.el.button(
+            _("Remove"),
+            rx.el.span(" ", row.name, class_name="visually-hidden"),
+            type="button",
+            class_name="button button-secondary",
+            on_click=S.ask_to_remove(row.id),
+        ),
+        class_name="button-group",
+    )
+
+
 def _passkey(row: Any) -> rx.Component:
     return rx.el.li(
         rx.el.h3(row.name, class_name="heading-s"),
@@ -195,13 +283,7 @@ def _passkey(row: Any) -> rx.Component:
         rx.cond(
             S.confirm_id == row.id,
             _confirmation(row),
-            rx.el.button(
-                _("Remove"),
-                rx.el.span(" ", row.name, class_name="visually-hidden"),
-                type="button",
-                class_name="button button-secondary",
-                on_click=S.ask_to_remove(row.id),
-            ),
+            rx.cond(S.rename_id == row.id, _rename_form(row), _passkey_actions(row)),
         ),
         class_name="passkey",
     )

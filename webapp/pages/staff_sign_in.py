@@ -1,5 +1,5 @@
 """Staff sign-in: a service manager or admin resets a colleague's password or second factor,
-or sends their invitation again.
+or sends their invitation again, and sees their passkeys and removes one (a lost phone).
 
 One core read (``accounts.staff_accounts``) lists the staff at a site where the person may
 (``Action.ACCOUNT_RESET``) with each account's state; each button asks "are you sure?" first
@@ -17,6 +17,7 @@ import reflex as rx
 from core.areas import Offer, offers
 from core.errors import DomainError
 from core.schemas.accounts import AccountState, LinkDelivery, StaffAccountRead
+from core.schemas.passkeys import PasskeyRead
 from core.services import accounts
 from ui.account_mail import NotifyLinkMailer, delivery_text
 from ui.i18n import N_, Translator
@@ -27,6 +28,7 @@ from webapp.i18n import _
 from webapp.state import AppState
 
 PASSWORD, SECOND_FACTOR, INVITATION = "password", "second_factor", "invitation"
+PASSKEY = "passkey"
 STATES = {
     AccountState.SET_UP: N_("Set up"),
     AccountState.INVITED: N_("Invited"),
@@ -44,6 +46,18 @@ QUESTIONS = {
     ),
     INVITATION: N_("Send {name} a new invitation? The old link will stop working."),
 }
+REMOVE_PASSKEY = N_(
+    "Remove {name}'s passkey {passkey}? It stops signing them in now, and they will be signed"
+    " out everywhere."
+)
+
+
+@dataclass(frozen=True)
+class PasskeyLine:
+    id: str
+    name: str
+    added: str
+    last_used: str
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,18 @@ class StaffLine:
     invited: bool
     name_id: str
     field_id: str
+    passkeys: list[PasskeyLine]
+
+
+def _passkey_line(passkey: PasskeyRead, words: Translator) -> PasskeyLine:
+    return PasskeyLine(
+        id=str(passkey.id),
+        name=passkey.name,
+        added=words.format_date(passkey.created_at, "d MMMM yyyy"),
+        last_used=words.format_date(passkey.last_used_at, "d MMMM yyyy")
+        if passkey.last_used_at
+        else words.gettext("Not used yet"),
+    )
 
 
 def _line(person: StaffAccountRead, me: int, words: Translator) -> StaffLine | None:
@@ -76,6 +102,7 @@ def _line(person: StaffAccountRead, me: int, words: Translator) -> StaffLine | N
         invited=person.state in {AccountState.INVITED, AccountState.INVITATION_EXPIRED},
         name_id=f"staff-{person.id}-name",
         field_id=f"staff-{person.id}",
+        passkeys=[_passkey_line(p, words) for p in person.passkeys],
     )
 
 
@@ -94,6 +121,7 @@ class StaffSignInState(AppState):
     row_field: str = ""
     row_error: str = ""
     _pressed: str = ""
+    _asking_passkey: str = ""
 
     def _clear_messages(self) -> None:
         self.result = self.result_url = ""
@@ -142,6 +170,19 @@ class StaffSignInState(AppState):
 
     @rx.event
     @signed_in
+    async def ask_remove_passkey(
+        self, caller: Caller, user_id: str, passkey_id: str
+    ) -> rx.event.EventSpec | None:
+        line = next((line for line in self.staff if line.id == user_id), None)
+        key = next((p for p in line.passkeys if p.id == passkey_id), None) if line else None
+        if line is None or key is None:
+            return None
+        self.asking_id, self.asking_what, self._asking_passkey = user_id, PASSKEY, passkey_id
+        self.question = caller.words.gettext(REMOVE_PASSKEY, name=line.name, passkey=key.name)
+        return focus(f"staff-{user_id}")
+
+    @rx.event
+    @signed_in
     async def cancel(self, caller: Caller) -> None:
         self.asking_id = self.asking_what = self.question = ""
 
@@ -150,9 +191,11 @@ class StaffSignInState(AppState):
     async def confirm(self, caller: Caller) -> rx.event.EventSpec | None:
         user_id, what = self.asking_id, self.asking_what
         self.asking_id = self.asking_what = self.question = ""
+        self._pressed = f"staff-{user_id}"
+        if what == PASSKEY and user_id.isdigit() and self._asking_passkey.isdigit():
+            return await self._remove_passkey(caller, int(user_id), int(self._asking_passkey))
         if not user_id.isdigit() or what not in QUESTIONS:
             return None
-        self._pressed = f"staff-{user_id}"
         service = {
             PASSWORD: accounts.reset_password,
             SECOND_FACTOR: accounts.reset_second_factor,
@@ -168,6 +211,21 @@ class StaffSignInState(AppState):
         finally:
             await self._refresh(caller)
         self._show_delivery(delivery, caller.words)
+        return focus("link-result")
+
+    async def _remove_passkey(
+        self, caller: Caller, user_id: int, passkey_id: int
+    ) -> rx.event.EventSpec:
+        try:
+            await accounts.remove_colleague_passkey(
+                uow=caller.uow(), actor=caller.actor, user_id=user_id, passkey_id=passkey_id
+            )
+        finally:
+            await self._refresh(caller)
+        self.result = caller.words.gettext(
+            "Passkey removed. It no longer signs them in; they were signed out everywhere and"
+            " told by email and in their inbox."
+        )
         return focus("link-result")
 
     def _show_delivery(self, delivery: LinkDelivery, words: Translator) -> None:
@@ -211,6 +269,35 @@ def _confirmation(line: rx.Var) -> rx.Component:
     )
 
 
+def _passkeys(line: rx.Var) -> rx.Component:
+    def one(key: rx.Var) -> rx.Component:
+        return rx.el.li(
+            rx.el.p(rx.el.strong(key.name)),
+            rx.el.dl(
+                rx.el.div(rx.el.dt(_("Added")), rx.el.dd(key.added), class_name="card-row"),
+                rx.el.div(rx.el.dt(_("Last used")), rx.el.dd(key.last_used), class_name="card-row"),
+                class_name="card-details",
+            ),
+            rx.el.button(
+                _("Remove passkey"),
+                rx.el.span(" ", key.name, class_name="visually-hidden"),
+                type="button",
+                on_click=StaffSignInState.ask_remove_passkey(line.id, key.id),
+                aria_describedby=line.name_id,
+                class_name="button button-secondary",
+            ),
+            custom_attrs={"data-testid": "colleague-passkey"},
+        )
+
+    return rx.cond(
+        line.passkeys.length() > 0,  # type: ignore[attr-defined]
+        rx.fragment(
+            rx.el.h3(_("Passkeys"), class_name="heading-s"),
+            rx.el.ul(rx.foreach(line.passkeys, one), class_name="plain-list"),
+        ),
+    )
+
+
 def _staff_card(line: rx.Var) -> rx.Component:
     return rx.el.li(
         rx.el.h2(line.name, id=line.name_id, class_name="card-title"),
@@ -229,6 +316,7 @@ def _staff_card(line: rx.Var) -> rx.Component:
             tab_index=-1,
         ),
         _confirmation(line),
+        _passkeys(line),
         rx.el.div(
             rx.cond(
                 line.set_up,

@@ -1,6 +1,7 @@
 """Passkeys in a real browser, through Chromium's virtual authenticator (CDP ``WebAuthn``), at
 390 px: sign in with password and code, add a passkey, sign out, sign back in with the passkey
-in one tap, resume with it after the idle limit, then remove it; in English and in Welsh.
+in one tap, resume with it after the idle limit, rename it, then remove it; in English and in
+Welsh.
 
 The app is opened at ``localhost`` (``RunningApp.localhost_url``): WebAuthn takes no IP address
 as an RP ID, and the test app runs with ``WEB_RP_ID=localhost``. Core's checks (origin, RP ID,
@@ -37,6 +38,11 @@ ENGLISH = {
     "confirm": "Yes, remove it",
     "removed": "Passkey removed.",
     "resume": "Resume with your passkey",
+    "rename": "Rename",
+    "rename_label": "New name for this passkey",
+    "save": "Save name",
+    "missing": "Enter a name for the passkey",
+    "new_name": "Old phone",
 }
 WELSH = {  # Rhys's account is in Welsh: every page after the first sign-in is
     "email": "rhys.cm@demo.drive-assist.invalid",
@@ -52,6 +58,11 @@ WELSH = {  # Rhys's account is in Welsh: every page after the first sign-in is
     "confirm": "Ie, tynnwch hi",
     "removed": "Allwedd mynediad wedi’i thynnu.",
     "resume": "Ailddechrau gyda’ch allwedd mynediad",
+    "rename": "Ailenwi",
+    "rename_label": "Enw newydd i’r allwedd mynediad hon",
+    "save": "Cadw’r enw",
+    "missing": "Rhowch enw i’r allwedd mynediad",
+    "new_name": "Hen ffôn",
 }
 
 
@@ -137,7 +148,19 @@ async def test_a_person_adds_a_passkey_signs_out_and_signs_back_in_with_one_tap(
     await page.goto(f"{base}/account/passkeys")
     await expect(page.get_by_role("heading", level=3, name=words["name"])).to_be_visible()
     await expect(page.get_by_text(words["not_used"])).to_have_count(0)  # last used: just now
-    await page.get_by_role("button", name=f"{words['remove']} {words['name']}").click()
+
+    # Rename it: an empty name is refused by the field, then the new name shows.
+    await page.get_by_role("button", name=f"{words['rename']} {words['name']}").click()
+    await page.get_by_label(words["rename_label"]).fill("  ")
+    await page.get_by_role("button", name=words["save"]).click()
+    await expect(page.locator("#error-summary")).to_be_focused()
+    await expect(page.locator("#passkey_rename-error")).to_contain_text(words["missing"])
+    await assert_axe_clean(page)
+    await page.get_by_label(words["rename_label"]).fill(words["new_name"])
+    await page.get_by_role("button", name=words["save"]).click()
+    await expect(page.get_by_role("heading", level=3, name=words["new_name"])).to_be_visible()
+
+    await page.get_by_role("button", name=f"{words['remove']} {words['new_name']}").click()
     await page.get_by_role("button", name=words["confirm"]).click()
     await expect(page.get_by_text(words["removed"])).to_be_visible()
-    await expect(page.get_by_role("heading", level=3, name=words["name"])).to_have_count(0)
+    await expect(page.get_by_role("heading", level=3, name=words["new_name"])).to_have_count(0)
