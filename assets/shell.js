@@ -9,6 +9,8 @@
 //   render (webapp.components.device_caseload). It is kept 12 hours at most (a session's longest
 //   life) and forgotten whenever the sign-in page is shown, so at sign-out.
 // - window.DriveShell.cases(): those cases, for the log-contact page opened offline.
+// - Sets <html lang> from the language cookie at once (a page opened offline hears nothing
+//   from the server, which sets it online).
 (() => {
   const KEY = "drive-assist.caseload";
   const MAX_AGE_MS = 12 * 60 * 60 * 1000;
@@ -79,6 +81,11 @@
   };
 
   window.DriveShell = { cases, forget };
+  // The document's language from the start, as the server sets it once connected (a page
+  // opened offline is never told): the da_locale cookie, which holds only the language.
+  document.documentElement.lang = document.cookie.split("; ").includes("da_locale=cy")
+    ? "cy"
+    : "en-GB";
   const start = () => {
     watch();
     new MutationObserver(watch).observe(document.body, {

@@ -8,8 +8,8 @@
 // answered 200, a redirect, or a page whose address names a record (/case/12: the build's one
 // page for every case answers it offline).
 //
-// - Pages (navigations): the network first; the kept copy when there is no answer, or none
-//   within a few seconds (a signal that barely works).
+// - Pages (navigations): the network first; the kept copy only when there is no answer (never
+//   an old build's page while the server still answers).
 // - /assets/ (names carry a hash of their content): the kept copy first.
 // - The few unhashed files (stylesheet, scripts, manifest, icons): the network first.
 //
@@ -33,7 +33,6 @@ const FILES = [
 const SPA_FALLBACK = "/__spa-fallback.html";
 const BACKEND = /^\/(?:_|auth|ping)/;
 const RECORD = /\/[0-9]+(?:\/|$)/;
-const PATIENCE_MS = 4000;
 
 const pageKey = (url) => {
   const path = url.pathname.replace(/\/+$/, "") || "/";
@@ -78,19 +77,20 @@ self.addEventListener("activate", (event) => {
 
 const page = async (request, url) => {
   const cache = await caches.open(CACHE);
-  const kept =
-    (RECORD.test(url.pathname) ? undefined : await cache.match(pageKey(url))) ||
-    (await cache.match(pageKey(new URL(SPA_FALLBACK, self.location.origin))));
-  const network = fetch(request).then(async (response) => {
+  try {
+    const response = await fetch(request);
     const type = response.headers.get("content-type") || "";
     if (keepable(response) && !RECORD.test(url.pathname) && type.startsWith("text/html")) {
       await cache.put(pageKey(url), response.clone());
     }
     return response;
-  });
-  if (!kept) return network;
-  const late = new Promise((resolve) => setTimeout(() => resolve(kept), PATIENCE_MS));
-  return Promise.race([network.catch(() => kept), late]);
+  } catch (error) {
+    const kept =
+      (RECORD.test(url.pathname) ? undefined : await cache.match(pageKey(url))) ||
+      (await cache.match(pageKey(new URL(SPA_FALLBACK, self.location.origin))));
+    if (kept) return kept;
+    throw error;
+  }
 };
 
 const hashed = async (request) => {

@@ -205,7 +205,7 @@ def _not_found() -> rx.Component:
 def _opened_offline() -> rx.Component:
     """The page as the service worker's copy shows it with no signal."""
     return rx.cond(
-        DEVICE_CASES.length() > 0,  # type: ignore[attr-defined]
+        DEVICE_CASES.length() > 0,
         rx.el.div(
             rx.el.p(
                 _(
