@@ -4,9 +4,9 @@
 // What it keeps is what every visitor gets before signing in: the pages as the build wrote them
 // (Reflex pages are static shells; a case's data only ever comes over the websocket, which no
 // service worker sees) and the build's static files. It never keeps a response of the backend's
-// own routes (/auth/..., /_event, /_upload, /ping, ...), anything but a plain same-origin GET
-// answered 200, a redirect, or a page whose address names a record (/case/12: the build's one
-// page for every case answers it offline).
+// own routes (/auth/..., /api/..., /_event, /_upload, /ping, ...), anything but a plain
+// same-origin GET answered 200, a redirect, or a page whose address names a record (/case/12:
+// the build's one page for every case answers it offline).
 //
 // - Pages (navigations): the network first; the kept copy only when there is no answer (never
 //   an old build's page while the server still answers).
@@ -31,7 +31,7 @@ const FILES = [
   "/icon-512.png",
 ];
 const SPA_FALLBACK = "/__spa-fallback.html";
-const BACKEND = /^\/(?:_|auth|ping)/;
+const BACKEND = /^\/(?:_|auth|api|ping)/;
 const RECORD = /\/[0-9]+(?:\/|$)/;
 
 const pageKey = (url) => {
@@ -67,9 +67,8 @@ self.addEventListener("activate", (event) => {
   event.waitUntil(
     (async () => {
       const names = await caches.keys();
-      await Promise.all(
-        names.filter((name) => name.startsWith(PREFIX) && name !== CACHE).map((name) => caches.delete(name)),
-      );
+      const old = names.filter((name) => name.startsWith(PREFIX) && name !== CACHE);
+      await Promise.all(old.map((name) => caches.delete(name)));
       await self.clients.claim();
     })(),
   );
