@@ -10,12 +10,24 @@ zone (``TIMEZONE``, from the container's settings, as the bot's and core's "toda
 from __future__ import annotations
 
 import reflex as rx
+from reflex.components.core.banner import has_connection_errors
 
 from ui.i18n import SOURCE_LOCALE, SUPPORTED_LOCALES, Translator, shared_translator
 from webapp.container import container
-from webapp.state import AppState
+from webapp.state import LOCALE_COOKIE, AppState
 
 BCP47 = {"en_GB": "en-GB", "cy": "cy"}
+
+# Opened with no signal (the service worker's copy of the page, ``assets/sw.js``): the server
+# never sent this page its state, so ``AppState.locale`` is still the build's default. The
+# language then comes from the cookie that state keeps (``da_locale``, readable by scripts);
+# online, and after a connection drops, the state's own value as before.
+OPENED_OFFLINE = has_connection_errors & ~rx.State.is_hydrated
+_COOKIE_SAYS_WELSH = rx.Var(
+    "(typeof document !== 'undefined'"
+    f" && document.cookie.split('; ').includes('{LOCALE_COOKIE}=cy'))"
+).to(bool)
+READS_WELSH = rx.cond(OPENED_OFFLINE, _COOKIE_SAYS_WELSH, AppState.locale == "cy")
 
 
 def _supported(locale: str) -> str:
@@ -38,19 +50,19 @@ def _(message: str) -> rx.Var | str:
     welsh = words("cy").gettext(message)
     if welsh == source:
         return source
-    return rx.cond(AppState.locale == "cy", welsh, source)
+    return rx.cond(READS_WELSH, welsh, source)
 
 
 def both_languages(message: str, **params: object) -> rx.Var | str:
     """Like ``_`` for fixed text with values in it: both languages formatted on the server."""
     source = words(SOURCE_LOCALE).gettext(message, **params)
     welsh = words("cy").gettext(message, **params)
-    return source if welsh == source else rx.cond(AppState.locale == "cy", welsh, source)
+    return source if welsh == source else rx.cond(READS_WELSH, welsh, source)
 
 
 def html_lang() -> rx.Var:
     """The BCP 47 tag of the user's language, for a ``lang`` attribute."""
-    return rx.cond(AppState.locale == "cy", BCP47["cy"], BCP47[SOURCE_LOCALE])
+    return rx.cond(READS_WELSH, BCP47["cy"], BCP47[SOURCE_LOCALE])
 
 
 SERVICE_NAME = "Drive Assist"  # a name: the same in both languages
@@ -64,6 +76,4 @@ def page_title(message: str) -> rx.Var | str:
     """
     source = words(SOURCE_LOCALE).gettext(message)
     welsh = words("cy").gettext(message)
-    return rx.cond(
-        AppState.locale == "cy", f"{welsh} – {SERVICE_NAME}", f"{source} – {SERVICE_NAME}"
-    )
+    return rx.cond(READS_WELSH, f"{welsh} – {SERVICE_NAME}", f"{source} – {SERVICE_NAME}")

@@ -61,7 +61,13 @@ app = rx.App(
     stylesheets=["/webapp.css"],
     head_components=[
         rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
-        rx.el.meta(name="theme-color", content="#0b0c0c"),
+        rx.el.meta(name="theme-color", content="#0b0c0c"),  # webapp.css --header
+        # Installable, and opens with no signal: the manifest, its icons, and the script that
+        # registers the service worker (assets/sw.js) and keeps the last caseload's references.
+        rx.el.link(rel="manifest", href="/manifest.webmanifest"),
+        rx.el.link(rel="icon", href="/icon.svg", type="image/svg+xml"),
+        rx.el.link(rel="apple-touch-icon", href="/icon-192.png"),
+        rx.el.script(src="/shell.js"),
         rx.el.script(src="/focus.js"),  # the skip link and error summary links move focus
         rx.el.script(src="/passkeys.js"),  # the browser's side of passkey ceremonies
     ],

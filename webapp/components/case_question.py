@@ -10,13 +10,23 @@ import reflex as rx
 from webapp.components.forms import field_error, fieldset, group_class, radio
 from webapp.i18n import _
 
+MAX_CASE_RADIOS = 10  # more open cases than this: a drop-down list instead of radios
 
-def case_question(state: Any, question: Any) -> rx.Component:
+
+def case_question(state: Any, question: Any, cases: rx.Var | None = None) -> rx.Component:
     """``question`` over the cases of ``state`` (a page state with ``cases``, rows with ``id``
     and ``reference``; ``selected_case``; ``many_cases``; ``case_error``). The label or legend
-    has the id ``case-legend``, where the error summary and the page may move focus."""
+    has the id ``case-legend``, where the error summary and the page may move focus.
+
+    ``cases``: other rows to offer instead of the state's (a page opened with no signal offers
+    the ones the device kept, ``webapp.components.device_caseload``)."""
+    many: Any = state.many_cases
+    if cases is None:
+        cases = state.cases
+    else:
+        many = cases.length() > MAX_CASE_RADIOS  # type: ignore[attr-defined]
     radios = rx.foreach(
-        state.cases,
+        cases,
         lambda case: radio(
             "case",
             case.id,
@@ -27,7 +37,7 @@ def case_question(state: Any, question: Any) -> rx.Component:
     )
     select = rx.el.select(
         rx.el.option(_("Choose a case"), value=""),
-        rx.foreach(state.cases, lambda case: rx.el.option(case.reference, value=case.id)),
+        rx.foreach(cases, lambda case: rx.el.option(case.reference, value=case.id)),
         # Not id="case": Reflex's form would read the (unmounted) select over the radios.
         id="case-select",
         name="case",
@@ -36,7 +46,7 @@ def case_question(state: Any, question: Any) -> rx.Component:
         aria_describedby=rx.cond(state.case_error != "", "case-error", ""),
     )
     return rx.cond(
-        state.many_cases,
+        many,
         rx.el.div(
             rx.el.label(
                 question,

@@ -17,8 +17,7 @@ import reflex as rx
 
 from core.rules import is_real_day
 from ui.i18n import N_, SOURCE_LOCALE, Translator
-from webapp.i18n import _, translator
-from webapp.state import AppState
+from webapp.i18n import READS_WELSH, _, translator
 
 
 def text_field(
@@ -395,7 +394,7 @@ def character_count(field_id: str, max_length: int) -> tuple[rx.Component, rx.ev
     shows it.
     """
     locales = (SOURCE_LOCALE, "cy")
-    welsh = AppState.locale == "cy"
+    welsh = READS_WELSH
 
     def in_language(texts: dict[str, str]) -> rx.Var | str:
         same = texts["cy"] == texts[SOURCE_LOCALE]

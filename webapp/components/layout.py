@@ -18,7 +18,7 @@ from core.enums import Locale
 from ui.i18n import SOURCE_LOCALE
 from ui.labels import LANGUAGE_NAMES
 from webapp import routes
-from webapp.i18n import BCP47, _, html_lang
+from webapp.i18n import BCP47, READS_WELSH, _, html_lang
 from webapp.state import AppState
 
 MAIN_ID = "main-content"
@@ -40,7 +40,7 @@ def _language_switch(reload: Sequence[Any]) -> rx.Component:
     """Offers the other language; ``reload`` re-runs the page's loader so text the server
     built (times, labels) follows the switch too."""
     return rx.cond(
-        AppState.locale == "cy",
+        READS_WELSH,
         _language_button(SOURCE_LOCALE, reload),
         _language_button("cy", reload),
     )
@@ -134,13 +134,15 @@ def _connection_banner() -> rx.Component:
     was in English on every page and covered the Save button. The live region is always in
     the page (empty while connected) so a screen reader announces the words when they appear;
     it sits at the end of the page, held to the bottom of the screen while it shows, so it
-    covers nothing that cannot be scrolled clear of it.
+    covers nothing that cannot be scrolled clear of it. A page opened with no signal (the
+    service worker's copy, ``assets/sw.js``) says the same, in the language of the cookie the
+    page keeps (``webapp.i18n.READS_WELSH``).
     """
     return rx.el.div(
         rx.cond(
             has_connection_errors,
             rx.el.p(
-                rx.el.strong(_("No connection.")),
+                rx.el.strong(_("You are offline.")),
                 " ",
                 _(
                     "Drive Assist cannot reach the server: check your signal. Nothing can be"

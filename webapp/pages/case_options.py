@@ -14,17 +14,18 @@ import reflex as rx
 
 from core.errors import NotFound, NotPermitted
 from core.services import caseload_lookup, cases
+from webapp.components.case_question import MAX_CASE_RADIOS
 from webapp.handlers import Caller
-
-MAX_CASE_RADIOS = 10  # more open cases than this: a drop-down list instead of radios
 
 
 @dataclass(frozen=True)
 class CaseOption:
-    """A case the person may choose: its id (the form's value) and its reference."""
+    """A case the person may choose: its id (the form's value) and its reference; ``mine``:
+    one of my open cases (not one the page's address asked for)."""
 
     id: str
     reference: str
+    mine: bool = True
 
 
 async def case_options(caller: Caller, requested: str) -> list[CaseOption] | None:
@@ -40,7 +41,7 @@ async def case_options(caller: Caller, requested: str) -> list[CaseOption] | Non
         case = await cases.get_case(uow=caller.uow(), actor=caller.actor, case_id=int(requested))
     except (NotFound, NotPermitted):
         return None
-    return [CaseOption(id=str(case.id), reference=case.reference), *options]
+    return [CaseOption(id=str(case.id), reference=case.reference, mine=False), *options]
 
 
 class CaseChoice(rx.State, mixin=True):

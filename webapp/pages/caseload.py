@@ -20,6 +20,7 @@ from core.services import caseload
 from ui.i18n import N_, Translator
 from ui.labels import LABELS, label
 from webapp import routes
+from webapp.components.device_caseload import device_caseload, for_device
 from webapp.components.forms import button
 from webapp.components.layout import page
 from webapp.handlers import Caller, signed_in
@@ -87,6 +88,8 @@ class CaseloadState(AppState):
     count_text: str = ""
     loaded: bool = False
     _rows: list[CaseloadRow] = []  # backend only: the whole caseload, never sent to the browser
+    # Its ids and references only, for the device's copy (webapp.components.device_caseload).
+    device_caseload: str = "[]"
 
     def _show(self) -> None:
         words = translator(self.locale)
@@ -109,6 +112,7 @@ class CaseloadState(AppState):
     @signed_in
     async def load(self, caller: Caller) -> None:
         self._rows = await caseload.list_caseload(uow=caller.uow(), actor=caller.actor)
+        self.device_caseload = for_device((row.case_id, row.reference) for row in self._rows)
         self.loaded = True
         self._show()
 
@@ -269,5 +273,6 @@ def caseload_page() -> rx.Component:
     return page(
         _("Caseload"),
         rx.el.div(_new_referral_link(), _filters(), _results(), class_name="caseload-page"),
+        rx.cond(CaseloadState.loaded, device_caseload(CaseloadState.device_caseload)),
         on_language_change=[CaseloadState.load],
     )

@@ -165,7 +165,7 @@ async def test_a_lost_connection_is_said_in_the_readers_language_and_covers_no_b
         await expect(banner).to_have_text("")  # in the page, silent while connected
 
         await page.context.set_offline(True)
-        await expect(banner).to_contain_text("No connection.", timeout=30_000)
+        await expect(banner).to_contain_text("You are offline.", timeout=30_000)
         await expect(page.get_by_text("Cannot connect to server")).to_have_count(0)
         await expect(page.locator("[aria-label*='Notifications']")).to_have_count(0)
         # At the end of the page nothing covers Save: the banner takes its own room there.
@@ -183,7 +183,7 @@ async def test_a_lost_connection_is_said_in_the_readers_language_and_covers_no_b
         await expect(banner).to_have_text("", timeout=30_000)
         await _to_welsh(page)
         await page.context.set_offline(True)
-        await expect(banner).to_contain_text("Dim cysylltiad.", timeout=30_000)
+        await expect(banner).to_contain_text("Rydych chi all-lein.", timeout=30_000)
         await screenshot(page, "log-offline-cy")
         await page.context.set_offline(False)
         await expect(banner).to_have_text("", timeout=30_000)

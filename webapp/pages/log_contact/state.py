@@ -23,6 +23,7 @@ from core.services import alerts, contacts
 from ui.errors import error_message
 from ui.i18n import N_, Translator
 from webapp import routes
+from webapp.components.device_caseload import for_device
 from webapp.components.forms import (
     FieldError,
     date_parts,
@@ -56,6 +57,8 @@ QUESTIONS = ("case", "category", "when", "note")
 
 class LogContactState(CaseChoice, AppState):
     loaded: bool = False
+    # My open cases for the device's copy (ids and references: webapp.components.device_caseload).
+    device_caseload: str = "[]"
     # The form's defaults (re-applied by a new form_key, which re-mounts the form).
     form_key: str = ""
     contact_type: str = DEFAULT_CONTACT_TYPE.value
@@ -109,6 +112,7 @@ class LogContactState(CaseChoice, AppState):
         if not await self._load_cases(caller, requested):
             return
         self._requested_case = requested
+        self.device_caseload = for_device((c.id, c.reference) for c in self.cases if c.mine)
         self._fresh_form(caller)
         self.loaded = True
 

@@ -12,17 +12,31 @@ disruption category offers, like the bot, "Raise a disruption alert"
 every rendering of the form carries a one-time key, and Reflex runs one event at a time per
 browser tab, so the second submit finds the key already used and changes nothing; the button
 is also disabled while saving.
+
+Opened with no signal (the service worker's copy of the page), the server has sent nothing: the
+same form offers the cases the device kept the last time the page was shown online
+(``webapp.components.device_caseload``: references only), with the device's "now". Its Save is
+the held save of ``assets/held.js``.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
+from reflex.components.core.banner import has_connection_errors
 
 from core.enums import ContactType, WorkCategory
 from ui.labels import LABELS
 from webapp import routes
 from webapp.components.case_question import case_question
 from webapp.components.contact_questions import minutes_question, note_question
+from webapp.components.device_caseload import (
+    DEVICE_CASES,
+    DEVICE_NOW,
+    DEVICE_TODAY,
+    device_caseload,
+)
 from webapp.components.forms import (
     date_time_input,
     error_summary,
@@ -30,14 +44,14 @@ from webapp.components.forms import (
     radio,
 )
 from webapp.components.layout import page
-from webapp.i18n import _
+from webapp.i18n import OPENED_OFFLINE, _
 from webapp.pages.log_contact.state import DURATIONS, LogContactState
 
 # --- the form ---------------------------------------------------------------------------------
 
 
-def _case_question() -> rx.Component:
-    return case_question(LogContactState, _("Which case is this contact on?"))
+def _case_question(cases: rx.Var | None) -> rx.Component:
+    return case_question(LogContactState, _("Which case is this contact on?"), cases)
 
 
 def _contact_type_question() -> rx.Component:
@@ -85,7 +99,7 @@ def _category_question() -> rx.Component:
     )
 
 
-def _when_question() -> rx.Component:
+def _when_question(today: tuple[Any, Any, Any] | None, now: Any) -> rx.Component:
     state = LogContactState
     return date_time_input(
         name="contact_date",
@@ -93,25 +107,28 @@ def _when_question() -> rx.Component:
         legend=_("When was it?"),
         hint=_("For example, 27 3 2026 and 14:30. Now, unless you change it."),
         error=state.when_error,
-        defaults=(state.contact_date[0], state.contact_date[1], state.contact_date[2]),
-        time_default=state.contact_time,
+        defaults=today or (state.contact_date[0], state.contact_date[1], state.contact_date[2]),
+        time_default=state.contact_time if now is None else now,
     )
 
 
-def _form() -> rx.Component:
+def _form(offline: bool = False) -> rx.Component:
+    """The form; ``offline``: the one a page opened with no signal shows, over the device's
+    cases and clock (the server has sent no state)."""
     state = LogContactState
     return rx.el.form(
         rx.el.input(type="hidden", name="form_key", value=state.form_key),
-        _case_question(),
+        _case_question(DEVICE_CASES if offline else None),
         _category_question(),
         _contact_type_question(),
         minutes_question(_("How long did it take?"), DURATIONS, state.minutes),
-        _when_question(),
+        _when_question(DEVICE_TODAY if offline else None, DEVICE_NOW if offline else None),
         note_question(state.note_error, rows=4),
         rx.el.button(
             rx.cond(state.saving, _("Saving…"), _("Save contact")),
             type="submit",
-            disabled=state.saving | ~rx.State.is_hydrated,
+            # Until the page has its state; or, with no connection at all, for assets/held.js.
+            disabled=state.saving | (~rx.State.is_hydrated & ~has_connection_errors),
             aria_disabled=state.saving,
             class_name="button",
         ),
@@ -185,6 +202,29 @@ def _not_found() -> rx.Component:
     )
 
 
+def _opened_offline() -> rx.Component:
+    """The page as the service worker's copy shows it with no signal."""
+    return rx.cond(
+        DEVICE_CASES.length() > 0,
+        rx.el.div(
+            rx.el.p(
+                _(
+                    "You opened this page without signal. It offers the cases this phone saw"
+                    " last time it had signal: references only."
+                ),
+                class_name="inset-text",
+            ),
+            _form(offline=True),
+        ),
+        rx.el.p(
+            _(
+                "This phone has no cases to offer yet. Open this page once when you have signal"
+                " and your cases will be here next time."
+            )
+        ),
+    )
+
+
 def log_contact() -> rx.Component:
     state = LogContactState
     body = rx.cond(
@@ -201,10 +241,11 @@ def log_contact() -> rx.Component:
                     rx.el.p(_("You have no open cases to log a contact on.")),
                 ),
             ),
-            rx.el.p(_("Loading…"), class_name="hint"),
+            rx.cond(OPENED_OFFLINE, _opened_offline(), rx.el.p(_("Loading…"), class_name="hint")),
         ),
     )
     return page(
         rx.cond(state.not_found, _("Page not found"), _("Log a contact")),
         rx.el.div(body, class_name="log-contact"),
+        rx.cond(state.loaded, device_caseload(state.device_caseload)),
     )
