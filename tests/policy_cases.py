@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -1439,6 +1440,15 @@ OPERATIONS: tuple[Operation, ...] = (
         _case,
         lambda b, a, t: contacts.log_contact(uow=b.uow(), actor=a, data=_contact(t)),
     ),
+    # With the device's key (a save held offline and sent when the signal returns).
+    Operation(
+        "contacts.log_contact[client key]",
+        Action.CONTACT_LOG,
+        _case,
+        lambda b, a, t: contacts.log_contact(
+            uow=b.uow(), actor=a, data=_contact(t), client_key=uuid.uuid4()
+        ),
+    ),
     Operation("contacts.log_contact_in", Action.CONTACT_LOG, _case, _log_contact_in),
     # inbox: my own items only; there is no policy action, nobody else's item is reachable.
     Operation(
@@ -2136,6 +2146,10 @@ NOT_POLICY_CHECKED: dict[str, str] = {
     "people.case_people_of": "case_people in the caller's work; checks victim.view itself",
     "risk.risk_history_of": "risk_history in the caller's work, of a case loaded for case.view",
     "timeline.timeline_of": "case_timeline in the caller's work, of a case loaded for case.view",
+    # A device's key for a save, looked up and claimed inside the unit of work of the save that
+    # authorises itself (contacts.log_contact[client key]); only the actor's own keys.
+    "submissions.first_result": "the actor's own key, inside a save that authorises itself",
+    "submissions.record": "claims the actor's own key for a save that authorised itself",
 }
 
 
