@@ -1101,6 +1101,14 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
     ),
     Operation(
+        "appointments.book_appointment[client key]",
+        Action.APPOINTMENT_MANAGE,
+        _case,
+        lambda b, a, t: appointments.book_appointment(
+            uow=b.uow(), actor=a, data=_appointment_create(t), client_key=uuid.uuid4()
+        ),
+    ),
+    Operation(
         "appointments.reschedule_appointment",
         Action.APPOINTMENT_MANAGE,
         lambda b, a, w: b.appointment(a, w),
@@ -1126,6 +1134,18 @@ OPERATIONS: tuple[Operation, ...] = (
             actor=a,
             appointment_id=t.id,
             data=AppointmentOutcome(status=AppointmentStatus.ATTENDED),
+        ),
+    ),
+    Operation(
+        "appointments.record_appointment_outcome[client key]",
+        Action.APPOINTMENT_MANAGE,
+        lambda b, a, w: b.appointment(a, w, past=True),
+        lambda b, a, t: appointments.record_appointment_outcome(
+            uow=b.uow(),
+            actor=a,
+            appointment_id=t.id,
+            data=AppointmentOutcome(status=AppointmentStatus.ATTENDED),
+            client_key=uuid.uuid4(),
         ),
     ),
     Operation(
@@ -2150,6 +2170,7 @@ NOT_POLICY_CHECKED: dict[str, str] = {
     # authorises itself (contacts.log_contact[client key]); only the actor's own keys.
     "submissions.first_result": "the actor's own key, inside a save that authorises itself",
     "submissions.record": "claims the actor's own key for a save that authorised itself",
+    "submissions.once": "the unit of work of a save whose own write and read authorise",
 }
 
 

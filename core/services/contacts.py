@@ -53,25 +53,15 @@ async def log_contact(
     ``client_key``: the device's key for this save (``core.services.submissions``): a second
     call with it by the same person writes nothing and returns the contact the first logged.
     """
-    try:
-        async with uow:
-            if client_key is not None:
-                first = await submissions.first_result(uow, actor, client_key)
-                if first is not None:
-                    return await _logged_before(uow, actor, first)
-            contact = await log_contact_in(uow, actor, data)
-            if client_key is not None:
-                await submissions.record(
-                    uow, actor, client_key, kind=CONTACT_KIND, result_id=contact.id
-                )
-            await uow.commit()
-            return contact
-    except submissions.KeyTaken:  # the same save, sent twice at once: the other one committed
-        assert client_key is not None  # only a save with a key can find its key taken
-        async with uow:
-            first = await submissions.first_result(uow, actor, client_key)
-            assert first is not None  # its key was taken by a committed save
-            return await _logged_before(uow, actor, first)
+    return await submissions.once(
+        uow,
+        actor,
+        client_key,
+        kind=CONTACT_KIND,
+        write=lambda: log_contact_in(uow, actor, data),
+        result_id=lambda contact: contact.id,
+        earlier=lambda contact_id: _logged_before(uow, actor, contact_id),
+    )
 
 
 async def _logged_before(uow: UnitOfWork, actor: Actor, contact_id: int) -> ContactRead:

@@ -13,6 +13,8 @@ what the first wrote. The same on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from uuid import UUID
 
 from sqlalchemy import insert, select
@@ -21,6 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from core.models import ClientSubmission
 from core.schemas.actor import Actor
 from core.uow import UnitOfWork
+
+Result = TypeVar("Result")
 
 
 class KeyTaken(Exception):
@@ -58,3 +62,35 @@ async def record(
         )
     except IntegrityError as error:
         raise KeyTaken() from error
+
+
+async def once(
+    uow: UnitOfWork,
+    actor: Actor,
+    client_key: UUID | None,
+    *,
+    kind: str,
+    write: Callable[[], Awaitable[Result]],
+    result_id: Callable[[Result], int],
+    earlier: Callable[[int], Awaitable[Result]],
+) -> Result:
+    """A save's unit of work, done once per ``client_key``: ``write`` (inside the unit of work,
+    which this commits) the first time; ``earlier(id)``, what the first save wrote, every
+    later time, writing nothing. Without a key, ``write`` and commit."""
+    try:
+        async with uow:
+            if client_key is not None:
+                first = await first_result(uow, actor, client_key)
+                if first is not None:
+                    return await earlier(first)
+            result = await write()
+            if client_key is not None:
+                await record(uow, actor, client_key, kind=kind, result_id=result_id(result))
+            await uow.commit()
+            return result
+    except KeyTaken:  # the same save, sent twice at once: the other one committed first
+        assert client_key is not None  # only a save with a key can find its key taken
+        async with uow:
+            first = await first_result(uow, actor, client_key)
+            assert first is not None  # its key was taken by a committed save
+            return await earlier(first)
