@@ -12,7 +12,7 @@ from playwright.async_api import Browser, Page, Route, expect
 
 from core.enums import WorkCategory
 from tests.e2e.web.app_db import contacts_on_case
-from tests.e2e.web.conftest import VIEWPORTS, RunningApp, sign_in_as
+from tests.e2e.web.conftest import VIEWPORTS, RunningApp, open_menu, sign_in_as
 from tests.e2e.web.test_log_contact import CASE_MANAGER, WELSH_CASE_MANAGER, _my_cases
 
 HELD = {
@@ -34,10 +34,19 @@ async def phone(browser: Browser) -> AsyncIterator[Page]:
     await context.close()
 
 
+NOTE = "Fictional held note about the Testshire visit"
+
+
+async def _device_storage(page: Page) -> str:
+    """Everything the app keeps in the browser's storage, as one text."""
+    return str(await page.evaluate("JSON.stringify([{...localStorage}, {...sessionStorage}])"))
+
+
 async def _hold_a_contact(page: Page, url: str, language: str) -> None:
     """Fill the form, lose the signal, press Save: the page says it is held on the phone."""
     await page.goto(url)
     await page.locator(f"#category-{WorkCategory.SUPPORT.value}").check()
+    await page.locator("textarea[name=note]").fill(NOTE)
     await page.context.set_offline(True)
     await page.locator("form button[type=submit]").click()
     await expect(page.locator("#held-notice")).to_have_text(HELD[language])
@@ -60,6 +69,7 @@ async def test_a_contact_saved_without_signal_is_held_through_a_reload_and_logge
 
     # Still no signal to the server when the phone is back online: held, through a reload.
     await _hold_a_contact(phone, form, "en-GB")
+    assert NOTE not in await _device_storage(phone)  # held encrypted, as the draft was
     await phone.route("**/api/held", lambda route: route.abort("internetdisconnected"))
     await phone.context.set_offline(False)
     await phone.reload()
@@ -68,7 +78,31 @@ async def test_a_contact_saved_without_signal_is_held_through_a_reload_and_logge
     await phone.unroute("**/api/held")
     await phone.reload()
     await _sent(phone, "en-GB")
-    assert len(await contacts_on_case(running_app, case.case_id)) == before + 1
+    saved = await contacts_on_case(running_app, case.case_id)
+    assert len(saved) == before + 1
+    assert saved[0].notes == NOTE
+
+
+async def test_signing_out_with_a_save_waiting_asks_and_leaves_nothing_for_the_next_person(
+    running_app: RunningApp, phone: Page
+) -> None:
+    case = (await _my_cases(running_app, CASE_MANAGER))[0]
+    before = len(await contacts_on_case(running_app, case.case_id))
+    await sign_in_as(phone, running_app.url, CASE_MANAGER)
+    await _hold_a_contact(phone, f"{running_app.url}/log?case={case.case_id}", "en-GB")
+    await phone.route("**/api/held", lambda route: route.abort("internetdisconnected"))
+    await phone.context.set_offline(False)
+
+    await open_menu(phone)
+    await phone.get_by_role("button", name="Sign out").click()
+    dialog = phone.get_by_role("dialog")
+    await expect(dialog).to_contain_text("You have saves on this phone that have not been sent")
+    await dialog.get_by_role("button", name="Delete them, then sign out").click()
+
+    await phone.wait_for_url(f"{running_app.url}/sign-in**", timeout=30_000)
+    await expect(phone.get_by_label("Email address")).to_be_visible(timeout=30_000)
+    assert "drive-held" not in await _device_storage(phone)  # no entries, no key
+    assert len(await contacts_on_case(running_app, case.case_id)) == before
 
 
 @pytest.mark.parametrize("failure", ["502", "answer lost after the write"])
