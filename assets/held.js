@@ -1,6 +1,6 @@
 // Work survives a dropped connection (issue 21, part 1).
 //
-// The forms marked data-held-kind (log a contact, for now) keep a draft on the phone while they
+// The forms marked data-held-kind (log a contact, an appointment's outcome) keep a draft on the phone while they
 // are filled in. A Save pressed without a connection (the browser offline, or the page's
 // connection banner showing) is held here with the form's client_key and sent to the backend's
 // POST /api/held when the signal returns: on the "online" event, on every page load and on a
@@ -98,7 +98,10 @@
   }
 
   const entriesSlot = () => `${STORE_PREFIX}${keyInfo.owner}:entries`;
-  const draftSlot = (kind) => `${STORE_PREFIX}${keyInfo.owner}:draft:${kind}`;
+  // A form about one record (an appointment's outcome) has its own draft: data-held-subject.
+  const subjectOf = (form) => form.dataset.heldSubject || "";
+  const draftSlot = (form) =>
+    `${STORE_PREFIX}${keyInfo.owner}:draft:${form.dataset.heldKind}:${subjectOf(form)}`;
 
   function readEntries() {
     if (!keyInfo) return [];
@@ -169,7 +172,7 @@
         item.append(Object.assign(document.createElement("p"), { textContent: problem.message }));
       }
       const form = document.querySelector(`form[data-held-kind="${entry.kind}"]`);
-      if (form) {
+      if (form && subjectOf(form) === (entry.subject || "")) {
         const button = Object.assign(document.createElement("button"), {
           type: "button", className: "button button-secondary", textContent: words().putBack,
         });
@@ -196,7 +199,8 @@
   function fill(form, fields) {
     for (const element of form.elements) {
       if (!element.name || element.type === "submit") continue;
-      if (element.name === "form_key") continue; // the page's own, for this rendering
+      // The page's own hidden fields (its form key, the appointment) stay as the page made them.
+      if (element.type === "hidden" && element.name !== "client_key") continue;
       const value = fields[element.name];
       if (element.type === "radio" || element.type === "checkbox") {
         element.checked = value !== undefined && value === element.value;
@@ -221,21 +225,21 @@
     if (!form.isConnected || !(await loadKey({ refresh: false }))) return;
     ensureClientKey(form);
     const box = await seal(fieldsOf(form));
-    localStorage.setItem(draftSlot(form.dataset.heldKind), JSON.stringify({ at: Date.now(), ...box }));
+    localStorage.setItem(draftSlot(form), JSON.stringify({ at: Date.now(), ...box }));
   }
 
-  async function dropDraft(kind) {
-    if (await loadKey({ refresh: false })) localStorage.removeItem(draftSlot(kind));
+  async function dropDraft(form) {
+    if (await loadKey({ refresh: false })) localStorage.removeItem(draftSlot(form));
   }
 
   async function restoreDraft(form) {
     if (await loadKey({ refresh: false })) {
-      const box = JSON.parse(localStorage.getItem(draftSlot(form.dataset.heldKind)) || "null");
+      const box = JSON.parse(localStorage.getItem(draftSlot(form)) || "null");
       if (box) {
         try {
           fill(form, await unseal(box));
         } catch (error) {
-          localStorage.removeItem(draftSlot(form.dataset.heldKind)); // another key's: unreadable
+          localStorage.removeItem(draftSlot(form)); // another key's: unreadable
         }
       }
     }
@@ -255,12 +259,12 @@
 
   // --- holding and sending ----------------------------------------------------------------
 
-  async function hold(kind, fields) {
+  async function hold(kind, fields, subject = "") {
     if (!(await loadKey({ refresh: false }))) throw new Error("no key for this person");
     const clientKey = fields.client_key || newKey();
     const box = await seal({ ...fields, client_key: clientKey });
     const entries = readEntries().filter((entry) => entry.client_key !== clientKey);
-    entries.push({ client_key: clientKey, kind, at: Date.now(), ...box });
+    entries.push({ client_key: clientKey, kind, subject, at: Date.now(), ...box });
     writeEntries(entries);
     return clientKey;
   }
@@ -315,12 +319,12 @@
 
   async function holdForm(form) {
     try {
-      await hold(form.dataset.heldKind, fieldsOf(form));
+      await hold(form.dataset.heldKind, fieldsOf(form), subjectOf(form));
     } catch (error) {
       say([words().noKey], { focus: true });
       return;
     }
-    await dropDraft(form.dataset.heldKind);
+    await dropDraft(form);
     form.reset();
     clientKeyInput(form).value = newKey(); // the next save on this form is another contact
     say([words().held], { focus: true });
@@ -364,7 +368,7 @@
     for (const form of [...seen]) {
       if (form.isConnected) continue;
       seen.delete(form);
-      if (document.getElementById("confirmation")) dropDraft(form.dataset.heldKind);
+      if (document.getElementById("confirmation")) dropDraft(form);
     }
     showCount();
   }

@@ -6,9 +6,11 @@ service worker's cache, with no Reflex connection at all):
 
 - ``POST /api/held/key``: the signed-in person's device key and owner tag
   (``core.sealing.device_key``), which the script keeps in the tab's session storage;
-- ``POST /api/held`` ``{"kind", "client_key", "fields"}``: one held save. The session cookie
-  says who is asking (``auth.actor_for_session``, as every Reflex event does); the fields are
-  read by the page's own rules (``webapp.pages.log_contact.form``) and saved by one core call
+- ``POST /api/held`` ``{"kind", "client_key", "fields"}``: one held save (a contact, or an
+  appointment's outcome). The session cookie says who is asking (``auth.actor_for_session``,
+  as every Reflex event does); the fields are read by the page's own rules
+  (``webapp.pages.log_contact.form``, ``webapp.pages.appointments.outcome``) and saved by one
+  core call
   with the device's key, so a save sent twice is logged once. Answers JSON: ``saved`` (the
   first time or again), ``invalid`` with each problem in the person's language,
   ``signed_out``. A body is never logged.
@@ -30,10 +32,12 @@ from starlette.responses import JSONResponse
 from core.errors import DomainError
 from core.schemas.actor import Actor
 from core.sealing import device_key
-from core.services import auth, contacts
+from core.services import appointments, auth, contacts
 from ui.errors import error_message
+from ui.i18n import Translator
 from webapp.container import container
 from webapp.i18n import translator
+from webapp.pages.appointments.outcome import read_outcome_form
 from webapp.pages.log_contact.form import (
     Problems,
     client_key_of,
@@ -43,7 +47,8 @@ from webapp.pages.log_contact.form import (
 from webapp.state import session_token_from_cookie_header
 
 MAX_BODY_BYTES = 64 * 1024  # a contact with its longest note is a few kilobytes
-KINDS = ("contact",)  # the forms whose saves may be held (the outcome and booking: to come)
+CONTACT, OUTCOME = "contact", "outcome"
+KINDS = (CONTACT, OUTCOME)  # the forms whose saves may be held (the booking form: not yet)
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -68,8 +73,8 @@ async def held_key(request: Request) -> JSONResponse:
     return _answer("ok", key=base64.b64encode(key.key).decode("ascii"), owner=key.owner)
 
 
-def _held_entry(body: bytes) -> tuple[uuid.UUID, dict[str, str]] | None:
-    """The key and fields of a held entry of a kind held here, or None."""
+def _held_entry(body: bytes) -> tuple[str, uuid.UUID, dict[str, str]] | None:
+    """The kind, key and fields of a held entry of a kind held here, or None."""
     try:
         held = json.loads(body) if len(body) <= MAX_BODY_BYTES else None
     except ValueError:
@@ -79,7 +84,7 @@ def _held_entry(body: bytes) -> tuple[uuid.UUID, dict[str, str]] | None:
     key, fields = client_key_of(held), held.get("fields")
     if key is None or not isinstance(fields, dict):
         return None
-    return key, {str(name): str(value) for name, value in fields.items()}
+    return str(held["kind"]), key, {str(name): str(value) for name, value in fields.items()}
 
 
 def _invalid(problems: Problems) -> JSONResponse:
@@ -95,16 +100,43 @@ async def send_held(request: Request) -> JSONResponse:
     held = _held_entry(await request.body())
     if held is None:
         return _answer("unreadable", 400)  # not something held.js sends: nothing to fix
-    key, fields = held
+    kind, key, fields = held
     words = translator(str(actor.locale))
+    save = _log_contact if kind == CONTACT else _record_outcome
+    try:
+        return await save(actor, words, key, fields)
+    except DomainError as error:
+        return _invalid(problem_of(error, error_message(error, words), "case"))
+
+
+async def _log_contact(
+    actor: Actor, words: Translator, key: uuid.UUID, fields: dict[str, str]
+) -> JSONResponse:
     problems: Problems = {}
     data = read_contact_form(fields, words, problems, case_ids=None, case_field_id="case")
     if data is None:
         return _invalid(problems)
-    try:
-        contact = await contacts.log_contact(
-            uow=container().uow(), actor=actor, data=data, client_key=key
-        )
-    except DomainError as error:
-        return _invalid(problem_of(error, error_message(error, words), "case"))
+    contact = await contacts.log_contact(
+        uow=container().uow(), actor=actor, data=data, client_key=key
+    )
     return _answer("saved", id=contact.id)
+
+
+async def _record_outcome(
+    actor: Actor, words: Translator, key: uuid.UUID, fields: dict[str, str]
+) -> JSONResponse:
+    problems: Problems = {}
+    data = read_outcome_form(fields, words, problems)
+    appointment = fields.get("appointment", "")
+    if not appointment.isdigit():
+        return _answer("unreadable", 400)
+    if data is None:
+        return _invalid(problems)
+    answered = await appointments.record_appointment_outcome(
+        uow=container().uow(),
+        actor=actor,
+        appointment_id=int(appointment),
+        data=data,
+        client_key=key,
+    )
+    return _answer("saved", id=answered.id)

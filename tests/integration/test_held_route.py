@@ -1,6 +1,7 @@
 """``POST /api/held`` (webapp.held): a save held on a phone, sent when the signal returns, is
 read by the log-contact page's own rules, answered in the person's language, and logged once.
-In process against the test database, on SQLite and PostgreSQL."""
+An appointment's outcome the same way. In process against the test database, on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ import pytest
 
 from core import sealing
 from core.bootstrap import Container
-from core.enums import Face, Locale, Role, WorkCategory
+from core.enums import Face, Locale, PlaceKind, Role, WorkCategory
+from core.schemas.appointments import AppointmentCreate
+from core.services import appointments
 from core.services import users as user_services
 from tests.factories import World
 from tests.integration.test_auth import add_account, signed_in_token
-from tests.integration.test_client_keys import stored_contacts
+from tests.integration.test_client_keys import events, stored_contacts
 from webapp import backend
 from webapp import container as web_container
 from webapp.state import SESSION_COOKIE
@@ -122,3 +125,35 @@ async def test_each_person_gets_their_own_device_key_and_the_same_one_in_every_s
     assert again.json() == first
     someone_else = sealing.device_key(world.actor(Role.CASE_MANAGER).user_id)
     assert someone_else.owner != first["owner"]
+
+
+async def test_a_held_appointment_outcome_sent_twice_is_recorded_once(
+    world: World, api: httpx.AsyncClient
+) -> None:
+    case_id, token = await a_case_and_a_session(world)
+    manager = await user_services.actor_for_email(
+        uow=world.container.uow(), email="casey@test.invalid", face=Face.WEB
+    )
+    starts = world.container.clock.now() + timedelta(minutes=1)
+    booked = await appointments.book_appointment(
+        uow=world.container.uow(),
+        actor=manager,
+        data=AppointmentCreate(
+            case_id=case_id,
+            starts_at=starts,
+            ends_at=starts + timedelta(minutes=30),
+            place_kind=PlaceKind.OFFICE,
+        ),
+    )
+    world.container.clock.advance(timedelta(minutes=2))  # type: ignore[attr-defined]
+    answer = {
+        "kind": "outcome",
+        "client_key": str(uuid.uuid4()),
+        "fields": {"appointment": str(booked.id), "status": "attended", "note": ""},
+    }
+
+    first = await api.post("/api/held", json=answer, headers=signed_in(token))
+    again = await api.post("/api/held", json=answer, headers=signed_in(token))
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert await events(world.container, "appointment.outcome", case_id) == 1

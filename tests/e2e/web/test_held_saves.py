@@ -1,17 +1,20 @@
 """A Save pressed without signal is held on the phone and logged once when the signal returns
 (issue 21, part 1): through a reload, a server answering 502, and an answer lost after the
-write. At phone width, in English and in Welsh, on the shared app."""
+write; signing out with one waiting; an appointment's outcome the same way. At phone width, in
+English and in Welsh, on the shared app."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 
 import pytest
 from playwright.async_api import Browser, Page, Route, expect
 
-from core.enums import WorkCategory
-from tests.e2e.web.app_db import contacts_on_case
+from core.enums import AppointmentStatus, WorkCategory
+from tests.e2e.web import test_appointments as appointments_page
+from tests.e2e.web.app_db import appointments_on_case, contacts_on_case
 from tests.e2e.web.conftest import VIEWPORTS, RunningApp, open_menu, sign_in_as
 from tests.e2e.web.test_log_contact import CASE_MANAGER, WELSH_CASE_MANAGER, _my_cases
 
@@ -145,12 +148,15 @@ async def test_a_welsh_page_says_the_contact_is_held_and_sent_in_welsh(
     case = (await _my_cases(running_app, WELSH_CASE_MANAGER))[0]
     before = len(await contacts_on_case(running_app, case.case_id))
     await sign_in_as(phone, running_app.url, WELSH_CASE_MANAGER)
+    form = f"{running_app.url}/log?case={case.case_id}"
+    await phone.goto(form)  # switched on the form's page, as the log-contact tests do
+    await expect(phone.locator("form button[type=submit]")).to_be_visible(timeout=30_000)
     first = await phone.locator(".page").get_attribute("lang")
     if first != "cy":
         await phone.get_by_role("button", name="Cymraeg").click()
         await expect(phone.locator(".page")).to_have_attribute("lang", "cy")
     try:
-        await _hold_a_contact(phone, f"{running_app.url}/log?case={case.case_id}", "cy")
+        await _hold_a_contact(phone, form, "cy")
         await phone.context.set_offline(False)
         await _sent(phone, "cy")
         assert len(await contacts_on_case(running_app, case.case_id)) == before + 1
@@ -159,3 +165,29 @@ async def test_a_welsh_page_says_the_contact_is_held_and_sent_in_welsh(
             await phone.context.set_offline(False)
             await phone.get_by_role("button", name="English").click()
             await expect(phone.locator(".page")).to_have_attribute("lang", first or "en-GB")
+
+
+async def test_an_appointment_outcome_given_without_signal_is_held_and_recorded(
+    running_app: RunningApp, phone: Page
+) -> None:
+    await appointments_page._in_english(running_app)
+    case = (await appointments_page._my_cases(running_app))[0]
+    # A past appointment nobody answered (as if the week went by), at an hour no other test uses.
+    started = appointments_page._local(date.today() - timedelta(days=4), "05:20")
+    past = await appointments_page._book_through_core(running_app, case, started)
+    await sign_in_as(phone, running_app.url, appointments_page.CASE_MANAGER)
+    await phone.goto(f"{running_app.url}/appointments?outcome={past.id}")
+    await expect(phone.get_by_role("heading", level=1, name="Record an outcome")).to_be_visible(
+        timeout=30_000
+    )
+    await phone.get_by_role("radio", name="Attended").check()
+
+    await phone.context.set_offline(True)
+    await phone.get_by_role("button", name="Record outcome").click()
+    await expect(phone.locator("#held-notice")).to_have_text(HELD["en-GB"])
+    await expect(phone.locator("#held-count")).to_have_text(WAITING["en-GB"])
+    await phone.context.set_offline(False)
+
+    await _sent(phone, "en-GB")
+    answered = {a.id: a for a in await appointments_on_case(running_app, case.case_id)}[past.id]
+    assert answered.status is AppointmentStatus.ATTENDED
