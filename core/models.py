@@ -875,3 +875,19 @@ class SendPacerChat(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     free_at: Mapped[float] = mapped_column(Double)
     busy_until: Mapped[float] = mapped_column(Double)
+
+
+class ClientSubmission(Base):
+    """A save a device made with its own key (a UUID it made when the form was first shown), so
+    the same save sent again (held offline and retried, a lost answer, a second tap) is done
+    once: ``result_id`` is what the first one wrote. Keys are per person."""
+
+    __tablename__ = "client_submissions"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    client_key: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    result_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

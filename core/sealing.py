@@ -16,6 +16,9 @@ published demo key is used (and refused outside demo mode, like every other publ
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -105,3 +108,26 @@ class SealedString(TypeDecorator[str]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         return None if value is None else unseal(str(value))
+
+
+@dataclass(frozen=True)
+class DeviceKey:
+    """What a signed-in browser encrypts its held saves and drafts with (``assets/held.js``):
+    ``key``, 32 bytes for AES-GCM, and ``owner``, a tag that names the person's entries on the
+    device without naming the person. Both derived, never stored: the same for the person in
+    every session while the sealing key stays; another person's key opens none of them."""
+
+    key: bytes
+    owner: str
+
+
+def device_key(user_id: int) -> DeviceKey:
+    """The person's device key, an HMAC-SHA256 of their id under the first sealing key."""
+    if not _key_texts:
+        raise SealingKeyMissing()
+    secret = _key_texts[0].encode("ascii")
+
+    def derive(purpose: str) -> bytes:
+        return hmac.new(secret, f"{purpose}:{user_id}".encode("ascii"), hashlib.sha256).digest()
+
+    return DeviceKey(key=derive("held-entries-key"), owner=derive("held-entries-owner")[:12].hex())

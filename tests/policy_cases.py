@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -1160,6 +1161,14 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
     ),
     Operation(
+        "appointments.book_appointment[client key]",
+        Action.APPOINTMENT_MANAGE,
+        _case,
+        lambda b, a, t: appointments.book_appointment(
+            uow=b.uow(), actor=a, data=_appointment_create(t), client_key=uuid.uuid4()
+        ),
+    ),
+    Operation(
         "appointments.reschedule_appointment",
         Action.APPOINTMENT_MANAGE,
         lambda b, a, w: b.appointment(a, w),
@@ -1185,6 +1194,18 @@ OPERATIONS: tuple[Operation, ...] = (
             actor=a,
             appointment_id=t.id,
             data=AppointmentOutcome(status=AppointmentStatus.ATTENDED),
+        ),
+    ),
+    Operation(
+        "appointments.record_appointment_outcome[client key]",
+        Action.APPOINTMENT_MANAGE,
+        lambda b, a, w: b.appointment(a, w, past=True),
+        lambda b, a, t: appointments.record_appointment_outcome(
+            uow=b.uow(),
+            actor=a,
+            appointment_id=t.id,
+            data=AppointmentOutcome(status=AppointmentStatus.ATTENDED),
+            client_key=uuid.uuid4(),
         ),
     ),
     Operation(
@@ -1498,6 +1519,15 @@ OPERATIONS: tuple[Operation, ...] = (
         Action.CONTACT_LOG,
         _case,
         lambda b, a, t: contacts.log_contact(uow=b.uow(), actor=a, data=_contact(t)),
+    ),
+    # With the device's key (a save held offline and sent when the signal returns).
+    Operation(
+        "contacts.log_contact[client key]",
+        Action.CONTACT_LOG,
+        _case,
+        lambda b, a, t: contacts.log_contact(
+            uow=b.uow(), actor=a, data=_contact(t), client_key=uuid.uuid4()
+        ),
     ),
     Operation("contacts.log_contact_in", Action.CONTACT_LOG, _case, _log_contact_in),
     # inbox: my own items only; there is no policy action, nobody else's item is reachable.
@@ -2266,6 +2296,11 @@ NOT_POLICY_CHECKED: dict[str, str] = {
     # that the calling service has authorised (its rows: auth.sign_out has none, it needs only
     # the session's own cookie; accounts.sign_out_everywhere, accounts.reset_*).
     "users.forget_device_pins": "the PINs of a sign-out, reset or lock its caller authorised",
+    # A device's key for a save, looked up and claimed inside the unit of work of the save that
+    # authorises itself (contacts.log_contact[client key]); only the actor's own keys.
+    "submissions.first_result": "the actor's own key, inside a save that authorises itself",
+    "submissions.record": "claims the actor's own key for a save that authorised itself",
+    "submissions.once": "the unit of work of a save whose own write and read authorise",
 }
 
 

@@ -27,7 +27,7 @@ from core.bootstrap import UnsafeSecrets, check_production_secrets
 from core.errors import SignInFailed
 from core.services import auth, device_pins
 from processes.serve import log_progress_to_stdout, serve_notifications
-from webapp import routes
+from webapp import held, routes
 from webapp.container import container
 from webapp.origin_guard import OriginGuard
 from webapp.state import (
@@ -213,6 +213,8 @@ def api() -> Starlette:
         routes=[
             Route(routes.AUTH_SESSION, session_from_handoff, methods=["GET"]),
             Route(routes.SIGN_OUT, sign_out, methods=["POST"]),
+            Route(routes.HELD, held.send_held, methods=["POST"]),
+            Route(routes.HELD_KEY, held.held_key, methods=["POST"]),
         ]
     )
 

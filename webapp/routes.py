@@ -47,6 +47,9 @@ STAFF_SIGN_IN = "/staff-sign-in"  # service managers and admins: reset a colleag
 # session cookie, then redirects to TODAY.
 AUTH_SESSION = "/auth/session"
 SIGN_OUT = "/auth/sign-out"  # POST only, served by the backend
+# Saves held on a phone without signal, sent when it returns (webapp.held; POST only).
+HELD = "/api/held"
+HELD_KEY = "/api/held/key"
 
 
 def case_path(case_id: int | str) -> str:

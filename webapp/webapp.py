@@ -70,6 +70,7 @@ app = rx.App(
         rx.el.script(src="/shell.js"),
         rx.el.script(src="/focus.js"),  # the skip link and error summary links move focus
         rx.el.script(src="/passkeys.js"),  # the browser's side of passkey ceremonies
+        rx.el.script(src="/held.js"),  # drafts, and a Save without signal held and sent later
     ],
     # No toast region: nothing here makes toasts, and its label ("Notifications alt+T") was
     # English on Welsh pages.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from sqlalchemy import select
 
@@ -21,12 +22,16 @@ from core.schemas.appointments import (
     AppointmentReschedule,
     MyAppointmentsRead,
 )
+from core.services import submissions
 from core.services.access import ensure_open, get_or_404, load_case
 from core.services.audit import record_audit
 from core.services.clashes import find_appointment_clashes, refuse_unless_saving_anyway
 from core.uow import UnitOfWork
 
 OUTCOME_STATUSES = frozenset({AppointmentStatus.ATTENDED, AppointmentStatus.DID_NOT_ATTEND})
+# What a client key's save wrote (core.services.submissions): an appointment's id either way.
+BOOKING_KIND = "booking"
+OUTCOME_KIND = "outcome"
 
 
 def appointment_read(
@@ -100,12 +105,22 @@ def _audit(
 
 
 async def book_appointment(
-    *, uow: UnitOfWork, actor: Actor, data: AppointmentCreate, save_anyway: bool = False
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    data: AppointmentCreate,
+    save_anyway: bool = False,
+    client_key: UUID | None = None,
 ) -> AppointmentRead:
     """Book it; ``Clash`` if another scheduled appointment on the case overlaps, unless
-    ``save_anyway`` (then the audit event names what it overlaps)."""
+    ``save_anyway`` (then the audit event names what it overlaps).
+
+    ``client_key``: the device's key for this save (``core.services.submissions``): a second
+    call with it by the same person books nothing and returns the first booking.
+    """
     check_appointment_times(data.starts_at, data.ends_at)
-    async with uow:
+
+    async def book() -> AppointmentRead:
         case = await load_case(uow, actor, data.case_id, Action.APPOINTMENT_MANAGE)
         ensure_open(case)
         staff_id = data.staff_id or actor.user_id
@@ -127,8 +142,25 @@ async def book_appointment(
         uow.session.add(appointment)
         await uow.flush()
         _audit(uow, actor, "appointment.book", appointment, case, overridden)
-        await uow.commit()
         return appointment_read(appointment, case.reference)
+
+    return await submissions.once(
+        uow,
+        actor,
+        client_key,
+        kind=BOOKING_KIND,
+        write=book,
+        result_id=lambda booked: booked.id,
+        earlier=lambda saved_id: _saved_before(uow, actor, saved_id),
+    )
+
+
+async def _saved_before(uow: UnitOfWork, actor: Actor, appointment_id: int) -> AppointmentRead:
+    """The appointment the person's earlier save with the same key booked or answered, if
+    they may still manage its case's appointments."""
+    appointment = await uow.session.get_one(Appointment, appointment_id)
+    case = await _appointment_case(uow, actor, appointment)
+    return appointment_read(appointment, case.reference)
 
 
 async def reschedule_appointment(
@@ -191,12 +223,21 @@ async def cancel_appointment(
 
 
 async def record_appointment_outcome(
-    *, uow: UnitOfWork, actor: Actor, appointment_id: int, data: AppointmentOutcome
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    appointment_id: int,
+    data: AppointmentOutcome,
+    client_key: UUID | None = None,
 ) -> AppointmentRead:
-    """Attended or did not attend. Only for an appointment that has started."""
+    """Attended or did not attend. Only for an appointment that has started.
+
+    ``client_key``: as ``book_appointment``'s: the same answer sent again records nothing.
+    """
     if data.status not in OUTCOME_STATUSES:
         raise ValidationFailed(field="status", rule="not_an_outcome")
-    async with uow:
+
+    async def answer() -> AppointmentRead:
         appointment, case = await _load_for_change(uow, actor, appointment_id)
         if appointment.starts_at > uow.clock.now():
             raise ValidationFailed(field="status", rule="not_started_yet")
@@ -205,8 +246,17 @@ async def record_appointment_outcome(
         # No more "did it happen?" prompt (nor any reminder) once the answer is in.
         await cancel_pending(uow, appointment_id=appointment.id)
         _audit(uow, actor, "appointment.outcome", appointment, case)
-        await uow.commit()
         return appointment_read(appointment, case.reference)
+
+    return await submissions.once(
+        uow,
+        actor,
+        client_key,
+        kind=OUTCOME_KIND,
+        write=answer,
+        result_id=lambda answered: answered.id,
+        earlier=lambda saved_id: _saved_before(uow, actor, saved_id),
+    )
 
 
 async def ask_for_outcome_after(

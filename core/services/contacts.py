@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import UUID
 
 from core.clock import local_date
 from core.enums import WorkCategory
@@ -12,6 +13,7 @@ from core.policy import Action
 from core.rules import check_real_day, work_problem
 from core.schemas.actor import Actor
 from core.schemas.contacts import ContactCreate, ContactRead
+from core.services import submissions
 from core.services.access import (
     CaseKey,
     authorize_case_key,
@@ -23,6 +25,7 @@ from core.uow import UnitOfWork
 
 # Phones drift: allow a contact stamped a few minutes ahead of the server's clock.
 FUTURE_TOLERANCE = timedelta(minutes=5)
+CONTACT_KIND = "contact"  # what a client key's save wrote (core.services.submissions)
 
 
 def contact_read(contact: Contact, *, notes: bool = True) -> ContactRead:
@@ -42,12 +45,31 @@ def contact_read(contact: Contact, *, notes: bool = True) -> ContactRead:
     )
 
 
-async def log_contact(*, uow: UnitOfWork, actor: Actor, data: ContactCreate) -> ContactRead:
-    """Log a contact or attempt on an open case. The same service serves the bot and the web."""
-    async with uow:
-        contact = await log_contact_in(uow, actor, data)
-        await uow.commit()
-        return contact
+async def log_contact(
+    *, uow: UnitOfWork, actor: Actor, data: ContactCreate, client_key: UUID | None = None
+) -> ContactRead:
+    """Log a contact or attempt on an open case. The same service serves the bot and the web.
+
+    ``client_key``: the device's key for this save (``core.services.submissions``): a second
+    call with it by the same person writes nothing and returns the contact the first logged.
+    """
+    return await submissions.once(
+        uow,
+        actor,
+        client_key,
+        kind=CONTACT_KIND,
+        write=lambda: log_contact_in(uow, actor, data),
+        result_id=lambda contact: contact.id,
+        earlier=lambda contact_id: _logged_before(uow, actor, contact_id),
+    )
+
+
+async def _logged_before(uow: UnitOfWork, actor: Actor, contact_id: int) -> ContactRead:
+    """The contact the person's earlier save with the same key logged (theirs, so with its
+    notes), if they may still log on its case."""
+    contact = await uow.session.get_one(Contact, contact_id)
+    await load_case_key(uow, actor, contact.case_id, Action.CONTACT_LOG)
+    return contact_read(contact)
 
 
 async def log_contact_in(

@@ -95,8 +95,53 @@ def _account_link(class_name: str) -> rx.Component:
 
 
 def _sign_out_button() -> rx.Component:
+    # data-sign-out: assets/held.js asks first what to do with saves still held on the phone.
     return rx.el.button(
-        _("Sign out"), type="button", on_click=AppState.sign_out, class_name="header-button"
+        _("Sign out"),
+        type="button",
+        on_click=AppState.sign_out,
+        class_name="header-button",
+        custom_attrs={"data-sign-out": "yes"},
+    )
+
+
+def _held_words() -> dict[str, Any]:
+    """What assets/held.js says, in the reader's language (the script has no catalogue)."""
+    return {
+        "data-held": _("Saved on this phone. It will be sent when you have signal."),
+        "data-waiting": _("Waiting to send:"),
+        "data-sent": _("Sent. What you saved on this phone has reached Drive Assist."),
+        "data-invalid": _(
+            "Something you saved on this phone could not be sent. Put it back in the form and"
+            " change what it says:"
+        ),
+        "data-put-back": _("Put it back in the form"),
+        "data-expired": _(
+            "Something saved on this phone was more than 24 hours old and has been deleted"
+            " without being sent."
+        ),
+        "data-no-key": _(
+            "This cannot be kept on this phone until you have had signal since signing in."
+            " Keep this page open and press Save again when you have signal."
+        ),
+        "data-sign-out-question": _(
+            "You have saves on this phone that have not been sent yet. What should happen to them?"
+        ),
+        "data-send-now": _("Send them now, then sign out"),
+        "data-keep": _("Keep them for me, then sign out"),
+        "data-discard": _("Delete them, then sign out"),
+        "data-cancel": _("Do not sign out"),
+    }
+
+
+def _held_status() -> rx.Component:
+    """How many saves wait on this phone: assets/held.js writes it, empty when none (it is
+    always in the page, so the polite announcement is made when the number changes)."""
+    return rx.el.p(
+        id="held-count",
+        class_name="held-count",
+        aria_live="polite",
+        custom_attrs=_held_words(),
     )
 
 
@@ -106,6 +151,7 @@ def _header(show_navigation: bool, reload: Sequence[Any]) -> rx.Component:
     width it sits by the language switch (CSS shows one of the two), so the menu's own row
     holds only its areas, in either language."""
     parts = [rx.el.a(_("Drive Assist"), href=routes.TODAY, class_name="service-name")]
+    parts.append(_held_status())
     parts.append(_language_switch(reload))
     if show_navigation:
         parts.append(
@@ -175,6 +221,8 @@ def page(
         _header(navigation, on_language_change),
         rx.el.main(
             rx.el.h1(title, class_name="heading-xl"),
+            # What assets/held.js says about saves held on this phone (held, sent, to fix).
+            rx.el.div(id="held-notice", class_name="held-notice", tab_index=-1, hidden=True),
             *children,
             id=MAIN_ID,
             class_name="main",

@@ -114,7 +114,9 @@ def _detail(term: Any, value: Any) -> rx.Component:
 # --- the forms --------------------------------------------------------------------------------
 
 
-def _form(*questions: rx.Component, submit: rx.Component, on_submit: Any) -> rx.Component:
+def _form(
+    *questions: rx.Component, submit: rx.Component, on_submit: Any, **more: Any
+) -> rx.Component:
     """One of the page's forms: its one-time key, the questions, the submit button and Back."""
     return rx.el.form(
         _hidden_key(),
@@ -123,6 +125,7 @@ def _form(*questions: rx.Component, submit: rx.Component, on_submit: Any) -> rx.
         key=AppointmentsState.form_key,
         on_submit=on_submit,
         no_validate=True,
+        **more,
     )
 
 
@@ -182,8 +185,14 @@ def outcome_form() -> rx.Component:
             error_id="status",
         ),
         note_question(state.note_error, rows=3),
+        # Which appointment, and the device's key for this answer (assets/held.js): an answer
+        # given without signal is held on the phone, sent later and recorded once.
+        rx.el.input(type="hidden", name="appointment", value=state.chosen.id),
+        rx.el.input(type="hidden", name="client_key", default_value=""),
         submit=_submit(_("Record outcome")),
         on_submit=state.record_outcome,
+        # Its draft is the appointment's own (data-held-subject): never another's form.
+        custom_attrs={"data-held-kind": "outcome", "data-held-subject": state.chosen.id},
     )
 
 

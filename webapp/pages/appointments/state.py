@@ -19,12 +19,9 @@ from core.errors import AppointmentEndsBeforeStart, DomainError
 from core.rules import is_ahead
 from core.schemas.appointments import (
     AppointmentCreate,
-    AppointmentOutcome,
     AppointmentReschedule,
 )
-from core.schemas.common import text_problem
 from core.services import appointments
-from ui.errors import error_message
 from ui.i18n import Translator
 from ui.labels import label
 from webapp.components.forms import (
@@ -38,6 +35,7 @@ from webapp.components.layout import MAIN_ID
 from webapp.handlers import Caller, signed_in
 from webapp.i18n import translator
 from webapp.pages.appointments.clash import BookingClash
+from webapp.pages.appointments.outcome import read_outcome_form
 from webapp.pages.appointments.rows import (
     ALREADY_CHANGED,
     BAD_WHEN,
@@ -47,7 +45,6 @@ from webapp.pages.appointments.rows import (
     DURATIONS,
     LIST,
     MISSING_CASE,
-    MISSING_OUTCOME,
     MISSING_PLACE,
     MOMENT,
     NO_APPOINTMENT,
@@ -64,6 +61,7 @@ from webapp.pages.appointments.rows import (
     next_free_week,
 )
 from webapp.pages.case_options import CaseChoice
+from webapp.pages.log_contact.form import client_key_of
 from webapp.state import AppState
 
 # What went wrong, by question: (the id of the field the summary links to, the message).
@@ -346,22 +344,6 @@ class AppointmentsState(BookingClash, CaseChoice, AppState):
         ends_at = starts_at + timedelta(minutes=int(self.chosen.minutes))
         return AppointmentReschedule(starts_at=starts_at, ends_at=ends_at, place_kind=place)
 
-    def _answer(
-        self, form: dict[str, Any], words: Translator, problems: Problems
-    ) -> AppointmentOutcome | None:
-        """The outcome the form gives, or None (``problems`` says why)."""
-        answer = str(form.get("status") or "")
-        status = next((s for s in OUTCOMES if s.value == answer), None)
-        if status is None:
-            problems["outcome"] = (f"status-{OUTCOMES[0].value}", words.gettext(MISSING_OUTCOME))
-        note = str(form.get("note") or "")
-        note_problem = text_problem(note, field="outcome")
-        if note_problem is not None:
-            problems["note"] = ("note", error_message(note_problem, words))
-        if problems or status is None:
-            return None
-        return AppointmentOutcome(status=status, outcome=note.strip() or None)
-
     async def _finish(self, caller: Caller, message: str) -> rx.event.EventSpec:
         self.saving = False
         self._drop_messages()
@@ -434,14 +416,18 @@ class AppointmentsState(BookingClash, CaseChoice, AppState):
         if not self._fresh_submit(form, OUTCOME):
             return
         problems: Problems = {}
-        data = self._answer(form, caller.words, problems)
+        data = read_outcome_form(form, caller.words, problems)
         if data is None:
             yield self._show(problems)
             return
         self.saving = True
         yield
         answered = await appointments.record_appointment_outcome(
-            uow=caller.uow(), actor=caller.actor, appointment_id=int(self.chosen.id), data=data
+            uow=caller.uow(),
+            actor=caller.actor,
+            appointment_id=int(self.chosen.id),
+            data=data,
+            client_key=client_key_of(form),
         )
         said = caller.words.gettext(
             "Outcome recorded for {reference}: {outcome}.",

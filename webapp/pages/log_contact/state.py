@@ -8,51 +8,31 @@ already used and changes nothing; the button is also disabled while saving.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 import reflex as rx
-from pydantic import ValidationError
 
-from core.enums import ContactType, WorkCategory
+from core.enums import WorkCategory
 from core.errors import DomainError
-from core.rules import work_problem
-from core.schemas.common import input_error, text_problem
 from core.schemas.contacts import ContactCreate
 from core.services import alerts, contacts
 from ui.errors import error_message
-from ui.i18n import N_, Translator
+from ui.i18n import Translator
 from webapp import routes
 from webapp.components.device_caseload import for_device
-from webapp.components.forms import (
-    FieldError,
-    date_parts,
-    focus,
-    parse_date_time_parts,
-)
+from webapp.components.forms import FieldError, date_parts, focus
 from webapp.handlers import Caller, signed_in
 from webapp.pages.case_options import CaseChoice
+from webapp.pages.log_contact.form import (
+    DEFAULT_CONTACT_TYPE,
+    DEFAULT_MINUTES,
+    QUESTIONS,
+    Problems,
+    client_key_of,
+    problem_of,
+    read_contact_form,
+)
 from webapp.state import AppState
-
-DURATIONS = (15, 30, 45, 60, 90)  # the bot's presets
-DEFAULT_MINUTES = 30
-DEFAULT_CONTACT_TYPE = ContactType.FACE_TO_FACE
-_DURATION_ANSWERS = frozenset(str(minutes) for minutes in DURATIONS)
-
-MISSING_CASE = N_("Select the case this contact is on")
-BAD_WHEN = N_("Enter the date and time of the contact, like 27 3 2026 and 14:30")
-# Core's refusals, by the field they name: which question on this form shows the message.
-_QUESTION_OF_FIELD = {"occurred_at": "when", "notes": "note", "categories": "category"}
-# The element each question's error summary link goes to (the case's: the first choice).
-_FIELD_OF_QUESTION = {
-    "when": "contact_date",
-    "note": "note",
-    "category": f"category-{WorkCategory.DISRUPTION.value}",
-}
-
-
-Problems = dict[str, tuple[str, str]]  # question -> (the id of its field, the message)
-QUESTIONS = ("case", "category", "when", "note")
 
 
 class LogContactState(CaseChoice, AppState):
@@ -124,46 +104,13 @@ class LogContactState(CaseChoice, AppState):
         self.selected_case = str(form.get("case") or "")
         self.contact_type = str(form.get("contact_type") or DEFAULT_CONTACT_TYPE.value)
         self.minutes = str(form.get("minutes") or DEFAULT_MINUTES)
-        categories = frozenset(m for m in WorkCategory if form.get(f"category-{m.value}"))
-        occurred_at = parse_date_time_parts(form, "contact_date", "contact_time", words)
-        note = str(form.get("note") or "")
-        self._check_answers(words, problems, categories, occurred_at, note)
-        if problems or occurred_at is None:
-            return None
-        try:
-            return ContactCreate(
-                case_id=int(self.selected_case),
-                occurred_at=occurred_at,
-                contact_type=self.contact_type,  # checked by the model
-                duration_minutes=self.minutes
-                if self.minutes in _DURATION_ANSWERS
-                else DEFAULT_MINUTES,
-                categories=categories,
-                notes=note.strip() or None,
-            )
-        except ValidationError as invalid:
-            error = input_error(invalid)
-            problems.update(self._problem(error_message(error, words), error))
-            return None
-
-    def _check_answers(
-        self,
-        words: Translator,
-        problems: Problems,
-        categories: frozenset[WorkCategory],
-        occurred_at: datetime | None,
-        note: str,
-    ) -> None:
-        if self.selected_case not in {c.id for c in self.cases}:
-            problems["case"] = (self.case_field_id, words.gettext(MISSING_CASE))
-        no_work = work_problem(categories)  # core's rule, asked with the other questions
-        if no_work is not None:
-            problems.update(self._problem(error_message(no_work, words), no_work))
-        if occurred_at is None:
-            problems["when"] = ("contact_date", words.gettext(BAD_WHEN))
-        note_problem = text_problem(note, field="notes")
-        if note_problem is not None:
-            problems["note"] = ("note", error_message(note_problem, words))
+        return read_contact_form(
+            form,
+            words,
+            problems,
+            case_ids={c.id for c in self.cases},
+            case_field_id=self.case_field_id,
+        )
 
     @rx.event
     @signed_in
@@ -177,7 +124,9 @@ class LogContactState(CaseChoice, AppState):
             return
         self.saving = True
         yield  # the browser disables Save now
-        await contacts.log_contact(uow=caller.uow(), actor=caller.actor, data=data)
+        await contacts.log_contact(
+            uow=caller.uow(), actor=caller.actor, data=data, client_key=client_key_of(form)
+        )
         self._saved(data, caller.words)
         yield focus("confirmation")
 
@@ -199,9 +148,7 @@ class LogContactState(CaseChoice, AppState):
 
     def _problem(self, message: str, error: DomainError) -> Problems:
         """Core's refusal as a problem with the question it is about (the case, by default)."""
-        question = _QUESTION_OF_FIELD.get(str(error.details.get("field")), "case")
-        field_id = _FIELD_OF_QUESTION.get(question, self.case_field_id)
-        return {question: (field_id, message)}
+        return problem_of(error, message, self.case_field_id)
 
     def _show(self, problems: Problems) -> rx.event.EventSpec:
         """Each problem under its question and in the summary; focus the summary."""

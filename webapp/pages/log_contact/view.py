@@ -45,7 +45,8 @@ from webapp.components.forms import (
 )
 from webapp.components.layout import page
 from webapp.i18n import OPENED_OFFLINE, _
-from webapp.pages.log_contact.state import DURATIONS, LogContactState
+from webapp.pages.log_contact.form import DURATIONS
+from webapp.pages.log_contact.state import LogContactState
 
 # --- the form ---------------------------------------------------------------------------------
 
@@ -118,6 +119,9 @@ def _form(offline: bool = False) -> rx.Component:
     state = LogContactState
     return rx.el.form(
         rx.el.input(type="hidden", name="form_key", value=state.form_key),
+        # The device's key for this save, made by assets/held.js when the form is first shown
+        # and kept with its draft: sent twice (held offline, a lost answer), it is logged once.
+        rx.el.input(type="hidden", name="client_key", default_value=""),
         _case_question(DEVICE_CASES if offline else None),
         _category_question(),
         _contact_type_question(),
@@ -135,6 +139,8 @@ def _form(offline: bool = False) -> rx.Component:
         key=state.form_key,
         on_submit=state.submit,
         no_validate=True,
+        # assets/held.js keeps a draft of it and holds a Save pressed without a connection.
+        custom_attrs={"data-held-kind": "contact"},
     )
 
 
