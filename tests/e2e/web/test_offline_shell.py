@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from core.enums import Face, Locale
+from core.enums import Face, Locale, WorkCategory
 from core.services import caseload_lookup, users
 from core.settings import PROJECT_ROOT
-from tests.e2e.web.app_db import with_core
+from tests.e2e.web.app_db import contacts_on_case, with_core
 from tests.e2e.web.conftest import VIEWPORTS, RunningApp, open_menu, screenshot, sign_in_as
 
 # Case managers no other test signs in as offline; each test sets their language itself.
@@ -39,6 +39,10 @@ SHELL_ENTRY = re.compile(
 OFFLINE = {"en_GB": "You are offline.", "cy": "Rydych chi all-lein."}
 LOG_A_CONTACT = {"en_GB": "Log a contact", "cy": "Cofnodi cyswllt"}
 SAVE = {"en_GB": "Save contact", "cy": "Cadw'r cyswllt"}
+HELD = {
+    "en_GB": "Saved on this phone. It will be sent when you have signal.",
+    "cy": "Wedi'i gadw ar y ffôn hwn. Bydd yn cael ei anfon pan fydd gennych signal.",
+}
 NO_CASES_YET = {"en_GB": "This phone has no cases to offer yet.", "cy": "Does gan y ffôn hwn ddim"}
 
 
@@ -181,9 +185,22 @@ async def test_the_app_opens_offline_and_logs_on_the_last_caseloads_references(
         assert "Demo" not in await page.locator("body").inner_text()  # no one's name
         save = page.get_by_role("button", name=SAVE[locale])
         await expect(save).to_be_enabled()  # for the held save (assets/held.js)
+        first_case = await page.locator("input[name=case]").first.get_attribute("value")
+        before = len(await contacts_on_case(running_app, int(first_case or 0)))
         await page.locator("input[name=case]").first.check()
         await expect(page.locator("input[name=contact_date_year]")).not_to_have_value("")
         await screenshot(page, f"log-opened-offline-{locale}")
+
+        # Part 1 holds the Save of a page opened with no signal, and sends it when the signal
+        # returns: logged once, on the case chosen from the device's list.
+        await page.locator(f"#category-{WorkCategory.SUPPORT.value}").check()
+        await page.locator("textarea[name=note]").fill("Fictional note from a Testshire lay-by")
+        await save.click()
+        await expect(page.locator("#held-notice")).to_have_text(HELD[locale])
+        await context.set_offline(False)
+        await page.evaluate("window.DriveHeld.flush()")
+        await expect(page.locator("#held-count")).to_have_text("", timeout=15_000)
+        assert len(await contacts_on_case(running_app, int(first_case or 0))) == before + 1
         await page.close()
 
         # Signed out: the caseload is gone from the device, and the shell cache holds only the
