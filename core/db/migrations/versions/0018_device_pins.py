@@ -3,7 +3,7 @@
 Written with down_revision 0016 while 0017 was being written elsewhere; re-chain at merge.
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-07 16:00:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0018'
-down_revision: str | Sequence[str] | None = '0016'
+down_revision: str | Sequence[str] | None = '0017'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
