@@ -1,6 +1,6 @@
 """Device PINs: a short PIN that resumes an idle web session on one device (issue 20 part 6).
 
-Written with down_revision 0016 while 0017 was being written elsewhere; re-chain at merge.
+It follows 0017 (client submission keys), written at the same time.
 
 Revision ID: 0018
 Revises: 0017
