@@ -25,6 +25,7 @@ const FILES = [
   "/focus.js",
   "/passkeys.js",
   "/shell.js",
+  "/held.js",
   "/manifest.webmanifest",
   "/icon.svg",
   "/icon-192.png",

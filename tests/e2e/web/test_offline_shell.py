@@ -32,7 +32,7 @@ SHELL_CACHE = "drive-assist-shell-"  # assets/sw.js
 # the few unhashed files the worker names. Never a backend route, never /case/12.
 SHELL_ENTRY = re.compile(
     r"^/(?:|log|caseload|sign-in|account|inbox|alerts|appointments|my-cases|__spa-fallback\.html"
-    r"|assets/[^/]+|webapp\.css|focus\.js|passkeys\.js|shell\.js|manifest\.webmanifest"
+    r"|assets/[^/]+|webapp\.css|focus\.js|passkeys\.js|shell\.js|held\.js|manifest\.webmanifest"
     r"|icon\.svg|icon-192\.png|icon-512\.png)$"
 )
 
