@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import Protocol
+
 import typer
 from pydantic import ValidationError
 from rich.table import Table
@@ -21,6 +24,7 @@ from core.services import lockout
 from core.services import telegram_links as link_services
 from core.services import users as user_services
 from core.services.notification_channels import reseal_mobile_numbers
+from core.uow import UnitOfWork
 from ui.account_mail import NotifyLinkMailer, delivery_text
 
 
@@ -51,6 +55,21 @@ def _print_delivery(delivery: LinkDelivery) -> None:
     console.print(delivery_text(delivery, translator))
     if delivery.url:
         typer.echo(delivery.url)
+
+
+class _AccountAction(Protocol):
+    def __call__(self, *, uow: UnitOfWork, actor: Actor, user_id: int) -> Awaitable[bool]: ...
+
+
+def _act_on_account(email: str, action: _AccountAction) -> tuple[bool, str]:
+    """Run a host operator's ``action`` on the account with this work email: whether it
+    changed anything, and the address as stored (for the message that says so)."""
+
+    async def work(container: Container) -> bool:
+        user_id = await user_services.user_id_for_email(uow=container.uow(), email=email)
+        return await action(uow=container.uow(), actor=Actor.system(), user_id=user_id)
+
+    return run_with_container(work), email.strip().lower()
 
 
 def register(app: typer.Typer) -> None:
@@ -224,14 +243,8 @@ def register(app: typer.Typer) -> None:
     def unlink_command(
         email: str = typer.Argument(..., help=_("Work email address.")),
     ) -> None:
-        async def work(container: Container) -> bool:
-            user_id = await user_services.user_id_for_email(uow=container.uow(), email=email)
-            return await link_services.revoke_telegram_link(
-                uow=container.uow(), actor=Actor.system(), user_id=user_id
-            )
-
-        address = email.strip().lower()
-        if run_with_container(work):
+        changed, address = _act_on_account(email, link_services.revoke_telegram_link)
+        if changed:
             console.print(_("Unlinked {email} from Telegram.", email=address))
         else:
             console.print(_("{email} was not linked to Telegram.", email=address))
@@ -242,14 +255,8 @@ def register(app: typer.Typer) -> None:
     def unlock_command(
         email: str = typer.Argument(..., help=_("Work email address.")),
     ) -> None:
-        async def work(container: Container) -> bool:
-            user_id = await user_services.user_id_for_email(uow=container.uow(), email=email)
-            return await lockout.unlock_user(
-                uow=container.uow(), actor=Actor.system(), user_id=user_id
-            )
-
-        address = email.strip().lower()
-        if run_with_container(work):
+        changed, address = _act_on_account(email, lockout.unlock_user)
+        if changed:
             console.print(_("Unlocked {email}: they can sign in again.", email=address))
         else:
             console.print(_("{email} was not locked.", email=address))

@@ -18,8 +18,10 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import delete
 
+import core.passwords
 from core import models  # noqa: F401  (registers every table for the cleanup below)
 from core.bootstrap import Container, bootstrap
 from core.clock import FixedClock
@@ -39,6 +41,12 @@ os.environ.setdefault("TOTP_ENCRYPTION_KEYS", TEST_SEALING_KEY)
 TEST_CHECKPOINT_KEY = "tests-only-audit-checkpoint-key-not-a-secret-2026"
 os.environ.setdefault("AUDIT_CHECKPOINT_KEY", TEST_CHECKPOINT_KEY)
 os.environ.setdefault("AUDIT_CHECKPOINT_DIR", tempfile.mkdtemp(prefix="drive-assist-checkpoints-"))
+# Passwords hashed in this process use argon2's cheapest parameters: the production ones (RFC
+# 9106's, about 64 MiB and a fifth of a second a hash, far more on a busy CI machine) made
+# hashing a large share of the suite's time. argon2 reads the parameters back from each hash,
+# so checking a password works as in production; the apps and workers the tests start as
+# processes of their own hash with the production parameters.
+core.passwords._hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
 POSTGRES_ADMIN_DSN = os.environ.get(
     "TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )

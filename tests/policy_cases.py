@@ -615,10 +615,6 @@ async def _allocated_case_target(bench: Bench, actor: Actor, where: Where) -> Ta
     return target
 
 
-async def _referred_case(bench: Bench, actor: Actor, where: Where) -> Target:
-    return await bench.case(actor, where, stage=Stage.REFERRED, allocated=False)
-
-
 async def _case_with_conversation(bench: Bench, actor: Actor, where: Where) -> Target:
     target = await bench.case(actor, where)
     telegram_user_id = 800_000 + bench.number()
@@ -1955,28 +1951,12 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     # team
     Operation(
-        "team.team_caseloads",
-        Action.TEAM_VIEW,
-        _site,
-        lambda b, a, t: team.team_caseloads(uow=b.uow(), actor=a, site_id=t.site_id or 0),
-        wheres=SITE_WHERES,
-        shows=_team_shows,
-    ),
-    Operation(
         "team.team_page",
         Action.TEAM_VIEW,
         _site,
         lambda b, a, t: team.team_page(uow=b.uow(), actor=a, site_id=t.site_id),
         wheres=SITE_WHERES,
         shows=_team_page_shows,
-    ),
-    Operation(
-        "team.unallocated_referrals",
-        Action.CASE_ALLOCATE,
-        _referred_case,
-        lambda b, a, t: team.unallocated_referrals(uow=b.uow(), actor=a, site_id=t.site_id or 0),
-        wheres=SITE_WHERES,
-        shows=_contains_case,
     ),
     # telegram_links
     Operation(

@@ -95,11 +95,11 @@ async def _claim_in(uow: UnitOfWork, update_id: int) -> bool:
         ).rowcount
     )
     if claimed and update_id % PRUNE_EVERY == 0:
-        await prune_bot_state(uow)
+        await _prune_bot_state(uow)
     return claimed
 
 
-async def prune_bot_state(uow: UnitOfWork) -> None:
+async def _prune_bot_state(uow: UnitOfWork) -> None:
     """Forget old update claims and stale conversations, inside the caller's unit of work."""
     now = uow.clock.now()
     await uow.session.execute(

@@ -49,7 +49,7 @@ def _is_high_risk() -> ColumnElement[bool]:
     )
 
 
-async def team_caseloads(*, uow: UnitOfWork, actor: Actor, site_id: int) -> list[CaseManagerLoad]:
+async def _team_caseloads(uow: UnitOfWork, actor: Actor, site_id: int) -> list[CaseManagerLoad]:
     """Every case manager at the site, and anyone else still holding open cases there, by name."""
     async with uow:
         authorize(actor, Action.TEAM_VIEW, site_id=site_id)
@@ -121,8 +121,8 @@ async def team_caseloads(*, uow: UnitOfWork, actor: Actor, site_id: int) -> list
     return loads
 
 
-async def unallocated_referrals(
-    *, uow: UnitOfWork, actor: Actor, site_id: int
+async def _unallocated_referrals(
+    uow: UnitOfWork, actor: Actor, site_id: int
 ) -> list[UnallocatedReferral]:
     """The site's cases still at stage *referred*, the longest waiting first."""
     async with uow:
@@ -196,7 +196,7 @@ async def team_page(*, uow: UnitOfWork, actor: Actor, site_id: int | None = None
     return TeamPage(
         sites=tuple(sites),
         site_id=shown,
-        caseloads=tuple(await team_caseloads(uow=uow, actor=actor, site_id=shown)),
-        referrals=tuple(await unallocated_referrals(uow=uow, actor=actor, site_id=shown)),
+        caseloads=tuple(await _team_caseloads(uow, actor, shown)),
+        referrals=tuple(await _unallocated_referrals(uow, actor, shown)),
         case_managers=tuple(await _case_managers(uow, actor, shown)),
     )

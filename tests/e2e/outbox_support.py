@@ -205,6 +205,24 @@ async def start_worker(env: dict[str, str], log: Path) -> asyncio.subprocess.Pro
         )
 
 
+@contextlib.asynccontextmanager
+async def running_workers(
+    env: dict[str, str], logs: Sequence[Path]
+) -> AsyncIterator[list[asyncio.subprocess.Process]]:
+    """One ``drive-assist worker`` per log file, all with ``env``. Leaving the block normally
+    stops them with SIGTERM and requires a clean exit; leaving it otherwise kills them."""
+    started: list[asyncio.subprocess.Process] = []
+    try:
+        for log in logs:
+            started.append(await start_worker(env, log))
+        yield started
+        for worker, log in zip(started, logs, strict=True):
+            assert await stop_process(worker, signal.SIGTERM) == 0, tail(log)
+    finally:
+        for worker in started:
+            await stop_process(worker, signal.SIGKILL)
+
+
 async def stop_process(
     process: asyncio.subprocess.Process, how: signal.Signals = signal.SIGTERM
 ) -> int:

@@ -36,6 +36,7 @@ from tests.e2e.outbox_support import (
     add_linked_users,
     queue_alerts,
     reference,
+    running_workers,
     standalone_fake,
     start_worker,
     stop_process,
@@ -204,17 +205,9 @@ async def test_two_workers_on_postgresql_share_the_outbox_and_deliver_each_messa
     expected = await seed_alerts(engine, total)
     env = worker_environment(database, fake)
     logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
-    workers: list[asyncio.subprocess.Process] = []
-    try:
-        for log in logs:
-            workers.append(await start_worker(env, log))
+    async with running_workers(env, logs) as workers:
         await wait_until_drained(engine, workers, logs)
-        for worker in workers:
-            assert await stop_process(worker, signal.SIGTERM) == 0
-        invalid = await fake.invalid_requests()
-    finally:
-        for worker in workers:
-            await stop_process(worker, signal.SIGKILL)
+    invalid = await fake.invalid_requests()
     await stop_process(fake.process, signal.SIGTERM)
 
     delivered = fake.deliveries()

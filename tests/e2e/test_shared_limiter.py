@@ -42,8 +42,8 @@ from tests.e2e.outbox_support import (
     add_linked_users,
     alert_row,
     reference,
+    running_workers,
     standalone_fake,
-    start_worker,
     stop_process,
     tail,
     worker_environment,
@@ -140,20 +140,6 @@ async def unsent(engine: AsyncEngine) -> int:
         )
 
 
-@asynccontextmanager
-async def workers(env: dict[str, str], logs: list[Path]) -> AsyncIterator[list[Any]]:
-    started: list[Any] = []
-    try:
-        for log in logs:
-            started.append(await start_worker(env, log))
-        yield started
-        for worker in started:
-            assert await stop_process(worker, signal.SIGTERM) == 0, tail(logs[0])
-    finally:
-        for worker in started:
-            await stop_process(worker, signal.SIGKILL)
-
-
 async def wait_until_drained(engine: AsyncEngine, running: list[Any], logs: list[Path]) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + DRAIN_DEADLINE
@@ -206,7 +192,7 @@ async def test_two_workers_sharing_a_limiter_keep_telegrams_limits_between_them(
     expected = await seed(engine, chats=60, per_chat=5)
     logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
     async with limiter_settings(limiter) as chosen:
-        async with workers(paced_environment(database, fake, chosen), logs) as running:
+        async with running_workers(paced_environment(database, fake, chosen), logs) as running:
             await wait_until_drained(engine, running, logs)
     invalid = await fake.invalid_requests()
     await stop_process(fake.process, signal.SIGTERM)  # closes the record file
@@ -231,7 +217,7 @@ async def test_two_workers_each_pacing_alone_break_telegrams_limit(
     logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
     async with limiter_settings("local") as chosen:
         env = paced_environment(database, fake, chosen, margin="0.03")
-        async with workers(env, logs) as running:
+        async with running_workers(env, logs) as running:
             await wait_until_drained(engine, running, logs)
     await stop_process(fake.process, signal.SIGTERM)
     assert most_in_one_second([a["at"] for a in arrivals(fake)]) > TELEGRAM_PER_SECOND
@@ -273,7 +259,7 @@ async def test_the_bots_replies_take_turns_with_a_worker_and_wait_out_flood_cont
             # Before the worker starts, so this reply is the one Telegram turns away.
             await bot.send_message(chat_id=chats[0], text="Reply 0")
             assert len(arrivals(fake)) == 1
-            async with workers(paced_environment(database, fake, chosen), logs) as running:
+            async with running_workers(paced_environment(database, fake, chosen), logs) as running:
                 replies = [(chat, f"Reply {n} in chat {chat}") for chat in chats for n in (1, 2)]
                 await asyncio.gather(
                     *(bot.send_message(chat_id=chat, text=text) for chat, text in replies)

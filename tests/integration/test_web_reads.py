@@ -464,7 +464,7 @@ async def test_the_timelines_statement_count_does_not_grow_with_its_rows(world: 
 # --- team -----------------------------------------------------------------------------------
 
 
-async def test_team_caseloads_count_open_cases_by_stage_risk_and_recent_contact(
+async def test_the_team_page_counts_open_cases_by_stage_risk_and_recent_contact(
     world: World, clock: FixedClock
 ) -> None:
     c = world.container
@@ -519,9 +519,8 @@ async def test_team_caseloads_count_open_cases_by_stage_risk_and_recent_contact(
     )
     await world.allocated_case("WOR")  # another site: never counted here
 
-    loads = await team_services.team_caseloads(
-        uow=c.uow(), actor=manager, site_id=world.sites["HER"].id
-    )
+    page = await team_services.team_page(uow=c.uow(), actor=manager, site_id=world.sites["HER"].id)
+    loads = page.caseloads
 
     assert [load.user_id for load in loads] == [other_cm.user_id, cm.user_id]  # by name
     idle, busy = loads
@@ -549,11 +548,12 @@ async def test_someone_holding_open_cases_without_the_role_still_shows_on_the_te
         await session.execute(Membership.__table__.delete().where(Membership.user_id == cm.user_id))
         await session.commit()
 
-    loads = await team_services.team_caseloads(
+    page = await team_services.team_page(
         uow=world.container.uow(),
         actor=world.actor(Role.SERVICE_MANAGER),
         site_id=world.sites["HER"].id,
     )
+    loads = page.caseloads
 
     [load] = loads
     assert (load.user_id, load.open_cases, load.is_active) == (cm.user_id, 1, False)
@@ -572,9 +572,13 @@ async def test_the_team_view_is_only_for_the_sites_service_managers(
     world: World, role: Role, site: str
 ) -> None:
     her = world.sites["HER"].id
-    for read in (team_services.team_caseloads, team_services.unallocated_referrals):
-        with pytest.raises(NotPermitted):
-            await read(uow=world.container.uow(), actor=world.actor(role, site), site_id=her)
+    actor = world.actor(role, site)
+    if role is Role.SERVICE_MANAGER:  # a manager elsewhere: their own site, never HER's
+        page = await team_services.team_page(uow=world.container.uow(), actor=actor, site_id=her)
+        assert her not in {site.id for site in page.sites} and page.site_id != her
+        return
+    with pytest.raises(NotPermitted):
+        await team_services.team_page(uow=world.container.uow(), actor=actor, site_id=her)
 
 
 async def test_the_team_page_shows_the_site_asked_for_and_offers_its_active_case_managers(
@@ -633,16 +637,17 @@ async def test_the_team_views_statement_count_does_not_grow_with_cases(world: Wo
             case = await world.allocated_case()
             await add_contacts(world.container, case.id, cm.user_id, 3)
         with counting_statements(world.container) as statements:
-            loads = await team_services.team_caseloads(
+            page = await team_services.team_page(
                 uow=world.container.uow(), actor=manager, site_id=her
             )
         counts.append(len(statements))
-    assert loads[0].open_cases == 8
-    # The people, the open cases counted, the recent contacts counted.
-    assert counts == [3, 3]
+    assert page.caseloads[0].open_cases == 8
+    # The sites; the people, the open cases counted, the recent contacts counted; the
+    # referrals; the case managers to allocate to.
+    assert counts == [6, 6]
 
 
-async def test_unallocated_referrals_wait_longest_first_and_leave_the_list_when_allocated(
+async def test_the_team_pages_referrals_wait_longest_first_and_leave_when_allocated(
     world: World,
 ) -> None:
     manager, cm = world.actor(Role.SERVICE_MANAGER), world.actor(Role.CASE_MANAGER)
@@ -652,9 +657,8 @@ async def test_unallocated_referrals_wait_longest_first_and_leave_the_list_when_
     await world.allocated_case()
     await world.referral("WOR")
 
-    waiting = await team_services.unallocated_referrals(
-        uow=world.container.uow(), actor=manager, site_id=her
-    )
+    page = await team_services.team_page(uow=world.container.uow(), actor=manager, site_id=her)
+    waiting = page.referrals
 
     assert [(r.reference, r.days_waiting) for r in waiting] == [
         (older.reference, 20),
@@ -668,10 +672,8 @@ async def test_unallocated_referrals_wait_longest_first_and_leave_the_list_when_
         case_id=waiting[0].case_id,
         data=CaseAllocate(version=waiting[0].version, case_manager_id=cm.user_id),
     )
-    still = await team_services.unallocated_referrals(
-        uow=world.container.uow(), actor=manager, site_id=her
-    )
-    assert [r.case_id for r in still] == [recent.id]
+    still = await team_services.team_page(uow=world.container.uow(), actor=manager, site_id=her)
+    assert [r.case_id for r in still.referrals] == [recent.id]
 
 
 # --- failed notifications -------------------------------------------------------------------

@@ -116,6 +116,7 @@ def start_app(workdir: Path, *, extra_env: dict[str, str] | None = None) -> Runn
     app = RunningApp(
         url=f"http://127.0.0.1:{port}", process=process, log=log, database_url=database_url
     )
+    _apps[app.url] = _apps[app.localhost_url] = app
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -230,11 +231,20 @@ async def browser(chromium_path: Path) -> AsyncIterator[Browser]:
         await launched.close()
 
 
-@pytest.fixture(params=list(VIEWPORTS))
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test using ``context`` (or ``page``) runs at phone and at desktop size; one marked
+    ``phone_only`` (what it shows does not depend on the page's width) at phone size only."""
+    if "context" in metafunc.fixturenames:
+        phone_only = metafunc.definition.get_closest_marker("phone_only") is not None
+        sizes = ["phone"] if phone_only else list(VIEWPORTS)
+        metafunc.parametrize("context", sizes, indirect=True)
+
+
+@pytest.fixture
 async def context(
     browser: Browser, request: pytest.FixtureRequest
 ) -> AsyncIterator[BrowserContext]:
-    """A fresh browser (no cookies) at phone and at desktop size: each test runs at both."""
+    """A fresh browser (no cookies) at the size ``pytest_generate_tests`` chose."""
     made = await browser.new_context(viewport=VIEWPORTS[request.param], locale="en-GB")
     made.viewport_name = request.param  # type: ignore[attr-defined]
     yield made
@@ -280,8 +290,57 @@ def next_totp_code(email: str) -> str:
     return pyotp.TOTP(demo_totp_secret(email)).at(step * 30)
 
 
-async def sign_in_as(page: Page, base_url: str, email: str) -> None:
-    """Sign in through the sign-in page as a demo account; returns on the Today page."""
+# Sessions already signed in, by app address and account: the ``da_session`` cookie.
+_sessions: dict[tuple[str, str], Any] = {}
+# Every app started (by each address it answers at), for its database.
+_apps: dict[str, RunningApp] = {}
+
+
+async def _session_still_live(base_url: str, token: str) -> bool:
+    """Whether core still accepts the session (not signed out, idled out or revoked)."""
+    from core.bootstrap import bootstrap
+    from core.services import auth
+    from core.settings import Settings
+
+    container = bootstrap(Settings(database_url=_apps[base_url].database_url))
+    try:
+        actor = await auth.actor_for_session(
+            uow=container.uow(), token=token, settings=container.settings
+        )
+    finally:
+        await container.dispose()
+    return actor is not None
+
+
+async def sign_in_as(page: Page, base_url: str, email: str, *, fresh: bool = False) -> None:
+    """Signed in as a demo account, on the Today page.
+
+    The first time for an app and account this signs in through the sign-in page; later calls
+    give the page's browser that session's cookie while core still accepts the session (one
+    signed out, idled out or revoked is signed in again). Signing in takes seconds, and core
+    takes each 30 s code step once per account, so a third sign-in as one account within a
+    step would wait for the clock. ``fresh``: through the sign-in page whatever is cached (for
+    a test of signing in itself).
+    """
+    cached = None if fresh else _sessions.get((base_url, email))
+    if cached is not None and await _session_still_live(base_url, cached["value"]):
+        await page.context.add_cookies([cached])
+        await page.goto(f"{base_url}/")
+        await page.wait_for_url(f"{base_url}/", timeout=30_000)
+        # A fresh load: the menu offers Today once the page has connected and the session
+        # check has run (it holds only what core offers), so a click now is not lost.
+        await page.locator("nav a.nav-link[href='/']").wait_for(state="attached", timeout=30_000)
+        return
+    await _sign_in_through_the_page(page, base_url, email)
+    if base_url in _apps:
+        cookie = next(
+            (c for c in await page.context.cookies(base_url) if c["name"] == "da_session"), None
+        )
+        if cookie is not None:
+            _sessions[(base_url, email)] = cookie
+
+
+async def _sign_in_through_the_page(page: Page, base_url: str, email: str) -> None:
     from seeding.demo import DEMO_PASSWORD
 
     await page.goto(f"{base_url}/sign-in")

@@ -13,6 +13,7 @@ import re
 import time
 from typing import Any
 
+import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 from sqlalchemy import select
@@ -297,6 +298,7 @@ async def test_a_coordinator_broadcasts_a_panel_date_once_and_a_member_finds_it_
     await assert_no_axe_violations_in_both_languages(page, "panel-member")
 
 
+@pytest.mark.phone_only
 async def test_a_panel_member_sends_apologies_from_the_panel_page(
     running_app: RunningApp, page: Page
 ) -> None:

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.async_api import Page, expect
 from sqlalchemy import select
 
@@ -165,6 +166,7 @@ async def test_an_admin_downloads_a_subject_access_bundle_without_victims_names(
         assert name not in html_text
 
 
+@pytest.mark.phone_only
 async def test_a_case_manager_opening_the_audit_or_subject_access_is_told_they_cannot(
     page: Page, running_app: RunningApp
 ) -> None:

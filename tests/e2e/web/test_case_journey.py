@@ -324,6 +324,9 @@ async def sam_sees_the_new_figures(sam: Person, report: Report) -> None:
     first, last = _period()
     await page.goto(f"{sam.url}/reports")
     await expect(page.get_by_role("button", name=sam.t("Show figures"))).to_be_visible()
+    # The page's load fills the form with its default period: answers typed before it ends
+    # are overwritten (test_reports_page waits the same way).
+    await expect(page.locator("#report-scope")).not_to_be_empty()
     await _fill_date(page, "period_from", first)
     await _fill_date(page, "period_to", last)
     await page.locator("#site").select_option(label="Herefordshire (HER)")

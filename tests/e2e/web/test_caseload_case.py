@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy import func, select
@@ -171,6 +172,7 @@ async def test_a_case_manager_filters_and_searches_the_caseload_and_opens_a_case
     await screenshot(page, "case")
 
 
+@pytest.mark.phone_only
 async def test_a_case_manager_who_edits_the_address_to_another_sites_case_sees_page_not_found(
     running_app: RunningApp, page: Page
 ) -> None:

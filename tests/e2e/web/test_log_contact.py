@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Locator, Page, expect
 from sqlalchemy import select
@@ -110,6 +111,7 @@ async def test_a_case_manager_logs_a_contact_on_a_phone_in_a_few_taps_and_core_h
     assert new.notes is None
 
 
+@pytest.mark.phone_only
 async def test_a_double_tap_on_save_logs_one_contact_and_disruption_offers_the_alert(
     running_app: RunningApp, page: Page
 ) -> None:
@@ -174,6 +176,7 @@ async def test_an_empty_log_shows_the_error_summary_linking_to_the_case_and_the_
     assert len(await contacts_on_case(running_app, cases[0].case_id)) == len(before)
 
 
+@pytest.mark.phone_only
 async def test_another_sites_case_in_the_address_looks_like_no_case_at_all(
     running_app: RunningApp, page: Page
 ) -> None:
@@ -208,6 +211,7 @@ async def test_the_log_page_has_no_accessibility_violations_in_english_or_welsh(
     await expect(page.locator(".page")).to_have_attribute("lang", first)
 
 
+@pytest.mark.phone_only
 async def test_a_future_date_or_an_over_long_note_is_shown_by_its_field_and_nothing_is_saved(
     running_app: RunningApp, page: Page
 ) -> None:

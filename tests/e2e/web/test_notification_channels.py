@@ -2,36 +2,24 @@
 a police fellow with no Telegram gives a mobile number and ticks text messages for alerts, a
 case manager raises a disruption alert on the web, and the text message reaches Notify.
 
-This app is started with the fake Notify's settings (the shared ``running_app`` has none), and
-the fake runs as a process of its own, as Notify would: what arrived is read at ``/_fake/sent``.
+The shared ``running_app`` sends through the shared fake Notify (``notify_api``), a process of
+its own as Notify would be: what arrived is read at ``/_fake/sent``.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, expect
 
 from core.enums import Face, Locale
 from core.services import alerts, caseload_lookup, users
-from core.settings import PROJECT_ROOT
-from tests.e2e.web.conftest import (
-    RunningApp,
-    screenshot,
-    sign_in_as,
-    start_app,
-    stop_app,
-)
+from tests.e2e.web.conftest import FakeNotifyProcess, RunningApp, screenshot, sign_in_as
 from tests.e2e.web.test_alerts_panel import in_app_db
-from tests.fakes.notify_api import API_KEY, EMAIL_TEMPLATE_ID, SMS_TEMPLATE_ID
 
 FELLOW = "robin.pf@demo.drive-assist.invalid"  # no Telegram link in the demo data
 CASE_MANAGER = "casey.cm@demo.drive-assist.invalid"
@@ -39,45 +27,8 @@ MOBILE, STORED_MOBILE = "07700 900123", "+447700900123"  # Ofcom's drama range
 DELIVERY_WAIT_SECONDS = 60
 
 
-@pytest.fixture(scope="module")
-def fake_notify() -> Iterator[str]:
-    """The fake Notify API in a process of its own; its URL."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.notify_api", "--port", "0", "--print-port"],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    port = int(process.stdout.readline().strip())
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def notify_app(
-    chromium_path: Any, fake_notify: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningApp]:
-    app = start_app(
-        tmp_path_factory.mktemp("notify-web"),
-        extra_env={
-            "NOTIFY_API_KEY": API_KEY,
-            "NOTIFY_BASE_URL": fake_notify,
-            "NOTIFY_EMAIL_TEMPLATE_ID": EMAIL_TEMPLATE_ID,
-            "NOTIFY_SMS_TEMPLATE_ID": SMS_TEMPLATE_ID,
-        },
-    )
-    try:
-        yield app
-    finally:
-        stop_app(app)
-
-
-def texts_at_notify(fake_notify: str) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(f"{fake_notify}/_fake/sent", timeout=5) as response:
+def texts_at_notify(notify_api: FakeNotifyProcess) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(f"{notify_api.url}/_fake/sent", timeout=5) as response:
         return [sent for sent in json.load(response)["sent"] if sent["type"] == "sms"]
 
 
@@ -98,11 +49,11 @@ async def a_case_without_an_open_alert(container: Any) -> str:
 
 
 async def test_a_police_fellow_chooses_text_messages_and_gets_a_critical_alert_by_text(
-    notify_app: RunningApp, fake_notify: str, page: Page, browser: Browser
+    running_app: RunningApp, notify_api: FakeNotifyProcess, page: Page, browser: Browser
 ) -> None:
-    await in_english(notify_app.database_url, FELLOW, CASE_MANAGER)
-    await sign_in_as(page, notify_app.url, FELLOW)
-    await page.goto(f"{notify_app.url}/account/notifications")
+    await in_english(running_app.database_url, FELLOW, CASE_MANAGER)
+    await sign_in_as(page, running_app.url, FELLOW)
+    await page.goto(f"{running_app.url}/account/notifications")
     await expect(page.get_by_role("heading", level=1, name="How you get messages")).to_be_visible()
     await expect(page.locator(".inset-text")).to_contain_text("You have not linked Telegram")
 
@@ -133,13 +84,13 @@ async def test_a_police_fellow_chooses_text_messages_and_gets_a_critical_alert_b
     assert results.violations_count == 0, results.generate_report()
 
     # A case manager raises a disruption alert on the web; the text reaches Notify.
-    before = len(texts_at_notify(fake_notify))
-    reference = await in_app_db(notify_app.database_url, a_case_without_an_open_alert)
+    before = len(texts_at_notify(notify_api))
+    reference = await in_app_db(running_app.database_url, a_case_without_an_open_alert)
     manager = await browser.new_context(viewport=page.viewport_size, locale="en-GB")
     try:
         casey = await manager.new_page()
-        await sign_in_as(casey, notify_app.url, CASE_MANAGER)
-        await casey.goto(f"{notify_app.url}/alerts")
+        await sign_in_as(casey, running_app.url, CASE_MANAGER)
+        await casey.goto(f"{running_app.url}/alerts")
         await casey.get_by_label("Case", exact=True).select_option(label=reference)
         await casey.get_by_role("button", name="Disruption needed").click()
         await expect(casey.get_by_role("status")).to_contain_text(
@@ -153,12 +104,12 @@ async def test_a_police_fellow_chooses_text_messages_and_gets_a_critical_alert_b
     while time.monotonic() < deadline and not arrived:
         arrived = [
             sent
-            for sent in texts_at_notify(fake_notify)[before:]
+            for sent in texts_at_notify(notify_api)[before:]
             if sent["to"] == STORED_MOBILE and reference in sent["body"]
         ]
         if not arrived:
             await page.wait_for_timeout(500)
-    assert arrived, notify_app.output()[-3000:]
+    assert arrived, running_app.output()[-3000:]
     assert arrived[0]["body"] == (
         f"Disruption alert for {reference}. Please acknowledge it. Open Drive Assist to do so."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.async_api import Page, expect
 
 from seeding.demo import DEMO_PASSWORD
@@ -14,6 +15,7 @@ FELLOW = "robin.pf@demo.drive-assist.invalid"
 SIGN_IN_URL = re.compile(r"/sign-in/?$")
 
 
+@pytest.mark.phone_only
 async def test_a_page_without_a_session_sends_the_browser_to_sign_in(
     web_app: str, page: Page
 ) -> None:
@@ -22,10 +24,11 @@ async def test_a_page_without_a_session_sends_the_browser_to_sign_in(
     await expect(page.get_by_role("heading", level=1, name="Sign in")).to_be_visible()
 
 
+@pytest.mark.phone_only
 async def test_a_case_manager_signs_in_with_a_code_and_gets_an_httponly_strict_cookie(
     web_app: str, page: Page
 ) -> None:
-    await sign_in_as(page, web_app, CASE_MANAGER)
+    await sign_in_as(page, web_app, CASE_MANAGER, fresh=True)
     await expect(page.get_by_role("heading", level=1, name="Today")).to_be_visible()
     await open_menu(page)
     await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
@@ -37,6 +40,7 @@ async def test_a_case_manager_signs_in_with_a_code_and_gets_an_httponly_strict_c
     await screenshot(page, "today-signed-in")
 
 
+@pytest.mark.phone_only
 async def test_a_wrong_code_is_refused_with_one_message_and_no_session(
     web_app: str, page: Page
 ) -> None:
@@ -51,6 +55,7 @@ async def test_a_wrong_code_is_refused_with_one_message_and_no_session(
     assert "da_session" not in {cookie["name"] for cookie in await page.context.cookies()}
 
 
+@pytest.mark.phone_only
 async def test_signing_out_ends_the_session_on_the_server(web_app: str, page: Page) -> None:
     await sign_in_as(page, web_app, CASE_MANAGER)
     stolen = {cookie["name"]: cookie for cookie in await page.context.cookies()}["da_session"]

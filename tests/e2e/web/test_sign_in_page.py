@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, expect
 
@@ -22,6 +23,7 @@ from tests.e2e.web.conftest import (
 CASE_MANAGER = "casey.cm@demo.drive-assist.invalid"
 
 
+@pytest.mark.phone_only
 async def test_the_sign_in_page_has_a_labelled_field_for_each_answer(
     web_app: str, page: Page
 ) -> None:

@@ -13,6 +13,7 @@ import uuid
 from datetime import date
 from typing import Any
 
+import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 from sqlalchemy import select, update
@@ -182,6 +183,7 @@ async def test_a_service_manager_allocates_a_referral_and_sees_the_caseload_go_u
     await expect(open_cases_of(page, CASE_MANAGER_NAME)).to_have_text(str(before + 1))
 
 
+@pytest.mark.phone_only
 async def test_allocating_without_choosing_a_case_manager_shows_the_error_by_the_field(
     page: Page, running_app: RunningApp
 ) -> None:
@@ -251,6 +253,7 @@ async def test_an_admin_adds_staff_issues_and_revokes_links_and_retries_a_notifi
     assert await queued_again(running_app.database_url, CASE_MANAGER) >= 1
 
 
+@pytest.mark.phone_only
 async def test_a_case_manager_opening_team_or_admin_is_told_it_is_not_allowed(
     page: Page, running_app: RunningApp
 ) -> None:

@@ -154,6 +154,7 @@ async def test_a_case_manager_sees_todays_appointments_and_unread_count_then_rea
         await expect(chosen).to_be_checked()
 
 
+@pytest.mark.phone_only
 async def test_older_messages_continue_the_inbox_after_the_first_page(
     web_app: str, page: Page, core: Container
 ) -> None:
