@@ -162,5 +162,6 @@ async def test_a_person_adds_a_passkey_signs_out_and_signs_back_in_with_one_tap(
 
     await page.get_by_role("button", name=f"{words['remove']} {words['new_name']}").click()
     await page.get_by_role("button", name=words["confirm"]).click()
-    await expect(page.get_by_text(words["removed"])).to_be_visible()
+    # The removal ends a session's passkey and writes its audit: slower on a busy machine.
+    await expect(page.get_by_text(words["removed"])).to_be_visible(timeout=15_000)
     await expect(page.get_by_role("heading", level=3, name=words["new_name"])).to_have_count(0)
