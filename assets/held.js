@@ -295,8 +295,9 @@
       } catch (error) {
         break; // no answer (no signal, or it was lost): kept, tried again later
       }
-      if (reply.status === 200 || reply.status === 400) {
-        // Saved (now or before); or not a save at all, which no retry would change.
+      if (reply.status === 200 || reply.status === 400 || reply.status === 413) {
+        // Saved (now or before); or not a save at all (unreadable, or larger than any form
+        // makes), which no retry would change.
         writeEntries(readEntries().filter((held) => held.client_key !== entry.client_key));
         problemsOf.delete(entry.client_key);
         sent += reply.status === 200 ? 1 : 0;

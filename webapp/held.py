@@ -14,7 +14,8 @@ service worker's cache, with no Reflex connection at all):
   core call
   with the device's key, so a save sent twice is logged once. Answers JSON: ``saved`` (the
   first time or again), ``invalid`` with each problem in the person's language,
-  ``signed_out``. A body is never logged.
+  ``signed_out``, ``unreadable`` or ``too_large`` (a body over ``MAX_BODY_BYTES``, refused
+  without reading the rest). A body is never logged.
 
 Both are POSTs, so the origin guard (``webapp.origin_guard``) sees an ``Origin`` header and
 turns away every other site's page.
@@ -74,10 +75,22 @@ async def held_key(request: Request) -> JSONResponse:
     return _answer("ok", key=base64.b64encode(key.key).decode("ascii"), owner=key.owner)
 
 
+async def _body_within(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None as soon as it passes ``limit`` bytes (never read whole)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _held_entry(body: bytes) -> tuple[str, uuid.UUID, dict[str, str]] | None:
     """The kind, key and fields of a held entry of a kind held here, or None."""
     try:
-        held = json.loads(body) if len(body) <= MAX_BODY_BYTES else None
+        held = json.loads(body)
     except ValueError:
         return None
     if not isinstance(held, dict) or held.get("kind") not in KINDS:
@@ -98,7 +111,10 @@ async def send_held(request: Request) -> JSONResponse:
     actor = await _actor(request)
     if actor is None:
         return _answer("signed_out", 401)
-    held = _held_entry(await request.body())
+    body = await _body_within(request, MAX_BODY_BYTES)
+    if body is None:
+        return _answer("too_large", 413)  # read no further than the limit: nothing is saved
+    held = _held_entry(body)
     if held is None:
         return _answer("unreadable", 400)  # not something held.js sends: nothing to fix
     kind, key, fields = held

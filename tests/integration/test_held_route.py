@@ -24,6 +24,7 @@ from tests.integration.test_auth import add_account, signed_in_token
 from tests.integration.test_client_keys import events, stored_contacts
 from webapp import backend
 from webapp import container as web_container
+from webapp import held as held_route
 from webapp.state import SESSION_COOKIE
 
 
@@ -77,6 +78,18 @@ async def test_a_held_contact_sent_twice_is_saved_once(
     assert (first.status_code, first.json()["status"]) == (200, "saved")
     assert (again.status_code, again.json()) == (200, first.json())
     assert await stored_contacts(world.container, case_id) == 1
+
+
+async def test_a_body_over_the_limit_is_refused_unread_and_nothing_is_saved(
+    world: World, api: httpx.AsyncClient
+) -> None:
+    case_id, token = await a_case_and_a_session(world)
+    entry = held(case_id, uuid.uuid4(), note="x" * (held_route.MAX_BODY_BYTES + 1))
+
+    answer = await api.post("/api/held", json=entry, headers=signed_in(token))
+
+    assert (answer.status_code, answer.json()["status"]) == (413, "too_large")
+    assert await stored_contacts(world.container, case_id) == 0
 
 
 async def test_a_held_contact_the_form_would_refuse_is_answered_field_by_field_in_welsh(
