@@ -1,6 +1,6 @@
 // Work survives a dropped connection (issue 21, part 1).
 //
-// The forms marked data-held-kind (log a contact, an appointment's outcome) keep a draft on the phone while they
+// The forms marked data-held-kind (log a contact, an appointment's outcome, a booking) keep a draft on the phone while they
 // are filled in. A Save pressed without a connection (the browser offline, or the page's
 // connection banner showing) is held here with the form's client_key and sent to the backend's
 // POST /api/held when the signal returns: on the "online" event, on every page load and on a

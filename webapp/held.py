@@ -31,14 +31,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from core.errors import DomainError
+from core.errors import Clash, DomainError
 from core.schemas.actor import Actor
 from core.sealing import device_key
 from core.services import appointments, auth, contacts
 from ui.errors import error_message
-from ui.i18n import Translator
+from ui.i18n import N_, Translator
 from webapp.container import container
 from webapp.i18n import translator
+from webapp.pages.appointments.booking import read_booking_form
 from webapp.pages.appointments.outcome import read_outcome_form
 from webapp.pages.log_contact.form import (
     Problems,
@@ -49,9 +50,13 @@ from webapp.pages.log_contact.form import (
 from webapp.state import session_token_from_cookie_header
 
 MAX_BODY_BYTES = 64 * 1024  # a contact with its longest note is a few kilobytes
-CONTACT, OUTCOME = "contact", "outcome"
-KINDS = (CONTACT, OUTCOME)  # the forms whose saves may be held (the booking form: not yet)
+CONTACT, OUTCOME, BOOKING = "contact", "outcome", "booking"
+KINDS = (CONTACT, OUTCOME, BOOKING)  # the forms whose saves may be held
 _NO_STORE = {"Cache-Control": "no-store"}
+HELD_BOOKING_CLASHES = N_(
+    "This case already has an appointment at that time. Put it back in the form to change the "
+    "time or book it anyway."
+)
 
 
 def _answer(status: str, code: int = 200, **more: Any) -> JSONResponse:
@@ -119,7 +124,7 @@ async def send_held(request: Request) -> JSONResponse:
         return _answer("unreadable", 400)  # not something held.js sends: nothing to fix
     kind, key, fields = held
     words = translator(str(actor.locale))
-    save = _log_contact if kind == CONTACT else _record_outcome
+    save = {CONTACT: _log_contact, OUTCOME: _record_outcome, BOOKING: _book}[kind]
     try:
         return await save(actor, words, key, fields)
     except DomainError as error:
@@ -157,3 +162,29 @@ async def _record_outcome(
         client_key=key,
     )
     return _answer("saved", id=answered.id)
+
+
+async def _book(
+    actor: Actor, words: Translator, key: uuid.UUID, fields: dict[str, str]
+) -> JSONResponse:
+    """A booking made without signal. A clash found now is a problem with its time: the person
+    puts it back in the form, where the page shows the clash and offers "Save anyway"."""
+    problems: Problems = {}
+    app_container = container()
+    data = read_booking_form(
+        fields,
+        words,
+        problems,
+        now=app_container.clock.now(),
+        case_ids=None,
+        case_field_id="case",
+    )
+    if data is None:
+        return _invalid(problems)
+    try:
+        booked = await appointments.book_appointment(
+            uow=app_container.uow(), actor=actor, data=data, client_key=key
+        )
+    except Clash:
+        return _invalid({"when": ("appointment_date", words.gettext(HELD_BOOKING_CLASHES))})
+    return _answer("saved", id=booked.id)

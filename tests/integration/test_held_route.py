@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,6 +15,7 @@ import pytest
 
 from core import sealing
 from core.bootstrap import Container
+from core.clock import DEFAULT_ZONE
 from core.enums import Face, Locale, PlaceKind, Role, WorkCategory
 from core.schemas.appointments import AppointmentCreate
 from core.services import appointments
@@ -170,3 +171,48 @@ async def test_a_held_appointment_outcome_sent_twice_is_recorded_once(
 
     assert (first.status_code, again.status_code) == (200, 200)
     assert await events(world.container, "appointment.outcome", case_id) == 1
+
+
+def held_booking(case_id: int, key: uuid.UUID, starts: datetime) -> dict[str, Any]:
+    local = starts.astimezone(DEFAULT_ZONE)
+    return {
+        "kind": "booking",
+        "client_key": str(key),
+        "fields": {
+            "case": str(case_id),
+            "appointment_date_day": str(local.day),
+            "appointment_date_month": str(local.month),
+            "appointment_date_year": str(local.year),
+            "appointment_time": local.strftime("%H:%M"),
+            "minutes": "45",
+            "place_kind": PlaceKind.HOME_VISIT.value,
+        },
+    }
+
+
+async def test_a_held_booking_sent_twice_books_once_and_one_over_a_clash_is_sent_back(
+    world: World, api: httpx.AsyncClient
+) -> None:
+    case_id, token = await a_case_and_a_session(world)
+    starts = (world.container.clock.now() + timedelta(days=2)).replace(
+        minute=0, second=0, microsecond=0
+    )
+    entry = held_booking(case_id, uuid.uuid4(), starts)
+
+    first = await api.post("/api/held", json=entry, headers=signed_in(token))
+    again = await api.post("/api/held", json=entry, headers=signed_in(token))
+
+    assert (first.status_code, first.json()["status"]) == (200, "saved")
+    assert (again.status_code, again.json()) == (200, first.json())
+    assert await events(world.container, "appointment.book", case_id) == 1
+
+    # Another booking at the same time, made on a phone without signal: nothing is booked, and
+    # the phone is told to put it back in the form, where the clash can be seen and decided.
+    clashing = await api.post(
+        "/api/held", json=held_booking(case_id, uuid.uuid4(), starts), headers=signed_in(token)
+    )
+    assert clashing.status_code == 422
+    assert clashing.json()["problems"] == [
+        {"field": "appointment_date", "message": held_route.HELD_BOOKING_CLASHES}
+    ]
+    assert await events(world.container, "appointment.book", case_id) == 1

@@ -191,3 +191,32 @@ async def test_an_appointment_outcome_given_without_signal_is_held_and_recorded(
     await _sent(phone, "en-GB")
     answered = {a.id: a for a in await appointments_on_case(running_app, case.case_id)}[past.id]
     assert answered.status is AppointmentStatus.ATTENDED
+
+
+async def test_a_booking_made_without_signal_is_held_and_booked_once(
+    running_app: RunningApp, phone: Page
+) -> None:
+    await appointments_page._in_english(running_app)
+    case = (await appointments_page._my_cases(running_app))[0]
+    day = date.today() + timedelta(days=70)  # a day and an hour no other test books
+    before = {a.id for a in await appointments_on_case(running_app, case.case_id)}
+    await sign_in_as(phone, running_app.url, appointments_page.CASE_MANAGER)
+    await appointments_page._open(phone, f"{running_app.url}/appointments?case={case.case_id}")
+    await appointments_page._fill_date(phone, day)
+    await phone.get_by_label("Time").fill("05:50")
+    await phone.get_by_role("radio", name="Community venue").check()
+
+    await phone.context.set_offline(True)
+    await phone.get_by_role("button", name="Book appointment").click()
+    await expect(phone.locator("#held-notice")).to_have_text(HELD["en-GB"])
+    await expect(phone.locator("#held-count")).to_have_text(WAITING["en-GB"])
+    await phone.context.set_offline(False)
+
+    await _sent(phone, "en-GB")
+    booked = [
+        a for a in await appointments_on_case(running_app, case.case_id) if a.id not in before
+    ]
+    assert len(booked) == 1
+    assert appointments_page._same_moment(
+        booked[0].starts_at, appointments_page._local(day, "05:50")
+    )

@@ -9,6 +9,7 @@ time" (back to the date, the warning gone).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 
 import reflex as rx
@@ -49,18 +50,29 @@ class BookingClash(rx.State, mixin=True):
 
     clashes: list[ClashRow] = []
     _pending: AppointmentCreate | None = None
+    _pending_key: str = ""  # the form's client_key (assets/held.js): saved once however sent
 
     async def _book(
-        self, caller: Caller, data: AppointmentCreate, *, save_anyway: bool = False
+        self,
+        caller: Caller,
+        data: AppointmentCreate,
+        *,
+        save_anyway: bool = False,
+        client_key: uuid.UUID | None = None,
     ) -> rx.event.EventSpec:
         """Book, or show what it clashes with and keep ``data`` for "Save anyway"."""
         try:
             booked = await appointments.book_appointment(
-                uow=caller.uow(), actor=caller.actor, data=data, save_anyway=save_anyway
+                uow=caller.uow(),
+                actor=caller.actor,
+                data=data,
+                save_anyway=save_anyway,
+                client_key=client_key,
             )
         except Clash as clash:
             self.saving = False  # type: ignore[attr-defined]
             self._pending = data
+            self._pending_key = str(client_key or "")
             self.clashes = clash_rows(clash.clashes, caller.words)
             return focus(WARNING_ID, scroll=True)
         self._drop_clash()
@@ -74,6 +86,7 @@ class BookingClash(rx.State, mixin=True):
     def _drop_clash(self) -> None:
         self.clashes = []
         self._pending = None
+        self._pending_key = ""
 
     @rx.event
     @signed_in
@@ -83,7 +96,8 @@ class BookingClash(rx.State, mixin=True):
             return
         self.saving = True  # type: ignore[attr-defined]
         yield
-        yield await self._book(caller, self._pending, save_anyway=True)
+        key = uuid.UUID(self._pending_key) if self._pending_key else None
+        yield await self._book(caller, self._pending, save_anyway=True, client_key=key)
 
     @rx.event
     def change_time(self) -> rx.event.EventSpec:

@@ -136,8 +136,12 @@ def book_form() -> rx.Component:
         _when_question(_("When is it?"), _("For example, 27 3 2026 and 14:30. Times are UK time.")),
         minutes_question(_("How long will it be?"), DURATIONS, state.minutes),
         _place_question(),
+        # The device's key for this booking (assets/held.js): a booking made without signal is
+        # held on the phone, sent later and booked once.
+        rx.el.input(type="hidden", name="client_key", default_value=""),
         submit=_submit(_("Book appointment")),
         on_submit=state.book,
+        custom_attrs={"data-held-kind": "booking"},
     )
 
 

@@ -12,51 +12,42 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import reflex as rx
-from pydantic import ValidationError
 
-from core.enums import PlaceKind
 from core.errors import AppointmentEndsBeforeStart, DomainError
-from core.rules import is_ahead
 from core.schemas.appointments import (
     AppointmentCreate,
     AppointmentReschedule,
 )
 from core.services import appointments
-from ui.i18n import Translator
 from ui.labels import label
 from webapp.components.forms import (
     DATE_PARTS,
     FieldError,
     date_parts,
     focus,
-    parse_date_time_parts,
 )
 from webapp.components.layout import MAIN_ID
 from webapp.handlers import Caller, signed_in
 from webapp.i18n import translator
+from webapp.pages.appointments.booking import read_booking_form, read_minutes, read_place, read_when
 from webapp.pages.appointments.clash import BookingClash
 from webapp.pages.appointments.outcome import read_outcome_form
 from webapp.pages.appointments.rows import (
     ALREADY_CHANGED,
-    BAD_WHEN,
     BOOK,
     CANCEL,
     DEFAULT_MINUTES,
     DURATIONS,
     LIST,
-    MISSING_CASE,
-    MISSING_PLACE,
     MOMENT,
     NO_APPOINTMENT,
     OUTCOME,
     OUTCOMES,
-    PAST_WHEN,
     RESCHEDULE,
     UPCOMING_DAYS,
     AppointmentRow,
     NextBooking,
     appointment_row,
-    first_place,
     next_booking,
     next_free_week,
 )
@@ -283,62 +274,40 @@ class AppointmentsState(BookingClash, CaseChoice, AppState):
         return focus("error-summary", scroll=True)
 
     def _when(self, form: dict[str, Any], caller: Caller, problems: Problems) -> datetime | None:
-        words = caller.words
+        self._keep_typed(form)
+        return read_when(form, caller.words, problems, caller.container.clock.now())
+
+    def _keep_typed(self, form: dict[str, Any]) -> None:
+        """What was typed stays in the form when it is shown again with its problems."""
         self.form_date = [
             str(form.get(f"appointment_date_{part}") or "") for part, *_ in DATE_PARTS
         ]
         self.form_time = str(form.get("appointment_time") or "")
-        starts_at = parse_date_time_parts(form, "appointment_date", "appointment_time", words)
-        if starts_at is None:
-            problems["when"] = ("appointment_date", words.gettext(BAD_WHEN))
-        elif not is_ahead(starts_at, caller.container.clock.now()):
-            problems["when"] = ("appointment_date", words.gettext(PAST_WHEN))
-        return starts_at
-
-    def _minutes_chosen(self, form: dict[str, Any]) -> int:
-        self.minutes = str(form.get("minutes") or DEFAULT_MINUTES)
-        return int(self.minutes) if self.minutes in {str(m) for m in DURATIONS} else DEFAULT_MINUTES
-
-    def _place_chosen(
-        self, form: dict[str, Any], words: Translator, problems: Problems
-    ) -> PlaceKind | None:
+        if "minutes" in form:  # the booking form's; a reschedule keeps the appointment's length
+            self.minutes = str(read_minutes(form))
         self.place_kind = str(form.get("place_kind") or "")
-        try:
-            return PlaceKind(self.place_kind)
-        except ValueError:
-            problems["place"] = (f"place_kind-{first_place()}", words.gettext(MISSING_PLACE))
-            return None
 
     def _booking(
         self, form: dict[str, Any], caller: Caller, problems: Problems
     ) -> AppointmentCreate | None:
         """The booking the form asks for, or None (``problems`` says why)."""
-        words = caller.words
+        self._keep_typed(form)
         self.selected_case = str(form.get("case") or "")
-        if self.selected_case not in {c.id for c in self.cases}:
-            problems["case"] = (self.case_field_id, words.gettext(MISSING_CASE))
-        starts_at = self._when(form, caller, problems)
-        minutes = self._minutes_chosen(form)
-        place = self._place_chosen(form, words, problems)
-        if problems or starts_at is None or place is None:
-            return None
-        try:
-            return AppointmentCreate(
-                case_id=int(self.selected_case),
-                starts_at=starts_at,
-                ends_at=starts_at + timedelta(minutes=minutes),
-                place_kind=place,
-            )
-        except (ValueError, ValidationError):
-            problems["case"] = (self.case_field_id, words.gettext(MISSING_CASE))
-            return None
+        return read_booking_form(
+            form,
+            caller.words,
+            problems,
+            now=caller.container.clock.now(),
+            case_ids={c.id for c in self.cases},
+            case_field_id=self.case_field_id,
+        )
 
     def _move(
         self, form: dict[str, Any], caller: Caller, problems: Problems
     ) -> AppointmentReschedule | None:
         """The new time and place the form asks for, or None (``problems`` says why)."""
         starts_at = self._when(form, caller, problems)
-        place = self._place_chosen(form, caller.words, problems)
+        place = read_place(form, caller.words, problems)
         if problems or starts_at is None or place is None:
             return None
         ends_at = starts_at + timedelta(minutes=int(self.chosen.minutes))
@@ -369,7 +338,8 @@ class AppointmentsState(BookingClash, CaseChoice, AppState):
             return
         self.saving = True
         yield  # the browser disables the button now
-        yield await self._book(caller, data)  # or the warning of a clash (``clash``)
+        # Or the warning of a clash (``clash``). The form's key books it once, however sent.
+        yield await self._book(caller, data, client_key=client_key_of(form))
 
     @rx.event
     @signed_in
