@@ -48,6 +48,22 @@ def session_token_from_cookie_header(header: str | None) -> str | None:
     return cookie_from_header(header, SESSION_COOKIE)
 
 
+# The page a tab was on when its session was found gone, kept in that tab only (sessionStorage)
+# for a resume (a passkey or a PIN) to go back to: a path of this site, never another site's.
+RETURN_TO = "drive-return-to"
+REMEMBER_PAGE = rx.call_script(
+    f"sessionStorage.setItem({json.dumps(RETURN_TO)}, location.pathname + location.search)"
+)
+BACK_TO_THE_PAGE = rx.call_script(
+    "(() => {"
+    f" const path = sessionStorage.getItem({json.dumps(RETURN_TO)}) || '';"
+    f" sessionStorage.removeItem({json.dumps(RETURN_TO)});"
+    " const ours = /^\\/(?![\\/\\\\])/.test(path) && !/^\\/sign-in/.test(path);"
+    f" window.location.assign(ours ? path : {json.dumps(routes.TODAY)});"
+    " })()"
+)
+
+
 class AppState(rx.State):
     """Shared by every page: the user's language (remembered in a cookie) and the session."""
 
@@ -117,10 +133,11 @@ class AppState(rx.State):
 
     # --- Hooks of ``webapp.handlers.signed_in`` (pages override the last two) ---------------
 
-    def _signed_out(self) -> rx.event.EventSpec:
-        """No live session: forget this tab's pages and show the sign-in page."""
+    def _signed_out(self) -> list[rx.event.EventSpec]:
+        """No live session: forget this tab's pages and show the sign-in page (which, resuming
+        an idle session, brings the person back to the page they were on)."""
         self._forget_pages()
-        return rx.redirect(routes.SIGN_IN, replace=True)
+        return [REMEMBER_PAGE, rx.redirect(routes.SIGN_IN, replace=True)]
 
     def _clear_messages(self) -> None:
         """Before an event: drop the messages the page showed for the one before."""
@@ -131,12 +148,11 @@ class AppState(rx.State):
         raise error
 
     @rx.event
-    async def require_session(self) -> rx.event.EventSpec | None:
+    async def require_session(self) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
         """Send anyone without a live session to the sign-in page."""
         actor = await self.actor()
         if actor is None:
-            self._forget_pages()
-            return rx.redirect(routes.SIGN_IN, replace=True)
+            return self._signed_out()
         self.signed_in_name = actor.display_name
         refers_at = await referrals.referral_sites(uow=container().uow(), actor=actor)
         self.areas = [

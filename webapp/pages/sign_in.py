@@ -25,7 +25,7 @@ from webapp.components.layout import page
 from webapp.components.passkeys import ceremony, credential_from, offer_passkeys
 from webapp.container import container
 from webapp.i18n import _, translator
-from webapp.state import AppState
+from webapp.state import BACK_TO_THE_PAGE, AppState
 
 _CODE = re.compile(r"\d{6}")
 
@@ -172,7 +172,7 @@ class SignInState(AppState):
             )
         except DomainError as error:
             return self._resume_failed(error_message(error, words))
-        return rx.call_script(f"window.location.assign({json.dumps(routes.TODAY)})")
+        return BACK_TO_THE_PAGE  # the page the session idled out on, else Today
 
     @rx.event
     async def resume_with_pin(self, form: dict[str, str]) -> rx.event.EventSpec | None:
@@ -214,7 +214,7 @@ class SignInState(AppState):
             self.pin_resume_offered = False
             self.errors = [FieldError("email", message)]
             return focus("error-summary")
-        return rx.call_script(f"window.location.assign({json.dumps(routes.TODAY)})")
+        return BACK_TO_THE_PAGE  # the page the session idled out on, else Today
 
     def _resume_failed(self, message: str) -> None:
         """Resuming is over (no longer allowed, or refused): sign in in full instead."""

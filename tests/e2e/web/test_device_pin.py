@@ -26,7 +26,7 @@ ENGLISH = {
     "your_pin": "Your PIN",
     "carry_on": "Carry on",
     "wrong": "That PIN is not right. You have 4 more tries",
-    "today": "Today",
+    "my_account": "My account",
     "sign_out": "Sign out",
 }
 WELSH = {  # Rhys's account is in Welsh: every page after the first sign-in is
@@ -39,7 +39,7 @@ WELSH = {  # Rhys's account is in Welsh: every page after the first sign-in is
     "your_pin": "Eich PIN",
     "carry_on": "Parhau",
     "wrong": "Nid yw’r PIN hwnnw’n gywir. Mae gennych 4 cynnig ar ôl",
-    "today": "Heddiw",
+    "my_account": "Fy nghyfrif",
     "sign_out": "Allgofnodi",
 }
 
@@ -81,8 +81,9 @@ async def test_a_person_sets_a_pin_goes_idle_and_carries_on_with_it(
 
     await page.get_by_label(words["your_pin"], exact=True).fill("480152")
     await page.get_by_role("button", name=words["carry_on"]).click()
-    await page.wait_for_url(f"{base}/")
-    await expect(page.get_by_role("heading", level=1, name=words["today"])).to_be_visible()
+    # Back on the page the session idled out on, not on Today.
+    await page.wait_for_url(re.compile(r".*/account/?$"))
+    await expect(page.get_by_role("heading", level=1, name=words["my_account"])).to_be_visible()
     await open_menu(page)  # signing out removes the person's PINs (and leaves no session)
     await page.get_by_role("banner").get_by_role("button", name=words["sign_out"]).click()
     await page.wait_for_url(re.compile(r".*/sign-in/?$"))
