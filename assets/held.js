@@ -329,6 +329,10 @@
     }
     await dropDraft(form);
     form.reset();
+    // The page's own counters (the note's characters left) hear of the emptied fields.
+    for (const field of form.querySelectorAll("textarea")) {
+      field.dispatchEvent(new Event("input", { bubbles: true }));
+    }
     clientKeyInput(form).value = newKey(); // the next save on this form is another contact
     say([words().held], { focus: true });
     flush(); // the signal may be back already

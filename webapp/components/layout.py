@@ -190,9 +190,10 @@ def _connection_banner() -> rx.Component:
             rx.el.p(
                 rx.el.strong(_("You are offline.")),
                 " ",
+                # Held saves (assets/held.js) keep these three; nothing else can be saved.
                 _(
-                    "Drive Assist cannot reach the server: check your signal. Nothing can be"
-                    " saved until the connection is back."
+                    "Contacts, outcomes and bookings you save are kept on this phone and sent"
+                    " when the signal is back. Other changes need a connection."
                 ),
                 class_name="connection-banner-text",
             ),

@@ -22,6 +22,11 @@ HELD = {
     "en-GB": "Saved on this phone. It will be sent when you have signal.",
     "cy": "Wedi'i gadw ar y ffôn hwn. Bydd yn cael ei anfon pan fydd gennych signal.",
 }
+# The offline banner agrees with the held message: a contact saved now is kept on the phone.
+KEPT_WHILE_OFFLINE = {
+    "en-GB": "Contacts, outcomes and bookings you save are kept on this phone",
+    "cy": "Bydd cysylltiadau, canlyniadau ac apwyntiadau a gadwch yn aros ar y ffôn hwn",
+}
 WAITING = {"en-GB": "Waiting to send: 1", "cy": "Yn aros i'w anfon: 1"}
 SENT = {
     "en-GB": "Sent. What you saved on this phone has reached Drive Assist.",
@@ -49,12 +54,19 @@ async def _hold_a_contact(page: Page, url: str, language: str) -> None:
     """Fill the form, lose the signal, press Save: the page says it is held on the phone."""
     await page.goto(url)
     await page.locator(f"#category-{WorkCategory.SUPPORT.value}").check()
+    empty_count = await page.locator("#note-count").inner_text()
     await page.locator("textarea[name=note]").fill(NOTE)
+    await expect(page.locator("#note-count")).not_to_have_text(empty_count)
     await page.context.set_offline(True)
+    await expect(page.locator(".connection-banner")).to_contain_text(
+        KEPT_WHILE_OFFLINE[language], timeout=30_000
+    )
     await page.locator("form button[type=submit]").click()
     await expect(page.locator("#held-notice")).to_have_text(HELD[language])
     await expect(page.locator("#held-notice")).to_be_focused()
     await expect(page.locator("#held-count")).to_have_text(WAITING[language])
+    # The emptied form's note counter says so (it kept the held note's count before).
+    await expect(page.locator("#note-count")).to_have_text(empty_count)
 
 
 async def _sent(page: Page, language: str) -> None:
