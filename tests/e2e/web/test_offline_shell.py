@@ -156,7 +156,7 @@ async def test_the_app_opens_offline_and_logs_on_the_last_caseloads_references(
     context = await browser.new_context(viewport=VIEWPORTS["phone"], locale="en-GB")
     try:
         online = await context.new_page()
-        await sign_in_as(online, running_app.url, email)
+        await sign_in_as(online, running_app.url, email, fresh=True)
         await online.goto(f"{running_app.url}/log")
         await expect(online.get_by_role("button", name=SAVE[locale])).to_be_enabled(timeout=30_000)
         await online.wait_for_function(f"localStorage.getItem({json.dumps(KEPT)}) !== null")
