@@ -74,7 +74,7 @@ class SignInState(AppState):
         problems = _sign_in_problems(email, password, code)
         self._show_problems(problems, words)
         if problems:
-            return None
+            return focus("error-summary")  # GOV.UK: the summary takes focus, read out first
         try:
             result = await auth.sign_in(
                 uow=container().uow(),
@@ -85,7 +85,7 @@ class SignInState(AppState):
             )
         except DomainError as error:  # failed, throttled or locked: one message, no field
             self.errors = [FieldError("email", error_message(error, words))]
-            return None
+            return focus("error-summary")
         return _go_to_session(result.handoff_code)
 
     @rx.event

@@ -99,6 +99,10 @@ def start_app(workdir: Path, *, extra_env: dict[str, str] | None = None) -> Runn
         "WEB_RP_ID": "localhost",
         # Invitation and reset links point at this app.
         "WEB_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        # As behind one reverse proxy, so a test can be two people at two addresses by sending
+        # X-Forwarded-For (the sign-in throttle counts per client); a browser that sends none is
+        # known by its socket's address, as before.
+        "WEB_TRUSTED_PROXY_HOPS": "1",
         **(extra_env or {}),
     }
     env.pop("TELEGRAM_BOT_TOKEN", None)

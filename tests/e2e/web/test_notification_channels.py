@@ -83,7 +83,36 @@ async def test_a_police_fellow_chooses_text_messages_and_gets_a_critical_alert_b
     results = await Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
 
-    # A case manager raises a disruption alert on the web; the text reaches Notify.
+    # A case manager raises a disruption alert on the web; the text reaches Notify, in the
+    # fellow's language: English, then (the fellow now reading Welsh) Welsh.
+    reference, body = await _alert_and_its_text(running_app, notify_api, browser, page)
+    assert body == (
+        f"Disruption alert for {reference}. Please acknowledge it. Open Drive Assist to do so."
+    )
+    await in_language(running_app.database_url, FELLOW, Locale.CY)
+    try:
+        reference, body = await _alert_and_its_text(running_app, notify_api, browser, page)
+    finally:
+        await in_english(running_app.database_url, FELLOW)
+    assert body == (
+        f"Rhybudd tarfu ar gyfer {reference}. Cydnabyddwch y rhybudd, os gwelwch yn dda."
+        " Agorwch Drive Assist i wneud hynny."
+    )
+
+
+async def in_language(database_url: str, email: str, locale: Locale) -> None:
+    async def work(container: Any) -> None:
+        who = await users.actor_for_email(uow=container.uow(), email=email, face=Face.WEB)
+        await users.set_my_locale(uow=container.uow(), actor=who, locale=locale)
+
+    await in_app_db(database_url, work)
+
+
+async def _alert_and_its_text(
+    running_app: RunningApp, notify_api: FakeNotifyProcess, browser: Browser, page: Page
+) -> tuple[str, str]:
+    """The case manager raises a disruption alert on a case with none open; the reference and
+    the text message that reached Notify for the fellow's mobile."""
     before = len(texts_at_notify(notify_api))
     reference = await in_app_db(running_app.database_url, a_case_without_an_open_alert)
     manager = await browser.new_context(viewport=page.viewport_size, locale="en-GB")
@@ -110,6 +139,4 @@ async def test_a_police_fellow_chooses_text_messages_and_gets_a_critical_alert_b
         if not arrived:
             await page.wait_for_timeout(500)
     assert arrived, running_app.output()[-3000:]
-    assert arrived[0]["body"] == (
-        f"Disruption alert for {reference}. Please acknowledge it. Open Drive Assist to do so."
-    )
+    return reference, str(arrived[0]["body"])
