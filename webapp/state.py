@@ -51,8 +51,14 @@ def session_token_from_cookie_header(header: str | None) -> str | None:
 # The page a tab was on when its session was found gone, kept in that tab only (sessionStorage)
 # for a resume (a passkey or a PIN) to go back to: a path of this site, never another site's.
 RETURN_TO = "drive-return-to"
-REMEMBER_PAGE = rx.call_script(
-    f"sessionStorage.setItem({json.dumps(RETURN_TO)}, location.pathname + location.search)"
+# One script, so the path is kept before the page changes (as two events, a redirect could
+# run first and the tab would remember the sign-in page instead).
+TO_SIGN_IN_REMEMBERING_THE_PAGE = rx.call_script(
+    "(() => {"
+    " if (/^\\/sign-in/.test(location.pathname)) return;"
+    f" sessionStorage.setItem({json.dumps(RETURN_TO)}, location.pathname + location.search);"
+    f" location.replace({json.dumps(routes.SIGN_IN)});"
+    " })()"
 )
 BACK_TO_THE_PAGE = rx.call_script(
     "(() => {"
@@ -133,11 +139,11 @@ class AppState(rx.State):
 
     # --- Hooks of ``webapp.handlers.signed_in`` (pages override the last two) ---------------
 
-    def _signed_out(self) -> list[rx.event.EventSpec]:
+    def _signed_out(self) -> rx.event.EventSpec:
         """No live session: forget this tab's pages and show the sign-in page (which, resuming
         an idle session, brings the person back to the page they were on)."""
         self._forget_pages()
-        return [REMEMBER_PAGE, rx.redirect(routes.SIGN_IN, replace=True)]
+        return TO_SIGN_IN_REMEMBERING_THE_PAGE
 
     def _clear_messages(self) -> None:
         """Before an event: drop the messages the page showed for the one before."""
@@ -148,7 +154,7 @@ class AppState(rx.State):
         raise error
 
     @rx.event
-    async def require_session(self) -> rx.event.EventSpec | list[rx.event.EventSpec] | None:
+    async def require_session(self) -> rx.event.EventSpec | None:
         """Send anyone without a live session to the sign-in page."""
         actor = await self.actor()
         if actor is None:

@@ -57,7 +57,7 @@ async def test_a_person_sets_a_pin_goes_idle_and_carries_on_with_it(
     running_app: RunningApp, phone_page: Page, words: dict[str, str]
 ) -> None:
     page, base = phone_page, running_app.url
-    await sign_in_as(page, base, words["email"])
+    await sign_in_as(page, base, words["email"], fresh=True)  # it checks the device cookie
     device = {c["name"]: c for c in await page.context.cookies()}["da_device"]
     assert (device["httpOnly"], device["sameSite"]) == (True, "Strict")
     assert device["expires"] > 0  # kept across browser restarts, unlike the session's cookie
