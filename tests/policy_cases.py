@@ -2278,8 +2278,6 @@ NOT_POLICY_CHECKED: dict[str, str] = {
     "users.forget_device_pins": "the PINs of a sign-out, reset or lock its caller authorised",
     # A device's key for a save, looked up and claimed inside the unit of work of the save that
     # authorises itself (contacts.log_contact[client key]); only the actor's own keys.
-    "submissions.first_result": "the actor's own key, inside a save that authorises itself",
-    "submissions.record": "claims the actor's own key for a save that authorised itself",
     "submissions.once": "the unit of work of a save whose own write and read authorise",
 }
 

@@ -32,7 +32,7 @@ class KeyTaken(Exception):
     catches it and answers with that save's result)."""
 
 
-async def first_result(uow: UnitOfWork, actor: Actor, client_key: UUID) -> int | None:
+async def _first_result(uow: UnitOfWork, actor: Actor, client_key: UUID) -> int | None:
     """The id the person's earlier save with ``client_key`` wrote, or None."""
     return (
         await uow.session.execute(
@@ -44,7 +44,7 @@ async def first_result(uow: UnitOfWork, actor: Actor, client_key: UUID) -> int |
     ).scalar_one_or_none()
 
 
-async def record(
+async def _record(
     uow: UnitOfWork, actor: Actor, client_key: UUID, *, kind: str, result_id: int
 ) -> None:
     """Claim ``client_key`` for the write just made (``result_id``); ``KeyTaken`` when a save
@@ -80,17 +80,17 @@ async def once(
     try:
         async with uow:
             if client_key is not None:
-                first = await first_result(uow, actor, client_key)
+                first = await _first_result(uow, actor, client_key)
                 if first is not None:
                     return await earlier(first)
             result = await write()
             if client_key is not None:
-                await record(uow, actor, client_key, kind=kind, result_id=result_id(result))
+                await _record(uow, actor, client_key, kind=kind, result_id=result_id(result))
             await uow.commit()
             return result
     except KeyTaken:  # the same save, sent twice at once: the other one committed first
         assert client_key is not None  # only a save with a key can find its key taken
         async with uow:
-            first = await first_result(uow, actor, client_key)
+            first = await _first_result(uow, actor, client_key)
             assert first is not None  # its key was taken by a committed save
             return await earlier(first)
