@@ -93,8 +93,13 @@ def _picker() -> rx.Component:
                     ),
                     id="site",
                     name="site",
-                    value=state.site,
+                    # Not controlled: a controlled select snaps back to the old choice until the
+                    # server answers, so a quick "Show figures" sent the old site. The change is
+                    # still told to the state, for the quick choices; the key draws the select
+                    # again when the load brings the choices.
+                    default_value=state.site,
                     on_change=ReportsState.set_site,
+                    key=state.site_choices.length().to_string(),
                     class_name=rx.cond(site_in_error, "select input-error", "select"),
                     aria_describedby=rx.cond(site_in_error, "site-error", ""),
                 ),
