@@ -78,7 +78,9 @@ ALERT_CHAT = 5_200_001
 # -- the processes -----------------------------------------------------------------------------
 
 
-def environment(url: str, fake: FakeServer, limiter: str, key: str) -> dict[str, str]:
+def environment(
+    url: str, fake: FakeServer, limiter: str, key: str, margin: float | None = None
+) -> dict[str, str]:
     env = {
         name: value
         for name, value in os.environ.items()
@@ -97,6 +99,8 @@ def environment(url: str, fake: FakeServer, limiter: str, key: str) -> dict[str,
     )
     if limiter == "redis":
         env["REDIS_URL"] = REDIS_URL
+    if margin is not None:
+        env["DISPATCH_PACING_MARGIN"] = str(margin)
     return env
 
 
@@ -286,6 +290,7 @@ async def one_run(
     reply_every: float,
     fake_niceness: int,
     note_starts: bool,
+    margin: float | None = None,
 ) -> dict[str, Any]:
     url = await create_database()
     workdir = Path(tempfile.mkdtemp(prefix="da_bench_workers_"))
@@ -310,7 +315,7 @@ async def one_run(
         users = await seed_users(container, QUIET_CHATS + BUSY_CHATS + [ALERT_CHAT])
         order = [BUSY_CHATS[n % 3] for n in range(30)]
         order += [QUIET_CHATS[n % len(QUIET_CHATS)] for n in range(messages - len(order))]
-        env = environment(url, fake, limiter, key)
+        env = environment(url, fake, limiter, key, margin)
         bot_log = workdir / "bot.log"
         bot = await start(env, bot_log, str(Path(__file__)), "--bot", "--reply-every",
                           str(reply_every))  # fmt: skip
@@ -406,16 +411,18 @@ async def _main(
     every: float,
     niceness: int,
     note_starts: bool,
+    margin: float | None,
 ) -> None:
     print(f"outbox workers and the bot through the shared limiter "
           f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs), {messages:,} broadcasts, "
-          f"a bot reply every {every} s, the fake server's niceness {niceness}",
+          f"a bot reply every {every} s, the fake server's niceness {niceness}, pacing margin "
+          f"{'the default' if margin is None else margin}",
           flush=True)  # fmt: skip
     for limiter in limiters:
         for workers in worker_counts:
             print(f"{limiter}, {workers} workers and the bot:", flush=True)
-            r = await one_run(limiter, workers, messages, every, niceness, note_starts)
+            r = await one_run(limiter, workers, messages, every, niceness, note_starts, margin)
             print(
                 f"  {r['sends']:,} sends ({r['replies']} bot replies), the broadcasts in "
                 f"{r['elapsed']:.1f} s; "
@@ -456,6 +463,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="the fake server's niceness (negative: first)")  # fmt: skip
     parser.add_argument("--starts", action="store_true",
                         help="also note every start the limiter lets through")  # fmt: skip
+    parser.add_argument("--margin", type=float, default=None,
+                        help="DISPATCH_PACING_MARGIN for the senders")  # fmt: skip
     parser.add_argument("--bot", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.bot:
@@ -469,6 +478,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             args.reply_every,
             args.fake_niceness,
             args.starts,
+            args.margin,
         )
     )
 

@@ -47,7 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from core.models import SendPacerChat, SendPacerStart, SendPacerState
-from core.notifications.pacer import UNPACED, Pacer, SendPacer
+from core.notifications.pacer import DEFAULT_MARGIN, UNPACED, Pacer, SendPacer
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class Limits:
     chat_interval: float
 
     @classmethod
-    def of(cls, *, rate: float, per_chat_interval: float, margin: float = 0.03) -> Limits:
+    def of(cls, *, rate: float, per_chat_interval: float, margin: float = DEFAULT_MARGIN) -> Limits:
         if rate <= 0:
             raise ValueError("a pacer needs a positive rate; use UNPACED for none")
         limit = max(1, math.floor(rate))
