@@ -9,15 +9,21 @@ save with that key writes nothing and returns what the first one wrote.
 Two saves with the same key at the same moment: the table's primary key lets one commit; the
 other's insert fails (``KeyTaken``), its transaction rolls back, and the service answers with
 what the first wrote. The same on SQLite and PostgreSQL.
+
+A key is remembered for ``KEY_MEMORY`` (a week): a phone sends what it holds within a day or
+drops it (``assets/held.js``), so an older key never comes back. Each keyed save forgets the
+person's keys older than that, in its own transaction, so the table stays the size of a week's
+keyed saves with no job to run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TypeVar
 from uuid import UUID
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from core.models import ClientSubmission
@@ -25,6 +31,8 @@ from core.schemas.actor import Actor
 from core.uow import UnitOfWork
 
 Result = TypeVar("Result")
+
+KEY_MEMORY = timedelta(days=7)
 
 
 class KeyTaken(Exception):
@@ -62,6 +70,12 @@ async def _record(
         )
     except IntegrityError as error:
         raise KeyTaken() from error
+    await connection.execute(
+        delete(ClientSubmission.__table__).where(
+            ClientSubmission.user_id == actor.user_id,
+            ClientSubmission.created_at < uow.clock.now() - KEY_MEMORY,
+        )
+    )
 
 
 async def once(

@@ -218,3 +218,29 @@ async def test_an_outcome_sent_again_with_its_key_is_recorded_once(world: World)
         assert (answered.id, answered.status) == (booked.id, AppointmentStatus.ATTENDED)
 
     assert await events(world.container, "appointment.outcome", case.id) == 1
+
+
+async def test_a_persons_keys_older_than_a_week_are_forgotten_at_their_next_keyed_save(
+    world: World,
+) -> None:
+    case = await world.allocated_case()
+    manager = world.actor(Role.CASE_MANAGER)
+    colleague = await world.add_actor("keys.cm@test.invalid", [("HER", Role.CASE_MANAGER)])
+    theirs = await world.allocated_case(case_manager=colleague)
+    old_key = uuid.uuid4()
+    for actor, case_id in ((manager, case.id), (colleague, theirs.id)):
+        await contacts.log_contact(
+            uow=world.container.uow(), actor=actor, data=a_contact(case_id), client_key=old_key
+        )
+    world.container.clock.advance(timedelta(days=7, minutes=1))  # type: ignore[attr-defined]
+    new_key = uuid.uuid4()
+
+    await contacts.log_contact(
+        uow=world.container.uow(), actor=manager, data=a_contact(case.id), client_key=new_key
+    )
+
+    async with world.container.session_factory() as session:
+        rows = await session.execute(select(ClientSubmission.user_id, ClientSubmission.client_key))
+        kept = {(user_id, key) for user_id, key in rows}
+    # The manager's week-old key is gone; the colleague's goes at their own next keyed save.
+    assert kept == {(manager.user_id, str(new_key)), (colleague.user_id, str(old_key))}
