@@ -22,6 +22,11 @@ from webapp.i18n import BCP47, READS_WELSH, _, html_lang
 from webapp.state import AppState
 
 MAIN_ID = "main-content"
+LANGUAGE_SWITCH_ID = "language-switch"
+_FOCUS_LANGUAGE_SWITCH = rx.call_script(
+    f"setTimeout(() => {{ const e = document.getElementById('{LANGUAGE_SWITCH_ID}');"
+    " if (e) e.focus(); }, 50)"
+)
 
 
 def _language_button(locale: str, reload: Sequence[Any]) -> rx.Component:
@@ -31,7 +36,10 @@ def _language_button(locale: str, reload: Sequence[Any]) -> rx.Component:
         LANGUAGE_NAMES[code],
         type="button",
         lang=BCP47[locale],
-        on_click=[AppState.set_locale(locale), *reload],
+        # The switch is drawn again as the other language's button: focus goes to it, not
+        # back to the top of the page, so a keyboard user carries on where they were.
+        on_click=[AppState.set_locale(locale), *reload, _FOCUS_LANGUAGE_SWITCH],
+        id=LANGUAGE_SWITCH_ID,
         class_name="header-button language-switch",
     )
 
@@ -173,6 +181,24 @@ def not_allowed(explanation: rx.Var | str) -> rx.Component:
     )
 
 
+def loading(text: rx.Var | str | None = None) -> rx.Component:
+    """What a page shows until its data has come: ``text`` ("Loading…" by default) while the
+    page is connected, and with no connection (a page opened with no signal, from the service
+    worker's copy) what the page is waiting for and what can be done meanwhile, rather than
+    "Loading…" for ever. The page loads by itself once the signal is back."""
+    return rx.cond(
+        has_connection_errors,
+        rx.el.div(
+            rx.el.p(_("This page needs a connection. It will open when the signal is back.")),
+            rx.el.p(_("You can still log a contact: it is kept on this phone and sent then.")),
+            rx.el.p(rx.el.a(_("Log a contact"), href=routes.LOG_CONTACT, class_name="link-action")),
+            class_name="notice",
+            id="needs-connection",
+        ),
+        rx.el.p(_("Loading…") if text is None else text, role="status"),
+    )
+
+
 def _connection_banner() -> rx.Component:
     """Said in the reader's language when the page has lost its connection to the server.
 
@@ -191,9 +217,10 @@ def _connection_banner() -> rx.Component:
                 rx.el.strong(_("You are offline.")),
                 " ",
                 # Held saves (assets/held.js) keep these three; nothing else can be saved.
+                # Short: at a phone's width it stays three lines over the page's foot.
                 _(
-                    "Contacts, outcomes and bookings you save are kept on this phone and sent"
-                    " when the signal is back. Other changes need a connection."
+                    "Contacts, outcomes and bookings are kept on this phone till the signal is"
+                    " back."
                 ),
                 class_name="connection-banner-text",
             ),
@@ -242,6 +269,6 @@ def role_page(
     then ``body`` when core allows it (``allowed``), else ``not_allowed(refusal)``."""
     return page(
         title,
-        rx.cond(state.loaded, rx.cond(state.allowed, body, not_allowed(refusal))),
+        rx.cond(state.loaded, rx.cond(state.allowed, body, not_allowed(refusal)), loading()),
         on_language_change=[state.load],
     )

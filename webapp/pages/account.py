@@ -24,7 +24,7 @@ from core.services import accounts, device_pins
 from ui.i18n import N_, Translator
 from webapp import routes
 from webapp.components.forms import FieldError, button, error_summary, focus, text_field
-from webapp.components.layout import page
+from webapp.components.layout import loading, page
 from webapp.handlers import Caller, signed_in
 from webapp.i18n import _
 from webapp.state import AppState
@@ -338,7 +338,14 @@ def _pin_section() -> rx.Component:
                 auto_complete="current-password",
                 width_class="input-wide",
             ),
-            button(_("Set a PIN for this device"), type="submit"),
+            button(
+                rx.cond(
+                    state.pin_status != "",
+                    _("Change the PIN for this device"),
+                    _("Set a PIN for this device"),
+                ),
+                type="submit",
+            ),
             key=state.pin_form_key,
             on_submit=state.set_pin,
             no_validate=True,
@@ -415,6 +422,7 @@ def account_page() -> rx.Component:
                 _sessions_section(),
                 _colleagues_section(),
             ),
+            loading(),
         ),
         on_language_change=[AccountState.load],
     )

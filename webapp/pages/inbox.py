@@ -23,7 +23,7 @@ from ui.i18n import Translator
 from ui.labels import label
 from ui.notifications import render
 from webapp.components.forms import focus
-from webapp.components.layout import page
+from webapp.components.layout import loading, page
 from webapp.handlers import Caller, signed_in
 from webapp.i18n import _
 from webapp.state import AppState
@@ -230,7 +230,7 @@ def inbox_page() -> rx.Component:
                     ),
                 ),
             ),
-            rx.el.p(_("Loading your messages…"), role="status"),
+            loading(_("Loading your messages…")),
         ),
         _link_telegram(),
         on_language_change=[InboxState.load],

@@ -18,7 +18,7 @@ from core.services import people
 from ui.i18n import Translator
 from ui.labels import label
 from webapp import routes
-from webapp.components.layout import page
+from webapp.components.layout import loading, page
 from webapp.handlers import Caller, signed_in
 from webapp.i18n import _
 from webapp.state import AppState
@@ -107,7 +107,7 @@ def my_cases_page() -> rx.Component:
                 rx.el.ul(rx.foreach(state.cards, _case_card), class_name="case-list"),
                 rx.el.p(_("No open cases have victims or children assigned to you.")),
             ),
-            rx.el.p(_("Loading…"), role="status"),
+            loading(),
         ),
         on_language_change=[state.load],
     )

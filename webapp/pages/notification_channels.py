@@ -29,7 +29,7 @@ from webapp.components.forms import (
     focus,
     text_field,
 )
-from webapp.components.layout import page
+from webapp.components.layout import loading, page
 from webapp.handlers import Caller, signed_in
 from webapp.i18n import _
 from webapp.state import AppState
@@ -224,7 +224,7 @@ def notification_channels_page() -> rx.Component:
             rx.cond(
                 state.status == FOUND,
                 _found(),
-                rx.el.p(_("Loading…"), role="status"),
+                loading(),
             ),
             class_name="log-contact",
         ),

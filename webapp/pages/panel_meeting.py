@@ -19,7 +19,7 @@ from ui.i18n import Translator
 from ui.labels import label
 from webapp import routes
 from webapp.components.forms import FieldError, button, error_summary, fieldset, focus
-from webapp.components.layout import page
+from webapp.components.layout import loading, page
 from webapp.handlers import Caller, signed_in
 from webapp.i18n import _
 from webapp.pages.panel.rows import WHEN, meeting_heading
@@ -199,7 +199,7 @@ def panel_meeting_page() -> rx.Component:
             state.status,
             (FOUND, _found()),
             (MISSING, rx.el.p(_("If you typed the web address, check it is correct."))),
-            rx.el.p(_("Loading…"), role="status"),
+            loading(),
         ),
         on_language_change=[state.load],
     )

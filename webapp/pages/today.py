@@ -21,7 +21,7 @@ from core.services import today as today_service
 from ui.i18n import Translator
 from ui.labels import label
 from webapp import routes
-from webapp.components.layout import page
+from webapp.components.layout import loading, page
 from webapp.handlers import Caller, signed_in
 from webapp.i18n import _
 from webapp.state import AppState
@@ -278,7 +278,7 @@ def today() -> rx.Component:
                 _open_alerts(),
                 _inbox(),
             ),
-            rx.el.p(_("Loading your day…"), role="status"),
+            loading(_("Loading your day…")),
         ),
         on_language_change=[TodayState.load],
     )

@@ -43,6 +43,11 @@ HELD = {
     "en_GB": "Saved on this phone. It will be sent when you have signal.",
     "cy": "Wedi'i gadw ar y ffôn hwn. Bydd yn cael ei anfon pan fydd gennych signal.",
 }
+NEEDS_CONNECTION = {
+    "en_GB": "This page needs a connection. It will open when the signal is back.",
+    "cy": "Mae angen cysylltiad ar y dudalen hon. Bydd yn agor pan fydd y signal yn ôl.",
+}
+LOADING_TODAY = {"en_GB": "Loading your day…", "cy": "Wrthi'n llwytho"}
 NO_CASES_YET = {"en_GB": "This phone has no cases to offer yet.", "cy": "Does gan y ffôn hwn ddim"}
 
 
@@ -170,6 +175,14 @@ async def test_the_app_opens_offline_and_logs_on_the_last_caseloads_references(
         banner = today.locator(".connection-banner[aria-live='polite']")
         await expect(banner).to_contain_text(OFFLINE[locale], timeout=30_000)
         assert await banner.get_attribute("role") is None
+        # Today needs the server: it says so, and offers what works without it, rather than
+        # "Loading your day…" for ever.
+        waiting = today.locator("#needs-connection")
+        await expect(waiting).to_contain_text(NEEDS_CONNECTION[locale])
+        await expect(waiting.get_by_role("link", name=LOG_A_CONTACT[locale])).to_be_visible()
+        await expect(today.locator("main")).not_to_contain_text(LOADING_TODAY[locale])
+        banner_box = await banner.bounding_box()
+        assert banner_box is not None and banner_box["height"] <= 100, banner_box
         await today.close()
 
         page = await _offline_page(context, f"{running_app.url}/log")

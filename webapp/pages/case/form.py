@@ -37,7 +37,7 @@ from webapp.components.forms import (
     group_class,
     radio,
 )
-from webapp.components.layout import page
+from webapp.components.layout import loading, page
 from webapp.handlers import Caller, signed_in
 from webapp.i18n import _
 from webapp.pages.case.state import CASE_ID, FOUND, LOADING, MISSING, CaseState
@@ -201,7 +201,7 @@ def form_page(
             state.status,
             (FOUND, found),
             (MISSING, missing),
-            rx.el.p(_("Loading…"), role="status"),
+            loading(),
         ),
         on_language_change=[state.load],  # type: ignore[attr-defined]
     )

@@ -11,7 +11,7 @@ import reflex as rx
 from webapp import routes
 from webapp.components.case_risk import risk_history
 from webapp.components.case_timeline import timeline
-from webapp.components.layout import page
+from webapp.components.layout import loading, page
 from webapp.i18n import _
 from webapp.pages.case.state import FOUND, MISSING, CaseState
 
@@ -258,7 +258,7 @@ def case_page() -> rx.Component:
                     ),
                 ),
                 (MISSING, _not_found()),
-                rx.el.p(_("Loading…"), role="status"),
+                loading(),
             ),
             class_name="case-page",
         ),

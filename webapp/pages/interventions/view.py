@@ -16,7 +16,7 @@ from webapp.components.forms import (
     group_class,
     radio,
 )
-from webapp.components.layout import page
+from webapp.components.layout import loading, page
 from webapp.components.saved import saved_on_case
 from webapp.i18n import _
 from webapp.pages.interventions.state import FOUND, MISSING, SAVED, InterventionState
@@ -140,7 +140,7 @@ def intervention_page() -> rx.Component:
             ),
             (SAVED, saved_on_case(S.saved_message, S.case_reference, S.case_href)),
             (MISSING, rx.el.p(_("If you typed the web address, check it is correct."))),
-            rx.el.p(_("Loading…"), role="status"),
+            loading(),
         ),
         on_language_change=[S.load],
     )
