@@ -29,3 +29,40 @@ document.addEventListener(
   },
   true,
 );
+
+// GOV.UK's pattern: while a form's error summary shows, the page's title starts with "Error:"
+// (in the page's language, from the summary's data-title-prefix), so a screen reader user
+// hears at once, on the title, that the save did not go through.
+(() => {
+  let added = null; // the prefix this script put on the title, to take off again
+  const mark = () => {
+    const summary = document.getElementById("error-summary");
+    const prefix = summary ? summary.getAttribute("data-title-prefix") : null;
+    if (added !== null && (prefix !== added || !document.title.startsWith(added + " "))) {
+      if (document.title.startsWith(added + " ")) {
+        document.title = document.title.slice(added.length + 1);
+      }
+      added = null;
+    }
+    if (prefix && added === null) {
+      document.title = `${prefix} ${document.title}`;
+      added = prefix;
+    }
+  };
+  const start = () => {
+    // The title's own text changing (the page's language) counts as well as the summary.
+    new MutationObserver(mark).observe(document.documentElement, {
+      childList: true,
+      subtree: true,
+      characterData: true,
+      attributes: true,
+      attributeFilter: ["data-title-prefix"],
+    });
+    mark();
+  };
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

@@ -21,6 +21,11 @@ from babel.messages.pofile import read_po, write_po
 CATALOG = Path(__file__).resolve().parent.parent / "locales" / "cy" / "LC_MESSAGES" / "messages.po"
 
 
+def _straight(text: str) -> str:
+    """The source's straight apostrophe, so no page mixes "wedi'i" and "wedi’i"."""
+    return text.replace("\u2019", "'").replace("\u2018", "'")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", type=Path)
@@ -43,11 +48,11 @@ def main() -> None:
         if message.pluralizable:
             if not isinstance(value, dict) or len(value["forms"]) != catalog.num_plurals:
                 raise SystemExit(f"{msgid!r}: needs {catalog.num_plurals} plural forms")
-            message.string = tuple(value["forms"])
+            message.string = tuple(_straight(form) for form in value["forms"])
         else:
             if not isinstance(value, str):
                 raise SystemExit(f"{msgid!r}: a singular message needs a string")
-            message.string = value
+            message.string = _straight(value)
         message.flags.discard("fuzzy")
         message.previous_id = []
         applied += 1

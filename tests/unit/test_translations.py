@@ -140,6 +140,17 @@ def test_translations_keep_every_placeholder_of_the_source(locale: str) -> None:
     assert mismatches == []
 
 
+def test_the_welsh_catalog_writes_every_apostrophe_one_way() -> None:
+    """The source's straight apostrophe throughout: a page never mixes "wedi'i" and "wedi’i"."""
+    curly = [
+        m.id
+        for m in entries("cy")
+        for form in (m.string if isinstance(m.string, tuple) else (m.string,))
+        if "\u2019" in form or "\u2018" in form
+    ]
+    assert curly == []
+
+
 def test_the_english_catalog_repeats_each_source_string() -> None:
     differing = [m.id for m in entries(SOURCE_LOCALE) if not m.pluralizable and m.string != m.id]
     assert differing == []

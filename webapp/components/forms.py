@@ -104,6 +104,8 @@ def error_summary(errors: rx.Var) -> rx.Component:
             tab_index=-1,
             id="error-summary",
             class_name="error-summary",
+            # assets/focus.js puts it before the page's title while the summary shows.
+            custom_attrs={"data-title-prefix": _("Error:")},
         ),
     )
 

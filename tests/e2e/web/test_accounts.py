@@ -72,7 +72,7 @@ WORDS = {
         "my account": "Fy nghyfrif",
         "this browser": "Y porwr hwn",
         "remove passkey": "Tynnu allwedd mynediad",
-        "passkey removed": "Allwedd mynediad wedi’i thynnu.",
+        "passkey removed": "Allwedd mynediad wedi'i thynnu.",
     },
 }
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/account-link\?token=[A-Za-z0-9_%-]+")

@@ -34,11 +34,11 @@ WELSH = {  # Rhys's account is in Welsh: every page after the first sign-in is
     "pin": "PIN",
     "password": "Eich cyfrinair",
     "set": "Gosod PIN ar gyfer y ddyfais hon",
-    "is_set": "Mae eich PIN wedi’i osod ar gyfer y ddyfais hon.",
+    "is_set": "Mae eich PIN wedi'i osod ar gyfer y ddyfais hon.",
     "enter": "Rhowch eich PIN",
     "your_pin": "Eich PIN",
     "carry_on": "Parhau",
-    "wrong": "Nid yw’r PIN hwnnw’n gywir. Mae gennych 4 cynnig ar ôl",
+    "wrong": "Nid yw'r PIN hwnnw'n gywir. Mae gennych 4 cynnig ar ôl",
     "my_account": "Fy nghyfrif",
     "sign_out": "Allgofnodi",
 }

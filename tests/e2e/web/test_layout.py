@@ -44,12 +44,34 @@ async def test_each_page_has_a_title_of_its_own_and_the_document_its_readers_lan
         await _to_welsh(page)
         await expect(page).to_have_title("Heddiw – Drive Assist")
         await page.wait_for_function("document.documentElement.lang === 'cy'")
+        # The switch was drawn again as "English": focus is on it, where the reader left it.
+        await expect(page.get_by_role("button", name="English")).to_be_focused()
         await page.goto(f"{running_app.url}/inbox")
         await expect(page).to_have_title("Mewnflwch – Drive Assist")
         await page.wait_for_function("document.documentElement.lang === 'cy'")
         await _to_english(page)
         await expect(page).to_have_title("Inbox – Drive Assist")
         await page.wait_for_function("document.documentElement.lang === 'en-GB'")
+    finally:
+        await page.context.close()
+
+
+async def test_a_refused_form_puts_error_before_the_title_until_it_is_put_right(
+    browser: Browser, running_app: RunningApp
+) -> None:
+    page = await _new_page(browser, "phone")
+    try:
+        await page.goto(f"{running_app.url}/sign-in")
+        sign_in = page.get_by_role("button", name="Sign in")
+        await expect(sign_in).to_be_enabled()
+        await sign_in.click()
+        await expect(page.locator("#error-summary")).to_be_visible()
+        await expect(page).to_have_title("Error: Sign in – Drive Assist")
+        await _to_welsh(page)
+        await page.get_by_role("button", name="Mewngofnodi").click()
+        await expect(page).to_have_title("Gwall: Mewngofnodi – Drive Assist")
+        await page.goto(f"{running_app.url}/sign-in")  # a fresh form: no problem, no prefix
+        await expect(page).to_have_title("Mewngofnodi – Drive Assist")
     finally:
         await page.context.close()
 

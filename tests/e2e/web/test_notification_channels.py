@@ -60,7 +60,7 @@ async def test_a_police_fellow_chooses_text_messages_and_gets_a_critical_alert_b
     # Welsh first: a landline is refused in Welsh, and nothing is saved.
     await page.get_by_role("button", name="Cymraeg").click()
     await expect(
-        page.get_by_role("heading", level=1, name="Sut rydych chi’n cael negeseuon")
+        page.get_by_role("heading", level=1, name="Sut rydych chi'n cael negeseuon")
     ).to_be_visible()
     await page.get_by_label("Rhif ffôn symudol (dewisol)").fill("01632 960123")
     await page.get_by_role("button", name="Cadw").click()

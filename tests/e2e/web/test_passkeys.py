@@ -47,7 +47,7 @@ ENGLISH = {
 WELSH = {  # Rhys's account is in Welsh: every page after the first sign-in is
     "email": "rhys.cm@demo.drive-assist.invalid",
     "title": "Eich allweddi mynediad",
-    "name_label": "Enw’r allwedd mynediad newydd",
+    "name_label": "Enw'r allwedd mynediad newydd",
     "name": "Ffôn gwaith",
     "add": "Ychwanegu allwedd mynediad",
     "not_used": "Heb ei defnyddio eto",
@@ -56,12 +56,12 @@ WELSH = {  # Rhys's account is in Welsh: every page after the first sign-in is
     "today": "Heddiw",
     "remove": "Tynnu",
     "confirm": "Ie, tynnwch hi",
-    "removed": "Allwedd mynediad wedi’i thynnu.",
-    "resume": "Ailddechrau gyda’ch allwedd mynediad",
+    "removed": "Allwedd mynediad wedi'i thynnu.",
+    "resume": "Ailddechrau gyda'ch allwedd mynediad",
     "rename": "Ailenwi",
-    "rename_label": "Enw newydd i’r allwedd mynediad hon",
-    "save": "Cadw’r enw",
-    "missing": "Rhowch enw i’r allwedd mynediad",
+    "rename_label": "Enw newydd i'r allwedd mynediad hon",
+    "save": "Cadw'r enw",
+    "missing": "Rhowch enw i'r allwedd mynediad",
     "new_name": "Hen ffôn",
 }
 
