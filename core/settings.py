@@ -76,8 +76,8 @@ class Settings(BaseSettings):
         " (SQLite) this process alone (core.notifications.shared_pacer).",
     )
     dispatch_pacing_margin: float = Field(
-        default=0.05,
-        description="How much both Telegram limits are stretched (0.05: 5 %), so sends that"
+        default=0.06,
+        description="How much both Telegram limits are stretched (0.06: 6 %), so sends that"
         " arrive a little late or early still keep them; more on a loaded machine, where the"
         " time from a send's start to its arrival varies more.",
     )
