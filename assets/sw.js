@@ -58,6 +58,20 @@ self.addEventListener("install", (event) => {
         assetsOf(await response.clone().text()).forEach((asset) => assets.add(asset));
         await cache.put(pageKey(new URL(path, self.location.origin)), response);
       }
+      // Every page's code, from React Router's manifest (named after the build, as this
+      // worker's ?v= is): so a page never visited online still opens offline (from the
+      // fallback page) and says it needs a connection, rather than a blank screen.
+      try {
+        const manifest = await fetch(`/assets/manifest-${encodeURIComponent(VERSION)}.js`);
+        if (keepable(manifest)) {
+          const code = await manifest.text();
+          for (const match of code.matchAll(/"(\/assets\/[^"?#]+\.(?:js|css))"/g)) {
+            assets.add(match[1]);
+          }
+        }
+      } catch (error) {
+        // No manifest (a development server): the pages above and their files are enough.
+      }
       await cache.addAll([...FILES, ...assets]);
       await self.skipWaiting();
     })(),
@@ -95,7 +109,9 @@ const page = async (request, url) => {
 
 const hashed = async (request) => {
   const cache = await caches.open(CACHE);
-  const kept = await cache.match(request);
+  // The server answers "Vary: Origin", and a module's import sends an Origin that the copies
+  // kept at install did not: a name with its content's hash is the same file either way.
+  const kept = await cache.match(request, { ignoreVary: true });
   if (kept) return kept;
   const response = await fetch(request);
   if (keepable(response)) await cache.put(request, response.clone());

@@ -22,7 +22,7 @@ from ui.labels import LABELS, label
 from webapp import routes
 from webapp.components.device_caseload import device_caseload, for_device
 from webapp.components.forms import button
-from webapp.components.layout import page
+from webapp.components.layout import loading, page
 from webapp.handlers import Caller, signed_in
 from webapp.i18n import _, translator
 from webapp.state import AppState
@@ -254,7 +254,7 @@ def _results() -> rx.Component:
             rx.cond(
                 CaseloadState.loaded,
                 rx.el.p(_("No cases match these filters.")),
-                rx.el.p(_("Loading…")),
+                loading(),
             ),
         ),
         aria_labelledby="cases-heading",

@@ -184,6 +184,13 @@ async def test_the_app_opens_offline_and_logs_on_the_last_caseloads_references(
         banner_box = await banner.bounding_box()
         assert banner_box is not None and banner_box["height"] <= 100, banner_box
         await today.close()
+        # A page never opened online (My account) opens too, from the build's code the worker
+        # kept, and says the same rather than showing a blank screen.
+        account = await _offline_page(context, f"{running_app.url}/account")
+        await expect(account.locator("#needs-connection")).to_contain_text(
+            NEEDS_CONNECTION[locale], timeout=30_000
+        )
+        await account.close()
 
         page = await _offline_page(context, f"{running_app.url}/log")
         await expect(page.get_by_role("heading", level=1)).to_have_text(LOG_A_CONTACT[locale])

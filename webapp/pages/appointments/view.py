@@ -18,7 +18,7 @@ import reflex as rx
 
 from webapp import routes
 from webapp.components.forms import error_summary
-from webapp.components.layout import page
+from webapp.components.layout import loading, page
 from webapp.i18n import _
 from webapp.pages.appointments.clash import clash_warning
 from webapp.pages.appointments.forms import (
@@ -184,7 +184,7 @@ def appointments_page() -> rx.Component:
                     _list(),
                 ),
             ),
-            rx.el.p(_("Loading…"), role="status", class_name="hint"),
+            loading(),
         ),
     )
     return page(

@@ -19,7 +19,7 @@ from webapp.components.forms import (
     radio,
     text_field,
 )
-from webapp.components.layout import page
+from webapp.components.layout import loading, page
 from webapp.components.saved import saved_on_case
 from webapp.i18n import _
 from webapp.pages.people.state import FOUND, MISSING, NO_IDVA, SAVED, PersonState
@@ -203,7 +203,7 @@ def person_page() -> rx.Component:
                 (FOUND, found),
                 (SAVED, saved_on_case(S.saved_message, S.case_reference, S.case_href)),
                 (MISSING, _not_found()),
-                rx.el.p(_("Loading…"), role="status"),
+                loading(),
             ),
             class_name="person-page",
         ),

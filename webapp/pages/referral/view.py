@@ -27,7 +27,7 @@ from webapp.components.forms import (
     radio,
     text_field,
 )
-from webapp.components.layout import page
+from webapp.components.layout import loading, page
 from webapp.i18n import _
 from webapp.pages.referral.state import CHECKLIST, NOT_DONE, SCORE, ReferralState
 
@@ -377,6 +377,6 @@ def referral_page() -> rx.Component:
                 rx.el.p(_("You cannot record referrals at your sites.")),
             ),
         ),
-        rx.el.p(_("Loading…"), class_name="hint"),
+        loading(),
     )
     return page(_("New referral"), rx.el.div(body, class_name="log-contact referral-page"))
