@@ -39,10 +39,10 @@ SENT = {
 async def phone(browser: Browser) -> AsyncIterator[Page]:
     """A fresh browser at 390 px (these tests are about a phone in a dead zone).
 
-    Without the service worker: these tests fail and lose the server's answers with
-    ``page.route``, which does not see the requests of a page a service worker has taken over
-    (it did once in three runs, as the worker's install grew). The worker's part, holding and
-    sending a contact from a page it served offline, is test_offline_shell.py's."""
+    Without the service worker: these tests are about assets/held.js, and they fail and lose
+    the server's answers in the browser, which a worker between the page and the network would
+    only complicate. The worker's part, holding and sending a contact from a page it served
+    offline, is test_offline_shell.py's."""
     context = await browser.new_context(
         viewport=VIEWPORTS["phone"], locale="en-GB", service_workers="block"
     )
