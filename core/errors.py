@@ -359,6 +359,13 @@ class WrongCode(DomainError):
     code = "wrong_code"
 
 
+class WrongNewCode(WrongCode):
+    """Changing authenticator app: the code given is not the *new* app's (its own message
+    says which app, where ``wrong_code`` names none)."""
+
+    code = "wrong_new_code"
+
+
 # --- device PINs: resuming an idle session (core.services.device_pins) --------------------
 
 

@@ -177,6 +177,10 @@ ERROR_MESSAGES: dict[str, str] = {
     "wrong_code": N_(
         "That code is not right. Enter the 6-digit code your authenticator app shows now."
     ),
+    "wrong_new_code": N_(
+        "That is not the code your new authenticator app shows now. Check you scanned the QR code"
+        " above with the new app, then enter the code it shows (codes change every 30 seconds)."
+    ),
     "pin_not_allowed": N_("Choose a PIN of 6 digits that is not easy to guess."),
     "device_unknown": N_(
         "This browser cannot have a PIN yet. Sign out, sign in again on this device, then set"

@@ -55,6 +55,7 @@ from core.errors import (
     PasswordNotAllowed,
     ValidationFailed,
     WrongCode,
+    WrongNewCode,
     WrongPassword,
 )
 from core.models import AccountLink, Membership, Passkey, User, WebSession, WebSignInToken
@@ -825,7 +826,7 @@ async def start_authenticator_change(
 async def finish_authenticator_change(
     *, uow: UnitOfWork, actor: Actor, ticket: str, totp_code: str
 ) -> None:
-    """The new app's first code (``WrongCode``: nothing changes; ``AuthenticatorChangeExpired``
+    """The new app's first code (``WrongNewCode``: nothing changes; ``AuthenticatorChangeExpired``
     for a ticket too old, not this account's, or whose old app was replaced meanwhile): the new
     app replaces the old one, whose codes stop working now. The person is told in their inbox
     and by email, in case it was not them."""
@@ -838,7 +839,7 @@ async def finish_authenticator_change(
             details = {"reason": "wrong_new_code"}
             record_user_audit(uow, actor, "account.authenticator_change_failed", user, details)
             await uow.commit()
-            raise WrongCode()
+            raise WrongNewCode()
         user.totp_secret = secret
         user.totp_enrolled_at = now
         user.totp_last_step = step  # this code cannot sign in again

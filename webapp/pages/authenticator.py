@@ -15,7 +15,7 @@ from typing import Any
 
 import reflex as rx
 
-from core.errors import DomainError, WrongCode
+from core.errors import DomainError
 from core.services import accounts
 from ui.i18n import N_
 from webapp import routes
@@ -30,10 +30,6 @@ _CODE = re.compile(r"\d{6}")
 ENTER_PASSWORD = N_("Enter your password")
 ENTER_CURRENT_CODE = N_("Enter the 6-digit code from the authenticator app you use now")
 ENTER_NEW_CODE = N_("Enter the 6-digit code from your new authenticator app")
-NOT_THE_NEW_APPS_CODE = N_(
-    "That is not the code your new authenticator app shows now. Check you scanned the QR code"
-    " above with the new app, then enter the code it shows (codes change every 30 seconds)."
-)
 CONFIRM, ENROL, DONE = "confirm", "enrol", "done"
 # Core's refusals that belong by the password (the throttle's too); the rest by the code.
 _BY_PASSWORD = {"wrong_password", "sign_in_throttled", "sign_in_client_throttled"}
@@ -106,12 +102,9 @@ class AuthenticatorState(AppState):
         code = _code(form)
         if not _CODE.fullmatch(code):
             return self._problems({"code": caller.words.gettext(ENTER_NEW_CODE)})
-        try:
-            await accounts.finish_authenticator_change(
-                uow=caller.uow(), actor=caller.actor, ticket=self._ticket, totp_code=code
-            )
-        except WrongCode:  # core's "not right" names no app: on this step it is the new one
-            return self._problems({"code": caller.words.gettext(NOT_THE_NEW_APPS_CODE)})
+        await accounts.finish_authenticator_change(
+            uow=caller.uow(), actor=caller.actor, ticket=self._ticket, totp_code=code
+        )
         self._start_again()
         self.step = DONE
         return focus("confirmation")
