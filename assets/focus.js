@@ -38,13 +38,11 @@ document.addEventListener(
   const mark = () => {
     const summary = document.getElementById("error-summary");
     const prefix = summary ? summary.getAttribute("data-title-prefix") : null;
-    if (added !== null && (prefix !== added || !document.title.startsWith(added + " "))) {
-      if (document.title.startsWith(added + " ")) {
-        document.title = document.title.slice(added.length + 1);
-      }
-      added = null;
-    }
-    if (prefix && added === null) {
+    const shown = added !== null && document.title.startsWith(`${added} `);
+    if (shown && prefix === added) return;
+    if (shown) document.title = document.title.slice(added.length + 1);
+    added = null; // gone, or the page's own title came back without it
+    if (prefix) {
       document.title = `${prefix} ${document.title}`;
       added = prefix;
     }

@@ -18,15 +18,12 @@ from core.enums import Locale
 from ui.i18n import SOURCE_LOCALE
 from ui.labels import LANGUAGE_NAMES
 from webapp import routes
+from webapp.components.forms import focus
 from webapp.i18n import BCP47, READS_WELSH, _, html_lang
 from webapp.state import AppState
 
 MAIN_ID = "main-content"
 LANGUAGE_SWITCH_ID = "language-switch"
-_FOCUS_LANGUAGE_SWITCH = rx.call_script(
-    f"setTimeout(() => {{ const e = document.getElementById('{LANGUAGE_SWITCH_ID}');"
-    " if (e) e.focus(); }, 50)"
-)
 
 
 def _language_button(locale: str, reload: Sequence[Any]) -> rx.Component:
@@ -38,7 +35,7 @@ def _language_button(locale: str, reload: Sequence[Any]) -> rx.Component:
         lang=BCP47[locale],
         # The switch is drawn again as the other language's button: focus goes to it, not
         # back to the top of the page, so a keyboard user carries on where they were.
-        on_click=[AppState.set_locale(locale), *reload, _FOCUS_LANGUAGE_SWITCH],
+        on_click=[AppState.set_locale(locale), *reload, focus(LANGUAGE_SWITCH_ID)],
         id=LANGUAGE_SWITCH_ID,
         class_name="header-button language-switch",
     )
